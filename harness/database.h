@@ -1,0 +1,66 @@
+// The database the target writes to: an embedded PostgreSQL that the harness
+// runs itself from the system's binaries, or an existing server (--db URL).
+// Either way each scenario run gets a fresh database of its own, cloned from a
+// template that holds the scenario's schema.
+#ifndef LASTCALL_DATABASE_H_
+#define LASTCALL_DATABASE_H_
+
+#include <memory>
+#include <string>
+
+#include "subprocess.h"
+
+namespace lastcall {
+
+// One PostgreSQL server per `lastcall run`. initdb runs once into a cache
+// folder; each Start() copies that cluster into a private folder and starts a
+// server on it listening on 127.0.0.1 at a free port and on a unix socket in
+// that folder, with trust authentication (nothing else can reach it), logging
+// connections, disconnections and client EOFs with the application name in
+// each line's prefix. When the harness runs as root, the server runs as an
+// unprivileged system user (`postgres`, else `nobody`), because PostgreSQL
+// refuses to run as root.
+class EmbeddedPostgres {
+ public:
+  // Starts the server under `work_dir` (a private folder the caller owns and
+  // removes). Returns nullptr and sets *error (with the log's tail) if the
+  // binaries are missing or the server does not come up within 30 s.
+  static std::unique_ptr<EmbeddedPostgres> Start(const std::string& work_dir,
+                                                 std::string* error);
+
+  // Stops the server (fast shutdown: SIGINT, then SIGKILL after 10 s) and
+  // removes its data folder.
+  ~EmbeddedPostgres();
+
+  // postgresql://... URL of database `dbname` as the superuser.
+  std::string UrlFor(const std::string& dbname) const;
+  const std::string& log_path() const { return log_path_; }
+  int port() const { return port_; }
+
+ private:
+  EmbeddedPostgres() = default;
+  std::unique_ptr<Subprocess> server_;
+  std::string data_dir_;
+  std::string log_path_;
+  std::string url_base_;
+  int port_ = 0;
+};
+
+// Makes a fresh database `dbname` on the server that `admin_url` points to
+// (a superuser connection to any database of it) with `schema_sql` applied:
+// cloned from a template database per distinct schema, created on first use.
+// Returns true on success; on failure false and *error, e.g. the schema's SQL
+// error with PostgreSQL's message and position.
+bool CreateRunDatabase(const std::string& admin_url, const std::string& dbname,
+                       const std::string& schema_sql, std::string* error);
+
+// Drops database `dbname`, first terminating any session still in it.
+bool DropRunDatabase(const std::string& admin_url, const std::string& dbname,
+                     std::string* error);
+
+// `url` with its database name replaced by `dbname`.
+std::string UrlWithDatabase(const std::string& url, const std::string& dbname);
+
+}  // namespace lastcall
+
+#endif  // LASTCALL_DATABASE_H_

@@ -1,0 +1,169 @@
+// The scenario: a complete, seeded description of one shutdown experiment,
+// read from a YAML file (SPEC §2). Parsing validates everything it can before
+// anything is started; values that depend on the run (${port}, ...) stay as
+// templates and are expanded by substitution.h at run time.
+#ifndef LASTCALL_SCENARIO_H_
+#define LASTCALL_SCENARIO_H_
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace lastcall {
+
+using Duration = std::chrono::nanoseconds;
+
+// Where something was written in a scenario file, for error messages.
+struct SourceLocation {
+  std::string file;
+  int line = 0;    // 1-based; 0 when unknown
+  int column = 0;  // 1-based
+  std::string ToString() const;  // "file:line:column"
+};
+
+// How the harness decides the target is ready to take load.
+struct ReadyProbe {
+  enum class Kind { kHttp, kLog, kTcp };
+  Kind kind = Kind::kHttp;
+  std::string http_path = "/healthz";  // kHttp: GET must answer 2xx
+  std::string log_regex;               // kLog: ECMAScript regex on a stdout/stderr line
+  Duration timeout = std::chrono::seconds(10);
+};
+
+// An exit status that counts as clean: exit(code) or death by a signal
+// (for frameworks that re-raise the signal after clean-up).
+struct ExitStatus {
+  bool by_signal = false;
+  int value = 0;  // exit code, or signal number when by_signal
+  bool operator==(const ExitStatus& o) const {
+    return by_signal == o.by_signal && value == o.value;
+  }
+};
+
+struct TargetSpec {
+  // argv as written, templates unexpanded. command[0] with a slash has been
+  // made absolute relative to the scenario file's folder.
+  std::vector<std::string> command;
+  std::map<std::string, std::string> env;  // values are templates
+  std::string cwd;                         // absolute; default: scenario's folder
+  ReadyProbe ready;
+  std::vector<ExitStatus> clean_exit{ExitStatus{}};
+  SourceLocation location;  // of the `target:` key
+};
+
+struct DatabaseSpec {
+  bool embedded = true;
+  std::string url;          // when !embedded; template
+  std::string schema_path;  // absolute, or empty
+  std::string setup_sql;    // run once per run, before the target starts
+};
+
+struct RequestTemplate {
+  std::string method = "POST";
+  std::string path = "/payments";  // template
+  std::vector<std::pair<std::string, std::string>> headers;  // value templates
+  std::string body;                                          // template
+  Duration timeout = std::chrono::seconds(5);
+};
+
+// Which attempt outcomes are retried (with the same idempotency key).
+struct RetryPolicy {
+  bool on_reset = false;    // connection reset or EOF, before or after writing
+  bool on_timeout = false;  // no answer within request.timeout
+  bool on_refused = false;  // connect() refused
+  std::vector<int> on_status;  // HTTP statuses, e.g. 503; 500..599 for "5xx"
+  int attempts = 1;            // total attempts per key, >= 1
+  Duration backoff = std::chrono::milliseconds(50);  // doubles per attempt
+};
+
+struct LoadSpec {
+  int clients = 16;
+  Duration duration{0};    // one of duration / requests is set
+  int64_t requests = 0;    // total keys across all clients
+  bool keep_alive = true;
+  RequestTemplate request;
+  int account_count = 20;  // ${from}, ${to} in 1..account_count, distinct
+  int64_t amount_min = 1;  // ${amount} in [amount_min, amount_max]
+  int64_t amount_max = 500;
+  RetryPolicy retry;
+};
+
+// What makes a fault fire (SPEC §3).
+struct Trigger {
+  enum class Kind { kAt, kInFlight, kCompleted };
+  Kind kind = Kind::kAt;
+  Duration at{0};     // kAt: time since load started
+  int64_t count = 0;  // kInFlight / kCompleted
+};
+
+// One nemesis step: either a signal, or a restart after the target exits.
+struct Fault {
+  enum class Kind { kSignal, kRestart };
+  Kind kind = Kind::kSignal;
+  // kSignal
+  Trigger trigger;
+  int signal = 15;        // SIGTERM
+  bool to_group = false;  // kill(-pgid) instead of kill(pid)
+  Duration grace = std::chrono::seconds(30);  // then SIGKILL to the same recipient
+  // kRestart (`after_exit: {restart: true, delay: ...}`)
+  Duration restart_delay{0};
+  SourceLocation location;
+};
+
+struct Invariant {
+  std::string name;
+  std::string sql;  // every returned row is a violation
+};
+
+struct AuditSpec {
+  // Returns (idempotency_key text, times_applied integer) rows.
+  std::string applied_sql;
+  std::vector<Invariant> invariants;
+  std::vector<std::string> checks;  // empty: `default`, every applicable check
+};
+
+struct Expectation {
+  bool pass = true;
+  std::vector<std::string> fail_checks;  // when !pass: each must fail
+};
+
+struct Scenario {
+  std::string file;  // absolute path of the YAML file
+  std::string dir;   // its folder
+  std::string name;  // defaults to the file name without .yaml
+  std::string description;
+  uint64_t seed = 0;
+  DatabaseSpec database;
+  TargetSpec target;
+  LoadSpec load;
+  std::vector<Fault> faults;
+  AuditSpec audit;
+  Expectation expect;
+};
+
+// Every check name the harness knows, in report order.
+const std::vector<std::string>& KnownChecks();
+
+// Parses and validates the scenario file at `path`. On success returns true
+// and fills *scenario. On failure returns false and sets *error to
+// "file:line:column: message" (with a "did you mean" for misspelt keys);
+// *scenario is then unspecified.
+bool LoadScenario(const std::string& path, Scenario* scenario,
+                  std::string* error);
+
+// Parses a duration: a non-negative decimal number and a unit, one of ms, s,
+// m ("250ms", "2s", "1.5s", "1m"). Returns nullopt on anything else.
+std::optional<Duration> ParseDuration(const std::string& text);
+
+// Signal by name ("TERM", "SIGTERM", "int", "9"). Returns nullopt if unknown.
+std::optional<int> ParseSignal(const std::string& name);
+// "TERM" for 15.
+std::string SignalName(int signal);
+
+}  // namespace lastcall
+
+#endif  // LASTCALL_SCENARIO_H_

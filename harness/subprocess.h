@@ -1,0 +1,92 @@
+// Child processes: the target and the embedded PostgreSQL server. Modelled on
+// ninja's Subprocess: a passive object the caller polls; it never blocks on
+// its own except in Wait(). Each child runs in its own process group, gets a
+// parent-death signal (so a SIGKILLed harness takes its children with it),
+// starts with the default signal mask and dispositions, and inherits no
+// descriptor but its stdio.
+#ifndef LASTCALL_SUBPROCESS_H_
+#define LASTCALL_SUBPROCESS_H_
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "scenario.h"  // ExitStatus, Duration
+
+namespace lastcall {
+
+using Clock = std::chrono::steady_clock;
+
+struct SpawnOptions {
+  // argv[0] without a slash is looked up in PATH (of `env`, else the harness's).
+  std::vector<std::string> argv;
+  std::vector<std::string> env;  // the complete environment, "NAME=value"
+  std::string cwd;               // empty: the harness's
+  // Where stdout and stderr go: -1 makes a pipe (both streams merged) that the
+  // caller reads through output_fd(); otherwise an open descriptor (e.g. a log
+  // file) that the child writes to directly. Stdin is /dev/null.
+  int output_fd = -1;
+  // Run as this user (setgid + setuid before exec); only when the harness is root.
+  std::optional<uid_t> uid;
+  std::optional<gid_t> gid;
+};
+
+class Subprocess {
+ public:
+  // Starts the process. Returns nullptr and sets *error when it could not be
+  // started, including when exec failed ("cannot run 'x': No such file or
+  // directory"): the child reports exec errors back before Start returns.
+  static std::unique_ptr<Subprocess> Start(const SpawnOptions& options,
+                                           std::string* error);
+
+  // Last resort: if the process is still running, SIGKILLs its whole process
+  // group and reaps it. Owners are expected to stop it politely first.
+  ~Subprocess();
+
+  Subprocess(const Subprocess&) = delete;
+  Subprocess& operator=(const Subprocess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  // The process group: equal to pid() (the child is its group's leader).
+  pid_t pgid() const { return pid_; }
+  // Read end of the output pipe, non-blocking; -1 when SpawnOptions gave a fd.
+  // Owned by this object.
+  int output_fd() const { return output_fd_; }
+  // A pidfd: becomes readable when the process exits (for poll/ppoll).
+  int exit_fd() const { return exit_fd_; }
+
+  // kill(2) to the process, or to its whole group. Returns false if the
+  // kernel refused (errno set), e.g. the group is already empty.
+  bool Signal(int signal, bool to_group) const;
+
+  // Reaps the process if it has exited, without blocking. Returns true once
+  // the exit has been collected; exit_status() and exit_time() are then set.
+  bool TryReap();
+  // Waits up to `timeout` for the exit. Returns true if it was collected.
+  bool Wait(Duration timeout);
+
+  bool exited() const { return exit_status_.has_value(); }
+  const std::optional<ExitStatus>& exit_status() const { return exit_status_; }
+  // When the exit was seen (when exit_fd became readable, if the caller
+  // reaped promptly).
+  Clock::time_point exit_time() const { return exit_time_; }
+
+ private:
+  Subprocess() = default;
+  pid_t pid_ = -1;
+  int output_fd_ = -1;
+  int exit_fd_ = -1;
+  std::optional<ExitStatus> exit_status_;
+  Clock::time_point exit_time_;
+};
+
+// True when some process still belongs to process group `pgid`.
+bool ProcessGroupAlive(pid_t pgid);
+
+}  // namespace lastcall
+
+#endif  // LASTCALL_SUBPROCESS_H_
