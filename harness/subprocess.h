@@ -40,6 +40,9 @@ class Subprocess {
   // Starts the process. Returns nullptr and sets *error when it could not be
   // started, including when exec failed ("cannot run 'x': No such file or
   // directory"): the child reports exec errors back before Start returns.
+  // The parent-death signal is tied to the calling *thread* (Linux
+  // PR_SET_PDEATHSIG semantics): call Start from a thread that outlives the
+  // child, or the child is SIGKILLed when that thread exits.
   static std::unique_ptr<Subprocess> Start(const SpawnOptions& options,
                                            std::string* error);
 
@@ -60,11 +63,16 @@ class Subprocess {
   int exit_fd() const { return exit_fd_; }
 
   // kill(2) to the process, or to its whole group. Returns false if the
-  // kernel refused (errno set), e.g. the group is already empty.
+  // kernel refused (errno set), e.g. the group is already empty. After the
+  // process has been reaped, a signal to it alone is refused (ESRCH: the pid
+  // may have been reused); one to the group is still sent, since the group
+  // id stays reserved while any member lives.
   bool Signal(int signal, bool to_group) const;
 
   // Reaps the process if it has exited, without blocking. Returns true once
   // the exit has been collected; exit_status() and exit_time() are then set.
+  // If someone else reaped it (SIGCHLD ignored, a stray waitpid(-1)), the
+  // status is lost and reported as {by_signal=false, value=-1}.
   bool TryReap();
   // Waits up to `timeout` for the exit. Returns true if it was collected.
   bool Wait(Duration timeout);
@@ -84,7 +92,9 @@ class Subprocess {
   Clock::time_point exit_time_;
 };
 
-// True when some process still belongs to process group `pgid`.
+// True when some process still belongs to process group `pgid`. Zombies do
+// not count (where PID 1 does not reap orphans, an orphaned zombie would
+// otherwise keep its group "alive" forever).
 bool ProcessGroupAlive(pid_t pgid);
 
 }  // namespace lastcall
