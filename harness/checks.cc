@@ -1,0 +1,329 @@
+#include "checks.h"
+
+#include <algorithm>
+#include <functional>
+#include <cstdio>
+#include <map>
+#include <unordered_set>
+
+namespace lastcall {
+
+const char* CheckStatusName(CheckStatus status) {
+  switch (status) {
+    case CheckStatus::kPass: return "pass";
+    case CheckStatus::kFail: return "fail";
+    case CheckStatus::kSkipped: return "skipped";
+    case CheckStatus::kInfo: return "info";
+  }
+  return "?";
+}
+
+namespace {
+
+// Facts several checks need, computed once.
+struct Facts {
+  uint64_t seed = 0;
+  // The last attempt of each request, by seq: a key's outcome is its last.
+  std::map<int64_t, const Attempt*> last_attempt;
+  size_t attempt_count = 0;
+  // The first delivered graceful signal (SIGTERM, SIGINT...), if any.
+  int64_t first_graceful = -1;
+  int first_graceful_instance = 0;
+};
+
+Facts Gather(const AuditInputs& in) {
+  Facts facts;
+  facts.seed = in.scenario->seed;
+  for (const auto& client : in.history->all_attempts()) {
+    for (const Attempt& a : client) {
+      ++facts.attempt_count;
+      const Attempt*& last = facts.last_attempt[a.seq];
+      if (!last || a.attempt > last->attempt) last = &a;
+    }
+  }
+  for (size_t i = 0; i < in.faults.size(); ++i) {
+    const FaultRecord& r = in.faults[i];
+    const Fault& f = in.scenario->faults[i];
+    if (f.kind != Fault::Kind::kSignal || r.delivery_time < 0 ||
+        !IsGraceful(f.signal))
+      continue;
+    if (facts.first_graceful < 0 || r.delivery_time < facts.first_graceful) {
+      facts.first_graceful = r.delivery_time;
+      facts.first_graceful_instance = r.instance;
+    }
+  }
+  return facts;
+}
+
+std::string FormatSeconds(Duration d) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%gs", static_cast<double>(d.count()) / 1e9);
+  return text;
+}
+
+int64_t Applied(const AuditInputs& in, const std::string& key) {
+  auto it = in.applied.find(key);
+  return it == in.applied.end() ? 0 : it->second;
+}
+
+CheckResult Finish(const std::string& name, std::vector<std::string> offending,
+                   const std::string& what, size_t out_of) {
+  CheckResult r;
+  r.name = name;
+  r.status = offending.empty() ? CheckStatus::kPass : CheckStatus::kFail;
+  r.summary = std::to_string(offending.size()) + " of " +
+              std::to_string(out_of) + " " + what;
+  r.offending = std::move(offending);
+  return r;
+}
+
+CheckResult Skip(const std::string& name, const std::string& reason) {
+  CheckResult r;
+  r.name = name;
+  r.status = CheckStatus::kSkipped;
+  r.summary = reason;
+  return r;
+}
+
+// The keys whose last outcome is `outcome` and whose applied count matches.
+std::vector<std::string> KeysWhere(const AuditInputs& in, const Facts& facts,
+                                   Outcome outcome,
+                                   const std::function<bool(int64_t)>& applied) {
+  std::vector<std::string> keys;
+  for (const auto& [seq, attempt] : facts.last_attempt) {
+    std::string key = History::KeyFor(facts.seed, seq);
+    if (attempt->outcome == outcome && applied(Applied(in, key)))
+      keys.push_back(key);
+  }
+  return keys;
+}
+
+size_t CountOutcome(const Facts& facts, Outcome outcome) {
+  return std::count_if(
+      facts.last_attempt.begin(), facts.last_attempt.end(),
+      [&](const auto& entry) { return entry.second->outcome == outcome; });
+}
+
+CheckResult CheckLost(const AuditInputs& in, const Facts& facts) {
+  return Finish("lost",
+                KeysWhere(in, facts, Outcome::kOk,
+                          [](int64_t n) { return n == 0; }),
+                "acknowledged payments are not in the database",
+                CountOutcome(facts, Outcome::kOk));
+}
+
+CheckResult CheckDuplicated(const AuditInputs& in, const Facts&) {
+  std::vector<std::string> keys;
+  for (const auto& [key, times] : in.applied)
+    if (times > 1) keys.push_back(key + " (applied " + std::to_string(times) + "x)");
+  std::sort(keys.begin(), keys.end());
+  return Finish("duplicated", std::move(keys), "applied keys were applied more than once",
+                in.applied.size());
+}
+
+CheckResult CheckPhantom(const AuditInputs& in, const Facts& facts) {
+  std::vector<std::string> keys = KeysWhere(
+      in, facts, Outcome::kFailed, [](int64_t n) { return n >= 1; });
+  // A key the database holds that no client ever sent is a phantom too.
+  std::unordered_set<std::string> sent;
+  for (const auto& entry : facts.last_attempt)
+    sent.insert(History::KeyFor(facts.seed, entry.first));
+  std::vector<std::string> unsent;
+  for (const auto& [key, times] : in.applied)
+    if (times > 0 && !sent.count(key)) unsent.push_back(key + " (never sent)");
+  std::sort(unsent.begin(), unsent.end());
+  keys.insert(keys.end(), unsent.begin(), unsent.end());
+  return Finish("phantom", std::move(keys),
+                "payments reported as failed were applied",
+                CountOutcome(facts, Outcome::kFailed));
+}
+
+CheckResult CheckInvariants(const AuditInputs& in, const Facts&) {
+  if (in.scenario->audit.invariants.empty())
+    return Skip("invariants", "the scenario defines no invariant");
+  std::vector<std::string> violations;
+  for (const InvariantResult& inv : in.invariants) {
+    if (!inv.error.empty()) violations.push_back(inv.name + ": query failed: " + inv.error);
+    for (const std::string& row : inv.rows) violations.push_back(inv.name + ": " + row);
+  }
+  return Finish("invariants", std::move(violations), "invariants violated",
+                in.invariants.size());
+}
+
+CheckResult CheckDrained(const AuditInputs& in, const Facts& facts) {
+  if (facts.first_graceful < 0)
+    return Skip("drained", "no graceful signal was delivered");
+  const int64_t cutoff = facts.first_graceful - in.settle.count();
+  std::vector<std::string> dropped;
+  size_t in_flight = 0;
+  for (const auto& client : in.history->all_attempts()) {
+    for (const Attempt& a : client) {
+      if (a.send_end < 0 || a.send_end > cutoff || a.done <= facts.first_graceful)
+        continue;
+      ++in_flight;
+      if (a.outcome == Outcome::kUnknown || a.status >= 500) {
+        dropped.push_back(History::KeyFor(facts.seed, a.seq) + " attempt " +
+                          std::to_string(a.attempt) + ": " +
+                          (a.status ? "HTTP " + std::to_string(a.status)
+                                    : std::string(NetErrorName(a.error))));
+      }
+    }
+  }
+  return Finish("drained", std::move(dropped),
+                "requests in flight at the first graceful signal were dropped",
+                in_flight);
+}
+
+CheckResult CheckRefusedWhileDraining(const AuditInputs& in, const Facts& facts) {
+  if (facts.first_graceful < 0)
+    return Skip("refused_while_draining", "no graceful signal was delivered");
+  int64_t end = INT64_MAX;
+  for (const InstanceRecord& i : in.instances)
+    if (i.id == facts.first_graceful_instance && i.exit_time >= 0) end = i.exit_time;
+  size_t refused = 0;
+  for (const auto& client : in.history->all_attempts())
+    for (const Attempt& a : client)
+      if (a.send_start >= facts.first_graceful && a.send_start <= end &&
+          (a.error == NetError::kRefused || a.status == 503))
+        ++refused;
+  CheckResult r;
+  r.name = "refused_while_draining";
+  r.status = CheckStatus::kInfo;
+  r.summary = std::to_string(refused) +
+              " requests refused between the first graceful signal and the exit";
+  return r;
+}
+
+bool IsCleanExit(const Scenario& s, const ExitStatus& status) {
+  return std::find(s.target.clean_exit.begin(), s.target.clean_exit.end(),
+                   status) != s.target.clean_exit.end();
+}
+
+std::string DescribeStatus(const ExitStatus& status) {
+  return status.by_signal ? "killed by " + SignalName(status.value)
+                          : "exit " + std::to_string(status.value);
+}
+
+CheckResult CheckExit(const AuditInputs& in, const Facts&) {
+  const Scenario& s = *in.scenario;
+  std::vector<std::string> problems;
+  size_t judged = 0;
+  for (const InstanceRecord& inst : in.instances) {
+    // The first graceful signal this instance got, and any later KILL fault.
+    const Fault* graceful = nullptr;
+    const FaultRecord* graceful_record = nullptr;
+    bool killed_by_fault = false;
+    for (size_t i = 0; i < in.faults.size(); ++i) {
+      const FaultRecord& r = in.faults[i];
+      if (r.instance != inst.id || r.delivery_time < 0 ||
+          s.faults[i].kind != Fault::Kind::kSignal)
+        continue;
+      if (IsGraceful(s.faults[i].signal)) {
+        if (!graceful) { graceful = &s.faults[i]; graceful_record = &r; }
+      } else if (s.faults[i].signal == 9 && graceful &&
+                 (inst.exit_time < 0 || r.delivery_time < inst.exit_time)) {
+        killed_by_fault = true;  // the scenario itself cut the grace short
+      }
+    }
+    if (!graceful || killed_by_fault) continue;
+    ++judged;
+    std::string who = "instance " + std::to_string(inst.id);
+    std::string sig = SignalName(graceful->signal);
+    if (graceful_record->escalated) {
+      problems.push_back(who + ": still running " +
+                         FormatSeconds(graceful->grace) + " after " + sig +
+                         ", SIGKILL was needed");
+    } else if (!inst.exit) {
+      problems.push_back(who + ": did not exit after " + sig);
+    } else if (!IsCleanExit(s, *inst.exit)) {
+      problems.push_back(who + ": " + DescribeStatus(*inst.exit) + " after " + sig +
+                         (inst.exit->by_signal ? " (the signal was not handled)" : ""));
+    } else if (inst.exit_time - graceful_record->delivery_time > graceful->grace.count()) {
+      problems.push_back(who + ": exited after the grace period");
+    }
+  }
+  if (judged == 0)
+    return Skip("exit", "no graceful signal reached a target instance");
+  return Finish("exit", std::move(problems),
+                "instances did not exit cleanly within grace after a graceful signal",
+                judged);
+}
+
+CheckResult CheckConnectionsLeaked(const AuditInputs& in, const Facts&) {
+  if (!in.leaked_sessions)
+    return Skip("connections_leaked", "the target's processes did not all exit");
+  return Finish("connections_leaked", *in.leaked_sessions,
+                "target sessions remained after its processes were gone",
+                in.leaked_sessions->size());
+}
+
+CheckResult CheckFaults(const AuditInputs& in, const Facts&) {
+  std::vector<std::string> unfired;
+  for (size_t i = 0; i < in.faults.size(); ++i)
+    if (!in.faults[i].fired)
+      unfired.push_back("fault " + std::to_string(i + 1) + " at " +
+                        in.scenario->faults[i].location.ToString());
+  return Finish("faults", std::move(unfired), "faults never fired",
+                in.faults.size());
+}
+
+using CheckFunction = CheckResult (*)(const AuditInputs&, const Facts&);
+
+const std::map<std::string, CheckFunction>& Implemented() {
+  static const std::map<std::string, CheckFunction> checks = {
+      {"lost", CheckLost},
+      {"duplicated", CheckDuplicated},
+      {"phantom", CheckPhantom},
+      {"invariants", CheckInvariants},
+      {"drained", CheckDrained},
+      {"refused_while_draining", CheckRefusedWhileDraining},
+      {"exit", CheckExit},
+      {"connections_leaked", CheckConnectionsLeaked},
+      {"faults", CheckFaults},
+  };
+  return checks;
+}
+
+}  // namespace
+
+std::vector<CheckResult> RunChecks(const AuditInputs& in) {
+  Facts facts = Gather(in);
+  const std::vector<std::string>& wanted = in.scenario->audit.checks;
+  std::vector<CheckResult> results;
+  for (const std::string& name : KnownChecks()) {
+    bool asked = wanted.empty() ||
+                 std::find(wanted.begin(), wanted.end(), name) != wanted.end();
+    if (!asked) continue;
+    auto it = Implemented().find(name);
+    if (it == Implemented().end()) {
+      results.push_back(Skip(name, "not checked by this version of lastcall"));
+      continue;
+    }
+    results.push_back(it->second(in, facts));
+  }
+  return results;
+}
+
+bool ExpectationMet(const Expectation& expect,
+                    const std::vector<CheckResult>& results, std::string* why) {
+  std::vector<std::string> missing;
+  if (expect.pass) {
+    for (const CheckResult& r : results)
+      if (r.status == CheckStatus::kFail) missing.push_back(r.name + " failed");
+  } else {
+    for (const std::string& name : expect.fail_checks) {
+      auto it = std::find_if(results.begin(), results.end(),
+                             [&](const CheckResult& r) { return r.name == name; });
+      if (it == results.end())
+        missing.push_back("expected " + name + " to fail, it did not run");
+      else if (it->status != CheckStatus::kFail)
+        missing.push_back("expected " + name + " to fail, it was " +
+                          CheckStatusName(it->status));
+    }
+  }
+  why->clear();
+  for (const std::string& m : missing) *why += (why->empty() ? "" : "; ") + m;
+  return missing.empty();
+}
+
+}  // namespace lastcall

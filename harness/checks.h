@@ -1,0 +1,70 @@
+// The checker (Jepsen's term): the audit of a finished scenario run. Pure
+// logic over the history, the fault records, the target's exits and what the
+// database and OS said afterwards, so every rule here is unit-tested with
+// hand-made inputs; run.cc gathers the real inputs.
+#ifndef LASTCALL_CHECKS_H_
+#define LASTCALL_CHECKS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "history.h"
+#include "nemesis.h"
+#include "scenario.h"
+
+namespace lastcall {
+
+// One start of the target, as the checks see it.
+struct InstanceRecord {
+  int id = 0;
+  int64_t start_time = -1, ready_time = -1, exit_time = -1;
+  std::optional<ExitStatus> exit;
+};
+
+struct InvariantResult {
+  std::string name;
+  std::vector<std::string> rows;  // each a violation, columns joined
+  std::string error;              // the query failed
+};
+
+struct AuditInputs {
+  const Scenario* scenario = nullptr;
+  const History* history = nullptr;
+  std::vector<FaultRecord> faults;
+  std::vector<InstanceRecord> instances;
+  std::unordered_map<std::string, int64_t> applied;  // key -> times applied
+  std::vector<InvariantResult> invariants;
+  // Target sessions still in pg_stat_activity after its processes were gone;
+  // nullopt when they could not be looked at.
+  std::optional<std::vector<std::string>> leaked_sessions;
+  // A request written less than this before the first graceful signal may
+  // not have reached the server's accept queue yet: not counted by `drained`.
+  Duration settle = std::chrono::milliseconds(5);
+  bool interrupted = false;
+};
+
+enum class CheckStatus { kPass, kFail, kSkipped, kInfo };
+const char* CheckStatusName(CheckStatus status);
+
+struct CheckResult {
+  std::string name;
+  CheckStatus status = CheckStatus::kPass;
+  std::string summary;                 // one line: what was found
+  std::vector<std::string> offending;  // keys, instances, rows...
+};
+
+// Runs the checks the scenario asks for (`audit.checks`, default all), in
+// KnownChecks() order. Checks that cannot apply are kSkipped with a reason.
+std::vector<CheckResult> RunChecks(const AuditInputs& inputs);
+
+// Whether the results meet the scenario's expectation. `why` says what is
+// missing when they do not, e.g. "lost failed" or "expected duplicated to fail".
+bool ExpectationMet(const Expectation& expect,
+                    const std::vector<CheckResult>& results, std::string* why);
+
+}  // namespace lastcall
+
+#endif  // LASTCALL_CHECKS_H_

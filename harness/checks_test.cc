@@ -1,0 +1,228 @@
+#include "checks.h"
+
+#include <algorithm>
+
+#include <catch2/catch.hpp>
+
+using namespace lastcall;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+namespace {
+
+constexpr int64_t kMs = 1000000;
+
+// A hand-made run: one client, a TERM fault delivered at 1 s to instance 1.
+struct Fixture {
+  Scenario scenario;
+  History history{1};
+  AuditInputs in;
+
+  Fixture() {
+    scenario.seed = 1;
+    Fault term;
+    term.signal = 15;
+    term.grace = seconds(5);
+    scenario.faults.push_back(term);
+    FaultRecord fired;
+    fired.fired = true;
+    fired.trigger_time = 1000 * kMs;
+    fired.delivery_time = 1000 * kMs;
+    fired.instance = 1;
+    in.faults.push_back(fired);
+    InstanceRecord instance;
+    instance.id = 1;
+    instance.exit_time = 1500 * kMs;
+    instance.exit = ExitStatus{false, 0};
+    in.instances.push_back(instance);
+    in.leaked_sessions = std::vector<std::string>{};
+    in.scenario = &scenario;
+    in.history = &history;
+  }
+
+  // Adds an attempt for request `seq`; times in ms.
+  void Add(int64_t seq, int attempt, int64_t sent_ms, int64_t done_ms,
+           int status, NetError error = NetError::kNone) {
+    Attempt a;
+    a.seq = seq;
+    a.attempt = attempt;
+    a.send_start = sent_ms * kMs - kMs / 10;
+    a.send_end = error == NetError::kRefused || error == NetError::kWriteFailed
+                     ? -1 : sent_ms * kMs;
+    a.done = done_ms * kMs;
+    a.status = status;
+    a.error = error;
+    a.outcome = Classify(status, error);
+    history.attempts(0).push_back(a);
+  }
+  void Applied(int64_t seq, int64_t times) {
+    in.applied[History::KeyFor(scenario.seed, seq)] = times;
+  }
+  CheckResult Result(const std::string& name) {
+    std::vector<CheckResult> results = RunChecks(in);
+    auto it = std::find_if(results.begin(), results.end(),
+                           [&](const CheckResult& r) { return r.name == name; });
+    REQUIRE(it != results.end());
+    return *it;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("lost: acknowledged but not in the database") {
+  Fixture f;
+  f.Add(0, 1, 100, 110, 201);
+  f.Add(1, 1, 100, 110, 201);
+  f.Applied(0, 1);
+  CheckResult r = f.Result("lost");
+  CHECK(r.status == CheckStatus::kFail);
+  CHECK(r.offending == std::vector<std::string>{"lc-1-1"});
+  f.Applied(1, 1);
+  CHECK(f.Result("lost").status == CheckStatus::kPass);
+}
+
+TEST_CASE("a key's outcome is its last attempt's") {
+  Fixture f;
+  f.Add(0, 1, 100, 110, 0, NetError::kReset);  // unknown...
+  f.Add(0, 2, 200, 210, 201);                  // ...then acknowledged
+  CHECK(f.Result("lost").status == CheckStatus::kFail);
+  f.Applied(0, 1);
+  CHECK(f.Result("lost").status == CheckStatus::kPass);
+  CHECK(f.Result("duplicated").status == CheckStatus::kPass);
+}
+
+TEST_CASE("duplicated: applied more than once") {
+  Fixture f;
+  f.Add(0, 1, 100, 110, 0, NetError::kTimeout);
+  f.Add(0, 2, 200, 210, 201);
+  f.Applied(0, 2);
+  CheckResult r = f.Result("duplicated");
+  CHECK(r.status == CheckStatus::kFail);
+  CHECK(r.offending == std::vector<std::string>{"lc-1-0 (applied 2x)"});
+}
+
+TEST_CASE("phantom: told it failed, but it happened") {
+  Fixture f;
+  f.Add(0, 1, 100, 110, 422);
+  f.Add(1, 1, 100, 110, 0, NetError::kRefused);
+  f.Applied(1, 1);
+  CHECK(f.Result("phantom").offending == std::vector<std::string>{"lc-1-1"});
+  f.in.applied.clear();
+  CHECK(f.Result("phantom").status == CheckStatus::kPass);
+  f.in.applied["made-up"] = 1;
+  CHECK(f.Result("phantom").offending ==
+        std::vector<std::string>{"made-up (never sent)"});
+}
+
+TEST_CASE("invariants: any returned row is a violation") {
+  Fixture f;
+  CHECK(f.Result("invariants").status == CheckStatus::kSkipped);
+  f.scenario.audit.invariants.push_back({"money is conserved", "SELECT ..."});
+  f.in.invariants.push_back({"money is conserved", {}, ""});
+  CHECK(f.Result("invariants").status == CheckStatus::kPass);
+  f.in.invariants[0].rows.push_back("1999880");
+  CHECK(f.Result("invariants").offending ==
+        std::vector<std::string>{"money is conserved: 1999880"});
+  f.in.invariants[0] = {"money is conserved", {}, "syntax error"};
+  CHECK(f.Result("invariants").status == CheckStatus::kFail);
+}
+
+TEST_CASE("drained: in-flight requests at the signal must be answered") {
+  Fixture f;
+  f.Add(0, 1, 500, 1200, 201);                   // in flight, answered: fine
+  f.Add(1, 1, 600, 900, 201);                    // answered before the signal
+  f.Add(2, 1, 998, 1100, 0, NetError::kEof);     // written within settle: excused
+  f.Add(3, 1, 1100, 1150, 0, NetError::kReset);  // sent after the signal
+  CHECK(f.Result("drained").status == CheckStatus::kPass);
+  f.Add(4, 1, 700, 1300, 0, NetError::kEof);     // dropped
+  f.Add(5, 1, 800, 1300, 500);                   // answered with a 5xx
+  CheckResult r = f.Result("drained");
+  CHECK(r.status == CheckStatus::kFail);
+  CHECK(r.offending == std::vector<std::string>{"lc-1-4 attempt 1: eof",
+                                                "lc-1-5 attempt 1: HTTP 500"});
+}
+
+TEST_CASE("drained and exit are skipped without a graceful signal") {
+  Fixture f;
+  f.scenario.faults[0].signal = 9;
+  f.Add(0, 1, 500, 1200, 0, NetError::kReset);
+  CHECK(f.Result("drained").status == CheckStatus::kSkipped);
+  CHECK(f.Result("exit").status == CheckStatus::kSkipped);
+}
+
+TEST_CASE("exit: clean, within grace, without SIGKILL") {
+  Fixture f;
+  CHECK(f.Result("exit").status == CheckStatus::kPass);
+
+  f.in.instances[0].exit = ExitStatus{false, 1};
+  CHECK(f.Result("exit").offending ==
+        std::vector<std::string>{"instance 1: exit 1 after TERM"});
+
+  f.in.instances[0].exit = ExitStatus{true, 15};
+  CHECK(f.Result("exit").offending ==
+        std::vector<std::string>{
+            "instance 1: killed by TERM after TERM (the signal was not handled)"});
+  f.scenario.target.clean_exit.push_back(ExitStatus{true, 15});
+  CHECK(f.Result("exit").status == CheckStatus::kPass);
+
+  f.in.instances[0].exit = ExitStatus{true, 9};
+  f.in.faults[0].escalated = true;
+  CHECK(f.Result("exit").offending ==
+        std::vector<std::string>{
+            "instance 1: still running 5s after TERM, SIGKILL was needed"});
+}
+
+TEST_CASE("exit: a KILL fault during the grace period is not the target's fault") {
+  Fixture f;
+  Fault kill;
+  kill.signal = 9;
+  f.scenario.faults.push_back(kill);
+  FaultRecord fired;
+  fired.fired = true;
+  fired.delivery_time = 1200 * kMs;
+  fired.instance = 1;
+  f.in.faults.push_back(fired);
+  f.in.instances[0].exit = ExitStatus{true, 9};
+  CHECK(f.Result("exit").status == CheckStatus::kSkipped);
+}
+
+TEST_CASE("connections_leaked and faults") {
+  Fixture f;
+  CHECK(f.Result("connections_leaked").status == CheckStatus::kPass);
+  f.in.leaked_sessions = std::vector<std::string>{"pid 7 idle: SELECT 1"};
+  CHECK(f.Result("connections_leaked").status == CheckStatus::kFail);
+  f.in.leaked_sessions.reset();
+  CHECK(f.Result("connections_leaked").status == CheckStatus::kSkipped);
+
+  CHECK(f.Result("faults").status == CheckStatus::kPass);
+  f.in.faults[0].fired = false;
+  CHECK(f.Result("faults").status == CheckStatus::kFail);
+}
+
+TEST_CASE("audit.checks limits what runs; unknown-to-this-version is skipped") {
+  Fixture f;
+  CHECK(RunChecks(f.in).size() == KnownChecks().size());
+  f.scenario.audit.checks = {"lost", "orphans"};
+  std::vector<CheckResult> results = RunChecks(f.in);
+  REQUIRE(results.size() == 2);
+  CHECK(results[0].name == "lost");
+  CHECK(results[1].status == CheckStatus::kSkipped);
+}
+
+TEST_CASE("expectations") {
+  std::vector<CheckResult> results(2);
+  results[0].name = "lost";
+  results[1].name = "duplicated";
+  results[1].status = CheckStatus::kFail;
+  std::string why;
+  Expectation pass;
+  CHECK_FALSE(ExpectationMet(pass, results, &why));
+  CHECK(why == "duplicated failed");
+  Expectation fail;
+  fail.pass = false;
+  fail.fail_checks = {"duplicated"};
+  CHECK(ExpectationMet(fail, results, &why));
+  fail.fail_checks = {"duplicated", "lost"};
+  CHECK_FALSE(ExpectationMet(fail, results, &why));
+  CHECK(why == "expected lost to fail, it was pass");
+}

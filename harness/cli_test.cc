@@ -1,0 +1,165 @@
+// End-to-end tests of the lastcall command itself: real processes, the real
+// embedded PostgreSQL, scenario files written to a temporary folder.
+#include <poll.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include "subprocess.h"
+
+using namespace lastcall;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Output {
+  int code = -1;
+  std::string text;  // stdout and stderr
+};
+
+// A temporary folder, removed with everything in it.
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "lastcall-test-XXXXXX").string();
+    path = mkdtemp(pattern.data());
+  }
+  ~TempDir() { fs::remove_all(path); }
+  std::string Write(const std::string& name, const std::string& text) const {
+    std::ofstream(path / name) << text;
+    return (path / name).string();
+  }
+};
+
+// Runs lastcall with `args`; optionally sends `signal` as soon as `when()`
+// holds. Waits at most 120 s.
+Output Lastcall(std::vector<std::string> args, int signal = 0,
+                const std::function<bool()>& when = nullptr) {
+  args.insert(args.begin(), LASTCALL_BINARY);
+  SpawnOptions options;
+  options.argv = args;
+  for (char** e = environ; *e; ++e) options.env.push_back(*e);
+  options.cwd = LASTCALL_SOURCE_DIR;
+  std::string error;
+  std::unique_ptr<Subprocess> p = Subprocess::Start(options, &error);
+  REQUIRE(p);
+  Output out;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  bool signalled = false;
+  char buffer[4096];
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd fd{p->output_fd(), POLLIN, 0};
+    poll(&fd, 1, 100);
+    ssize_t n = read(p->output_fd(), buffer, sizeof buffer);
+    if (n > 0) out.text.append(buffer, static_cast<size_t>(n));
+    if (signal && !signalled && when()) {
+      p->Signal(signal, false);
+      signalled = true;
+    }
+    if (n == 0) break;
+  }
+  REQUIRE(p->Wait(std::chrono::seconds(30)));
+  const ExitStatus& status = *p->exit_status();
+  out.code = status.by_signal ? 128 + status.value : status.value;
+  return out;
+}
+
+const std::string kSchema =
+    std::string(LASTCALL_SOURCE_DIR) + "/targets/payment-server/schema.sql";
+const std::string kServer = PAYMENT_SERVER_BINARY;
+
+// A scenario around `target` (YAML of the target section's body).
+std::string Scenario(const std::string& target, const std::string& extra = "") {
+  return "database:\n  schema: " + kSchema + "\n"
+         "target:\n" + target +
+         "load:\n  clients: 2\n  duration: 300ms\n"
+         "  request: {body: '{\"from\":\"acct-${from}\",\"to\":\"acct-${to}\",\"amount\":${amount}}',"
+         " headers: {Idempotency-Key: \"${key}\"}}\n"
+         "audit:\n  applied: SELECT idempotency_key, count(*) FROM ledger GROUP BY 1\n" + extra;
+}
+
+}  // namespace
+
+TEST_CASE("check accepts every bundled scenario") {
+  Output out = Lastcall({"check", "scenarios"});
+  INFO(out.text);
+  CHECK(out.code == 0);
+}
+
+TEST_CASE("a bad scenario file: file:line:column, exit 2, nothing started") {
+  TempDir dir;
+  std::string file = dir.Write("bad.yaml", Scenario("  command: [/bin/true]\n", "expect: pas\nloud: 1\n"));
+  Output out = Lastcall({"run", "--reports", (dir.path / "reports").string(), file});
+  INFO(out.text);
+  CHECK(out.code == 2);
+  CHECK(out.text.find(file + ":") != std::string::npos);
+  CHECK(out.text.find("loud") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir.path / "reports"));
+}
+
+TEST_CASE("a target command that does not exist: exit 2 with the reason") {
+  TempDir dir;
+  std::string file = dir.Write("missing.yaml", Scenario("  command: [/nonexistent/server]\n"));
+  Output out = Lastcall({"run", "--reports", (dir.path / "reports").string(), file});
+  INFO(out.text);
+  CHECK(out.code == 2);
+  CHECK(out.text.find("/nonexistent/server") != std::string::npos);
+  CHECK(out.text.find("No such file or directory") != std::string::npos);
+}
+
+TEST_CASE("a target that never becomes ready: exit 3 with its log tail") {
+  TempDir dir;
+  std::string file = dir.Write(
+      "slow.yaml",
+      Scenario("  command: [/bin/sh, -c, 'echo warming up; exec sleep 30']\n"
+               "  ready: {http: /healthz, timeout: 300ms}\n"));
+  Output out = Lastcall({"run", "--reports", (dir.path / "reports").string(), file});
+  INFO(out.text);
+  CHECK(out.code == 3);
+  CHECK(out.text.find("not ready within") != std::string::npos);
+  CHECK(out.text.find("warming up") != std::string::npos);
+}
+
+TEST_CASE("a target that exits before it is ready: exit 3 with its output") {
+  TempDir dir;
+  std::string file = dir.Write(
+      "crash.yaml",
+      Scenario("  command: [/bin/sh, -c, 'echo cannot bind >&2; exit 4']\n"));
+  Output out = Lastcall({"run", "--reports", (dir.path / "reports").string(), file});
+  INFO(out.text);
+  CHECK(out.code == 3);
+  CHECK(out.text.find("exit 4") != std::string::npos);
+  CHECK(out.text.find("cannot bind") != std::string::npos);
+}
+
+TEST_CASE("lastcall interrupted by SIGINT: stops everything, exits 130, report marked") {
+  TempDir dir;
+  // A long load, so that the interrupt surely lands during it.
+  std::string text = Scenario("  command: [" + kServer + ", --port, \"${port}\"]\n");
+  text.replace(text.find("300ms"), 5, "60s");
+  std::string file = dir.Write("long.yaml", text);
+  std::string reports = (dir.path / "reports").string();
+  // The target is serving once its log says so.
+  auto serving = [&] {
+    std::ifstream log(reports + "/long/target.log.partial");
+    std::stringstream content;
+    content << log.rdbuf();
+    return content.str().find("listening") != std::string::npos;
+  };
+  auto start = std::chrono::steady_clock::now();
+  Output out = Lastcall({"run", "--reports", reports, file}, SIGINT, serving);
+  INFO(out.text);
+  CHECK(out.code == 130);
+  std::ifstream result(reports + "/long/result.json");
+  REQUIRE(result);
+  nlohmann::json json = nlohmann::json::parse(result);
+  CHECK(json["interrupted"] == true);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(30));
+}

@@ -1,0 +1,46 @@
+# Included by CMakeLists.txt once the core sources exist.
+add_library(lastcall_core STATIC
+  audit.cc
+  checks.cc
+  history.cc
+  http_client.cc
+  interrupt.cc
+  load.cc
+  nemesis.cc
+  report.cc
+  run.cc
+  target.cc)
+target_include_directories(lastcall_core PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
+target_compile_options(lastcall_core PRIVATE ${LASTCALL_WARNINGS})
+target_compile_definitions(lastcall_core PUBLIC LASTCALL_VERSION="${PROJECT_VERSION}")
+target_link_libraries(lastcall_core PUBLIC
+  lastcall_process lastcall_scenario nlohmann_json::nlohmann_json Threads::Threads)
+
+add_executable(lastcall lastcall.cc)
+target_compile_options(lastcall PRIVATE ${LASTCALL_WARNINGS})
+target_link_libraries(lastcall PRIVATE lastcall_core CLI11::CLI11)
+
+lastcall_add_test(core_test
+  SOURCES checks_test.cc history_test.cc load_test.cc
+  LIBS lastcall_core)
+
+lastcall_add_test(cli_test
+  SOURCES cli_test.cc
+  LIBS lastcall_process lastcall_scenario nlohmann_json::nlohmann_json)
+target_compile_definitions(cli_test PRIVATE
+  LASTCALL_BINARY="$<TARGET_FILE:lastcall>"
+  PAYMENT_SERVER_BINARY="$<TARGET_FILE:payment-server>"
+  LASTCALL_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+add_dependencies(cli_test lastcall payment-server)
+
+# End to end: every bundled scenario must meet its expectation against the
+# reference target (bug scenarios expect their checks to fail). The scenario
+# files name the target as ../build/targets/..., the build this script makes.
+file(GLOB_RECURSE bundled_scenarios CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/scenarios/*.yaml)
+foreach(file ${bundled_scenarios})
+  file(RELATIVE_PATH name ${PROJECT_SOURCE_DIR}/scenarios ${file})
+  add_test(NAME "scenario:${name}"
+    COMMAND lastcall run --reports ${PROJECT_BINARY_DIR}/test-reports ${file}
+    WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
+  set_tests_properties("scenario:${name}" PROPERTIES TIMEOUT 180)
+endforeach()

@@ -1,0 +1,109 @@
+// The history: every request attempt and every lifecycle or nemesis event of a
+// scenario run, with monotonic timestamps (nanoseconds since the run's epoch).
+// Clients append to their own attempt list without locking; events are rare
+// and go through a mutex. Written out as Jepsen-style JSONL (invoke / ok /
+// fail / info) so that Jepsen-ecosystem checkers can read it.
+#ifndef LASTCALL_HISTORY_H_
+#define LASTCALL_HISTORY_H_
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace lastcall {
+
+// What an attempt's ending means for the payment (SPEC §4).
+enum class Outcome {
+  kOk,       // 2xx: the server says it is applied
+  kFailed,   // definitely not applied: refused, write failed, 4xx, 503
+  kUnknown,  // may or may not be applied: reset/EOF after writing, timeout, other 5xx
+};
+
+// Why an attempt ended without an HTTP response, if it did.
+enum class NetError {
+  kNone,
+  kRefused,      // connect() refused: nothing listens
+  kConnect,      // connect() failed otherwise or timed out
+  kWriteFailed,  // EPIPE/ECONNRESET while writing: the server never read it
+  kReset,        // ECONNRESET after the request was written
+  kEof,          // the server closed the connection without answering
+  kTimeout,      // no answer within request.timeout
+  kBadResponse,  // unparsable HTTP
+};
+
+const char* OutcomeName(Outcome outcome);
+// The outcome of an attempt that ended with HTTP `status` (0 if none) or
+// network `error`, per SPEC §4.
+Outcome Classify(int status, NetError error);
+const char* NetErrorName(NetError error);
+
+// One HTTP request attempt. Times are ns since the run epoch; -1 = never.
+struct Attempt {
+  int64_t seq = 0;      // the request (key) number, 0-based
+  int attempt = 1;      // 1 for the first try of a key, 2 for its first retry...
+  int client = 0;       // the client (lane)
+  int64_t connection = 0;  // connection id, unique in the run
+  bool reused_connection = false;
+  int64_t send_start = -1;
+  int64_t send_end = -1;  // request fully written
+  int64_t done = -1;      // response complete or failure seen
+  int status = 0;         // HTTP status, 0 if none
+  NetError error = NetError::kNone;
+  Outcome outcome = Outcome::kUnknown;
+};
+
+// A lifecycle or nemesis event (target start/ready/exit, signal, restart...).
+struct Event {
+  int64_t time = 0;
+  std::string kind;    // e.g. "signal", "target_exit"
+  std::string detail;  // human-readable, e.g. "TERM to process 1234"
+  int instance = 0;    // which target instance, 1-based; 0 = none
+};
+
+class History {
+ public:
+  explicit History(int clients);
+
+  // The run epoch: all times are relative to it.
+  std::chrono::steady_clock::time_point epoch() const { return epoch_; }
+  int64_t Now() const;
+  int64_t Since(std::chrono::steady_clock::time_point t) const;
+
+  // Per-client attempt lists. Only client `c` appends to attempts(c) while
+  // the load runs; read them only after the load has stopped.
+  std::vector<Attempt>& attempts(int client) { return attempts_[client]; }
+  const std::vector<std::vector<Attempt>>& all_attempts() const {
+    return attempts_;
+  }
+
+  // Records an event now (thread-safe). Returns its time.
+  int64_t Record(const std::string& kind, const std::string& detail,
+                 int instance = 0);
+  // Records an event that happened at `time` (thread-safe).
+  void RecordAt(int64_t time, const std::string& kind,
+                const std::string& detail, int instance = 0);
+  // A copy of the events, sorted by time.
+  std::vector<Event> events() const;
+
+  // The idempotency key of request `seq`: unique within the run, the same for
+  // every retry of that request.
+  static std::string KeyFor(uint64_t seed, int64_t seq);
+
+  // Writes the history as JSONL, one Jepsen-style operation per line, in time
+  // order: an invoke and a completion (ok / fail / info) per attempt, and
+  // nemesis/lifecycle events as info operations of process "nemesis".
+  void WriteJsonl(std::ostream& out, uint64_t seed) const;
+
+ private:
+  std::chrono::steady_clock::time_point epoch_;
+  std::vector<std::vector<Attempt>> attempts_;
+  mutable std::mutex events_mutex_;
+  std::vector<Event> events_;
+};
+
+}  // namespace lastcall
+
+#endif  // LASTCALL_HISTORY_H_

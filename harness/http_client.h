@@ -1,0 +1,64 @@
+// The client side of one HTTP/1.1 connection to the target, over loopback
+// TCP, with the fine error taxonomy the checks need: refused, failed while
+// writing, reset or EOF after writing, timeout. Responses are parsed with
+// Boost.Beast's parser; the socket work is plain POSIX so that every phase
+// has its own deadline and timestamp.
+#ifndef LASTCALL_HTTP_CLIENT_H_
+#define LASTCALL_HTTP_CLIENT_H_
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "history.h"
+
+namespace lastcall {
+
+class HttpConnection {
+ public:
+  // `connection_ids` numbers every TCP connection of the run (shared).
+  HttpConnection(int port, std::atomic<int64_t>* connection_ids);
+  ~HttpConnection();
+  HttpConnection(const HttpConnection&) = delete;
+  HttpConnection& operator=(const HttpConnection&) = delete;
+
+  // Sends `request` (complete HTTP/1.1 bytes) and reads one response, all
+  // before `deadline`. Connects first if needed; reuses the open connection
+  // when the last response allowed it and the server has not closed it
+  // meanwhile. Fills attempt->{connection, reused_connection, send_start,
+  // send_end, done, status, error, outcome}; times from `history`. Calls
+  // `on_written` (if set) as soon as the request is fully written. Returns
+  // the response body (empty on error).
+  std::string RoundTrip(const std::string& request,
+                        std::chrono::steady_clock::time_point deadline,
+                        const History& history, Attempt* attempt,
+                        const std::function<void()>& on_written = nullptr);
+
+  void Close();
+
+ private:
+  NetError Connect(std::chrono::steady_clock::time_point deadline);
+  NetError Write(const std::string& request,
+                 std::chrono::steady_clock::time_point deadline);
+  NetError Read(std::chrono::steady_clock::time_point deadline, int* status,
+                std::string* body, bool* keep_alive);
+  bool PeerClosed() const;
+
+  int port_;
+  std::atomic<int64_t>* connection_ids_;
+  int fd_ = -1;
+  int64_t connection_id_ = 0;
+};
+
+// A one-shot GET for readiness probes: true when the answer is 2xx.
+bool HttpGetOk(int port, const std::string& path,
+               std::chrono::milliseconds timeout);
+
+// True when a TCP connection to 127.0.0.1:port succeeds.
+bool TcpConnects(int port, std::chrono::milliseconds timeout);
+
+}  // namespace lastcall
+
+#endif  // LASTCALL_HTTP_CLIENT_H_

@@ -1,0 +1,155 @@
+// lastcall: proves that a service shuts down gracefully. The command line.
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "interrupt.h"
+#include "run.h"
+#include "scenario.h"
+
+namespace fs = std::filesystem;
+using namespace lastcall;
+
+namespace {
+
+// Exit codes (SPEC §5).
+constexpr int kAllMet = 0, kNotMet = 1, kBadInput = 2, kInfrastructure = 3;
+
+// The scenario files named by `paths`: files as given, folders searched
+// (recursively) for *.yaml / *.yml, in name order.
+bool CollectFiles(const std::vector<std::string>& paths,
+                  std::vector<std::string>* files) {
+  for (const std::string& path : paths) {
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) {
+      std::vector<std::string> found;
+      for (const auto& entry : fs::recursive_directory_iterator(path, ec)) {
+        std::string ext = entry.path().extension().string();
+        if (entry.is_regular_file() && (ext == ".yaml" || ext == ".yml"))
+          found.push_back(entry.path().string());
+      }
+      std::sort(found.begin(), found.end());
+      files->insert(files->end(), found.begin(), found.end());
+    } else if (fs::exists(path, ec)) {
+      files->push_back(path);
+    } else {
+      std::cerr << path << ": no such file or folder\n";
+      return false;
+    }
+  }
+  if (files->empty()) {
+    std::cerr << "no scenario files found\n";
+    return false;
+  }
+  return true;
+}
+
+// Loads every file; reports every error, not only the first.
+bool LoadAll(const std::vector<std::string>& paths,
+             std::vector<Scenario>* scenarios) {
+  std::vector<std::string> files;
+  if (!CollectFiles(paths, &files)) return false;
+  bool ok = true;
+  for (const std::string& file : files) {
+    Scenario scenario;
+    std::string error;
+    if (LoadScenario(file, &scenario, &error)) {
+      scenarios->push_back(std::move(scenario));
+    } else {
+      std::cerr << error << "\n";
+      ok = false;
+    }
+  }
+  return ok;
+}
+
+int Check(const std::vector<std::string>& paths) {
+  std::vector<Scenario> scenarios;
+  if (!LoadAll(paths, &scenarios)) return kBadInput;
+  for (const Scenario& s : scenarios) std::cout << "ok  " << s.file << "\n";
+  return kAllMet;
+}
+
+int Run(const std::vector<std::string>& paths, const RunOptions& options,
+        const std::string& only, Interrupt* interrupt) {
+  std::vector<Scenario> scenarios;
+  if (!LoadAll(paths, &scenarios)) return kBadInput;
+  if (!only.empty()) {
+    scenarios.erase(std::remove_if(scenarios.begin(), scenarios.end(),
+                                   [&](const Scenario& s) { return s.name != only; }),
+                    scenarios.end());
+    if (scenarios.empty()) {
+      std::cerr << "no scenario is named '" << only << "'\n";
+      return kBadInput;
+    }
+  }
+  std::string error;
+  std::unique_ptr<Session> session = Session::Open(options, interrupt, &error);
+  if (!session) {
+    std::cerr << "lastcall: " << error << "\n";
+    return kInfrastructure;
+  }
+  int met = 0, not_met = 0, bad = 0, broken = 0;
+  auto start = std::chrono::steady_clock::now();
+  for (const Scenario& scenario : scenarios) {
+    ScenarioResult result = RunScenario(scenario, session.get());
+    std::cout << ConsoleLines(result) << std::flush;
+    switch (result.verdict) {
+      case Verdict::kMet: ++met; break;
+      case Verdict::kNotMet: ++not_met; break;
+      case Verdict::kBadInput: ++bad; break;
+      case Verdict::kInfrastructure: ++broken; break;
+      case Verdict::kInterrupted: break;
+    }
+    if (interrupt->count() > 0) break;
+  }
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("\n%zu scenarios: %d met, %d not met, %d bad input, %d infrastructure failures  (%.1fs)\n",
+              scenarios.size(), met, not_met, bad, broken, seconds);
+  if (interrupt->count() > 0) {
+    std::printf("interrupted: partial reports are in %s\n", options.reports_dir.c_str());
+    return 128 + interrupt->first_signal();
+  }
+  if (broken) return kInfrastructure;
+  if (bad) return kBadInput;
+  return not_met ? kNotMet : kAllMet;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // First, before any thread exists: SIGINT/SIGTERM become an orderly stop.
+  Interrupt interrupt;
+
+  CLI::App app{"lastcall: proves that a service shuts down gracefully"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", LASTCALL_VERSION);
+
+  std::vector<std::string> run_paths{"scenarios"};
+  RunOptions options;
+  std::string only;
+  uint64_t seed = 0;
+  CLI::App* run = app.add_subcommand("run", "run scenarios and audit the target");
+  run->add_option("paths", run_paths, "scenario files or folders (default: scenarios/)");
+  run->add_option("--reports", options.reports_dir, "report folder (default: reports/)");
+  run->add_option("--db", options.db_url, "use this PostgreSQL server instead of an embedded one");
+  CLI::Option* seed_option = run->add_option("--seed", seed, "override every scenario's seed");
+  run->add_option("--only", only, "run only the scenario with this name");
+
+  std::vector<std::string> check_paths{"scenarios"};
+  CLI::App* check = app.add_subcommand("check", "validate scenario files, start nothing");
+  check->add_option("paths", check_paths, "scenario files or folders (default: scenarios/)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : kBadInput;
+  }
+  if (*seed_option) options.seed = seed;
+  if (check->parsed()) return Check(check_paths);
+  return Run(run_paths, options, only, &interrupt);
+}

@@ -1,0 +1,180 @@
+#include "load.h"
+
+#include <algorithm>
+
+#include "http_client.h"
+
+namespace lastcall {
+
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// SplitMix64: a tiny, well-mixed hash, so request values depend only on
+// (seed, seq) and not on thread scheduling.
+uint64_t Mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+}  // namespace
+
+RequestValues ValuesFor(uint64_t seed, int64_t seq, const LoadSpec& spec) {
+  uint64_t r = Mix(seed ^ Mix(static_cast<uint64_t>(seq)));
+  uint64_t count = static_cast<uint64_t>(spec.account_count);
+  uint64_t from = r % count;
+  // A distinct second account: an offset of 1..count-1 from the first.
+  uint64_t to = (from + 1 + Mix(r) % (count - 1)) % count;
+  uint64_t span = static_cast<uint64_t>(spec.amount_max - spec.amount_min) + 1;
+  int64_t amount = spec.amount_min + static_cast<int64_t>(Mix(r + 1) % span);
+  return RequestValues{History::KeyFor(seed, seq), std::to_string(from + 1),
+                       std::to_string(to + 1), std::to_string(amount),
+                       std::to_string(seq)};
+}
+
+Load::Load(const LoadSpec& spec, int port, uint64_t seed, History* history,
+           LoadObserver* observer)
+    : spec_(spec), port_(port), seed_(seed), history_(history),
+      observer_(observer) {}
+
+std::unique_ptr<Load> Load::Create(const LoadSpec& spec,
+                                   const TemplateVariables& run_variables,
+                                   int port, uint64_t seed, History* history,
+                                   LoadObserver* observer, std::string* error) {
+  std::unique_ptr<Load> load(new Load(spec, port, seed, history, observer));
+  TemplateVariables variables = run_variables;
+  variables.slots = RequestVariableNames();
+  load->path_ = Template::Compile(spec.request.path, variables, error);
+  if (!load->path_) return nullptr;
+  load->body_ = Template::Compile(spec.request.body, variables, error);
+  if (!load->body_) return nullptr;
+  for (const auto& [name, value] : spec.request.headers) {
+    std::optional<Template> t = Template::Compile(value, variables, error);
+    if (!t) return nullptr;
+    load->headers_.emplace_back(name, std::move(*t));
+  }
+  load->fixed_headers_ = "Host: 127.0.0.1:" + std::to_string(port) + "\r\n";
+  if (!spec.keep_alive) load->fixed_headers_ += "Connection: close\r\n";
+  return load;
+}
+
+Load::~Load() {
+  Abandon();
+  Join();
+}
+
+Clock::time_point Load::Start() {
+  Clock::time_point start = Clock::now();
+  history_->RecordAt(history_->Since(start), "load_start",
+                     std::to_string(spec_.clients) + " clients");
+  end_time_ = spec_.duration.count() > 0 ? start + spec_.duration
+                                         : Clock::time_point::max();
+  running_clients_ = spec_.clients;
+  for (int c = 0; c < spec_.clients; ++c)
+    clients_.emplace_back([this, c] { ClientLoop(c); });
+  return start;
+}
+
+void Load::Stop() { stopped_ = true; }
+
+void Load::Abandon() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopped_ = true;
+    abandoned_ = true;
+  }
+  abandon_cv_.notify_all();
+}
+
+void Load::Join() {
+  for (std::thread& t : clients_)
+    if (t.joinable()) t.join();
+  clients_.clear();
+}
+
+int64_t Load::NextSeq() {
+  if (stopped_ || Clock::now() >= end_time_) return -1;
+  int64_t seq = next_seq_.fetch_add(1);
+  if (spec_.requests > 0 && seq >= spec_.requests) return -1;
+  return seq;
+}
+
+void Load::BuildRequest(int64_t seq, std::string* request) const {
+  RequestValues v = ValuesFor(seed_, seq, spec_);
+  const std::vector<std::string_view> values{v.key, v.from, v.to, v.amount,
+                                             v.seq};
+  std::string body;
+  body_->Render(values, &body);
+  request->clear();
+  request->append(spec_.request.method).append(" ");
+  path_->Render(values, request);
+  request->append(" HTTP/1.1\r\n").append(fixed_headers_);
+  for (const auto& [name, value] : headers_) {
+    request->append(name).append(": ");
+    value.Render(values, request);
+    request->append("\r\n");
+  }
+  request->append("Content-Length: ")
+      .append(std::to_string(body.size()))
+      .append("\r\n\r\n")
+      .append(body);
+}
+
+bool Load::Retryable(const Attempt& attempt) const {
+  const RetryPolicy& retry = spec_.retry;
+  if (attempt.status != 0) {
+    return std::find(retry.on_status.begin(), retry.on_status.end(),
+                     attempt.status) != retry.on_status.end();
+  }
+  switch (attempt.error) {
+    case NetError::kRefused:
+    case NetError::kConnect:
+      return retry.on_refused;
+    case NetError::kTimeout:
+      return retry.on_timeout;
+    case NetError::kNone:
+      return false;
+    default:
+      return retry.on_reset;
+  }
+}
+
+bool Load::Backoff(int next_attempt) {
+  // Exponential: backoff, 2*backoff, 4*backoff... before attempts 2, 3, 4...
+  Duration wait = spec_.retry.backoff * (int64_t{1} << std::min(next_attempt - 2, 20));
+  std::unique_lock<std::mutex> lock(mutex_);
+  return !abandon_cv_.wait_for(lock, wait, [this] { return abandoned_.load(); });
+}
+
+void Load::ClientLoop(int client) {
+  HttpConnection connection(port_, &connection_ids_);
+  std::vector<Attempt>& attempts = history_->attempts(client);
+  std::string request;
+  for (int64_t seq = NextSeq(); seq >= 0; seq = NextSeq()) {
+    BuildRequest(seq, &request);
+    for (int number = 1;; ++number) {
+      Attempt attempt;
+      attempt.seq = seq;
+      attempt.attempt = number;
+      attempt.client = client;
+      bool counted = false;
+      connection.RoundTrip(request, Clock::now() + spec_.request.timeout,
+                           *history_, &attempt, [&] {
+                             counted = true;
+                             observer_->OnProgress(++in_flight_, completed_);
+                           });
+      int64_t in_flight = counted ? --in_flight_ : in_flight_.load();
+      int64_t completed = attempt.status ? ++completed_ : completed_.load();
+      observer_->OnProgress(in_flight, completed);
+      attempts.push_back(attempt);
+      if (number >= spec_.retry.attempts || !Retryable(attempt) ||
+          abandoned_ || !Backoff(number + 1))
+        break;
+    }
+  }
+  if (--running_clients_ == 0) observer_->OnLoadFinished();
+}
+
+}  // namespace lastcall

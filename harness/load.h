@@ -1,0 +1,100 @@
+// The load: the clients and the generator (Jepsen's terms). Each client is a
+// thread with one connection, running a closed loop: take the next request
+// number, build the request from the template, send it, retry it with the
+// same idempotency key on the outcomes the scenario names, record every
+// attempt in the history. Request values derive from the seed and the request
+// number only, so a run is reproducible whichever client takes which request.
+#ifndef LASTCALL_LOAD_H_
+#define LASTCALL_LOAD_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "history.h"
+#include "scenario.h"
+#include "substitution.h"
+
+namespace lastcall {
+
+// Told about progress by the client threads, on the hot path: keep it cheap.
+class LoadObserver {
+ public:
+  virtual ~LoadObserver() = default;
+  // After every change of the counters.
+  virtual void OnProgress(int64_t in_flight, int64_t completed) = 0;
+  // Once, when the last client has stopped.
+  virtual void OnLoadFinished() = 0;
+};
+
+// The values a request's template is rendered with.
+struct RequestValues {
+  std::string key, from, to, amount, seq;
+};
+RequestValues ValuesFor(uint64_t seed, int64_t seq, const LoadSpec& spec);
+
+class Load {
+ public:
+  // Compiles the request template with the run's constants. Returns nullptr
+  // and sets *error if a template does not compile.
+  static std::unique_ptr<Load> Create(const LoadSpec& spec,
+                                      const TemplateVariables& run_variables,
+                                      int port, uint64_t seed, History* history,
+                                      LoadObserver* observer,
+                                      std::string* error);
+  ~Load();  // stops and joins the clients
+
+  // Starts the clients; records "load_start". Returns the start time.
+  std::chrono::steady_clock::time_point Start();
+  // Stops taking new requests; keys in progress finish their attempts.
+  void Stop();
+  // The target is gone for good: stop at once, no more retries.
+  void Abandon();
+  void Join();
+
+  bool finished() const { return running_clients_.load() == 0; }
+  int64_t in_flight() const { return in_flight_.load(); }
+  int64_t completed() const { return completed_.load(); }
+
+ private:
+  Load(const LoadSpec& spec, int port, uint64_t seed, History* history,
+       LoadObserver* observer);
+  void ClientLoop(int client);
+  // The next request number, or -1 when the load is over.
+  int64_t NextSeq();
+  void BuildRequest(int64_t seq, std::string* request) const;
+  bool Retryable(const Attempt& attempt) const;
+  // Sleeps the backoff before attempt `next_attempt`; false if abandoned.
+  bool Backoff(int next_attempt);
+
+  const LoadSpec& spec_;
+  int port_;
+  uint64_t seed_;
+  History* history_;
+  LoadObserver* observer_;
+  std::optional<Template> path_, body_;
+  std::vector<std::pair<std::string, Template>> headers_;
+  std::string fixed_headers_;  // Host, Connection
+
+  std::chrono::steady_clock::time_point end_time_;
+  std::atomic<int64_t> next_seq_{0};
+  std::atomic<int64_t> in_flight_{0};
+  std::atomic<int64_t> completed_{0};
+  std::atomic<int64_t> connection_ids_{0};
+  std::atomic<int> running_clients_{0};
+  std::atomic<bool> stopped_{false};
+  std::atomic<bool> abandoned_{false};
+  std::mutex mutex_;
+  std::condition_variable abandon_cv_;
+  std::vector<std::thread> clients_;
+};
+
+}  // namespace lastcall
+
+#endif  // LASTCALL_LOAD_H_

@@ -1,0 +1,101 @@
+// The nemesis: the scenario's faults, fired in order. A signal fault is armed
+// once the one before it has fired; `at` triggers are fired by the run's event
+// loop, `in_flight` / `completed` triggers directly by the client thread whose
+// request made the count true (so the signal lands within microseconds of the
+// moment). A graceful signal starts its grace period; when it runs out and
+// the instance still lives, SIGKILL goes to the same recipient. A restart
+// fault waits for the target to exit.
+#ifndef LASTCALL_NEMESIS_H_
+#define LASTCALL_NEMESIS_H_
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "history.h"
+#include "load.h"
+#include "scenario.h"
+
+namespace lastcall {
+
+// The nemesis's view of the target, implemented by the run.
+class TargetControl {
+ public:
+  virtual ~TargetControl() = default;
+  // Sends `signal` to instance `instance` (0: the current one), to its
+  // process or its whole group. Returns the instance signalled, or 0 if that
+  // instance is not running (nothing was sent).
+  virtual int Deliver(int instance, int signal, bool to_group) = 0;
+  // Wakes the run's event loop so it re-reads NextDeadline().
+  virtual void Wake() = 0;
+};
+
+// What became of one fault.
+struct FaultRecord {
+  bool fired = false;
+  int64_t trigger_time = -1;   // when its condition held
+  int64_t delivery_time = -1;  // when kill(2) returned (or restart began)
+  int instance = 0;            // the instance it hit; 0 if none was running
+  bool escalated = false;      // grace ran out: SIGKILL was sent
+  int64_t escalation_time = -1;
+};
+
+// True for the signals a service is expected to shut down on gracefully.
+bool IsGraceful(int signal);
+
+class Nemesis : public LoadObserver {
+ public:
+  Nemesis(const std::vector<Fault>& faults, History* history,
+          TargetControl* target);
+
+  // Load has started at `start`: `at` triggers count from here.
+  void Begin(std::chrono::steady_clock::time_point start);
+
+  // LoadObserver, called on client threads.
+  void OnProgress(int64_t in_flight, int64_t completed) override;
+  void OnLoadFinished() override;
+
+  // The next moment OnTick() has work: an `at` trigger or a grace deadline.
+  std::chrono::steady_clock::time_point NextDeadline() const;
+  // Fires a due `at` trigger; escalates expired grace periods.
+  void OnTick();
+  // Instance `instance` has exited. Returns the restart delay when the armed
+  // fault is a restart (which then counts as fired), nullopt otherwise.
+  std::optional<Duration> OnTargetExit(int instance, int64_t exit_time);
+
+  // True while a fault may still fire or a grace period is running, given
+  // whether load is still running and the target is up.
+  bool Pending(bool load_running, bool target_running) const;
+
+  // Snapshot of what happened to each fault.
+  std::vector<FaultRecord> records() const;
+
+ private:
+  struct GraceTimer {
+    size_t fault;
+    int instance;
+    std::chrono::steady_clock::time_point deadline;
+  };
+  void Arm(size_t index);             // requires mutex_
+  void Fire(size_t index, int64_t trigger_time);  // requires mutex_
+
+  const std::vector<Fault>& faults_;
+  History* history_;
+  TargetControl* target_;
+  mutable std::mutex mutex_;
+  std::chrono::steady_clock::time_point load_start_;
+  bool begun_ = false;
+  size_t armed_ = 0;  // index of the armed fault; faults_.size() when done
+  std::vector<FaultRecord> records_;
+  std::vector<GraceTimer> graces_;
+  // Lock-free copy of the armed count trigger, for OnProgress.
+  std::atomic<int> armed_count_kind_{-1};  // Trigger::Kind or -1
+  std::atomic<int64_t> armed_count_{0};
+};
+
+}  // namespace lastcall
+
+#endif  // LASTCALL_NEMESIS_H_

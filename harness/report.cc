@@ -1,0 +1,214 @@
+#include "report.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+
+namespace lastcall {
+
+using nlohmann::json;
+
+const char* VerdictName(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::kMet: return "met";
+    case Verdict::kNotMet: return "not met";
+    case Verdict::kBadInput: return "bad input";
+    case Verdict::kInfrastructure: return "infrastructure failure";
+    case Verdict::kInterrupted: return "interrupted";
+  }
+  return "?";
+}
+
+bool WriteFileAtomically(const std::string& path, const std::string& content,
+                         std::string* error) {
+  std::string temp = path + ".tmp-" + std::to_string(getpid());
+  int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    *error = "cannot write " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      *error = "cannot write " + path + ": " + std::strerror(errno);
+      close(fd);
+      unlink(temp.c_str());
+      return false;
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (fsync(fd) != 0 || close(fd) != 0 || rename(temp.c_str(), path.c_str()) != 0) {
+    *error = "cannot write " + path + ": " + std::strerror(errno);
+    unlink(temp.c_str());
+    return false;
+  }
+  return true;
+}
+
+namespace {
+
+double Seconds(Duration d) { return static_cast<double>(d.count()) / 1e9; }
+double Seconds(int64_t ns) { return ns < 0 ? -1 : static_cast<double>(ns) / 1e9; }
+
+std::string ExitText(const ExitStatus& s) {
+  return s.by_signal ? SignalName(s.value) : std::to_string(s.value);
+}
+
+json TriggerJson(const Trigger& t) {
+  switch (t.kind) {
+    case Trigger::Kind::kAt: return {{"at", Seconds(t.at)}};
+    case Trigger::Kind::kInFlight: return {{"in_flight", t.count}};
+    case Trigger::Kind::kCompleted: return {{"completed", t.count}};
+  }
+  return nullptr;
+}
+
+// The scenario as the run understood it: every default filled in.
+json ScenarioJson(const Scenario& s) {
+  json faults = json::array();
+  for (const Fault& f : s.faults) {
+    if (f.kind == Fault::Kind::kRestart) {
+      faults.push_back({{"after_exit", {{"restart", true},
+                                        {"delay", Seconds(f.restart_delay)}}}});
+    } else {
+      faults.push_back({{"trigger", TriggerJson(f.trigger)},
+                        {"signal", SignalName(f.signal)},
+                        {"to", f.to_group ? "group" : "process"},
+                        {"grace", Seconds(f.grace)}});
+    }
+  }
+  json clean = json::array();
+  for (const ExitStatus& e : s.target.clean_exit) clean.push_back(ExitText(e));
+  json invariants = json::array();
+  for (const Invariant& i : s.audit.invariants)
+    invariants.push_back({{"name", i.name}, {"sql", i.sql}});
+  const LoadSpec& l = s.load;
+  json retry_on = l.retry.on_status;
+  if (l.retry.on_reset) retry_on.push_back("reset");
+  if (l.retry.on_timeout) retry_on.push_back("timeout");
+  if (l.retry.on_refused) retry_on.push_back("refused");
+  return {
+      {"name", s.name},
+      {"description", s.description},
+      {"file", s.file},
+      {"seed", s.seed},
+      {"database", {{"embedded", s.database.embedded},
+                    {"url", s.database.url},
+                    {"schema", s.database.schema_path},
+                    {"setup", s.database.setup_sql}}},
+      {"target", {{"command", s.target.command},
+                  {"env", s.target.env},
+                  {"cwd", s.target.cwd},
+                  {"clean_exit", clean}}},
+      {"load", {{"clients", l.clients},
+                {"duration", Seconds(l.duration)},
+                {"requests", l.requests},
+                {"keep_alive", l.keep_alive},
+                {"request", {{"method", l.request.method},
+                             {"path", l.request.path},
+                             {"headers", l.request.headers},
+                             {"body", l.request.body},
+                             {"timeout", Seconds(l.request.timeout)}}},
+                {"accounts", {{"count", l.account_count},
+                              {"amount", {l.amount_min, l.amount_max}}}},
+                {"retry", {{"on", retry_on},
+                           {"attempts", l.retry.attempts},
+                           {"backoff", Seconds(l.retry.backoff)}}}}},
+      {"faults", faults},
+      {"audit", {{"applied", s.audit.applied_sql},
+                 {"invariants", invariants},
+                 {"checks", s.audit.checks.empty() ? json("default")
+                                                   : json(s.audit.checks)}}},
+      {"expect", s.expect.pass ? json("pass")
+                               : json({{"fail", s.expect.fail_checks}})},
+  };
+}
+
+}  // namespace
+
+std::string ResultJson(const ScenarioResult& r, const Scenario& scenario) {
+  json checks = json::array();
+  for (const CheckResult& c : r.checks)
+    checks.push_back({{"name", c.name},
+                      {"status", CheckStatusName(c.status)},
+                      {"summary", c.summary},
+                      {"offending", c.offending}});
+  json faults = json::array();
+  for (size_t i = 0; i < r.faults.size(); ++i) {
+    const FaultRecord& f = r.faults[i];
+    json fault = {{"fault", i + 1},
+                  {"fired", f.fired},
+                  {"trigger_time", Seconds(f.trigger_time)},
+                  {"delivery_time", Seconds(f.delivery_time)},
+                  {"instance", f.instance},
+                  {"escalated", f.escalated},
+                  {"escalation_time", Seconds(f.escalation_time)}};
+    if (f.delivery_time >= 0 && f.trigger_time >= 0)
+      fault["trigger_latency_us"] =
+          static_cast<double>(f.delivery_time - f.trigger_time) / 1e3;
+    faults.push_back(fault);
+  }
+  json instances = json::array();
+  for (const InstanceRecord& i : r.instances) {
+    instances.push_back({{"instance", i.id},
+                         {"start_time", Seconds(i.start_time)},
+                         {"ready_time", Seconds(i.ready_time)},
+                         {"exit_time", Seconds(i.exit_time)},
+                         {"exit", i.exit ? json(ExitText(*i.exit)) : json(nullptr)}});
+  }
+  json out = {
+      {"tool", "lastcall"},
+      {"version", LASTCALL_VERSION},
+      {"scenario", r.name},
+      {"file", r.file},
+      {"verdict", VerdictName(r.verdict)},
+      {"expectation_met", r.verdict == Verdict::kMet},
+      {"interrupted", r.verdict == Verdict::kInterrupted},
+      {"message", r.message},
+      {"seed", r.seed},
+      {"run_id", r.run_id},
+      {"checks", checks},
+      {"faults", faults},
+      {"instances", instances},
+      {"counts", {{"requests", r.requests}, {"attempts", r.attempts},
+                  {"ok", r.ok}, {"failed", r.failed}, {"unknown", r.unknown}}},
+      {"timings", {{"total", r.total}, {"database", r.database},
+                   {"target_ready", r.target_ready}, {"load", r.load},
+                   {"teardown", r.teardown}, {"audit", r.audit}}},
+      {"resolved_scenario", ScenarioJson(scenario)},
+  };
+  return out.dump(2) + "\n";
+}
+
+std::string ConsoleLines(const ScenarioResult& r) {
+  const char* mark = r.verdict == Verdict::kMet ? "PASS" : "FAIL";
+  char head[512];
+  std::snprintf(head, sizeof head, "%s  %-40s %6.2fs  %lld requests, %lld ok / %lld failed / %lld unknown",
+                mark, r.name.c_str(), r.total, static_cast<long long>(r.requests),
+                static_cast<long long>(r.ok), static_cast<long long>(r.failed),
+                static_cast<long long>(r.unknown));
+  std::string out = head;
+  if (r.verdict != Verdict::kMet)
+    out += "\n      " + std::string(VerdictName(r.verdict)) + ": " + r.message;
+  if (r.verdict == Verdict::kMet || r.verdict == Verdict::kNotMet) {
+    for (const CheckResult& c : r.checks) {
+      if (c.status != CheckStatus::kFail) continue;
+      out += "\n      " + c.name + " failed: " + c.summary;
+      size_t shown = std::min<size_t>(c.offending.size(), 5);
+      for (size_t i = 0; i < shown; ++i) out += "\n        " + c.offending[i];
+      if (c.offending.size() > shown)
+        out += "\n        ... " + std::to_string(c.offending.size() - shown) + " more in " +
+               r.report_dir + "/result.json";
+    }
+  }
+  return out + "\n";
+}
+
+}  // namespace lastcall

@@ -1,0 +1,58 @@
+// The report of a scenario run: result.json (the verdict, every check with
+// its offending keys, timings, trigger latencies, the resolved scenario) and
+// the console lines. Files are written atomically (temp file + rename), so a
+// reader never sees half a report and an earlier report survives a failure.
+#ifndef LASTCALL_REPORT_H_
+#define LASTCALL_REPORT_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "checks.h"
+#include "nemesis.h"
+#include "scenario.h"
+
+namespace lastcall {
+
+enum class Verdict {
+  kMet,             // the expectation was met
+  kNotMet,          // it was not
+  kBadInput,        // the scenario (or its SQL) is wrong: exit code 2
+  kInfrastructure,  // database, target start, port...: exit code 3
+  kInterrupted,     // lastcall itself was interrupted
+};
+const char* VerdictName(Verdict verdict);
+
+struct ScenarioResult {
+  std::string name, file;
+  Verdict verdict = Verdict::kInfrastructure;
+  std::string message;  // why it was not met, or the error
+  uint64_t seed = 0;
+  std::string run_id;
+  std::vector<CheckResult> checks;
+  std::vector<FaultRecord> faults;
+  std::vector<InstanceRecord> instances;
+  int64_t requests = 0, attempts = 0;
+  int64_t ok = 0, failed = 0, unknown = 0;  // by key, last attempt
+  // Seconds spent in each phase.
+  double total = 0, database = 0, target_ready = 0, load = 0, teardown = 0,
+         audit = 0;
+  std::string report_dir;
+};
+
+// Writes `content` to `path` through a temp file in the same folder and a
+// rename. Returns false and sets *error on failure; `path` is then untouched.
+bool WriteFileAtomically(const std::string& path, const std::string& content,
+                         std::string* error);
+
+// result.json's content.
+std::string ResultJson(const ScenarioResult& result, const Scenario& scenario);
+
+// What the console shows for one scenario: one line, plus for a run that did
+// not meet its expectation the failed checks with a few offending keys.
+std::string ConsoleLines(const ScenarioResult& result);
+
+}  // namespace lastcall
+
+#endif  // LASTCALL_REPORT_H_

@@ -1,0 +1,595 @@
+#include "run.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "audit.h"
+#include "load.h"
+#include "nemesis.h"
+#include "substitution.h"
+#include "target.h"
+
+extern char** environ;
+
+namespace lastcall {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+// --- Session ---------------------------------------------------------------
+
+std::unique_ptr<Session> Session::Open(const RunOptions& options,
+                                       Interrupt* interrupt,
+                                       std::string* error) {
+  std::unique_ptr<Session> session(new Session);
+  session->options_ = options;
+  session->interrupt_ = interrupt;
+  const char* tmp = std::getenv("TMPDIR");
+  std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/lastcall-XXXXXX";
+  if (!mkdtemp(pattern.data())) {
+    *error = "cannot create a work folder in " + pattern + ": " + std::strerror(errno);
+    return nullptr;
+  }
+  session->work_dir_ = pattern;
+  // The PostgreSQL server may run as another user: it must be able to reach
+  // its own folder inside this one, but not list it.
+  chmod(pattern.c_str(), 0711);
+  return session;
+}
+
+Session::~Session() {
+  postgres_.reset();
+  std::error_code ignored;
+  fs::remove_all(work_dir_, ignored);
+}
+
+std::string Session::AdminUrl(std::string* error) {
+  if (!admin_url_.empty()) return admin_url_;
+  if (!options_.db_url.empty()) {
+    if (!ExecuteSql(options_.db_url, "SELECT 1", error)) {
+      *error = "cannot reach the database server " + options_.db_url + ": " + *error;
+      return "";
+    }
+    admin_url_ = options_.db_url;
+    return admin_url_;
+  }
+  postgres_ = EmbeddedPostgres::Start(work_dir_ + "/postgres", error);
+  if (!postgres_) return "";
+  admin_url_ = postgres_->UrlFor("postgres");
+  return admin_url_;
+}
+
+std::string Session::ServerLog() const {
+  return postgres_ ? postgres_->log_path() : "";
+}
+
+// --- One scenario run -----------------------------------------------------
+
+namespace {
+
+std::string NewRunId() {
+  std::random_device random;
+  char id[16];
+  std::snprintf(id, sizeof id, "%08x", random());
+  return id;
+}
+
+// A free port on 127.0.0.1, found by binding port 0.
+int FreePort(std::string* error) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  int port = 0;
+  if (fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+    port = ntohs(addr.sin_port);
+  else
+    *error = std::string("cannot find a free port: ") + std::strerror(errno);
+  if (fd >= 0) close(fd);
+  return port;
+}
+
+double SecondsBetween(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+size_t FileSize(const std::string& path) {
+  std::error_code ec;
+  auto size = fs::file_size(path, ec);
+  return ec ? 0 : static_cast<size_t>(size);
+}
+
+std::string ReadFile(const std::string& path, size_t offset = 0) {
+  std::ifstream in(path, std::ios::binary);
+  in.seekg(static_cast<std::streamoff>(offset));
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// An eventfd the client threads use to wake the event loop.
+class Waker {
+ public:
+  Waker() : fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+  ~Waker() { close(fd_); }
+  void Wake() {
+    uint64_t one = 1;
+    (void)!write(fd_, &one, sizeof one);
+  }
+  void Drain() {
+    uint64_t n;
+    (void)!read(fd_, &n, sizeof n);
+  }
+  int fd() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// The run's database, dropped when the run ends.
+class RunDatabase {
+ public:
+  ~RunDatabase() {
+    if (name_.empty()) return;
+    std::string ignored;
+    DropRunDatabase(admin_url_, name_, &ignored);
+  }
+  bool Create(const std::string& admin_url, const std::string& name,
+              const std::string& schema, std::string* error) {
+    if (!CreateRunDatabase(admin_url, name, schema, error)) return false;
+    admin_url_ = admin_url;
+    name_ = name;
+    return true;
+  }
+
+ private:
+  std::string admin_url_, name_;
+};
+
+class ScenarioRun : public TargetControl {
+ public:
+  ScenarioRun(const Scenario& scenario, Session* session)
+      : scenario_(scenario), session_(session),
+        history_(scenario.load.clients) {
+    if (session->options().seed) scenario_.seed = *session->options().seed;
+  }
+  ~ScenarioRun() override;
+
+  ScenarioResult Run();
+
+  // TargetControl, called from client threads and the event loop.
+  int Deliver(int instance, int signal, bool to_group) override;
+  void Wake() override { waker_.Wake(); }
+
+ private:
+  bool Prepare();
+  bool Expand(const std::string& text, std::string* out);
+  bool StartInstance();
+  void Drive();
+  void OnInstanceExit(TargetInstance* instance);
+  void StopTarget();
+  void WaitForProcessGroups();
+  void Audit();
+  void WriteReports();
+  bool Fail(Verdict verdict, const std::string& message) {
+    result_.verdict = verdict;
+    result_.message = message;
+    return false;
+  }
+  TargetInstance* current() {
+    return instances_.empty() ? nullptr : instances_.back().get();
+  }
+  bool interrupted() { return session_->interrupt()->Check() > 0; }
+
+  Scenario scenario_;
+  Session* session_;
+  ScenarioResult result_;
+  History history_;
+  Waker waker_;
+  std::string run_id_, app_name_, report_dir_, run_dir_, admin_url_, db_url_;
+  RunDatabase database_;
+  size_t server_log_offset_ = 0;
+  TargetLaunch launch_;
+  std::ofstream target_log_;
+  std::mutex target_mutex_;  // guards instances_ against reaping while signalling
+  std::vector<std::unique_ptr<TargetInstance>> instances_;
+  std::unique_ptr<Nemesis> nemesis_;
+  std::unique_ptr<Load> load_;  // after nemesis_: destroyed first, it calls it
+  std::optional<Clock::time_point> restart_at_;
+  bool groups_gone_ = false;
+  std::optional<std::vector<std::string>> leaked_sessions_;
+  Clock::time_point load_start_, load_end_;
+};
+
+ScenarioRun::~ScenarioRun() {
+  load_.reset();
+  std::error_code ignored;
+  if (!run_dir_.empty()) fs::remove_all(run_dir_, ignored);
+}
+
+int ScenarioRun::Deliver(int instance, int signal, bool to_group) {
+  std::lock_guard<std::mutex> lock(target_mutex_);
+  TargetInstance* target =
+      instance == 0 ? current()
+                    : (instance <= static_cast<int>(instances_.size())
+                           ? instances_[instance - 1].get()
+                           : nullptr);
+  if (!target || target->process().exited()) return 0;
+  return target->process().Signal(signal, to_group) ? target->id() : 0;
+}
+
+bool ScenarioRun::Expand(const std::string& text, std::string* out) {
+  TemplateVariables variables;
+  variables.constants = {{"port", std::to_string(launch_.port)},
+                         {"database_url", db_url_},
+                         {"run_dir", run_dir_},
+                         {"seed", std::to_string(scenario_.seed)}};
+  std::string error;
+  std::optional<Template> t = Template::Compile(text, variables, &error);
+  if (!t) return Fail(Verdict::kBadInput, scenario_.file + ": " + error);
+  out->clear();
+  t->Render({}, out);
+  return true;
+}
+
+bool ScenarioRun::Prepare() {
+  run_id_ = NewRunId();
+  app_name_ = "lastcall-" + run_id_;
+  result_.run_id = run_id_;
+  result_.seed = scenario_.seed;
+  report_dir_ = session_->options().reports_dir + "/" + scenario_.name;
+  result_.report_dir = report_dir_;
+  std::error_code ec;
+  fs::create_directories(report_dir_, ec);
+  if (ec || access(report_dir_.c_str(), W_OK) != 0)
+    return Fail(Verdict::kBadInput, "cannot write reports to " + report_dir_ +
+                                        ": " + (ec ? ec.message() : std::strerror(errno)));
+  run_dir_ = session_->work_dir() + "/" + run_id_;
+  fs::create_directories(run_dir_ + "/tmp", ec);
+  if (ec) return Fail(Verdict::kInfrastructure, "cannot create " + run_dir_ + ": " + ec.message());
+
+  Clock::time_point db_start = Clock::now();
+  std::string error;
+  admin_url_ = session_->AdminUrl(&error);
+  if (admin_url_.empty()) return Fail(Verdict::kInfrastructure, error);
+  if (!session_->ServerLog().empty()) server_log_offset_ = FileSize(session_->ServerLog());
+  std::string schema;
+  if (!scenario_.database.schema_path.empty())
+    schema = ReadFile(scenario_.database.schema_path);
+  std::string db_name = "lastcall_run_" + run_id_;
+  if (!database_.Create(admin_url_, db_name, schema, &error))
+    return Fail(Verdict::kBadInput, scenario_.database.schema_path + ": " + error);
+  db_url_ = UrlWithDatabase(admin_url_, db_name);
+  if (!scenario_.database.setup_sql.empty() &&
+      !ExecuteSql(db_url_, scenario_.database.setup_sql, &error))
+    return Fail(Verdict::kBadInput, scenario_.file + ": database.setup failed: " + error);
+  result_.database = SecondsBetween(db_start, Clock::now());
+
+  launch_.port = FreePort(&error);
+  if (launch_.port == 0) return Fail(Verdict::kInfrastructure, error);
+  launch_.cwd = scenario_.target.cwd;
+  launch_.ready = scenario_.target.ready;
+  for (const std::string& arg : scenario_.target.command) {
+    launch_.argv.emplace_back();
+    if (!Expand(arg, &launch_.argv.back())) return false;
+  }
+  // The harness's environment, then what the target needs to know, then
+  // the scenario's own variables, which may override any of it.
+  std::map<std::string, std::string> env;
+  for (char** e = environ; *e; ++e) {
+    std::string entry = *e;
+    size_t eq = entry.find('=');
+    if (eq != std::string::npos) env[entry.substr(0, eq)] = entry.substr(eq + 1);
+  }
+  env["PORT"] = std::to_string(launch_.port);
+  env["DATABASE_URL"] = db_url_;
+  env["PGAPPNAME"] = app_name_;
+  env["TMPDIR"] = run_dir_ + "/tmp";
+  env["LASTCALL_RUN_ID"] = run_id_;
+  for (const auto& [name, value] : scenario_.target.env)
+    if (!Expand(value, &env[name])) return false;
+  for (const auto& [name, value] : env) launch_.env.push_back(name + "=" + value);
+
+  target_log_.open(report_dir_ + "/target.log.partial", std::ios::trunc);
+  if (!target_log_)
+    return Fail(Verdict::kBadInput, "cannot write " + report_dir_ + "/target.log");
+  return true;
+}
+
+bool ScenarioRun::StartInstance() {
+  std::string error;
+  int id = static_cast<int>(instances_.size()) + 1;
+  std::unique_ptr<TargetInstance> instance =
+      TargetInstance::Start(id, launch_, &history_, &target_log_, &error);
+  if (!instance) return Fail(Verdict::kBadInput, scenario_.file + ": target.command: " + error);
+  TargetInstance* started = instance.get();
+  {
+    std::lock_guard<std::mutex> lock(target_mutex_);
+    instances_.push_back(std::move(instance));
+  }
+  switch (started->WaitReady(session_->interrupt()->fd())) {
+    case TargetInstance::Readiness::kReady:
+      return true;
+    case TargetInstance::Readiness::kInterrupted:
+      return Fail(Verdict::kInterrupted, "interrupted while the target was starting");
+    case TargetInstance::Readiness::kExited:
+      return Fail(Verdict::kInfrastructure,
+                  "the target exited before it was ready (" +
+                      DescribeExit(*started->process().exit_status()) +
+                      "); its last output:\n" + started->Tail(20));
+    case TargetInstance::Readiness::kTimedOut:
+      break;
+  }
+  return Fail(Verdict::kInfrastructure,
+              "the target was not ready within " +
+                  std::to_string(std::chrono::duration<double>(launch_.ready.timeout).count()) +
+                  "s; its last output:\n" + started->Tail(20));
+}
+
+void ScenarioRun::OnInstanceExit(TargetInstance* instance) {
+  std::optional<Duration> delay =
+      nemesis_->OnTargetExit(instance->id(), instance->exit_time());
+  if (!delay) {
+    // Gone for good: retrying against a closed port proves nothing.
+    load_->Abandon();
+    return;
+  }
+  restart_at_ = Clock::now() + *delay;
+}
+
+void ScenarioRun::Drive() {
+  std::string error;
+  TemplateVariables variables;
+  variables.constants = {{"port", std::to_string(launch_.port)},
+                         {"database_url", db_url_},
+                         {"run_dir", run_dir_},
+                         {"seed", std::to_string(scenario_.seed)}};
+  nemesis_ = std::make_unique<Nemesis>(scenario_.faults, &history_, this);
+  load_ = Load::Create(scenario_.load, variables, launch_.port, scenario_.seed,
+                       &history_, nemesis_.get(), &error);
+  if (!load_) {
+    Fail(Verdict::kBadInput, scenario_.file + ": load.request: " + error);
+    return;
+  }
+  load_start_ = load_->Start();
+  nemesis_->Begin(load_start_);
+  bool load_done_seen = false;
+  for (;;) {
+    TargetInstance* target = current();
+    bool target_running = target && !target->process().exited();
+    bool load_running = !load_->finished();
+    if (!load_running && !load_done_seen) {
+      load_done_seen = true;
+      load_end_ = Clock::now();
+    }
+    if (!load_running && !restart_at_ &&
+        !nemesis_->Pending(load_running, target_running))
+      return;
+    Clock::time_point wake = std::min(nemesis_->NextDeadline(),
+                                      Clock::now() + std::chrono::milliseconds(100));
+    if (restart_at_) wake = std::min(wake, *restart_at_);
+    int timeout = static_cast<int>(std::max<int64_t>(
+        0, std::chrono::duration_cast<std::chrono::milliseconds>(wake - Clock::now()).count() + 1));
+    pollfd fds[4] = {
+        {session_->interrupt()->fd(), POLLIN, 0},
+        {waker_.fd(), POLLIN, 0},
+        {target_running ? target->process().exit_fd() : -1, POLLIN, 0},
+        {target ? target->process().output_fd() : -1, POLLIN, 0}};
+    poll(fds, 4, timeout);
+    if (interrupted()) {
+      Fail(Verdict::kInterrupted, "interrupted by " + SignalName(session_->interrupt()->first_signal()));
+      return;
+    }
+    waker_.Drain();
+    if (target) target->PumpOutput();
+    if (target_running) {
+      bool exited;
+      {
+        std::lock_guard<std::mutex> lock(target_mutex_);
+        exited = target->TryReap();
+      }
+      if (exited) OnInstanceExit(target);
+    }
+    nemesis_->OnTick();
+    if (restart_at_ && Clock::now() >= *restart_at_) {
+      restart_at_.reset();
+      history_.Record("restart", "starting instance " + std::to_string(instances_.size() + 1));
+      if (!StartInstance()) {
+        history_.Record("restart_failed", result_.message);
+        load_->Abandon();
+        if (result_.verdict == Verdict::kInterrupted) return;
+      }
+    }
+  }
+}
+
+// The harness's own stop at the end of a run (not a fault: no check judges
+// it): SIGTERM to the target's group, SIGKILL if it is still there after 10 s
+// or at a second interrupt.
+void ScenarioRun::StopTarget() {
+  TargetInstance* target = current();
+  if (!target || target->process().exited()) return;
+  history_.Record("teardown", "TERM to group", target->id());
+  target->process().Signal(SIGTERM, true);
+  Clock::time_point deadline = Clock::now() + std::chrono::seconds(10);
+  int interrupts = session_->interrupt()->count();
+  while (Clock::now() < deadline && session_->interrupt()->Check() == interrupts) {
+    pollfd fds[3] = {{session_->interrupt()->fd(), POLLIN, 0},
+                     {target->process().exit_fd(), POLLIN, 0},
+                     {target->process().output_fd(), POLLIN, 0}};
+    poll(fds, 3, 100);
+    target->PumpOutput();
+    std::lock_guard<std::mutex> lock(target_mutex_);
+    if (target->TryReap()) return;
+  }
+  history_.Record("teardown", "KILL to group", target->id());
+  target->process().Signal(SIGKILL, true);
+  std::lock_guard<std::mutex> lock(target_mutex_);
+  target->process().Wait(std::chrono::seconds(5));
+  target->TryReap();
+}
+
+// Waits up to 2 s for every process the target started in its process
+// groups to be gone (as systemd waits for a control group), then kills what
+// is left so nothing outlives the run.
+void ScenarioRun::WaitForProcessGroups() {
+  Clock::time_point deadline = Clock::now() + std::chrono::seconds(2);
+  auto any_alive = [this] {
+    for (const auto& instance : instances_)
+      if (ProcessGroupAlive(instance->process().pgid())) return true;
+    return false;
+  };
+  auto wait = std::chrono::microseconds(500);
+  while (any_alive() && Clock::now() < deadline) {
+    std::this_thread::sleep_for(wait);  // no event exists for "group empty"
+    wait = std::min(wait * 2, std::chrono::microseconds(50000));
+  }
+  groups_gone_ = !any_alive();
+  if (groups_gone_) return;
+  for (const auto& instance : instances_) {
+    if (!ProcessGroupAlive(instance->process().pgid())) continue;
+    history_.Record("leftover_processes", "KILL to group", instance->id());
+    instance->process().Signal(SIGKILL, true);
+  }
+}
+
+void ScenarioRun::Audit() {
+  std::string error;
+  // Sessions of a process that just died take a moment to be noticed by the
+  // server; a leak is what is still there after 2 s.
+  if (groups_gone_) {
+    std::vector<std::string> sessions;
+    Clock::time_point deadline = Clock::now() + std::chrono::seconds(2);
+    auto wait = std::chrono::milliseconds(1);
+    while (TargetSessions(admin_url_, app_name_, &sessions, &error) &&
+           !sessions.empty() && Clock::now() < deadline) {
+      std::this_thread::sleep_for(wait);
+      wait = std::min(wait * 2, std::chrono::milliseconds(100));
+    }
+    if (error.empty()) leaked_sessions_ = sessions;
+  }
+  TerminateSessions(admin_url_, app_name_);
+
+  AuditInputs in;
+  in.scenario = &scenario_;
+  in.history = &history_;
+  in.faults = nemesis_->records();
+  for (const auto& instance : instances_) {
+    InstanceRecord record;
+    record.id = instance->id();
+    record.start_time = instance->start_time();
+    record.ready_time = instance->ready_time();
+    record.exit_time = instance->exit_time();
+    record.exit = instance->process().exit_status();
+    result_.instances.push_back(record);
+  }
+  in.instances = result_.instances;
+  if (!QueryApplied(db_url_, scenario_.audit.applied_sql, &in.applied, &error)) {
+    Fail(Verdict::kBadInput, scenario_.file + ": " + error);
+    return;
+  }
+  in.invariants = QueryInvariants(db_url_, scenario_.audit.invariants);
+  in.leaked_sessions = leaked_sessions_;
+  result_.faults = in.faults;
+  result_.checks = RunChecks(in);
+  std::string why;
+  bool met = ExpectationMet(scenario_.expect, result_.checks, &why);
+  result_.verdict = met ? Verdict::kMet : Verdict::kNotMet;
+  result_.message = met ? (scenario_.expect.pass ? "every check passed"
+                                                 : "the expected checks failed")
+                        : why;
+}
+
+void ScenarioRun::WriteReports() {
+  for (const auto& client : history_.all_attempts()) {
+    result_.attempts += static_cast<int64_t>(client.size());
+  }
+  std::map<int64_t, const Attempt*> last;
+  for (const auto& client : history_.all_attempts())
+    for (const Attempt& a : client) {
+      const Attempt*& l = last[a.seq];
+      if (!l || a.attempt > l->attempt) l = &a;
+    }
+  result_.requests = static_cast<int64_t>(last.size());
+  for (const auto& [seq, a] : last) {
+    (a->outcome == Outcome::kOk ? result_.ok
+     : a->outcome == Outcome::kFailed ? result_.failed
+                                      : result_.unknown)++;
+  }
+  std::string error;
+  std::ostringstream history;
+  history_.WriteJsonl(history, scenario_.seed);
+  bool ok = WriteFileAtomically(report_dir_ + "/history.jsonl", history.str(), &error);
+  if (target_log_.is_open()) {
+    for (const auto& instance : instances_) instance->PumpOutput();
+    target_log_.close();
+    std::rename((report_dir_ + "/target.log.partial").c_str(),
+                (report_dir_ + "/target.log").c_str());
+  }
+  if (!session_->ServerLog().empty())
+    ok = ok && WriteFileAtomically(report_dir_ + "/postgres.log",
+                                   ReadFile(session_->ServerLog(), server_log_offset_),
+                                   &error);
+  ok = ok && WriteFileAtomically(report_dir_ + "/result.json",
+                                 ResultJson(result_, scenario_), &error);
+  if (!ok && result_.verdict == Verdict::kMet) Fail(Verdict::kInfrastructure, error);
+}
+
+ScenarioResult ScenarioRun::Run() {
+  Clock::time_point start = Clock::now();
+  result_.name = scenario_.name;
+  result_.file = scenario_.file;
+  if (Prepare()) {
+    Clock::time_point target_start = Clock::now();
+    if (StartInstance()) {
+      result_.target_ready = SecondsBetween(target_start, Clock::now());
+      Drive();
+    }
+    bool failed = !result_.message.empty();
+    Clock::time_point teardown_start = Clock::now();
+    if (load_) {
+      load_->Stop();
+      if (failed) load_->Abandon();
+    }
+    StopTarget();
+    if (load_) load_->Join();
+    if (load_ && load_end_ == Clock::time_point()) load_end_ = Clock::now();
+    if (load_) result_.load = SecondsBetween(load_start_, load_end_);
+    WaitForProcessGroups();
+    result_.teardown = SecondsBetween(teardown_start, Clock::now());
+    if (!failed && nemesis_) {
+      Clock::time_point audit_start = Clock::now();
+      Audit();
+      result_.audit = SecondsBetween(audit_start, Clock::now());
+    }
+  }
+  result_.total = SecondsBetween(start, Clock::now());
+  if (!report_dir_.empty() && access(report_dir_.c_str(), W_OK) == 0) WriteReports();
+  return result_;
+}
+
+}  // namespace
+
+ScenarioResult RunScenario(const Scenario& scenario, Session* session) {
+  ScenarioRun run(scenario, session);
+  return run.Run();
+}
+
+}  // namespace lastcall

@@ -1,0 +1,61 @@
+// Running scenarios: the session (what every scenario run of one `lastcall
+// run` shares: a private work folder, the PostgreSQL server, the interrupt
+// watch) and one scenario run from database to verdict.
+#ifndef LASTCALL_RUN_H_
+#define LASTCALL_RUN_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "database.h"
+#include "interrupt.h"
+#include "report.h"
+#include "scenario.h"
+
+namespace lastcall {
+
+struct RunOptions {
+  std::string reports_dir = "reports";
+  std::string db_url;              // --db: an existing server; empty: embedded
+  std::optional<uint64_t> seed;    // --seed: overrides every scenario's seed
+};
+
+class Session {
+ public:
+  // Makes the private work folder. Returns nullptr and sets *error on failure.
+  static std::unique_ptr<Session> Open(const RunOptions& options,
+                                       Interrupt* interrupt,
+                                       std::string* error);
+  // Stops the embedded server (if started), then removes the work folder:
+  // the reverse of the order they were made in.
+  ~Session();
+
+  // Starts the embedded PostgreSQL on first use (or checks --db). Returns the
+  // admin URL (a superuser connection to database "postgres"), or "" and
+  // *error.
+  std::string AdminUrl(std::string* error);
+  // The server's log file, "" for an external server.
+  std::string ServerLog() const;
+
+  const RunOptions& options() const { return options_; }
+  Interrupt* interrupt() { return interrupt_; }
+  const std::string& work_dir() const { return work_dir_; }
+
+ private:
+  Session() = default;
+  RunOptions options_;
+  Interrupt* interrupt_ = nullptr;
+  std::string work_dir_;
+  std::unique_ptr<EmbeddedPostgres> postgres_;
+  std::string admin_url_;
+};
+
+// Runs one scenario end to end and writes its reports under
+// options.reports_dir/<scenario name>/. Never throws; every failure is a
+// verdict in the result.
+ScenarioResult RunScenario(const Scenario& scenario, Session* session);
+
+}  // namespace lastcall
+
+#endif  // LASTCALL_RUN_H_

@@ -1,0 +1,87 @@
+// The target: the service under test, run as a child process. One
+// TargetInstance per start (a restart makes a new instance on the same port
+// and database). Its stdout and stderr are captured line by line into
+// target.log by whoever calls PumpOutput() — the run's single event loop.
+#ifndef LASTCALL_TARGET_H_
+#define LASTCALL_TARGET_H_
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "history.h"
+#include "scenario.h"
+#include "subprocess.h"
+
+namespace lastcall {
+
+// Everything needed to start one instance, templates already expanded.
+struct TargetLaunch {
+  std::vector<std::string> argv;
+  std::vector<std::string> env;  // complete environment
+  std::string cwd;
+  int port = 0;
+  ReadyProbe ready;
+};
+
+class TargetInstance {
+ public:
+  // Starts instance number `id` (1-based) and records "target_start". Output
+  // lines go to *log (owned by the caller, outliving the instance). Returns
+  // nullptr and sets *error if the command cannot be run.
+  static std::unique_ptr<TargetInstance> Start(int id,
+                                               const TargetLaunch& launch,
+                                               History* history,
+                                               std::ostream* log,
+                                               std::string* error);
+
+  enum class Readiness { kReady, kExited, kTimedOut, kInterrupted };
+  // Waits until the ready probe succeeds, the process exits, the probe's
+  // timeout passes, or `interrupt_fd` becomes readable (the harness's own
+  // SIGINT/SIGTERM). Records "target_ready" on success.
+  Readiness WaitReady(int interrupt_fd);
+
+  // Reads and logs whatever output is available without blocking. Returns
+  // false once the output has reached EOF (or there is no pipe).
+  bool PumpOutput();
+  // Reaps the process if it has exited; records "target_exit" once.
+  bool TryReap();
+
+  int id() const { return id_; }
+  Subprocess& process() { return *process_; }
+  const Subprocess& process() const { return *process_; }
+  int64_t start_time() const { return start_time_; }
+  int64_t ready_time() const { return ready_time_; }
+  int64_t exit_time() const { return exit_time_; }
+  // The last `n` lines of output, for error messages.
+  std::string Tail(size_t n) const;
+
+ private:
+  TargetInstance() = default;
+  void LogLine(const std::string& line);
+  bool Probe();
+
+  int id_ = 0;
+  TargetLaunch launch_;
+  History* history_ = nullptr;
+  std::ostream* log_ = nullptr;
+  std::unique_ptr<Subprocess> process_;
+  std::optional<std::regex> ready_regex_;
+  bool ready_line_seen_ = false;
+  bool output_open_ = true;
+  std::string partial_line_;
+  std::deque<std::string> tail_;
+  int64_t start_time_ = -1, ready_time_ = -1, exit_time_ = -1;
+};
+
+// "exit 0", "killed by TERM".
+std::string DescribeExit(const ExitStatus& status);
+
+}  // namespace lastcall
+
+#endif  // LASTCALL_TARGET_H_
