@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Set-up and the main job on a fresh Debian 12 machine (SPEC §9):
+#   ./run_scenarios.sh          install what is missing, build, run every bundled scenario
+#   ./run_scenarios.sh --test   install what is missing, build, run all unit and end-to-end tests
+# Other arguments are passed to `lastcall run` (e.g. --only NAME, --reports DIR).
+# Exit codes are lastcall's (0 met, 1 not met, 2 bad input, 3 infrastructure);
+# 3 also when packages are missing and we are not root to install them.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+packages=(
+  cmake g++ make pkg-config
+  libboost-dev libboost-filesystem-dev libboost-system-dev
+  libcpp-httplib-dev libpqxx-dev libyaml-cpp-dev nlohmann-json3-dev
+  libcli11-dev catch2 libbenchmark-dev
+  postgresql-15
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "missing Debian packages; install them with:" >&2
+    echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    exit 3
+  fi
+  # lastcall runs its own PostgreSQL; Debian's default "main" cluster (and
+  # its service) would only be in the way.
+  if [[ ! -e /etc/postgresql-common/createcluster.conf ]]; then
+    mkdir -p /etc/postgresql-common
+    echo "create_main_cluster = false" > /etc/postgresql-common/createcluster.conf
+  fi
+  echo "installing: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+jobs=$(nproc)
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$jobs"
+
+if [[ ${1:-} == --test ]]; then
+  cd build
+  exec ctest --output-on-failure
+fi
+exec build/harness/lastcall run scenarios "$@"
