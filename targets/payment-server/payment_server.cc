@@ -1,1 +1,241 @@
-int main() { return 0; }
+// payment-server: the reference target of lastcall.
+//
+// A small payment service (cpp-httplib + libpqxx) with a correct graceful
+// shutdown, and a catalogue of realistic shutdown bugs behind --bug NAME
+// for the harness to catch. The shutdown sequence is in shut_down(); each
+// bug is a few lines on the path it breaks, marked "bug <name>".
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "children.h"
+#include "config.h"
+#include "db_pool.h"
+#include "http_server.h"
+#include "log.h"
+#include "payments.h"
+#include "status.h"
+
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+constexpr char kHost[] = "127.0.0.1";
+constexpr milliseconds kStatusPeriod{1000};
+// bug slow-drain: a fixed wait for things to settle, longer than the grace
+// period of most process managers.
+constexpr std::chrono::seconds kSettleTime{45};
+
+const char kUsage[] =
+    "usage: payment-server --port N [--bug NAME]\n"
+    "  env: DATABASE_URL (required), DRAIN_TIMEOUT (10s), PAYMENT_LATENCY (0),\n"
+    "       DB_POOL_SIZE (8), PORT (if no --port), TMPDIR";
+
+std::string signal_name(int signal) {
+  switch (signal) {
+    case SIGTERM: return "SIGTERM";
+    case SIGINT: return "SIGINT";
+    default: return "signal " + std::to_string(signal);
+  }
+}
+
+long long ms_since(steady_clock::time_point start) {
+  return std::chrono::duration_cast<milliseconds>(steady_clock::now() - start)
+      .count();
+}
+
+// The signals that start the graceful shutdown. They are blocked in every
+// thread (the mask is set before any thread starts, and threads inherit it)
+// and taken by sigwait() in main, so no work runs in a signal handler.
+sigset_t shutdown_signals(Bug bug) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  if (bug == Bug::kNoHandler || bug == Bug::kIgnoreSignal) return signals;
+  sigaddset(&signals, SIGTERM);
+  if (bug != Bug::kSigintUnhandled) sigaddset(&signals, SIGINT);
+  return signals;
+}
+
+// bug ignore-signal: a handler that was to be filled in "later". Any handler
+// replaces the default action, so the signal no longer ends the process.
+void log_signal(int) {
+  const char message[] = "received shutdown signal\n";
+  ssize_t ignored = ::write(STDERR_FILENO, message, sizeof(message) - 1);
+  (void)ignored;
+}
+
+int wait_for_signal(const sigset_t& signals) {
+  int signal = 0;
+  while (sigwait(&signals, &signal) != 0) {}
+  return signal;
+}
+
+// Drops "--bug NAME", so the wrapped server runs without it.
+std::vector<std::string> without_bug(std::vector<std::string> args) {
+  for (size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == "--bug") {
+      args.erase(args.begin() + i, args.begin() + i + 2);
+      break;
+    }
+  }
+  return args;
+}
+
+void add_routes(DrainingServer& server, PaymentService& payments) {
+  server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok", "text/plain");
+  });
+  server.Get("/readyz",
+             [&server](const httplib::Request&, httplib::Response& res) {
+               if (server.draining()) res.status = 503;
+               res.set_content(server.draining() ? "draining" : "ok",
+                               "text/plain");
+             });
+  server.Post("/payments", [&payments](const httplib::Request& req,
+                                       httplib::Response& res) {
+    Payment payment;
+    std::optional<Reply> invalid =
+        parse_payment(req.get_header_value("Idempotency-Key"), req.body,
+                      &payment);
+    Reply reply = invalid ? *invalid : payments.pay(payment);
+    res.status = reply.status;
+    if (reply.replayed) res.set_header("Idempotent-Replayed", "true");
+    if (reply.status == 503) res.set_header("Retry-After", "1");
+    res.set_content(reply.body, "application/json");
+  });
+}
+
+std::string describe(const DrainingServer& server) {
+  return "pid " + std::to_string(::getpid()) + "\nstate " +
+         (server.draining() ? "draining" : "serving") +
+         "\nrequests_in_flight " + std::to_string(server.requests_in_flight()) +
+         "\nrequests_served " + std::to_string(server.requests_served()) + "\n";
+}
+
+// Ends the process while request threads may still be running, which rules
+// out joining or destroying the server: releases what can be released and
+// exits. Transactions still open roll back as their connections close.
+[[noreturn]] void exit_leaving_requests(int code, StatusReporter& reporter,
+                                        DbPool& pool, StatusFile& status_file) {
+  reporter.stop();
+  pool.close();
+  status_file.remove();
+  log_line("exit " + std::to_string(code));
+  std::_Exit(code);
+}
+
+// The graceful shutdown. Returns the exit code.
+int shut_down(int signal, const Config& config, DrainingServer& server,
+              StatusReporter& reporter, DbPool& pool, StatusFile& status_file) {
+  steady_clock::time_point start = steady_clock::now();
+  log_line("received " + signal_name(signal) + ", draining " +
+           std::to_string(server.requests_in_flight()) + " in-flight requests");
+  if (config.bug == Bug::kNoDrain) std::exit(0);
+  if (config.bug == Bug::kCloseDbFirst) {
+    // No new payment should start once we are going away.
+    log_line("closed database pool (" + std::to_string(pool.close()) +
+             " connections)");
+  }
+
+  // 1. Flip readiness, refuse new connections, close the idle ones.
+  server.begin_drain();
+  if (config.bug == Bug::kAbandonTransaction) {
+    // The listener is closed, so nothing new can arrive: done.
+    exit_leaving_requests(0, reporter, pool, status_file);
+  }
+  if (config.bug == Bug::kSlowDrain) {
+    // Give in-flight requests and load balancers time to settle.
+    std::this_thread::sleep_for(kSettleTime);
+  }
+
+  // 2. Let in-flight requests finish and be answered, within DRAIN_TIMEOUT.
+  if (!server.wait_drained(start + config.drain_timeout)) {
+    log_line("drain timeout (" + std::to_string(config.drain_timeout.count()) +
+             " ms) exceeded with " +
+             std::to_string(server.requests_in_flight()) +
+             " requests in flight; abandoning them");
+    exit_leaving_requests(1, reporter, pool, status_file);
+  }
+  log_line("drained in " + std::to_string(ms_since(start)) + " ms");
+
+  // 3. Stop background work, then release the rest in reverse order of
+  // acquisition: HTTP server, database pool, status file.
+  reporter.stop();
+  server.join();
+  if (config.bug == Bug::kNoDbClose) {
+    // The process is ending anyway: skip the slow destructors.
+    status_file.remove();
+    std::_Exit(0);
+  }
+  log_line("closed database pool (" + std::to_string(pool.close()) +
+           " connections)");
+  status_file.remove();
+  log_line("shutdown complete in " + std::to_string(ms_since(start)) + " ms");
+  return 0;
+}
+
+int serve(const Config& config, const sigset_t& signals) {
+  // Acquired in this order; shut_down() releases them in reverse.
+  StatusFile status_file(config.tmpdir);
+  DbPool pool(config.database_url, config.db_pool_size);
+  PaymentService payments(&pool, config.payment_latency, config.tmpdir,
+                          config.bug);
+  DrainingServer server;
+  add_routes(server, payments);
+  if (!server.start(kHost, config.port)) {
+    log_line("cannot listen on " + std::string(kHost) + ":" +
+             std::to_string(config.port));
+    return 1;
+  }
+  StatusReporter reporter(&status_file, [&server] { return describe(server); },
+                          kStatusPeriod);
+  if (config.bug == Bug::kOrphanWorker) start_reconciler();
+  log_line("listening on " + std::string(kHost) + ":" +
+           std::to_string(config.port));
+
+  if (sigisemptyset(&signals)) {
+    server.join();  // Serves until killed.
+    return 0;
+  }
+  int signal = wait_for_signal(signals);
+  return shut_down(signal, config, server, reporter, pool, status_file);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  Config config;
+  std::string error;
+  if (!parse_config(args, &config, &error)) {
+    log_line("payment-server: " + error + "\n" + kUsage);
+    return 2;
+  }
+  if (config.reconciler) return run_reconciler(config);
+  if (config.bug == Bug::kWrapperNoForward) {
+    // Started through a shell, as by a start script.
+    exec_through_shell(without_bug(args));
+    return 1;
+  }
+
+  sigset_t signals = shutdown_signals(config.bug);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  if (config.bug == Bug::kIgnoreSignal) {
+    ::signal(SIGTERM, log_signal);
+    ::signal(SIGINT, log_signal);
+  }
+
+  try {
+    return serve(config, signals);
+  } catch (const std::exception& e) {
+    log_line(std::string("payment-server: ") + e.what());
+    return 1;
+  }
+}
