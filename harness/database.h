@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "subprocess.h"
 
@@ -36,14 +37,29 @@ class EmbeddedPostgres {
   std::string UrlFor(const std::string& dbname) const;
   const std::string& log_path() const { return log_path_; }
   int port() const { return port_; }
+  // The postmaster's pid (its process group holds every backend).
+  pid_t server_pid() const { return server_ ? server_->pid() : -1; }
+  // The server's private copy of the cluster; removed by the destructor.
+  const std::string& data_dir() const { return data_dir_; }
+
+  // Where Start() spent its time, for reports and tuning.
+  struct StartTimings {
+    Duration initdb{0};  // zero when the cached cluster was used
+    Duration copy{0};    // copying the cached cluster into the data folder
+    Duration start{0};   // from spawning postgres to accepting a connection
+  };
+  const StartTimings& start_timings() const { return timings_; }
 
  private:
   EmbeddedPostgres() = default;
+  void Stop();
   std::unique_ptr<Subprocess> server_;
   std::string data_dir_;
   std::string log_path_;
   std::string url_base_;
   int port_ = 0;
+  std::vector<std::string> remove_dirs_;  // data and socket folders we made
+  StartTimings timings_;
 };
 
 // Makes a fresh database `dbname` on the server that `admin_url` points to

@@ -116,12 +116,25 @@ struct TempDir {
   ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
 };
 
-// Asserts that we have no child process left (no zombie either).
-void RequireNoChildren() {
-  int status;
-  errno = 0;
-  REQUIRE(::waitpid(-1, &status, WNOHANG) == -1);
-  REQUIRE(errno == ECHILD);
+// Our child processes (zombies included), from /proc: other tests may keep
+// children of their own (a shared database server), so tests compare sets.
+std::set<pid_t> Children() {
+  std::set<pid_t> out;
+  const std::string me = std::to_string(::getpid());
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name[0] < '1' || name[0] > '9') continue;
+    std::ifstream f(entry.path() / "stat");
+    std::string s;
+    if (!std::getline(f, s)) continue;
+    size_t close = s.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(s.substr(close + 2));
+    std::string state, ppid;
+    rest >> state >> ppid;
+    if (ppid == me) out.insert(std::stoi(name));
+  }
+  return out;
 }
 
 TEST_CASE("Subprocess: output and exit code", "[subprocess]") {
@@ -182,19 +195,20 @@ TEST_CASE("Subprocess: death by SIGTERM is reported as a signal", "[subprocess]"
 }
 
 TEST_CASE("Subprocess: a missing command is a clear error and no child", "[subprocess]") {
+  const std::set<pid_t> before = Children();
   std::string error;
   // Found nowhere in PATH: no fork at all.
   auto p = Subprocess::Start(Cmd({"lastcall-no-such-command"}), &error);
   CHECK(p == nullptr);
   CHECK(error == "cannot run 'lastcall-no-such-command': No such file or directory");
-  RequireNoChildren();
+  CHECK(Children() == before);
 
   // An absolute path: execve fails in the child, which reports it.
   error.clear();
   p = Subprocess::Start(Cmd({"/nonexistent/lastcall-cmd", "x"}), &error);
   CHECK(p == nullptr);
   CHECK(error == "cannot run '/nonexistent/lastcall-cmd': No such file or directory");
-  RequireNoChildren();  // the failed child was reaped
+  CHECK(Children() == before);  // the failed child was reaped
 }
 
 TEST_CASE("Subprocess: a non-executable file is Permission denied", "[subprocess]") {
@@ -205,11 +219,12 @@ TEST_CASE("Subprocess: a non-executable file is Permission denied", "[subprocess
     f << "#!/bin/sh\necho should-not-run\n";
   }
   REQUIRE(::chmod(file.c_str(), 0644) == 0);
+  const std::set<pid_t> before = Children();
   std::string error;
   auto p = Subprocess::Start(Cmd({file}), &error);
   CHECK(p == nullptr);
   CHECK(error == "cannot run '" + file + "': Permission denied");
-  RequireNoChildren();
+  CHECK(Children() == before);
 
   // The same through a PATH lookup in the given environment.
   SpawnOptions o = Cmd({"script.sh"});
@@ -412,6 +427,7 @@ TEST_CASE("Subprocess: the parent-death signal kills the child of a SIGKILLed pa
 
 TEST_CASE("Subprocess: Wait with a timeout on a running process returns false",
           "[subprocess]") {
+  const std::set<pid_t> before = Children();
   std::string error;
   pid_t pgid;
   {
@@ -426,7 +442,7 @@ TEST_CASE("Subprocess: Wait with a timeout on a running process returns false",
   }
   // The destructor SIGKILLed the whole group and reaped the leader.
   CHECK(WaitUntil([&] { return !ProcessGroupAlive(pgid); }));
-  RequireNoChildren();
+  CHECK(Children() == before);
 }
 
 TEST_CASE("Subprocess: env and cwd are applied", "[subprocess]") {
@@ -457,13 +473,14 @@ TEST_CASE("Subprocess: env and cwd are applied", "[subprocess]") {
 TEST_CASE("Subprocess: a bad cwd is a clear error and no child", "[subprocess]") {
   SpawnOptions o = Cmd({"true"});
   o.cwd = "/nonexistent/lastcall-dir";
+  const std::set<pid_t> before = Children();
   std::string error;
   auto p = Subprocess::Start(o, &error);
   CHECK(p == nullptr);
   CHECK(error ==
         "cannot run 'true': changing directory to '/nonexistent/lastcall-dir': No such file or "
         "directory");
-  RequireNoChildren();
+  CHECK(Children() == before);
 }
 
 TEST_CASE("Subprocess: runs as another user when root", "[subprocess]") {
@@ -492,6 +509,7 @@ TEST_CASE("Subprocess: runs as another user when root", "[subprocess]") {
 }
 
 TEST_CASE("Subprocess: the destructor kills a running child", "[subprocess]") {
+  const std::set<pid_t> before = Children();
   std::string error;
   pid_t pid;
   {
@@ -500,7 +518,7 @@ TEST_CASE("Subprocess: the destructor kills a running child", "[subprocess]") {
     pid = p->pid();
   }
   CHECK(Dead(pid));  // reaped by the destructor: gone at once
-  RequireNoChildren();
+  CHECK(Children() == before);
 }
 
 TEST_CASE("ProcessGroupAlive", "[subprocess]") {

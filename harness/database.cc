@@ -1,0 +1,885 @@
+// The embedded PostgreSQL and the per-run databases. See database.h.
+//
+// Embedded server, per `lastcall run`:
+//   1. find the server binaries (/usr/lib/postgresql/15/bin, else the newest
+//      /usr/lib/postgresql/*/bin, else `pg_config --bindir`);
+//   2. initdb once into a cache folder keyed by the major version (under a
+//      flock, into a temp folder renamed into place, so that concurrent runs
+//      neither race nor see half a cluster);
+//   3. copy the cached cluster into the run's folder (a plain recursive copy
+//      with copy_file_range; ~40 MB, well under 200 ms) and start `postgres`
+//      on it through Subprocess, stderr going to postgres.log;
+//   4. wait until postmaster.pid says "ready" and a connection succeeds.
+// As root, initdb and postgres run as the `postgres` system user (else
+// `nobody`): PostgreSQL refuses to run as root.
+#include "database.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <pqxx/pqxx>
+#include <sstream>
+
+namespace fs = std::filesystem;
+
+namespace lastcall {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr Duration kStartTimeout = 30s;
+constexpr Duration kStopTimeout = 10s;
+constexpr Duration kInitdbTimeout = 120s;
+constexpr int kPortAttempts = 5;
+constexpr int kLogTailLines = 20;
+// pg_advisory_lock(int, int) namespace for template creation: "lc" "tp".
+constexpr int kTemplateLockClass = 0x6c637470;
+
+std::string ErrnoText(int err) { return std::generic_category().message(err); }
+
+// The environment of the PostgreSQL programs we run: fixed, so that the
+// cached cluster and the server do not depend on the harness's locale or
+// time zone (the cluster's default time zone is UTC).
+std::vector<std::string> PgEnv() {
+  return {"PATH=/usr/bin:/bin", "LC_ALL=C", "LANG=C", "TZ=UTC"};
+}
+
+// The user PostgreSQL runs as when the harness is root.
+struct ServiceUser {
+  bool active = false;  // false: not root, run as ourselves
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::string name;
+};
+
+bool LookupServiceUser(ServiceUser* user, std::string* error) {
+  if (::geteuid() != 0) return true;
+  for (const char* name : {"postgres", "nobody"}) {
+    struct passwd pw, *found = nullptr;
+    char buf[4096];
+    if (::getpwnam_r(name, &pw, buf, sizeof buf, &found) == 0 && found != nullptr) {
+      user->active = true;
+      user->uid = pw.pw_uid;
+      user->gid = pw.pw_gid;
+      user->name = name;
+      return true;
+    }
+  }
+  *error = "running as root, but neither the 'postgres' nor the 'nobody' user exists "
+           "to run PostgreSQL as (it refuses to run as root)";
+  return false;
+}
+
+void ApplyUser(const ServiceUser& user, SpawnOptions* o) {
+  if (!user.active) return;
+  o->uid = user.uid;
+  o->gid = user.gid;
+}
+
+bool Chown(const std::string& path, const ServiceUser& user, std::string* error) {
+  if (!user.active) return true;
+  if (::lchown(path.c_str(), user.uid, user.gid) == 0) return true;
+  *error = "cannot chown " + path + " to " + user.name + ": " + ErrnoText(errno);
+  return false;
+}
+
+// Runs a short-lived program, collecting its merged stdout/stderr.
+struct RunResult {
+  bool ok = false;  // started and exited with status 0
+  std::string output;
+  std::string error;  // why not ok
+};
+
+RunResult RunCapture(const SpawnOptions& options, Duration timeout) {
+  RunResult r;
+  std::unique_ptr<Subprocess> p = Subprocess::Start(options, &r.error);
+  if (!p) return r;
+  const Clock::time_point deadline = Clock::now() + timeout;
+  bool eof = false;
+  while (!(eof && p->exited())) {
+    Duration left = deadline - Clock::now();
+    if (left <= Duration::zero()) {
+      p->Signal(SIGKILL, /*to_group=*/true);
+      p->Wait(5s);
+      r.error = "'" + options.argv[0] + "' did not finish within " +
+                std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()) +
+                " s";
+      return r;
+    }
+    struct pollfd fds[2] = {{eof ? -1 : p->output_fd(), POLLIN, 0}, {p->exit_fd(), POLLIN, 0}};
+    int ms = static_cast<int>(std::min<int64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(left).count() + 1, 1000));
+    ::poll(fds, 2, ms);
+    if (!eof) {
+      char buf[4096];
+      ssize_t n = ::read(p->output_fd(), buf, sizeof buf);
+      if (n > 0) r.output.append(buf, static_cast<size_t>(n));
+      if (n == 0) eof = true;
+    }
+    p->TryReap();
+  }
+  const ExitStatus& st = *p->exit_status();
+  if (st.by_signal || st.value != 0) {
+    r.error = "'" + options.argv[0] + "' " +
+              (st.by_signal ? "was killed by signal " + std::to_string(st.value)
+                            : "exited with status " + std::to_string(st.value));
+    return r;
+  }
+  r.ok = true;
+  return r;
+}
+
+// The last `n` lines of `text`, indented for an error message.
+std::string Tail(const std::string& text, int n) {
+  size_t end = text.size();
+  while (end > 0 && text[end - 1] == '\n') --end;
+  size_t start = end;
+  for (int lines = 0; start > 0; --start) {
+    if (text[start - 1] == '\n' && ++lines == n) break;
+  }
+  std::string out;
+  std::istringstream in(text.substr(start, end - start));
+  for (std::string line; std::getline(in, line);) out += "\n  " + line;
+  return out;
+}
+
+std::string ReadFile(const std::string& path, std::streamoff from = 0) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "";
+  in.seekg(from);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool IsExecutable(const std::string& path) { return ::access(path.c_str(), X_OK) == 0; }
+
+bool HasServerBinaries(const std::string& dir) {
+  return IsExecutable(dir + "/postgres") && IsExecutable(dir + "/initdb");
+}
+
+struct PgBinaries {
+  std::string dir;
+  int major = 0;
+  std::string version;  // "postgres (PostgreSQL) 15.18 (Debian ...)"
+};
+
+bool FindBinaries(PgBinaries* bin, std::string* error) {
+  std::vector<std::string> candidates = {"/usr/lib/postgresql/15/bin"};
+  std::vector<std::pair<int, std::string>> others;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/usr/lib/postgresql", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.empty() && std::all_of(name.begin(), name.end(), ::isdigit)) {
+      others.emplace_back(std::stoi(name), entry.path().string() + "/bin");
+    }
+  }
+  std::sort(others.rbegin(), others.rend());  // newest first
+  for (const auto& o : others) candidates.push_back(o.second);
+  auto try_dir = [&](const std::string& dir) {
+    if (!HasServerBinaries(dir)) return false;
+    SpawnOptions v;
+    v.argv = {dir + "/postgres", "--version"};
+    v.env = PgEnv();
+    RunResult out = RunCapture(v, 10s);
+    size_t at = out.output.find("(PostgreSQL) ");
+    if (!out.ok || at == std::string::npos) return false;
+    bin->dir = dir;
+    bin->major = std::atoi(out.output.c_str() + at + 13);
+    bin->version = out.output.substr(0, out.output.find('\n'));
+    return bin->major > 0;
+  };
+  for (const std::string& dir : candidates) {
+    if (try_dir(dir)) return true;
+  }
+  // Elsewhere (a PGDG or source install): ask pg_config.
+  SpawnOptions pg_config;
+  pg_config.argv = {"pg_config", "--bindir"};
+  pg_config.env = {std::string("PATH=") + (getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin")};
+  RunResult r = RunCapture(pg_config, 10s);
+  if (r.ok && try_dir(r.output.substr(0, r.output.find('\n')))) return true;
+  *error = "PostgreSQL server binaries (postgres, initdb) not found in "
+           "/usr/lib/postgresql/*/bin or `pg_config --bindir`; install them with: "
+           "apt-get install postgresql-15";
+  return false;
+}
+
+// Where the initdb'd clusters are kept.
+std::string CacheRoot() {
+  if (const char* c = getenv("LASTCALL_CACHE"); c != nullptr && *c != '\0') return c;
+  // As root, the PostgreSQL user must be able to reach the folder (initdb
+  // runs as that user); /root is not traversable by others.
+  if (::geteuid() == 0) return "/var/cache/lastcall";
+  if (const char* x = getenv("XDG_CACHE_HOME"); x != nullptr && *x == '/') {
+    return std::string(x) + "/lastcall";
+  }
+  std::string home;
+  if (const char* h = getenv("HOME"); h != nullptr && *h == '/') {
+    home = h;
+  } else {
+    struct passwd pw, *found = nullptr;
+    char buf[4096];
+    if (::getpwuid_r(::geteuid(), &pw, buf, sizeof buf, &found) == 0 && found) home = pw.pw_dir;
+  }
+  if (home.empty()) home = "/tmp";
+  return home + "/.cache/lastcall";
+}
+
+// An flock(2) held for the object's lifetime.
+class FileLock {
+ public:
+  ~FileLock() {
+    if (fd_ >= 0) ::close(fd_);  // releases the lock
+  }
+  bool Lock(const std::string& path, std::string* error) {
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) {
+      *error = "cannot open lock file " + path + ": " + ErrnoText(errno);
+      return false;
+    }
+    while (::flock(fd_, LOCK_EX) != 0) {
+      if (errno != EINTR) {
+        *error = "cannot lock " + path + ": " + ErrnoText(errno);
+        return false;
+      }
+    }
+    return true;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// A complete cached cluster has PG_VERSION with its major version; the
+// rename that publishes it is atomic, so there is nothing half-made to see.
+bool ClusterReady(const std::string& dir, int major) {
+  std::string v = ReadFile(dir + "/PG_VERSION");
+  return std::atoi(v.c_str()) == major;
+}
+
+// Returns the cached cluster's folder, running initdb into it first if needed.
+bool EnsureCachedCluster(const PgBinaries& bin, const ServiceUser& user, std::string* cluster,
+                         Duration* initdb_time, std::string* error) {
+  const std::string root = CacheRoot();
+  const std::string key = "postgresql-" + std::to_string(bin.major);
+  *cluster = root + "/" + key;
+  if (ClusterReady(*cluster, bin.major)) return true;
+
+  std::error_code ec;
+  fs::create_directories(root, ec);
+  if (ec) {
+    *error = "cannot create the cache folder " + root + ": " + ec.message() +
+             " (set LASTCALL_CACHE to a writable folder)";
+    return false;
+  }
+  // Our default as root must be reachable by the server's user, whatever
+  // root's umask made of it.
+  if (user.active && getenv("LASTCALL_CACHE") == nullptr) ::chmod(root.c_str(), 0755);
+  FileLock lock;
+  if (!lock.Lock(root + "/" + key + ".lock", error)) return false;
+  if (ClusterReady(*cluster, bin.major)) return true;  // another run made it meanwhile
+
+  // Leftovers of a run that died mid-initdb (we hold the lock: nobody else
+  // is making one now), and a stale incomplete cluster.
+  for (const auto& entry : fs::directory_iterator(root, ec)) {
+    if (entry.path().filename().string().rfind(key + ".tmp-", 0) == 0) {
+      fs::remove_all(entry.path(), ec);
+    }
+  }
+  fs::remove_all(*cluster, ec);
+
+  const std::string tmp = root + "/" + key + ".tmp-" + std::to_string(::getpid());
+  if (::mkdir(tmp.c_str(), 0700) != 0) {
+    *error = "cannot create " + tmp + ": " + ErrnoText(errno);
+    return false;
+  }
+  if (!Chown(tmp, user, error)) return false;
+
+  SpawnOptions o;
+  o.argv = {bin.dir + "/initdb", "-D", tmp, "-A", "trust", "-U", "postgres", "-E", "UTF8",
+            "--locale=C", "--no-sync", "--no-instructions"};
+  o.env = PgEnv();
+  o.cwd = root;
+  ApplyUser(user, &o);
+  const auto t0 = Clock::now();
+  RunResult r = RunCapture(o, kInitdbTimeout);
+  *initdb_time = Clock::now() - t0;
+  if (!r.ok) {
+    fs::remove_all(tmp, ec);
+    *error = "initdb failed: " + r.error + Tail(r.output, kLogTailLines);
+    if (user.active) {
+      *error += "\n(it runs as '" + user.name + "', who must be able to reach " + root + ")";
+    }
+    return false;
+  }
+  if (::rename(tmp.c_str(), cluster->c_str()) != 0) {
+    *error = "cannot rename " + tmp + " to " + *cluster + ": " + ErrnoText(errno);
+    fs::remove_all(tmp, ec);
+    return false;
+  }
+  return true;
+}
+
+// Copies regular file `from` to `to` (created with `mode`).
+bool CopyFile(const std::string& from, const std::string& to, mode_t mode, off_t size,
+              std::string* error) {
+  int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
+  if (in < 0) {
+    *error = "cannot read " + from + ": " + ErrnoText(errno);
+    return false;
+  }
+  int out = ::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (out < 0) {
+    *error = "cannot create " + to + ": " + ErrnoText(errno);
+    ::close(in);
+    return false;
+  }
+  bool ok = true;
+  off_t left = size;
+  bool fallback = false;
+  while (left > 0 && !fallback) {
+    ssize_t n = ::copy_file_range(in, nullptr, out, nullptr, static_cast<size_t>(left), 0);
+    if (n > 0) {
+      left -= n;
+    } else if (n == 0) {
+      break;
+    } else if (errno == EINTR) {
+      continue;
+    } else if (errno == EXDEV || errno == ENOSYS || errno == EINVAL || errno == EOPNOTSUPP) {
+      fallback = true;
+    } else {
+      ok = false;
+      break;
+    }
+  }
+  if (ok && fallback) {
+    char buf[1 << 16];
+    for (;;) {
+      ssize_t n = ::read(in, buf, sizeof buf);
+      if (n == 0) break;
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        ok = false;
+        break;
+      }
+      for (ssize_t done = 0; done < n;) {
+        ssize_t w = ::write(out, buf + done, static_cast<size_t>(n - done));
+        if (w < 0) {
+          if (errno == EINTR) continue;
+          ok = false;
+          break;
+        }
+        done += w;
+      }
+      if (!ok) break;
+    }
+  }
+  if (!ok) *error = "cannot copy " + from + " to " + to + ": " + ErrnoText(errno);
+  ::close(in);
+  if (::close(out) != 0 && ok) {
+    *error = "cannot write " + to + ": " + ErrnoText(errno);
+    ok = false;
+  }
+  return ok;
+}
+
+// Copies the tree at `from` to `to` (which must not exist), keeping modes,
+// owned by `user` when root.
+bool CopyTree(const std::string& from, const std::string& to, const ServiceUser& user,
+              std::string* error) {
+  struct stat st;
+  if (::lstat(from.c_str(), &st) != 0) {
+    *error = "cannot read " + from + ": " + ErrnoText(errno);
+    return false;
+  }
+  const mode_t mode = st.st_mode & 07777;
+  if (S_ISDIR(st.st_mode)) {
+    if (::mkdir(to.c_str(), mode) != 0 || ::chmod(to.c_str(), mode) != 0) {
+      *error = "cannot create " + to + ": " + ErrnoText(errno);
+      return false;
+    }
+    if (!Chown(to, user, error)) return false;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(from, ec)) {
+      const std::string name = entry.path().filename().string();
+      if (!CopyTree(from + "/" + name, to + "/" + name, user, error)) return false;
+    }
+    if (ec) {
+      *error = "cannot list " + from + ": " + ec.message();
+      return false;
+    }
+    return true;
+  }
+  if (S_ISLNK(st.st_mode)) {
+    std::error_code ec;
+    fs::path target = fs::read_symlink(from, ec);
+    if (ec || ::symlink(target.c_str(), to.c_str()) != 0) {
+      *error = "cannot copy symlink " + from + ": " + (ec ? ec.message() : ErrnoText(errno));
+      return false;
+    }
+    return Chown(to, user, error);
+  }
+  if (!S_ISREG(st.st_mode)) return true;  // sockets, fifos: not part of a cluster
+  if (!CopyFile(from, to, mode, st.st_size, error)) return false;
+  return Chown(to, user, error);
+}
+
+// Whether `user` can traverse every folder down to `dir` (inclusive).
+bool Traversable(const std::string& dir, const ServiceUser& user) {
+  if (!user.active) return true;
+  fs::path p = fs::absolute(dir);
+  for (fs::path cur = p;; cur = cur.parent_path()) {
+    struct stat st;
+    if (::stat(cur.c_str(), &st) != 0) return false;
+    mode_t need = st.st_uid == user.uid ? S_IXUSR : st.st_gid == user.gid ? S_IXGRP : S_IXOTH;
+    if ((st.st_mode & need) == 0) return false;
+    if (cur == cur.root_path() || cur.parent_path() == cur) break;
+  }
+  return true;
+}
+
+// A free TCP port on 127.0.0.1, picked by the kernel. Someone may take it
+// before postgres binds it; Start retries then.
+int FreePort(std::string* error) {
+  int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) {
+    *error = std::string("socket: ") + ErrnoText(errno);
+    return 0;
+  }
+  struct sockaddr_in a;
+  memset(&a, 0, sizeof a);
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  socklen_t len = sizeof a;
+  int port = 0;
+  if (::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+    port = ntohs(a.sin_port);
+  } else {
+    *error = std::string("cannot find a free port on 127.0.0.1: ") + ErrnoText(errno);
+  }
+  ::close(s);
+  return port;
+}
+
+// Line 8 of postmaster.pid is the postmaster's status: "ready" once it
+// accepts connections.
+bool PostmasterReady(const std::string& data_dir) {
+  std::istringstream in(ReadFile(data_dir + "/postmaster.pid"));
+  std::string line;
+  for (int i = 0; i < 8 && std::getline(in, line); ++i) {
+  }
+  return line.rfind("ready", 0) == 0;
+}
+
+bool BindFailed(const std::string& log) {
+  return log.find("could not create any TCP/IP sockets") != std::string::npos ||
+         log.find("Address already in use") != std::string::npos;
+}
+
+// 64-bit FNV-1a: stable across builds and machines (template names persist
+// on external servers).
+uint64_t Fnv1a(const std::string& s) {
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+std::string Hex16(uint64_t v) {
+  char buf[17];
+  snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+// Turns libpq's error text ("ERROR:  ...\nLINE 3: ...\n        ^\n") into
+// "line 3: ERROR:  ..." plus the rest, when it carries a position.
+std::string SchemaError(const std::string& what) {
+  std::string msg = what;
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  size_t at = msg.find("\nLINE ");
+  if (at == std::string::npos) return msg;
+  int line = std::atoi(msg.c_str() + at + 6);
+  if (line <= 0) return msg;
+  return "line " + std::to_string(line) + ": " + msg;
+}
+
+// `url` (a URI or a keyword/value conninfo) with one more parameter.
+std::string WithParam(const std::string& url, const std::string& key, const std::string& value) {
+  if (url.find("://") == std::string::npos) return url + " " + key + "=" + value;
+  size_t hash = url.find('#');
+  std::string head = url.substr(0, hash);
+  head += (head.find('?') == std::string::npos ? "?" : "&") + key + "=" + value;
+  return head;
+}
+
+// A connection for our own bookkeeping: named "lastcall", so that it can be
+// told apart from the target's sessions, and quiet (no NOTICEs on stderr).
+std::unique_ptr<pqxx::connection> Connect(const std::string& url) {
+  auto c = std::make_unique<pqxx::connection>(WithParam(url, "application_name", "lastcall"));
+  pqxx::nontransaction w(*c);
+  w.exec("SET client_min_messages = warning");
+  return c;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// EmbeddedPostgres
+
+std::unique_ptr<EmbeddedPostgres> EmbeddedPostgres::Start(const std::string& work_dir,
+                                                          std::string* error) {
+  // Owned from the first step: whatever fails, the destructor stops what was
+  // started and removes what was made.
+  std::unique_ptr<EmbeddedPostgres> pg(new EmbeddedPostgres());
+  try {
+    PgBinaries bin;
+    if (!FindBinaries(&bin, error)) return nullptr;
+    ServiceUser user;
+    if (!LookupServiceUser(&user, error)) return nullptr;
+
+    std::string cluster;
+    if (!EnsureCachedCluster(bin, user, &cluster, &pg->timings_.initdb, error)) return nullptr;
+
+    const std::string work = fs::absolute(work_dir).string();
+    std::error_code ec;
+    fs::create_directories(work, ec);
+    struct stat st;
+    if (::stat(work.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+      *error = "cannot use work folder " + work + ": " + ErrnoText(errno);
+      return nullptr;
+    }
+    pg->log_path_ = work + "/postgres.log";
+
+    // The folder for the cluster and the socket: the work folder, made
+    // traversable; unless the server's user cannot reach it (e.g. under
+    // /root), or a socket path there would be too long (108 bytes).
+    std::string base = work;
+    if (user.active) ::chmod(work.c_str(), (st.st_mode & 07777) | 0711);
+    if (!Traversable(base, user) || base.size() + sizeof("/pgsock/.s.PGSQL.65535.lock") > 100) {
+      char tmpl[] = "/tmp/lastcall-pg-XXXXXX";
+      if (::mkdtemp(tmpl) == nullptr) {
+        *error = std::string("cannot create a folder in /tmp: ") + ErrnoText(errno);
+        return nullptr;
+      }
+      base = tmpl;
+      pg->remove_dirs_.push_back(base);
+      ::chmod(base.c_str(), 0711);
+    }
+
+    const std::string data = base + "/pgdata";
+    const std::string sock = base + "/pgsock";
+    fs::remove_all(data, ec);
+    fs::remove_all(sock, ec);
+    const auto t_copy = Clock::now();
+    pg->data_dir_ = data;  // from here on, the destructor removes it
+    if (!CopyTree(cluster, data, user, error)) return nullptr;
+    pg->timings_.copy = Clock::now() - t_copy;
+    if (::mkdir(sock.c_str(), 0755) != 0) {
+      *error = "cannot create " + sock + ": " + ErrnoText(errno);
+      return nullptr;
+    }
+    pg->remove_dirs_.push_back(sock);
+    if (!Chown(sock, user, error)) return nullptr;
+
+    int log_fd = ::open(pg->log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
+                        0644);
+    if (log_fd < 0) {
+      *error = "cannot create " + pg->log_path_ + ": " + ErrnoText(errno);
+      return nullptr;
+    }
+    struct LogFd {
+      int fd;
+      ~LogFd() { ::close(fd); }
+    } log_guard{log_fd};
+
+    for (int attempt = 1;; ++attempt) {
+      const int port = FreePort(error);
+      if (port == 0) return nullptr;
+      const std::streamoff log_start = ::lseek(log_fd, 0, SEEK_END);
+
+      SpawnOptions o;
+      o.argv = {bin.dir + "/postgres",
+                "-D", data,
+                "-p", std::to_string(port),
+                "-k", sock,
+                "-c", "listen_addresses=127.0.0.1",
+                // Speed: we never survive a host crash, so no fsync and no
+                // full-page images. synchronous_commit stays on: a commit is
+                // still in the WAL before it is acknowledged, which is what
+                // the audit of a killed *target* relies on.
+                "-c", "fsync=off",
+                "-c", "full_page_writes=off",
+                "-c", "log_connections=on",
+                "-c", "log_disconnections=on",
+                "-c", "log_min_messages=debug1",
+                "-c", "log_line_prefix=%m [%p] %d %a ",
+                "-c", "log_timezone=UTC",
+                "-c", "max_connections=200",
+                "-c", "shared_buffers=64MB"};
+      o.env = PgEnv();
+      o.cwd = data;
+      o.output_fd = log_fd;
+      ApplyUser(user, &o);
+
+      const auto t_start = Clock::now();
+      pg->server_ = Subprocess::Start(o, error);
+      if (!pg->server_) return nullptr;
+      pg->port_ = port;
+      pg->url_base_ = "postgresql://postgres@127.0.0.1:" + std::to_string(port) + "/";
+
+      const auto deadline = t_start + kStartTimeout;
+      bool ready = false;
+      std::string last_connect_error;
+      while (!ready) {
+        if (pg->server_->TryReap()) break;
+        if (Clock::now() > deadline) break;
+        if (PostmasterReady(data)) {
+          try {
+            Connect(WithParam(pg->UrlFor("postgres"), "connect_timeout", "5"));
+            ready = true;
+            break;
+          } catch (const std::exception& e) {
+            last_connect_error = e.what();
+          }
+        }
+        pg->server_->Wait(10ms);  // wakes at once if the server exits
+      }
+      if (ready) {
+        pg->timings_.start = Clock::now() - t_start;
+        return pg;
+      }
+
+      const std::string log = ReadFile(pg->log_path_, log_start);
+      if (pg->server_->exited()) {
+        if (BindFailed(log) && attempt < kPortAttempts) {
+          pg->server_.reset();
+          continue;  // someone took the port: try another
+        }
+        const ExitStatus& s = *pg->server_->exit_status();
+        *error = std::string("PostgreSQL exited during start-up (") +
+                 (s.by_signal ? "signal " : "status ") + std::to_string(s.value) +
+                 "); the end of " + pg->log_path_ + ":" + Tail(log, kLogTailLines);
+      } else {
+        *error = "PostgreSQL did not accept connections within 30 s" +
+                 (last_connect_error.empty() ? "" : " (" + last_connect_error + ")") +
+                 "; the end of " + pg->log_path_ + ":" + Tail(log, kLogTailLines);
+      }
+      return nullptr;  // ~EmbeddedPostgres stops the server
+    }
+  } catch (const std::exception& e) {
+    *error = std::string("cannot start PostgreSQL: ") + e.what();
+    return nullptr;
+  }
+}
+
+void EmbeddedPostgres::Stop() {
+  if (!server_) return;
+  if (!server_->exited()) {
+    // SIGINT: fast shutdown (sessions are disconnected, no checkpoint wait
+    // beyond the shutdown checkpoint).
+    server_->Signal(SIGINT, /*to_group=*/false);
+    if (!server_->Wait(kStopTimeout)) {
+      server_->Signal(SIGKILL, /*to_group=*/true);
+      server_->Wait(10s);
+    }
+  }
+  // Backends left behind by a crashed postmaster (normally they follow it).
+  if (server_->exited() && ProcessGroupAlive(server_->pgid())) {
+    server_->Signal(SIGKILL, /*to_group=*/true);
+  }
+  server_.reset();  // SIGKILLs the group and reaps, if still running
+}
+
+EmbeddedPostgres::~EmbeddedPostgres() {
+  Stop();
+  std::error_code ec;
+  if (!data_dir_.empty()) fs::remove_all(data_dir_, ec);
+  for (auto it = remove_dirs_.rbegin(); it != remove_dirs_.rend(); ++it) {
+    fs::remove_all(*it, ec);
+  }
+}
+
+std::string EmbeddedPostgres::UrlFor(const std::string& dbname) const {
+  return UrlWithDatabase(url_base_, dbname);
+}
+
+// ---------------------------------------------------------------------------
+// Per-run databases
+
+namespace {
+
+// Makes template database `tpl` with `schema_sql` applied, unless it exists.
+bool EnsureTemplate(pqxx::connection& admin, const std::string& admin_url,
+                    const std::string& tpl, const std::string& schema_sql,
+                    std::string* error) {
+  const std::string q_tpl = admin.quote_name(tpl);
+  {
+    pqxx::nontransaction w(admin);
+    pqxx::result r = w.exec("SELECT datistemplate FROM pg_database WHERE datname = " +
+                            w.quote(tpl));
+    if (!r.empty()) {
+      if (r[0][0].as<bool>()) return true;
+      // Half-made by a run that died while applying the schema.
+      w.exec("DROP DATABASE " + q_tpl + (admin.server_version() >= 130000 ? " WITH (FORCE)" : ""));
+    }
+    w.exec("CREATE DATABASE " + q_tpl + " TEMPLATE template0");
+  }
+  std::string schema_error;
+  try {
+    auto c = Connect(UrlWithDatabase(admin_url, tpl));
+    pqxx::nontransaction w(*c);
+    // One simple-protocol query: the statements run as one implicit
+    // transaction, and an error's position is an offset into the whole
+    // schema, which libpq turns into "LINE n:".
+    if (!schema_sql.empty()) w.exec(schema_sql);
+  } catch (const pqxx::sql_error& e) {
+    schema_error = SchemaError(e.what());
+  }
+  pqxx::nontransaction w(admin);
+  if (!schema_error.empty()) {
+    w.exec("DROP DATABASE " + q_tpl + (admin.server_version() >= 130000 ? " WITH (FORCE)" : ""));
+    *error = "the schema failed: " + schema_error;
+    return false;
+  }
+  // No connections: CREATE DATABASE refuses a template someone is connected to.
+  w.exec("ALTER DATABASE " + q_tpl + " WITH IS_TEMPLATE true ALLOW_CONNECTIONS false");
+  return true;
+}
+
+}  // namespace
+
+bool CreateRunDatabase(const std::string& admin_url, const std::string& dbname,
+                       const std::string& schema_sql, std::string* error) {
+  try {
+    auto admin = Connect(admin_url);
+    const uint64_t hash = Fnv1a("lastcall template v1\n" + schema_sql);
+    const std::string tpl = "lastcall_tpl_" + Hex16(hash);
+    {
+      // Two runs may want the same new template at once: one makes it, the
+      // other waits and then finds it. (Advisory locks are per database:
+      // callers share the lock when their admin URLs name the same one.)
+      pqxx::nontransaction w(*admin);
+      w.exec("SELECT pg_advisory_lock(" + std::to_string(kTemplateLockClass) + ", " +
+             std::to_string(static_cast<int32_t>(hash & 0x7fffffff)) + ")");
+    }
+    bool ok = EnsureTemplate(*admin, admin_url, tpl, schema_sql, error);
+    {
+      pqxx::nontransaction w(*admin);
+      w.exec("SELECT pg_advisory_unlock(" + std::to_string(kTemplateLockClass) + ", " +
+             std::to_string(static_cast<int32_t>(hash & 0x7fffffff)) + ")");
+    }
+    if (!ok) return false;
+    pqxx::nontransaction w(*admin);
+    // PG15 copies a template either through the WAL (WAL_LOG, the default)
+    // or by copying its files between two checkpoints (FILE_COPY). Measured
+    // with a two-table schema on PG15: with fsync=off (the embedded server)
+    // FILE_COPY is as fast or a little faster; with fsync=on its checkpoints
+    // make it slower (~210-275 ms against ~60-170 ms) and they flush the
+    // whole cluster, which a shared external server would feel.
+    std::string strategy;
+    if (admin->server_version() >= 150000 &&
+        w.exec("SELECT current_setting('fsync')")[0][0].as<std::string>() == "off") {
+      strategy = " STRATEGY = FILE_COPY";
+    }
+    w.exec("CREATE DATABASE " + admin->quote_name(dbname) + " TEMPLATE " +
+           admin->quote_name(tpl) + strategy);
+    return true;
+  } catch (const std::exception& e) {
+    std::string msg = e.what();
+    while (!msg.empty() && msg.back() == '\n') msg.pop_back();
+    *error = "cannot create database " + dbname + ": " + msg;
+    return false;
+  }
+}
+
+bool DropRunDatabase(const std::string& admin_url, const std::string& dbname,
+                     std::string* error) {
+  try {
+    auto admin = Connect(admin_url);
+    pqxx::nontransaction w(*admin);
+    if (admin->server_version() >= 130000) {
+      w.exec("DROP DATABASE IF EXISTS " + admin->quote_name(dbname) + " WITH (FORCE)");
+    } else {
+      w.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = " +
+             w.quote(dbname) + " AND pid <> pg_backend_pid()");
+      w.exec("DROP DATABASE IF EXISTS " + admin->quote_name(dbname));
+    }
+    return true;
+  } catch (const std::exception& e) {
+    std::string msg = e.what();
+    while (!msg.empty() && msg.back() == '\n') msg.pop_back();
+    *error = "cannot drop database " + dbname + ": " + msg;
+    return false;
+  }
+}
+
+namespace {
+
+// Percent-encodes a URI path segment.
+std::string PercentEncode(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
+  }
+  return out;
+}
+
+// Quotes a keyword/value conninfo value.
+std::string ConninfoQuote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out + "'";
+}
+
+}  // namespace
+
+std::string UrlWithDatabase(const std::string& url, const std::string& dbname) {
+  const size_t scheme = url.find("://");
+  if (scheme == std::string::npos) {
+    // A keyword/value conninfo ("host=... dbname=..."): a later dbname wins.
+    return url + (url.empty() ? "" : " ") + "dbname=" + ConninfoQuote(dbname);
+  }
+  // postgresql://[userinfo@][host][:port][,...][/dbname][?params][#...]
+  const size_t authority = scheme + 3;
+  size_t path = url.find_first_of("/?#", authority);
+  std::string head = url.substr(0, path == std::string::npos ? url.size() : path);
+  std::string rest;
+  if (path != std::string::npos) {
+    size_t params = url.find_first_of("?#", path);
+    if (params != std::string::npos) rest = url.substr(params);
+  }
+  return head + "/" + PercentEncode(dbname) + rest;
+}
+
+}  // namespace lastcall

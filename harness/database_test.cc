@@ -1,0 +1,416 @@
+// Tests of the embedded PostgreSQL and the per-run databases, on a real
+// server. Run as root (the CI case: the server runs as `postgres`) and as a
+// normal user (e.g. runuser -u nobody with HOME or LASTCALL_CACHE writable).
+#include "database.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <pqxx/pqxx>
+#include <sstream>
+#include <thread>
+
+namespace lastcall {
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+bool WaitUntil(const std::function<bool()>& cond, Clock::duration timeout = 10s) {
+  const auto deadline = Clock::now() + timeout;
+  while (!cond()) {
+    if (Clock::now() > deadline) return false;
+    std::this_thread::sleep_for(5ms);
+  }
+  return true;
+}
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Gone, or a zombie nobody reaps.
+bool Dead(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string s;
+  if (!std::getline(f, s)) return true;
+  size_t close = s.rfind(')');
+  return close != std::string::npos && close + 2 < s.size() &&
+         (s[close + 2] == 'Z' || s[close + 2] == 'X');
+}
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char tmpl[] = "/tmp/lastcall-db-test-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    path = tmpl;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+};
+
+// One server for the tests that only need one (started on first use).
+struct SharedServer {
+  TempDir dir;
+  std::unique_ptr<EmbeddedPostgres> pg;
+  std::string error;
+  SharedServer() { pg = EmbeddedPostgres::Start(dir.path, &error); }
+};
+
+EmbeddedPostgres& Server() {
+  static SharedServer shared;
+  INFO(shared.error);
+  REQUIRE(shared.pg != nullptr);
+  return *shared.pg;
+}
+
+// A schema unique to this test process, so that the template is new.
+std::string UniqueSchema(const std::string& tag) {
+  return "-- " + tag + " " + std::to_string(::getpid()) + " " +
+         std::to_string(Clock::now().time_since_epoch().count()) +
+         "\n"
+         "CREATE TABLE accounts (id text PRIMARY KEY, balance bigint NOT NULL);\n"
+         "CREATE TABLE ledger (idempotency_key text PRIMARY KEY, amount bigint NOT NULL);\n"
+         "INSERT INTO accounts VALUES ('acct-1', 100), ('acct-2', 200);\n";
+}
+
+int64_t QueryInt(const std::string& url, const std::string& sql) {
+  pqxx::connection c(url);
+  pqxx::nontransaction w(c);
+  return w.exec(sql)[0][0].as<int64_t>();
+}
+
+bool DatabaseExists(const std::string& admin_url, const std::string& name) {
+  pqxx::connection c(admin_url);
+  pqxx::nontransaction w(c);
+  return !w.exec("SELECT 1 FROM pg_database WHERE datname = " + w.quote(name)).empty();
+}
+
+TEST_CASE("EmbeddedPostgres: starts, serves, logs and is gone after destruction", "[database]") {
+  TempDir dir;
+  std::string error;
+  pid_t pid;
+  std::string data_dir;
+  {
+    auto pg = EmbeddedPostgres::Start(dir.path, &error);
+    INFO(error);
+    REQUIRE(pg != nullptr);
+    CHECK(pg->port() > 0);
+    CHECK(pg->UrlFor("postgres") ==
+          "postgresql://postgres@127.0.0.1:" + std::to_string(pg->port()) + "/postgres");
+    CHECK(pg->log_path() == dir.path + "/postgres.log");
+    pid = pg->server_pid();
+    data_dir = pg->data_dir();
+    CHECK(pid > 0);
+    CHECK(fs::exists(data_dir + "/PG_VERSION"));
+    CHECK(pg->start_timings().start > Duration::zero());
+
+    // Durability settings as intended.
+    pqxx::connection c(pg->UrlFor("postgres"));
+    pqxx::nontransaction w(c);
+    CHECK(w.exec("SHOW synchronous_commit")[0][0].as<std::string>() == "on");
+    CHECK(w.exec("SHOW fsync")[0][0].as<std::string>() == "off");
+    CHECK(w.exec("SHOW listen_addresses")[0][0].as<std::string>() == "127.0.0.1");
+    CHECK(w.exec("SHOW server_encoding")[0][0].as<std::string>() == "UTF8");
+    if (::geteuid() == 0) {
+      CHECK(w.exec("SELECT current_setting('data_directory')")[0][0].as<std::string>() ==
+            data_dir);
+    }
+  }
+  // Destroyed: the postmaster and its backends are gone, the data removed.
+  CHECK(WaitUntil([&] { return Dead(pid); }));
+  CHECK_FALSE(ProcessGroupAlive(pid));
+  CHECK_FALSE(fs::exists(data_dir));
+  // The log stays (the caller's folder) and tells of a clean shutdown.
+  std::string log = Slurp(dir.path + "/postgres.log");
+  CHECK(log.find("database system is ready to accept connections") != std::string::npos);
+  CHECK(log.find("database system is shut down") != std::string::npos);
+}
+
+TEST_CASE("EmbeddedPostgres: a work folder the server cannot use directly", "[database]") {
+  TempDir dir;
+  std::string work;
+  bool elsewhere = true;  // the cluster goes to a private folder in /tmp
+  SECTION("too deep for a unix socket path") {
+    work = dir.path + "/" + std::string(60, 'd') + "/" + std::string(60, 'e');
+  }
+  SECTION("not reachable by the server's user (as root)") {
+    REQUIRE(::chmod(dir.path.c_str(), 0700) == 0);
+    work = dir.path + "/work";
+    elsewhere = ::geteuid() == 0;
+  }
+  std::string error;
+  std::string data_dir;
+  {
+    auto pg = EmbeddedPostgres::Start(work, &error);
+    INFO(error);
+    REQUIRE(pg != nullptr);
+    data_dir = pg->data_dir();
+    CHECK((data_dir.rfind("/tmp/lastcall-pg-", 0) == 0) == elsewhere);
+    pqxx::connection c(pg->UrlFor("postgres"));
+    pqxx::nontransaction w(c);
+    CHECK(w.exec("SELECT 1")[0][0].as<int>() == 1);
+    CHECK(fs::exists(work + "/postgres.log"));  // the log stays in the work folder
+  }
+  CHECK_FALSE(fs::exists(data_dir));
+  CHECK_FALSE(fs::exists(fs::path(data_dir).parent_path() / "pgsock"));
+}
+
+TEST_CASE("EmbeddedPostgres: the log has connections with their application name",
+          "[database]") {
+  EmbeddedPostgres& pg = Server();
+  {
+    pqxx::connection c(pg.UrlFor("postgres") + "?application_name=xyz");
+    pqxx::nontransaction w(c);
+    w.exec("SELECT 1");
+  }
+  // The server writes the log itself; wait for the lines to land.
+  auto has = [&](const std::string& what) {
+    return Slurp(pg.log_path()).find(what) != std::string::npos;
+  };
+  CHECK(WaitUntil([&] { return has("application_name=xyz"); }));
+  CHECK(has("connection authorized: user=postgres database=postgres application_name=xyz"));
+  CHECK(WaitUntil([&] { return has(" postgres xyz LOG:  disconnection:"); }));
+}
+
+TEST_CASE("CreateRunDatabase: a run database from a schema, usable", "[database]") {
+  EmbeddedPostgres& pg = Server();
+  const std::string admin = pg.UrlFor("postgres");
+  const std::string schema = UniqueSchema("usable");
+  std::string error;
+  REQUIRE(CreateRunDatabase(admin, "lastcall_run_a", schema, &error));
+  CHECK(error.empty());
+  const std::string url = pg.UrlFor("lastcall_run_a");
+  CHECK(QueryInt(url, "SELECT sum(balance) FROM accounts") == 300);
+  {
+    pqxx::connection c(url);
+    pqxx::work w(c);
+    w.exec("INSERT INTO ledger VALUES ('k1', 5)");
+    w.commit();
+  }
+  CHECK(QueryInt(url, "SELECT count(*) FROM ledger") == 1);
+  CHECK(DropRunDatabase(admin, "lastcall_run_a", &error));
+  CHECK_FALSE(DatabaseExists(admin, "lastcall_run_a"));
+}
+
+TEST_CASE("CreateRunDatabase: a second database from the same schema reuses the template",
+          "[database]") {
+  EmbeddedPostgres& pg = Server();
+  const std::string admin = pg.UrlFor("postgres");
+  const std::string schema = UniqueSchema("reuse");
+  std::string error;
+  const int64_t templates_before = QueryInt(
+      admin, "SELECT count(*) FROM pg_database WHERE datname LIKE 'lastcall\\_tpl\\_%'");
+
+  auto t0 = Clock::now();
+  REQUIRE(CreateRunDatabase(admin, "lastcall_run_b1", schema, &error));
+  auto first = Clock::now() - t0;
+  // Changing the first run's data must not leak into the second.
+  {
+    pqxx::connection c(pg.UrlFor("lastcall_run_b1"));
+    pqxx::work w(c);
+    w.exec("UPDATE accounts SET balance = 0");
+    w.commit();
+  }
+  t0 = Clock::now();
+  REQUIRE(CreateRunDatabase(admin, "lastcall_run_b2", schema, &error));
+  auto second = Clock::now() - t0;
+
+  CHECK(QueryInt(admin, "SELECT count(*) FROM pg_database WHERE datname LIKE "
+                        "'lastcall\\_tpl\\_%' AND datistemplate AND NOT datallowconn") ==
+        templates_before + 1);
+  CHECK(QueryInt(pg.UrlFor("lastcall_run_b2"), "SELECT sum(balance) FROM accounts") == 300);
+  // Reuse skips creating and filling the template: faster, and fast.
+  CHECK(second < first);
+  CHECK(second < 2s);
+  WARN("first CreateRunDatabase "
+       << std::chrono::duration_cast<std::chrono::milliseconds>(first).count()
+       << " ms, second (template reused) "
+       << std::chrono::duration_cast<std::chrono::milliseconds>(second).count() << " ms");
+  CHECK(DropRunDatabase(admin, "lastcall_run_b1", &error));
+  CHECK(DropRunDatabase(admin, "lastcall_run_b2", &error));
+}
+
+TEST_CASE("CreateRunDatabase: a schema error gives PostgreSQL's message and the line",
+          "[database]") {
+  EmbeddedPostgres& pg = Server();
+  const std::string admin = pg.UrlFor("postgres");
+  const int64_t dbs_before = QueryInt(admin, "SELECT count(*) FROM pg_database");
+  std::string error;
+
+  SECTION("syntax error") {
+    const std::string schema = UniqueSchema("syntax") + "CREAT TABLE oops (id int);\n";
+    CHECK_FALSE(CreateRunDatabase(admin, "lastcall_run_c", schema, &error));
+    CHECK(error.find("line 5: ERROR:  syntax error at or near \"CREAT\"") != std::string::npos);
+    CHECK(error.find("LINE 5: CREAT TABLE oops") != std::string::npos);
+  }
+  SECTION("error found after parsing, in a later statement") {
+    const std::string schema = UniqueSchema("semantic") + "\n\nSELECT * FROM nope;\n";
+    CHECK_FALSE(CreateRunDatabase(admin, "lastcall_run_c", schema, &error));
+    CHECK(error.find("line 7: ERROR:  relation \"nope\" does not exist") != std::string::npos);
+  }
+  SECTION("error without a position") {
+    const std::string schema =
+        UniqueSchema("noposition") + "INSERT INTO accounts VALUES ('acct-1', 1);\n";
+    CHECK_FALSE(CreateRunDatabase(admin, "lastcall_run_c", schema, &error));
+    CHECK(error.find("duplicate key value violates unique constraint") != std::string::npos);
+    CHECK(error.find("line ") == std::string::npos);
+  }
+  INFO(error);
+  // Neither the run database nor a half-made template is left.
+  CHECK_FALSE(DatabaseExists(admin, "lastcall_run_c"));
+  CHECK(QueryInt(admin, "SELECT count(*) FROM pg_database") == dbs_before);
+}
+
+TEST_CASE("DropRunDatabase: works with a session still open", "[database]") {
+  EmbeddedPostgres& pg = Server();
+  const std::string admin = pg.UrlFor("postgres");
+  std::string error;
+  REQUIRE(CreateRunDatabase(admin, "lastcall_run_d", UniqueSchema("drop"), &error));
+  pqxx::connection session(pg.UrlFor("lastcall_run_d"));
+  {
+    pqxx::work open_tx(session);  // even inside a transaction
+    open_tx.exec("SELECT count(*) FROM accounts");
+    REQUIRE(DropRunDatabase(admin, "lastcall_run_d", &error));
+  }
+  CHECK_FALSE(DatabaseExists(admin, "lastcall_run_d"));
+  // Dropping what is not there is fine.
+  CHECK(DropRunDatabase(admin, "lastcall_run_d", &error));
+}
+
+TEST_CASE("CreateRunDatabase: names are quoted", "[database]") {
+  EmbeddedPostgres& pg = Server();
+  const std::string admin = pg.UrlFor("postgres");
+  const std::string name = "Run \"1\"; DROP DATABASE postgres; --/x?y";
+  std::string error;
+  REQUIRE(CreateRunDatabase(admin, name, UniqueSchema("quoted"), &error));
+  CHECK(DatabaseExists(admin, name));
+  CHECK(QueryInt(pg.UrlFor(name), "SELECT count(*) FROM accounts") == 2);
+  CHECK(QueryInt(pg.UrlFor(name), "SELECT count(*) FROM pg_database WHERE datname = "
+                                  "current_database() AND datname = 'Run \"1\"; DROP DATABASE "
+                                  "postgres; --/x?y'") == 1);
+  CHECK(DropRunDatabase(admin, name, &error));
+  CHECK_FALSE(DatabaseExists(admin, name));
+  CHECK(DatabaseExists(admin, "postgres"));
+}
+
+TEST_CASE("CreateRunDatabase: two callers making the same new template at once",
+          "[database]") {
+  EmbeddedPostgres& pg = Server();
+  const std::string admin = pg.UrlFor("postgres");
+  // A schema slow enough for the two to overlap.
+  const std::string schema = UniqueSchema("concurrent") + "SELECT pg_sleep(0.3);\n";
+  std::string e1, e2;
+  bool ok1 = false, ok2 = false;
+  std::thread t1([&] { ok1 = CreateRunDatabase(admin, "lastcall_run_e1", schema, &e1); });
+  std::thread t2([&] { ok2 = CreateRunDatabase(admin, "lastcall_run_e2", schema, &e2); });
+  t1.join();
+  t2.join();
+  INFO(e1 << " / " << e2);
+  CHECK(ok1);
+  CHECK(ok2);
+  CHECK(QueryInt(pg.UrlFor("lastcall_run_e1"), "SELECT count(*) FROM accounts") == 2);
+  CHECK(QueryInt(pg.UrlFor("lastcall_run_e2"), "SELECT count(*) FROM accounts") == 2);
+  std::string error;
+  CHECK(DropRunDatabase(admin, "lastcall_run_e1", &error));
+  CHECK(DropRunDatabase(admin, "lastcall_run_e2", &error));
+}
+
+TEST_CASE("CreateRunDatabase: an unreachable server is an error", "[database]") {
+  std::string error;
+  CHECK_FALSE(CreateRunDatabase("postgresql://postgres@127.0.0.1:1/postgres", "x", "", &error));
+  CHECK(error.find("cannot create database x") != std::string::npos);
+  CHECK_FALSE(DropRunDatabase("postgresql://postgres@127.0.0.1:1/postgres", "x", &error));
+}
+
+TEST_CASE("UrlWithDatabase", "[database]") {
+  CHECK(UrlWithDatabase("postgresql://u@h:5/db", "x") == "postgresql://u@h:5/x");
+  CHECK(UrlWithDatabase("postgresql://u@h:5", "x") == "postgresql://u@h:5/x");
+  CHECK(UrlWithDatabase("postgresql://u@h:5/", "x") == "postgresql://u@h:5/x");
+  CHECK(UrlWithDatabase("postgres://u:p@h/db?sslmode=disable&application_name=a", "run_1") ==
+        "postgres://u:p@h/run_1?sslmode=disable&application_name=a");
+  CHECK(UrlWithDatabase("postgresql://h?sslmode=disable", "x") ==
+        "postgresql://h/x?sslmode=disable");
+  CHECK(UrlWithDatabase("postgresql://[::1]:5432/db", "x") == "postgresql://[::1]:5432/x");
+  CHECK(UrlWithDatabase("postgresql:///db?host=/tmp", "x") == "postgresql:///x?host=/tmp");
+  CHECK(UrlWithDatabase("postgresql://h/db", "a b/ü") == "postgresql://h/a%20b%2F%C3%BC");
+  CHECK(UrlWithDatabase("host=h port=5 dbname=db", "x") == "host=h port=5 dbname=db dbname='x'");
+  CHECK(UrlWithDatabase("host=h", "it's") == "host=h dbname='it\\'s'");
+}
+
+// Timings for the README (not run by default): ./process_test "[.bench]"
+TEST_CASE("bench: embedded start and CREATE DATABASE strategies", "[.bench]") {
+  for (int i = 0; i < 5; ++i) {
+    TempDir dir;
+    std::string error;
+    auto t0 = Clock::now();
+    auto pg = EmbeddedPostgres::Start(dir.path, &error);
+    auto total = Clock::now() - t0;
+    REQUIRE(pg != nullptr);
+    const auto& t = pg->start_timings();
+    auto ms = [](Duration d) {
+      return std::chrono::duration_cast<std::chrono::microseconds>(d).count() / 1000.0;
+    };
+    t0 = Clock::now();
+    pg.reset();
+    auto stop = Clock::now() - t0;
+    WARN("Start: initdb " << ms(t.initdb) << " ms, copy " << ms(t.copy) << " ms, start "
+                          << ms(t.start) << " ms, total " << ms(total) << " ms; stop "
+                          << ms(stop) << " ms");
+  }
+  EmbeddedPostgres& pg = Server();
+  const std::string admin = pg.UrlFor("postgres");
+  std::string error;
+  const std::string schema = UniqueSchema("bench");
+  REQUIRE(CreateRunDatabase(admin, "lastcall_bench_0", schema, &error));
+  REQUIRE(DropRunDatabase(admin, "lastcall_bench_0", &error));
+  pqxx::connection c(admin);
+  pqxx::nontransaction w(c);
+  std::string tpl = w.exec("SELECT datname FROM pg_database WHERE datistemplate AND datname "
+                           "LIKE 'lastcall\\_tpl\\_%' ORDER BY oid DESC LIMIT 1")[0][0]
+                        .as<std::string>();
+  for (int round = 0; round < 2; ++round) {
+    for (const char* strategy : {"FILE_COPY", "WAL_LOG"}) {
+      Duration sum{0};
+      const int n = 10;
+      for (int i = 0; i < n; ++i) {
+        auto t0 = Clock::now();
+        w.exec("CREATE DATABASE lastcall_bench_s TEMPLATE " + c.quote_name(tpl) +
+               " STRATEGY = " + strategy);
+        sum += Clock::now() - t0;
+        w.exec("DROP DATABASE lastcall_bench_s");
+      }
+      WARN("CREATE DATABASE STRATEGY = " << strategy << ": "
+                                         << std::chrono::duration_cast<std::chrono::microseconds>(
+                                                sum / n)
+                                                    .count() /
+                                                1000.0
+                                         << " ms (mean of " << n << ")");
+    }
+  }
+  WARN("CreateRunDatabase (template exists): ");
+  for (int i = 0; i < 5; ++i) {
+    auto t0 = Clock::now();
+    REQUIRE(CreateRunDatabase(admin, "lastcall_bench_1", schema, &error));
+    auto d = Clock::now() - t0;
+    REQUIRE(DropRunDatabase(admin, "lastcall_bench_1", &error));
+    WARN("  " << std::chrono::duration_cast<std::chrono::microseconds>(d).count() / 1000.0
+              << " ms");
+  }
+}
+
+}  // namespace
+}  // namespace lastcall
