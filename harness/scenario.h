@@ -22,7 +22,7 @@ struct SourceLocation {
   std::string file;
   int line = 0;    // 1-based; 0 when unknown
   int column = 0;  // 1-based
-  std::string ToString() const;  // "file:line:column"
+  std::string ToString() const;  // "file:line:column"; "file" when line is 0
 };
 
 // How the harness decides the target is ready to take load.
@@ -154,6 +154,13 @@ const std::vector<std::string>& KnownChecks();
 // *scenario is then unspecified.
 bool LoadScenario(const std::string& path, Scenario* scenario,
                   std::string* error);
+
+// LoadScenario() on text already read: `file_path` is used in messages as
+// given, and to resolve relative paths and the default name. For tests, and
+// for scenarios that do not come from a file of their own.
+bool ParseScenarioText(const std::string& yaml_text,
+                       const std::string& file_path, Scenario* scenario,
+                       std::string* error);
 
 // Parses a duration: a non-negative decimal number and a unit, one of ms, s,
 // m ("250ms", "2s", "1.5s", "1m"). Returns nullopt on anything else.

@@ -1,0 +1,1083 @@
+#include "scenario.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <climits>
+#include <cmath>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+// With -fsanitize (LASTCALL_SANITIZE), GCC 12 warns of maybe-uninitialized
+// members inside libstdc++'s regex compiler: a false positive, GCC PR 105616.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <regex>
+#pragma GCC diagnostic pop
+#include <sstream>
+
+#include "edit_distance.h"
+#include "substitution.h"
+
+namespace lastcall {
+
+namespace fs = std::filesystem;
+
+std::string SourceLocation::ToString() const {
+  if (line <= 0)
+    return file;
+  return file + ":" + std::to_string(line) + ":" + std::to_string(column);
+}
+
+const std::vector<std::string>& KnownChecks() {
+  static const std::vector<std::string> kChecks = {
+      "lost", "duplicated", "phantom", "invariants", "drained",
+      "refused_while_draining", "exit", "connections_leaked",
+      "unclean_disconnects", "transactions_abandoned", "orphans", "temp_files",
+      "jobs", "websocket_close",
+      "faults",  // every fault fired
+  };
+  return kChecks;
+}
+
+std::optional<Duration> ParseDuration(const std::string& text) {
+  // A decimal number (digits, optionally '.' and more digits), then a unit.
+  size_t end = 0;
+  while (end < text.size() && isdigit(static_cast<unsigned char>(text[end])))
+    ++end;
+  if (end == 0)
+    return std::nullopt;
+  if (end < text.size() && text[end] == '.') {
+    size_t fraction = ++end;
+    while (end < text.size() && isdigit(static_cast<unsigned char>(text[end])))
+      ++end;
+    if (end == fraction)
+      return std::nullopt;
+  }
+  const std::string unit = text.substr(end);
+  long double nanoseconds_per_unit;
+  if (unit == "ms")
+    nanoseconds_per_unit = 1e6L;
+  else if (unit == "s")
+    nanoseconds_per_unit = 1e9L;
+  else if (unit == "m")
+    nanoseconds_per_unit = 60e9L;
+  else
+    return std::nullopt;
+  long double ns =
+      std::strtold(text.substr(0, end).c_str(), nullptr) * nanoseconds_per_unit;
+  // About 146 years: far beyond any sensible duration, and safe to add to.
+  if (ns > static_cast<long double>(std::numeric_limits<int64_t>::max() / 2))
+    return std::nullopt;
+  return Duration(std::llround(ns));
+}
+
+namespace {
+
+struct SignalEntry {
+  const char* name;
+  int number;
+};
+
+// The signals a scenario may name, SPEC §2.
+const SignalEntry kSignals[] = {
+    {"TERM", SIGTERM}, {"INT", SIGINT},   {"KILL", SIGKILL}, {"QUIT", SIGQUIT},
+    {"HUP", SIGHUP},   {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"CONT", SIGCONT},
+    {"STOP", SIGSTOP}, {"ALRM", SIGALRM}, {"PIPE", SIGPIPE}, {"WINCH", SIGWINCH},
+};
+
+bool IsDigits(const std::string& text) {
+  if (text.empty())
+    return false;
+  for (char c : text) {
+    if (!isdigit(static_cast<unsigned char>(c)))
+      return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<int> ParseSignal(const std::string& name) {
+  if (IsDigits(name)) {
+    if (name.size() > 3)
+      return std::nullopt;
+    int number = std::atoi(name.c_str());
+    if (number < 1 || number > SIGRTMAX)
+      return std::nullopt;
+    return number;
+  }
+  std::string upper;
+  for (char c : name)
+    upper += static_cast<char>(toupper(static_cast<unsigned char>(c)));
+  if (upper.rfind("SIG", 0) == 0)
+    upper.erase(0, 3);
+  for (const SignalEntry& entry : kSignals) {
+    if (upper == entry.name)
+      return entry.number;
+  }
+  return std::nullopt;
+}
+
+std::string SignalName(int signal) {
+  for (const SignalEntry& entry : kSignals) {
+    if (signal == entry.number)
+      return entry.name;
+  }
+  return std::to_string(signal);
+}
+
+namespace {
+
+// The keys a mapping of the scenario file may have.
+struct Keys {
+  std::vector<std::string> known;
+  // Defined by SPEC §2 but not implemented by this version: rejected as
+  // "not supported yet" rather than as unknown, since the spec documents them.
+  std::vector<std::string> unsupported;
+};
+
+const Keys kTopKeys = {{"name", "description", "seed", "database", "target",
+                        "load", "faults", "audit", "expect"},
+                       {"matrix", "sender", "explore", "redis"}};
+const Keys kDatabaseKeys = {{"embedded", "url", "schema", "setup"}, {}};
+const Keys kTargetKeys = {
+    {"command", "env", "ready", "cwd", "clean_exit", "instances"},
+    {"container"}};
+const Keys kReadyKeys = {{"http", "log", "tcp", "timeout"}, {}};
+const Keys kLoadKeys = {{"clients", "rate", "duration", "requests",
+                         "keep_alive", "request", "accounts", "retry"},
+                        {"websockets"}};
+const Keys kRequestKeys = {{"method", "path", "headers", "body", "timeout"},
+                           {}};
+const Keys kAccountsKeys = {{"count", "amount"}, {}};
+const Keys kRetryKeys = {{"on", "attempts", "backoff"}, {}};
+const Keys kFaultKeys = {{"at", "when", "signal", "to", "grace", "after_exit"},
+                         {"random", "sender"}};
+const Keys kWhenKeys = {{"in_flight", "completed"},
+                        {"db_transactions_open", "log", "sql"}};
+const Keys kAfterExitKeys = {{"restart", "delay"}, {}};
+const Keys kAuditKeys = {{"applied", "invariants", "checks"}, {}};
+const Keys kInvariantKeys = {{"name", "sql"}, {}};
+const Keys kExpectKeys = {{"fail"}, {}};
+
+// Merge keys (<<) may merge maps that merge maps; yaml-cpp accepts an
+// anchor that contains its own alias, so the nesting needs a bound.
+const int kMaxMergeDepth = 8;
+
+// A value of the scenario file, with what messages need to point at it.
+struct Value {
+  bool present = false;  // false: the key is absent, keep the default
+  YAML::Node node;
+  YAML::Node key;    // where to point when the value itself is empty
+  std::string path;  // "load.clients", "faults[0]"; "" for the document
+};
+
+struct Field {
+  YAML::Node key;
+  YAML::Node value;
+};
+
+// A mapping of the scenario file, its keys checked, merge keys resolved.
+struct Section {
+  Value self;
+  std::vector<Field> fields;
+
+  std::string PathOf(const std::string& key) const {
+    return self.path.empty() ? key : self.path + "." + key;
+  }
+  // The value of `key`; not present when the key is absent.
+  Value Get(const std::string& key) const {
+    for (const Field& field : fields) {
+      if (field.key.Scalar() == key)
+        return Value{true, field.value, field.key, PathOf(key)};
+    }
+    return Value{false, YAML::Node(), self.key, PathOf(key)};
+  }
+};
+
+// Where template variables may appear: request variables only inside
+// load.request, run variables everywhere.
+enum class Scope { kRun, kRequest };
+
+const TemplateVariables& VariablesFor(Scope scope) {
+  static const TemplateVariables kRun{{}, RunVariableNames()};
+  static const TemplateVariables kRequest = [] {
+    TemplateVariables variables;
+    variables.slots = RequestVariableNames();
+    variables.slots.insert(variables.slots.end(), RunVariableNames().begin(),
+                           RunVariableNames().end());
+    return variables;
+  }();
+  return scope == Scope::kRun ? kRun : kRequest;
+}
+
+// " in load" for messages about keys; nothing at the top level.
+std::string InSection(const std::string& path) {
+  return path.empty() ? "" : " in " + path;
+}
+
+// " (did you mean 'clients'?)", or "".
+std::string DidYouMean(const std::string& word,
+                       const std::vector<std::string>& candidates) {
+  std::string suggestion = SpellingSuggestion(word, candidates);
+  return suggestion.empty() ? "" : " (did you mean '" + suggestion + "'?)";
+}
+
+bool Contains(const std::vector<std::string>& list, const std::string& word) {
+  for (const std::string& item : list) {
+    if (item == word)
+      return true;
+  }
+  return false;
+}
+
+// A decimal integer with an optional minus sign; out-of-range values clamp.
+bool ParseInteger(const std::string& text, int64_t* out) {
+  bool negative = !text.empty() && text[0] == '-';
+  if (!IsDigits(negative ? text.substr(1) : text))
+    return false;
+  *out = std::strtoll(text.c_str(), nullptr, 10);
+  return true;
+}
+
+bool IsNumber(const std::string& text) {
+  size_t dot = text.find('.');
+  std::string whole = text.substr(0, dot);
+  if (!whole.empty() && whole[0] == '-')
+    whole.erase(0, 1);
+  return IsDigits(whole) &&
+         (dot == std::string::npos || IsDigits(text.substr(dot + 1)));
+}
+
+// How a wrong value is shown after "got": numbers bare, other text quoted.
+std::string Describe(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map:
+      return "a map";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Scalar:
+      return IsNumber(node.Scalar()) ? node.Scalar()
+                                     : "\"" + node.Scalar() + "\"";
+    default:
+      return "nothing";
+  }
+}
+
+// 1-based; the start of the file when yaml-cpp has no position (an empty
+// document), so that every message has one.
+SourceLocation LocationOf(const std::string& file, const YAML::Mark& mark) {
+  if (mark.is_null())
+    return SourceLocation{file, 1, 1};
+  return SourceLocation{file, mark.line + 1, mark.column + 1};
+}
+
+std::string IntegerKind(int64_t min) {
+  if (min == 0)
+    return "a non-negative integer";
+  if (min == 1)
+    return "a positive integer";
+  return "an integer >= " + std::to_string(min);
+}
+
+// Reads the scenario's YAML tree into a Scenario. Each step returns false
+// after recording the first error, with the location of the offending node.
+class Parser {
+ public:
+  Parser(std::string file, std::string dir)
+      : file_(std::move(file)), dir_(std::move(dir)) {}
+
+  bool Parse(const YAML::Node& root, Scenario* scenario);
+  const std::string& error() const { return error_; }
+
+ private:
+  SourceLocation Location(const YAML::Node& node) const;
+  bool Fail(const YAML::Node& at, const std::string& message);
+  bool Fail(const Value& value, const std::string& message);
+  bool Require(const Section& section, const std::string& key);
+
+  // Converters. Each leaves *out untouched when the value is not present.
+  bool AsSection(const Value& value, const Keys& keys, Section* out);
+  bool AsMap(const Value& value, Section* out);
+  bool AsList(const Value& value, std::vector<Value>* out);
+  bool AsString(const Value& value, std::string* out);
+  bool AsBool(const Value& value, bool* out);
+  bool AsInt(const Value& value, int64_t min, int64_t max, int64_t* out);
+  template <typename Int>
+  bool AsInt(const Value& value, int64_t min, Int* out);
+  bool AsDuration(const Value& value, bool allow_zero, Duration* out);
+  bool AsTemplate(const Value& value, Scope scope, std::string* out);
+  bool AsPath(const Value& value, std::string* out);
+  bool AsSignal(const Value& value, int* out);
+  bool AsCheckNames(const Value& value, std::vector<std::string>* out);
+
+  bool CollectFields(const YAML::Node& map, const std::string& path, int depth,
+                     std::vector<Field>* out);
+
+  bool ParseSeed(const Value& value, uint64_t* out);
+  bool ParseDatabase(const Value& value, DatabaseSpec* out);
+  bool ParseTarget(const Value& value, TargetSpec* out);
+  bool ParseReady(const Value& value, ReadyProbe* out);
+  bool ParseExitStatus(const Value& value, ExitStatus* out);
+  bool ParseLoad(const Value& value, LoadSpec* out);
+  bool ParseRequest(const Value& value, RequestTemplate* out);
+  bool ParseAccounts(const Value& value, LoadSpec* out);
+  bool ParseRetry(const Value& value, RetryPolicy* out);
+  bool ParseFaults(const Value& value, const LoadSpec& load,
+                   std::vector<Fault>* out);
+  bool ParseRetryOutcome(const Value& value, RetryPolicy* out);
+  bool ParseFault(const Value& value, const LoadSpec& load, Fault* out);
+  bool ParseWhen(const Value& value, const LoadSpec& load, Trigger* out);
+  bool ParseAfterExit(const Value& value, Fault* out);
+  bool ParseAudit(const Value& value, AuditSpec* out);
+  bool ParseExpect(const Value& value, Expectation* out);
+
+  const std::string file_;  // as given, for messages
+  const std::string dir_;   // absolute, for relative paths
+  std::string error_;
+};
+
+SourceLocation Parser::Location(const YAML::Node& node) const {
+  return LocationOf(file_, node.Mark());
+}
+
+bool Parser::Fail(const YAML::Node& at, const std::string& message) {
+  error_ = Location(at).ToString() + ": " + message;
+  return false;
+}
+
+bool Parser::Fail(const Value& value, const std::string& message) {
+  // An empty value ("clients:") has the position of whatever follows it.
+  return Fail(value.present && !value.node.IsNull() ? value.node : value.key,
+              message);
+}
+
+bool Parser::Require(const Section& section, const std::string& key) {
+  if (section.Get(key).present)
+    return true;
+  return Fail(section.self.key, section.PathOf(key) + " is required");
+}
+
+bool Parser::CollectFields(const YAML::Node& map, const std::string& path,
+                           int depth, std::vector<Field>* out) {
+  // yaml-cpp 0.7 leaves merge keys (`<<: *defaults`, `<<: [*a, *b]`) as
+  // ordinary keys. Resolve them as YAML 1.1 does: explicit keys win over
+  // merged ones, earlier merged maps over later ones.
+  const std::string where = InSection(path);
+  std::vector<Field> merged;
+  size_t first = out->size();
+  for (const auto& pair : map) {
+    const YAML::Node key = pair.first;
+    const YAML::Node value = pair.second;
+    if (!key.IsScalar())
+      return Fail(key, "keys" + where + " must be names, got " + Describe(key));
+    if (key.Scalar() != "<<") {
+      for (size_t i = first; i < out->size(); ++i) {
+        if ((*out)[i].key.Scalar() == key.Scalar())
+          return Fail(key, "duplicate key '" + key.Scalar() + "'" + where);
+      }
+      out->push_back(Field{key, value});
+      continue;
+    }
+    if (depth >= kMaxMergeDepth)
+      return Fail(key, "merge keys (<<) nested too deeply" + where);
+    std::vector<YAML::Node> sources;
+    if (value.IsSequence()) {
+      for (const YAML::Node& source : value)
+        sources.push_back(source);
+    } else {
+      sources.push_back(value);
+    }
+    for (const YAML::Node& source : sources) {
+      if (!source.IsMap())
+        return Fail(source, "<<" + where + " must merge a map, got " +
+                                Describe(source));
+      if (!CollectFields(source, path, depth + 1, &merged))
+        return false;
+    }
+  }
+  for (const Field& field : merged) {
+    bool overridden = false;
+    for (size_t i = first; i < out->size() && !overridden; ++i)
+      overridden = (*out)[i].key.Scalar() == field.key.Scalar();
+    if (!overridden)
+      out->push_back(field);
+  }
+  return true;
+}
+
+bool Parser::AsMap(const Value& value, Section* out) {
+  out->self = value;
+  if (!value.present)
+    return true;
+  if (!value.node.IsMap()) {
+    std::string what = value.path.empty() ? "the scenario" : value.path;
+    return Fail(value, what + " must be a map, got " + Describe(value.node));
+  }
+  return CollectFields(value.node, value.path, 0, &out->fields);
+}
+
+bool Parser::AsSection(const Value& value, const Keys& keys, Section* out) {
+  if (!AsMap(value, out))
+    return false;
+  for (const Field& field : out->fields) {
+    const std::string& key = field.key.Scalar();
+    if (Contains(keys.known, key))
+      continue;
+    if (Contains(keys.unsupported, key))
+      return Fail(field.key, out->PathOf(key) + " is not supported yet");
+    return Fail(field.key, "unknown key '" + key + "'" +
+                               InSection(value.path) +
+                               DidYouMean(key, keys.known));
+  }
+  return true;
+}
+
+bool Parser::AsList(const Value& value, std::vector<Value>* out) {
+  if (!value.present)
+    return true;
+  if (!value.node.IsSequence())
+    return Fail(value, value.path + " must be a list, got " +
+                           Describe(value.node));
+  out->clear();
+  for (size_t i = 0; i < value.node.size(); ++i) {
+    YAML::Node item = value.node[i];
+    out->push_back(
+        Value{true, item, item, value.path + "[" + std::to_string(i) + "]"});
+  }
+  return true;
+}
+
+bool Parser::AsString(const Value& value, std::string* out) {
+  if (!value.present)
+    return true;
+  if (!value.node.IsScalar())
+    return Fail(value, value.path + " must be a string, got " +
+                           Describe(value.node));
+  *out = value.node.Scalar();
+  return true;
+}
+
+bool Parser::AsBool(const Value& value, bool* out) {
+  if (!value.present)
+    return true;
+  if (!value.node.IsScalar() || !YAML::convert<bool>::decode(value.node, *out))
+    return Fail(value, value.path + " must be true or false, got " +
+                           Describe(value.node));
+  return true;
+}
+
+bool Parser::AsInt(const Value& value, int64_t min, int64_t max,
+                   int64_t* out) {
+  if (!value.present)
+    return true;
+  int64_t n = 0;
+  if (!value.node.IsScalar() || !ParseInteger(value.node.Scalar(), &n) ||
+      n < min)
+    return Fail(value, value.path + " must be " + IntegerKind(min) + ", got " +
+                           Describe(value.node));
+  if (n > max)
+    return Fail(value, value.path + " must be at most " + std::to_string(max) +
+                           ", got " + Describe(value.node));
+  *out = n;
+  return true;
+}
+
+template <typename Int>
+bool Parser::AsInt(const Value& value, int64_t min, Int* out) {
+  int64_t n = *out;
+  if (!AsInt(value, min, std::numeric_limits<Int>::max(), &n))
+    return false;
+  *out = static_cast<Int>(n);
+  return true;
+}
+
+bool Parser::AsDuration(const Value& value, bool allow_zero, Duration* out) {
+  if (!value.present)
+    return true;
+  std::optional<Duration> duration;
+  if (value.node.IsScalar())
+    duration = ParseDuration(value.node.Scalar());
+  if (!duration)
+    return Fail(value, value.path +
+                           " must be a duration such as 250ms, 1.5s or 1m, "
+                           "got " + Describe(value.node));
+  if (!allow_zero && duration->count() == 0)
+    return Fail(value, value.path + " must be greater than 0, got " +
+                           Describe(value.node));
+  *out = *duration;
+  return true;
+}
+
+bool Parser::AsTemplate(const Value& value, Scope scope, std::string* out) {
+  if (!AsString(value, out))
+    return false;
+  if (!value.present)
+    return true;
+  // Only the names are checked here; values are substituted at run time.
+  std::string error;
+  if (Template::Compile(*out, VariablesFor(scope), &error))
+    return true;
+  std::string unused;
+  if (scope == Scope::kRun &&
+      Template::Compile(*out, VariablesFor(Scope::kRequest), &unused))
+    error = "request variables (${key}, ${from}, ${to}, ${amount}, ${seq}) "
+            "exist only inside load.request";
+  return Fail(value, value.path + ": " + error);
+}
+
+bool Parser::AsPath(const Value& value, std::string* out) {
+  std::string path;
+  if (!AsString(value, &path))
+    return false;
+  if (value.present)
+    *out = (fs::path(dir_) / path).lexically_normal().string();
+  return true;
+}
+
+bool Parser::AsSignal(const Value& value, int* out) {
+  std::string name;
+  if (!AsString(value, &name))
+    return false;
+  if (!value.present)
+    return true;
+  std::optional<int> signal = ParseSignal(name);
+  if (!signal) {
+    std::vector<std::string> names;
+    for (const SignalEntry& entry : kSignals)
+      names.push_back(entry.name);
+    return Fail(value, value.path +
+                           " must be a signal such as TERM, INT or KILL, got " +
+                           Describe(value.node) + DidYouMean(name, names));
+  }
+  *out = *signal;
+  return true;
+}
+
+bool Parser::AsCheckNames(const Value& value, std::vector<std::string>* out) {
+  std::vector<Value> items;
+  if (!AsList(value, &items))
+    return false;
+  if (value.present && items.empty())
+    return Fail(value, value.path + " must name at least one check");
+  for (const Value& item : items) {
+    std::string name;
+    if (!AsString(item, &name))
+      return false;
+    if (!Contains(KnownChecks(), name))
+      return Fail(item, "unknown check '" + name + "' in " + value.path +
+                            DidYouMean(name, KnownChecks()));
+    out->push_back(name);
+  }
+  return true;
+}
+
+bool Parser::Parse(const YAML::Node& root, Scenario* scenario) {
+  Section top;
+  if (!AsSection(Value{true, root, root, ""}, kTopKeys, &top))
+    return false;
+  return Require(top, "target") && Require(top, "load") &&
+         Require(top, "audit") &&
+         AsString(top.Get("name"), &scenario->name) &&
+         AsString(top.Get("description"), &scenario->description) &&
+         ParseSeed(top.Get("seed"), &scenario->seed) &&
+         ParseDatabase(top.Get("database"), &scenario->database) &&
+         ParseTarget(top.Get("target"), &scenario->target) &&
+         ParseLoad(top.Get("load"), &scenario->load) &&
+         // After the load: triggers are checked against load.clients.
+         ParseFaults(top.Get("faults"), scenario->load, &scenario->faults) &&
+         ParseAudit(top.Get("audit"), &scenario->audit) &&
+         ParseExpect(top.Get("expect"), &scenario->expect);
+}
+
+bool Parser::ParseSeed(const Value& value, uint64_t* out) {
+  if (!value.present)
+    return true;
+  const std::string text = value.node.IsScalar() ? value.node.Scalar() : "";
+  errno = 0;
+  uint64_t seed = IsDigits(text) ? std::strtoull(text.c_str(), nullptr, 10) : 0;
+  if (!IsDigits(text) || errno == ERANGE)
+    return Fail(value, "seed must be an unsigned 64-bit integer, got " +
+                           Describe(value.node));
+  *out = seed;
+  return true;
+}
+
+bool Parser::ParseDatabase(const Value& value, DatabaseSpec* out) {
+  Section section;
+  if (!AsSection(value, kDatabaseKeys, &section))
+    return false;
+  Value embedded = section.Get("embedded");
+  Value url = section.Get("url");
+  Value schema = section.Get("schema");
+  if (!AsBool(embedded, &out->embedded) ||
+      !AsTemplate(url, Scope::kRun, &out->url) ||
+      !AsPath(schema, &out->schema_path) ||
+      !AsString(section.Get("setup"), &out->setup_sql))
+    return false;
+  if (url.present) {
+    if (embedded.present && out->embedded)
+      return Fail(url.key, "database.url cannot be used with embedded: true");
+    out->embedded = false;
+  } else if (!out->embedded) {
+    return Fail(embedded, "database.embedded: false needs database.url");
+  }
+  if (schema.present && !fs::is_regular_file(out->schema_path))
+    return Fail(schema, "database.schema: no such file " + out->schema_path);
+  return true;
+}
+
+bool Parser::ParseTarget(const Value& value, TargetSpec* out) {
+  Section section;
+  if (!AsSection(value, kTargetKeys, &section) ||
+      !Require(section, "command"))
+    return false;
+  out->location = Location(value.key);
+
+  Value command = section.Get("command");
+  std::vector<Value> argv;
+  if (!AsList(command, &argv))
+    return false;
+  if (argv.empty())
+    return Fail(command, "target.command must not be empty");
+  out->command.resize(argv.size());
+  for (size_t i = 0; i < argv.size(); ++i) {
+    if (!AsTemplate(argv[i], Scope::kRun, &out->command[i]))
+      return false;
+  }
+  // A program with a slash is relative to the scenario, like every path in
+  // it; a bare name is looked up in PATH at run time. One that starts with a
+  // variable (${run_dir}/...) is absolute once expanded.
+  std::string& program = out->command[0];
+  if (program.find('/') != std::string::npos && program[0] != '$')
+    program = (fs::path(dir_) / program).lexically_normal().string();
+
+  Section env;
+  if (!AsMap(section.Get("env"), &env))
+    return false;
+  for (const Field& field : env.fields) {
+    const std::string& name = field.key.Scalar();
+    Value variable{true, field.value, field.key, env.PathOf(name)};
+    if (!AsTemplate(variable, Scope::kRun, &out->env[name]))
+      return false;
+  }
+
+  if (!ParseReady(section.Get("ready"), &out->ready) ||
+      !AsPath(section.Get("cwd"), &out->cwd))
+    return false;
+
+  Value clean_exit = section.Get("clean_exit");
+  std::vector<Value> statuses;
+  if (!AsList(clean_exit, &statuses))
+    return false;
+  if (clean_exit.present) {
+    if (statuses.empty())
+      return Fail(clean_exit, "target.clean_exit must list at least one status");
+    out->clean_exit.resize(statuses.size());
+    for (size_t i = 0; i < statuses.size(); ++i) {
+      if (!ParseExitStatus(statuses[i], &out->clean_exit[i]))
+        return false;
+    }
+  }
+
+  Value instances = section.Get("instances");
+  int64_t count = 1;
+  if (!AsInt(instances, 1, INT_MAX, &count))
+    return false;
+  if (count > 1)
+    return Fail(instances, "target.instances > 1 is not supported yet");
+  return true;
+}
+
+bool Parser::ParseReady(const Value& value, ReadyProbe* out) {
+  Section section;
+  if (!AsSection(value, kReadyKeys, &section) ||
+      !AsDuration(section.Get("timeout"), false, &out->timeout))
+    return false;
+  Value http = section.Get("http");
+  Value log = section.Get("log");
+  Value tcp = section.Get("tcp");
+  if (http.present + log.present + tcp.present > 1)
+    return Fail(value.key, "target.ready takes only one of http, log and tcp");
+  if (http.present) {
+    if (!AsString(http, &out->http_path))
+      return false;
+    if (out->http_path.empty() || out->http_path[0] != '/')
+      return Fail(http, "target.ready.http must be a path starting with /, "
+                        "got " + Describe(http.node));
+    out->kind = ReadyProbe::Kind::kHttp;
+  } else if (log.present) {
+    if (!AsString(log, &out->log_regex))
+      return false;
+    try {
+      std::regex compiled(out->log_regex, std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+      return Fail(log, "target.ready.log is not a valid regular expression: " +
+                           std::string(e.what()));
+    }
+    out->kind = ReadyProbe::Kind::kLog;
+  } else if (tcp.present) {
+    bool enabled = false;
+    if (!AsBool(tcp, &enabled))
+      return false;
+    if (!enabled)
+      return Fail(tcp, "target.ready.tcp must be true, got " +
+                           Describe(tcp.node));
+    out->kind = ReadyProbe::Kind::kTcp;
+  }
+  return true;
+}
+
+bool Parser::ParseExitStatus(const Value& value, ExitStatus* out) {
+  std::string text;
+  if (!AsString(value, &text))
+    return false;
+  // Integers are exit codes (so 9 is exit(9), not SIGKILL); names are signals.
+  int64_t code = 0;
+  if (ParseInteger(text, &code)) {
+    if (code >= 0 && code <= 255) {
+      *out = ExitStatus{false, static_cast<int>(code)};
+      return true;
+    }
+  } else if (std::optional<int> signal = ParseSignal(text)) {
+    *out = ExitStatus{true, *signal};
+    return true;
+  }
+  return Fail(value, value.path +
+                         " must be an exit code (0-255) or a signal such as "
+                         "SIGTERM, got " + Describe(value.node));
+}
+
+bool Parser::ParseLoad(const Value& value, LoadSpec* out) {
+  Section section;
+  if (!AsSection(value, kLoadKeys, &section))
+    return false;
+  Value rate = section.Get("rate");
+  int64_t requests_per_second = 0;
+  if (!AsInt(section.Get("clients"), 1, &out->clients) ||
+      !AsInt(rate, 0, INT_MAX, &requests_per_second))
+    return false;
+  if (requests_per_second > 0)
+    return Fail(rate, "load.rate > 0 (open loop) is not supported yet");
+
+  Value duration = section.Get("duration");
+  Value requests = section.Get("requests");
+  if (!duration.present && !requests.present)
+    return Fail(value.key, "load needs duration or requests");
+  if (duration.present && requests.present)
+    return Fail(requests.key, "load takes duration or requests, not both");
+  return AsDuration(duration, false, &out->duration) &&
+         AsInt(requests, 1, &out->requests) &&
+         AsBool(section.Get("keep_alive"), &out->keep_alive) &&
+         ParseRequest(section.Get("request"), &out->request) &&
+         ParseAccounts(section.Get("accounts"), out) &&
+         ParseRetry(section.Get("retry"), &out->retry);
+}
+
+bool Parser::ParseRequest(const Value& value, RequestTemplate* out) {
+  Section section;
+  if (!AsSection(value, kRequestKeys, &section))
+    return false;
+  Value method = section.Get("method");
+  if (!AsString(method, &out->method))
+    return false;
+  bool is_token = !out->method.empty();
+  for (char c : out->method)
+    is_token = is_token && isupper(static_cast<unsigned char>(c));
+  if (!is_token)
+    return Fail(method, "load.request.method must be an HTTP method such as "
+                        "GET or POST, got " + Describe(method.node));
+
+  Section headers;
+  if (!AsMap(section.Get("headers"), &headers))
+    return false;
+  for (const Field& field : headers.fields) {
+    const std::string& name = field.key.Scalar();
+    std::string text;
+    if (!AsTemplate(Value{true, field.value, field.key, headers.PathOf(name)},
+                    Scope::kRequest, &text))
+      return false;
+    out->headers.emplace_back(name, text);
+  }
+  return AsTemplate(section.Get("path"), Scope::kRequest, &out->path) &&
+         AsTemplate(section.Get("body"), Scope::kRequest, &out->body) &&
+         AsDuration(section.Get("timeout"), false, &out->timeout);
+}
+
+bool Parser::ParseAccounts(const Value& value, LoadSpec* out) {
+  Section section;
+  if (!AsSection(value, kAccountsKeys, &section) ||
+      // ${from} and ${to} must differ.
+      !AsInt(section.Get("count"), 2, &out->account_count))
+    return false;
+  Value amount = section.Get("amount");
+  std::vector<Value> bounds;
+  if (!AsList(amount, &bounds))
+    return false;
+  if (!amount.present)
+    return true;
+  if (bounds.size() != 2)
+    return Fail(amount, "load.accounts.amount must be [min, max], got a list "
+                        "of " + std::to_string(bounds.size()));
+  if (!AsInt(bounds[0], 0, &out->amount_min) ||
+      !AsInt(bounds[1], 0, &out->amount_max))
+    return false;
+  if (out->amount_min > out->amount_max)
+    return Fail(amount, "load.accounts.amount: min " +
+                            std::to_string(out->amount_min) +
+                            " is greater than max " +
+                            std::to_string(out->amount_max));
+  return true;
+}
+
+bool Parser::ParseRetry(const Value& value, RetryPolicy* out) {
+  Section section;
+  std::vector<Value> outcomes;
+  if (!AsSection(value, kRetryKeys, &section) ||
+      !AsList(section.Get("on"), &outcomes))
+    return false;
+  for (const Value& outcome : outcomes) {
+    if (!ParseRetryOutcome(outcome, out))
+      return false;
+  }
+  std::sort(out->on_status.begin(), out->on_status.end());
+  out->on_status.erase(
+      std::unique(out->on_status.begin(), out->on_status.end()),
+      out->on_status.end());
+  return AsInt(section.Get("attempts"), 1, &out->attempts) &&
+         AsDuration(section.Get("backoff"), true, &out->backoff);
+}
+
+bool Parser::ParseRetryOutcome(const Value& value, RetryPolicy* out) {
+  std::string text;
+  if (!AsString(value, &text))
+    return false;
+  int64_t status = 0;
+  if (text == "reset") {
+    out->on_reset = true;
+  } else if (text == "timeout") {
+    out->on_timeout = true;
+  } else if (text == "refused") {
+    out->on_refused = true;
+  } else if (text == "5xx") {
+    for (int code = 500; code <= 599; ++code)
+      out->on_status.push_back(code);
+  } else if (ParseInteger(text, &status) && status >= 100 && status <= 599) {
+    out->on_status.push_back(static_cast<int>(status));
+  } else {
+    return Fail(value, value.path +
+                           " must be reset, timeout, refused, 5xx or an HTTP "
+                           "status, got " + Describe(value.node) +
+                           DidYouMean(text, {"reset", "timeout", "refused"}));
+  }
+  return true;
+}
+
+bool Parser::ParseFaults(const Value& value, const LoadSpec& load,
+                         std::vector<Fault>* out) {
+  std::vector<Value> faults;
+  if (!AsList(value, &faults))
+    return false;
+  out->resize(faults.size());
+  for (size_t i = 0; i < faults.size(); ++i) {
+    if (!ParseFault(faults[i], load, &(*out)[i]))
+      return false;
+  }
+  return true;
+}
+
+bool Parser::ParseFault(const Value& value, const LoadSpec& load,
+                        Fault* out) {
+  Section section;
+  if (!AsSection(value, kFaultKeys, &section))
+    return false;
+  out->location = Location(value.node);
+
+  Value after_exit = section.Get("after_exit");
+  if (after_exit.present) {
+    for (const char* key : {"at", "when", "signal", "to", "grace"}) {
+      Value other = section.Get(key);
+      if (other.present)
+        return Fail(other.key,
+                    other.path + " does not apply to an after_exit fault");
+    }
+    out->kind = Fault::Kind::kRestart;
+    return ParseAfterExit(after_exit, out);
+  }
+
+  Value at = section.Get("at");
+  Value when = section.Get("when");
+  if (at.present && when.present)
+    return Fail(when.key, value.path + " has both at and when; a fault has "
+                                       "exactly one trigger");
+  if (!at.present && !when.present)
+    return Fail(value, value.path + " needs a trigger (at or when), or "
+                                    "after_exit");
+  if (at.present) {
+    // at: 0s is allowed: a signal racing the very first requests.
+    out->trigger.kind = Trigger::Kind::kAt;
+    if (!AsDuration(at, true, &out->trigger.at))
+      return false;
+  } else if (!ParseWhen(when, load, &out->trigger)) {
+    return false;
+  }
+
+  Value to = section.Get("to");
+  std::string recipient = "process";
+  if (!AsSignal(section.Get("signal"), &out->signal) ||
+      !AsString(to, &recipient) ||
+      // grace: 0s escalates to SIGKILL at once.
+      !AsDuration(section.Get("grace"), true, &out->grace))
+    return false;
+  if (recipient != "process" && recipient != "group")
+    return Fail(to, to.path + " must be process or group, got " +
+                        Describe(to.node) +
+                        DidYouMean(recipient, {"process", "group"}));
+  out->to_group = recipient == "group";
+  return true;
+}
+
+bool Parser::ParseWhen(const Value& value, const LoadSpec& load,
+                       Trigger* out) {
+  Section section;
+  if (!AsSection(value, kWhenKeys, &section))
+    return false;
+  if (section.fields.size() != 1)
+    return Fail(value, value.path + " must have exactly one condition: "
+                                    "in_flight or completed");
+  const std::string& condition = section.fields[0].key.Scalar();
+  Value count = section.Get(condition);
+  out->kind = condition == "in_flight" ? Trigger::Kind::kInFlight
+                                       : Trigger::Kind::kCompleted;
+  // N >= 1: a count of 0 holds before the first request, i.e. `at: 0s`.
+  if (!AsInt(count, 1, &out->count))
+    return false;
+  // A closed loop never has more requests in flight than clients.
+  if (out->kind == Trigger::Kind::kInFlight && out->count > load.clients)
+    return Fail(count, count.path + " " + std::to_string(out->count) +
+                           " can never fire: at most " +
+                           std::to_string(load.clients) +
+                           " requests are in flight (load.clients)");
+  return true;
+}
+
+bool Parser::ParseAfterExit(const Value& value, Fault* out) {
+  Section section;
+  if (!AsSection(value, kAfterExitKeys, &section) ||
+      !Require(section, "restart"))
+    return false;
+  Value restart = section.Get("restart");
+  bool enabled = false;
+  if (!AsBool(restart, &enabled))
+    return false;
+  if (!enabled)
+    return Fail(restart, restart.path + " must be true: restarting is the "
+                                        "only action after exit");
+  return AsDuration(section.Get("delay"), true, &out->restart_delay);
+}
+
+bool Parser::ParseAudit(const Value& value, AuditSpec* out) {
+  Section section;
+  if (!AsSection(value, kAuditKeys, &section) ||
+      !Require(section, "applied") ||
+      !AsString(section.Get("applied"), &out->applied_sql))
+    return false;
+
+  std::vector<Value> invariants;
+  if (!AsList(section.Get("invariants"), &invariants))
+    return false;
+  for (const Value& item : invariants) {
+    Section invariant;
+    Invariant parsed;
+    if (!AsSection(item, kInvariantKeys, &invariant) ||
+        !Require(invariant, "name") || !Require(invariant, "sql") ||
+        !AsString(invariant.Get("name"), &parsed.name) ||
+        !AsString(invariant.Get("sql"), &parsed.sql))
+      return false;
+    out->invariants.push_back(parsed);
+  }
+
+  Value checks = section.Get("checks");
+  if (checks.present && checks.node.IsScalar() &&
+      checks.node.Scalar() == "default")
+    return true;
+  if (checks.present && !checks.node.IsSequence())
+    return Fail(checks, "audit.checks must be default or a list of checks, "
+                        "got " + Describe(checks.node));
+  return AsCheckNames(checks, &out->checks);
+}
+
+bool Parser::ParseExpect(const Value& value, Expectation* out) {
+  if (!value.present)
+    return true;
+  if (value.node.IsScalar() && value.node.Scalar() == "pass") {
+    out->pass = true;
+    return true;
+  }
+  if (!value.node.IsMap())
+    return Fail(value, "expect must be pass or {fail: [checks]}, got " +
+                           Describe(value.node));
+  Section section;
+  if (!AsSection(value, kExpectKeys, &section) || !Require(section, "fail"))
+    return false;
+  out->pass = false;
+  return AsCheckNames(section.Get("fail"), &out->fail_checks);
+}
+
+// "payments.yaml" -> "payments".
+std::string DefaultName(const fs::path& file) {
+  std::string extension = file.extension().string();
+  if (extension == ".yaml" || extension == ".yml")
+    return file.stem().string();
+  return file.filename().string();
+}
+
+}  // namespace
+
+bool ParseScenarioText(const std::string& yaml_text,
+                       const std::string& file_path, Scenario* scenario,
+                       std::string* error) {
+  *scenario = Scenario();
+  std::error_code ignored;
+  fs::path file = fs::absolute(file_path, ignored).lexically_normal();
+  scenario->file = file.string();
+  scenario->dir = file.parent_path().string();
+  scenario->name = DefaultName(file);
+  scenario->target.cwd = scenario->dir;
+
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    *error = LocationOf(file_path, e.mark).ToString() + ": " + e.msg;
+    return false;
+  }
+  Parser parser(file_path, scenario->dir);
+  if (!parser.Parse(root, scenario)) {
+    *error = parser.error();
+    return false;
+  }
+  return true;
+}
+
+bool LoadScenario(const std::string& path, Scenario* scenario,
+                  std::string* error) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  if (in)
+    text << in.rdbuf();  // fails harmlessly on an empty file
+  if (!in || in.bad() || fs::is_directory(path)) {
+    *error = path + ": cannot read: " +
+             std::strerror(fs::is_directory(path) ? EISDIR : errno);
+    return false;
+  }
+  return ParseScenarioText(text.str(), path, scenario, error);
+}
+
+}  // namespace lastcall
