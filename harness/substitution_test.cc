@@ -8,14 +8,18 @@
 
 // Counts heap allocations, to show that Render() does none of its own.
 // Replacing the global operator new affects the whole test binary, which
-// is harmless: it only counts.
+// is harmless: it only counts. Every form that pairs with the plain delete
+// is replaced, so that AddressSanitizer sees matching pairs.
 namespace {
 std::atomic<long> g_allocations{0};
 }  // namespace
 
-void* operator new(std::size_t size) {
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
   ++g_allocations;
-  if (void* p = std::malloc(size ? size : 1))
+  return std::malloc(size ? size : 1);
+}
+void* operator new(std::size_t size) {
+  if (void* p = operator new(size, std::nothrow))
     return p;
   throw std::bad_alloc();
 }
