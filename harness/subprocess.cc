@@ -380,11 +380,14 @@ std::unique_ptr<Subprocess> Subprocess::Start(const SpawnOptions& options,
   for (const std::string& a : options.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
 
+  // set(), not env[name]: operator[] goes through basic_environment::find,
+  // which in 1.74 compares "NAME=" against every entry with std::equal
+  // without checking the entry's length (a heap overread that ASan reports).
   bp::environment env;
   for (const std::string& e : options.env) {
     size_t eq = e.find('=');
     if (eq == std::string::npos || eq == 0) continue;  // not NAME=value
-    env[e.substr(0, eq)] = e.substr(eq + 1);
+    env.set(e.substr(0, eq), e.substr(eq + 1));  // a later duplicate wins
   }
 
   ChildSetup setup;
