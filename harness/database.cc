@@ -1,8 +1,9 @@
 // The embedded PostgreSQL and the per-run databases. See database.h.
 //
 // Embedded server, per `lastcall run`:
-//   1. find the server binaries (/usr/lib/postgresql/15/bin, else the newest
-//      /usr/lib/postgresql/*/bin, else `pg_config --bindir`);
+//   1. find the server binaries ($LASTCALL_PG_BINDIR if set, else
+//      /usr/lib/postgresql/15/bin, else the newest /usr/lib/postgresql/*/bin,
+//      else `pg_config --bindir`);
 //   2. initdb once into a cache folder keyed by the major version (under a
 //      flock, into a temp folder renamed into place, so that concurrent runs
 //      neither race nor see half a cluster);
@@ -182,17 +183,6 @@ struct PgBinaries {
 };
 
 bool FindBinaries(PgBinaries* bin, std::string* error) {
-  std::vector<std::string> candidates = {"/usr/lib/postgresql/15/bin"};
-  std::vector<std::pair<int, std::string>> others;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator("/usr/lib/postgresql", ec)) {
-    const std::string name = entry.path().filename().string();
-    if (!name.empty() && std::all_of(name.begin(), name.end(), ::isdigit)) {
-      others.emplace_back(std::stoi(name), entry.path().string() + "/bin");
-    }
-  }
-  std::sort(others.rbegin(), others.rend());  // newest first
-  for (const auto& o : others) candidates.push_back(o.second);
   auto try_dir = [&](const std::string& dir) {
     if (!HasServerBinaries(dir)) return false;
     SpawnOptions v;
@@ -206,6 +196,24 @@ bool FindBinaries(PgBinaries* bin, std::string* error) {
     bin->version = out.output.substr(0, out.output.find('\n'));
     return bin->major > 0;
   };
+  // An explicit choice wins, and is not second-guessed.
+  if (const char* dir = getenv("LASTCALL_PG_BINDIR"); dir != nullptr && *dir != '\0') {
+    if (try_dir(dir)) return true;
+    *error = std::string("LASTCALL_PG_BINDIR=") + dir +
+             " does not hold working PostgreSQL server binaries (postgres, initdb)";
+    return false;
+  }
+  std::vector<std::string> candidates = {"/usr/lib/postgresql/15/bin"};
+  std::vector<std::pair<int, std::string>> others;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/usr/lib/postgresql", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.empty() && std::all_of(name.begin(), name.end(), ::isdigit)) {
+      others.emplace_back(std::stoi(name), entry.path().string() + "/bin");
+    }
+  }
+  std::sort(others.rbegin(), others.rend());  // newest first
+  for (const auto& o : others) candidates.push_back(o.second);
   for (const std::string& dir : candidates) {
     if (try_dir(dir)) return true;
   }

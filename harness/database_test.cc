@@ -140,6 +140,69 @@ TEST_CASE("EmbeddedPostgres: starts, serves, logs and is gone after destruction"
   CHECK(log.find("database system is shut down") != std::string::npos);
 }
 
+// Sets an environment variable for the scope.
+struct ScopedEnv {
+  std::string name;
+  ScopedEnv(const std::string& n, const std::string& value) : name(n) {
+    ::setenv(n.c_str(), value.c_str(), 1);
+  }
+  ~ScopedEnv() { ::unsetenv(name.c_str()); }
+};
+
+TEST_CASE("EmbeddedPostgres: missing binaries are a clear error", "[database]") {
+  TempDir dir;
+  ScopedEnv bindir("LASTCALL_PG_BINDIR", dir.path + "/nothing-here");
+  std::string error;
+  CHECK(EmbeddedPostgres::Start(dir.path + "/work", &error) == nullptr);
+  CHECK(error.find("LASTCALL_PG_BINDIR=" + dir.path + "/nothing-here does not hold") !=
+        std::string::npos);
+}
+
+TEST_CASE("EmbeddedPostgres: a server that fails to start leaves nothing running",
+          "[database]") {
+  // A fake PostgreSQL: initdb makes a "cluster"; postgres starts a child of
+  // its own, writes to its log and dies.
+  TempDir dir;
+  const std::string bin = dir.path + "/bin";
+  const std::string shared = dir.path + "/shared";  // writable by the server's user
+  fs::create_directories(bin);
+  fs::create_directories(shared);
+  REQUIRE(::chmod(dir.path.c_str(), 0755) == 0);
+  REQUIRE(::chmod(bin.c_str(), 0755) == 0);
+  REQUIRE(::chmod(shared.c_str(), 0777) == 0);
+  {
+    std::ofstream f(bin + "/initdb");
+    f << "#!/bin/sh\n"
+         "while [ \"$1\" != -D ]; do shift; done\n"
+         "echo 99 > \"$2/PG_VERSION\"\n";
+  }
+  {
+    std::ofstream f(bin + "/postgres");
+    f << "#!/bin/sh\n"
+         "if [ \"$1\" = --version ]; then echo 'postgres (PostgreSQL) 99.1'; exit 0; fi\n"
+         "sleep 300 &\n"
+         "echo $! > " << shared << "/child.pid\n"
+         "echo 'FATAL:  fake server cannot start' >&2\n"
+         "exit 1\n";
+  }
+  REQUIRE(::chmod((bin + "/initdb").c_str(), 0755) == 0);
+  REQUIRE(::chmod((bin + "/postgres").c_str(), 0755) == 0);
+  ScopedEnv bindir("LASTCALL_PG_BINDIR", bin);
+  ScopedEnv cache("LASTCALL_CACHE", shared + "/cache");
+
+  std::string error;
+  CHECK(EmbeddedPostgres::Start(dir.path + "/work", &error) == nullptr);
+  CHECK(error.find("PostgreSQL exited during start-up (status 1)") != std::string::npos);
+  CHECK(error.find("FATAL:  fake server cannot start") != std::string::npos);
+  // The server's own child was killed with its group, the data removed.
+  std::string pid_text = Slurp(shared + "/child.pid");
+  REQUIRE_FALSE(pid_text.empty());
+  const pid_t child = std::stoi(pid_text);
+  CHECK(WaitUntil([&] { return Dead(child); }));
+  CHECK_FALSE(fs::exists(dir.path + "/work/pgdata"));
+  CHECK(fs::exists(shared + "/cache/postgresql-99/PG_VERSION"));
+}
+
 TEST_CASE("EmbeddedPostgres: a work folder the server cannot use directly", "[database]") {
   TempDir dir;
   std::string work;
