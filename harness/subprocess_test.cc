@@ -497,6 +497,13 @@ TEST_CASE("Subprocess: runs as another user when root", "[subprocess]") {
     std::string error;
     CHECK(Subprocess::Start(o, &error) == nullptr);
     CHECK(error.find("not root") != std::string::npos);
+    // Our own ids are fine.
+    o.uid = ::geteuid();
+    o.gid = ::getegid();
+    auto p = Subprocess::Start(o, &error);
+    REQUIRE(p != nullptr);
+    CHECK(ReadAll(p->output_fd()) == std::to_string(::geteuid()) + "\n");
+    REQUIRE(p->Wait(10s));
     return;
   }
   struct passwd* pw = ::getpwnam("nobody");
