@@ -521,30 +521,41 @@ bool Subprocess::Wait(Duration timeout) {
 
 namespace {
 
+// Whether /proc/`name`/stat is a live (not zombie) member of group `pgid`.
+bool LiveMember(const char* name, pid_t pgid) {
+  char path[300];
+  snprintf(path, sizeof path, "/proc/%s/stat", name);
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;  // exited meanwhile
+  char buf[512];
+  ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0) return false;
+  buf[n] = '\0';
+  // "pid (comm) S ppid pgrp ..."; comm may contain spaces and parentheses.
+  const char* close = strrchr(buf, ')');
+  char state;
+  int ppid, pgrp;
+  if (close == nullptr || sscanf(close + 1, " %c %d %d", &state, &ppid, &pgrp) != 3) return false;
+  return pgrp == pgid && state != 'Z' && state != 'X';
+}
+
 // Whether /proc shows a process of group `pgid` that is not a zombie. Sets
 // *known to false when /proc cannot be read.
 bool LiveMemberInProc(pid_t pgid, bool* known) {
+  // The leader first: usually it is the one still running.
+  const std::string leader = std::to_string(pgid);
+  if (LiveMember(leader.c_str(), pgid)) {
+    *known = true;
+    return true;
+  }
   DIR* proc = ::opendir("/proc");
   *known = proc != nullptr;
   if (proc == nullptr) return false;
   bool found = false;
   while (struct dirent* e = ::readdir(proc)) {
     if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
-    char path[300];
-    snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-    int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) continue;  // exited meanwhile
-    char buf[512];
-    ssize_t n = ::read(fd, buf, sizeof buf - 1);
-    ::close(fd);
-    if (n <= 0) continue;
-    buf[n] = '\0';
-    // "pid (comm) S ppid pgrp ..."; comm may contain spaces and parentheses.
-    const char* close = strrchr(buf, ')');
-    char state;
-    int ppid, pgrp;
-    if (close == nullptr || sscanf(close + 1, " %c %d %d", &state, &ppid, &pgrp) != 3) continue;
-    if (pgrp == pgid && state != 'Z' && state != 'X') {
+    if (LiveMember(e->d_name, pgid)) {
       found = true;
       break;
     }

@@ -561,6 +561,22 @@ TEST_CASE("Subprocess: no descriptor leaks in the harness", "[subprocess]") {
   CHECK(count_fds() == before);
 }
 
+TEST_CASE("Subprocess: a group outlives its leader until signalled", "[subprocess]") {
+  std::string error;
+  auto p = Subprocess::Start(Cmd({"sh", "-c", "sleep 300 & echo $!"}), &error);
+  REQUIRE(p != nullptr);
+  pid_t orphan = std::stoi(ReadLine(p->output_fd()));
+  REQUIRE(p->Wait(10s));
+  CHECK(p->exit_status() == ExitStatus{false, 0});
+  // The leader is reaped; its orphan keeps the group alive.
+  CHECK(ProcessGroupAlive(p->pgid()));
+  CHECK_FALSE(Dead(orphan));
+  // A group signal is still allowed after the leader was reaped.
+  REQUIRE(p->Signal(SIGKILL, /*to_group=*/true));
+  CHECK(WaitUntil([&] { return Dead(orphan); }));
+  CHECK(WaitUntil([&] { return !ProcessGroupAlive(p->pgid()); }));
+}
+
 TEST_CASE("ProcessGroupAlive", "[subprocess]") {
   CHECK(ProcessGroupAlive(::getpgrp()));
   CHECK_FALSE(ProcessGroupAlive(0));
