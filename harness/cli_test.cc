@@ -38,14 +38,18 @@ struct TempDir {
   }
 };
 
-// Runs lastcall with `args`; optionally sends `signal` as soon as `when()`
-// holds. Waits at most 120 s.
+// Runs lastcall with `args` and TMPDIR=`tmpdir` (if given); optionally sends
+// `signal` as soon as `when()` holds. Waits at most 120 s.
 Output Lastcall(std::vector<std::string> args, int signal = 0,
-                const std::function<bool()>& when = nullptr) {
+                const std::function<bool()>& when = nullptr,
+                const std::string& tmpdir = "") {
   args.insert(args.begin(), LASTCALL_BINARY);
   SpawnOptions options;
   options.argv = args;
-  for (char** e = environ; *e; ++e) options.env.push_back(*e);
+  for (char** e = environ; *e; ++e)
+    if (tmpdir.empty() || std::string(*e).rfind("TMPDIR=", 0) != 0)
+      options.env.push_back(*e);
+  if (!tmpdir.empty()) options.env.push_back("TMPDIR=" + tmpdir);
   options.cwd = LASTCALL_SOURCE_DIR;
   std::string error;
   std::unique_ptr<Subprocess> p = Subprocess::Start(options, &error);
@@ -71,12 +75,23 @@ Output Lastcall(std::vector<std::string> args, int signal = 0,
   return out;
 }
 
+// True when a live process carries LASTCALL_RUN_ID=`run_id`.
+bool RunProcessesAlive(const std::string& run_id) {
+  const std::string needle = "LASTCALL_RUN_ID=" + run_id;
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    std::ifstream environ_file(entry.path() / "environ", std::ios::binary);
+    std::string env((std::istreambuf_iterator<char>(environ_file)), {});
+    if (env.find(needle) != std::string::npos) return true;
+  }
+  return false;
+}
+
 const std::string kSchema =
     std::string(LASTCALL_SOURCE_DIR) + "/targets/payment-server/schema.sql";
 const std::string kServer = PAYMENT_SERVER_BINARY;
 
-// A scenario around `target` (YAML of the target section's body).
-std::string Scenario(const std::string& target, const std::string& extra = "") {
+// The YAML of a scenario around `target` (YAML of the target section's body).
+std::string ScenarioYaml(const std::string& target, const std::string& extra = "") {
   return "database:\n  schema: " + kSchema + "\n"
          "target:\n" + target +
          "load:\n  clients: 2\n  duration: 300ms\n"
@@ -95,7 +110,7 @@ TEST_CASE("check accepts every bundled scenario") {
 
 TEST_CASE("a bad scenario file: file:line:column, exit 2, nothing started") {
   TempDir dir;
-  std::string file = dir.Write("bad.yaml", Scenario("  command: [/bin/true]\n", "expect: pas\nloud: 1\n"));
+  std::string file = dir.Write("bad.yaml", ScenarioYaml("  command: [/bin/true]\n", "expect: pas\nloud: 1\n"));
   Output out = Lastcall({"run", "--reports", (dir.path / "reports").string(), file});
   INFO(out.text);
   CHECK(out.code == 2);
@@ -106,7 +121,7 @@ TEST_CASE("a bad scenario file: file:line:column, exit 2, nothing started") {
 
 TEST_CASE("a target command that does not exist: exit 2 with the reason") {
   TempDir dir;
-  std::string file = dir.Write("missing.yaml", Scenario("  command: [/nonexistent/server]\n"));
+  std::string file = dir.Write("missing.yaml", ScenarioYaml("  command: [/nonexistent/server]\n"));
   Output out = Lastcall({"run", "--reports", (dir.path / "reports").string(), file});
   INFO(out.text);
   CHECK(out.code == 2);
@@ -118,7 +133,7 @@ TEST_CASE("a target that never becomes ready: exit 3 with its log tail") {
   TempDir dir;
   std::string file = dir.Write(
       "slow.yaml",
-      Scenario("  command: [/bin/sh, -c, 'echo warming up; exec sleep 30']\n"
+      ScenarioYaml("  command: [/bin/sh, -c, 'echo warming up; exec sleep 30']\n"
                "  ready: {http: /healthz, timeout: 300ms}\n"));
   Output out = Lastcall({"run", "--reports", (dir.path / "reports").string(), file});
   INFO(out.text);
@@ -131,7 +146,7 @@ TEST_CASE("a target that exits before it is ready: exit 3 with its output") {
   TempDir dir;
   std::string file = dir.Write(
       "crash.yaml",
-      Scenario("  command: [/bin/sh, -c, 'echo cannot bind >&2; exit 4']\n"));
+      ScenarioYaml("  command: [/bin/sh, -c, 'echo cannot bind >&2; exit 4']\n"));
   Output out = Lastcall({"run", "--reports", (dir.path / "reports").string(), file});
   INFO(out.text);
   CHECK(out.code == 3);
@@ -142,7 +157,7 @@ TEST_CASE("a target that exits before it is ready: exit 3 with its output") {
 TEST_CASE("lastcall interrupted by SIGINT: stops everything, exits 130, report marked") {
   TempDir dir;
   // A long load, so that the interrupt surely lands during it.
-  std::string text = Scenario("  command: [" + kServer + ", --port, \"${port}\"]\n");
+  std::string text = ScenarioYaml("  command: [" + kServer + ", --port, \"${port}\"]\n");
   text.replace(text.find("300ms"), 5, "60s");
   std::string file = dir.Write("long.yaml", text);
   std::string reports = (dir.path / "reports").string();
@@ -153,8 +168,10 @@ TEST_CASE("lastcall interrupted by SIGINT: stops everything, exits 130, report m
     content << log.rdbuf();
     return content.str().find("listening") != std::string::npos;
   };
+  fs::create_directory(dir.path / "tmp");
   auto start = std::chrono::steady_clock::now();
-  Output out = Lastcall({"run", "--reports", reports, file}, SIGINT, serving);
+  Output out = Lastcall({"run", "--reports", reports, file}, SIGINT, serving,
+                        (dir.path / "tmp").string());
   INFO(out.text);
   CHECK(out.code == 130);
   std::ifstream result(reports + "/long/result.json");
@@ -162,4 +179,8 @@ TEST_CASE("lastcall interrupted by SIGINT: stops everything, exits 130, report m
   nlohmann::json json = nlohmann::json::parse(result);
   CHECK(json["interrupted"] == true);
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(30));
+  // Nothing left behind: no process of the run, and lastcall's work folder
+  // (the database's data among it) is gone.
+  CHECK_FALSE(RunProcessesAlive(json["run_id"]));
+  CHECK(fs::is_empty(dir.path / "tmp"));
 }

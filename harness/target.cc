@@ -59,7 +59,10 @@ bool TargetInstance::PumpOutput() {
   for (;;) {
     ssize_t n = read(fd, buffer, sizeof buffer);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return true;  // EAGAIN: nothing more for now
+    if (n < 0) {  // EAGAIN: nothing more for now
+      log_->flush();  // so that people (and tests) can follow the log live
+      return true;
+    }
     if (n == 0) {
       if (!partial_line_.empty()) LogLine(partial_line_);
       partial_line_.clear();
