@@ -12,6 +12,9 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <pqxx/pqxx>
+
+#include "database.h"
 #include "subprocess.h"
 
 using namespace lastcall;
@@ -183,4 +186,31 @@ TEST_CASE("lastcall interrupted by SIGINT: stops everything, exits 130, report m
   // (the database's data among it) is gone.
   CHECK_FALSE(RunProcessesAlive(json["run_id"]));
   CHECK(fs::is_empty(dir.path / "tmp"));
+}
+
+TEST_CASE("run with --db uses an existing server and drops the run database") {
+  TempDir dir;
+  std::string error;
+  fs::create_directory(dir.path / "server");
+  std::unique_ptr<EmbeddedPostgres> server =
+      EmbeddedPostgres::Start((dir.path / "server").string(), &error);
+  REQUIRE(server);
+  Output out = Lastcall({"run", "--db", server->UrlFor("postgres"), "--reports",
+                         (dir.path / "reports").string(),
+                         "scenarios/sigterm-under-load.yaml"});
+  INFO(out.text);
+  CHECK(out.code == 0);
+  pqxx::connection c(server->UrlFor("postgres"));
+  pqxx::nontransaction tx(c);
+  CHECK(tx.exec("SELECT 1 FROM pg_database WHERE datname LIKE 'lastcall_run_%'").empty());
+}
+
+TEST_CASE("run with --db and an unreachable server: exit 3, nothing started") {
+  TempDir dir;
+  Output out = Lastcall({"run", "--db", "postgresql://nobody@127.0.0.1:1/none",
+                         "--reports", (dir.path / "reports").string(),
+                         "scenarios/sigterm-under-load.yaml"});
+  INFO(out.text);
+  CHECK(out.code == 3);
+  CHECK(out.text.find("cannot reach the database server") != std::string::npos);
 }
