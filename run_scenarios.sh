@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set-up and the main job on a fresh Debian 12 machine (SPEC §9):
 #   ./run_scenarios.sh          install what is missing, build, run every bundled scenario
-#   ./run_scenarios.sh --test   install what is missing, build, run all unit and end-to-end tests
+#   ./run_scenarios.sh --test   install what is missing, build, run all unit and end-to-end
+#                               tests, then again in a build with sanitizers
 # Other arguments are passed to `lastcall run` (e.g. --only NAME, --reports DIR).
 # Exit codes are lastcall's (0 met, 1 not met, 2 bad input, 3 infrastructure);
 # 3 also when packages are missing and we are not root to install them.
@@ -42,7 +43,15 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$jobs"
 
 if [[ ${1:-} == --test ]]; then
-  cd build
-  exec ctest --output-on-failure
+  # Unit and command-line tests in parallel; the scenarios one at a time,
+  # since each one times signals against a loaded target.
+  (cd build && ctest --output-on-failure -j"$jobs" -E '^scenario:' &&
+               ctest --output-on-failure -R '^scenario:')
+  # The same again with AddressSanitizer and UndefinedBehaviorSanitizer in the
+  # harness (the scenarios drive the target of the normal build).
+  cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DLASTCALL_SANITIZE=ON >/dev/null
+  cmake --build build-sanitize -j"$jobs" --target scenario_test process_test core_test lastcall
+  cd build-sanitize
+  exec ctest --output-on-failure -R '^(scenario_test|process_test|core_test|scenario):'
 fi
 exec build/harness/lastcall run scenarios "$@"
