@@ -103,6 +103,13 @@ std::string ScenarioYaml(const std::string& target, const std::string& extra = "
          "audit:\n  applied: SELECT idempotency_key, count(*) FROM ledger GROUP BY 1\n" + extra;
 }
 
+// Writes `yaml` as `name`.yaml in `dir` and runs it, reports in dir/reports.
+Output RunYaml(const TempDir& dir, const std::string& name,
+               const std::string& yaml) {
+  std::string file = dir.Write(name + ".yaml", yaml);
+  return Lastcall({"run", "--reports", (dir.path / "reports").string(), file});
+}
+
 }  // namespace
 
 TEST_CASE("check accepts every bundled scenario") {
@@ -124,8 +131,7 @@ TEST_CASE("a bad scenario file: file:line:column, exit 2, nothing started") {
 
 TEST_CASE("a target command that does not exist: exit 2 with the reason") {
   TempDir dir;
-  std::string file = dir.Write("missing.yaml", ScenarioYaml("  command: [/nonexistent/server]\n"));
-  Output out = Lastcall({"run", "--reports", (dir.path / "reports").string(), file});
+  Output out = RunYaml(dir, "missing", ScenarioYaml("  command: [/nonexistent/server]\n"));
   INFO(out.text);
   CHECK(out.code == 2);
   CHECK(out.text.find("/nonexistent/server") != std::string::npos);
@@ -134,11 +140,10 @@ TEST_CASE("a target command that does not exist: exit 2 with the reason") {
 
 TEST_CASE("a target that never becomes ready: exit 3 with its log tail") {
   TempDir dir;
-  std::string file = dir.Write(
-      "slow.yaml",
+  Output out = RunYaml(
+      dir, "slow",
       ScenarioYaml("  command: [/bin/sh, -c, 'echo warming up; exec sleep 30']\n"
-               "  ready: {http: /healthz, timeout: 300ms}\n"));
-  Output out = Lastcall({"run", "--reports", (dir.path / "reports").string(), file});
+                   "  ready: {http: /healthz, timeout: 300ms}\n"));
   INFO(out.text);
   CHECK(out.code == 3);
   CHECK(out.text.find("not ready within") != std::string::npos);
@@ -147,10 +152,9 @@ TEST_CASE("a target that never becomes ready: exit 3 with its log tail") {
 
 TEST_CASE("a target that exits before it is ready: exit 3 with its output") {
   TempDir dir;
-  std::string file = dir.Write(
-      "crash.yaml",
+  Output out = RunYaml(
+      dir, "crash",
       ScenarioYaml("  command: [/bin/sh, -c, 'echo cannot bind >&2; exit 4']\n"));
-  Output out = Lastcall({"run", "--reports", (dir.path / "reports").string(), file});
   INFO(out.text);
   CHECK(out.code == 3);
   CHECK(out.text.find("exit 4") != std::string::npos);
