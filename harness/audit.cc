@@ -95,19 +95,31 @@ std::vector<InvariantResult> QueryInvariants(
   return results;
 }
 
-bool TargetSessions(const std::string& url, const std::string& application_name,
+namespace {
+
+// The SQL condition "application_name starts with `prefix`" (no LIKE: the
+// prefix is data, its _ and % must not be wildcards).
+std::string StartsWith(pqxx::transaction_base& tx, const std::string& prefix) {
+  return "left(application_name, " + std::to_string(prefix.size()) + ") = " +
+         tx.quote(prefix);
+}
+
+}  // namespace
+
+bool TargetSessions(const std::string& url, const std::string& application_prefix,
                     std::vector<std::string>* sessions, std::string* error) {
   try {
     pqxx::connection c(AuditUrl(url));
     pqxx::nontransaction tx(c);
     pqxx::result rows = tx.exec(
-        "SELECT pid, coalesce(state, ''), left(query, 120) "
-        "FROM pg_stat_activity WHERE application_name = " +
-        tx.quote(application_name) + " ORDER BY pid");
+        "SELECT pid, application_name, coalesce(state, ''), left(query, 120) "
+        "FROM pg_stat_activity WHERE " + StartsWith(tx, application_prefix) +
+        " ORDER BY pid");
     sessions->clear();
     for (const pqxx::row& row : rows)
       sessions->push_back("pid " + std::string(row[0].c_str()) + " " +
-                          row[1].c_str() + ": " + row[2].c_str());
+                          row[1].c_str() + " " + row[2].c_str() + ": " +
+                          row[3].c_str());
     return true;
   } catch (const std::exception& e) {
     *error = Message(e);
@@ -116,12 +128,12 @@ bool TargetSessions(const std::string& url, const std::string& application_name,
 }
 
 void TerminateSessions(const std::string& url,
-                       const std::string& application_name) {
+                       const std::string& application_prefix) {
   try {
     pqxx::connection c(AuditUrl(url));
     pqxx::nontransaction tx(c);
-    tx.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE application_name = " + tx.quote(application_name));
+    tx.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE " +
+            StartsWith(tx, application_prefix));
   } catch (const std::exception&) {
     // Best effort: the run database is dropped WITH (FORCE) afterwards anyway.
   }

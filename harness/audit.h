@@ -30,15 +30,16 @@ bool QueryApplied(const std::string& url, const std::string& sql,
 std::vector<InvariantResult> QueryInvariants(
     const std::string& url, const std::vector<Invariant>& invariants);
 
-// The sessions named `application_name` on the server, as one line each
-// ("pid 123 idle in transaction: UPDATE ..."). Returns false and sets *error
-// if the server cannot be asked.
-bool TargetSessions(const std::string& url, const std::string& application_name,
+// The sessions on the server whose application_name starts with
+// `application_prefix`, one line each ("pid 123 lastcall-ab-1 idle in
+// transaction: UPDATE ..."). Returns false and sets *error if the server
+// cannot be asked.
+bool TargetSessions(const std::string& url, const std::string& application_prefix,
                     std::vector<std::string>* sessions, std::string* error);
 
 // Ends those sessions (pg_terminate_backend), so the run leaves nothing behind.
 void TerminateSessions(const std::string& url,
-                       const std::string& application_name);
+                       const std::string& application_prefix);
 
 }  // namespace lastcall
 

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <functional>
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <unordered_set>
 
@@ -199,46 +201,60 @@ bool IsCleanExit(const Scenario& s, const ExitStatus& status) {
                    status) != s.target.clean_exit.end();
 }
 
-std::string DescribeStatus(const ExitStatus& status) {
-  return status.by_signal ? "killed by " + SignalName(status.value)
-                          : "exit " + std::to_string(status.value);
+// The graceful signal an instance got from the scenario's faults, if any.
+struct GracefulSignal {
+  const Fault* fault = nullptr;
+  const FaultRecord* record = nullptr;
+  // A KILL fault reached the instance before it exited: the scenario itself
+  // cut its shutdown short, so how it shut down cannot be judged.
+  bool cut_short = false;
+};
+
+GracefulSignal GracefulSignalOf(const AuditInputs& in, const InstanceRecord& inst) {
+  const Scenario& s = *in.scenario;
+  GracefulSignal found;
+  for (size_t i = 0; i < in.faults.size(); ++i) {
+    const FaultRecord& r = in.faults[i];
+    if (r.instance != inst.id || r.delivery_time < 0 ||
+        s.faults[i].kind != Fault::Kind::kSignal)
+      continue;
+    if (IsGraceful(s.faults[i].signal)) {
+      if (!found.fault) {
+        found.fault = &s.faults[i];
+        found.record = &r;
+      }
+    } else if (s.faults[i].signal == SIGKILL && found.fault &&
+               (inst.exit_time < 0 || r.delivery_time < inst.exit_time)) {
+      found.cut_short = true;
+    }
+  }
+  return found;
+}
+
+bool KilledBySigkill(const InstanceRecord& inst) {
+  return inst.exit && inst.exit->by_signal && inst.exit->value == SIGKILL;
 }
 
 CheckResult CheckExit(const AuditInputs& in, const Facts&) {
-  const Scenario& s = *in.scenario;
   std::vector<std::string> problems;
   size_t judged = 0;
   for (const InstanceRecord& inst : in.instances) {
-    // The first graceful signal this instance got, and any later KILL fault.
-    const Fault* graceful = nullptr;
-    const FaultRecord* graceful_record = nullptr;
-    bool killed_by_fault = false;
-    for (size_t i = 0; i < in.faults.size(); ++i) {
-      const FaultRecord& r = in.faults[i];
-      if (r.instance != inst.id || r.delivery_time < 0 ||
-          s.faults[i].kind != Fault::Kind::kSignal)
-        continue;
-      if (IsGraceful(s.faults[i].signal)) {
-        if (!graceful) { graceful = &s.faults[i]; graceful_record = &r; }
-      } else if (s.faults[i].signal == 9 && graceful &&
-                 (inst.exit_time < 0 || r.delivery_time < inst.exit_time)) {
-        killed_by_fault = true;  // the scenario itself cut the grace short
-      }
-    }
-    if (!graceful || killed_by_fault) continue;
+    GracefulSignal graceful = GracefulSignalOf(in, inst);
+    if (!graceful.fault || graceful.cut_short) continue;
     ++judged;
     std::string who = "instance " + std::to_string(inst.id);
-    std::string sig = SignalName(graceful->signal);
-    if (graceful_record->escalated) {
+    std::string sig = SignalName(graceful.fault->signal);
+    if (graceful.record->escalated) {
       problems.push_back(who + ": still running " +
-                         FormatSeconds(graceful->grace) + " after " + sig +
+                         FormatSeconds(graceful.fault->grace) + " after " + sig +
                          ", SIGKILL was needed");
     } else if (!inst.exit) {
       problems.push_back(who + ": did not exit after " + sig);
-    } else if (!IsCleanExit(s, *inst.exit)) {
-      problems.push_back(who + ": " + DescribeStatus(*inst.exit) + " after " + sig +
+    } else if (!IsCleanExit(*in.scenario, *inst.exit)) {
+      problems.push_back(who + ": " + inst.exit->ToString() + " after " + sig +
                          (inst.exit->by_signal ? " (the signal was not handled)" : ""));
-    } else if (inst.exit_time - graceful_record->delivery_time > graceful->grace.count()) {
+    } else if (inst.exit_time - graceful.record->delivery_time >
+               graceful.fault->grace.count()) {
       problems.push_back(who + ": exited after the grace period");
     }
   }
@@ -249,11 +265,94 @@ CheckResult CheckExit(const AuditInputs& in, const Facts&) {
                 judged);
 }
 
+// The instance a session belonged to: its application name ends in "-N".
+int InstanceOf(const UncleanDisconnect& d) {
+  size_t dash = d.application.rfind('-');
+  return dash == std::string::npos ? 0 : std::atoi(d.application.c_str() + dash + 1);
+}
+
+// The unclean disconnects of the instances `judged` accepts; the count of
+// those instances in *instances.
+std::vector<std::string> DisconnectsOf(
+    const AuditInputs& in, bool open_transaction_only,
+    const std::function<bool(const InstanceRecord&)>& judged, size_t* instances) {
+  std::vector<std::string> lines;
+  *instances = 0;
+  for (const InstanceRecord& inst : in.instances) {
+    if (!judged(inst)) continue;
+    ++*instances;
+    for (const UncleanDisconnect& d : *in.unclean_disconnects)
+      if (InstanceOf(d) == inst.id && (d.open_transaction || !open_transaction_only))
+        lines.push_back(d.line);
+  }
+  return lines;
+}
+
+CheckResult CheckUncleanDisconnects(const AuditInputs& in, const Facts&) {
+  if (!in.unclean_disconnects)
+    return Skip("unclean_disconnects", "no server log (external database)");
+  size_t instances = 0;
+  std::vector<std::string> lines = DisconnectsOf(
+      in, false,
+      [&](const InstanceRecord& inst) {
+        GracefulSignal g = GracefulSignalOf(in, inst);
+        return g.fault && !g.cut_short && !KilledBySigkill(inst);
+      },
+      &instances);
+  if (instances == 0)
+    return Skip("unclean_disconnects",
+                "no instance shut down on a graceful signal without SIGKILL");
+  CheckResult r = Finish("unclean_disconnects", std::move(lines), "", 0);
+  r.summary = std::to_string(r.offending.size()) +
+              " database sessions closed without Terminate (unexpected EOF) by " +
+              std::to_string(instances) + " instance(s) after a graceful signal";
+  return r;
+}
+
+CheckResult CheckTransactionsAbandoned(const AuditInputs& in, const Facts&) {
+  if (!in.unclean_disconnects)
+    return Skip("transactions_abandoned", "no server log (external database)");
+  size_t instances = 0;
+  std::vector<std::string> lines = DisconnectsOf(
+      in, true, [](const InstanceRecord& inst) { return !KilledBySigkill(inst); },
+      &instances);
+  if (instances == 0)
+    return Skip("transactions_abandoned", "every instance was SIGKILLed");
+  CheckResult r = Finish("transactions_abandoned", std::move(lines), "", 0);
+  r.summary = std::to_string(r.offending.size()) +
+              " sessions disconnected inside a transaction, from " +
+              std::to_string(instances) + " instance(s) not SIGKILLed";
+  return r;
+}
+
+// A check that fails on any item of a list the run gathered, skipped when
+// the list could not be gathered.
+CheckResult CheckLeftovers(const std::string& name,
+                           const std::optional<std::vector<std::string>>& items,
+                           const std::string& what, const std::string& skip_reason) {
+  if (!items) return Skip(name, skip_reason);
+  CheckResult r = Finish(name, *items, what, items->size());
+  r.summary = std::to_string(items->size()) + " " + what;
+  return r;
+}
+
+CheckResult CheckOrphans(const AuditInputs& in, const Facts&) {
+  return CheckLeftovers("orphans", in.orphans,
+                        "processes of the target outlived it (killed by lastcall)",
+                        "the run's processes were not looked for");
+}
+
+CheckResult CheckTempFiles(const AuditInputs& in, const Facts&) {
+  return CheckLeftovers("temp_files", in.temp_files,
+                        "files left in the target's TMPDIR",
+                        "every instance was SIGKILLed: none could clean up");
+}
+
 CheckResult CheckConnectionsLeaked(const AuditInputs& in, const Facts&) {
   if (!in.leaked_sessions)
-    return Skip("connections_leaked", "the target's processes did not all exit");
+    return Skip("connections_leaked", "pg_stat_activity could not be read");
   return Finish("connections_leaked", *in.leaked_sessions,
-                "target sessions remained after its processes were gone",
+                "target sessions remained after the target exited",
                 in.leaked_sessions->size());
 }
 
@@ -279,6 +378,10 @@ const std::map<std::string, CheckFunction>& Implemented() {
       {"refused_while_draining", CheckRefusedWhileDraining},
       {"exit", CheckExit},
       {"connections_leaked", CheckConnectionsLeaked},
+      {"unclean_disconnects", CheckUncleanDisconnects},
+      {"transactions_abandoned", CheckTransactionsAbandoned},
+      {"orphans", CheckOrphans},
+      {"temp_files", CheckTempFiles},
       {"faults", CheckFaults},
   };
   return checks;

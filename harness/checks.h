@@ -14,6 +14,7 @@
 #include "history.h"
 #include "nemesis.h"
 #include "scenario.h"
+#include "server_log.h"
 
 namespace lastcall {
 
@@ -40,6 +41,15 @@ struct AuditInputs {
   // Target sessions still in pg_stat_activity after its processes were gone;
   // nullopt when they could not be looked at.
   std::optional<std::vector<std::string>> leaked_sessions;
+  // The target's sessions that ended without Terminate, from the server's
+  // log; nullopt when there is no log (an external server). Each names its
+  // instance as the suffix "-N" of its application name.
+  std::optional<std::vector<UncleanDisconnect>> unclean_disconnects;
+  // Processes of the run still alive once the target was gone and its grace
+  // over; nullopt when they were not looked for.
+  std::optional<std::vector<std::string>> orphans;
+  // Files left in the private TMPDIR; nullopt when not looked at.
+  std::optional<std::vector<std::string>> temp_files;
   // A request written less than this before the first graceful signal may
   // not have reached the server's accept queue yet: not counted by `drained`.
   Duration settle = std::chrono::milliseconds(5);

@@ -199,10 +199,10 @@ TEST_CASE("connections_leaked and faults") {
   CHECK(f.Result("faults").status == CheckStatus::kFail);
 }
 
-TEST_CASE("audit.checks limits what runs; unknown-to-this-version is skipped") {
+TEST_CASE("audit.checks limits what runs; what this version cannot check is skipped") {
   Fixture f;
   CHECK(RunChecks(f.in).size() == KnownChecks().size());
-  f.scenario.audit.checks = {"lost", "orphans"};
+  f.scenario.audit.checks = {"lost", "jobs"};
   std::vector<CheckResult> results = RunChecks(f.in);
   REQUIRE(results.size() == 2);
   CHECK(results[0].name == "lost");
@@ -225,4 +225,47 @@ TEST_CASE("expectations") {
   fail.fail_checks = {"duplicated", "lost"};
   CHECK_FALSE(ExpectationMet(fail, results, &why));
   CHECK(why == "expected lost to fail, it was pass");
+}
+
+TEST_CASE("unclean_disconnects: only after a graceful signal, not after SIGKILL") {
+  Fixture f;
+  f.in.unclean_disconnects = std::vector<UncleanDisconnect>{};
+  CHECK(f.Result("unclean_disconnects").status == CheckStatus::kPass);
+  f.in.unclean_disconnects->push_back({"lastcall-ab-1", false, "... unexpected EOF"});
+  f.in.unclean_disconnects->push_back({"lastcall-ab-2", false, "... of instance 2"});
+  CheckResult r = f.Result("unclean_disconnects");
+  CHECK(r.status == CheckStatus::kFail);
+  CHECK(r.offending == std::vector<std::string>{"... unexpected EOF"});
+  f.in.faults[0].escalated = true;
+  f.in.instances[0].exit = ExitStatus{true, 9};
+  CHECK(f.Result("unclean_disconnects").status == CheckStatus::kSkipped);
+  f.in.unclean_disconnects.reset();
+  CHECK(f.Result("unclean_disconnects").status == CheckStatus::kSkipped);
+}
+
+TEST_CASE("transactions_abandoned: any instance that was not SIGKILLed") {
+  Fixture f;
+  f.in.unclean_disconnects = std::vector<UncleanDisconnect>{
+      {"lastcall-ab-1", false, "plain EOF"}};
+  CHECK(f.Result("transactions_abandoned").status == CheckStatus::kPass);
+  f.in.unclean_disconnects->push_back({"lastcall-ab-1", true, "EOF in a transaction"});
+  CHECK(f.Result("transactions_abandoned").offending ==
+        std::vector<std::string>{"EOF in a transaction"});
+  f.in.instances[0].exit = ExitStatus{true, 9};
+  CHECK(f.Result("transactions_abandoned").status == CheckStatus::kSkipped);
+}
+
+TEST_CASE("orphans and temp_files fail on anything left") {
+  Fixture f;
+  CHECK(f.Result("orphans").status == CheckStatus::kSkipped);
+  CHECK(f.Result("temp_files").status == CheckStatus::kSkipped);
+  f.in.orphans = std::vector<std::string>{};
+  f.in.temp_files = std::vector<std::string>{};
+  CHECK(f.Result("orphans").status == CheckStatus::kPass);
+  CHECK(f.Result("temp_files").status == CheckStatus::kPass);
+  f.in.orphans->push_back("4242 payment-server --worker");
+  f.in.temp_files->push_back("instance 1: receipt-7.json");
+  CHECK(f.Result("orphans").offending ==
+        std::vector<std::string>{"4242 payment-server --worker"});
+  CHECK(f.Result("temp_files").status == CheckStatus::kFail);
 }

@@ -7,8 +7,10 @@ add_library(lastcall_core STATIC
   interrupt.cc
   load.cc
   nemesis.cc
+  proc_scan.cc
   report.cc
   run.cc
+  server_log.cc
   target.cc)
 target_include_directories(lastcall_core PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
 target_compile_options(lastcall_core PRIVATE ${LASTCALL_WARNINGS})
@@ -21,7 +23,8 @@ target_compile_options(lastcall PRIVATE ${LASTCALL_WARNINGS})
 target_link_libraries(lastcall PRIVATE lastcall_core CLI11::CLI11)
 
 lastcall_add_test(core_test
-  SOURCES checks_test.cc history_test.cc load_test.cc
+  SOURCES checks_test.cc history_test.cc load_test.cc proc_scan_test.cc
+          server_log_test.cc
   LIBS lastcall_core)
 
 lastcall_add_test(cli_test

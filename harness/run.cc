@@ -21,6 +21,8 @@
 #include "audit.h"
 #include "load.h"
 #include "nemesis.h"
+#include "proc_scan.h"
+#include "server_log.h"
 #include "substitution.h"
 #include "target.h"
 
@@ -185,13 +187,16 @@ class ScenarioRun : public TargetControl {
   void Drive();
   void OnInstanceExit(TargetInstance* instance);
   void StopTarget();
-  void WaitForProcessGroups();
+  void CollectLeftovers();
   void Audit();
   void WriteReports();
   bool Fail(Verdict verdict, const std::string& message) {
     result_.verdict = verdict;
     result_.message = message;
     return false;
+  }
+  std::string TmpDirOf(int instance) const {
+    return run_dir_ + "/tmp/" + std::to_string(instance);
   }
   TargetInstance* current() {
     return instances_.empty() ? nullptr : instances_.back().get();
@@ -213,8 +218,7 @@ class ScenarioRun : public TargetControl {
   std::unique_ptr<Nemesis> nemesis_;
   std::unique_ptr<Load> load_;  // after nemesis_: destroyed first, it calls it
   std::optional<Clock::time_point> restart_at_;
-  bool groups_gone_ = false;
-  std::optional<std::vector<std::string>> leaked_sessions_;
+  AuditInputs leftovers_;  // sessions, processes and files left behind
   Clock::time_point load_start_, load_end_;
 };
 
@@ -251,7 +255,9 @@ bool ScenarioRun::Expand(const std::string& text, std::string* out) {
 
 bool ScenarioRun::Prepare() {
   run_id_ = NewRunId();
-  app_name_ = "lastcall-" + run_id_;
+  // Instance N's sessions are named app_name_ + N: PostgreSQL's log and
+  // pg_stat_activity then tell the instances apart.
+  app_name_ = "lastcall-" + run_id_ + "-";
   result_.run_id = run_id_;
   result_.seed = scenario_.seed;
   report_dir_ = session_->options().reports_dir + "/" + scenario_.name;
@@ -262,7 +268,7 @@ bool ScenarioRun::Prepare() {
     return Fail(Verdict::kBadInput, "cannot write reports to " + report_dir_ +
                                         ": " + (ec ? ec.message() : std::strerror(errno)));
   run_dir_ = session_->work_dir() + "/" + run_id_;
-  fs::create_directories(run_dir_ + "/tmp", ec);
+  fs::create_directories(run_dir_, ec);
   if (ec) return Fail(Verdict::kInfrastructure, "cannot create " + run_dir_ + ": " + ec.message());
 
   Clock::time_point db_start = Clock::now();
@@ -300,8 +306,8 @@ bool ScenarioRun::Prepare() {
   }
   env["PORT"] = std::to_string(launch_.port);
   env["DATABASE_URL"] = db_url_;
-  env["PGAPPNAME"] = app_name_;
-  env["TMPDIR"] = run_dir_ + "/tmp";
+  env["PGAPPNAME"] = app_name_ + "1";  // see StartInstance()
+  env["TMPDIR"] = run_dir_ + "/tmp/1";  // see StartInstance()
   env["LASTCALL_RUN_ID"] = run_id_;
   for (const auto& [name, value] : scenario_.target.env)
     if (!Expand(value, &env[name])) return false;
@@ -316,8 +322,19 @@ bool ScenarioRun::Prepare() {
 bool ScenarioRun::StartInstance() {
   std::string error;
   int id = static_cast<int>(instances_.size()) + 1;
+  // Each instance has its own session name and TMPDIR, so that what one
+  // left behind is told apart from what another did (a SIGKILLed instance
+  // cannot clean up; the next one must not be blamed for it).
+  TargetLaunch launch = launch_;
+  std::string tmpdir = TmpDirOf(id);
+  std::error_code ec;
+  fs::create_directories(tmpdir, ec);
+  for (std::string& entry : launch.env) {
+    if (entry.rfind("PGAPPNAME=", 0) == 0) entry = "PGAPPNAME=" + app_name_ + std::to_string(id);
+    if (entry.rfind("TMPDIR=", 0) == 0) entry = "TMPDIR=" + tmpdir;
+  }
   std::unique_ptr<TargetInstance> instance =
-      TargetInstance::Start(id, launch_, &history_, &target_log_, &error);
+      TargetInstance::Start(id, launch, &history_, &target_log_, &error);
   if (!instance) return Fail(Verdict::kBadInput, scenario_.file + ": target.command: " + error);
   TargetInstance* started = instance.get();
   {
@@ -332,7 +349,7 @@ bool ScenarioRun::StartInstance() {
     case TargetInstance::Readiness::kExited:
       return Fail(Verdict::kInfrastructure,
                   "the target exited before it was ready (" +
-                      DescribeExit(*started->process().exit_status()) +
+                      started->process().exit_status()->ToString() +
                       "); its last output:\n" + started->Tail(20));
     case TargetInstance::Readiness::kTimedOut:
       break;
@@ -446,48 +463,75 @@ void ScenarioRun::StopTarget() {
   target->TryReap();
 }
 
-// Waits up to 2 s for every process the target started in its process
-// groups to be gone (as systemd waits for a control group), then kills what
-// is left so nothing outlives the run.
-void ScenarioRun::WaitForProcessGroups() {
+// What the target left behind, looked at as systemd would: after its main
+// process is gone, wait (for the rest of the grace period, at least 2 s)
+// until no process carrying the run's id is left; what is left then is an
+// orphan. Sessions still open then (an orphan's included) are leaks. Then
+// the orphans are killed, and the private TMPDIR is listed.
+void ScenarioRun::CollectLeftovers() {
   Clock::time_point deadline = Clock::now() + std::chrono::seconds(2);
-  auto any_alive = [this] {
-    for (const auto& instance : instances_)
-      if (ProcessGroupAlive(instance->process().pgid())) return true;
-    return false;
-  };
+  const std::vector<FaultRecord> records =
+      nemesis_ ? nemesis_->records() : std::vector<FaultRecord>{};
+  for (size_t i = 0; i < records.size(); ++i) {
+    const FaultRecord& r = records[i];
+    if (r.delivery_time >= 0 && scenario_.faults[i].kind == Fault::Kind::kSignal &&
+        IsGraceful(scenario_.faults[i].signal))
+      deadline = std::max(deadline, history_.epoch() +
+                                        std::chrono::nanoseconds(r.delivery_time) +
+                                        scenario_.faults[i].grace);
+  }
   auto wait = std::chrono::microseconds(500);
-  while (any_alive() && Clock::now() < deadline) {
-    std::this_thread::sleep_for(wait);  // no event exists for "group empty"
+  std::vector<pid_t> left;
+  // No event says "the last process with this environment is gone": poll.
+  while (!(left = ProcessesWithEnvironment("LASTCALL_RUN_ID", run_id_)).empty() &&
+         Clock::now() < deadline && !interrupted()) {
+    std::this_thread::sleep_for(wait);
     wait = std::min(wait * 2, std::chrono::microseconds(50000));
   }
-  groups_gone_ = !any_alive();
-  if (groups_gone_) return;
-  for (const auto& instance : instances_) {
-    if (!ProcessGroupAlive(instance->process().pgid())) continue;
-    history_.Record("leftover_processes", "KILL to group", instance->id());
-    instance->process().Signal(SIGKILL, true);
+  std::vector<std::string> orphans;
+  for (pid_t pid : left) orphans.push_back(DescribeProcess(pid));
+  leftovers_.orphans = orphans;
+
+  // A session of a process that just died takes a moment to be noticed by
+  // the server; a leak is what is still there after 2 s.
+  std::string error;
+  std::vector<std::string> sessions;
+  deadline = Clock::now() + std::chrono::seconds(2);
+  auto pause = std::chrono::milliseconds(1);
+  while (TargetSessions(admin_url_, app_name_, &sessions, &error) &&
+         !sessions.empty() && Clock::now() < deadline && !interrupted()) {
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(100));
   }
+  if (error.empty()) leftovers_.leaked_sessions = sessions;
+
+  for (pid_t pid : left) kill(pid, SIGKILL);
+  for (const auto& instance : instances_) instance->process().Signal(SIGKILL, true);
+  if (!left.empty()) history_.Record("orphans_killed", std::to_string(left.size()) + " processes");
+  TerminateSessions(admin_url_, app_name_);
+
+  // A SIGKILLed instance could not clean up: only the others are judged.
+  std::vector<std::string> files;
+  bool judged = false;
+  for (const auto& instance : instances_) {
+    const std::optional<ExitStatus>& exit = instance->process().exit_status();
+    if (exit && exit->by_signal && exit->value == SIGKILL) continue;
+    judged = true;
+    std::error_code ec;
+    const fs::path tmp = TmpDirOf(instance->id());
+    for (auto it = fs::recursive_directory_iterator(tmp, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
+      if (!it->is_directory())
+        files.push_back("instance " + std::to_string(instance->id()) + ": " +
+                        fs::relative(it->path(), tmp).string());
+  }
+  std::sort(files.begin(), files.end());
+  if (judged) leftovers_.temp_files = files;
 }
 
 void ScenarioRun::Audit() {
   std::string error;
-  // Sessions of a process that just died take a moment to be noticed by the
-  // server; a leak is what is still there after 2 s.
-  if (groups_gone_) {
-    std::vector<std::string> sessions;
-    Clock::time_point deadline = Clock::now() + std::chrono::seconds(2);
-    auto wait = std::chrono::milliseconds(1);
-    while (TargetSessions(admin_url_, app_name_, &sessions, &error) &&
-           !sessions.empty() && Clock::now() < deadline) {
-      std::this_thread::sleep_for(wait);
-      wait = std::min(wait * 2, std::chrono::milliseconds(100));
-    }
-    if (error.empty()) leaked_sessions_ = sessions;
-  }
-  TerminateSessions(admin_url_, app_name_);
-
-  AuditInputs in;
+  AuditInputs in = leftovers_;
   in.scenario = &scenario_;
   in.history = &history_;
   in.faults = nemesis_->records();
@@ -506,7 +550,9 @@ void ScenarioRun::Audit() {
     return;
   }
   in.invariants = QueryInvariants(db_url_, scenario_.audit.invariants);
-  in.leaked_sessions = leaked_sessions_;
+  if (!session_->ServerLog().empty())
+    in.unclean_disconnects = FindUncleanDisconnects(
+        ReadFile(session_->ServerLog(), server_log_offset_), app_name_);
   result_.faults = in.faults;
   result_.checks = RunChecks(in);
   std::string why;
@@ -572,7 +618,7 @@ ScenarioResult ScenarioRun::Run() {
     if (load_) load_->Join();
     if (load_ && load_end_ == Clock::time_point()) load_end_ = Clock::now();
     if (load_) result_.load = SecondsBetween(load_start_, load_end_);
-    WaitForProcessGroups();
+    CollectLeftovers();
     result_.teardown = SecondsBetween(teardown_start, Clock::now());
     if (!failed && nemesis_) {
       Clock::time_point audit_start = Clock::now();

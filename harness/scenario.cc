@@ -28,6 +28,11 @@ namespace lastcall {
 
 namespace fs = std::filesystem;
 
+std::string ExitStatus::ToString() const {
+  return by_signal ? "killed by " + SignalName(value)
+                   : "exit " + std::to_string(value);
+}
+
 std::string SourceLocation::ToString() const {
   if (line <= 0)
     return file;

@@ -42,6 +42,8 @@ struct ExitStatus {
   bool operator==(const ExitStatus& o) const {
     return by_signal == o.by_signal && value == o.value;
   }
+  // "exit 0", "killed by TERM".
+  std::string ToString() const;
 };
 
 struct TargetSpec {

@@ -12,11 +12,6 @@ namespace lastcall {
 
 using Clock = std::chrono::steady_clock;
 
-std::string DescribeExit(const ExitStatus& status) {
-  if (status.by_signal) return "killed by " + SignalName(status.value);
-  return "exit " + std::to_string(status.value);
-}
-
 std::unique_ptr<TargetInstance> TargetInstance::Start(
     int id, const TargetLaunch& launch, History* history, std::ostream* log,
     std::string* error) {
@@ -84,7 +79,7 @@ bool TargetInstance::TryReap() {
   if (!process_->TryReap()) return false;
   exit_time_ = history_->Since(process_->exit_time());
   history_->RecordAt(exit_time_, "target_exit",
-                     DescribeExit(*process_->exit_status()), id_);
+                     process_->exit_status()->ToString(), id_);
   return true;
 }
 

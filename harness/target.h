@@ -79,9 +79,6 @@ class TargetInstance {
   int64_t start_time_ = -1, ready_time_ = -1, exit_time_ = -1;
 };
 
-// "exit 0", "killed by TERM".
-std::string DescribeExit(const ExitStatus& status);
-
 }  // namespace lastcall
 
 #endif  // LASTCALL_TARGET_H_

@@ -1,0 +1,25 @@
+// Finding a run's processes through /proc: every process the harness starts
+// for a target carries LASTCALL_RUN_ID in its environment, and children
+// inherit it, so processes that left the target's process group (setsid,
+// double fork) are found too, as systemd finds them in a control group.
+#ifndef LASTCALL_PROC_SCAN_H_
+#define LASTCALL_PROC_SCAN_H_
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace lastcall {
+
+// Live processes (zombies excluded) whose environment contains exactly the
+// entry `name=value`. Processes that vanish or cannot be read are skipped.
+std::vector<pid_t> ProcessesWithEnvironment(const std::string& name,
+                                            const std::string& value);
+
+// "1234 payment-server --worker" for the report; "1234" if unreadable.
+std::string DescribeProcess(pid_t pid);
+
+}  // namespace lastcall
+
+#endif  // LASTCALL_PROC_SCAN_H_

@@ -1,0 +1,48 @@
+#include "proc_scan.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "subprocess.h"
+
+using namespace lastcall;
+
+TEST_CASE("a run's processes are found by environment, even after setsid") {
+  const std::string run = "scan-" + std::to_string(getpid());
+  SpawnOptions options;
+  // The child starts a grandchild in a session of its own, then exits.
+  options.argv = {"/bin/sh", "-c", "setsid sleep 30 </dev/null >/dev/null 2>&1 & echo started"};
+  options.env = {"PATH=/usr/bin:/bin", "LASTCALL_RUN_ID=" + run};
+  std::string error;
+  std::unique_ptr<Subprocess> shell = Subprocess::Start(options, &error);
+  REQUIRE(shell);
+  REQUIRE(shell->Wait(std::chrono::seconds(10)));
+
+  // Until setsid has made its session and become sleep.
+  std::vector<pid_t> found;
+  auto settled = [&] {
+    found = ProcessesWithEnvironment("LASTCALL_RUN_ID", run);
+    return found.size() == 1 &&
+           DescribeProcess(found[0]) == std::to_string(found[0]) + " sleep 30";
+  };
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!settled() && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  REQUIRE(found.size() == 1);
+  CHECK(getpgid(found[0]) != shell->pgid());  // it left the target's group
+  CHECK(DescribeProcess(found[0]) == std::to_string(found[0]) + " sleep 30");
+  CHECK(getsid(found[0]) == found[0]);
+  // A longer value with the same prefix is another run.
+  CHECK(ProcessesWithEnvironment("LASTCALL_RUN_ID", run.substr(0, run.size() - 1)).empty());
+
+  kill(found[0], SIGKILL);
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!ProcessesWithEnvironment("LASTCALL_RUN_ID", run).empty() &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  CHECK(ProcessesWithEnvironment("LASTCALL_RUN_ID", run).empty());
+}
