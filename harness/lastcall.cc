@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <map>
 
 #include <CLI/CLI.hpp>
 
@@ -74,7 +75,7 @@ int Check(const std::vector<std::string>& paths) {
 }
 
 int Run(const std::vector<std::string>& paths, const RunOptions& options,
-        const std::string& only, Interrupt* interrupt) {
+        const std::string& only, int repeat, Interrupt* interrupt) {
   std::vector<Scenario> scenarios;
   if (!LoadAll(paths, &scenarios)) return kBadInput;
   if (!only.empty()) {
@@ -92,23 +93,36 @@ int Run(const std::vector<std::string>& paths, const RunOptions& options,
     std::cerr << "lastcall: " << error << "\n";
     return kInfrastructure;
   }
-  int met = 0, not_met = 0, bad = 0, broken = 0;
+  int met = 0, not_met = 0, bad = 0, broken = 0, runs = 0;
+  std::map<std::string, int> met_by_scenario;  // for --repeat's tally
   auto start = std::chrono::steady_clock::now();
-  for (const Scenario& scenario : scenarios) {
-    ScenarioResult result = RunScenario(scenario, session.get());
-    std::cout << ConsoleLines(result) << std::flush;
-    switch (result.verdict) {
-      case Verdict::kMet: ++met; break;
-      case Verdict::kNotMet: ++not_met; break;
-      case Verdict::kBadInput: ++bad; break;
-      case Verdict::kInfrastructure: ++broken; break;
-      case Verdict::kInterrupted: break;
+  for (int round = 1; round <= repeat && interrupt->count() == 0; ++round) {
+    for (const Scenario& scenario : scenarios) {
+      // With --repeat, each repetition keeps its own reports.
+      std::string report_name =
+          repeat > 1 ? scenario.name + "/" + std::to_string(round) : scenario.name;
+      ScenarioResult result = RunScenario(scenario, session.get(), report_name);
+      ++runs;
+      std::cout << ConsoleLines(result) << std::flush;
+      switch (result.verdict) {
+        case Verdict::kMet: ++met; ++met_by_scenario[scenario.name]; break;
+        case Verdict::kNotMet: ++not_met; break;
+        case Verdict::kBadInput: ++bad; break;
+        case Verdict::kInfrastructure: ++broken; break;
+        case Verdict::kInterrupted: break;
+      }
+      if (interrupt->count() > 0) break;
     }
-    if (interrupt->count() > 0) break;
+  }
+  if (repeat > 1) {
+    std::printf("\nexpectation met, by scenario, over %d repetitions:\n", repeat);
+    for (const Scenario& scenario : scenarios)
+      std::printf("  %3d/%d  %s\n", met_by_scenario[scenario.name], repeat,
+                  scenario.name.c_str());
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("\n%zu scenarios: %d met, %d not met, %d bad input, %d infrastructure failures  (%.1fs)\n",
-              scenarios.size(), met, not_met, bad, broken, seconds);
+  std::printf("\n%d scenario runs: %d met, %d not met, %d bad input, %d infrastructure failures  (%.1fs)\n",
+              runs, met, not_met, bad, broken, seconds);
   if (interrupt->count() > 0) {
     std::printf("interrupted: partial reports are in %s\n", options.reports_dir.c_str());
     return 128 + interrupt->first_signal();
@@ -132,12 +146,15 @@ int main(int argc, char** argv) {
   RunOptions options;
   std::string only;
   uint64_t seed = 0;
+  int repeat = 1;
   CLI::App* run = app.add_subcommand("run", "run scenarios and audit the target");
   run->add_option("paths", run_paths, "scenario files or folders (default: scenarios/)");
   run->add_option("--reports", options.reports_dir, "report folder (default: reports/)");
   run->add_option("--db", options.db_url, "use this PostgreSQL server instead of an embedded one");
   CLI::Option* seed_option = run->add_option("--seed", seed, "override every scenario's seed");
   run->add_option("--only", only, "run only the scenario with this name");
+  run->add_option("--repeat", repeat, "run every scenario N times (reports in NAME/1, NAME/2...)")
+      ->check(CLI::Range(1, 100000));
 
   std::vector<std::string> check_paths{"scenarios"};
   CLI::App* check = app.add_subcommand("check", "validate scenario files, start nothing");
@@ -151,5 +168,5 @@ int main(int argc, char** argv) {
   }
   if (*seed_option) options.seed = seed;
   if (check->parsed()) return Check(check_paths);
-  return Run(run_paths, options, only, &interrupt);
+  return Run(run_paths, options, only, repeat, &interrupt);
 }

@@ -167,8 +167,9 @@ class RunDatabase {
 
 class ScenarioRun : public TargetControl {
  public:
-  ScenarioRun(const Scenario& scenario, Session* session)
-      : scenario_(scenario), session_(session),
+  ScenarioRun(const Scenario& scenario, Session* session,
+              const std::string& report_name)
+      : scenario_(scenario), session_(session), report_name_(report_name),
         history_(scenario.load.clients) {
     if (session->options().seed) scenario_.seed = *session->options().seed;
   }
@@ -205,6 +206,7 @@ class ScenarioRun : public TargetControl {
 
   Scenario scenario_;
   Session* session_;
+  std::string report_name_;
   ScenarioResult result_;
   History history_;
   Waker waker_;
@@ -260,7 +262,7 @@ bool ScenarioRun::Prepare() {
   app_name_ = "lastcall-" + run_id_ + "-";
   result_.run_id = run_id_;
   result_.seed = scenario_.seed;
-  report_dir_ = session_->options().reports_dir + "/" + scenario_.name;
+  report_dir_ = session_->options().reports_dir + "/" + report_name_;
   result_.report_dir = report_dir_;
   std::error_code ec;
   fs::create_directories(report_dir_, ec);
@@ -633,8 +635,9 @@ ScenarioResult ScenarioRun::Run() {
 
 }  // namespace
 
-ScenarioResult RunScenario(const Scenario& scenario, Session* session) {
-  ScenarioRun run(scenario, session);
+ScenarioResult RunScenario(const Scenario& scenario, Session* session,
+                           const std::string& report_name) {
+  ScenarioRun run(scenario, session, report_name);
   return run.Run();
 }
 

@@ -52,9 +52,10 @@ class Session {
 };
 
 // Runs one scenario end to end and writes its reports under
-// options.reports_dir/<scenario name>/. Never throws; every failure is a
+// options.reports_dir/`report_name`/. Never throws; every failure is a
 // verdict in the result.
-ScenarioResult RunScenario(const Scenario& scenario, Session* session);
+ScenarioResult RunScenario(const Scenario& scenario, Session* session,
+                           const std::string& report_name);
 
 }  // namespace lastcall
 

@@ -575,9 +575,15 @@ bool Parser::AsCheckNames(const Value& value, std::vector<std::string>* out) {
     std::string name;
     if (!AsString(item, &name))
       return false;
-    if (!Contains(KnownChecks(), name))
-      return Fail(item, "unknown check '" + name + "' in " + value.path +
-                            DidYouMean(name, KnownChecks()));
+    if (!Contains(KnownChecks(), name)) {
+      std::string hint = DidYouMean(name, KnownChecks());
+      if (hint.empty()) {  // nothing close: name them all
+        hint = "; the checks are";
+        for (const std::string& check : KnownChecks())
+          hint += (check == KnownChecks().front() ? " " : ", ") + check;
+      }
+      return Fail(item, "unknown check '" + name + "' in " + value.path + hint);
+    }
     out->push_back(name);
   }
   return true;

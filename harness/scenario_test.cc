@@ -1027,6 +1027,12 @@ TEST_CASE("expect", "[scenario]") {
               "  fail: [duplicate]\n") ==
         "s.yaml:2:10: unknown check 'duplicate' in expect.fail (did you mean "
         "'duplicated'?)");
+  CHECK(Error("expect: {fail: [unknown_check]}\n") ==
+        "s.yaml:1:17: unknown check 'unknown_check' in expect.fail; the checks "
+        "are lost, duplicated, phantom, invariants, drained, "
+        "refused_while_draining, exit, connections_leaked, unclean_disconnects, "
+        "transactions_abandoned, orphans, temp_files, jobs, websocket_close, "
+        "faults");
 }
 
 TEST_CASE("ParseDuration", "[scenario]") {
