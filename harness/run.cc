@@ -183,6 +183,8 @@ class ScenarioRun : public TargetControl {
 
  private:
   bool Prepare();
+  // ${port}, ${database_url}, ${run_dir}, ${seed}.
+  TemplateVariables RunVariables() const;
   bool Expand(const std::string& text, std::string* out);
   bool StartInstance();
   void Drive();
@@ -241,14 +243,18 @@ int ScenarioRun::Deliver(int instance, int signal, bool to_group) {
   return target->process().Signal(signal, to_group) ? target->id() : 0;
 }
 
-bool ScenarioRun::Expand(const std::string& text, std::string* out) {
+TemplateVariables ScenarioRun::RunVariables() const {
   TemplateVariables variables;
   variables.constants = {{"port", std::to_string(launch_.port)},
                          {"database_url", db_url_},
                          {"run_dir", run_dir_},
                          {"seed", std::to_string(scenario_.seed)}};
+  return variables;
+}
+
+bool ScenarioRun::Expand(const std::string& text, std::string* out) {
   std::string error;
-  std::optional<Template> t = Template::Compile(text, variables, &error);
+  std::optional<Template> t = Template::Compile(text, RunVariables(), &error);
   if (!t) return Fail(Verdict::kBadInput, scenario_.file + ": " + error);
   out->clear();
   t->Render({}, out);
@@ -375,13 +381,8 @@ void ScenarioRun::OnInstanceExit(TargetInstance* instance) {
 
 void ScenarioRun::Drive() {
   std::string error;
-  TemplateVariables variables;
-  variables.constants = {{"port", std::to_string(launch_.port)},
-                         {"database_url", db_url_},
-                         {"run_dir", run_dir_},
-                         {"seed", std::to_string(scenario_.seed)}};
   nemesis_ = std::make_unique<Nemesis>(scenario_.faults, &history_, this);
-  load_ = Load::Create(scenario_.load, variables, launch_.port, scenario_.seed,
+  load_ = Load::Create(scenario_.load, RunVariables(), launch_.port, scenario_.seed,
                        &history_, nemesis_.get(), &error);
   if (!load_) {
     Fail(Verdict::kBadInput, scenario_.file + ": load.request: " + error);
@@ -410,7 +411,7 @@ void ScenarioRun::Drive() {
         {session_->interrupt()->fd(), POLLIN, 0},
         {waker_.fd(), POLLIN, 0},
         {target_running ? target->process().exit_fd() : -1, POLLIN, 0},
-        {target ? target->process().output_fd() : -1, POLLIN, 0}};
+        {target ? target->output_fd() : -1, POLLIN, 0}};
     poll(fds, 4, timeout);
     if (interrupted()) {
       Fail(Verdict::kInterrupted, "interrupted by " + SignalName(session_->interrupt()->first_signal()));
@@ -452,7 +453,7 @@ void ScenarioRun::StopTarget() {
   while (Clock::now() < deadline && session_->interrupt()->Check() == interrupts) {
     pollfd fds[3] = {{session_->interrupt()->fd(), POLLIN, 0},
                      {target->process().exit_fd(), POLLIN, 0},
-                     {target->process().output_fd(), POLLIN, 0}};
+                     {target->output_fd(), POLLIN, 0}};
     poll(fds, 3, 100);
     target->PumpOutput();
     std::lock_guard<std::mutex> lock(target_mutex_);

@@ -114,7 +114,7 @@ TargetInstance::Readiness TargetInstance::WaitReady(int interrupt_fd) {
     if (Clock::now() >= deadline) return Readiness::kTimedOut;
     pollfd fds[3] = {{interrupt_fd, POLLIN, 0},
                      {process_->exit_fd(), POLLIN, 0},
-                     {output_open_ ? process_->output_fd() : -1, POLLIN, 0}};
+                     {output_fd(), POLLIN, 0}};
     int n = poll(fds, 3, static_cast<int>(interval.count()));
     if (n > 0 && (fds[0].revents & POLLIN)) return Readiness::kInterrupted;
     interval = std::min(interval * 2, std::chrono::milliseconds(50));

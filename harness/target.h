@@ -49,6 +49,9 @@ class TargetInstance {
   // Reads and logs whatever output is available without blocking. Returns
   // false once the output has reached EOF (or there is no pipe).
   bool PumpOutput();
+  // The output pipe to poll, or -1 once it has reached EOF (a closed pipe
+  // would poll as ready forever).
+  int output_fd() const { return output_open_ ? process_->output_fd() : -1; }
   // Reaps the process if it has exited; records "target_exit" once.
   bool TryReap();
 
