@@ -305,6 +305,7 @@ class Parser {
   SourceLocation Location(const YAML::Node& node) const;
   bool Fail(const YAML::Node& at, const std::string& message);
   bool Fail(const Value& value, const std::string& message);
+  bool CheckExpectRuns(const Value& expect, const Scenario& scenario);
   bool Require(const Section& section, const std::string& key);
 
   // Converters. Each leaves *out untouched when the value is not present.
@@ -604,7 +605,19 @@ bool Parser::Parse(const YAML::Node& root, Scenario* scenario) {
          // After the load: triggers are checked against load.clients.
          ParseFaults(top.Get("faults"), scenario->load, &scenario->faults) &&
          ParseAudit(top.Get("audit"), &scenario->audit) &&
-         ParseExpect(top.Get("expect"), &scenario->expect);
+         ParseExpect(top.Get("expect"), &scenario->expect) &&
+         CheckExpectRuns(top.Get("expect"), *scenario);
+}
+
+// An expectation on a check that audit.checks leaves out could never be met.
+bool Parser::CheckExpectRuns(const Value& expect, const Scenario& scenario) {
+  const std::vector<std::string>& runs = scenario.audit.checks;
+  if (runs.empty()) return true;  // default: every check runs
+  for (const std::string& name : scenario.expect.fail_checks)
+    if (!Contains(runs, name))
+      return Fail(expect, "expect.fail names '" + name +
+                              "', which audit.checks does not run");
+  return true;
 }
 
 bool Parser::ParseSeed(const Value& value, uint64_t* out) {

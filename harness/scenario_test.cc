@@ -1027,6 +1027,9 @@ TEST_CASE("expect", "[scenario]") {
               "  fail: [duplicate]\n") ==
         "s.yaml:2:10: unknown check 'duplicate' in expect.fail (did you mean "
         "'duplicated'?)");
+  CHECK(Error("audit: {applied: SELECT 1, checks: [lost]}\n"
+              "expect: {fail: [duplicated]}\n") ==
+        "s.yaml:2:9: expect.fail names 'duplicated', which audit.checks does not run");
   CHECK(Error("expect: {fail: [unknown_check]}\n") ==
         "s.yaml:1:17: unknown check 'unknown_check' in expect.fail; the checks "
         "are lost, duplicated, phantom, invariants, drained, "
