@@ -405,14 +405,18 @@ void ScenarioRun::Drive() {
     Clock::time_point wake = std::min(nemesis_->NextDeadline(),
                                       Clock::now() + std::chrono::milliseconds(100));
     if (restart_at_) wake = std::min(wake, *restart_at_);
-    int timeout = static_cast<int>(std::max<int64_t>(
-        0, std::chrono::duration_cast<std::chrono::milliseconds>(wake - Clock::now()).count() + 1));
+    // ppoll, not poll: an `at` trigger is due to the nanosecond, not the
+    // next whole millisecond.
+    int64_t wait_ns = std::max<int64_t>(
+        0, std::chrono::duration_cast<std::chrono::nanoseconds>(wake - Clock::now()).count());
+    timespec timeout{static_cast<time_t>(wait_ns / 1000000000),
+                     static_cast<long>(wait_ns % 1000000000)};
     pollfd fds[4] = {
         {session_->interrupt()->fd(), POLLIN, 0},
         {waker_.fd(), POLLIN, 0},
         {target_running ? target->process().exit_fd() : -1, POLLIN, 0},
         {target ? target->output_fd() : -1, POLLIN, 0}};
-    poll(fds, 4, timeout);
+    ppoll(fds, 4, &timeout, nullptr);
     if (interrupted()) {
       Fail(Verdict::kInterrupted, "interrupted by " + SignalName(session_->interrupt()->first_signal()));
       return;
