@@ -56,6 +56,9 @@ void Nemesis::Fire(size_t index, int64_t trigger_time) {
   FaultRecord& record = records_[index];
   record.fired = true;
   record.trigger_time = trigger_time;
+  // The moment of kill(2) is taken just before the call: after it, a busy
+  // machine may deschedule this thread while the target already reacts.
+  int64_t sent = history_->Now();
   record.instance = target_->Deliver(0, fault.signal, fault.to_group);
   std::string what = SignalName(fault.signal) + " to " +
                      (fault.to_group ? "group" : "process");
@@ -66,7 +69,8 @@ void Nemesis::Fire(size_t index, int64_t trigger_time) {
                      "fault " + std::to_string(index + 1) +
                          ": no target instance is running");
   } else {
-    record.delivery_time = history_->Record("signal", what, record.instance);
+    record.delivery_time = sent;
+    history_->RecordAt(sent, "signal", what, record.instance);
     if (IsGraceful(fault.signal)) {
       graces_.push_back(GraceTimer{
           index, record.instance,
@@ -104,13 +108,15 @@ void Nemesis::OnTick() {
       continue;
     }
     const Fault& fault = faults_[it->fault];
+    int64_t sent = history_->Now();
     if (target_->Deliver(it->instance, SIGKILL, fault.to_group) != 0) {
       FaultRecord& record = records_[it->fault];
       record.escalated = true;
-      record.escalation_time = history_->Record(
-          "escalation", "grace of fault " + std::to_string(it->fault + 1) +
-                            " ran out: KILL",
-          it->instance);
+      record.escalation_time = sent;
+      history_->RecordAt(sent, "escalation",
+                         "grace of fault " + std::to_string(it->fault + 1) +
+                             " ran out: KILL",
+                         it->instance);
     }
     it = graces_.erase(it);
   }
