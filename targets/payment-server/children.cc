@@ -1,6 +1,7 @@
 #include "children.h"
 
 #include <limits.h>
+#include <signal.h>
 #include <spawn.h>
 #include <unistd.h>
 
@@ -36,8 +37,17 @@ std::string shell_quote(const std::string& word) {
 void start_reconciler() {
   std::string self = self_path();
   char* argv[] = {self.data(), const_cast<char*>("--reconciler"), nullptr};
+  // The child would inherit our blocked SIGTERM and SIGINT: unblock them.
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  sigset_t none;
+  sigemptyset(&none);
+  posix_spawnattr_setsigmask(&attributes, &none);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK);
   pid_t pid;
-  int error = ::posix_spawn(&pid, self.c_str(), nullptr, nullptr, argv, environ);
+  int error =
+      ::posix_spawn(&pid, self.c_str(), nullptr, &attributes, argv, environ);
+  posix_spawnattr_destroy(&attributes);
   if (error != 0)
     log_line("cannot start reconciler: " + std::string(strerror(error)));
 }

@@ -227,6 +227,12 @@ int main(int argc, char** argv) {
 
   sigset_t signals = shutdown_signals(config.bug);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // A signal ignored since exec (a shell's background job ignores SIGINT) is
+  // discarded instead of left pending, and sigwait() would never see it.
+  // Restore the default action; it never runs, the signals are blocked.
+  for (int signal : {SIGTERM, SIGINT}) {
+    if (sigismember(&signals, signal)) ::signal(signal, SIG_DFL);
+  }
   if (config.bug == Bug::kIgnoreSignal) {
     ::signal(SIGTERM, log_signal);
     ::signal(SIGINT, log_signal);
