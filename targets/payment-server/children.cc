@@ -28,7 +28,10 @@ std::string self_path() {
 // Quotes `word` for /bin/sh.
 std::string shell_quote(const std::string& word) {
   std::string quoted = "'";
-  for (char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  for (char c : word) {
+    if (c == '\'') quoted += "'\\''";  // Close, escaped quote, reopen.
+    else quoted += c;
+  }
   return quoted + "'";
 }
 

@@ -148,7 +148,8 @@ bool DrainingServer::start(const std::string& host, int port) {
   });
   // stop() does nothing until the accept loop runs; wait for it, so that a
   // signal arriving right after start-up is not lost.
-  while (!is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  while (!is_running())
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   return true;
 }
 

@@ -3,7 +3,8 @@
 // A small payment service (cpp-httplib + libpqxx) with a correct graceful
 // shutdown, and a catalogue of realistic shutdown bugs behind --bug NAME
 // for the harness to catch. The shutdown sequence is in shut_down(); each
-// bug is a few lines on the path it breaks, marked "bug <name>".
+// bug is a few lines on the path it breaks, under a comment "bug <name>:"
+// that says why the mistake looks reasonable to whoever makes it.
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -35,8 +36,8 @@ constexpr std::chrono::seconds kSettleTime{45};
 
 const char kUsage[] =
     "usage: payment-server --port N [--bug NAME]\n"
-    "  env: DATABASE_URL (required), DRAIN_TIMEOUT (10s), PAYMENT_LATENCY (0),\n"
-    "       DB_POOL_SIZE (8), PORT (if no --port), TMPDIR";
+    "  env: DATABASE_URL (required), DRAIN_TIMEOUT (10s),\n"
+    "       PAYMENT_LATENCY (0), DB_POOL_SIZE (8), PORT (if no --port), TMPDIR";
 
 std::string signal_name(int signal) {
   switch (signal) {
@@ -57,14 +58,16 @@ long long ms_since(steady_clock::time_point start) {
 sigset_t shutdown_signals(Bug bug) {
   sigset_t signals;
   sigemptyset(&signals);
+  // bug no-handler, ignore-signal: "the platform stops us with SIGKILL".
   if (bug == Bug::kNoHandler || bug == Bug::kIgnoreSignal) return signals;
   sigaddset(&signals, SIGTERM);
+  // bug sigint-unhandled: "SIGINT is only for Ctrl-C in a terminal".
   if (bug != Bug::kSigintUnhandled) sigaddset(&signals, SIGINT);
   return signals;
 }
 
-// bug ignore-signal: a handler that was to be filled in "later". Any handler
-// replaces the default action, so the signal no longer ends the process.
+// bug ignore-signal: a handler whose shutdown code was to come "later". Any
+// handler replaces the default action, so the signal no longer ends us.
 void log_signal(int) {
   const char message[] = "received shutdown signal\n";
   ssize_t ignored = ::write(STDERR_FILENO, message, sizeof(message) - 1);
@@ -137,9 +140,10 @@ int shut_down(int signal, const Config& config, DrainingServer& server,
   steady_clock::time_point start = steady_clock::now();
   log_line("received " + signal_name(signal) + ", draining " +
            std::to_string(server.requests_in_flight()) + " in-flight requests");
+  // bug no-drain: "the load balancer retries whatever we drop".
   if (config.bug == Bug::kNoDrain) std::exit(0);
   if (config.bug == Bug::kCloseDbFirst) {
-    // No new payment should start once we are going away.
+    // bug close-db-first: "no new payment may start once we are going away".
     log_line("closed database pool (" + std::to_string(pool.close()) +
              " connections)");
   }
@@ -147,11 +151,13 @@ int shut_down(int signal, const Config& config, DrainingServer& server,
   // 1. Flip readiness, refuse new connections, close the idle ones.
   server.begin_drain();
   if (config.bug == Bug::kAbandonTransaction) {
-    // The listener is closed, so nothing new can arrive: done.
+    // bug abandon-transaction: "the listener is closed, nothing new can
+    // arrive: we are done" (the requests already inside are not).
     exit_leaving_requests(0, reporter, pool, status_file);
   }
   if (config.bug == Bug::kSlowDrain) {
-    // Give in-flight requests and load balancers time to settle.
+    // bug slow-drain: "give in-flight requests and load balancers time to
+    // settle", a fixed sleep that ignores DRAIN_TIMEOUT.
     std::this_thread::sleep_for(kSettleTime);
   }
 
@@ -170,7 +176,8 @@ int shut_down(int signal, const Config& config, DrainingServer& server,
   reporter.stop();
   server.join();
   if (config.bug == Bug::kNoDbClose) {
-    // The process is ending anyway: skip the slow destructors.
+    // bug no-db-close: "the process is ending anyway, skip the slow
+    // destructors" (the pool's Terminate messages among them).
     status_file.remove();
     std::_Exit(0);
   }
@@ -196,6 +203,7 @@ int serve(const Config& config, const sigset_t& signals) {
   }
   StatusReporter reporter(&status_file, [&server] { return describe(server); },
                           kStatusPeriod);
+  // bug orphan-worker: started here and never stopped.
   if (config.bug == Bug::kOrphanWorker) start_reconciler();
   log_line("listening on " + std::string(kHost) + ":" +
            std::to_string(config.port));
@@ -220,7 +228,8 @@ int main(int argc, char** argv) {
   }
   if (config.reconciler) return run_reconciler(config);
   if (config.bug == Bug::kWrapperNoForward) {
-    // Started through a shell, as by a start script.
+    // bug wrapper-no-forward: a start script that runs the server as its
+    // child instead of exec'ing it, and forwards no signal.
     exec_through_shell(without_bug(args));
     return 1;
   }

@@ -101,11 +101,13 @@ Reply PaymentService::apply(const Payment& payment) {
   DbPool::Lease db = pool_->acquire(kPoolWait);
   auto tx = std::make_unique<pqxx::work>(*db);
   bool first_attempt = claim_key(*tx, payment.key);
+  // bug no-idempotency: the key is recorded but its answer never consulted.
   if (!first_attempt && bug_ != Bug::kNoIdempotency)
     return stored_reply(*tx, payment.key);
 
   if (bug_ == Bug::kRespondBeforeCommit) {
-    // The card processor is slow, so answer now and settle afterwards.
+    // bug respond-before-commit: "the card processor is slow, so answer now
+    // and settle afterwards" (on a thread nobody waits for).
     Reply reply = transfer(*tx, payment);
     settle_in_background(std::move(db), std::move(tx));
     return reply;
@@ -113,6 +115,7 @@ Reply PaymentService::apply(const Payment& payment) {
   call_card_processor();
   Reply reply = transfer(*tx, payment);
   tx->commit();
+  // bug leak-tempfiles: receipts for a mailer that never deletes them.
   if (bug_ == Bug::kLeakTempfiles && reply.status == 201) write_receipt(reply);
   return reply;
 }
@@ -138,7 +141,8 @@ Reply PaymentService::transfer(pqxx::work& tx, const Payment& payment) {
   Reply reply;
   if (from_balance < 0 || !to_exists) {
     std::string unknown = from_balance < 0 ? payment.from : payment.to;
-    reply = {404, json{{"error", "unknown account"}, {"account", unknown}}.dump()};
+    reply = {404,
+             json{{"error", "unknown account"}, {"account", unknown}}.dump()};
   } else if (from_balance < payment.amount) {
     reply = error_reply(422, "insufficient funds");
   } else {
