@@ -24,7 +24,6 @@ class StatusFile {
   void write(const std::string& text);
   // Deletes the file; idempotent.
   void remove();
-  const std::string& path() const { return path_; }
 
  private:
   std::string path_;
