@@ -25,9 +25,8 @@ namespace {
 // Facts several checks need, computed once.
 struct Facts {
   uint64_t seed = 0;
-  // The last attempt of each request, by seq: a key's outcome is its last.
-  std::map<int64_t, const Attempt*> last_attempt;
-  size_t attempt_count = 0;
+  // Each request's outcome over its attempts (History::KeyOutcomes).
+  std::map<int64_t, Outcome> outcomes;
   // The first delivered graceful signal (SIGTERM, SIGINT...), if any.
   int64_t first_graceful = -1;
   int first_graceful_instance = 0;
@@ -36,13 +35,7 @@ struct Facts {
 Facts Gather(const AuditInputs& in) {
   Facts facts;
   facts.seed = in.scenario->seed;
-  for (const auto& client : in.history->all_attempts()) {
-    for (const Attempt& a : client) {
-      ++facts.attempt_count;
-      const Attempt*& last = facts.last_attempt[a.seq];
-      if (!last || a.attempt > last->attempt) last = &a;
-    }
-  }
+  facts.outcomes = in.history->KeyOutcomes();
   for (size_t i = 0; i < in.faults.size(); ++i) {
     const FaultRecord& r = in.faults[i];
     const Fault& f = in.scenario->faults[i];
@@ -92,9 +85,9 @@ std::vector<std::string> KeysWhere(const AuditInputs& in, const Facts& facts,
                                    Outcome outcome,
                                    const std::function<bool(int64_t)>& applied) {
   std::vector<std::string> keys;
-  for (const auto& [seq, attempt] : facts.last_attempt) {
+  for (const auto& [seq, key_outcome] : facts.outcomes) {
     std::string key = History::KeyFor(facts.seed, seq);
-    if (attempt->outcome == outcome && applied(Applied(in, key)))
+    if (key_outcome == outcome && applied(Applied(in, key)))
       keys.push_back(key);
   }
   return keys;
@@ -102,8 +95,8 @@ std::vector<std::string> KeysWhere(const AuditInputs& in, const Facts& facts,
 
 size_t CountOutcome(const Facts& facts, Outcome outcome) {
   return std::count_if(
-      facts.last_attempt.begin(), facts.last_attempt.end(),
-      [&](const auto& entry) { return entry.second->outcome == outcome; });
+      facts.outcomes.begin(), facts.outcomes.end(),
+      [&](const auto& entry) { return entry.second == outcome; });
 }
 
 CheckResult CheckLost(const AuditInputs& in, const Facts& facts) {
@@ -128,7 +121,7 @@ CheckResult CheckPhantom(const AuditInputs& in, const Facts& facts) {
       in, facts, Outcome::kFailed, [](int64_t n) { return n >= 1; });
   // A key the database holds that no client ever sent is a phantom too.
   std::unordered_set<std::string> sent;
-  for (const auto& entry : facts.last_attempt)
+  for (const auto& entry : facts.outcomes)
     sent.insert(History::KeyFor(facts.seed, entry.first));
   std::vector<std::string> unsent;
   for (const auto& [key, times] : in.applied)

@@ -81,7 +81,7 @@ TEST_CASE("lost: acknowledged but not in the database") {
   CHECK(f.Result("lost").status == CheckStatus::kPass);
 }
 
-TEST_CASE("a key's outcome is its last attempt's") {
+TEST_CASE("a key's outcome: ok if any attempt was, else unknown if any was") {
   Fixture f;
   f.Add(0, 1, 100, 110, 0, NetError::kReset);  // unknown...
   f.Add(0, 2, 200, 210, 201);                  // ...then acknowledged
@@ -89,6 +89,16 @@ TEST_CASE("a key's outcome is its last attempt's") {
   f.Applied(0, 1);
   CHECK(f.Result("lost").status == CheckStatus::kPass);
   CHECK(f.Result("duplicated").status == CheckStatus::kPass);
+
+  // Timed out (maybe applied), then refused while the server drained: the
+  // refusal says nothing about the first attempt, so applied once is no
+  // phantom.
+  f.Add(1, 1, 100, 150, 0, NetError::kTimeout);
+  f.Add(1, 2, 300, 301, 0, NetError::kRefused);
+  f.Applied(1, 1);
+  CHECK(f.Result("phantom").status == CheckStatus::kPass);
+  f.Applied(1, 0);
+  CHECK(f.Result("lost").status == CheckStatus::kPass);
 }
 
 TEST_CASE("duplicated: applied more than once") {

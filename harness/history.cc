@@ -79,6 +79,20 @@ std::vector<Event> History::events() const {
   return copy;
 }
 
+std::map<int64_t, Outcome> History::KeyOutcomes() const {
+  std::map<int64_t, Outcome> outcomes;
+  for (const auto& client : attempts_) {
+    for (const Attempt& a : client) {
+      auto [it, first] = outcomes.emplace(a.seq, a.outcome);
+      Outcome& o = it->second;
+      if (!first && (a.outcome == Outcome::kOk ||
+                     (a.outcome == Outcome::kUnknown && o == Outcome::kFailed)))
+        o = a.outcome;
+    }
+  }
+  return outcomes;
+}
+
 std::string History::KeyFor(uint64_t seed, int64_t seq) {
   return "lc-" + std::to_string(seed) + "-" + std::to_string(seq);
 }

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <ostream>
 #include <string>
@@ -87,6 +88,12 @@ class History {
                 const std::string& detail, int instance = 0);
   // A copy of the events, sorted by time.
   std::vector<Event> events() const;
+
+  // Each request's outcome over all its attempts, by seq: ok if an attempt
+  // was acknowledged; else unknown if any attempt may have been applied (a
+  // later refused retry says nothing about an earlier timed-out attempt);
+  // else failed. Read only after the load has stopped.
+  std::map<int64_t, Outcome> KeyOutcomes() const;
 
   // The idempotency key of request `seq`: unique within the run, the same for
   // every retry of that request.

@@ -574,17 +574,12 @@ void ScenarioRun::WriteReports() {
   for (const auto& client : history_.all_attempts()) {
     result_.attempts += static_cast<int64_t>(client.size());
   }
-  std::map<int64_t, const Attempt*> last;
-  for (const auto& client : history_.all_attempts())
-    for (const Attempt& a : client) {
-      const Attempt*& l = last[a.seq];
-      if (!l || a.attempt > l->attempt) l = &a;
-    }
-  result_.requests = static_cast<int64_t>(last.size());
-  for (const auto& [seq, a] : last) {
-    (a->outcome == Outcome::kOk ? result_.ok
-     : a->outcome == Outcome::kFailed ? result_.failed
-                                      : result_.unknown)++;
+  std::map<int64_t, Outcome> outcomes = history_.KeyOutcomes();
+  result_.requests = static_cast<int64_t>(outcomes.size());
+  for (const auto& [seq, outcome] : outcomes) {
+    (outcome == Outcome::kOk ? result_.ok
+     : outcome == Outcome::kFailed ? result_.failed
+                                   : result_.unknown)++;
   }
   std::string error;
   std::ostringstream history;
