@@ -2,6 +2,7 @@
 // server. Run as root (the CI case: the server runs as `postgres`) and as a
 // normal user (e.g. runuser -u nobody with HOME or LASTCALL_CACHE writable).
 #include "database.h"
+#include "wait_until.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -22,15 +23,6 @@ namespace {
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
-
-bool WaitUntil(const std::function<bool()>& cond, Clock::duration timeout = 10s) {
-  const auto deadline = Clock::now() + timeout;
-  while (!cond()) {
-    if (Clock::now() > deadline) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
-}
 
 std::string Slurp(const std::string& path) {
   std::ifstream in(path);

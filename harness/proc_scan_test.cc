@@ -3,11 +3,10 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <thread>
-
 #include <catch2/catch.hpp>
 
 #include "subprocess.h"
+#include "wait_until.h"
 
 using namespace lastcall;
 
@@ -29,10 +28,7 @@ TEST_CASE("a run's processes are found by environment, even after setsid") {
     return found.size() == 1 &&
            DescribeProcess(found[0]) == std::to_string(found[0]) + " sleep 30";
   };
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!settled() && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  REQUIRE(found.size() == 1);
+  REQUIRE(WaitUntil(settled));
   CHECK(getpgid(found[0]) != shell->pgid());  // it left the target's group
   CHECK(DescribeProcess(found[0]) == std::to_string(found[0]) + " sleep 30");
   CHECK(getsid(found[0]) == found[0]);
@@ -40,9 +36,5 @@ TEST_CASE("a run's processes are found by environment, even after setsid") {
   CHECK(ProcessesWithEnvironment("LASTCALL_RUN_ID", run.substr(0, run.size() - 1)).empty());
 
   kill(found[0], SIGKILL);
-  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!ProcessesWithEnvironment("LASTCALL_RUN_ID", run).empty() &&
-         std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  CHECK(ProcessesWithEnvironment("LASTCALL_RUN_ID", run).empty());
+  CHECK(WaitUntil([&] { return ProcessesWithEnvironment("LASTCALL_RUN_ID", run).empty(); }));
 }

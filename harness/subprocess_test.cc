@@ -1,6 +1,7 @@
 // Tests of Subprocess with real processes. Nothing sleeps and hopes: every
 // wait is on a condition, with a deadline.
 #include "subprocess.h"
+#include "wait_until.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -41,16 +42,6 @@ SpawnOptions Cmd(std::vector<std::string> argv) {
   o.argv = std::move(argv);
   o.env = HarnessEnv();
   return o;
-}
-
-// Polls `cond` until it holds or `timeout` passes.
-bool WaitUntil(const std::function<bool()>& cond, Clock::duration timeout = 10s) {
-  const auto deadline = Clock::now() + timeout;
-  while (!cond()) {
-    if (Clock::now() > deadline) return false;
-    std::this_thread::sleep_for(2ms);
-  }
-  return true;
 }
 
 // Reads output_fd until EOF (or the deadline).
