@@ -43,10 +43,10 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$jobs"
 
 if [[ ${1:-} == --test ]]; then
-  # Unit and command-line tests in parallel; the scenarios one at a time,
-  # since each one times signals against a loaded target.
-  (cd build && ctest --output-on-failure -j"$jobs" -E '^scenario:' &&
-               ctest --output-on-failure -R '^scenario:')
+  # Unit tests in parallel; the end-to-end ones (command line, scenarios) one
+  # at a time, since each times signals against a loaded target.
+  (cd build && ctest --output-on-failure -j"$jobs" -E '^(cli_test|scenario):' &&
+               ctest --output-on-failure -R '^(cli_test|scenario):')
   # The same again with AddressSanitizer and UndefinedBehaviorSanitizer in the
   # harness (the scenarios drive the target of the normal build).
   cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DLASTCALL_SANITIZE=ON >/dev/null

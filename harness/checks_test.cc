@@ -209,7 +209,7 @@ TEST_CASE("connections_leaked and faults") {
   CHECK(f.Result("faults").status == CheckStatus::kFail);
 }
 
-TEST_CASE("audit.checks limits what runs; what this version cannot check is skipped") {
+TEST_CASE("audit.checks limits what runs, what this version cannot check is skipped") {
   Fixture f;
   CHECK(RunChecks(f.in).size() == KnownChecks().size());
   f.scenario.audit.checks = {"lost", "jobs"};

@@ -199,9 +199,11 @@ TEST_CASE("run with --db uses an existing server and drops the run database") {
   std::unique_ptr<EmbeddedPostgres> server =
       EmbeddedPostgres::Start((dir.path / "server").string(), &error);
   REQUIRE(server);
+  // A crash and a restart: lost, duplicated and connections_leaked, all
+  // judged on the external server.
   Output out = Lastcall({"run", "--db", server->UrlFor("postgres"), "--reports",
                          (dir.path / "reports").string(),
-                         "scenarios/sigterm-under-load.yaml"});
+                         "scenarios/sigkill-then-restart.yaml"});
   INFO(out.text);
   CHECK(out.code == 0);
   pqxx::connection c(server->UrlFor("postgres"));
@@ -217,4 +219,37 @@ TEST_CASE("run with --db and an unreachable server: exit 3, nothing started") {
   INFO(out.text);
   CHECK(out.code == 3);
   CHECK(out.text.find("cannot reach the database server") != std::string::npos);
+}
+
+TEST_CASE("junit.xml parses as XML and summary.md reaches the GitHub step summary") {
+  TempDir dir;
+  std::string reports = (dir.path / "reports").string();
+  std::string step_summary = (dir.path / "step-summary.md").string();
+  setenv("GITHUB_STEP_SUMMARY", step_summary.c_str(), 1);
+  Output out = Lastcall({"run", "--reports", reports, "scenarios/bugs/no-drain.yaml"});
+  unsetenv("GITHUB_STEP_SUMMARY");
+  INFO(out.text);
+  CHECK(out.code == 0);
+  // A real XML parser, as CI systems use: python3's xml.etree.
+  SpawnOptions parse;
+  parse.argv = {"python3", "-c",
+                "import sys, xml.etree.ElementTree as ET\n"
+                "for f in sys.argv[1:]:\n"
+                "    root = ET.parse(f).getroot()\n"
+                "    assert root.tag == 'testsuites', root.tag\n"
+                "    suite = root.find('testsuite')\n"
+                "    assert suite.get('name') == 'no-drain'\n"
+                "    assert int(suite.get('failures')) == 0\n"
+                "    assert len(suite.findall('testcase')) == int(suite.get('tests'))\n",
+                reports + "/junit.xml", reports + "/no-drain/junit.xml"};
+  parse.env = {"PATH=/usr/bin:/bin"};
+  std::string error;
+  std::unique_ptr<Subprocess> python = Subprocess::Start(parse, &error);
+  REQUIRE(python);
+  REQUIRE(python->Wait(std::chrono::seconds(30)));
+  CHECK(python->exit_status()->ToString() == "exit 0");
+  std::ifstream summary(step_summary);
+  std::string text((std::istreambuf_iterator<char>(summary)), {});
+  CHECK(text.find("1 of 1 scenario runs met their expectation") != std::string::npos);
+  CHECK(text.find("**drained** failed") != std::string::npos);
 }

@@ -5,7 +5,9 @@ add_library(lastcall_core STATIC
   history.cc
   http_client.cc
   interrupt.cc
+  junit.cc
   load.cc
+  markdown.cc
   nemesis.cc
   proc_scan.cc
   report.cc
@@ -23,8 +25,8 @@ target_compile_options(lastcall PRIVATE ${LASTCALL_WARNINGS})
 target_link_libraries(lastcall PRIVATE lastcall_core CLI11::CLI11)
 
 lastcall_add_test(core_test
-  SOURCES checks_test.cc history_test.cc load_test.cc nemesis_test.cc proc_scan_test.cc
-          server_log_test.cc
+  SOURCES checks_test.cc history_test.cc junit_test.cc load_test.cc markdown_test.cc
+          nemesis_test.cc proc_scan_test.cc server_log_test.cc
   LIBS lastcall_core)
 
 lastcall_add_test(cli_test

@@ -1,13 +1,17 @@
 // lastcall: proves that a service shuts down gracefully. The command line.
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 
 #include <CLI/CLI.hpp>
 
 #include "interrupt.h"
+#include "junit.h"
+#include "markdown.h"
 #include "run.h"
 #include "scenario.h"
 
@@ -74,6 +78,23 @@ int Check(const std::vector<std::string>& paths) {
   return kAllMet;
 }
 
+// The run-level reports: junit.xml and summary.md over every scenario run,
+// the summary also appended to $GITHUB_STEP_SUMMARY when set.
+void WriteRunReports(const std::string& dir, const std::vector<ScenarioResult>& results,
+                     const std::vector<Expectation>& expectations) {
+  if (results.empty()) return;
+  std::string error;
+  std::string summary = SummaryMarkdown(results);
+  if (!WriteFileAtomically(dir + "/junit.xml", JunitXml(results, expectations), &error) ||
+      !WriteFileAtomically(dir + "/summary.md", summary, &error))
+    std::cerr << "lastcall: " << error << "\n";
+  if (const char* step_summary = std::getenv("GITHUB_STEP_SUMMARY")) {
+    std::ofstream out(step_summary, std::ios::app);
+    out << summary;
+    if (!out) std::cerr << "lastcall: cannot append to " << step_summary << "\n";
+  }
+}
+
 int Run(const std::vector<std::string>& paths, const RunOptions& options,
         const std::string& only, int repeat, Interrupt* interrupt) {
   std::vector<Scenario> scenarios;
@@ -95,6 +116,8 @@ int Run(const std::vector<std::string>& paths, const RunOptions& options,
   }
   int met = 0, not_met = 0, bad = 0, broken = 0, runs = 0;
   std::map<std::string, int> met_by_scenario;  // for --repeat's tally
+  std::vector<ScenarioResult> results;
+  std::vector<Expectation> expectations;
   auto start = std::chrono::steady_clock::now();
   for (int round = 1; round <= repeat && interrupt->count() == 0; ++round) {
     for (const Scenario& scenario : scenarios) {
@@ -103,6 +126,8 @@ int Run(const std::vector<std::string>& paths, const RunOptions& options,
           repeat > 1 ? scenario.name + "/" + std::to_string(round) : scenario.name;
       ScenarioResult result = RunScenario(scenario, session.get(), report_name);
       ++runs;
+      results.push_back(result);
+      expectations.push_back(scenario.expect);
       std::cout << ConsoleLines(result) << std::flush;
       switch (result.verdict) {
         case Verdict::kMet: ++met; ++met_by_scenario[scenario.name]; break;
@@ -120,6 +145,7 @@ int Run(const std::vector<std::string>& paths, const RunOptions& options,
       std::printf("  %3d/%d  %s\n", met_by_scenario[scenario.name], repeat,
                   scenario.name.c_str());
   }
+  WriteRunReports(options.reports_dir, results, expectations);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("\n%d scenario runs: %d met, %d not met, %d bad input, %d infrastructure failures  (%.1fs)\n",
               runs, met, not_met, bad, broken, seconds);

@@ -83,7 +83,7 @@ TEST_CASE("an at trigger fires from OnTick once its time has come") {
   CHECK(target.sent.size() == 1);
 }
 
-TEST_CASE("grace runs out: SIGKILL to the same recipient; an exit cancels it") {
+TEST_CASE("grace runs out: SIGKILL to the same recipient, and an exit cancels it") {
   Fault f = SignalFault(Trigger::Kind::kInFlight, 1);
   f.grace = milliseconds(0);
   f.to_group = true;

@@ -24,6 +24,11 @@ const char* VerdictName(Verdict verdict) {
   return "?";
 }
 
+std::string KeyOf(const std::string& offending) {
+  if (offending.rfind("lc-", 0) != 0) return "";
+  return offending.substr(0, offending.find(' '));
+}
+
 bool WriteFileAtomically(const std::string& path, const std::string& content,
                          std::string* error) {
   std::string temp = path + ".tmp-" + std::to_string(getpid());

@@ -6,6 +6,7 @@
 #define LASTCALL_REPORT_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -39,7 +40,14 @@ struct ScenarioResult {
   double total = 0, database = 0, target_ready = 0, load = 0, teardown = 0,
          audit = 0;
   std::string report_dir;
+  // For the offending keys of failed checks: each attempt, one line each
+  // ("attempt 2 on connection 7: HTTP 201 after 23.1 ms").
+  std::map<std::string, std::vector<std::string>> attempts_of;
 };
+
+// The idempotency key an offending entry is about ("lc-1-4 attempt 1: eof"
+// -> "lc-1-4"), or "" when it names no key.
+std::string KeyOf(const std::string& offending);
 
 // Writes `content` to `path` through a temp file in the same folder and a
 // rename. Returns false and sets *error on failure; `path` is then untouched.

@@ -19,7 +19,9 @@
 #include <thread>
 
 #include "audit.h"
+#include "junit.h"
 #include "load.h"
+#include "markdown.h"
 #include "nemesis.h"
 #include "proc_scan.h"
 #include "server_log.h"
@@ -192,6 +194,7 @@ class ScenarioRun : public TargetControl {
   void StopTarget();
   void CollectLeftovers();
   void Audit();
+  void AttemptsOfOffendingKeys();
   void WriteReports();
   bool Fail(Verdict verdict, const std::string& message) {
     result_.verdict = verdict;
@@ -570,6 +573,40 @@ void ScenarioRun::Audit() {
                         : why;
 }
 
+// For the report: the attempts of the first offending keys of each failed
+// check, so a reader sees what the client saw without opening the history.
+void ScenarioRun::AttemptsOfOffendingKeys() {
+  std::map<std::string, std::vector<const Attempt*>> wanted;
+  for (const CheckResult& c : result_.checks) {
+    if (c.status != CheckStatus::kFail) continue;
+    for (size_t i = 0; i < c.offending.size() && i < 20; ++i) {
+      std::string key = KeyOf(c.offending[i]);
+      if (!key.empty()) wanted[key];
+    }
+  }
+  if (wanted.empty()) return;
+  for (const auto& client : history_.all_attempts())
+    for (const Attempt& a : client) {
+      auto it = wanted.find(History::KeyFor(scenario_.seed, a.seq));
+      if (it != wanted.end()) it->second.push_back(&a);
+    }
+  for (auto& [key, attempts] : wanted) {
+    std::sort(attempts.begin(), attempts.end(),
+              [](const Attempt* a, const Attempt* b) { return a->attempt < b->attempt; });
+    for (const Attempt* a : attempts) {
+      char line[200];
+      std::snprintf(line, sizeof line, "attempt %d on connection %lld at %.6fs: %s, %s after %.1f ms",
+                    a->attempt, static_cast<long long>(a->connection),
+                    static_cast<double>(a->send_start) / 1e9,
+                    a->status ? ("HTTP " + std::to_string(a->status)).c_str()
+                              : NetErrorName(a->error),
+                    OutcomeName(a->outcome),
+                    static_cast<double>(a->done - a->send_start) / 1e6);
+      result_.attempts_of[key].push_back(line);
+    }
+  }
+}
+
 void ScenarioRun::WriteReports() {
   for (const auto& client : history_.all_attempts()) {
     result_.attempts += static_cast<int64_t>(client.size());
@@ -581,6 +618,7 @@ void ScenarioRun::WriteReports() {
      : outcome == Outcome::kFailed ? result_.failed
                                    : result_.unknown)++;
   }
+  AttemptsOfOffendingKeys();
   std::string error;
   std::ostringstream history;
   history_.WriteJsonl(history, scenario_.seed);
@@ -597,6 +635,10 @@ void ScenarioRun::WriteReports() {
                                    &error);
   ok = ok && WriteFileAtomically(report_dir_ + "/result.json",
                                  ResultJson(result_, scenario_), &error);
+  ok = ok && WriteFileAtomically(report_dir_ + "/junit.xml",
+                                 JunitXml({result_}, {scenario_.expect}), &error);
+  ok = ok && WriteFileAtomically(report_dir_ + "/summary.md",
+                                 SummaryMarkdown({result_}), &error);
   if (!ok && result_.verdict == Verdict::kMet) Fail(Verdict::kInfrastructure, error);
 }
 

@@ -1,0 +1,118 @@
+#include "junit.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace lastcall {
+
+std::string XmlEscape(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (unsigned char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&apos;"; break;
+      default:
+        // XML 1.0 allows no control characters but tab, newline, return.
+        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
+          out += "\xEF\xBF\xBD";
+        else
+          out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+namespace {
+
+std::string Seconds(double s) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3f", s);
+  return text;
+}
+
+bool Expected(const Expectation& expect, const std::string& check) {
+  return !expect.pass && std::find(expect.fail_checks.begin(), expect.fail_checks.end(),
+                                   check) != expect.fail_checks.end();
+}
+
+std::string Lines(const std::vector<std::string>& items) {
+  std::string text;
+  for (const std::string& item : items) text += item + "\n";
+  return text;
+}
+
+// One check as a testcase: failure when it does not meet the expectation.
+std::string Testcase(const ScenarioResult& r, const Expectation& expect,
+                     const CheckResult& c) {
+  std::string head = "    <testcase classname=\"lastcall." + XmlEscape(r.name) +
+                     "\" name=\"" + XmlEscape(c.name) + "\" time=\"0\"";
+  bool expected_to_fail = Expected(expect, c.name);
+  if (c.status == CheckStatus::kSkipped && !expected_to_fail)
+    return head + ">\n      <skipped message=\"" + XmlEscape(c.summary) +
+           "\"/>\n    </testcase>\n";
+  bool failed = c.status == CheckStatus::kFail;
+  // A bug-reproduction scenario needs its listed checks to fail and lets
+  // the others fail too (SPEC §2); any other scenario needs every check to pass.
+  if ((expected_to_fail && !failed) || (failed && expect.pass)) {
+    std::string message = expected_to_fail ? "expected " + c.name + " to fail: " + c.summary
+                                           : c.summary;
+    return head + ">\n      <failure type=\"" + XmlEscape(c.name) + "\" message=\"" +
+           XmlEscape(message) + "\">" + XmlEscape(Lines(c.offending)) +
+           "</failure>\n    </testcase>\n";
+  }
+  if (failed)  // as the bug-reproduction scenario expects, or allows
+    return head + ">\n      <system-out>" +
+           XmlEscape(std::string(expected_to_fail ? "failed as expected: "
+                                                  : "failed, which this scenario allows: ") +
+                     c.summary + "\n" + Lines(c.offending)) +
+           "</system-out>\n    </testcase>\n";
+  return head + "/>\n";
+}
+
+std::string Testsuite(const ScenarioResult& r, const Expectation& expect) {
+  int failures = 0, skipped = 0, errors = 0;
+  std::string cases;
+  for (const CheckResult& c : r.checks) {
+    std::string testcase = Testcase(r, expect, c);
+    failures += testcase.find("<failure") != std::string::npos;
+    skipped += c.status == CheckStatus::kSkipped;
+    cases += testcase;
+  }
+  // A run that never got to its checks is one error.
+  if (r.verdict != Verdict::kMet && r.verdict != Verdict::kNotMet) {
+    ++errors;
+    cases += "    <testcase classname=\"lastcall." + XmlEscape(r.name) +
+             "\" name=\"run\" time=\"" + Seconds(r.total) + "\">\n      <error type=\"" +
+             XmlEscape(VerdictName(r.verdict)) + "\" message=\"" + XmlEscape(r.message) +
+             "\"/>\n    </testcase>\n";
+  }
+  int tests = static_cast<int>(r.checks.size()) + errors;
+  return "  <testsuite name=\"" + XmlEscape(r.name) + "\" tests=\"" +
+         std::to_string(tests) + "\" failures=\"" + std::to_string(failures) +
+         "\" errors=\"" + std::to_string(errors) + "\" skipped=\"" +
+         std::to_string(skipped) + "\" time=\"" + Seconds(r.total) + "\">\n" +
+         "    <properties>\n"
+         "      <property name=\"file\" value=\"" + XmlEscape(r.file) + "\"/>\n"
+         "      <property name=\"seed\" value=\"" + std::to_string(r.seed) + "\"/>\n"
+         "      <property name=\"run_id\" value=\"" + XmlEscape(r.run_id) + "\"/>\n"
+         "      <property name=\"verdict\" value=\"" + XmlEscape(VerdictName(r.verdict)) + "\"/>\n"
+         "    </properties>\n" +
+         cases + "  </testsuite>\n";
+}
+
+}  // namespace
+
+std::string JunitXml(const std::vector<ScenarioResult>& results,
+                     const std::vector<Expectation>& expectations) {
+  std::string suites;
+  for (size_t i = 0; i < results.size(); ++i)
+    suites += Testsuite(results[i], expectations[i]);
+  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"lastcall\">\n" +
+         suites + "</testsuites>\n";
+}
+
+}  // namespace lastcall

@@ -1,0 +1,30 @@
+#include "markdown.h"
+
+#include <catch2/catch.hpp>
+
+using namespace lastcall;
+
+TEST_CASE("summary.md: a table row per run, details of failed checks, escaped") {
+  ScenarioResult good;
+  good.name = "fine";
+  good.verdict = Verdict::kMet;
+  ScenarioResult bad;
+  bad.name = "broken|name";
+  bad.verdict = Verdict::kNotMet;
+  bad.message = "lost failed";
+  CheckResult lost;
+  lost.name = "lost";
+  lost.status = CheckStatus::kFail;
+  lost.summary = "1 of 9 acknowledged payments are not in the database";
+  lost.offending = {"lc-3-4", "pwn`ed\n| x |"};
+  bad.checks = {lost};
+  bad.attempts_of["lc-3-4"] = {"attempt 1 on connection 2 at 0.1s: HTTP 201, ok after 3.0 ms"};
+  std::string md = SummaryMarkdown({good, bad});
+  CHECK(md.find("1 of 2 scenario runs met their expectation") != std::string::npos);
+  CHECK(md.find("| ✅ `fine` | met |") != std::string::npos);
+  CHECK(md.find("| ❌ `broken\\|name` | not met |") != std::string::npos);
+  CHECK(md.find("  - `lc-3-4`\n    - `attempt 1 on connection 2") != std::string::npos);
+  // Target text cannot close its code span or start a table row.
+  CHECK(md.find("`pwn'ed \\| x \\|`") != std::string::npos);
+  CHECK(md.find("### `fine`") == std::string::npos);  // nothing to explain
+}
