@@ -253,3 +253,45 @@ TEST_CASE("junit.xml parses as XML and summary.md reaches the GitHub step summar
   CHECK(text.find("1 of 1 scenario runs met their expectation") != std::string::npos);
   CHECK(text.find("**drained** failed") != std::string::npos);
 }
+
+TEST_CASE("a schema with an SQL error: exit 2 with PostgreSQL's message and line") {
+  TempDir dir;
+  std::string schema = dir.Write("schema.sql",
+                                 "CREATE TABLE ledger (idempotency_key text);\n"
+                                 "CREATE TABLE accounts (id text,, balance bigint);\n");
+  std::string yaml = ScenarioYaml("  command: [" + kServer + ", --port, \"${port}\"]\n");
+  yaml.replace(yaml.find(kSchema), kSchema.size(), schema);
+  Output out = RunYaml(dir, "badschema", yaml);
+  INFO(out.text);
+  CHECK(out.code == 2);
+  CHECK(out.text.find("syntax error") != std::string::npos);
+  CHECK(out.text.find("line 2") != std::string::npos);
+}
+
+TEST_CASE("an audit query that fails or returns the wrong columns: exit 2") {
+  TempDir dir;
+  const std::string good = "SELECT idempotency_key, count(*) FROM ledger GROUP BY 1";
+  std::string yaml = ScenarioYaml("  command: [" + kServer + ", --port, \"${port}\"]\n");
+  std::string failing = yaml, wrong = yaml;
+  failing.replace(failing.find(good), good.size(), "SELECT nonsense FROM ledger");
+  wrong.replace(wrong.find(good), good.size(), "SELECT idempotency_key FROM ledger");
+  Output out = RunYaml(dir, "failing", failing);
+  INFO(out.text);
+  CHECK(out.code == 2);
+  CHECK(out.text.find("audit.applied failed") != std::string::npos);
+  CHECK(out.text.find("nonsense") != std::string::npos);
+  out = RunYaml(dir, "wrong", wrong);
+  INFO(out.text);
+  CHECK(out.code == 2);
+  CHECK(out.text.find("must return 2 columns") != std::string::npos);
+}
+
+TEST_CASE("a reports folder that cannot be made: exit 2, nothing started") {
+  TempDir dir;
+  std::string blocker = dir.Write("a-file", "not a folder\n");
+  std::string file = dir.Write("ok.yaml", ScenarioYaml("  command: [/bin/true]\n"));
+  Output out = Lastcall({"run", "--reports", blocker + "/reports", file});
+  INFO(out.text);
+  CHECK(out.code == 2);
+  CHECK(out.text.find("cannot write reports to " + blocker + "/reports") != std::string::npos);
+}
