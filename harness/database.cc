@@ -36,6 +36,7 @@
 #include <filesystem>
 #include <fstream>
 #include <pqxx/pqxx>
+#include <random>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -533,6 +534,31 @@ std::string SchemaError(const std::string& what) {
 }
 
 // `url` (a URI or a keyword/value conninfo) with one more parameter.
+// 128 random bits in hex: the superuser's password for one server's life.
+std::string RandomPassword() {
+  std::random_device random;
+  std::string password;
+  char hex[9];
+  for (int i = 0; i < 4; ++i) {
+    std::snprintf(hex, sizeof hex, "%08x", random());
+    password += hex;
+  }
+  return password;
+}
+
+// Writes `text` to `path`, owned by `user`.
+bool WriteFileAs(const std::string& path, const std::string& text,
+                 const ServiceUser& user, std::string* error) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) {
+    *error = "cannot write " + path;
+    return false;
+  }
+  return Chown(path, user, error);
+}
+
 std::string WithParam(const std::string& url, const std::string& key, const std::string& value) {
   if (url.find("://") == std::string::npos) return url + " " + key + "=" + value;
   size_t hash = url.find('#');
@@ -603,7 +629,15 @@ std::unique_ptr<EmbeddedPostgres> EmbeddedPostgres::Start(const std::string& wor
     pg->data_dir_ = data;  // from here on, the destructor removes it
     if (!CopyTree(cluster, data, user, error)) return nullptr;
     pg->timings_.copy = Clock::now() - t_copy;
-    if (::mkdir(sock.c_str(), 0755) != 0) {
+    // Only the server's user (and root) may use the socket: local
+    // connections are trusted, so the folder's mode is their guard. TCP on
+    // loopback takes this run's password (scram-sha-256).
+    if (!WriteFileAs(data + "/pg_hba.conf",
+                     "local all all trust\n"
+                     "host all all 127.0.0.1/32 scram-sha-256\n",
+                     user, error))
+      return nullptr;
+    if (::mkdir(sock.c_str(), 0700) != 0) {
       *error = "cannot create " + sock + ": " + ErrnoText(errno);
       return nullptr;
     }
@@ -654,7 +688,9 @@ std::unique_ptr<EmbeddedPostgres> EmbeddedPostgres::Start(const std::string& wor
       pg->server_ = Subprocess::Start(o, error);
       if (!pg->server_) return nullptr;
       pg->port_ = port;
-      pg->url_base_ = "postgresql://postgres@127.0.0.1:" + std::to_string(port) + "/";
+      // Until the password is set, only the private socket lets us in.
+      const std::string socket_url = "postgresql://postgres@/postgres?host=" + sock +
+                                     "&port=" + std::to_string(port);
 
       const auto deadline = t_start + kStartTimeout;
       bool ready = false;
@@ -664,7 +700,13 @@ std::unique_ptr<EmbeddedPostgres> EmbeddedPostgres::Start(const std::string& wor
         if (Clock::now() > deadline) break;
         if (PostmasterReady(data)) {
           try {
-            Connect(WithParam(pg->UrlFor("postgres"), "connect_timeout", "5"));
+            std::unique_ptr<pqxx::connection> c =
+                Connect(WithParam(socket_url, "connect_timeout", "5"));
+            const std::string password = RandomPassword();
+            pqxx::nontransaction tx(*c);
+            tx.exec("ALTER ROLE postgres PASSWORD " + tx.quote(password));
+            pg->url_base_ = "postgresql://postgres:" + password + "@127.0.0.1:" +
+                            std::to_string(port) + "/";
             ready = true;
             break;
           } catch (const std::exception& e) {

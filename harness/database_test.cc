@@ -101,8 +101,18 @@ TEST_CASE("EmbeddedPostgres: starts, serves, logs and is gone after destruction"
     INFO(error);
     REQUIRE(pg != nullptr);
     CHECK(pg->port() > 0);
-    CHECK(pg->UrlFor("postgres") ==
-          "postgresql://postgres@127.0.0.1:" + std::to_string(pg->port()) + "/postgres");
+    // A password of 32 hex digits, this server's own.
+    const std::string url = pg->UrlFor("postgres");
+    const std::string prefix = "postgresql://postgres:";
+    const std::string suffix = "@127.0.0.1:" + std::to_string(pg->port()) + "/postgres";
+    REQUIRE(url.size() == prefix.size() + 32 + suffix.size());
+    CHECK(url.compare(0, prefix.size(), prefix) == 0);
+    CHECK(url.compare(prefix.size() + 32, suffix.size(), suffix) == 0);
+    // Without it, TCP on loopback is refused: other local users cannot get in.
+    CHECK_THROWS_WITH(
+        pqxx::connection("postgresql://postgres@127.0.0.1:" + std::to_string(pg->port()) +
+                         "/postgres"),
+        Catch::Contains("password"));
     CHECK(pg->log_path() == dir.path + "/postgres.log");
     pid = pg->server_pid();
     data_dir = pg->data_dir();
