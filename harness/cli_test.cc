@@ -295,3 +295,28 @@ TEST_CASE("a reports folder that cannot be made: exit 2, nothing started") {
   CHECK(out.code == 2);
   CHECK(out.text.find("cannot write reports to " + blocker + "/reports") != std::string::npos);
 }
+
+TEST_CASE("run removes the work folder of a lastcall that died, not of a live one") {
+  TempDir dir;
+  fs::create_directory(dir.path / "tmp");
+  // A pid that surely is gone: a child we started and reaped.
+  SpawnOptions done;
+  done.argv = {"/bin/true"};
+  std::string error;
+  std::unique_ptr<Subprocess> child = Subprocess::Start(done, &error);
+  REQUIRE(child);
+  REQUIRE(child->Wait(std::chrono::seconds(10)));
+  const fs::path stale = dir.path / "tmp" / "lastcall-stale1";
+  const fs::path live = dir.path / "tmp" / "lastcall-live01";
+  fs::create_directories(stale / "postgres" / "pgdata");
+  fs::create_directories(live);
+  std::ofstream(stale / "lastcall.pid") << child->pid() << "\n";
+  std::ofstream(live / "lastcall.pid") << getpid() << "\n";
+  Output out = Lastcall({"run", "--db", "postgresql://nobody@127.0.0.1:1/none", "--reports",
+                         (dir.path / "reports").string(), "scenarios/sigterm-under-load.yaml"},
+                        0, nullptr, (dir.path / "tmp").string());
+  INFO(out.text);
+  CHECK(out.code == 3);
+  CHECK_FALSE(fs::exists(stale));
+  CHECK(fs::exists(live));
+}

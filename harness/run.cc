@@ -37,19 +37,48 @@ using Clock = std::chrono::steady_clock;
 
 // --- Session ---------------------------------------------------------------
 
+namespace {
+
+constexpr char kOwnerFile[] = "lastcall.pid";
+
+// Removes the work folders of lastcall runs that died without cleaning up
+// (SIGKILL, a crash): their children died with them (parent-death signal),
+// but the folders, with a database cluster inside, stayed. A folder counts
+// as stale when the pid it names is gone; ours to remove only if we own it.
+void RemoveStaleWorkDirs(const std::string& tmp) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(tmp, ec)) {
+    const std::string name = entry.path().filename().string();
+    struct stat st;
+    if (name.rfind("lastcall-", 0) != 0 || !entry.is_directory(ec) ||
+        stat(entry.path().c_str(), &st) != 0 || st.st_uid != geteuid())
+      continue;
+    std::ifstream owner(entry.path() / kOwnerFile);
+    pid_t pid = 0;
+    if (!(owner >> pid) || pid <= 0) continue;
+    if (kill(pid, 0) == 0 || errno != ESRCH) continue;  // alive, or not ours to judge
+    fs::remove_all(entry.path(), ec);
+  }
+}
+
+}  // namespace
+
 std::unique_ptr<Session> Session::Open(const RunOptions& options,
                                        Interrupt* interrupt,
                                        std::string* error) {
   std::unique_ptr<Session> session(new Session);
   session->options_ = options;
   session->interrupt_ = interrupt;
-  const char* tmp = std::getenv("TMPDIR");
-  std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/lastcall-XXXXXX";
+  const char* tmp_env = std::getenv("TMPDIR");
+  const std::string tmp = tmp_env && *tmp_env ? tmp_env : "/tmp";
+  RemoveStaleWorkDirs(tmp);
+  std::string pattern = tmp + "/lastcall-XXXXXX";
   if (!mkdtemp(pattern.data())) {
     *error = "cannot create a work folder in " + pattern + ": " + std::strerror(errno);
     return nullptr;
   }
   session->work_dir_ = pattern;
+  std::ofstream(pattern + "/" + kOwnerFile) << getpid() << "\n";
   // The PostgreSQL server may run as another user: it must be able to reach
   // its own folder inside this one, but not list it.
   chmod(pattern.c_str(), 0711);
