@@ -109,6 +109,11 @@ const char* JepsenType(Outcome outcome) {
   return "info";
 }
 
+// One line of JSON; bytes that are not UTF-8 are replaced, not thrown on.
+std::string Dump(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 struct Line {
   int64_t time;
   std::string text;
@@ -134,8 +139,8 @@ void History::WriteJsonl(std::ostream& out, uint64_t seed) const {
       nlohmann::json done = {{"type", JepsenType(a.outcome)}, {"f", "pay"},
                              {"process", a.client}, {"time", a.done},
                              {"value", value}};
-      lines.push_back({a.send_start, invoke.dump()});
-      lines.push_back({a.done, done.dump()});
+      lines.push_back({a.send_start, Dump(invoke)});
+      lines.push_back({a.done, Dump(done)});
     }
   }
   for (const Event& e : events()) {
@@ -143,7 +148,7 @@ void History::WriteJsonl(std::ostream& out, uint64_t seed) const {
                            {"process", "nemesis"}, {"time", e.time},
                            {"value", e.detail}};
     if (e.instance > 0) line["instance"] = e.instance;
-    lines.push_back({e.time, line.dump()});
+    lines.push_back({e.time, Dump(line)});
   }
   std::stable_sort(lines.begin(), lines.end(),
                    [](const Line& a, const Line& b) { return a.time < b.time; });

@@ -189,8 +189,23 @@ std::string ResultJson(const ScenarioResult& r, const Scenario& scenario) {
                    {"teardown", r.teardown}, {"audit", r.audit}}},
       {"resolved_scenario", ScenarioJson(scenario)},
   };
-  return out.dump(2) + "\n";
+  // Text from targets (log lines, queries) need not be UTF-8: replace what
+  // is not, rather than throw.
+  return out.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
+
+namespace {
+
+// Target text on a terminal: no control characters but newlines (escape
+// sequences could rewrite the screen), nothing else changed.
+std::string Printable(const std::string& text) {
+  std::string out = text;
+  for (char& c : out)
+    if ((static_cast<unsigned char>(c) < 0x20 && c != '\n') || c == 0x7f) c = '?';
+  return out;
+}
+
+}  // namespace
 
 std::string ConsoleLines(const ScenarioResult& r) {
   const char* mark = r.verdict == Verdict::kMet ? "PASS" : "FAIL";
@@ -201,13 +216,13 @@ std::string ConsoleLines(const ScenarioResult& r) {
                 static_cast<long long>(r.unknown));
   std::string out = head;
   if (r.verdict != Verdict::kMet)
-    out += "\n      " + std::string(VerdictName(r.verdict)) + ": " + r.message;
+    out += "\n      " + std::string(VerdictName(r.verdict)) + ": " + Printable(r.message);
   if (r.verdict == Verdict::kMet || r.verdict == Verdict::kNotMet) {
     for (const CheckResult& c : r.checks) {
       if (c.status != CheckStatus::kFail) continue;
       out += "\n      " + c.name + " failed: " + c.summary;
       size_t shown = std::min<size_t>(c.offending.size(), 5);
-      for (size_t i = 0; i < shown; ++i) out += "\n        " + c.offending[i];
+      for (size_t i = 0; i < shown; ++i) out += "\n        " + Printable(c.offending[i]);
       if (c.offending.size() > shown)
         out += "\n        ... " + std::to_string(c.offending.size() - shown) + " more in " +
                r.report_dir + "/result.json";
