@@ -320,3 +320,20 @@ TEST_CASE("run removes the work folder of a lastcall that died, not of a live on
   CHECK_FALSE(fs::exists(stale));
   CHECK(fs::exists(live));
 }
+
+TEST_CASE("an in_flight trigger fires, and its moments are in result.json") {
+  TempDir dir;
+  Output out = RunYaml(dir, "inflight",
+                       ScenarioYaml("  command: [" + kServer + ", --port, \"${port}\"]\n"
+                                    "  env: {PAYMENT_LATENCY: 20ms}\n",
+                                    "faults:\n  - when: {in_flight: 2}\n    signal: TERM\n"));
+  INFO(out.text);
+  CHECK(out.code == 0);  // `faults` would fail had it never fired
+  std::ifstream result((dir.path / "reports" / "inflight" / "result.json").string());
+  REQUIRE(result);
+  nlohmann::json json = nlohmann::json::parse(result);
+  CHECK(json["faults"][0]["fired"] == true);
+  CHECK(json["faults"][0]["delivery_time"].get<double>() >=
+        json["faults"][0]["trigger_time"].get<double>());
+  CHECK(json["instances"][0]["exit"] == "0");
+}
