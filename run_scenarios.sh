@@ -2,7 +2,7 @@
 # Set-up and the main job on a fresh Debian 12 machine (SPEC §9):
 #   ./run_scenarios.sh          install what is missing, build, run every bundled scenario
 #   ./run_scenarios.sh --test   install what is missing, build, run all unit and end-to-end
-#                               tests, then again in a build with sanitizers
+#                               tests, then again in a build with sanitizers, then fuzz
 # Other arguments are passed to `lastcall run` (e.g. --only NAME, --reports DIR).
 # Exit codes are lastcall's (0 met, 1 not met, 2 bad input, 3 infrastructure);
 # 3 also when packages are missing and we are not root to install them.
@@ -15,6 +15,7 @@ packages=(
   libcpp-httplib-dev libpqxx-dev libyaml-cpp-dev nlohmann-json3-dev
   libcli11-dev catch2 libbenchmark-dev
   postgresql-15
+  clang libclang-rt-14-dev
 )
 
 missing=()
@@ -51,7 +52,13 @@ if [[ ${1:-} == --test ]]; then
   # harness (the scenarios drive the target of the normal build).
   cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DLASTCALL_SANITIZE=ON >/dev/null
   cmake --build build-sanitize -j"$jobs" --target scenario_test process_test core_test lastcall
-  cd build-sanitize
-  exec ctest --output-on-failure -R '^(scenario_test|process_test|core_test|scenario):'
+  status=0
+  (cd build-sanitize &&
+   ctest --output-on-failure -R '^(scenario_test|process_test|core_test|scenario):') || status=$?
+  # The scenario parser and the substitution engine under libFuzzer, 30 s each
+  # (build-fuzz/); it runs even when the ctest above failed, and the first
+  # failure's status is the one returned.
+  scripts/fuzz.sh || { rc=$?; ((status)) || status=$rc; }
+  exit "$status"
 fi
 exec build/harness/lastcall run scenarios "$@"

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer harnesses (harness/fuzz/) with clang, ASan and UBSan
+# into build-fuzz/ and runs each for a bounded time:
+#   scripts/fuzz.sh [SECONDS]   (default 30 per fuzzer)
+# The seed corpus is every bundled scenario plus harness/fuzz/corpus/; what
+# libFuzzer finds on top stays in build-fuzz/corpus/ for the next run. Exits 1
+# on any crash, hang (an input slower than 10 s), memory blow-up or sanitizer
+# report, with the reproducer in build-fuzz/artifacts/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-30}
+build=build-fuzz
+
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLASTCALL_FUZZ=ON \
+      -DCMAKE_CXX_COMPILER=clang++ >/dev/null
+cmake --build "$build" -j"$(nproc)" --target scenario_fuzzer substitution_fuzzer
+
+mkdir -p "$build/corpus/scenario" "$build/corpus/substitution" "$build/artifacts"
+find scenarios -name '*.yaml' -exec cp {} "$build/corpus/scenario/" \;
+cp harness/fuzz/corpus/substitution/* "$build/corpus/substitution/"
+
+# UBSan reports are errors, not warnings.
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+run() {  # run FUZZER [libFuzzer flags...]
+  local fuzzer=$1; shift
+  echo "fuzzing ${fuzzer%_fuzzer} for ${seconds}s"
+  "$build/harness/fuzz/$fuzzer" "$build/corpus/${fuzzer%_fuzzer}" \
+    -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=8192 \
+    -print_final_stats=1 -artifact_prefix="$build/artifacts/$fuzzer-" "$@" \
+    2>"$build/$fuzzer.log" || { tail -n 60 "$build/$fuzzer.log" >&2; return 1; }
+  grep -E '^(#[0-9]+.*DONE|stat::number_of_executed_units|stat::peak_rss_mb)' \
+    "$build/$fuzzer.log" || true
+}
+run scenario_fuzzer -dict=harness/fuzz/scenario.dict
+run substitution_fuzzer
