@@ -4,9 +4,11 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <sstream>
 
 #include <catch2/catch.hpp>
@@ -336,4 +338,72 @@ TEST_CASE("an in_flight trigger fires, and its moments are in result.json") {
   CHECK(json["faults"][0]["delivery_time"].get<double>() >=
         json["faults"][0]["trigger_time"].get<double>());
   CHECK(json["instances"][0]["exit"] == "0");
+}
+
+namespace {
+
+// A tmpfs of `kib` KiB mounted on a fresh folder (root only), unmounted at
+// the end. mounted() is false where mount(2) is not allowed.
+struct TinyDisk {
+  TempDir dir;
+  bool mounted_ = false;
+  explicit TinyDisk(int kib) {
+    std::string command = "mount -t tmpfs -o size=" + std::to_string(kib) + "k tmpfs " +
+                          dir.path.string() + " 2>/dev/null";
+    mounted_ = geteuid() == 0 && std::system(command.c_str()) == 0;
+  }
+  ~TinyDisk() {
+    if (mounted_) std::system(("umount " + dir.path.string()).c_str());
+  }
+  bool mounted() const { return mounted_; }
+  // Takes every free byte with one file.
+  void Fill() const {
+    std::ofstream filler(dir.path / "filler", std::ios::binary);
+    std::string block(4096, 'x');
+    while (filler.write(block.data(), block.size())) filler.flush();
+  }
+};
+
+std::string FileText(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+}  // namespace
+
+TEST_CASE("a full disk while writing reports: exit 3, the previous reports intact") {
+  TinyDisk disk(4096);
+  if (!disk.mounted()) {
+    WARN("not root or mount(2) not allowed: no tmpfs, test not run");
+    return;
+  }
+  TempDir dir;
+  std::string file = dir.Write("full.yaml", ScenarioYaml("  command: [" + kServer +
+                                                         ", --port, \"${port}\"]\n"));
+  const std::string reports = (disk.dir.path / "reports").string();
+  Output out = Lastcall({"run", "--reports", reports, file});
+  INFO(out.text);
+  REQUIRE(out.code == 0);
+  const fs::path report = disk.dir.path / "reports" / "full";
+  std::map<std::string, std::string> previous;
+  for (const auto& entry : fs::directory_iterator(report))
+    previous[entry.path().filename().string()] = FileText(entry.path());
+  CHECK(previous.count("result.json") == 1);
+  CHECK(previous.count("target.log") == 1);
+
+  disk.Fill();
+  out = Lastcall({"run", "--reports", reports, file});
+  INFO(out.text);
+  CHECK(out.code == 3);
+  CHECK(out.text.find("No space left on device") != std::string::npos);
+  // Each report file is the previous one, byte for byte: no truncated
+  // target.log, no half-written result.json, no temporary files left.
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(report))
+    names.push_back(entry.path().filename().string());
+  CHECK(names.size() == previous.size());
+  for (const std::string& name : names) {
+    INFO(name << " is not the previous one");
+    CHECK(FileText(report / name) == previous[name]);
+  }
 }

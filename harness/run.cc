@@ -655,8 +655,16 @@ void ScenarioRun::WriteReports() {
   if (target_log_.is_open()) {
     for (const auto& instance : instances_) instance->PumpOutput();
     target_log_.close();
-    std::rename((report_dir_ + "/target.log.partial").c_str(),
-                (report_dir_ + "/target.log").c_str());
+    // A short write (a full disk) must not replace the previous target.log,
+    // nor may a complete one stand beside a previous, unrelated history.
+    const std::string partial = report_dir_ + "/target.log.partial";
+    if (ok && target_log_) {
+      std::rename(partial.c_str(), (report_dir_ + "/target.log").c_str());
+    } else {
+      if (ok) error = "cannot write " + report_dir_ + "/target.log: " + std::strerror(errno);
+      ok = false;
+      unlink(partial.c_str());
+    }
   }
   if (!session_->ServerLog().empty())
     ok = ok && WriteFileAtomically(report_dir_ + "/postgres.log",
