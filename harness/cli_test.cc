@@ -407,3 +407,29 @@ TEST_CASE("a full disk while writing reports: exit 3, the previous reports intac
     CHECK(FileText(report / name) == previous[name]);
   }
 }
+
+TEST_CASE("a port taken before the target binds it: a new port, else exit 3") {
+  TempDir dir;
+  // Takes the run's port itself, then binds it again: a real EADDRINUSE.
+  std::string bind_twice = dir.Write(
+      "bind_twice.py",
+      "import os, socket\n"
+      "port = int(os.environ['PORT'])\n"
+      "first = socket.socket(); first.bind(('127.0.0.1', port)); first.listen()\n"
+      "socket.socket().bind(('127.0.0.1', port))\n");
+  // Loses the race the first time only.
+  std::string once = dir.Write(
+      "taken_once.sh",
+      "if [ -e \"$0.done\" ]; then exec " + kServer + " --port \"$PORT\"; fi\n"
+      "touch \"$0.done\"; exec python3 " + bind_twice + "\n");
+  Output out = RunYaml(dir, "once", ScenarioYaml("  command: [/bin/sh, " + once + "]\n"));
+  INFO(out.text);
+  CHECK(out.code == 0);
+  CHECK(fs::exists(once + ".done"));
+
+  out = RunYaml(dir, "always", ScenarioYaml("  command: [python3, " + bind_twice + "]\n"));
+  INFO(out.text);
+  CHECK(out.code == 3);
+  CHECK(out.text.find("could not bind its port, 3 times") != std::string::npos);
+  CHECK(out.text.find("Address already in use") != std::string::npos);
+}

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -714,10 +716,41 @@ ScenarioResult ScenarioRun::Run() {
 
 }  // namespace
 
+namespace {
+
+// The port of a run is chosen free (bind to port 0) and released for the
+// target to bind; another process may take it in between. The target then
+// fails to start with EADDRINUSE, and the run is made again from scratch
+// with a new port, up to this many times.
+constexpr int kPortAttempts = 3;
+
+// True when the target exited before it was ready saying its address was
+// in use (strerror(EADDRINUSE), as C, Go, Python, Java and Node print it).
+bool TargetFoundPortTaken(const ScenarioResult& result) {
+  if (result.verdict != Verdict::kInfrastructure ||
+      result.message.find("exited before it was ready") == std::string::npos)
+    return false;
+  std::string message = result.message;
+  std::transform(message.begin(), message.end(), message.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return message.find("address already in use") != std::string::npos ||
+         message.find("eaddrinuse") != std::string::npos;
+}
+
+}  // namespace
+
 ScenarioResult RunScenario(const Scenario& scenario, Session* session,
                            const std::string& report_name) {
-  ScenarioRun run(scenario, session, report_name);
-  return run.Run();
+  for (int attempt = 1;; ++attempt) {
+    ScenarioResult result = ScenarioRun(scenario, session, report_name).Run();
+    if (!TargetFoundPortTaken(result)) return result;
+    if (attempt == kPortAttempts) {
+      result.message = "the target could not bind its port, " +
+                       std::to_string(kPortAttempts) +
+                       " times with a new free port each time: " + result.message;
+      return result;
+    }
+  }
 }
 
 }  // namespace lastcall
