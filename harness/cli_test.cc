@@ -2,6 +2,7 @@
 // embedded PostgreSQL, scenario files written to a temporary folder.
 #include <poll.h>
 #include <signal.h>
+#include <sys/shm.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -18,6 +19,7 @@
 
 #include "database.h"
 #include "subprocess.h"
+#include "wait_until.h"
 
 using namespace lastcall;
 namespace fs = std::filesystem;
@@ -112,6 +114,22 @@ Output RunYaml(const TempDir& dir, const std::string& name,
   return Lastcall({"run", "--reports", (dir.path / "reports").string(), file});
 }
 
+// long.yaml in `dir`: the reference target under a 60 s load, so that a
+// signal to lastcall surely lands during it.
+std::string LongScenario(const TempDir& dir) {
+  std::string text = ScenarioYaml("  command: [" + kServer + ", --port, \"${port}\"]\n");
+  text.replace(text.find("300ms"), 5, "60s");
+  return dir.Write("long.yaml", text);
+}
+
+// True once the target of long.yaml logs that it is serving.
+bool LongTargetServing(const std::string& reports) {
+  std::ifstream log(reports + "/long/target.log.partial");
+  std::stringstream content;
+  content << log.rdbuf();
+  return content.str().find("listening") != std::string::npos;
+}
+
 }  // namespace
 
 TEST_CASE("check accepts every bundled scenario") {
@@ -165,22 +183,12 @@ TEST_CASE("a target that exits before it is ready: exit 3 with its output") {
 
 TEST_CASE("lastcall interrupted by SIGINT: stops everything, exits 130, report marked") {
   TempDir dir;
-  // A long load, so that the interrupt surely lands during it.
-  std::string text = ScenarioYaml("  command: [" + kServer + ", --port, \"${port}\"]\n");
-  text.replace(text.find("300ms"), 5, "60s");
-  std::string file = dir.Write("long.yaml", text);
+  std::string file = LongScenario(dir);
   std::string reports = (dir.path / "reports").string();
-  // The target is serving once its log says so.
-  auto serving = [&] {
-    std::ifstream log(reports + "/long/target.log.partial");
-    std::stringstream content;
-    content << log.rdbuf();
-    return content.str().find("listening") != std::string::npos;
-  };
   fs::create_directory(dir.path / "tmp");
   auto start = std::chrono::steady_clock::now();
-  Output out = Lastcall({"run", "--reports", reports, file}, SIGINT, serving,
-                        (dir.path / "tmp").string());
+  Output out = Lastcall({"run", "--reports", reports, file}, SIGINT,
+                        [&] { return LongTargetServing(reports); }, (dir.path / "tmp").string());
   INFO(out.text);
   CHECK(out.code == 130);
   std::ifstream result(reports + "/long/result.json");
@@ -432,4 +440,142 @@ TEST_CASE("a port taken before the target binds it: a new port, else exit 3") {
   CHECK(out.code == 3);
   CHECK(out.text.find("could not bind its port, 3 times") != std::string::npos);
   CHECK(out.text.find("Address already in use") != std::string::npos);
+}
+
+// --- matrix and --set ----------------------------------------------------
+
+namespace {
+
+nlohmann::json ReadJson(const fs::path& path) {
+  std::ifstream in(path.string());
+  REQUIRE(in);
+  return nlohmann::json::parse(in);
+}
+
+// Seconds from the first fault's delivery to its instance's exit.
+double DrainSeconds(const nlohmann::json& result) {
+  return result["instances"][0]["exit_time"].get<double>() -
+         result["faults"][0]["delivery_time"].get<double>();
+}
+
+std::string StatusOf(const nlohmann::json& result, const std::string& name) {
+  for (const auto& check : result["checks"])
+    if (check["name"] == name) return check["status"];
+  return "absent";
+}
+
+}  // namespace
+
+TEST_CASE("--set overrides a scenario value; a bad path is exit 2") {
+  TempDir dir;
+  std::string file = dir.Write(
+      "set.yaml", ScenarioYaml("  command: [" + kServer + ", --port, \"${port}\"]\n",
+                               "faults:\n  - {when: {completed: 20}, grace: 30s}\n"));
+  // Each --set takes one value: the path after it stays a path.
+  Output out = Lastcall({"run", "--reports", (dir.path / "reports").string(), "--set",
+                         "faults.0.grace=7s", "--set", "target.env.PAYMENT_LATENCY=5ms", file});
+  INFO(out.text);
+  CHECK(out.code == 0);
+  nlohmann::json resolved = ReadJson(dir.path / "reports" / "set" / "result.json")["resolved_scenario"];
+  CHECK(resolved["faults"][0]["grace"] == 7.0);
+  CHECK(resolved["target"]["env"]["PAYMENT_LATENCY"] == "5ms");
+
+  out = Lastcall({"check", "--set", "faults[3].grace=1s", file});
+  INFO(out.text);
+  CHECK(out.code == 2);
+  CHECK(out.text.find(file + ": --set faults[3].grace=1s: faults is a list of 1 item, no index 3") !=
+        std::string::npos);
+}
+
+TEST_CASE("compare-timeouts: a short grace cuts payments, a long one slows the deploy") {
+  TempDir dir;
+  Output out = Lastcall({"run", "--reports", (dir.path / "reports").string(), "--only",
+                         "compare-timeouts", "scenarios/compare-timeouts.yaml"});
+  INFO(out.text);
+  CHECK(out.code == 0);
+  CHECK(out.text.find("matrix compare-timeouts:\n  grace  drain  verdict") != std::string::npos);
+  const fs::path reports = dir.path / "reports" / "compare-timeouts";
+  for (const char* drain : {"500ms", "10s"}) {
+    nlohmann::json short_grace = ReadJson(reports / ("grace=300ms,drain=" + std::string(drain)) / "result.json");
+    INFO("grace 300ms, drain " << drain);
+    CHECK(short_grace["faults"][0]["escalated"] == true);
+    CHECK(StatusOf(short_grace, "drained") == "fail");  // payments cut
+    CHECK(StatusOf(short_grace, "exit") == "fail");
+  }
+  // The server's own drain timeout, shorter than the grace: it gives up by
+  // itself, cutting payments, and exits 1 without being killed.
+  nlohmann::json server_gives_up = ReadJson(reports / "grace=3s,drain=500ms" / "result.json");
+  CHECK(server_gives_up["faults"][0]["escalated"] == false);
+  CHECK(StatusOf(server_gives_up, "drained") == "fail");
+  CHECK(server_gives_up["instances"][0]["exit"] == "1");
+
+  nlohmann::json cut = ReadJson(reports / "grace=300ms,drain=10s" / "result.json");
+  nlohmann::json patient = ReadJson(reports / "grace=3s,drain=10s" / "result.json");
+  CHECK(patient["faults"][0]["escalated"] == false);
+  CHECK(StatusOf(patient, "drained") == "pass");
+  CHECK(StatusOf(patient, "exit") == "pass");
+  CHECK(patient["instances"][0]["exit"] == "0");
+  // Answering every payment costs deploy time: the 1 s payments in flight.
+  CHECK(DrainSeconds(patient) > DrainSeconds(cut) + 0.3);
+  CHECK(ReadJson(dir.path / "reports" / "compare-timeouts" / "grace=3s,drain=10s" /
+                 "result.json")["resolved_scenario"]["matrix"] ==
+        nlohmann::json::array({{"grace", "3s"}, {"drain", "10s"}}));
+  std::string summary = FileText(dir.path / "reports" / "summary.md");
+  CHECK(summary.find("### Matrix `compare-timeouts`") != std::string::npos);
+}
+
+namespace {
+
+// The postmaster pid and the System V segment id in `data_dir`'s
+// postmaster.pid (lines 1 and 7).
+std::pair<pid_t, int> PostmasterOf(const fs::path& data_dir) {
+  std::ifstream in(data_dir / "postmaster.pid");
+  std::string line;
+  pid_t pid = 0;
+  long key = 0;
+  int shmid = -1;
+  for (int i = 1; std::getline(in, line) && i <= 7; ++i) {
+    if (i == 1) pid = std::atoi(line.c_str());
+    if (i == 7) std::istringstream(line) >> key >> shmid;
+  }
+  return {pid, shmid};
+}
+
+}  // namespace
+
+TEST_CASE("after lastcall is SIGKILLed, the next run removes its cluster and shared memory") {
+  TempDir dir;
+  const fs::path tmp = dir.path / "tmp";
+  fs::create_directory(tmp);
+  std::string file = LongScenario(dir);
+  std::string reports = (dir.path / "reports").string();
+  Output out = Lastcall({"run", "--reports", reports, file}, SIGKILL,
+                        [&] { return LongTargetServing(reports); }, tmp.string());
+  INFO(out.text);
+  CHECK(out.code == 128 + SIGKILL);
+  // What it left: its work folder with the cluster in it, and the server's
+  // System V segment, with the server dead (parent-death signal).
+  REQUIRE(std::distance(fs::directory_iterator(tmp), fs::directory_iterator()) == 1);
+  const fs::path stale = fs::directory_iterator(tmp)->path();
+  // The cluster: in /tmp, since the server's user cannot enter this test's
+  // folder (0700), found through a link in the work folder.
+  const fs::path cluster = fs::canonical(stale / "postgres" / "pgdata");
+  auto [postmaster, shmid] = PostmasterOf(cluster);
+  REQUIRE(postmaster > 0);
+  REQUIRE(shmid >= 0);
+  CHECK(WaitUntil([&] { return kill(postmaster, 0) != 0; }));
+  struct shmid_ds info;
+  CHECK(shmctl(shmid, IPC_STAT, &info) == 0);
+  // Dynamic shared memory lives in the data folder, not in /dev/shm.
+  CHECK_FALSE(fs::is_empty(cluster / "pg_dynshmem"));
+
+  std::string short_file = dir.Write("short.yaml", ScenarioYaml("  command: [" + kServer +
+                                                                ", --port, \"${port}\"]\n"));
+  out = Lastcall({"run", "--reports", reports, short_file}, 0, nullptr, tmp.string());
+  INFO(out.text);
+  CHECK(out.code == 0);
+  CHECK_FALSE(fs::exists(stale));
+  CHECK_FALSE(fs::exists(cluster));
+  CHECK(shmctl(shmid, IPC_STAT, &info) != 0);
+  CHECK(fs::is_empty(tmp));
 }

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -51,6 +52,7 @@ constexpr Duration kStopTimeout = 10s;
 constexpr Duration kInitdbTimeout = 120s;
 constexpr int kPortAttempts = 5;
 constexpr int kLogTailLines = 20;
+constexpr char kDataDir[] = "pgdata";  // the cluster's copy, in the work folder
 // pg_advisory_lock(int, int) namespace for template creation: "lc" "tp".
 constexpr int kTemplateLockClass = 0x6c637470;
 
@@ -621,13 +623,16 @@ std::unique_ptr<EmbeddedPostgres> EmbeddedPostgres::Start(const std::string& wor
       ::chmod(base.c_str(), 0711);
     }
 
-    const std::string data = base + "/pgdata";
+    const std::string data = base + "/" + kDataDir;
     const std::string sock = base + "/pgsock";
     fs::remove_all(data, ec);
     fs::remove_all(sock, ec);
     const auto t_copy = Clock::now();
     pg->data_dir_ = data;  // from here on, the destructor removes it
     if (!CopyTree(cluster, data, user, error)) return nullptr;
+    // A cluster outside the work folder is found from it, should this
+    // process be SIGKILLed (ReleaseStaleCluster).
+    if (base != work) fs::create_directory_symlink(data, work + "/" + kDataDir, ec);
     pg->timings_.copy = Clock::now() - t_copy;
     // Only the server's user (and root) may use the socket: local
     // connections are trusted, so the folder's mode is their guard. TCP on
@@ -678,6 +683,9 @@ std::unique_ptr<EmbeddedPostgres> EmbeddedPostgres::Start(const std::string& wor
                 "-c", "log_line_prefix=%m [%p] %d %a ",
                 "-c", "log_timezone=UTC",
                 "-c", "max_connections=200",
+                // Dynamic shared memory as files in the data folder, not in
+                // /dev/shm: a SIGKILLed server's segments go with the folder.
+                "-c", "dynamic_shared_memory_type=mmap",
                 "-c", "shared_buffers=64MB"};
       o.env = PgEnv();
       o.cwd = data;
@@ -768,6 +776,31 @@ EmbeddedPostgres::~EmbeddedPostgres() {
   for (auto it = remove_dirs_.rbegin(); it != remove_dirs_.rend(); ++it) {
     fs::remove_all(*it, ec);
   }
+}
+
+bool ReleaseStaleCluster(const std::string& work_dir) {
+  // postmaster.pid: line 1 the postmaster's pid, line 7 "<key> <shmid>".
+  const fs::path data = fs::path(work_dir) / kDataDir;
+  std::istringstream in(ReadFile((data / "postmaster.pid").string()));
+  std::string line;
+  pid_t postmaster = 0;
+  long key = 0;
+  int shmid = -1;
+  for (int i = 1; std::getline(in, line) && i <= 7; ++i) {
+    if (i == 1) postmaster = static_cast<pid_t>(std::atol(line.c_str()));
+    if (i == 7) std::istringstream(line) >> key >> shmid;
+  }
+  if (postmaster <= 0 || ::kill(postmaster, 0) == 0 || errno != ESRCH) return false;
+  // Only the segment that postmaster made, and only once it is unused: the
+  // id may have been reused since.
+  struct shmid_ds info;
+  bool released = shmid >= 0 && ::shmctl(shmid, IPC_STAT, &info) == 0 &&
+                  info.shm_cpid == postmaster && info.shm_nattch == 0 &&
+                  ::shmctl(shmid, IPC_RMID, nullptr) == 0;
+  std::error_code ec;
+  if (fs::is_symlink(data, ec))  // the cluster was in a folder of /tmp
+    fs::remove_all(fs::read_symlink(data, ec).parent_path(), ec);
+  return released;
 }
 
 std::string EmbeddedPostgres::UrlFor(const std::string& dbname) const {

@@ -62,6 +62,16 @@ class EmbeddedPostgres {
   StartTimings timings_;
 };
 
+// Releases what a postmaster that was SIGKILLed (with the lastcall that ran
+// it) left outside `work_dir`, the folder EmbeddedPostgres::Start was given:
+// its System V shared memory segment, named in its postmaster.pid, once that
+// postmaster is gone and nothing is attached, and its cluster's folder in
+// /tmp if the server's user could not reach `work_dir`. The caller removes
+// `work_dir`. Dynamic shared memory needs nothing: the server keeps it in its
+// data folder (dynamic_shared_memory_type=mmap). Returns true if a segment
+// was removed.
+bool ReleaseStaleCluster(const std::string& work_dir);
+
 // Makes a fresh database `dbname` on the server that `admin_url` points to
 // (a superuser connection to any database of it) with `schema_sql` applied:
 // cloned from a template database per distinct schema, created on first use.

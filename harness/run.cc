@@ -42,11 +42,13 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr char kOwnerFile[] = "lastcall.pid";
+constexpr char kServerDir[] = "postgres";  // the embedded server's folder in it
 
 // Removes the work folders of lastcall runs that died without cleaning up
 // (SIGKILL, a crash): their children died with them (parent-death signal),
-// but the folders, with a database cluster inside, stayed. A folder counts
-// as stale when the pid it names is gone; ours to remove only if we own it.
+// but the folders, with a database cluster inside, and the server's System V
+// shared memory segment stayed. A folder counts as stale when the pid it
+// names is gone; ours to remove only if we own it.
 void RemoveStaleWorkDirs(const std::string& tmp) {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(tmp, ec)) {
@@ -59,6 +61,7 @@ void RemoveStaleWorkDirs(const std::string& tmp) {
     pid_t pid = 0;
     if (!(owner >> pid) || pid <= 0) continue;
     if (kill(pid, 0) == 0 || errno != ESRCH) continue;  // alive, or not ours to judge
+    ReleaseStaleCluster((entry.path() / kServerDir).string());
     fs::remove_all(entry.path(), ec);
   }
 }
@@ -103,7 +106,7 @@ std::string Session::AdminUrl(std::string* error) {
     admin_url_ = options_.db_url;
     return admin_url_;
   }
-  postgres_ = EmbeddedPostgres::Start(work_dir_ + "/postgres", error);
+  postgres_ = EmbeddedPostgres::Start(work_dir_ + "/" + kServerDir, error);
   if (!postgres_) return "";
   admin_url_ = postgres_->UrlFor("postgres");
   return admin_url_;
