@@ -96,6 +96,8 @@ bool RunProcessesAlive(const std::string& run_id) {
 const std::string kSchema =
     std::string(LASTCALL_SOURCE_DIR) + "/targets/payment-server/schema.sql";
 const std::string kServer = PAYMENT_SERVER_BINARY;
+// The target section that runs the reference target on the run's port.
+const std::string kServerTarget = "  command: [" + kServer + ", --port, \"${port}\"]\n";
 
 // The YAML of a scenario around `target` (YAML of the target section's body).
 std::string ScenarioYaml(const std::string& target, const std::string& extra = "") {
@@ -117,7 +119,7 @@ Output RunYaml(const TempDir& dir, const std::string& name,
 // long.yaml in `dir`: the reference target under a 60 s load, so that a
 // signal to lastcall surely lands during it.
 std::string LongScenario(const TempDir& dir) {
-  std::string text = ScenarioYaml("  command: [" + kServer + ", --port, \"${port}\"]\n");
+  std::string text = ScenarioYaml(kServerTarget);
   text.replace(text.find("300ms"), 5, "60s");
   return dir.Write("long.yaml", text);
 }
@@ -269,7 +271,7 @@ TEST_CASE("a schema with an SQL error: exit 2 with PostgreSQL's message and line
   std::string schema = dir.Write("schema.sql",
                                  "CREATE TABLE ledger (idempotency_key text);\n"
                                  "CREATE TABLE accounts (id text,, balance bigint);\n");
-  std::string yaml = ScenarioYaml("  command: [" + kServer + ", --port, \"${port}\"]\n");
+  std::string yaml = ScenarioYaml(kServerTarget);
   yaml.replace(yaml.find(kSchema), kSchema.size(), schema);
   Output out = RunYaml(dir, "badschema", yaml);
   INFO(out.text);
@@ -281,7 +283,7 @@ TEST_CASE("a schema with an SQL error: exit 2 with PostgreSQL's message and line
 TEST_CASE("an audit query that fails or returns the wrong columns: exit 2") {
   TempDir dir;
   const std::string good = "SELECT idempotency_key, count(*) FROM ledger GROUP BY 1";
-  std::string yaml = ScenarioYaml("  command: [" + kServer + ", --port, \"${port}\"]\n");
+  std::string yaml = ScenarioYaml(kServerTarget);
   std::string failing = yaml, wrong = yaml;
   failing.replace(failing.find(good), good.size(), "SELECT nonsense FROM ledger");
   wrong.replace(wrong.find(good), good.size(), "SELECT idempotency_key FROM ledger");
@@ -334,8 +336,7 @@ TEST_CASE("run removes the work folder of a lastcall that died, not of a live on
 TEST_CASE("an in_flight trigger fires, and its moments are in result.json") {
   TempDir dir;
   Output out = RunYaml(dir, "inflight",
-                       ScenarioYaml("  command: [" + kServer + ", --port, \"${port}\"]\n"
-                                    "  env: {PAYMENT_LATENCY: 20ms}\n",
+                       ScenarioYaml(kServerTarget + "  env: {PAYMENT_LATENCY: 20ms}\n",
                                     "faults:\n  - when: {in_flight: 2}\n    signal: TERM\n"));
   INFO(out.text);
   CHECK(out.code == 0);  // `faults` would fail had it never fired
@@ -386,8 +387,7 @@ TEST_CASE("a full disk while writing reports: exit 3, the previous reports intac
     return;
   }
   TempDir dir;
-  std::string file = dir.Write("full.yaml", ScenarioYaml("  command: [" + kServer +
-                                                         ", --port, \"${port}\"]\n"));
+  std::string file = dir.Write("full.yaml", ScenarioYaml(kServerTarget));
   const std::string reports = (disk.dir.path / "reports").string();
   Output out = Lastcall({"run", "--reports", reports, file});
   INFO(out.text);
@@ -487,8 +487,7 @@ TEST_CASE("after lastcall is SIGKILLed, the next run removes its cluster and sha
   // Dynamic shared memory lives in the data folder, not in /dev/shm.
   CHECK_FALSE(fs::is_empty(cluster / "pg_dynshmem"));
 
-  std::string short_file = dir.Write("short.yaml", ScenarioYaml("  command: [" + kServer +
-                                                                ", --port, \"${port}\"]\n"));
+  std::string short_file = dir.Write("short.yaml", ScenarioYaml(kServerTarget));
   out = Lastcall({"run", "--reports", reports, short_file}, 0, nullptr, tmp.string());
   INFO(out.text);
   CHECK(out.code == 0);
@@ -496,4 +495,40 @@ TEST_CASE("after lastcall is SIGKILLed, the next run removes its cluster and sha
   CHECK_FALSE(fs::exists(cluster));
   CHECK(shmctl(shmid, IPC_STAT, &info) != 0);
   CHECK(fs::is_empty(tmp));
+}
+
+namespace {
+
+// The load window of a run's result.json, in seconds since 1970.
+std::pair<double, double> LoadWindow(const fs::path& result_json) {
+  std::ifstream in(result_json);
+  nlohmann::json json = nlohmann::json::parse(in);
+  double start = json["timings"]["load_started_at"].get<double>();
+  return {start, start + json["timings"]["load"].get<double>()};
+}
+
+// Runs two 2 s scenarios with `jobs` and tells whether their load windows
+// overlapped; both must meet their expectations.
+bool LoadsOverlapped(int jobs) {
+  TempDir dir;
+  fs::create_directory(dir.path / "suite");
+  std::string yaml = ScenarioYaml(kServerTarget);
+  yaml.replace(yaml.find("300ms"), 5, "2s");
+  for (const char* name : {"first", "second"})
+    dir.Write(std::string("suite/") + name + ".yaml", yaml);
+  const fs::path reports = dir.path / "reports";
+  Output out = Lastcall({"run", "--jobs", std::to_string(jobs), "--reports", reports.string(),
+                         (dir.path / "suite").string()});
+  INFO(out.text);
+  REQUIRE(out.code == 0);
+  auto [first_start, first_end] = LoadWindow(reports / "first" / "result.json");
+  auto [second_start, second_end] = LoadWindow(reports / "second" / "result.json");
+  return first_start < second_end && second_start < first_end;
+}
+
+}  // namespace
+
+TEST_CASE("run --jobs 2 runs two scenarios side by side, both meeting their expectations") {
+  CHECK(LoadsOverlapped(2));
+  CHECK_FALSE(LoadsOverlapped(1));  // the same check on serial runs
 }

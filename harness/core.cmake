@@ -12,6 +12,7 @@ add_library(lastcall_core STATIC
   proc_scan.cc
   report.cc
   run.cc
+  scheduler.cc
   server_log.cc
   target.cc)
 target_include_directories(lastcall_core PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
@@ -28,6 +29,8 @@ lastcall_add_test(core_test
   SOURCES checks_test.cc history_test.cc junit_test.cc load_test.cc markdown_test.cc
           nemesis_test.cc proc_scan_test.cc report_test.cc server_log_test.cc
   LIBS lastcall_core)
+
+lastcall_add_test(scheduler_test SOURCES scheduler_test.cc LIBS lastcall_core)
 
 lastcall_add_test(cli_test
   SOURCES cli_test.cc

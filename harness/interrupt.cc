@@ -23,7 +23,8 @@ Interrupt::~Interrupt() {
 int Interrupt::Check() {
   signalfd_siginfo info;
   while (read(fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
-    if (first_signal_ == 0) first_signal_ = static_cast<int>(info.ssi_signo);
+    int none = 0;
+    first_signal_.compare_exchange_strong(none, static_cast<int>(info.ssi_signo));
     ++count_;
   }
   return count_;

@@ -7,6 +7,8 @@
 
 #include <signal.h>
 
+#include <atomic>
+
 namespace lastcall {
 
 class Interrupt {
@@ -20,7 +22,9 @@ class Interrupt {
 
   // Readable when a signal is pending: poll it with the rest.
   int fd() const { return fd_; }
-  // Consumes pending signals. Returns how many arrived in all so far.
+  // Consumes pending signals. Returns how many arrived in all so far. Safe to
+  // call from several threads (--jobs): each signal is counted once, by
+  // whichever thread reads it, and every thread sees the count.
   int Check();
   // The first signal received, 0 if none. The exit code is 128 + it.
   int first_signal() const { return first_signal_; }
@@ -29,8 +33,8 @@ class Interrupt {
  private:
   int fd_ = -1;
   sigset_t old_mask_;
-  int first_signal_ = 0;
-  int count_ = 0;
+  std::atomic<int> first_signal_{0};
+  std::atomic<int> count_{0};
 };
 
 }  // namespace lastcall

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <mutex>
+#include <optional>
 
 #include <CLI/CLI.hpp>
 
@@ -14,6 +16,7 @@
 #include "markdown.h"
 #include "run.h"
 #include "scenario.h"
+#include "scheduler.h"
 
 namespace fs = std::filesystem;
 using namespace lastcall;
@@ -95,8 +98,24 @@ void WriteRunReports(const std::string& dir, const std::vector<ScenarioResult>& 
   }
 }
 
+// One scenario run of the invocation.
+struct PlannedRun {
+  const Scenario* scenario;
+  std::string report_name;  // with --repeat, each repetition keeps its own reports
+};
+
+// Every scenario run, in the order a serial run takes them.
+std::vector<PlannedRun> Plan(const std::vector<Scenario>& scenarios, int repeat) {
+  std::vector<PlannedRun> plan;
+  for (int round = 1; round <= repeat; ++round)
+    for (const Scenario& scenario : scenarios)
+      plan.push_back({&scenario, repeat > 1 ? scenario.name + "/" + std::to_string(round)
+                                            : scenario.name});
+  return plan;
+}
+
 int Run(const std::vector<std::string>& paths, const RunOptions& options,
-        const std::string& only, int repeat, Interrupt* interrupt) {
+        const std::string& only, int repeat, int jobs, Interrupt* interrupt) {
   std::vector<Scenario> scenarios;
   if (!LoadAll(paths, &scenarios)) return kBadInput;
   if (!only.empty()) {
@@ -116,28 +135,35 @@ int Run(const std::vector<std::string>& paths, const RunOptions& options,
   }
   int met = 0, not_met = 0, bad = 0, broken = 0, runs = 0;
   std::map<std::string, int> met_by_scenario;  // for --repeat's tally
+  auto start = std::chrono::steady_clock::now();
+  const std::vector<PlannedRun> plan = Plan(scenarios, repeat);
+  std::vector<std::optional<ScenarioResult>> done(plan.size());
+  // The server dies with the thread that started it: with --jobs, this one.
+  if (jobs > 1) session->AdminUrl(&error);
+  std::mutex mutex;  // the tallies and the console
+  auto run_one = [&](size_t i) {
+    ScenarioResult result = RunScenario(*plan[i].scenario, session.get(), plan[i].report_name);
+    std::lock_guard<std::mutex> lock(mutex);
+    ++runs;
+    std::cout << ConsoleLines(result) << std::flush;  // whole lines, a run at a time
+    switch (result.verdict) {
+      case Verdict::kMet: ++met; ++met_by_scenario[result.name]; break;
+      case Verdict::kNotMet: ++not_met; break;
+      case Verdict::kBadInput: ++bad; break;
+      case Verdict::kInfrastructure: ++broken; break;
+      case Verdict::kInterrupted: break;
+    }
+    done[i] = std::move(result);
+  };
+  RunInParallel(plan.size(), jobs, run_one, [&] { return interrupt->Check() > 0; });
+  // The run-level reports list the runs in plan order, whatever the order
+  // they finished in.
   std::vector<ScenarioResult> results;
   std::vector<Expectation> expectations;
-  auto start = std::chrono::steady_clock::now();
-  for (int round = 1; round <= repeat && interrupt->count() == 0; ++round) {
-    for (const Scenario& scenario : scenarios) {
-      // With --repeat, each repetition keeps its own reports.
-      std::string report_name =
-          repeat > 1 ? scenario.name + "/" + std::to_string(round) : scenario.name;
-      ScenarioResult result = RunScenario(scenario, session.get(), report_name);
-      ++runs;
-      results.push_back(result);
-      expectations.push_back(scenario.expect);
-      std::cout << ConsoleLines(result) << std::flush;
-      switch (result.verdict) {
-        case Verdict::kMet: ++met; ++met_by_scenario[scenario.name]; break;
-        case Verdict::kNotMet: ++not_met; break;
-        case Verdict::kBadInput: ++bad; break;
-        case Verdict::kInfrastructure: ++broken; break;
-        case Verdict::kInterrupted: break;
-      }
-      if (interrupt->count() > 0) break;
-    }
+  for (size_t i = 0; i < plan.size(); ++i) {
+    if (!done[i]) continue;
+    results.push_back(std::move(*done[i]));
+    expectations.push_back(plan[i].scenario->expect);
   }
   if (repeat > 1) {
     std::printf("\nexpectation met, by scenario, over %d repetitions:\n", repeat);
@@ -173,6 +199,7 @@ int main(int argc, char** argv) {
   std::string only;
   uint64_t seed = 0;
   int repeat = 1;
+  int jobs = 1;
   CLI::App* run = app.add_subcommand("run", "run scenarios and audit the target");
   run->add_option("paths", run_paths, "scenario files or folders (default: scenarios/)");
   run->add_option("--reports", options.reports_dir, "report folder (default: reports/)");
@@ -181,6 +208,8 @@ int main(int argc, char** argv) {
   run->add_option("--only", only, "run only the scenario with this name");
   run->add_option("--repeat", repeat, "run every scenario N times (reports in NAME/1, NAME/2...)")
       ->check(CLI::Range(1, 100000));
+  run->add_option("--jobs", jobs, "run up to N scenario runs at a time, sharing only the database server")
+      ->check(CLI::Range(1, 64));
 
   std::vector<std::string> check_paths{"scenarios"};
   CLI::App* check = app.add_subcommand("check", "validate scenario files, start nothing");
@@ -194,5 +223,5 @@ int main(int argc, char** argv) {
   }
   if (*seed_option) options.seed = seed;
   if (check->parsed()) return Check(check_paths);
-  return Run(run_paths, options, only, repeat, &interrupt);
+  return Run(run_paths, options, only, repeat, jobs, &interrupt);
 }

@@ -186,7 +186,8 @@ std::string ResultJson(const ScenarioResult& r, const Scenario& scenario) {
                   {"ok", r.ok}, {"failed", r.failed}, {"unknown", r.unknown}}},
       {"timings", {{"total", r.total}, {"database", r.database},
                    {"target_ready", r.target_ready}, {"load", r.load},
-                   {"teardown", r.teardown}, {"audit", r.audit}}},
+                   {"teardown", r.teardown}, {"audit", r.audit},
+                   {"load_started_at", r.load_started_at}}},
       {"resolved_scenario", ScenarioJson(scenario)},
   };
   // Text from targets (log lines, queries) need not be UTF-8: replace what

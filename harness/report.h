@@ -39,6 +39,9 @@ struct ScenarioResult {
   // Seconds spent in each phase.
   double total = 0, database = 0, target_ready = 0, load = 0, teardown = 0,
          audit = 0;
+  // When the load began on the wall clock (seconds since 1970), so that runs
+  // that ran side by side (--jobs) can be placed against each other.
+  double load_started_at = 0;
   std::string report_dir;
   // For the offending keys of failed checks: each attempt, one line each
   // ("attempt 2 on connection 7: HTTP 201 after 23.1 ms").

@@ -97,22 +97,24 @@ Session::~Session() {
 }
 
 std::string Session::AdminUrl(std::string* error) {
-  if (!admin_url_.empty()) return admin_url_;
-  if (!options_.db_url.empty()) {
-    if (!ExecuteSql(options_.db_url, "SELECT 1", error)) {
-      *error = "cannot reach the database server " + options_.db_url + ": " + *error;
-      return "";
+  std::lock_guard<std::mutex> lock(server_mutex_);
+  if (admin_url_.empty() && server_error_.empty()) {
+    if (!options_.db_url.empty()) {
+      if (ExecuteSql(options_.db_url, "SELECT 1", &server_error_))
+        admin_url_ = options_.db_url;
+      else
+        server_error_ = "cannot reach the database server " + options_.db_url + ": " + server_error_;
+    } else {
+      postgres_ = EmbeddedPostgres::Start(work_dir_ + "/" + kServerDir, &server_error_);
+      if (postgres_) admin_url_ = postgres_->UrlFor("postgres");
     }
-    admin_url_ = options_.db_url;
-    return admin_url_;
   }
-  postgres_ = EmbeddedPostgres::Start(work_dir_ + "/" + kServerDir, error);
-  if (!postgres_) return "";
-  admin_url_ = postgres_->UrlFor("postgres");
+  if (admin_url_.empty()) *error = server_error_;
   return admin_url_;
 }
 
 std::string Session::ServerLog() const {
+  std::lock_guard<std::mutex> lock(server_mutex_);
   return postgres_ ? postgres_->log_path() : "";
 }
 
@@ -142,6 +144,12 @@ int FreePort(std::string* error) {
     *error = std::string("cannot find a free port: ") + std::strerror(errno);
   if (fd >= 0) close(fd);
   return port;
+}
+
+// `t` on the wall clock, in seconds since 1970.
+double WallClockSeconds(Clock::time_point t) {
+  auto wall = std::chrono::system_clock::now() - (Clock::now() - t);
+  return std::chrono::duration<double>(wall.time_since_epoch()).count();
 }
 
 double SecondsBetween(Clock::time_point a, Clock::time_point b) {
@@ -703,7 +711,10 @@ ScenarioResult ScenarioRun::Run() {
     StopTarget();
     if (load_) load_->Join();
     if (load_ && load_end_ == Clock::time_point()) load_end_ = Clock::now();
-    if (load_) result_.load = SecondsBetween(load_start_, load_end_);
+    if (load_) {
+      result_.load = SecondsBetween(load_start_, load_end_);
+      result_.load_started_at = WallClockSeconds(load_start_);
+    }
     CollectLeftovers();
     result_.teardown = SecondsBetween(teardown_start, Clock::now());
     if (!failed && nemesis_) {

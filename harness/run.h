@@ -5,6 +5,7 @@
 #define LASTCALL_RUN_H_
 
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -33,7 +34,10 @@ class Session {
 
   // Starts the embedded PostgreSQL on first use (or checks --db). Returns the
   // admin URL (a superuser connection to database "postgres"), or "" and
-  // *error.
+  // *error; a server that failed to start is not tried again. Thread-safe:
+  // the first caller starts the server, the others wait for it. The server
+  // dies with the thread that started it (parent-death signal): with --jobs,
+  // call it first from the thread that outlives the runs.
   std::string AdminUrl(std::string* error);
   // The server's log file, "" for an external server.
   std::string ServerLog() const;
@@ -47,8 +51,10 @@ class Session {
   RunOptions options_;
   Interrupt* interrupt_ = nullptr;
   std::string work_dir_;
+  mutable std::mutex server_mutex_;  // guards postgres_, admin_url_, server_error_
   std::unique_ptr<EmbeddedPostgres> postgres_;
   std::string admin_url_;
+  std::string server_error_;  // why the server could not be started or reached
 };
 
 // Runs one scenario end to end and writes its reports under
