@@ -532,3 +532,26 @@ TEST_CASE("run --jobs 2 runs two scenarios side by side, both meeting their expe
   CHECK(LoadsOverlapped(2));
   CHECK_FALSE(LoadsOverlapped(1));  // the same check on serial runs
 }
+
+TEST_CASE("a second lastcall on the same reports folder is refused while the first runs") {
+  TempDir dir;
+  std::string file = LongScenario(dir);
+  std::string reports = (dir.path / "reports").string();
+  Output second;
+  // Once the first one's target is serving, the second one tries; then the
+  // first is interrupted.
+  Output first = Lastcall({"run", "--reports", reports, file}, SIGINT, [&] {
+    if (!LongTargetServing(reports)) return false;
+    second = Lastcall({"run", "--reports", reports, file});
+    return true;
+  });
+  INFO(first.text);
+  INFO(second.text);
+  CHECK(second.code == 3);
+  CHECK(second.text.find("the reports folder " + reports + " is in use by another lastcall") !=
+        std::string::npos);
+  CHECK(first.code == 130);
+  // The lock went with the first one: the folder is free again.
+  std::string short_file = dir.Write("short.yaml", ScenarioYaml(kServerTarget));
+  CHECK(Lastcall({"run", "--reports", reports, short_file}).code == 0);
+}

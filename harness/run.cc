@@ -1,10 +1,12 @@
 #include "run.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -87,13 +89,36 @@ std::unique_ptr<Session> Session::Open(const RunOptions& options,
   // The PostgreSQL server may run as another user: it must be able to reach
   // its own folder inside this one, but not list it.
   chmod(pattern.c_str(), 0711);
+  if (!session->LockReports(error)) return nullptr;
   return session;
+}
+
+bool Session::LockReports(std::string* error) {
+  std::error_code ec;
+  fs::create_directories(options_.reports_dir, ec);
+  const std::string path = options_.reports_dir + "/.lastcall.lock";
+  reports_lock_ = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (reports_lock_ < 0) return true;
+  if (flock(reports_lock_, LOCK_EX | LOCK_NB) != 0) {
+    std::ifstream holder(path);
+    pid_t pid = 0;
+    holder >> pid;
+    *error = "the reports folder " + options_.reports_dir +
+             " is in use by another lastcall (pid " + std::to_string(pid) +
+             "); wait for it to finish, or give this run its own --reports DIR";
+    return false;
+  }
+  // The pid only serves the message above.
+  std::string pid = std::to_string(getpid()) + "\n";
+  if (ftruncate(reports_lock_, 0) == 0) (void)!write(reports_lock_, pid.data(), pid.size());
+  return true;
 }
 
 Session::~Session() {
   postgres_.reset();
   std::error_code ignored;
   fs::remove_all(work_dir_, ignored);
+  if (reports_lock_ >= 0) close(reports_lock_);
 }
 
 std::string Session::AdminUrl(std::string* error) {

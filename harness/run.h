@@ -24,7 +24,10 @@ struct RunOptions {
 
 class Session {
  public:
-  // Makes the private work folder. Returns nullptr and sets *error on failure.
+  // Makes the private work folder and takes the reports folder for this
+  // process (a lock file in it: two lastcalls writing the same reports would
+  // mix them). Returns nullptr and sets *error on failure, or when another
+  // live lastcall holds the reports folder.
   static std::unique_ptr<Session> Open(const RunOptions& options,
                                        Interrupt* interrupt,
                                        std::string* error);
@@ -48,9 +51,14 @@ class Session {
 
  private:
   Session() = default;
+  // Locks options_.reports_dir/.lastcall.lock until the session ends. A
+  // folder that cannot be made or written is not an error here: each run
+  // reports it.
+  bool LockReports(std::string* error);
   RunOptions options_;
   Interrupt* interrupt_ = nullptr;
   std::string work_dir_;
+  int reports_lock_ = -1;  // flock()ed; released by the kernel even on SIGKILL
   mutable std::mutex server_mutex_;  // guards postgres_, admin_url_, server_error_
   std::unique_ptr<EmbeddedPostgres> postgres_;
   std::string admin_url_;
