@@ -34,26 +34,72 @@ std::string JoinRow(const pqxx::row& row) {
 
 }  // namespace
 
+struct AuditConnection::Session {
+  explicit Session(const std::string& url) : connection(AuditUrl(url)) {}
+  pqxx::connection connection;
+};
+
+AuditConnection::AuditConnection(std::string url) : url_(std::move(url)) {}
+AuditConnection::~AuditConnection() = default;
+
+std::unique_ptr<AuditConnection> AuditConnection::Open(const std::string& url,
+                                                       std::string* error) {
+  std::unique_ptr<AuditConnection> audit(new AuditConnection(url));
+  try {
+    audit->session_ = std::make_unique<Session>(url);
+    return audit;
+  } catch (const std::exception& e) {
+    *error = Message(e);
+    return nullptr;
+  }
+}
+
+template <typename Work>
+auto AuditConnection::WithSession(const Work& work) {
+  try {
+    pqxx::nontransaction tx(session_->connection);
+    return work(tx);
+  } catch (const pqxx::broken_connection&) {
+    session_ = std::make_unique<Session>(url_);
+    pqxx::nontransaction tx(session_->connection);
+    return work(tx);
+  }
+}
+
 bool ExecuteSql(const std::string& url, const std::string& sql,
                 std::string* error) {
+  std::unique_ptr<AuditConnection> audit = AuditConnection::Open(url, error);
+  return audit && audit->ExecuteScript(sql, error);
+}
+
+bool AuditConnection::ExecuteScript(const std::string& sql, std::string* error) {
   try {
-    pqxx::connection c(AuditUrl(url));
-    pqxx::nontransaction tx(c);
-    tx.exec(sql);
+    WithSession([&](pqxx::nontransaction& tx) {
+      tx.exec(sql);
+      // What a fresh connection would not have seen. (ROLLBACK outside a
+      // transaction is a warning, which libpqxx does not print.)
+      tx.exec("ROLLBACK");
+      tx.exec("DISCARD ALL");
+      return true;
+    });
     return true;
   } catch (const std::exception& e) {
     *error = Message(e);
+    // A failed script may leave an aborted transaction block behind.
+    try {
+      WithSession([](pqxx::nontransaction& tx) { return tx.exec("ROLLBACK"); });
+    } catch (const std::exception&) {
+    }
     return false;
   }
 }
 
-bool QueryApplied(const std::string& url, const std::string& sql,
-                  std::unordered_map<std::string, int64_t>* applied,
-                  std::string* error) {
+bool AuditConnection::QueryApplied(
+    const std::string& sql, std::unordered_map<std::string, int64_t>* applied,
+    std::string* error) {
   try {
-    pqxx::connection c(AuditUrl(url));
-    pqxx::nontransaction tx(c);
-    pqxx::result rows = tx.exec(sql);
+    pqxx::result rows =
+        WithSession([&](pqxx::nontransaction& tx) { return tx.exec(sql); });
     if (rows.columns() != 2) {
       *error = "audit.applied must return 2 columns (key, times applied), got " +
                std::to_string(rows.columns());
@@ -76,17 +122,16 @@ bool QueryApplied(const std::string& url, const std::string& sql,
   }
 }
 
-std::vector<InvariantResult> QueryInvariants(
-    const std::string& url, const std::vector<Invariant>& invariants) {
+std::vector<InvariantResult> AuditConnection::QueryInvariants(
+    const std::vector<Invariant>& invariants) {
   std::vector<InvariantResult> results;
   for (const Invariant& inv : invariants) {
     InvariantResult result;
     result.name = inv.name;
     try {
-      pqxx::connection c(AuditUrl(url));
-      pqxx::nontransaction tx(c);
-      for (const pqxx::row& row : tx.exec(inv.sql))
-        result.rows.push_back(JoinRow(row));
+      pqxx::result rows =
+          WithSession([&](pqxx::nontransaction& tx) { return tx.exec(inv.sql); });
+      for (const pqxx::row& row : rows) result.rows.push_back(JoinRow(row));
     } catch (const std::exception& e) {
       result.error = Message(e);
     }
@@ -106,15 +151,16 @@ std::string StartsWith(pqxx::transaction_base& tx, const std::string& prefix) {
 
 }  // namespace
 
-bool TargetSessions(const std::string& url, const std::string& application_prefix,
-                    std::vector<std::string>* sessions, std::string* error) {
+bool AuditConnection::TargetSessions(const std::string& application_prefix,
+                                     std::vector<std::string>* sessions,
+                                     std::string* error) {
   try {
-    pqxx::connection c(AuditUrl(url));
-    pqxx::nontransaction tx(c);
-    pqxx::result rows = tx.exec(
-        "SELECT pid, application_name, coalesce(state, ''), left(query, 120) "
-        "FROM pg_stat_activity WHERE " + StartsWith(tx, application_prefix) +
-        " ORDER BY pid");
+    pqxx::result rows = WithSession([&](pqxx::nontransaction& tx) {
+      return tx.exec(
+          "SELECT pid, application_name, coalesce(state, ''), left(query, 120) "
+          "FROM pg_stat_activity WHERE " + StartsWith(tx, application_prefix) +
+          " ORDER BY pid");
+    });
     sessions->clear();
     for (const pqxx::row& row : rows)
       sessions->push_back("pid " + std::string(row[0].c_str()) + " " +
@@ -127,13 +173,12 @@ bool TargetSessions(const std::string& url, const std::string& application_prefi
   }
 }
 
-void TerminateSessions(const std::string& url,
-                       const std::string& application_prefix) {
+void AuditConnection::TerminateSessions(const std::string& application_prefix) {
   try {
-    pqxx::connection c(AuditUrl(url));
-    pqxx::nontransaction tx(c);
-    tx.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE " +
-            StartsWith(tx, application_prefix));
+    WithSession([&](pqxx::nontransaction& tx) {
+      return tx.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE " +
+                     StartsWith(tx, application_prefix));
+    });
   } catch (const std::exception&) {
     // Best effort: the run database is dropped WITH (FORCE) afterwards anyway.
   }

@@ -26,7 +26,7 @@ target_compile_options(lastcall PRIVATE ${LASTCALL_WARNINGS})
 target_link_libraries(lastcall PRIVATE lastcall_core CLI11::CLI11)
 
 lastcall_add_test(core_test
-  SOURCES checks_test.cc history_test.cc junit_test.cc load_test.cc markdown_test.cc
+  SOURCES audit_test.cc checks_test.cc history_test.cc junit_test.cc load_test.cc markdown_test.cc
           nemesis_test.cc proc_scan_test.cc report_test.cc server_log_test.cc
   LIBS lastcall_core)
 

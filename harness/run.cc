@@ -284,6 +284,9 @@ class ScenarioRun : public TargetControl {
   Waker waker_;
   std::string run_id_, app_name_, report_dir_, run_dir_, admin_url_, db_url_;
   RunDatabase database_;
+  // Setup, session polls and audit queries: one connection for the run.
+  // After database_, so that it is closed before the database is dropped.
+  std::unique_ptr<AuditConnection> audit_;
   size_t server_log_offset_ = 0;
   TargetLaunch launch_;
   std::ofstream target_log_;
@@ -361,8 +364,11 @@ bool ScenarioRun::Prepare() {
   if (!database_.Create(admin_url_, db_name, schema, &error))
     return Fail(Verdict::kBadInput, scenario_.database.schema_path + ": " + error);
   db_url_ = UrlWithDatabase(admin_url_, db_name);
+  audit_ = AuditConnection::Open(db_url_, &error);
+  if (!audit_)
+    return Fail(Verdict::kInfrastructure, "cannot connect to the run's database: " + error);
   if (!scenario_.database.setup_sql.empty() &&
-      !ExecuteSql(db_url_, scenario_.database.setup_sql, &error))
+      !audit_->ExecuteScript(scenario_.database.setup_sql, &error))
     return Fail(Verdict::kBadInput, scenario_.file + ": database.setup failed: " + error);
   result_.database = SecondsBetween(db_start, Clock::now());
 
@@ -570,22 +576,23 @@ void ScenarioRun::CollectLeftovers() {
   leftovers_.orphans = orphans;
 
   // A session of a process that just died takes a moment to be noticed by
-  // the server; a leak is what is still there after 2 s.
+  // the server; a leak is what is still there after 2 s. A look costs a
+  // query on the open connection (well under a millisecond), so look often.
   std::string error;
   std::vector<std::string> sessions;
   deadline = Clock::now() + std::chrono::seconds(2);
   auto pause = std::chrono::milliseconds(1);
-  while (TargetSessions(admin_url_, app_name_, &sessions, &error) &&
+  while (audit_->TargetSessions(app_name_, &sessions, &error) &&
          !sessions.empty() && Clock::now() < deadline && !interrupted()) {
     std::this_thread::sleep_for(pause);
-    pause = std::min(pause * 2, std::chrono::milliseconds(100));
+    pause = std::min(pause * 2, std::chrono::milliseconds(10));
   }
   if (error.empty()) leftovers_.leaked_sessions = sessions;
 
   for (pid_t pid : left) kill(pid, SIGKILL);
   for (const auto& instance : instances_) instance->process().Signal(SIGKILL, true);
   if (!left.empty()) history_.Record("orphans_killed", std::to_string(left.size()) + " processes");
-  TerminateSessions(admin_url_, app_name_);
+  audit_->TerminateSessions(app_name_);
 
   // A SIGKILLed instance could not clean up: only the others are judged.
   std::vector<std::string> files;
@@ -622,11 +629,11 @@ void ScenarioRun::Audit() {
     result_.instances.push_back(record);
   }
   in.instances = result_.instances;
-  if (!QueryApplied(db_url_, scenario_.audit.applied_sql, &in.applied, &error)) {
+  if (!audit_->QueryApplied(scenario_.audit.applied_sql, &in.applied, &error)) {
     Fail(Verdict::kBadInput, scenario_.file + ": " + error);
     return;
   }
-  in.invariants = QueryInvariants(db_url_, scenario_.audit.invariants);
+  in.invariants = audit_->QueryInvariants(scenario_.audit.invariants);
   if (!session_->ServerLog().empty())
     in.unclean_disconnects = FindUncleanDisconnects(
         ReadFile(session_->ServerLog(), server_log_offset_), app_name_);
