@@ -6,7 +6,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
-#include <unordered_set>
 
 namespace lastcall {
 
@@ -22,20 +21,51 @@ const char* CheckStatusName(CheckStatus status) {
 
 namespace {
 
-// Facts several checks need, computed once.
+// What the run knows of one request, by seq.
+struct KeyFacts {
+  bool sent = false;                    // some attempt of it was made
+  Outcome outcome = Outcome::kUnknown;  // over its attempts (CombineOutcomes)
+  int64_t applied = 0;                  // times the database applied it
+};
+
+// Facts several checks need, computed once. Keys are looked up by seq, not
+// by their text: over a million keys, strings cost seconds and hundreds of
+// MB.
 struct Facts {
   uint64_t seed = 0;
-  // Each request's outcome over its attempts (History::KeyOutcomes).
-  std::map<int64_t, Outcome> outcomes;
+  std::vector<KeyFacts> keys;  // indexed by seq
+  // Keys the database applied (times > 0) that no client sent.
+  std::vector<std::string> applied_unsent;
   // The first delivered graceful signal (SIGTERM, SIGINT...), if any.
   int64_t first_graceful = -1;
   int first_graceful_instance = 0;
 };
 
+void GatherKeys(const AuditInputs& in, Facts* facts) {
+  int64_t last_seq = -1;
+  for (const auto& client : in.history->all_attempts())
+    for (const Attempt& a : client) last_seq = std::max(last_seq, a.seq);
+  facts->keys.resize(static_cast<size_t>(last_seq + 1));
+  for (const auto& client : in.history->all_attempts()) {
+    for (const Attempt& a : client) {
+      KeyFacts& key = facts->keys[static_cast<size_t>(a.seq)];
+      key.outcome = key.sent ? CombineOutcomes(key.outcome, a.outcome) : a.outcome;
+      key.sent = true;
+    }
+  }
+  for (const auto& [text, times] : in.applied) {
+    std::optional<int64_t> seq = History::SeqOfKey(facts->seed, text);
+    if (seq && *seq <= last_seq && facts->keys[static_cast<size_t>(*seq)].sent)
+      facts->keys[static_cast<size_t>(*seq)].applied += times;
+    else if (times > 0)
+      facts->applied_unsent.push_back(text);
+  }
+}
+
 Facts Gather(const AuditInputs& in) {
   Facts facts;
   facts.seed = in.scenario->seed;
-  facts.outcomes = in.history->KeyOutcomes();
+  GatherKeys(in, &facts);
   for (size_t i = 0; i < in.faults.size(); ++i) {
     const FaultRecord& r = in.faults[i];
     const Fault& f = in.scenario->faults[i];
@@ -54,11 +84,6 @@ std::string FormatSeconds(Duration d) {
   char text[32];
   std::snprintf(text, sizeof text, "%gs", static_cast<double>(d.count()) / 1e9);
   return text;
-}
-
-int64_t Applied(const AuditInputs& in, const std::string& key) {
-  auto it = in.applied.find(key);
-  return it == in.applied.end() ? 0 : it->second;
 }
 
 CheckResult Finish(const std::string& name, std::vector<std::string> offending,
@@ -80,28 +105,27 @@ CheckResult Skip(const std::string& name, const std::string& reason) {
   return r;
 }
 
-// The keys whose last outcome is `outcome` and whose applied count matches.
-std::vector<std::string> KeysWhere(const AuditInputs& in, const Facts& facts,
-                                   Outcome outcome,
+// The keys whose outcome is `outcome` and whose applied count matches.
+std::vector<std::string> KeysWhere(const Facts& facts, Outcome outcome,
                                    const std::function<bool(int64_t)>& applied) {
   std::vector<std::string> keys;
-  for (const auto& [seq, key_outcome] : facts.outcomes) {
-    std::string key = History::KeyFor(facts.seed, seq);
-    if (key_outcome == outcome && applied(Applied(in, key)))
-      keys.push_back(key);
+  for (size_t seq = 0; seq < facts.keys.size(); ++seq) {
+    const KeyFacts& key = facts.keys[seq];
+    if (key.sent && key.outcome == outcome && applied(key.applied))
+      keys.push_back(History::KeyFor(facts.seed, static_cast<int64_t>(seq)));
   }
   return keys;
 }
 
 size_t CountOutcome(const Facts& facts, Outcome outcome) {
-  return std::count_if(
-      facts.outcomes.begin(), facts.outcomes.end(),
-      [&](const auto& entry) { return entry.second == outcome; });
+  return std::count_if(facts.keys.begin(), facts.keys.end(), [&](const KeyFacts& key) {
+    return key.sent && key.outcome == outcome;
+  });
 }
 
-CheckResult CheckLost(const AuditInputs& in, const Facts& facts) {
+CheckResult CheckLost(const AuditInputs&, const Facts& facts) {
   return Finish("lost",
-                KeysWhere(in, facts, Outcome::kOk,
+                KeysWhere(facts, Outcome::kOk,
                           [](int64_t n) { return n == 0; }),
                 "acknowledged payments are not in the database",
                 CountOutcome(facts, Outcome::kOk));
@@ -116,16 +140,12 @@ CheckResult CheckDuplicated(const AuditInputs& in, const Facts&) {
                 in.applied.size());
 }
 
-CheckResult CheckPhantom(const AuditInputs& in, const Facts& facts) {
+CheckResult CheckPhantom(const AuditInputs&, const Facts& facts) {
   std::vector<std::string> keys = KeysWhere(
-      in, facts, Outcome::kFailed, [](int64_t n) { return n >= 1; });
+      facts, Outcome::kFailed, [](int64_t n) { return n >= 1; });
   // A key the database holds that no client ever sent is a phantom too.
-  std::unordered_set<std::string> sent;
-  for (const auto& entry : facts.outcomes)
-    sent.insert(History::KeyFor(facts.seed, entry.first));
   std::vector<std::string> unsent;
-  for (const auto& [key, times] : in.applied)
-    if (times > 0 && !sent.count(key)) unsent.push_back(key + " (never sent)");
+  for (const std::string& key : facts.applied_unsent) unsent.push_back(key + " (never sent)");
   std::sort(unsent.begin(), unsent.end());
   keys.insert(keys.end(), unsent.begin(), unsent.end());
   return Finish("phantom", std::move(keys),

@@ -124,6 +124,19 @@ TEST_CASE("phantom: told it failed, but it happened") {
         std::vector<std::string>{"made-up (never sent)"});
 }
 
+TEST_CASE("phantom: a key of this run spelt otherwise was never sent") {
+  Fixture f;
+  f.Add(0, 1, 100, 110, 422);
+  f.in.applied["lc-1-00"] = 1;  // not how key 0 is written
+  f.in.applied["lc-2-0"] = 1;   // another seed
+  f.in.applied["lc-1-0"] = 0;   // ours, not applied
+  CHECK(f.Result("phantom").offending ==
+        std::vector<std::string>{"lc-1-00 (never sent)", "lc-2-0 (never sent)"});
+  f.in.applied["lc-1-0"] = 1;
+  CHECK(f.Result("phantom").offending ==
+        std::vector<std::string>{"lc-1-0", "lc-1-00 (never sent)", "lc-2-0 (never sent)"});
+}
+
 TEST_CASE("invariants: any returned row is a violation") {
   Fixture f;
   CHECK(f.Result("invariants").status == CheckStatus::kSkipped);

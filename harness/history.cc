@@ -1,6 +1,9 @@
 #include "history.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
@@ -29,6 +32,12 @@ Outcome Classify(int status, NetError error) {
   if (status >= 200 && status < 300) return Outcome::kOk;
   if ((status >= 400 && status < 500) || status == 503) return Outcome::kFailed;
   return Outcome::kUnknown;
+}
+
+Outcome CombineOutcomes(Outcome so_far, Outcome next) {
+  if (next == Outcome::kOk || (next == Outcome::kUnknown && so_far == Outcome::kFailed))
+    return next;
+  return so_far;
 }
 
 const char* NetErrorName(NetError error) {
@@ -84,17 +93,47 @@ std::map<int64_t, Outcome> History::KeyOutcomes() const {
   for (const auto& client : attempts_) {
     for (const Attempt& a : client) {
       auto [it, first] = outcomes.emplace(a.seq, a.outcome);
-      Outcome& o = it->second;
-      if (!first && (a.outcome == Outcome::kOk ||
-                     (a.outcome == Outcome::kUnknown && o == Outcome::kFailed)))
-        o = a.outcome;
+      if (!first) it->second = CombineOutcomes(it->second, a.outcome);
     }
   }
   return outcomes;
 }
 
+namespace {
+
+void AppendNumber(int64_t value, std::string* out) {
+  char digits[24];
+  out->append(digits, std::to_chars(digits, digits + sizeof digits, value).ptr);
+}
+
+void AppendKey(uint64_t seed, int64_t seq, std::string* out) {
+  char digits[24];
+  out->append("lc-").append(digits, std::to_chars(digits, digits + sizeof digits, seed).ptr);
+  out->push_back('-');
+  AppendNumber(seq, out);
+}
+
+}  // namespace
+
 std::string History::KeyFor(uint64_t seed, int64_t seq) {
-  return "lc-" + std::to_string(seed) + "-" + std::to_string(seq);
+  std::string key;
+  AppendKey(seed, seq, &key);
+  return key;
+}
+
+std::optional<int64_t> History::SeqOfKey(uint64_t seed, std::string_view key) {
+  const std::string prefix = KeyFor(seed, 0);  // "lc-<seed>-0"
+  const size_t digits = prefix.size() - 1;
+  if (key.size() <= digits || key.compare(0, digits, prefix, 0, digits) != 0)
+    return std::nullopt;
+  int64_t seq = 0;
+  const char* end = key.data() + key.size();
+  auto [ptr, error] = std::from_chars(key.data() + digits, end, seq);
+  // One spelling per number: no sign, no leading zero, nothing after it.
+  bool canonical = ptr == end && error == std::errc() && seq >= 0 &&
+                   (key[digits] != '0' || key.size() == digits + 1);
+  if (!canonical) return std::nullopt;
+  return seq;
 }
 
 namespace {
@@ -109,50 +148,89 @@ const char* JepsenType(Outcome outcome) {
   return "info";
 }
 
-// One line of JSON; bytes that are not UTF-8 are replaced, not thrown on.
-std::string Dump(const nlohmann::json& value) {
-  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+// An attempt's invoke or completion line, its keys in nlohmann::json's
+// (sorted) order. Written by hand: a million attempts are two million
+// lines, and a json object per line took seconds and hundreds of MB. Every
+// string in it is ours (keys, names), so nothing needs escaping.
+void AppendAttemptJson(const Attempt& a, bool completion, uint64_t seed,
+                       std::string* out) {
+  out->append("{\"f\":\"pay\",\"process\":");
+  AppendNumber(a.client, out);
+  out->append(",\"time\":");
+  AppendNumber(completion ? a.done : a.send_start, out);
+  out->append(",\"type\":\"")
+      .append(completion ? JepsenType(a.outcome) : "invoke")
+      .append("\",\"value\":{\"attempt\":");
+  AppendNumber(a.attempt, out);
+  out->append(",\"connection\":");
+  AppendNumber(a.connection, out);
+  if (completion) out->append(",\"error\":\"").append(NetErrorName(a.error)).append("\"");
+  out->append(",\"key\":\"");
+  AppendKey(seed, a.seq, out);
+  out->append("\"");
+  if (completion) {
+    out->append(",\"outcome\":\"").append(OutcomeName(a.outcome));
+    out->append("\",\"reused_connection\":").append(a.reused_connection ? "true" : "false");
+    out->append(",\"send_end\":");
+    AppendNumber(a.send_end, out);
+    out->append(",\"status\":");
+    AppendNumber(a.status, out);
+  }
+  out->append("}}");
 }
 
-struct Line {
+// One line of JSON; bytes that are not UTF-8 are replaced, not thrown on.
+std::string EventJson(const Event& e) {
+  nlohmann::json line = {{"type", "info"}, {"f", e.kind},
+                         {"process", "nemesis"}, {"time", e.time},
+                         {"value", e.detail}};
+  if (e.instance > 0) line["instance"] = e.instance;
+  return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// A line to be written, sorted by time; on equal times, attempts before
+// events, client by client, each attempt's invoke before its completion
+// (the order the lines are listed in). 16 bytes: the history's lines are
+// formatted only as they are written.
+struct LineRef {
+  static constexpr uint32_t kEvents = UINT32_MAX;
   int64_t time;
-  std::string text;
+  uint32_t source;  // the client's attempt list, or kEvents
+  uint32_t slot;    // attempt index * 2 (+ 1 for its completion), or event index
+  bool operator<(const LineRef& o) const {
+    return std::tie(time, source, slot) < std::tie(o.time, o.source, o.slot);
+  }
 };
 
 }  // namespace
 
 void History::WriteJsonl(std::ostream& out, uint64_t seed) const {
-  std::vector<Line> lines;
-  for (const auto& client_attempts : attempts_) {
-    for (const Attempt& a : client_attempts) {
-      nlohmann::json value = {{"key", KeyFor(seed, a.seq)},
-                              {"attempt", a.attempt},
-                              {"connection", a.connection}};
-      nlohmann::json invoke = {{"type", "invoke"}, {"f", "pay"},
-                               {"process", a.client}, {"time", a.send_start},
-                               {"value", value}};
-      value["status"] = a.status;
-      value["outcome"] = OutcomeName(a.outcome);
-      value["error"] = NetErrorName(a.error);
-      value["send_end"] = a.send_end;
-      value["reused_connection"] = a.reused_connection;
-      nlohmann::json done = {{"type", JepsenType(a.outcome)}, {"f", "pay"},
-                             {"process", a.client}, {"time", a.done},
-                             {"value", value}};
-      lines.push_back({a.send_start, Dump(invoke)});
-      lines.push_back({a.done, Dump(done)});
+  const std::vector<Event> events = this->events();
+  std::vector<LineRef> lines;
+  size_t count = events.size();
+  for (const auto& client_attempts : attempts_) count += 2 * client_attempts.size();
+  lines.reserve(count);
+  for (uint32_t c = 0; c < attempts_.size(); ++c) {
+    for (uint32_t i = 0; i < attempts_[c].size(); ++i) {
+      lines.push_back({attempts_[c][i].send_start, c, 2 * i});
+      lines.push_back({attempts_[c][i].done, c, 2 * i + 1});
     }
   }
-  for (const Event& e : events()) {
-    nlohmann::json line = {{"type", "info"}, {"f", e.kind},
-                           {"process", "nemesis"}, {"time", e.time},
-                           {"value", e.detail}};
-    if (e.instance > 0) line["instance"] = e.instance;
-    lines.push_back({e.time, Dump(line)});
+  for (uint32_t i = 0; i < events.size(); ++i)
+    lines.push_back({events[i].time, LineRef::kEvents, i});
+  std::sort(lines.begin(), lines.end());
+  std::string text;
+  for (const LineRef& line : lines) {
+    text.clear();
+    if (line.source == LineRef::kEvents) {
+      text = EventJson(events[line.slot]);
+    } else {
+      AppendAttemptJson(attempts_[line.source][line.slot / 2], line.slot % 2 == 1,
+                        seed, &text);
+    }
+    text.push_back('\n');
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
   }
-  std::stable_sort(lines.begin(), lines.end(),
-                   [](const Line& a, const Line& b) { return a.time < b.time; });
-  for (const Line& line : lines) out << line.text << '\n';
 }
 
 }  // namespace lastcall

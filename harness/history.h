@@ -10,8 +10,10 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace lastcall {
@@ -39,6 +41,11 @@ const char* OutcomeName(Outcome outcome);
 // The outcome of an attempt that ended with HTTP `status` (0 if none) or
 // network `error`, per SPEC §4.
 Outcome Classify(int status, NetError error);
+// The outcome of a key whose earlier attempts came to `so_far`, after one more
+// attempt ended with `next`: ok if any attempt was acknowledged; else unknown
+// if any may have been applied (a later refused retry says nothing about an
+// earlier timed-out attempt); else failed.
+Outcome CombineOutcomes(Outcome so_far, Outcome next);
 const char* NetErrorName(NetError error);
 
 // One HTTP request attempt. Times are ns since the run epoch; -1 = never.
@@ -89,19 +96,22 @@ class History {
   // A copy of the events, sorted by time.
   std::vector<Event> events() const;
 
-  // Each request's outcome over all its attempts, by seq: ok if an attempt
-  // was acknowledged; else unknown if any attempt may have been applied (a
-  // later refused retry says nothing about an earlier timed-out attempt);
-  // else failed. Read only after the load has stopped.
+  // Each request's outcome over all its attempts (CombineOutcomes), by seq.
+  // Read only after the load has stopped.
   std::map<int64_t, Outcome> KeyOutcomes() const;
 
   // The idempotency key of request `seq`: unique within the run, the same for
   // every retry of that request.
   static std::string KeyFor(uint64_t seed, int64_t seq);
+  // The seq whose KeyFor(seed, seq) is `key`; nullopt when there is none
+  // (another seed, not a key of ours, "lc-1-07").
+  static std::optional<int64_t> SeqOfKey(uint64_t seed, std::string_view key);
 
   // Writes the history as JSONL, one Jepsen-style operation per line, in time
   // order: an invoke and a completion (ok / fail / info) per attempt, and
-  // nemesis/lifecycle events as info operations of process "nemesis".
+  // nemesis/lifecycle events as info operations of process "nemesis". Lines
+  // are formatted as they are written: memory beyond the history itself is
+  // 16 bytes per line.
   void WriteJsonl(std::ostream& out, uint64_t seed) const;
 
  private:

@@ -54,3 +54,41 @@ TEST_CASE("The JSONL history is Jepsen-style and in time order") {
   CHECK(lines[4]["type"] == "ok");
   CHECK(lines[4]["value"]["status"] == 201);
 }
+
+TEST_CASE("SeqOfKey inverts KeyFor, one spelling per key") {
+  CHECK(History::SeqOfKey(7, History::KeyFor(7, 123)) == 123);
+  CHECK(History::SeqOfKey(7, "lc-7-0") == 0);
+  CHECK(History::SeqOfKey(18446744073709551615u, "lc-18446744073709551615-9") == 9);
+  for (const char* other : {"lc-7-07", "lc-7-", "lc-7-1x", "lc-7--1", "lc-7-+1",
+                            "lc-8-1", "lc-77-1", "lc-7", "made-up", ""})
+    CHECK_FALSE(History::SeqOfKey(7, other).has_value());
+}
+
+TEST_CASE("CombineOutcomes: ok wins, then unknown, then failed") {
+  CHECK(CombineOutcomes(Outcome::kFailed, Outcome::kOk) == Outcome::kOk);
+  CHECK(CombineOutcomes(Outcome::kOk, Outcome::kUnknown) == Outcome::kOk);
+  CHECK(CombineOutcomes(Outcome::kFailed, Outcome::kUnknown) == Outcome::kUnknown);
+  CHECK(CombineOutcomes(Outcome::kUnknown, Outcome::kFailed) == Outcome::kUnknown);
+  CHECK(CombineOutcomes(Outcome::kFailed, Outcome::kFailed) == Outcome::kFailed);
+}
+
+TEST_CASE("The JSONL attempt lines are byte for byte what nlohmann::json writes") {
+  History history(1);
+  Attempt a;
+  a.seq = 12; a.attempt = 2; a.connection = 7; a.reused_connection = true;
+  a.send_start = -1; a.send_end = -1; a.done = 5;
+  a.error = NetError::kRefused; a.outcome = Outcome::kFailed;
+  history.attempts(0).push_back(a);
+  a.seq = 13; a.attempt = 1; a.reused_connection = false; a.send_start = 6;
+  a.send_end = 7; a.done = 9; a.status = 503; a.error = NetError::kNone;
+  history.attempts(0).push_back(a);
+  std::ostringstream out;
+  history.WriteJsonl(out, 42);
+  std::istringstream in(out.str());
+  int lines = 0;
+  for (std::string line; std::getline(in, line); ++lines)
+    CHECK(line == nlohmann::json::parse(line).dump());  // sorted keys, no spaces
+  CHECK(lines == 4);
+  CHECK(out.str().find(R"("key":"lc-42-13","outcome":"failed","reused_connection":false,)"
+                       R"("send_end":7,"status":503}})") != std::string::npos);
+}
