@@ -16,6 +16,7 @@ packages=(
   libcli11-dev catch2 libbenchmark-dev
   postgresql-15
   clang libclang-rt-14-dev
+  wrk jq
 )
 
 missing=()

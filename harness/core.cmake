@@ -52,3 +52,6 @@ foreach(file ${bundled_scenarios})
     WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
   set_tests_properties("scenario:${name}" PROPERTIES TIMEOUT 180)
 endforeach()
+
+# Google Benchmark programs; built by default so they cannot rot.
+add_subdirectory(bench)

@@ -1,0 +1,138 @@
+// The audit and the reports of a large run: RunChecks over the history and
+// the applied keys, then what WriteReports makes of them (the outcome counts,
+// history.jsonl, result.json, junit.xml, summary.md). The target of issue
+// #10: a 1,000,000-attempt history in <= 2 s and <= 300 MB peak memory, read
+// from the counter peak_rss_MB when one benchmark runs alone:
+//   audit_bench --benchmark_filter='AuditAndReport/attempts:1000000/streamed:1'
+// (the peak is the process's: the large run itself, about 150 MB, is in it).
+#include <benchmark/benchmark.h>
+#include <sys/resource.h>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "checks.h"
+#include "junit.h"
+#include "markdown.h"
+#include "report.h"
+
+namespace lastcall {
+namespace {
+
+constexpr int kClients = 16;
+constexpr int64_t kMs = 1000000;
+
+// A finished run of `attempts` attempts by 16 clients, 2 ms each, every one
+// acknowledged and applied once; SIGTERM half-way, a clean exit after it.
+// What a correct target leaves: every check passes and has every key to look
+// at.
+struct LargeRun {
+  Scenario scenario;
+  History history{kClients};
+  AuditInputs in;
+
+  explicit LargeRun(int64_t attempts) {
+    scenario.name = "large";
+    scenario.seed = 42;
+    scenario.audit.invariants.push_back({"money is conserved", "SELECT 1 WHERE false"});
+    Fault term;
+    term.grace = std::chrono::seconds(5);
+    scenario.faults.push_back(term);
+    const int64_t per_client = attempts / kClients;
+    for (int c = 0; c < kClients; ++c) history.attempts(c).reserve(per_client);
+    for (int64_t seq = 0; seq < attempts; ++seq) {
+      Attempt a;
+      a.seq = seq;
+      a.client = static_cast<int>(seq % kClients);
+      a.connection = a.client;
+      a.reused_connection = seq >= kClients;
+      a.send_start = (seq / kClients) * 2 * kMs;
+      a.send_end = a.send_start + kMs / 10;
+      a.done = a.send_start + 2 * kMs;
+      a.status = 201;
+      a.outcome = Outcome::kOk;
+      history.attempts(a.client).push_back(a);
+      in.applied[History::KeyFor(scenario.seed, seq)] = 1;
+    }
+    const int64_t end = (attempts / kClients) * 2 * kMs;
+    FaultRecord fired;
+    fired.fired = true;
+    fired.trigger_time = fired.delivery_time = end / 2;
+    fired.instance = 1;
+    in.faults.push_back(fired);
+    InstanceRecord instance;
+    instance.id = 1;
+    instance.exit_time = end + 10 * kMs;
+    instance.exit = ExitStatus{};
+    in.instances.push_back(instance);
+    in.invariants.push_back({"money is conserved", {}, ""});
+    in.leaked_sessions.emplace();
+    in.unclean_disconnects.emplace();
+    in.orphans.emplace();
+    in.temp_files.emplace();
+    in.scenario = &scenario;
+    in.history = &history;
+  }
+};
+
+double PeakRssMegabytes() {
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024;  // ru_maxrss is in KiB
+}
+
+void BM_RunChecks(benchmark::State& state) {
+  const auto run = std::make_unique<LargeRun>(state.range(0));
+  for (auto _ : state) benchmark::DoNotOptimize(RunChecks(run->in));
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_RunChecks)->Arg(10000)->Arg(1000000)->Unit(benchmark::kMillisecond);
+
+// history.jsonl as WriteReports (run.cc) makes it today, whole in memory
+// before it goes to the file, or streamed to the file as it is formatted.
+// (Without WriteFileAtomically's fsync, which is the disk's time, not ours.)
+void WriteHistory(const LargeRun& run, bool streamed) {
+  const std::string path = "/tmp/lastcall-audit-bench-" + std::to_string(getpid()) + ".jsonl";
+  {
+    std::ofstream out(path, std::ios::trunc);
+    if (streamed) {
+      run.history.WriteJsonl(out, run.scenario.seed);
+    } else {
+      std::ostringstream text;
+      run.history.WriteJsonl(text, run.scenario.seed);
+      out << text.str();
+    }
+  }
+  std::remove(path.c_str());
+}
+
+// The audit, then the reports: the outcome counts, history.jsonl,
+// result.json, junit.xml, summary.md. Args: attempts, and 1 to stream
+// history.jsonl (0: as WriteReports does today).
+void BM_AuditAndReport(benchmark::State& state) {
+  const auto run = std::make_unique<LargeRun>(state.range(0));
+  for (auto _ : state) {
+    ScenarioResult result;
+    result.name = run->scenario.name;
+    result.checks = RunChecks(run->in);
+    for (const auto& [seq, outcome] : run->history.KeyOutcomes())
+      (outcome == Outcome::kOk ? result.ok : result.failed)++;
+    WriteHistory(*run, state.range(1) == 1);
+    benchmark::DoNotOptimize(ResultJson(result, run->scenario).size());
+    benchmark::DoNotOptimize(JunitXml({result}, {run->scenario.expect}).size());
+    benchmark::DoNotOptimize(SummaryMarkdown({result}).size());
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+  state.counters["peak_rss_MB"] = PeakRssMegabytes();
+}
+BENCHMARK(BM_AuditAndReport)
+    ->ArgsProduct({{10000, 1000000}, {0, 1}})
+    ->ArgNames({"attempts", "streamed"})
+    ->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace lastcall
