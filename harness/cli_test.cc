@@ -116,17 +116,17 @@ Output RunYaml(const TempDir& dir, const std::string& name,
   return Lastcall({"run", "--reports", (dir.path / "reports").string(), file});
 }
 
-// long.yaml in `dir`: the reference target under a 60 s load, so that a
-// signal to lastcall surely lands during it.
-std::string LongScenario(const TempDir& dir) {
+// `name`.yaml in `dir` (default long.yaml): the reference target under a
+// 60 s load, so that a signal to lastcall surely lands during it.
+std::string LongScenario(const TempDir& dir, const std::string& name = "long") {
   std::string text = ScenarioYaml(kServerTarget);
   text.replace(text.find("300ms"), 5, "60s");
-  return dir.Write("long.yaml", text);
+  return dir.Write(name + ".yaml", text);
 }
 
-// True once the target of long.yaml logs that it is serving.
-bool LongTargetServing(const std::string& reports) {
-  std::ifstream log(reports + "/long/target.log.partial");
+// True once the target of `name`.yaml logs that it is serving.
+bool LongTargetServing(const std::string& reports, const std::string& name = "long") {
+  std::ifstream log(reports + "/" + name + "/target.log.partial");
   std::stringstream content;
   content << log.rdbuf();
   return content.str().find("listening") != std::string::npos;
@@ -554,4 +554,31 @@ TEST_CASE("a second lastcall on the same reports folder is refused while the fir
   // The lock went with the first one: the folder is free again.
   std::string short_file = dir.Write("short.yaml", ScenarioYaml(kServerTarget));
   CHECK(Lastcall({"run", "--reports", reports, short_file}).code == 0);
+}
+
+TEST_CASE("run --jobs 2 interrupted by SIGINT: both runs stop, exit 130, nothing left") {
+  TempDir dir;
+  fs::create_directory(dir.path / "tmp");
+  TempDir suite_dir;  // the scenario files, apart from the reports
+  for (const char* name : {"first", "second"}) LongScenario(suite_dir, name);
+  std::string reports = (dir.path / "reports").string();
+  auto start = std::chrono::steady_clock::now();
+  Output out = Lastcall({"run", "--jobs", "2", "--reports", reports, suite_dir.path.string()},
+                        SIGINT,
+                        [&] {
+                          return LongTargetServing(reports, "first") &&
+                                 LongTargetServing(reports, "second");
+                        },
+                        (dir.path / "tmp").string());
+  INFO(out.text);
+  CHECK(out.code == 130);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(30));
+  for (const char* name : {"first", "second"}) {
+    std::ifstream result(reports + "/" + name + "/result.json");
+    REQUIRE(result);
+    nlohmann::json json = nlohmann::json::parse(result);
+    CHECK(json["interrupted"] == true);
+    CHECK_FALSE(RunProcessesAlive(json["run_id"]));
+  }
+  CHECK(fs::is_empty(dir.path / "tmp"));
 }
