@@ -425,7 +425,8 @@ bool ExpectationMet(const Expectation& expect,
   std::vector<std::string> missing;
   if (expect.pass) {
     for (const CheckResult& r : results)
-      if (r.status == CheckStatus::kFail) missing.push_back(r.name + " failed");
+      if (r.status == CheckStatus::kFail && expect.MustPass(r.name))
+        missing.push_back(r.name + " failed");
   } else {
     for (const std::string& name : expect.fail_checks) {
       auto it = std::find_if(results.begin(), results.end(),

@@ -442,6 +442,89 @@ TEST_CASE("a port taken before the target binds it: a new port, else exit 3") {
   CHECK(out.text.find("Address already in use") != std::string::npos);
 }
 
+// --- matrix and --set ----------------------------------------------------
+
+namespace {
+
+nlohmann::json ReadJson(const fs::path& path) {
+  std::ifstream in(path.string());
+  REQUIRE(in);
+  return nlohmann::json::parse(in);
+}
+
+// Seconds from the first fault's delivery to its instance's exit.
+double DrainSeconds(const nlohmann::json& result) {
+  return result["instances"][0]["exit_time"].get<double>() -
+         result["faults"][0]["delivery_time"].get<double>();
+}
+
+std::string StatusOf(const nlohmann::json& result, const std::string& name) {
+  for (const auto& check : result["checks"])
+    if (check["name"] == name) return check["status"];
+  return "absent";
+}
+
+}  // namespace
+
+TEST_CASE("run with --set overrides a scenario value, check with a bad path is exit 2") {
+  TempDir dir;
+  std::string file = dir.Write(
+      "set.yaml", ScenarioYaml(kServerTarget,
+                               "faults:\n  - {at: 100ms, grace: 30s}\n"));
+  // Each --set takes one value: the path after it stays a path.
+  Output out = Lastcall({"run", "--reports", (dir.path / "reports").string(), "--set",
+                         "faults.0.grace=7s", "--set", "target.env.PAYMENT_LATENCY=5ms", file});
+  INFO(out.text);
+  CHECK(out.code == 0);
+  nlohmann::json resolved = ReadJson(dir.path / "reports" / "set" / "result.json")["resolved_scenario"];
+  CHECK(resolved["faults"][0]["grace"] == 7.0);
+  CHECK(resolved["target"]["env"]["PAYMENT_LATENCY"] == "5ms");
+
+  out = Lastcall({"check", "--set", "faults[3].grace=1s", file});
+  INFO(out.text);
+  CHECK(out.code == 2);
+  CHECK(out.text.find(file + ": --set faults[3].grace=1s: faults is a list of 1 item, no index 3") !=
+        std::string::npos);
+}
+
+TEST_CASE("compare-timeouts: a short grace cuts payments, a long one slows the deploy") {
+  TempDir dir;
+  Output out = Lastcall({"run", "--reports", (dir.path / "reports").string(), "--only",
+                         "compare-timeouts", "scenarios/compare-timeouts.yaml"});
+  INFO(out.text);
+  CHECK(out.code == 0);
+  CHECK(out.text.find("matrix compare-timeouts:\n  grace  drain  verdict") != std::string::npos);
+  const fs::path reports = dir.path / "reports" / "compare-timeouts";
+  for (const char* drain : {"500ms", "10s"}) {
+    nlohmann::json short_grace = ReadJson(reports / ("grace=300ms,drain=" + std::string(drain)) / "result.json");
+    INFO("grace 300ms, drain " << drain);
+    CHECK(short_grace["faults"][0]["escalated"] == true);
+    CHECK(StatusOf(short_grace, "drained") == "fail");  // payments cut
+    CHECK(StatusOf(short_grace, "exit") == "fail");
+  }
+  // The server's own drain timeout, shorter than the grace: it gives up by
+  // itself, cutting payments, and exits 1 without being killed.
+  nlohmann::json server_gives_up = ReadJson(reports / "grace=3s,drain=500ms" / "result.json");
+  CHECK(server_gives_up["faults"][0]["escalated"] == false);
+  CHECK(StatusOf(server_gives_up, "drained") == "fail");
+  CHECK(server_gives_up["instances"][0]["exit"] == "1");
+
+  nlohmann::json cut = ReadJson(reports / "grace=300ms,drain=10s" / "result.json");
+  nlohmann::json patient = ReadJson(reports / "grace=3s,drain=10s" / "result.json");
+  CHECK(patient["faults"][0]["escalated"] == false);
+  CHECK(StatusOf(patient, "drained") == "pass");
+  CHECK(StatusOf(patient, "exit") == "pass");
+  CHECK(patient["instances"][0]["exit"] == "0");
+  // Answering every payment costs deploy time: the 1 s payments in flight.
+  CHECK(DrainSeconds(patient) > DrainSeconds(cut) + 0.3);
+  CHECK(ReadJson(dir.path / "reports" / "compare-timeouts" / "grace=3s,drain=10s" /
+                 "result.json")["resolved_scenario"]["matrix"] ==
+        nlohmann::json::array({{"grace", "3s"}, {"drain", "10s"}}));
+  std::ifstream summary((dir.path / "reports" / "summary.md").string());
+  std::string text((std::istreambuf_iterator<char>(summary)), {});
+  CHECK(text.find("### Matrix `compare-timeouts`") != std::string::npos);
+}
+
 namespace {
 
 // The postmaster pid and the System V segment id in `data_dir`'s

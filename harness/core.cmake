@@ -8,6 +8,7 @@ add_library(lastcall_core STATIC
   junit.cc
   load.cc
   markdown.cc
+  matrix_table.cc
   nemesis.cc
   proc_scan.cc
   report.cc
@@ -28,6 +29,7 @@ target_link_libraries(lastcall PRIVATE lastcall_core CLI11::CLI11)
 lastcall_add_test(core_test
   SOURCES audit_test.cc checks_test.cc history_test.cc junit_test.cc load_test.cc markdown_test.cc
           nemesis_test.cc proc_scan_test.cc report_test.cc server_log_test.cc
+          matrix_table_test.cc
   LIBS lastcall_core)
 
 lastcall_add_test(scheduler_test SOURCES scheduler_test.cc LIBS lastcall_core)

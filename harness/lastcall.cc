@@ -14,6 +14,8 @@
 #include "interrupt.h"
 #include "junit.h"
 #include "markdown.h"
+#include "matrix.h"
+#include "matrix_table.h"
 #include "run.h"
 #include "scenario.h"
 #include "scheduler.h"
@@ -55,17 +57,19 @@ bool CollectFiles(const std::vector<std::string>& paths,
   return true;
 }
 
-// Loads every file; reports every error, not only the first.
+// Loads every file, each with `overrides` (--set) applied and its matrix
+// expanded; reports every error, not only the first.
 bool LoadAll(const std::vector<std::string>& paths,
+             const std::vector<std::string>& overrides,
              std::vector<Scenario>* scenarios) {
   std::vector<std::string> files;
   if (!CollectFiles(paths, &files)) return false;
   bool ok = true;
   for (const std::string& file : files) {
-    Scenario scenario;
+    std::vector<Scenario> loaded;
     std::string error;
-    if (LoadScenario(file, &scenario, &error)) {
-      scenarios->push_back(std::move(scenario));
+    if (LoadScenario(file, overrides, &loaded, &error)) {
+      for (Scenario& scenario : loaded) scenarios->push_back(std::move(scenario));
     } else {
       std::cerr << error << "\n";
       ok = false;
@@ -74,10 +78,13 @@ bool LoadAll(const std::vector<std::string>& paths,
   return ok;
 }
 
-int Check(const std::vector<std::string>& paths) {
+int Check(const std::vector<std::string>& paths,
+          const std::vector<std::string>& overrides) {
   std::vector<Scenario> scenarios;
-  if (!LoadAll(paths, &scenarios)) return kBadInput;
-  for (const Scenario& s : scenarios) std::cout << "ok  " << s.file << "\n";
+  if (!LoadAll(paths, overrides, &scenarios)) return kBadInput;
+  for (const Scenario& s : scenarios)
+    std::cout << "ok  " << s.file
+              << (s.matrix.empty() ? "" : "  " + CombinationLabel(s.matrix)) << "\n";
   return kAllMet;
 }
 
@@ -117,10 +124,10 @@ std::vector<PlannedRun> Plan(const std::vector<Scenario>& scenarios, int repeat)
 int Run(const std::vector<std::string>& paths, const RunOptions& options,
         const std::string& only, int repeat, int jobs, Interrupt* interrupt) {
   std::vector<Scenario> scenarios;
-  if (!LoadAll(paths, &scenarios)) return kBadInput;
+  if (!LoadAll(paths, options.overrides, &scenarios)) return kBadInput;
   if (!only.empty()) {
     scenarios.erase(std::remove_if(scenarios.begin(), scenarios.end(),
-                                   [&](const Scenario& s) { return s.name != only; }),
+                                   [&](const Scenario& s) { return !SelectedByOnly(s.name, only); }),
                     scenarios.end());
     if (scenarios.empty()) {
       std::cerr << "no scenario is named '" << only << "'\n";
@@ -171,6 +178,8 @@ int Run(const std::vector<std::string>& paths, const RunOptions& options,
       std::printf("  %3d/%d  %s\n", met_by_scenario[scenario.name], repeat,
                   scenario.name.c_str());
   }
+  for (const MatrixTable& table : MatrixTables(results))
+    std::cout << "\n" << MatrixTableText(table);
   WriteRunReports(options.reports_dir, results, expectations);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("\n%d scenario runs: %d met, %d not met, %d bad input, %d infrastructure failures  (%.1fs)\n",
@@ -205,7 +214,10 @@ int main(int argc, char** argv) {
   run->add_option("--reports", options.reports_dir, "report folder (default: reports/)");
   run->add_option("--db", options.db_url, "use this PostgreSQL server instead of an embedded one");
   CLI::Option* seed_option = run->add_option("--seed", seed, "override every scenario's seed");
-  run->add_option("--only", only, "run only the scenario with this name");
+  run->add_option("--only", only, "run only the scenario with this name (or every combination of this matrix)");
+  const char* set_help = "override a scenario value before parsing: KEY=VALUE, KEY a dotted path such as "
+                         "faults.0.grace or target.env.DRAIN_TIMEOUT (repeatable)";
+  run->add_option("--set", options.overrides, set_help)->allow_extra_args(false);
   run->add_option("--repeat", repeat, "run every scenario N times (reports in NAME/1, NAME/2...)")
       ->check(CLI::Range(1, 100000));
   run->add_option("--jobs", jobs, "run up to N scenario runs at a time, sharing only the database server")
@@ -214,6 +226,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> check_paths{"scenarios"};
   CLI::App* check = app.add_subcommand("check", "validate scenario files, start nothing");
   check->add_option("paths", check_paths, "scenario files or folders (default: scenarios/)");
+  std::vector<std::string> check_overrides;
+  check->add_option("--set", check_overrides, set_help)->allow_extra_args(false);
 
   try {
     app.parse(argc, argv);
@@ -222,6 +236,6 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : kBadInput;
   }
   if (*seed_option) options.seed = seed;
-  if (check->parsed()) return Check(check_paths);
+  if (check->parsed()) return Check(check_paths, check_overrides);
   return Run(run_paths, options, only, repeat, jobs, &interrupt);
 }

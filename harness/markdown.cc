@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "matrix_table.h"
+
 namespace lastcall {
 
 namespace {
@@ -56,6 +58,23 @@ std::string Details(const ScenarioResult& r) {
   return out;
 }
 
+// A matrix's side-by-side table; every cell a code span, as it may come
+// from the scenario file.
+std::string MatrixMarkdown(const MatrixTable& table) {
+  std::string out = "\n### Matrix " + Code(table.name) + "\n\n";
+  for (size_t i = 0; i < table.cells.size(); ++i) {
+    out += "|";
+    for (const std::string& cell : table.cells[i]) out += " " + Code(cell) + " |";
+    out += "\n";
+    if (i == 0) {
+      out += "|";
+      for (size_t column = 0; column < table.cells[0].size(); ++column) out += "---|";
+      out += "\n";
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string SummaryMarkdown(const std::vector<ScenarioResult>& results) {
@@ -66,6 +85,7 @@ std::string SummaryMarkdown(const std::vector<ScenarioResult>& results) {
                     "| scenario | verdict | requests | ok / failed / unknown | time | failed checks |\n"
                     "|---|---|---|---|---|---|\n";
   for (const ScenarioResult& r : results) out += Row(r);
+  for (const MatrixTable& table : MatrixTables(results)) out += MatrixMarkdown(table);
   for (const ScenarioResult& r : results)
     if (r.verdict != Verdict::kMet ||
         std::any_of(r.checks.begin(), r.checks.end(),

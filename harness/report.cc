@@ -75,6 +75,13 @@ json TriggerJson(const Trigger& t) {
   return nullptr;
 }
 
+// A matrix combination as [[name, value], ...]: in the matrix's order.
+json MatrixJson(const std::vector<std::pair<std::string, std::string>>& combination) {
+  json out = json::array();
+  for (const auto& [name, value] : combination) out.push_back(json::array({name, value}));
+  return out;
+}
+
 // The scenario as the run understood it: every default filled in.
 json ScenarioJson(const Scenario& s) {
   json faults = json::array();
@@ -131,8 +138,10 @@ json ScenarioJson(const Scenario& s) {
                  {"invariants", invariants},
                  {"checks", s.audit.checks.empty() ? json("default")
                                                    : json(s.audit.checks)}}},
-      {"expect", s.expect.pass ? json("pass")
-                               : json({{"fail", s.expect.fail_checks}})},
+      {"expect", !s.expect.pass            ? json({{"fail", s.expect.fail_checks}})
+                 : s.expect.pass_checks.empty() ? json("pass")
+                                                : json({{"pass", s.expect.pass_checks}})},
+      {"matrix", MatrixJson(s.matrix)},
   };
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "checks.h"
@@ -33,7 +34,11 @@ struct ScenarioResult {
   std::string run_id;
   std::vector<CheckResult> checks;
   std::vector<FaultRecord> faults;
+  // The signal each fault sends, parallel to `faults`; 0 for a restart.
+  std::vector<int> fault_signals;
   std::vector<InstanceRecord> instances;
+  // The scenario's combination of its file's matrix; empty without one.
+  std::vector<std::pair<std::string, std::string>> matrix;
   int64_t requests = 0, attempts = 0;
   int64_t ok = 0, failed = 0, unknown = 0;  // by key, last attempt
   // Seconds spent in each phase.

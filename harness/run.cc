@@ -728,6 +728,9 @@ ScenarioResult ScenarioRun::Run() {
   Clock::time_point start = Clock::now();
   result_.name = scenario_.name;
   result_.file = scenario_.file;
+  result_.matrix = scenario_.matrix;
+  for (const Fault& f : scenario_.faults)
+    result_.fault_signals.push_back(f.kind == Fault::Kind::kSignal ? f.signal : 0);
   if (Prepare()) {
     Clock::time_point target_start = Clock::now();
     if (StartInstance()) {

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "database.h"
 #include "interrupt.h"
@@ -20,6 +21,7 @@ struct RunOptions {
   std::string reports_dir = "reports";
   std::string db_url;              // --db: an existing server; empty: embedded
   std::optional<uint64_t> seed;    // --seed: overrides every scenario's seed
+  std::vector<std::string> overrides;  // --set KEY=VALUE, applied to every file
 };
 
 class Session {

@@ -22,6 +22,7 @@
 #include <sstream>
 
 #include "edit_distance.h"
+#include "matrix.h"
 #include "substitution.h"
 
 namespace lastcall {
@@ -31,6 +32,12 @@ namespace fs = std::filesystem;
 std::string ExitStatus::ToString() const {
   return by_signal ? "killed by " + SignalName(value)
                    : "exit " + std::to_string(value);
+}
+
+bool Expectation::MustPass(const std::string& check) const {
+  return pass && (pass_checks.empty() || std::find(pass_checks.begin(),
+                                                   pass_checks.end(),
+                                                   check) != pass_checks.end());
 }
 
 std::string SourceLocation::ToString() const {
@@ -147,9 +154,10 @@ struct Keys {
   std::vector<std::string> unsupported;
 };
 
+// `matrix` is expanded before parsing (matrix.h); the parser passes over it.
 const Keys kTopKeys = {{"name", "description", "seed", "database", "target",
-                        "load", "faults", "audit", "expect"},
-                       {"matrix", "sender", "explore", "redis"}};
+                        "load", "faults", "audit", "expect", "matrix"},
+                       {"sender", "explore", "redis"}};
 const Keys kDatabaseKeys = {{"embedded", "url", "schema", "setup"}, {}};
 const Keys kTargetKeys = {
     {"command", "env", "ready", "cwd", "clean_exit", "instances"},
@@ -169,7 +177,7 @@ const Keys kWhenKeys = {{"in_flight", "completed"},
 const Keys kAfterExitKeys = {{"restart", "delay"}, {}};
 const Keys kAuditKeys = {{"applied", "invariants", "checks"}, {}};
 const Keys kInvariantKeys = {{"name", "sql"}, {}};
-const Keys kExpectKeys = {{"fail"}, {}};
+const Keys kExpectKeys = {{"fail", "pass"}, {}};
 
 // Merge keys (<<) may merge maps that merge maps; yaml-cpp accepts an
 // anchor that contains its own alias, so the nesting needs a bound.
@@ -613,9 +621,11 @@ bool Parser::Parse(const YAML::Node& root, Scenario* scenario) {
 bool Parser::CheckExpectRuns(const Value& expect, const Scenario& scenario) {
   const std::vector<std::string>& runs = scenario.audit.checks;
   if (runs.empty()) return true;  // default: every check runs
-  for (const std::string& name : scenario.expect.fail_checks)
+  const Expectation& e = scenario.expect;
+  for (const std::string& name : e.pass ? e.pass_checks : e.fail_checks)
     if (!Contains(runs, name))
-      return Fail(expect, "expect.fail names '" + name +
+      return Fail(expect, std::string(e.pass ? "expect.pass" : "expect.fail") +
+                              " names '" + name +
                               "', which audit.checks does not run");
   return true;
 }
@@ -1045,13 +1055,18 @@ bool Parser::ParseExpect(const Value& value, Expectation* out) {
     return true;
   }
   if (!value.node.IsMap())
-    return Fail(value, "expect must be pass or {fail: [checks]}, got " +
-                           Describe(value.node));
+    return Fail(value, "expect must be pass, {fail: [checks]} or "
+                       "{pass: [checks]}, got " + Describe(value.node));
   Section section;
-  if (!AsSection(value, kExpectKeys, &section) || !Require(section, "fail"))
+  if (!AsSection(value, kExpectKeys, &section))
     return false;
-  out->pass = false;
-  return AsCheckNames(section.Get("fail"), &out->fail_checks);
+  Value fail = section.Get("fail");
+  Value pass = section.Get("pass");
+  if (fail.present == pass.present)
+    return Fail(value, "expect takes one of fail and pass");
+  out->pass = pass.present;
+  return AsCheckNames(fail, &out->fail_checks) &&
+         AsCheckNames(pass, &out->pass_checks);
 }
 
 // "payments.yaml" -> "payments".
@@ -1064,9 +1079,30 @@ std::string DefaultName(const fs::path& file) {
 
 }  // namespace
 
-bool ParseScenarioText(const std::string& yaml_text,
-                       const std::string& file_path, Scenario* scenario,
-                       std::string* error) {
+namespace {
+
+// The YAML tree of `yaml_text`, with `overrides` applied.
+bool LoadTree(const std::string& yaml_text, const std::string& file_path,
+              const std::vector<std::string>& overrides, YAML::Node* root,
+              std::string* error) {
+  try {
+    *root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    *error = LocationOf(file_path, e.mark).ToString() + ": " + e.msg;
+    return false;
+  }
+  for (const std::string& assignment : overrides) {
+    if (!ApplyOverride(assignment, *root, error)) {
+      *error = file_path + ": " + *error;
+      return false;
+    }
+  }
+  return true;
+}
+
+// The scenario of a YAML tree whose matrix variables are substituted.
+bool ParseTree(const YAML::Node& root, const std::string& file_path,
+               Scenario* scenario, std::string* error) {
   *scenario = Scenario();
   std::error_code ignored;
   fs::path file = fs::absolute(file_path, ignored).lexically_normal();
@@ -1074,14 +1110,6 @@ bool ParseScenarioText(const std::string& yaml_text,
   scenario->dir = file.parent_path().string();
   scenario->name = DefaultName(file);
   scenario->target.cwd = scenario->dir;
-
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml_text);
-  } catch (const YAML::Exception& e) {
-    *error = LocationOf(file_path, e.mark).ToString() + ": " + e.msg;
-    return false;
-  }
   Parser parser(file_path, scenario->dir);
   if (!parser.Parse(root, scenario)) {
     *error = parser.error();
@@ -1090,8 +1118,66 @@ bool ParseScenarioText(const std::string& yaml_text,
   return true;
 }
 
-bool LoadScenario(const std::string& path, Scenario* scenario,
-                  std::string* error) {
+// The scenario of one combination, from a tree of its own.
+bool ParseCombination(YAML::Node root, const std::string& file_path,
+                      const Combination& combination, Scenario* scenario,
+                      std::string* error) {
+  if (!SubstituteMatrix(combination, file_path, root, error))
+    return false;
+  if (!ParseTree(root, file_path, scenario, error)) {
+    // The message points at the ${matrix.NAME} that made the bad value.
+    if (!combination.empty())
+      *error += " (in the combination " + CombinationLabel(combination) + ")";
+    return false;
+  }
+  if (!combination.empty()) {
+    scenario->name += "/" + CombinationLabel(combination);
+    scenario->matrix = combination;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool ParseScenarioText(const std::string& yaml_text,
+                       const std::string& file_path,
+                       const std::vector<std::string>& overrides,
+                       std::vector<Scenario>* scenarios, std::string* error) {
+  YAML::Node root;
+  std::vector<Combination> combinations;
+  if (!LoadTree(yaml_text, file_path, overrides, &root, error) ||
+      !MatrixCombinations(root, file_path, &combinations, error))
+    return false;
+  scenarios->assign(combinations.size(), Scenario());
+  for (size_t i = 0; i < combinations.size(); ++i) {
+    // Substitution rewrites the tree, so each combination after the first
+    // reads the text again (YAML::Clone would drop the positions).
+    if ((i > 0 && !LoadTree(yaml_text, file_path, overrides, &root, error)) ||
+        !ParseCombination(root, file_path, combinations[i], &(*scenarios)[i],
+                          error))
+      return false;
+  }
+  return true;
+}
+
+bool ParseScenarioText(const std::string& yaml_text,
+                       const std::string& file_path, Scenario* scenario,
+                       std::string* error) {
+  std::vector<Scenario> scenarios;
+  if (!ParseScenarioText(yaml_text, file_path, {}, &scenarios, error))
+    return false;
+  if (scenarios.size() != 1) {
+    *error = file_path + ": a matrix of " + std::to_string(scenarios.size()) +
+             " combinations where one scenario was expected";
+    return false;
+  }
+  *scenario = std::move(scenarios[0]);
+  return true;
+}
+
+bool LoadScenario(const std::string& path,
+                  const std::vector<std::string>& overrides,
+                  std::vector<Scenario>* scenarios, std::string* error) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream text;
   if (in)
@@ -1101,7 +1187,7 @@ bool LoadScenario(const std::string& path, Scenario* scenario,
              std::strerror(fs::is_directory(path) ? EISDIR : errno);
     return false;
   }
-  return ParseScenarioText(text.str(), path, scenario, error);
+  return ParseScenarioText(text.str(), path, overrides, scenarios, error);
 }
 
 }  // namespace lastcall

@@ -131,6 +131,12 @@ struct AuditSpec {
 struct Expectation {
   bool pass = true;
   std::vector<std::string> fail_checks;  // when !pass: each must fail
+  // When pass, from `expect: {pass: [checks]}`: the checks that must pass;
+  // the others are measured, not judged. Empty: every check must pass.
+  std::vector<std::string> pass_checks;
+
+  // Whether a failure of `check` goes against this expectation.
+  bool MustPass(const std::string& check) const;
 };
 
 struct Scenario {
@@ -145,21 +151,36 @@ struct Scenario {
   std::vector<Fault> faults;
   AuditSpec audit;
   Expectation expect;
+  // This scenario's combination of its file's matrix (SPEC §2), each name
+  // with its value; empty when the file has no matrix. `name` then ends in
+  // "/" and the combination's label: "compare-timeouts/grace=1s,drain=10s".
+  std::vector<std::pair<std::string, std::string>> matrix;
 };
 
 // Every check name the harness knows, in report order.
 const std::vector<std::string>& KnownChecks();
 
-// Parses and validates the scenario file at `path`. On success returns true
-// and fills *scenario. On failure returns false and sets *error to
+// Parses and validates the scenario file at `path`, after applying
+// `overrides` to it in order (`--set KEY=VALUE`, see matrix.h). On success
+// returns true and sets *scenarios to one scenario per combination of the
+// file's matrix, the first name varying slowest, or to the file's one
+// scenario. On failure returns false and sets *error to
 // "file:line:column: message" (with a "did you mean" for misspelt keys);
-// *scenario is then unspecified.
-bool LoadScenario(const std::string& path, Scenario* scenario,
-                  std::string* error);
+// *scenarios is then unspecified.
+bool LoadScenario(const std::string& path,
+                  const std::vector<std::string>& overrides,
+                  std::vector<Scenario>* scenarios, std::string* error);
 
 // LoadScenario() on text already read: `file_path` is used in messages as
-// given, and to resolve relative paths and the default name. For tests, and
-// for scenarios that do not come from a file of their own.
+// given, and to resolve relative paths and the default name.
+bool ParseScenarioText(const std::string& yaml_text,
+                       const std::string& file_path,
+                       const std::vector<std::string>& overrides,
+                       std::vector<Scenario>* scenarios, std::string* error);
+
+// ParseScenarioText() for text that describes one scenario, with no
+// overrides: a matrix of more than one combination is an error. For tests,
+// and for scenarios that do not come from a file of their own.
 bool ParseScenarioText(const std::string& yaml_text,
                        const std::string& file_path, Scenario* scenario,
                        std::string* error);

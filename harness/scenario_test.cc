@@ -61,6 +61,15 @@ std::string Complete(std::string yaml) {
   return yaml;
 }
 
+// LoadScenario() of a file without a matrix: its one scenario.
+bool LoadOne(const std::string& path, Scenario* scenario, std::string* error) {
+  std::vector<Scenario> scenarios;
+  if (!LoadScenario(path, {}, &scenarios, error)) return false;
+  REQUIRE(scenarios.size() == 1);
+  *scenario = scenarios[0];
+  return true;
+}
+
 // Parses Complete(yaml) as "s.yaml", which must succeed.
 Scenario Parse(const std::string& yaml) {
   Scenario scenario;
@@ -139,7 +148,7 @@ TEST_CASE("The example of SPEC §2 parses to the expected scenario",
 
   Scenario s;
   std::string error;
-  REQUIRE(LoadScenario(file, &s, &error));
+  REQUIRE(LoadOne(file, &s, &error));
   CHECK(error == "");
 
   CHECK(s.file == file);
@@ -275,7 +284,7 @@ TEST_CASE("Paths are relative to the scenario file's folder", "[scenario]") {
                                "audit: {applied: SELECT 1}\n");
   Scenario s;
   std::string error;
-  REQUIRE(LoadScenario(file, &s, &error));
+  REQUIRE(LoadOne(file, &s, &error));
   CHECK(s.database.schema_path == root + "/db/schema.sql");
   // argv[0] with a slash is resolved; other arguments are passed unchanged.
   CHECK(s.target.command == std::vector<std::string>{
@@ -307,9 +316,9 @@ TEST_CASE("LoadScenario reports files it cannot read", "[scenario]") {
   Scenario s;
   std::string error;
   std::string missing = dir.path() + "/missing.yaml";
-  CHECK_FALSE(LoadScenario(missing, &s, &error));
+  CHECK_FALSE(LoadOne(missing, &s, &error));
   CHECK(error == missing + ": cannot read: No such file or directory");
-  CHECK_FALSE(LoadScenario(dir.path(), &s, &error));
+  CHECK_FALSE(LoadOne(dir.path(), &s, &error));
   CHECK(error == dir.path() + ": cannot read: Is a directory");
 }
 
@@ -319,7 +328,7 @@ TEST_CASE("A schema file that does not exist is an error", "[scenario]") {
                                                   "  schema: schema.sql\n"));
   Scenario s;
   std::string error;
-  CHECK_FALSE(LoadScenario(file, &s, &error));
+  CHECK_FALSE(LoadOne(file, &s, &error));
   CHECK(error == file + ":2:11: database.schema: no such file " + dir.path() +
                      "/schema.sql");
 }
@@ -433,8 +442,6 @@ TEST_CASE("Unknown keys, with a suggestion when one is close", "[scenario]") {
 }
 
 TEST_CASE("Keys of the spec that are not supported yet", "[scenario]") {
-  CHECK(Error("matrix:\n  grace: [1s, 5s]\n") ==
-        "s.yaml:1:1: matrix is not supported yet");
   CHECK(Error("sender: kubernetes\n") ==
         "s.yaml:1:1: sender is not supported yet");
   CHECK(Error("explore: {runs: 10}\n") ==
@@ -1019,8 +1026,11 @@ TEST_CASE("expect", "[scenario]") {
   CHECK(Parse("expect: pass\n").expect.pass);
 
   CHECK(Error("expect: fail\n") ==
-        "s.yaml:1:9: expect must be pass or {fail: [checks]}, got \"fail\"");
-  CHECK(Error("expect: {}\n") == "s.yaml:1:1: expect.fail is required");
+        "s.yaml:1:9: expect must be pass, {fail: [checks]} or {pass: [checks]}, "
+        "got \"fail\"");
+  CHECK(Error("expect: {}\n") == "s.yaml:1:9: expect takes one of fail and pass");
+  CHECK(Error("expect: {fail: [exit], pass: [lost]}\n") ==
+        "s.yaml:1:9: expect takes one of fail and pass");
   CHECK(Error("expect: {fail: lost}\n") ==
         "s.yaml:1:16: expect.fail must be a list, got \"lost\"");
   CHECK(Error("expect:\n"
@@ -1036,6 +1046,24 @@ TEST_CASE("expect", "[scenario]") {
         "refused_while_draining, exit, connections_leaked, unclean_disconnects, "
         "transactions_abandoned, orphans, temp_files, jobs, websocket_close, "
         "faults");
+}
+
+TEST_CASE("expect: {pass: [checks]} judges those checks and measures the others",
+          "[scenario]") {
+  Scenario s = Parse("expect: {pass: [lost, duplicated]}\n");
+  CHECK(s.expect.pass);
+  CHECK(s.expect.pass_checks == std::vector<std::string>{"lost", "duplicated"});
+  CHECK(s.expect.MustPass("lost"));
+  CHECK_FALSE(s.expect.MustPass("exit"));
+  // Plain `pass` judges every check, a fail list none of them.
+  CHECK(Parse("expect: pass\n").expect.MustPass("exit"));
+  CHECK_FALSE(Parse("expect: {fail: [exit]}\n").expect.MustPass("lost"));
+
+  CHECK(Error("expect: {pass: [lots]}\n") ==
+        "s.yaml:1:17: unknown check 'lots' in expect.pass (did you mean 'lost'?)");
+  CHECK(Error("audit: {applied: SELECT 1, checks: [lost]}\n"
+              "expect: {pass: [exit]}\n") ==
+        "s.yaml:2:9: expect.pass names 'exit', which audit.checks does not run");
 }
 
 TEST_CASE("ParseDuration", "[scenario]") {
