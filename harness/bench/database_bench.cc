@@ -15,20 +15,33 @@
 namespace lastcall {
 namespace {
 
-// The embedded server of this program, started on first use and stopped at
-// exit; nullptr (and the reason in *error) when it would not start.
-EmbeddedPostgres* Server(std::string* error) {
-  static std::string start_error;
-  static const std::unique_ptr<EmbeddedPostgres> server = [] {
-    char dir[] = "/tmp/lastcall-bench-XXXXXX";
-    if (mkdtemp(dir) == nullptr) {
-      start_error = "cannot make a folder in /tmp";
-      return std::unique_ptr<EmbeddedPostgres>();
+// The embedded server of this program in a folder of its own, both gone at
+// exit.
+struct BenchServer {
+  std::string dir, error;
+  std::unique_ptr<EmbeddedPostgres> postgres;
+  BenchServer() {
+    char folder[] = "/tmp/lastcall-bench-XXXXXX";
+    if (mkdtemp(folder) == nullptr) {
+      error = "cannot make a folder in /tmp";
+      return;
     }
-    return EmbeddedPostgres::Start(dir, &start_error);
-  }();
-  *error = start_error;
-  return server.get();
+    dir = folder;
+    postgres = EmbeddedPostgres::Start(dir, &error);
+  }
+  ~BenchServer() {
+    postgres.reset();  // stops the server first
+    std::error_code ignored;
+    if (!dir.empty()) std::filesystem::remove_all(dir, ignored);
+  }
+};
+
+// The server, started on first use; nullptr (and the reason in *error) when
+// it would not start.
+EmbeddedPostgres* Server(std::string* error) {
+  static BenchServer server;
+  *error = server.error;
+  return server.postgres.get();
 }
 
 // The server, or nullptr with the benchmark marked skipped (its loop then
