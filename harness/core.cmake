@@ -3,6 +3,7 @@ add_library(lastcall_core STATIC
   audit.cc
   checks.cc
   history.cc
+  html_report.cc
   http_client.cc
   interrupt.cc
   junit.cc
@@ -13,6 +14,7 @@ add_library(lastcall_core STATIC
   proc_scan.cc
   report.cc
   run.cc
+  saved_run.cc
   scheduler.cc
   server_log.cc
   target.cc)
@@ -27,8 +29,9 @@ target_compile_options(lastcall PRIVATE ${LASTCALL_WARNINGS})
 target_link_libraries(lastcall PRIVATE lastcall_core CLI11::CLI11)
 
 lastcall_add_test(core_test
-  SOURCES audit_test.cc checks_test.cc history_test.cc junit_test.cc load_test.cc markdown_test.cc
-          nemesis_test.cc proc_scan_test.cc report_test.cc server_log_test.cc
+  SOURCES audit_test.cc checks_test.cc history_test.cc html_report_test.cc junit_test.cc
+          load_test.cc markdown_test.cc nemesis_test.cc proc_scan_test.cc report_test.cc
+          saved_run_test.cc server_log_test.cc
           matrix_table_test.cc
   LIBS lastcall_core)
 

@@ -189,6 +189,8 @@ std::string ResultJson(const ScenarioResult& r, const Scenario& scenario) {
       {"seed", r.seed},
       {"run_id", r.run_id},
       {"checks", checks},
+      // Each attempt of the first offending keys, as summary.md lists them.
+      {"attempts_of", r.attempts_of},
       {"faults", faults},
       {"instances", instances},
       {"counts", {{"requests", r.requests}, {"attempts", r.attempts},

@@ -23,11 +23,10 @@
 #include <thread>
 
 #include "audit.h"
-#include "junit.h"
 #include "load.h"
-#include "markdown.h"
 #include "nemesis.h"
 #include "proc_scan.h"
+#include "saved_run.h"
 #include "server_log.h"
 #include "substitution.h"
 #include "target.h"
@@ -717,10 +716,7 @@ void ScenarioRun::WriteReports() {
                                    &error);
   ok = ok && WriteFileAtomically(report_dir_ + "/result.json",
                                  ResultJson(result_, scenario_), &error);
-  ok = ok && WriteFileAtomically(report_dir_ + "/junit.xml",
-                                 JunitXml({result_}, {scenario_.expect}), &error);
-  ok = ok && WriteFileAtomically(report_dir_ + "/summary.md",
-                                 SummaryMarkdown({result_}), &error);
+  ok = ok && WriteRenderedReports(SavedRun::Of(result_, scenario_.expect, history_), &error);
   if (!ok && result_.verdict == Verdict::kMet) Fail(Verdict::kInfrastructure, error);
 }
 

@@ -1,0 +1,171 @@
+#include "saved_run.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "html_report.h"
+#include "junit.h"
+#include "markdown.h"
+
+namespace lastcall {
+
+using nlohmann::json;
+
+namespace {
+
+// result.json keeps times in seconds, -1 for never; the history in ns.
+int64_t Nanoseconds(double seconds) {
+  return seconds < 0 ? -1 : static_cast<int64_t>(std::llround(seconds * 1e9));
+}
+
+// The enum value whose name() is `text`, among values first..last.
+template <typename Enum, typename Name>
+bool Named(const std::string& text, Enum first, Enum last, Name name, Enum* out) {
+  for (int v = static_cast<int>(first); v <= static_cast<int>(last); ++v)
+    if (text == name(static_cast<Enum>(v))) {
+      *out = static_cast<Enum>(v);
+      return true;
+    }
+  return false;
+}
+
+void ReadResult(const json& j, ScenarioResult* r, Expectation* expect) {
+  r->name = j.at("scenario").get<std::string>();
+  r->file = j.at("file").get<std::string>();
+  if (!Named(j.at("verdict").get<std::string>(), Verdict::kMet, Verdict::kInterrupted,
+             VerdictName, &r->verdict))
+    throw std::runtime_error("unknown verdict " + j.at("verdict").dump());
+  r->message = j.at("message").get<std::string>();
+  r->seed = j.at("seed").get<uint64_t>();
+  r->run_id = j.at("run_id").get<std::string>();
+  for (const json& c : j.at("checks")) {
+    CheckResult check;
+    check.name = c.at("name").get<std::string>();
+    if (!Named(c.at("status").get<std::string>(), CheckStatus::kPass, CheckStatus::kInfo,
+               CheckStatusName, &check.status))
+      throw std::runtime_error("unknown check status " + c.at("status").dump());
+    check.summary = c.at("summary").get<std::string>();
+    check.offending = c.at("offending").get<std::vector<std::string>>();
+    r->checks.push_back(check);
+  }
+  for (const json& f : j.at("faults")) {
+    FaultRecord fault;
+    fault.fired = f.at("fired").get<bool>();
+    fault.trigger_time = Nanoseconds(f.at("trigger_time").get<double>());
+    fault.delivery_time = Nanoseconds(f.at("delivery_time").get<double>());
+    fault.instance = f.at("instance").get<int>();
+    fault.escalated = f.at("escalated").get<bool>();
+    fault.escalation_time = Nanoseconds(f.at("escalation_time").get<double>());
+    r->faults.push_back(fault);
+  }
+  const json& counts = j.at("counts");
+  r->requests = counts.at("requests").get<int64_t>();
+  r->attempts = counts.at("attempts").get<int64_t>();
+  r->ok = counts.at("ok").get<int64_t>();
+  r->failed = counts.at("failed").get<int64_t>();
+  r->unknown = counts.at("unknown").get<int64_t>();
+  r->total = j.at("timings").at("total").get<double>();
+  // result.json written before `lastcall report` existed lack it.
+  if (j.contains("attempts_of"))
+    r->attempts_of = j.at("attempts_of").get<std::map<std::string, std::vector<std::string>>>();
+  const json& e = j.at("resolved_scenario").at("expect");
+  expect->pass = !e.contains("fail");  // "pass", or {"fail": [checks]}
+  if (!expect->pass) expect->fail_checks = e.at("fail").get<std::vector<std::string>>();
+}
+
+// One line of history.jsonl into *events, or into the attempt it belongs to
+// (an invoke and its completion fill one attempt together).
+void ReadHistoryLine(const json& line, uint64_t seed,
+                     std::map<std::pair<std::string, int>, Attempt>* attempts,
+                     std::vector<Event>* events) {
+  if (line.at("process") == "nemesis") {
+    events->push_back(Event{line.at("time").get<int64_t>(), line.at("f").get<std::string>(),
+                            line.at("value").get<std::string>(), line.value("instance", 0)});
+    return;
+  }
+  const json& value = line.at("value");
+  std::string key = value.at("key").get<std::string>();
+  Attempt& a = (*attempts)[{key, value.at("attempt").get<int>()}];
+  std::optional<int64_t> seq = History::SeqOfKey(seed, key);
+  if (!seq) throw std::runtime_error("not a key of seed " + std::to_string(seed) + ": " + key);
+  a.seq = *seq;
+  a.attempt = value.at("attempt").get<int>();
+  a.client = line.at("process").get<int>();
+  a.connection = value.at("connection").get<int64_t>();
+  if (line.at("type") == "invoke") {
+    a.send_start = line.at("time").get<int64_t>();
+    return;
+  }
+  a.done = line.at("time").get<int64_t>();
+  a.status = value.at("status").get<int>();
+  a.send_end = value.at("send_end").get<int64_t>();
+  a.reused_connection = value.at("reused_connection").get<bool>();
+  if (!Named(value.at("outcome").get<std::string>(), Outcome::kOk, Outcome::kUnknown,
+             OutcomeName, &a.outcome) ||
+      !Named(value.at("error").get<std::string>(), NetError::kNone, NetError::kBadResponse,
+             NetErrorName, &a.error))
+    throw std::runtime_error("unknown outcome or error");
+}
+
+bool ReadHistory(const std::string& path, SavedRun* run, std::string* error) {
+  std::ifstream in(path);
+  if (!in) {
+    *error = "cannot read " + path;
+    return false;
+  }
+  std::map<std::pair<std::string, int>, Attempt> attempts;
+  std::string text;
+  for (int number = 1; std::getline(in, text); ++number) {
+    try {
+      ReadHistoryLine(json::parse(text), run->result.seed, &attempts, &run->events);
+    } catch (const std::exception& e) {
+      *error = path + ":" + std::to_string(number) + ": " + e.what();
+      return false;
+    }
+  }
+  for (auto& [id, attempt] : attempts) run->attempts.push_back(attempt);
+  return true;
+}
+
+}  // namespace
+
+SavedRun SavedRun::Of(const ScenarioResult& result, const Expectation& expect,
+                      const History& history) {
+  SavedRun run{result, expect, {}, history.events()};
+  for (const auto& client : history.all_attempts())
+    run.attempts.insert(run.attempts.end(), client.begin(), client.end());
+  return run;
+}
+
+bool LoadSavedRun(const std::string& result_json, SavedRun* run, std::string* error) {
+  std::ifstream in(result_json);
+  if (!in) {
+    *error = "cannot read " + result_json;
+    return false;
+  }
+  try {
+    ReadResult(json::parse(in), &run->result, &run->expect);
+  } catch (const std::exception& e) {
+    *error = result_json + ": " + e.what();
+    return false;
+  }
+  std::string dir = std::filesystem::path(result_json).parent_path().string();
+  run->result.report_dir = dir.empty() ? "." : dir;
+  return ReadHistory(run->result.report_dir + "/history.jsonl", run, error);
+}
+
+bool WriteRenderedReports(const SavedRun& run, std::string* error) {
+  const ScenarioResult& r = run.result;
+  return WriteFileAtomically(r.report_dir + "/junit.xml", JunitXml({r}, {run.expect}), error) &&
+         WriteFileAtomically(r.report_dir + "/summary.md", SummaryMarkdown({r}), error) &&
+         WriteFileAtomically(r.report_dir + "/index.html",
+                             HtmlReport(r, run.attempts, run.events), error);
+}
+
+}  // namespace lastcall

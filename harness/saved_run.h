@@ -1,0 +1,44 @@
+// A scenario run as its report folder keeps it: result.json and
+// history.jsonl, read back (the inverse of ResultJson() and
+// History::WriteJsonl()), and the reports rendered from them: junit.xml,
+// summary.md and index.html. A run renders them once; `lastcall report`
+// renders them again from the folder, e.g. after lastcall was upgraded.
+#ifndef LASTCALL_SAVED_RUN_H_
+#define LASTCALL_SAVED_RUN_H_
+
+#include <string>
+#include <vector>
+
+#include "history.h"
+#include "report.h"
+#include "scenario.h"
+
+namespace lastcall {
+
+struct SavedRun {
+  // What the rendered reports show. Read back from result.json: everything
+  // but the target instances and the phase timings other than the total.
+  ScenarioResult result;
+  Expectation expect;
+  std::vector<Attempt> attempts;  // in no particular order
+  std::vector<Event> events;
+
+  // A run that has just finished, from its live history (copied).
+  static SavedRun Of(const ScenarioResult& result, const Expectation& expect,
+                     const History& history);
+};
+
+// Reads `result_json` and the history.jsonl in the same folder into *run;
+// run->result.report_dir becomes that folder. Returns false and sets *error
+// (the file, and the line for history.jsonl) when a file cannot be read or
+// is not what lastcall writes.
+bool LoadSavedRun(const std::string& result_json, SavedRun* run, std::string* error);
+
+// Writes junit.xml, summary.md and index.html of `run` into
+// run.result.report_dir, each atomically. Returns false and sets *error at
+// the first that cannot be written.
+bool WriteRenderedReports(const SavedRun& run, std::string* error);
+
+}  // namespace lastcall
+
+#endif  // LASTCALL_SAVED_RUN_H_
