@@ -11,12 +11,14 @@
 
 #include <CLI/CLI.hpp>
 
+#include "html_report.h"
 #include "interrupt.h"
 #include "junit.h"
 #include "markdown.h"
 #include "matrix.h"
 #include "matrix_table.h"
 #include "run.h"
+#include "saved_run.h"
 #include "scenario.h"
 #include "scheduler.h"
 
@@ -88,15 +90,35 @@ int Check(const std::vector<std::string>& paths,
   return kAllMet;
 }
 
-// The run-level reports: junit.xml and summary.md over every scenario run,
-// the summary also appended to $GITHUB_STEP_SUMMARY when set.
+// `lastcall report`: junit.xml, summary.md and index.html of an earlier run
+// rendered again from its result.json and history.jsonl.
+int Report(const std::string& result_json) {
+  SavedRun run;
+  std::string error;
+  if (!LoadSavedRun(result_json, &run, &error)) {
+    std::cerr << "lastcall: " << error << "\n";
+    return kBadInput;
+  }
+  if (!WriteRenderedReports(run, &error)) {
+    std::cerr << "lastcall: " << error << "\n";
+    return kInfrastructure;
+  }
+  std::cout << ConsoleLines(run.result) << "reports rendered again in " << run.result.report_dir
+            << "\n";
+  return kAllMet;
+}
+
+// The run-level reports: junit.xml, summary.md and index.html over every
+// scenario run, the summary also appended to $GITHUB_STEP_SUMMARY when set.
 void WriteRunReports(const std::string& dir, const std::vector<ScenarioResult>& results,
                      const std::vector<Expectation>& expectations) {
   if (results.empty()) return;
   std::string error;
   std::string summary = SummaryMarkdown(results);
   if (!WriteFileAtomically(dir + "/junit.xml", JunitXml(results, expectations), &error) ||
-      !WriteFileAtomically(dir + "/summary.md", summary, &error))
+      !WriteFileAtomically(dir + "/summary.md", summary, &error) ||
+      !WriteFileAtomically(dir + "/index.html", RunIndexHtml(dir, results, /*matrix_html=*/""),
+                           &error))
     std::cerr << "lastcall: " << error << "\n";
   if (const char* step_summary = std::getenv("GITHUB_STEP_SUMMARY")) {
     std::ofstream out(step_summary, std::ios::app);
@@ -229,6 +251,12 @@ int main(int argc, char** argv) {
   std::vector<std::string> check_overrides;
   check->add_option("--set", check_overrides, set_help)->allow_extra_args(false);
 
+  std::string result_json;
+  CLI::App* report = app.add_subcommand(
+      "report", "render junit.xml, summary.md and index.html of an earlier run again");
+  report->add_option("result", result_json, "the run's result.json (history.jsonl beside it)")
+      ->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -237,5 +265,6 @@ int main(int argc, char** argv) {
   }
   if (*seed_option) options.seed = seed;
   if (check->parsed()) return Check(check_paths, check_overrides);
+  if (report->parsed()) return Report(result_json);
   return Run(run_paths, options, only, repeat, jobs, &interrupt);
 }
