@@ -17,6 +17,7 @@ packages=(
   postgresql-15
   clang libclang-rt-14-dev
   wrk jq
+  chromium  # cli_test renders the HTML report in it (headless)
 )
 
 missing=()

@@ -38,7 +38,7 @@ lastcall_add_test(core_test
 lastcall_add_test(scheduler_test SOURCES scheduler_test.cc LIBS lastcall_core)
 
 lastcall_add_test(cli_test
-  SOURCES cli_test.cc
+  SOURCES cli_test.cc report_cli_test.cc
   LIBS lastcall_process lastcall_scenario nlohmann_json::nlohmann_json)
 target_compile_definitions(cli_test PRIVATE
   LASTCALL_BINARY="$<TARGET_FILE:lastcall>"
