@@ -174,7 +174,7 @@ int Run(const std::vector<std::string>& paths, const RunOptions& options,
     ScenarioResult result = RunScenario(*plan[i].scenario, session.get(), plan[i].report_name);
     std::lock_guard<std::mutex> lock(mutex);
     ++runs;
-    std::cout << ConsoleLines(result) << std::flush;  // whole lines, a run at a time
+    std::cout << ConsoleLines(result, options.console) << std::flush;  // whole lines, a run at a time
     switch (result.verdict) {
       case Verdict::kMet: ++met; ++met_by_scenario[result.name]; break;
       case Verdict::kNotMet: ++not_met; break;
@@ -244,6 +244,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 100000));
   run->add_option("--jobs", jobs, "run up to N scenario runs at a time, sharing only the database server")
       ->check(CLI::Range(1, 64));
+  bool quiet = false, verbose = false;
+  CLI::Option* quiet_flag =
+      run->add_flag("--quiet,-q", quiet, "print only failures and the final tally");
+  run->add_flag("--verbose,-v", verbose, "also print every check's status")->excludes(quiet_flag);
 
   std::vector<std::string> check_paths{"scenarios"};
   CLI::App* check = app.add_subcommand("check", "validate scenario files, start nothing");
@@ -264,6 +268,10 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : kBadInput;
   }
   if (*seed_option) options.seed = seed;
+  options.console.detail = quiet     ? ConsoleStyle::Detail::kQuiet
+                           : verbose ? ConsoleStyle::Detail::kVerbose
+                                     : ConsoleStyle::Detail::kNormal;
+  options.console.colour = ColourWanted();
   if (check->parsed()) return Check(check_paths, check_overrides);
   if (report->parsed()) return Report(result_json);
   return Run(run_paths, options, only, repeat, jobs, &interrupt);

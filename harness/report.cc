@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include <nlohmann/json.hpp>
@@ -219,19 +220,32 @@ std::string Printable(const std::string& text) {
 
 }  // namespace
 
-std::string ConsoleLines(const ScenarioResult& r) {
-  const char* mark = r.verdict == Verdict::kMet ? "PASS" : "FAIL";
+bool ColourWanted() {
+  const char* no_color = std::getenv("NO_COLOR");
+  return isatty(STDOUT_FILENO) && (no_color == nullptr || *no_color == '\0');
+}
+
+std::string ConsoleLines(const ScenarioResult& r, const ConsoleStyle& style) {
+  const bool met = r.verdict == Verdict::kMet;
+  if (met && style.detail == ConsoleStyle::Detail::kQuiet) return "";
+  std::string mark = met ? "PASS" : "FAIL";
+  if (style.colour) mark = (met ? "\x1b[32m" : "\x1b[31m") + mark + "\x1b[0m";
   char head[512];
   std::snprintf(head, sizeof head, "%s  %-40s %6.2fs  %lld requests, %lld ok / %lld failed / %lld unknown",
-                mark, r.name.c_str(), r.total, static_cast<long long>(r.requests),
+                mark.c_str(), r.name.c_str(), r.total, static_cast<long long>(r.requests),
                 static_cast<long long>(r.ok), static_cast<long long>(r.failed),
                 static_cast<long long>(r.unknown));
   std::string out = head;
-  if (r.verdict != Verdict::kMet)
+  if (!met)
     out += "\n      " + std::string(VerdictName(r.verdict)) + ": " + Printable(r.message);
-  if (r.verdict == Verdict::kMet || r.verdict == Verdict::kNotMet) {
+  if (met || r.verdict == Verdict::kNotMet) {
     for (const CheckResult& c : r.checks) {
-      if (c.status != CheckStatus::kFail) continue;
+      if (c.status != CheckStatus::kFail) {
+        if (style.detail == ConsoleStyle::Detail::kVerbose)
+          out += "\n      " + c.name + " " + CheckStatusName(c.status) + ": " +
+                 Printable(c.summary);
+        continue;
+      }
       out += "\n      " + c.name + " failed: " + c.summary;
       size_t shown = std::min<size_t>(c.offending.size(), 5);
       for (size_t i = 0; i < shown; ++i) out += "\n        " + Printable(c.offending[i]);

@@ -65,9 +65,25 @@ bool WriteFileAtomically(const std::string& path, const std::string& content,
 // result.json's content.
 std::string ResultJson(const ScenarioResult& result, const Scenario& scenario);
 
-// What the console shows for one scenario: one line, plus for a run that did
-// not meet its expectation the failed checks with a few offending keys.
-std::string ConsoleLines(const ScenarioResult& result);
+// How much the console says about each scenario run, and whether in colour.
+struct ConsoleStyle {
+  enum class Detail {
+    kQuiet,    // nothing about a run that met its expectation
+    kNormal,   // a line per run, and its failed checks with a few offending keys
+    kVerbose,  // also every other check with its status
+  };
+  Detail detail = Detail::kNormal;
+  bool colour = false;  // PASS in green, FAIL in red
+};
+
+// Whether stdout gets colours: only when it is a terminal, and never when
+// NO_COLOR is set to anything but "" (no-color.org).
+bool ColourWanted();
+
+// What the console shows for one scenario run: one line, plus for a run that
+// did not meet its expectation the failed checks with a few offending keys;
+// more or less as `style` says. Empty for a met run when quiet.
+std::string ConsoleLines(const ScenarioResult& result, const ConsoleStyle& style = {});
 
 }  // namespace lastcall
 

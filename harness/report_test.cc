@@ -1,5 +1,7 @@
 #include "report.h"
 
+#include <fcntl.h>
+#include <pty.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -55,4 +57,51 @@ TEST_CASE("WriteFileAtomically replaces whole files, and keeps the old one on fa
   CHECK(error.find("cannot write") == 0);
   CHECK(std::distance(fs::directory_iterator(dir), fs::directory_iterator()) == 1);  // no temp left
   fs::remove_all(dir);
+}
+
+TEST_CASE("the console: quiet says nothing of a met run, verbose every check; colour if asked") {
+  ScenarioResult met = WithOffending("lc-1-1 acknowledged");
+  met.verdict = Verdict::kMet;
+  CheckResult exit;
+  exit.name = "exit";
+  exit.status = CheckStatus::kSkipped;
+  exit.summary = "no graceful signal";
+  met.checks.push_back(exit);
+  ConsoleStyle quiet{ConsoleStyle::Detail::kQuiet, false};
+  ConsoleStyle verbose{ConsoleStyle::Detail::kVerbose, false};
+  CHECK(ConsoleLines(met, quiet).empty());
+  CHECK(ConsoleLines(WithOffending("x"), quiet).find("FAIL  s") == 0);
+  CHECK(ConsoleLines(met).find("exit skipped") == std::string::npos);
+  CHECK(ConsoleLines(met, verbose).find("\n      exit skipped: no graceful signal\n") !=
+        std::string::npos);
+  CHECK(ConsoleLines(met).find('\x1b') == std::string::npos);
+  CHECK(ConsoleLines(met, {ConsoleStyle::Detail::kNormal, true}).find("\x1b[32mPASS\x1b[0m") == 0);
+  CHECK(ConsoleLines(WithOffending("x"), {ConsoleStyle::Detail::kNormal, true})
+            .find("\x1b[31mFAIL\x1b[0m") == 0);
+}
+
+TEST_CASE("colour only on a terminal, and never with NO_COLOR") {
+  int saved = dup(STDOUT_FILENO);
+  unsetenv("NO_COLOR");
+  int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+  dup2(null, STDOUT_FILENO);
+  bool on_file = ColourWanted();
+  int controller, terminal;
+  REQUIRE(openpty(&controller, &terminal, nullptr, nullptr, nullptr) == 0);
+  dup2(terminal, STDOUT_FILENO);
+  bool on_terminal = ColourWanted();
+  setenv("NO_COLOR", "1", 1);
+  bool with_no_color = ColourWanted();
+  setenv("NO_COLOR", "", 1);
+  bool with_empty_no_color = ColourWanted();
+  unsetenv("NO_COLOR");
+  dup2(saved, STDOUT_FILENO);
+  close(saved);
+  close(null);
+  close(terminal);
+  close(controller);
+  CHECK_FALSE(on_file);
+  CHECK(on_terminal);
+  CHECK_FALSE(with_no_color);
+  CHECK(with_empty_no_color);
 }

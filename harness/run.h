@@ -21,6 +21,7 @@ struct RunOptions {
   std::string reports_dir = "reports";
   std::string db_url;              // --db: an existing server; empty: embedded
   std::optional<uint64_t> seed;    // --seed: overrides every scenario's seed
+  ConsoleStyle console;            // --quiet, --verbose; colour on a terminal
   std::vector<std::string> overrides;  // --set KEY=VALUE, applied to every file
 };
 
