@@ -59,7 +59,7 @@ TEST_CASE("WriteFileAtomically replaces whole files, and keeps the old one on fa
   fs::remove_all(dir);
 }
 
-TEST_CASE("the console: quiet says nothing of a met run, verbose every check; colour if asked") {
+TEST_CASE("the console: quiet says nothing of a met run, verbose names every check, colour if asked") {
   ScenarioResult met = WithOffending("lc-1-1 acknowledged");
   met.verdict = Verdict::kMet;
   CheckResult exit;
