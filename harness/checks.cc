@@ -257,12 +257,15 @@ CheckResult CheckExit(const AuditInputs& in, const Facts&) {
     ++judged;
     std::string who = "instance " + std::to_string(inst.id);
     std::string sig = SignalName(graceful.fault->signal);
-    if (graceful.record->escalated) {
+    if (graceful.record->grace_expired) {
       problems.push_back(who + ": still running " +
                          FormatSeconds(graceful.fault->grace) + " after " + sig +
-                         ", SIGKILL was needed");
-    } else if (!inst.exit) {
-      problems.push_back(who + ": did not exit after " + sig);
+                         (graceful.record->escalated
+                              ? ", " + SignalName(graceful.fault->escalation_signal) +
+                                    " was needed"
+                              : " (the sender does not escalate)"));
+    } else if (!inst.exit || inst.stopped_by_harness) {
+      problems.push_back(who + ": did not exit by itself after " + sig);
     } else if (!IsCleanExit(*in.scenario, *inst.exit)) {
       problems.push_back(who + ": " + inst.exit->ToString() + " after " + sig +
                          (inst.exit->by_signal ? " (the signal was not handled)" : ""));

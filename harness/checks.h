@@ -5,6 +5,8 @@
 #ifndef LASTCALL_CHECKS_H_
 #define LASTCALL_CHECKS_H_
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -23,6 +25,9 @@ struct InstanceRecord {
   int id = 0;
   int64_t start_time = -1, ready_time = -1, exit_time = -1;
   std::optional<ExitStatus> exit;
+  // lastcall had to stop it after the run (it did not exit by itself).
+  bool stopped_by_harness = false;
+  pid_t pid = 0;  // its main process (in container mode: the namespace's PID 1)
 };
 
 struct InvariantResult {

@@ -189,10 +189,21 @@ TEST_CASE("exit: clean, within grace, without SIGKILL") {
   CHECK(f.Result("exit").status == CheckStatus::kPass);
 
   f.in.instances[0].exit = ExitStatus{true, 9};
-  f.in.faults[0].escalated = true;
+  f.in.faults[0].grace_expired = f.in.faults[0].escalated = true;
   CHECK(f.Result("exit").offending ==
         std::vector<std::string>{
-            "instance 1: still running 5s after TERM, SIGKILL was needed"});
+            "instance 1: still running 5s after TERM, KILL was needed"});
+
+  // A sender that never escalates (a terminal): lastcall stopped it.
+  f.in.faults[0].escalated = false;
+  f.in.instances[0].exit = ExitStatus{false, 0};
+  f.in.instances[0].stopped_by_harness = true;
+  CHECK(f.Result("exit").offending ==
+        std::vector<std::string>{
+            "instance 1: still running 5s after TERM (the sender does not escalate)"});
+  f.in.faults[0].grace_expired = false;  // the run ended before the grace did
+  CHECK(f.Result("exit").offending ==
+        std::vector<std::string>{"instance 1: did not exit by itself after TERM"});
 }
 
 TEST_CASE("exit: a KILL fault during the grace period is not the target's fault") {

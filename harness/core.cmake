@@ -2,6 +2,8 @@
 add_library(lastcall_core STATIC
   audit.cc
   checks.cc
+  container.cc
+  database_watch.cc
   history.cc
   html_report.cc
   http_client.cc
@@ -43,8 +45,9 @@ lastcall_add_test(cli_test
 target_compile_definitions(cli_test PRIVATE
   LASTCALL_BINARY="$<TARGET_FILE:lastcall>"
   PAYMENT_SERVER_BINARY="$<TARGET_FILE:payment-server>"
+  SIGNAL_RECORDER_BINARY="$<TARGET_FILE:signal-recorder>"
   LASTCALL_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
-add_dependencies(cli_test lastcall payment-server)
+add_dependencies(cli_test lastcall payment-server signal-recorder)
 
 # End to end: every bundled scenario must meet its expectation against the
 # reference target (bug scenarios expect their checks to fail). The scenario

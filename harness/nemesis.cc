@@ -12,6 +12,37 @@ bool IsGraceful(int signal) {
   return signal != SIGKILL && signal != SIGSTOP && signal != SIGCONT;
 }
 
+namespace {
+
+// SplitMix64: a well-mixed 64-bit value from any input, portable (unlike the
+// standard distributions, whose output differs between libraries).
+uint64_t Mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+bool IsAt(const Fault& fault) {
+  return fault.kind == Fault::Kind::kSignal &&
+         fault.trigger.kind == Trigger::Kind::kAt;
+}
+
+}  // namespace
+
+void DrawRandomTriggers(uint64_t seed, std::vector<Fault>* faults) {
+  for (size_t i = 0; i < faults->size(); ++i) {
+    Trigger& t = (*faults)[i].trigger;
+    if ((*faults)[i].kind != Fault::Kind::kSignal ||
+        t.kind != Trigger::Kind::kRandom)
+      continue;
+    uint64_t span = static_cast<uint64_t>((t.random_max - t.random_min).count());
+    uint64_t draw = Mix(seed ^ Mix(i + 1));
+    t.at = t.random_min + Duration(span == UINT64_MAX ? draw : draw % (span + 1));
+    t.kind = Trigger::Kind::kAt;
+  }
+}
+
 Nemesis::Nemesis(const std::vector<Fault>& faults, History* history,
                  TargetControl* target)
     : faults_(faults), history_(history), target_(target),
@@ -27,13 +58,27 @@ void Nemesis::Begin(Clock::time_point start) {
 void Nemesis::Arm(size_t index) {
   armed_ = index;
   armed_count_kind_ = -1;
+  armed_log_.reset();
   if (index >= faults_.size()) return;
   const Fault& fault = faults_[index];
-  if (fault.kind == Fault::Kind::kSignal &&
-      fault.trigger.kind != Trigger::Kind::kAt) {
-    armed_count_ = fault.trigger.count;
-    armed_count_kind_ = static_cast<int>(fault.trigger.kind);
+  if (fault.kind != Fault::Kind::kSignal) return;
+  switch (fault.trigger.kind) {
+    case Trigger::Kind::kInFlight:
+    case Trigger::Kind::kCompleted:
+      armed_count_ = fault.trigger.count;
+      armed_count_kind_ = static_cast<int>(fault.trigger.kind);
+      break;
+    case Trigger::Kind::kLog:
+      armed_log_.emplace(fault.trigger.text, std::regex::ECMAScript);
+      break;
+    default:
+      break;
   }
+}
+
+void Nemesis::OnTargetReady(int, Clock::time_point when) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ready_at_ = when;
 }
 
 void Nemesis::OnProgress(int64_t in_flight, int64_t completed) {
@@ -49,6 +94,36 @@ void Nemesis::OnProgress(int64_t in_flight, int64_t completed) {
   Fire(armed_, trigger_time);
 }
 
+void Nemesis::OnOutputLine(const std::string& line) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!begun_ || !armed_log_ || !std::regex_search(line, *armed_log_)) return;
+  Fire(armed_, history_->Now());
+}
+
+std::optional<DatabaseCondition> Nemesis::ArmedDatabaseCondition() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!begun_ || armed_ >= faults_.size() ||
+      faults_[armed_].kind != Fault::Kind::kSignal)
+    return std::nullopt;
+  const Trigger& t = faults_[armed_].trigger;
+  if (t.kind != Trigger::Kind::kDbTransactionsOpen && t.kind != Trigger::Kind::kSql)
+    return std::nullopt;
+  return DatabaseCondition{armed_, t};
+}
+
+bool Nemesis::FireIfArmed(size_t fault, int64_t trigger_time) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (armed_ != fault) return false;
+  Fire(fault, trigger_time);
+  return true;
+}
+
+void Nemesis::NoteDatabasePolls(size_t fault, int64_t open_after, double poll_us) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  records_[fault].transactions_at_delivery = open_after;
+  records_[fault].poll_interval_us = poll_us;
+}
+
 void Nemesis::OnLoadFinished() { target_->Wake(); }
 
 void Nemesis::Fire(size_t index, int64_t trigger_time) {
@@ -59,9 +134,12 @@ void Nemesis::Fire(size_t index, int64_t trigger_time) {
   // The moment of kill(2) is taken just before the call: after it, a busy
   // machine may deschedule this thread while the target already reacts.
   int64_t sent = history_->Now();
-  record.instance = target_->Deliver(0, fault.signal, fault.to_group);
-  std::string what = SignalName(fault.signal) + " to " +
-                     (fault.to_group ? "group" : "process");
+  record.instance = target_->Deliver(0, fault.signal, fault.to);
+  if (record.instance != 0)
+    for (int also : fault.also) target_->Deliver(record.instance, also, fault.to);
+  std::string what = SignalName(fault.signal) + " to " + RecipientName(fault.to);
+  for (int also : fault.also) what += " + " + SignalName(also);
+  if (!fault.sender.empty()) what += " (" + fault.sender + ")";
   history_->RecordAt(trigger_time, "fault_trigger",
                      "fault " + std::to_string(index + 1) + ": " + what);
   if (record.instance == 0) {
@@ -82,41 +160,50 @@ void Nemesis::Fire(size_t index, int64_t trigger_time) {
   target_->Wake();
 }
 
+std::optional<Clock::time_point> Nemesis::AtDeadline() const {
+  if (!begun_ || armed_ >= faults_.size() || !IsAt(faults_[armed_]))
+    return std::nullopt;
+  const Trigger& t = faults_[armed_].trigger;
+  if (!t.since_ready) return load_start_ + t.at;
+  if (!ready_at_) return std::nullopt;
+  return *ready_at_ + t.at;
+}
+
 Clock::time_point Nemesis::NextDeadline() const {
   std::lock_guard<std::mutex> lock(mutex_);
   Clock::time_point next = Clock::time_point::max();
   for (const GraceTimer& g : graces_) next = std::min(next, g.deadline);
-  if (begun_ && armed_ < faults_.size() &&
-      faults_[armed_].kind == Fault::Kind::kSignal &&
-      faults_[armed_].trigger.kind == Trigger::Kind::kAt)
-    next = std::min(next, load_start_ + faults_[armed_].trigger.at);
+  if (std::optional<Clock::time_point> at = AtDeadline()) next = std::min(next, *at);
   return next;
 }
 
 void Nemesis::OnTick() {
   std::lock_guard<std::mutex> lock(mutex_);
   Clock::time_point now = Clock::now();
-  if (begun_ && armed_ < faults_.size() &&
-      faults_[armed_].kind == Fault::Kind::kSignal &&
-      faults_[armed_].trigger.kind == Trigger::Kind::kAt &&
-      now >= load_start_ + faults_[armed_].trigger.at) {
-    Fire(armed_, history_->Since(load_start_ + faults_[armed_].trigger.at));
-  }
+  std::optional<Clock::time_point> at = AtDeadline();
+  if (at && now >= *at) Fire(armed_, history_->Since(*at));
   for (auto it = graces_.begin(); it != graces_.end();) {
     if (it->deadline > now) {
       ++it;
       continue;
     }
     const Fault& fault = faults_[it->fault];
+    FaultRecord& record = records_[it->fault];
     int64_t sent = history_->Now();
-    if (target_->Deliver(it->instance, SIGKILL, fault.to_group) != 0) {
-      FaultRecord& record = records_[it->fault];
-      record.escalated = true;
-      record.escalation_time = sent;
-      history_->RecordAt(sent, "escalation",
-                         "grace of fault " + std::to_string(it->fault + 1) +
-                             " ran out: KILL",
-                         it->instance);
+    // Signal 0 only asks whether the instance still runs.
+    if (target_->Deliver(it->instance, fault.escalation_signal,
+                         fault.escalate_to) != 0) {
+      record.grace_expired = true;
+      std::string what = "grace of fault " + std::to_string(it->fault + 1) + " ran out: ";
+      if (fault.escalation_signal != 0) {
+        record.escalated = true;
+        record.escalation_time = sent;
+        what += SignalName(fault.escalation_signal) + " to " +
+                RecipientName(fault.escalate_to);
+      } else {
+        what += "the sender does not escalate";
+      }
+      history_->RecordAt(sent, "escalation", what, it->instance);
     }
     it = graces_.erase(it);
   }
@@ -137,6 +224,7 @@ std::optional<Duration> Nemesis::OnTargetExit(int instance, int64_t exit_time) {
   record.trigger_time = exit_time;
   record.instance = instance;
   Duration delay = faults_[armed_].restart_delay;
+  ready_at_.reset();  // the next deploy counts from the new instance
   Arm(armed_ + 1);
   return delay;
 }

@@ -1,10 +1,12 @@
 // The nemesis: the scenario's faults, fired in order. A signal fault is armed
-// once the one before it has fired; `at` triggers are fired by the run's event
-// loop, `in_flight` / `completed` triggers directly by the client thread whose
-// request made the count true (so the signal lands within microseconds of the
-// moment). A graceful signal starts its grace period; when it runs out and
-// the instance still lives, SIGKILL goes to the same recipient. A restart
-// fault waits for the target to exit.
+// once the one before it has fired. Each trigger is fired by whoever sees its
+// condition first, so the signal lands within microseconds of the moment:
+// `at` and `log` by the run's event loop, `in_flight` / `completed` by the
+// client thread whose request made the count true, `db_transactions_open` /
+// `sql` by the run's database watch. A graceful signal starts its grace
+// period; when it runs out and the instance still lives, the escalation
+// signal (SIGKILL unless the sender has none) goes out. A restart fault
+// waits for the target to exit.
 #ifndef LASTCALL_NEMESIS_H_
 #define LASTCALL_NEMESIS_H_
 
@@ -13,6 +15,7 @@
 #include <cstdint>
 #include <mutex>
 #include <optional>
+#include <regex>
 #include <vector>
 
 #include "history.h"
@@ -25,10 +28,11 @@ namespace lastcall {
 class TargetControl {
  public:
   virtual ~TargetControl() = default;
-  // Sends `signal` to instance `instance` (0: the current one), to its
-  // process or its whole group. Returns the instance signalled, or 0 if that
-  // instance is not running (nothing was sent).
-  virtual int Deliver(int instance, int signal, bool to_group) = 0;
+  // Sends `signal` to instance `instance` (0: the current one): to its main
+  // process, group, process tree or every process it started. Returns the
+  // instance signalled, or 0 if that instance is not running (nothing was
+  // sent). Signal 0 only asks whether it runs.
+  virtual int Deliver(int instance, int signal, Recipient to) = 0;
   // Wakes the run's event loop so it re-reads NextDeadline().
   virtual void Wake() = 0;
 };
@@ -39,8 +43,24 @@ struct FaultRecord {
   int64_t trigger_time = -1;   // when its condition held
   int64_t delivery_time = -1;  // when kill(2) returned (or restart began)
   int instance = 0;            // the instance it hit; 0 if none was running
-  bool escalated = false;      // grace ran out: SIGKILL was sent
+  bool grace_expired = false;  // grace ran out with the instance alive
+  bool escalated = false;      // ...and the escalation signal was sent
   int64_t escalation_time = -1;
+  // db_transactions_open: the target's sessions inside a transaction just
+  // after the signal was sent (did it land inside one?); -1 if not measured.
+  int64_t transactions_at_delivery = -1;
+  double poll_interval_us = -1;  // database triggers: mean time per poll
+};
+
+// Replaces each `random` trigger by the `at` drawn for it, uniformly between
+// its bounds, from `seed` and the fault's position only: the same seed gives
+// the same schedule.
+void DrawRandomTriggers(uint64_t seed, std::vector<Fault>* faults);
+
+// The armed trigger the database watch must evaluate.
+struct DatabaseCondition {
+  size_t fault = 0;
+  Trigger trigger;  // kDbTransactionsOpen or kSql
 };
 
 // True for the signals a service is expected to shut down on gracefully.
@@ -53,6 +73,19 @@ class Nemesis : public LoadObserver {
 
   // Load has started at `start`: `at` triggers count from here.
   void Begin(std::chrono::steady_clock::time_point start);
+  // Instance `instance` is ready: `at` triggers of later deploys count from
+  // here.
+  void OnTargetReady(int instance, std::chrono::steady_clock::time_point when);
+  // A line of the target's output (event loop).
+  void OnOutputLine(const std::string& line);
+  // The database condition armed now, if any (database watch thread).
+  std::optional<DatabaseCondition> ArmedDatabaseCondition() const;
+  // The watch saw the condition of fault `fault` hold at `trigger_time`:
+  // fires it if it is still the armed one. Returns whether it fired.
+  bool FireIfArmed(size_t fault, int64_t trigger_time);
+  // For the report: the target's open transactions the watch counted just
+  // after fault `fault`'s signal, and its mean time per poll.
+  void NoteDatabasePolls(size_t fault, int64_t open_after, double poll_us);
 
   // LoadObserver, called on client threads.
   void OnProgress(int64_t in_flight, int64_t completed) override;
@@ -81,13 +114,18 @@ class Nemesis : public LoadObserver {
   };
   void Arm(size_t index);             // requires mutex_
   void Fire(size_t index, int64_t trigger_time);  // requires mutex_
+  // When the armed `at` trigger is due; nullopt if none is, or not yet
+  // known (a deploy's new instance is not ready). Requires mutex_.
+  std::optional<std::chrono::steady_clock::time_point> AtDeadline() const;
 
   const std::vector<Fault>& faults_;
   History* history_;
   TargetControl* target_;
   mutable std::mutex mutex_;
   std::chrono::steady_clock::time_point load_start_;
+  std::optional<std::chrono::steady_clock::time_point> ready_at_;
   bool begun_ = false;
+  std::optional<std::regex> armed_log_;  // the armed `log` trigger, compiled
   size_t armed_ = 0;  // index of the armed fault; faults_.size() when done
   std::vector<FaultRecord> records_;
   std::vector<GraceTimer> graces_;

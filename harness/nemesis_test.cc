@@ -15,15 +15,15 @@ namespace {
 struct FakeTarget : TargetControl {
   struct Sent {
     int instance, signal;
-    bool to_group;
+    Recipient to;
   };
   std::vector<Sent> sent;
   int running = 1;  // the current instance; 0 when none
   int wakes = 0;
-  int Deliver(int instance, int signal, bool to_group) override {
+  int Deliver(int instance, int signal, Recipient to) override {
     int target = instance == 0 ? running : instance;
     if (target == 0 || target != running) return 0;
-    sent.push_back({target, signal, to_group});
+    if (signal != 0) sent.push_back({target, signal, to});
     return target;
   }
   void Wake() override { ++wakes; }
@@ -42,7 +42,7 @@ Fault SignalFault(Trigger::Kind kind, int64_t count, int signal = SIGTERM) {
 TEST_CASE("count triggers fire once, in order, when the count is reached") {
   std::vector<Fault> faults = {SignalFault(Trigger::Kind::kInFlight, 3),
                                SignalFault(Trigger::Kind::kCompleted, 10, SIGINT)};
-  faults[0].to_group = true;
+  faults[0].to = Recipient::kGroup;
   History history(1);
   FakeTarget target;
   Nemesis nemesis(faults, &history, &target);
@@ -56,7 +56,7 @@ TEST_CASE("count triggers fire once, in order, when the count is reached") {
   nemesis.OnProgress(3, 52);          // each fires once
   CHECK(target.sent.size() == 2);
   CHECK(target.sent[0].signal == SIGTERM);
-  CHECK(target.sent[0].to_group);
+  CHECK(target.sent[0].to == Recipient::kGroup);
   CHECK(target.sent[1].signal == SIGINT);
   std::vector<FaultRecord> records = nemesis.records();
   CHECK(records[0].fired);
@@ -86,7 +86,7 @@ TEST_CASE("an at trigger fires from OnTick once its time has come") {
 TEST_CASE("grace runs out: SIGKILL to the same recipient, and an exit cancels it") {
   Fault f = SignalFault(Trigger::Kind::kInFlight, 1);
   f.grace = milliseconds(0);
-  f.to_group = true;
+  f.to = f.escalate_to = Recipient::kGroup;
   std::vector<Fault> faults = {f};
   History history(1);
   FakeTarget target;
@@ -97,7 +97,7 @@ TEST_CASE("grace runs out: SIGKILL to the same recipient, and an exit cancels it
   nemesis.OnTick();
   REQUIRE(target.sent.size() == 2);
   CHECK(target.sent[1].signal == SIGKILL);
-  CHECK(target.sent[1].to_group);
+  CHECK(target.sent[1].to == Recipient::kGroup);
   CHECK(nemesis.records()[0].escalated);
 
   // The same, but the target exits first: no escalation.
@@ -144,4 +144,132 @@ TEST_CASE("a signal with no target running is recorded, not sent") {
   CHECK(nemesis.records()[0].fired);
   CHECK(nemesis.records()[0].instance == 0);
   CHECK(nemesis.records()[0].delivery_time == -1);
+}
+
+TEST_CASE("a log trigger fires on the first matching line once armed") {
+  Fault f;
+  f.trigger.kind = Trigger::Kind::kLog;
+  f.trigger.text = "draining [0-9]+ requests";
+  std::vector<Fault> faults = {f};
+  History history(1);
+  FakeTarget target;
+  Nemesis nemesis(faults, &history, &target);
+  nemesis.OnOutputLine("draining 3 requests");  // before Begin: not armed
+  CHECK(target.sent.empty());
+  nemesis.Begin(std::chrono::steady_clock::now());
+  nemesis.OnOutputLine("listening on 8080");
+  CHECK(target.sent.empty());
+  nemesis.OnOutputLine("status: draining 12 requests now");
+  CHECK(target.sent.size() == 1);
+  nemesis.OnOutputLine("draining 3 requests");  // fired once
+  CHECK(target.sent.size() == 1);
+}
+
+TEST_CASE("a database condition is offered to the watch and fires once") {
+  Fault db;
+  db.trigger.kind = Trigger::Kind::kDbTransactionsOpen;
+  db.trigger.count = 2;
+  Fault sql;
+  sql.trigger.kind = Trigger::Kind::kSql;
+  sql.trigger.text = "SELECT true";
+  std::vector<Fault> faults = {db, sql};
+  History history(1);
+  FakeTarget target;
+  Nemesis nemesis(faults, &history, &target);
+  CHECK_FALSE(nemesis.ArmedDatabaseCondition());  // not begun
+  nemesis.Begin(std::chrono::steady_clock::now());
+  std::optional<DatabaseCondition> armed = nemesis.ArmedDatabaseCondition();
+  REQUIRE(armed);
+  CHECK(armed->fault == 0);
+  CHECK(armed->trigger.count == 2);
+  CHECK_FALSE(nemesis.FireIfArmed(1, history.Now()));  // not the armed one
+  CHECK(nemesis.FireIfArmed(0, history.Now()));
+  nemesis.NoteDatabasePolls(0, 1, 120.0);
+  CHECK(nemesis.records()[0].transactions_at_delivery == 1);
+  CHECK(nemesis.records()[0].poll_interval_us == 120.0);
+  armed = nemesis.ArmedDatabaseCondition();
+  REQUIRE(armed);
+  CHECK(armed->fault == 1);
+  CHECK(nemesis.FireIfArmed(1, history.Now()));
+  CHECK_FALSE(nemesis.ArmedDatabaseCondition());
+  CHECK(target.sent.size() == 2);
+}
+
+TEST_CASE("a deploy after the first counts from the new instance being ready") {
+  Fault term;
+  term.trigger.at = milliseconds(10);
+  Fault restart;
+  restart.kind = Fault::Kind::kRestart;
+  Fault second = term;
+  second.trigger.since_ready = true;
+  std::vector<Fault> faults = {term, restart, second};
+  History history(1);
+  FakeTarget target;
+  Nemesis nemesis(faults, &history, &target);
+  auto start = std::chrono::steady_clock::now();
+  nemesis.Begin(start);
+  CHECK(nemesis.NextDeadline() == start + milliseconds(10));
+  std::this_thread::sleep_until(start + milliseconds(10));
+  nemesis.OnTick();
+  REQUIRE(target.sent.size() == 1);
+  REQUIRE(nemesis.OnTargetExit(1, history.Now()));
+  // Not due until the new instance is ready, however late that is.
+  CHECK(nemesis.NextDeadline() == std::chrono::steady_clock::time_point::max());
+  target.running = 2;
+  auto ready = std::chrono::steady_clock::now();
+  nemesis.OnTargetReady(2, ready);
+  CHECK(nemesis.NextDeadline() == ready + milliseconds(10));
+}
+
+TEST_CASE("a sender that never escalates: grace expires, nothing is sent") {
+  Fault f = SignalFault(Trigger::Kind::kInFlight, 1, SIGINT);
+  f.grace = milliseconds(0);
+  f.escalation_signal = 0;
+  std::vector<Fault> faults = {f};
+  History history(1);
+  FakeTarget target;
+  Nemesis nemesis(faults, &history, &target);
+  nemesis.Begin(std::chrono::steady_clock::now());
+  nemesis.OnProgress(1, 0);
+  nemesis.OnTick();
+  CHECK(target.sent.size() == 1);  // the INT only
+  CHECK(nemesis.records()[0].grace_expired);
+  CHECK_FALSE(nemesis.records()[0].escalated);
+}
+
+TEST_CASE("signals in `also` follow the first to the same recipient") {
+  Fault f = SignalFault(Trigger::Kind::kInFlight, 1);
+  f.to = Recipient::kAll;
+  f.also = {SIGCONT};
+  std::vector<Fault> faults = {f};
+  History history(1);
+  FakeTarget target;
+  Nemesis nemesis(faults, &history, &target);
+  nemesis.Begin(std::chrono::steady_clock::now());
+  nemesis.OnProgress(1, 0);
+  REQUIRE(target.sent.size() == 2);
+  CHECK(target.sent[0].signal == SIGTERM);
+  CHECK(target.sent[1].signal == SIGCONT);
+  CHECK(target.sent[1].to == Recipient::kAll);
+}
+
+TEST_CASE("random triggers: drawn from the seed, within bounds, reproducible") {
+  Fault f;
+  f.trigger.kind = Trigger::Kind::kRandom;
+  f.trigger.random_min = milliseconds(200);
+  f.trigger.random_max = milliseconds(3000);
+  std::vector<Fault> a(8, f), b(8, f), c(8, f);
+  DrawRandomTriggers(42, &a);
+  DrawRandomTriggers(42, &b);
+  DrawRandomTriggers(43, &c);
+  int differs = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    CHECK(a[i].trigger.kind == Trigger::Kind::kAt);
+    CHECK(a[i].trigger.at >= milliseconds(200));
+    CHECK(a[i].trigger.at <= milliseconds(3000));
+    CHECK(a[i].trigger.at == b[i].trigger.at);
+    differs += a[i].trigger.at != c[i].trigger.at;
+    if (i > 0) CHECK(a[i].trigger.at != a[0].trigger.at);  // per position
+  }
+  CHECK(differs == 8);
 }

@@ -48,6 +48,23 @@ std::vector<pid_t> ProcessesWithEnvironment(const std::string& name,
   return found;
 }
 
+std::vector<pid_t> ProcessTree(pid_t root) {
+  std::vector<pid_t> tree{root};
+  for (size_t i = 0; i < tree.size(); ++i) {
+    // A child is listed under the thread that forked it.
+    std::string tasks_path = "/proc/" + std::to_string(tree[i]) + "/task";
+    DIR* tasks = opendir(tasks_path.c_str());
+    if (!tasks) continue;
+    while (dirent* d = readdir(tasks)) {
+      if (d->d_name[0] == '.') continue;
+      std::ifstream children(tasks_path + "/" + d->d_name + "/children");
+      for (pid_t child; children >> child;) tree.push_back(child);
+    }
+    closedir(tasks);
+  }
+  return tree;
+}
+
 std::string DescribeProcess(pid_t pid) {
   std::string cmdline = ReadProcFile(pid, "cmdline");
   for (char& c : cmdline)

@@ -17,6 +17,10 @@ namespace lastcall {
 std::vector<pid_t> ProcessesWithEnvironment(const std::string& name,
                                             const std::string& value);
 
+// `root` and every live descendant of it, parents before children, as PM2's
+// treekill finds them (a process that was reparented is no longer found).
+std::vector<pid_t> ProcessTree(pid_t root);
+
 // "1234 payment-server --worker" for the report; "1234" if unreadable.
 std::string DescribeProcess(pid_t pid);
 

@@ -38,3 +38,32 @@ TEST_CASE("a run's processes are found by environment, even after setsid") {
   kill(found[0], SIGKILL);
   CHECK(WaitUntil([&] { return ProcessesWithEnvironment("LASTCALL_RUN_ID", run).empty(); }));
 }
+
+TEST_CASE("a process tree has children and grandchildren but not the reparented") {
+  SpawnOptions options;
+  // sh starts a child sh that starts a sleep (a grandchild), and a sleep
+  // that leaves the tree (double fork: its parent exits at once).
+  options.argv = {"/bin/sh", "-c",
+                  "sh -c 'sleep 30 & wait' & (sleep 31 &) ; echo started; wait"};
+  options.env = {"PATH=/usr/bin:/bin"};
+  std::string error;
+  std::unique_ptr<Subprocess> shell = Subprocess::Start(options, &error);
+  REQUIRE(shell);
+  std::vector<pid_t> tree;
+  auto described = [&] {
+    std::vector<std::string> names;
+    for (pid_t pid : tree) {
+      std::string text = DescribeProcess(pid);
+      names.push_back(text.substr(text.find(' ') + 1));
+    }
+    return names;
+  };
+  REQUIRE(WaitUntil([&] {
+    tree = ProcessTree(shell->pid());
+    return tree.size() == 3 && described().back() == "sleep 30";
+  }));
+  CHECK(tree[0] == shell->pid());
+  for (const std::string& name : described()) CHECK(name != "sleep 31");
+  shell->Signal(SIGKILL, true);
+  REQUIRE(shell->Wait(std::chrono::seconds(10)));
+}

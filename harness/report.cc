@@ -68,12 +68,41 @@ std::string ExitText(const ExitStatus& s) {
 }
 
 json TriggerJson(const Trigger& t) {
+  json between = {Seconds(t.random_min), Seconds(t.random_max)};
   switch (t.kind) {
-    case Trigger::Kind::kAt: return {{"at", Seconds(t.at)}};
+    case Trigger::Kind::kAt: {
+      json at = {{"at", Seconds(t.at)}};
+      if (t.since_ready) at["since_ready"] = true;
+      // A random trigger, drawn from the seed: what was drawn, and from what.
+      if (t.random_max.count() > 0) at["random"] = {{"between", between}};
+      return at;
+    }
+    case Trigger::Kind::kRandom: return {{"random", {{"between", between}}}};
     case Trigger::Kind::kInFlight: return {{"in_flight", t.count}};
     case Trigger::Kind::kCompleted: return {{"completed", t.count}};
+    case Trigger::Kind::kDbTransactionsOpen:
+      return {{"db_transactions_open", t.count}};
+    case Trigger::Kind::kLog: return {{"log", t.text}};
+    case Trigger::Kind::kSql: return {{"sql", t.text}};
   }
   return nullptr;
+}
+
+json SignalFaultJson(const Fault& f) {
+  json also = json::array();
+  for (int signal : f.also) also.push_back(SignalName(signal));
+  json escalation = "none";
+  if (f.escalation_signal != 0)
+    escalation = {{"signal", SignalName(f.escalation_signal)},
+                  {"to", RecipientName(f.escalate_to)}};
+  json fault = {{"trigger", TriggerJson(f.trigger)},
+                {"signal", SignalName(f.signal)},
+                {"to", RecipientName(f.to)},
+                {"also", also},
+                {"grace", Seconds(f.grace)},
+                {"escalation", escalation}};
+  if (!f.sender.empty()) fault["sender"] = f.sender;
+  return fault;
 }
 
 // A matrix combination as [[name, value], ...]: in the matrix's order.
@@ -91,10 +120,7 @@ json ScenarioJson(const Scenario& s) {
       faults.push_back({{"after_exit", {{"restart", true},
                                         {"delay", Seconds(f.restart_delay)}}}});
     } else {
-      faults.push_back({{"trigger", TriggerJson(f.trigger)},
-                        {"signal", SignalName(f.signal)},
-                        {"to", f.to_group ? "group" : "process"},
-                        {"grace", Seconds(f.grace)}});
+      faults.push_back(SignalFaultJson(f));
     }
   }
   json clean = json::array();
@@ -119,6 +145,7 @@ json ScenarioJson(const Scenario& s) {
       {"target", {{"command", s.target.command},
                   {"env", s.target.env},
                   {"cwd", s.target.cwd},
+                  {"container", s.target.container},
                   {"clean_exit", clean}}},
       {"load", {{"clients", l.clients},
                 {"duration", Seconds(l.duration)},
@@ -163,8 +190,12 @@ std::string ResultJson(const ScenarioResult& r, const Scenario& scenario) {
                   {"trigger_time", Seconds(f.trigger_time)},
                   {"delivery_time", Seconds(f.delivery_time)},
                   {"instance", f.instance},
+                  {"grace_expired", f.grace_expired},
                   {"escalated", f.escalated},
                   {"escalation_time", Seconds(f.escalation_time)}};
+    if (f.poll_interval_us >= 0) fault["poll_interval_us"] = f.poll_interval_us;
+    if (f.transactions_at_delivery >= 0)
+      fault["transactions_open_after_signal"] = f.transactions_at_delivery;
     if (f.delivery_time >= 0 && f.trigger_time >= 0)
       fault["trigger_latency_us"] =
           static_cast<double>(f.delivery_time - f.trigger_time) / 1e3;
@@ -172,11 +203,23 @@ std::string ResultJson(const ScenarioResult& r, const Scenario& scenario) {
   }
   json instances = json::array();
   for (const InstanceRecord& i : r.instances) {
-    instances.push_back({{"instance", i.id},
-                         {"start_time", Seconds(i.start_time)},
-                         {"ready_time", Seconds(i.ready_time)},
-                         {"exit_time", Seconds(i.exit_time)},
-                         {"exit", i.exit ? json(ExitText(*i.exit)) : json(nullptr)}});
+    json instance = {{"instance", i.id},
+                     {"pid", i.pid},
+                     {"start_time", Seconds(i.start_time)},
+                     {"ready_time", Seconds(i.ready_time)},
+                     {"exit_time", Seconds(i.exit_time)},
+                     {"exit", i.exit ? json(ExitText(*i.exit)) : json(nullptr)},
+                     {"stopped_by_lastcall", i.stopped_by_harness}};
+    // Its drain: from the first graceful signal it got to its exit.
+    for (size_t f = 0; f < r.faults.size() && f < r.fault_signals.size(); ++f) {
+      const FaultRecord& fault = r.faults[f];
+      if (fault.instance != i.id || fault.delivery_time < 0 ||
+          r.fault_signals[f] == 0 || !IsGraceful(r.fault_signals[f]))
+        continue;
+      if (i.exit_time >= 0) instance["drain_time"] = Seconds(i.exit_time - fault.delivery_time);
+      break;
+    }
+    instances.push_back(instance);
   }
   json out = {
       {"tool", "lastcall"},

@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "audit.h"
+#include "database_watch.h"
 #include "load.h"
 #include "nemesis.h"
 #include "proc_scan.h"
@@ -240,13 +241,14 @@ class ScenarioRun : public TargetControl {
       : scenario_(scenario), session_(session), report_name_(report_name),
         history_(scenario.load.clients) {
     if (session->options().seed) scenario_.seed = *session->options().seed;
+    DrawRandomTriggers(scenario_.seed, &scenario_.faults);
   }
   ~ScenarioRun() override;
 
   ScenarioResult Run();
 
   // TargetControl, called from client threads and the event loop.
-  int Deliver(int instance, int signal, bool to_group) override;
+  int Deliver(int instance, int signal, Recipient to) override;
   void Wake() override { waker_.Wake(); }
 
  private:
@@ -255,7 +257,14 @@ class ScenarioRun : public TargetControl {
   TemplateVariables RunVariables() const;
   bool Expand(const std::string& text, std::string* out);
   bool StartInstance();
+  // Lets the nemesis see the instance's output lines.
+  void WatchInstance(TargetInstance* instance) {
+    instance->set_line_observer(
+        [this](const std::string& line) { nemesis_->OnOutputLine(line); });
+  }
   void Drive();
+  // Drive()'s event loop: until the load is over and no fault is pending.
+  void DriveLoop();
   void OnInstanceExit(TargetInstance* instance);
   void StopTarget();
   void CollectLeftovers();
@@ -293,6 +302,7 @@ class ScenarioRun : public TargetControl {
   std::vector<std::unique_ptr<TargetInstance>> instances_;
   std::unique_ptr<Nemesis> nemesis_;
   std::unique_ptr<Load> load_;  // after nemesis_: destroyed first, it calls it
+  std::unique_ptr<DatabaseWatch> watch_;  // the same
   std::optional<Clock::time_point> restart_at_;
   AuditInputs leftovers_;  // sessions, processes and files left behind
   Clock::time_point load_start_, load_end_;
@@ -304,7 +314,7 @@ ScenarioRun::~ScenarioRun() {
   if (!run_dir_.empty()) fs::remove_all(run_dir_, ignored);
 }
 
-int ScenarioRun::Deliver(int instance, int signal, bool to_group) {
+int ScenarioRun::Deliver(int instance, int signal, Recipient to) {
   std::lock_guard<std::mutex> lock(target_mutex_);
   TargetInstance* target =
       instance == 0 ? current()
@@ -312,7 +322,23 @@ int ScenarioRun::Deliver(int instance, int signal, bool to_group) {
                            ? instances_[instance - 1].get()
                            : nullptr);
   if (!target || target->process().exited()) return 0;
-  return target->process().Signal(signal, to_group) ? target->id() : 0;
+  std::vector<pid_t> pids;
+  switch (to) {
+    case Recipient::kProcess:
+      pids = {target->MainPid()};
+      break;
+    case Recipient::kGroup:
+      return target->process().Signal(signal, true) ? target->id() : 0;
+    case Recipient::kTree:
+      pids = ProcessTree(target->MainPid());
+      break;
+    case Recipient::kAll:
+      pids = ProcessesWithEnvironment("LASTCALL_RUN_ID", run_id_);
+      break;
+  }
+  bool sent = false;
+  for (pid_t pid : pids) sent = (pid > 0 && kill(pid, signal) == 0) || sent;
+  return sent ? target->id() : 0;
 }
 
 TemplateVariables ScenarioRun::RunVariables() const {
@@ -374,6 +400,7 @@ bool ScenarioRun::Prepare() {
   launch_.port = FreePort(&error);
   if (launch_.port == 0) return Fail(Verdict::kInfrastructure, error);
   launch_.cwd = scenario_.target.cwd;
+  launch_.container = scenario_.target.container;
   launch_.ready = scenario_.target.ready;
   for (const std::string& arg : scenario_.target.command) {
     launch_.argv.emplace_back();
@@ -424,8 +451,11 @@ bool ScenarioRun::StartInstance() {
     std::lock_guard<std::mutex> lock(target_mutex_);
     instances_.push_back(std::move(instance));
   }
+  if (nemesis_) WatchInstance(started);
   switch (started->WaitReady(session_->interrupt()->fd())) {
     case TargetInstance::Readiness::kReady:
+      started->MainPid();  // known from now on, even after the exit
+      if (nemesis_) nemesis_->OnTargetReady(id, Clock::now());
       return true;
     case TargetInstance::Readiness::kInterrupted:
       return Fail(Verdict::kInterrupted, "interrupted while the target was starting");
@@ -463,8 +493,29 @@ void ScenarioRun::Drive() {
     Fail(Verdict::kBadInput, scenario_.file + ": load.request: " + error);
     return;
   }
+  if (TargetInstance* target = current()) WatchInstance(target);
+  for (const Fault& fault : scenario_.faults) {
+    Trigger::Kind kind = fault.trigger.kind;
+    if (fault.kind == Fault::Kind::kSignal &&
+        (kind == Trigger::Kind::kDbTransactionsOpen || kind == Trigger::Kind::kSql)) {
+      watch_ = std::make_unique<DatabaseWatch>(db_url_, app_name_, nemesis_.get(),
+                                               &history_);
+      break;
+    }
+  }
   load_start_ = load_->Start();
   nemesis_->Begin(load_start_);
+  DriveLoop();
+  if (watch_) {
+    std::string watch_error = watch_->error();
+    watch_.reset();
+    if (!watch_error.empty() && result_.message.empty())
+      Fail(Verdict::kBadInput,
+           scenario_.file + ": the database trigger failed: " + watch_error);
+  }
+}
+
+void ScenarioRun::DriveLoop() {
   bool load_done_seen = false;
   for (;;) {
     TargetInstance* target = current();
@@ -526,6 +577,7 @@ void ScenarioRun::StopTarget() {
   TargetInstance* target = current();
   if (!target || target->process().exited()) return;
   history_.Record("teardown", "TERM to group", target->id());
+  target->mark_stopped_by_harness();
   target->process().Signal(SIGTERM, true);
   Clock::time_point deadline = Clock::now() + std::chrono::seconds(10);
   int interrupts = session_->interrupt()->count();
@@ -621,6 +673,8 @@ void ScenarioRun::Audit() {
   for (const auto& instance : instances_) {
     InstanceRecord record;
     record.id = instance->id();
+    record.pid = instance->MainPid();
+    record.stopped_by_harness = instance->stopped_by_harness();
     record.start_time = instance->start_time();
     record.ready_time = instance->ready_time();
     record.exit_time = instance->exit_time();

@@ -54,6 +54,8 @@ struct TargetSpec {
   std::string cwd;                         // absolute; default: scenario's folder
   ReadyProbe ready;
   std::vector<ExitStatus> clean_exit{ExitStatus{}};
+  // Run as PID 1 of a new PID namespace, as container runtimes do.
+  bool container = false;
   SourceLocation location;  // of the `target:` key
 };
 
@@ -96,21 +98,51 @@ struct LoadSpec {
 
 // What makes a fault fire (SPEC §3).
 struct Trigger {
-  enum class Kind { kAt, kInFlight, kCompleted };
+  enum class Kind {
+    kAt,                  // `at`: time since load started
+    kRandom,              // `random: {between: [A, B]}`: becomes kAt at run time
+    kInFlight,            // requests sent and not yet answered
+    kCompleted,           // requests answered
+    kDbTransactionsOpen,  // the target's sessions inside a transaction
+    kLog,                 // a target output line matches `text`
+    kSql,                 // the query `text` returns true
+  };
   Kind kind = Kind::kAt;
-  Duration at{0};     // kAt: time since load started
-  int64_t count = 0;  // kInFlight / kCompleted
+  Duration at{0};     // kAt
+  // kAt: counted from the moment the current instance became ready instead
+  // of the load's start (the deploys after the first of `deploys: N`).
+  bool since_ready = false;
+  Duration random_min{0}, random_max{0};  // kRandom
+  int64_t count = 0;  // kInFlight / kCompleted / kDbTransactionsOpen
+  std::string text;   // kLog: ECMAScript regex; kSql: query
 };
+
+// Who receives a signal, as each real sender decides (SPEC §2's table).
+enum class Recipient {
+  kProcess,  // the main process only (a container's PID 1, supervisord)
+  kGroup,    // its process group (a terminal's Ctrl-C)
+  kTree,     // the main process and its descendants (PM2's treekill)
+  kAll,      // every process the target started, wherever it went (systemd's
+             // control group, a Heroku dyno): found by the run id in their
+             // environment
+};
+const char* RecipientName(Recipient recipient);
 
 // One nemesis step: either a signal, or a restart after the target exits.
 struct Fault {
   enum class Kind { kSignal, kRestart };
   Kind kind = Kind::kSignal;
   // kSignal
+  std::string sender;  // the preset it came from, "" for none
   Trigger trigger;
-  int signal = 15;        // SIGTERM
-  bool to_group = false;  // kill(-pgid) instead of kill(pid)
-  Duration grace = std::chrono::seconds(30);  // then SIGKILL to the same recipient
+  int signal = 15;     // SIGTERM
+  Recipient to = Recipient::kProcess;
+  std::vector<int> also;  // sent right after `signal`, same recipient (systemd's CONT)
+  Duration grace = std::chrono::seconds(30);
+  // When grace runs out: this signal (0: none, the sender never escalates)
+  // to this recipient.
+  int escalation_signal = 9;  // SIGKILL
+  Recipient escalate_to = Recipient::kProcess;
   // kRestart (`after_exit: {restart: true, delay: ...}`)
   Duration restart_delay{0};
   SourceLocation location;

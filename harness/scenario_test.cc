@@ -209,7 +209,7 @@ TEST_CASE("The example of SPEC §2 parses to the expected scenario",
   CHECK(term.trigger.kind == Trigger::Kind::kInFlight);
   CHECK(term.trigger.count == 8);
   CHECK(term.signal == SIGTERM);
-  CHECK_FALSE(term.to_group);
+  CHECK(term.to == Recipient::kProcess);
   CHECK(term.grace == seconds(30));
   CHECK(term.location.ToString() == file + ":34:5");
   const Fault& restart = s.faults[1];
@@ -442,8 +442,6 @@ TEST_CASE("Unknown keys, with a suggestion when one is close", "[scenario]") {
 }
 
 TEST_CASE("Keys of the spec that are not supported yet", "[scenario]") {
-  CHECK(Error("sender: kubernetes\n") ==
-        "s.yaml:1:1: sender is not supported yet");
   CHECK(Error("explore: {runs: 10}\n") ==
         "s.yaml:1:1: explore is not supported yet");
   CHECK(Error("redis: {url: x}\n") == "s.yaml:1:1: redis is not supported yet");
@@ -451,10 +449,6 @@ TEST_CASE("Keys of the spec that are not supported yet", "[scenario]") {
               "  command: [x]\n"
               "  instances: 2\n") ==
         "s.yaml:3:14: target.instances > 1 is not supported yet");
-  CHECK(Error("target:\n"
-              "  command: [x]\n"
-              "  container: true\n") ==
-        "s.yaml:3:3: target.container is not supported yet");
   CHECK(Error("load:\n"
               "  duration: 1s\n"
               "  rate: 100\n") ==
@@ -463,20 +457,6 @@ TEST_CASE("Keys of the spec that are not supported yet", "[scenario]") {
               "  duration: 1s\n"
               "  websockets: {clients: 4}\n") ==
         "s.yaml:3:3: load.websockets is not supported yet");
-  CHECK(Error("faults:\n"
-              "  - random: {between: [200ms, 3s]}\n") ==
-        "s.yaml:2:5: faults[0].random is not supported yet");
-  CHECK(Error("faults:\n"
-              "  - {at: 1s, sender: docker}\n") ==
-        "s.yaml:2:14: faults[0].sender is not supported yet");
-  for (const char* condition : {"db_transactions_open", "log", "sql"}) {
-    CHECK(Error(std::string("faults:\n"
-                            "  - when:\n"
-                            "      ") +
-                condition + ": x\n") ==
-          std::string("s.yaml:3:7: faults[0].when.") + condition +
-              " is not supported yet");
-  }
   // Their default values are what this version does, so they are accepted.
   Scenario s = Parse("target:\n"
                      "  command: [x]\n"
@@ -523,7 +503,7 @@ TEST_CASE("Anchors, aliases and merge keys", "[scenario]") {
   CHECK(s.faults[1].grace == seconds(2));
   CHECK(s.faults[2].grace == seconds(9));  // earlier merged maps win
   CHECK(s.faults[2].signal == SIGINT);
-  CHECK(s.faults[2].to_group);
+  CHECK(s.faults[2].to == Recipient::kGroup);
 
   CHECK(Error("load:\n"
               "  duration: 1s\n"
@@ -882,7 +862,7 @@ TEST_CASE("Signal faults", "[scenario]") {
   CHECK(s.faults[0].trigger.kind == Trigger::Kind::kAt);
   CHECK(s.faults[0].trigger.at == Duration(0));
   CHECK(s.faults[0].signal == SIGINT);
-  CHECK(s.faults[0].to_group);
+  CHECK(s.faults[0].to == Recipient::kGroup);
   CHECK(s.faults[0].grace == Duration(0));
   CHECK(s.faults[1].trigger.kind == Trigger::Kind::kCompleted);
   CHECK(s.faults[1].trigger.count == 100);
@@ -898,7 +878,7 @@ TEST_CASE("Signal faults", "[scenario]") {
         "s.yaml:1:10: faults[0] must be a map, got \"TERM\"");
   CHECK(Error("faults:\n"
               "  - signal: TERM\n") ==
-        "s.yaml:2:5: faults[0] needs a trigger (at or when), or after_exit");
+        "s.yaml:2:5: faults[0] needs a trigger (at, random or when), or after_exit");
   CHECK(Error("faults:\n"
               "  - at: 1s\n"
               "    when: {completed: 3}\n") ==
@@ -914,7 +894,7 @@ TEST_CASE("Signal faults", "[scenario]") {
         "KILL, got \"TREM\" (did you mean 'TERM'?)");
   CHECK(Error("faults:\n"
               "  - {at: 1s, to: grop}\n") ==
-        "s.yaml:2:18: faults[0].to must be process or group, got \"grop\" "
+        "s.yaml:2:18: faults[0].to must be process, group, tree or all, got \"grop\" "
         "(did you mean 'group'?)");
   CHECK(Error("faults:\n"
               "  - {at: 1s, grace: -1s}\n") ==
@@ -926,11 +906,11 @@ TEST_CASE("when triggers", "[scenario]") {
   CHECK(Error("faults:\n"
               "  - when: {}\n") ==
         "s.yaml:2:11: faults[0].when must have exactly one condition: "
-        "in_flight or completed");
+        "in_flight, completed, db_transactions_open, log or sql");
   CHECK(Error("faults:\n"
               "  - when: {in_flight: 1, completed: 1}\n") ==
         "s.yaml:2:11: faults[0].when must have exactly one condition: "
-        "in_flight or completed");
+        "in_flight, completed, db_transactions_open, log or sql");
   CHECK(Error("faults:\n"
               "  - when: {completed: 0}\n") ==
         "s.yaml:2:23: faults[0].when.completed must be a positive integer, "
@@ -1116,6 +1096,137 @@ TEST_CASE("KnownChecks, in report order", "[scenario]") {
 TEST_CASE("SourceLocation::ToString", "[scenario]") {
   CHECK(SourceLocation{"a.yaml", 3, 7}.ToString() == "a.yaml:3:7");
   CHECK(SourceLocation{"a.yaml", 0, 0}.ToString() == "a.yaml");
+}
+
+TEST_CASE("Triggers db_transactions_open log sql and random", "[scenario]") {
+  Scenario s = Parse("faults:\n"
+                     "  - when: {db_transactions_open: 2}\n"
+                     "  - when: {log: 'draining \\d+'}\n"
+                     "  - when: {sql: SELECT count(*) > 3 FROM ledger}\n"
+                     "  - random: {between: [200ms, 3s]}\n");
+  REQUIRE(s.faults.size() == 4);
+  CHECK(s.faults[0].trigger.kind == Trigger::Kind::kDbTransactionsOpen);
+  CHECK(s.faults[0].trigger.count == 2);
+  CHECK(s.faults[1].trigger.kind == Trigger::Kind::kLog);
+  CHECK(s.faults[1].trigger.text == "draining \\d+");
+  CHECK(s.faults[2].trigger.kind == Trigger::Kind::kSql);
+  CHECK(s.faults[2].trigger.text == "SELECT count(*) > 3 FROM ledger");
+  CHECK(s.faults[3].trigger.kind == Trigger::Kind::kRandom);
+  CHECK(s.faults[3].trigger.random_min == milliseconds(200));
+  CHECK(s.faults[3].trigger.random_max == seconds(3));
+
+  CHECK(Error("faults:\n"
+              "  - when: {log: '(unclosed'}\n") ==
+        "s.yaml:2:17: faults[0].when.log is not a valid regular expression: "
+        "Mismatched '(' and ')' in regular expression");
+  CHECK(Error("faults:\n"
+              "  - when: {sql: ''}\n") ==
+        "s.yaml:2:17: faults[0].when.sql must not be empty");
+  CHECK(Error("faults:\n"
+              "  - when: {db_transactions_open: 0}\n") ==
+        "s.yaml:2:34: faults[0].when.db_transactions_open must be a positive "
+        "integer, got 0");
+  CHECK(Error("faults:\n"
+              "  - random: {between: [3s, 1s]}\n") ==
+        "s.yaml:2:23: faults[0].random.between: min is greater than max");
+  CHECK(Error("faults:\n"
+              "  - random: {between: [1s]}\n") ==
+        "s.yaml:2:23: faults[0].random.between must be [min, max]");
+  CHECK(Error("faults:\n"
+              "  - {at: 1s, random: {between: [1s, 2s]}}\n") ==
+        "s.yaml:2:14: faults[0] has both at and random; a fault has exactly one "
+        "trigger");
+}
+
+TEST_CASE("Sender presets set signal recipient grace and escalation", "[scenario]") {
+  Scenario s = Parse("faults:\n"
+                     "  - {at: 1s, sender: kubernetes}\n"
+                     "  - {at: 1s, sender: pm2, grace: 5s}\n"
+                     "  - {at: 1s, sender: systemd}\n"
+                     "  - {at: 1s, sender: ctrl-c}\n"
+                     "  - {at: 1s, sender: docker, signal: QUIT, to: group,\n"
+                     "     escalation: {signal: KILL, to: process}}\n");
+  REQUIRE(s.faults.size() == 5);
+  const Fault& k8s = s.faults[0];
+  CHECK(k8s.sender == "kubernetes");
+  CHECK(k8s.signal == SIGTERM);
+  CHECK(k8s.to == Recipient::kProcess);
+  CHECK(k8s.grace == seconds(30));
+  CHECK(k8s.escalation_signal == SIGKILL);
+  CHECK(k8s.escalate_to == Recipient::kAll);
+  const Fault& pm2 = s.faults[1];
+  CHECK(pm2.signal == SIGINT);
+  CHECK(pm2.to == Recipient::kTree);
+  CHECK(pm2.grace == seconds(5));  // overridden
+  CHECK(pm2.escalate_to == Recipient::kTree);
+  const Fault& systemd = s.faults[2];
+  CHECK(systemd.to == Recipient::kAll);
+  CHECK(systemd.also == std::vector<int>{SIGCONT});
+  CHECK(systemd.grace == seconds(90));
+  const Fault& ctrl_c = s.faults[3];
+  CHECK(ctrl_c.signal == SIGINT);
+  CHECK(ctrl_c.to == Recipient::kGroup);
+  CHECK(ctrl_c.escalation_signal == 0);
+  const Fault& docker = s.faults[4];
+  CHECK(docker.signal == SIGQUIT);
+  CHECK(docker.to == Recipient::kGroup);
+  CHECK(docker.grace == seconds(10));
+  CHECK(docker.escalate_to == Recipient::kProcess);
+
+  // A top-level sender is every fault's default; a fault's own wins.
+  Scenario top = Parse("sender: nomad\n"
+                       "faults:\n"
+                       "  - {at: 1s}\n"
+                       "  - {at: 2s, sender: heroku}\n"
+                       "  - {at: 3s, escalation: none}\n");
+  CHECK(top.faults[0].signal == SIGINT);
+  CHECK(top.faults[0].grace == seconds(5));
+  CHECK(top.faults[1].to == Recipient::kAll);
+  CHECK(top.faults[2].escalation_signal == 0);
+
+  CHECK(Error("faults:\n"
+              "  - {at: 1s, sender: kubernets}\n") ==
+        "s.yaml:2:22: unknown sender 'kubernets' in faults[0].sender "
+        "(did you mean 'kubernetes'?)");
+  CHECK(Error("faults:\n"
+              "  - {at: 1s, to: everyone}\n") ==
+        "s.yaml:2:18: faults[0].to must be process, group, tree or all, got "
+        "\"everyone\"");
+  CHECK(Error("faults:\n"
+              "  - {at: 1s, escalation: never}\n") ==
+        "s.yaml:2:26: faults[0].escalation must be none or {signal: KILL, to: "
+        "process|group|tree|all}, got \"never\"");
+  // Without a preset the escalation follows the signal's recipient.
+  Scenario plain = Parse("faults:\n"
+                         "  - {at: 1s, to: tree}\n");
+  CHECK(plain.faults[0].escalate_to == Recipient::kTree);
+}
+
+TEST_CASE("deploys N expands to N signal-exit-restart steps", "[scenario]") {
+  Scenario s = Parse("faults:\n"
+                     "  - {at: 500ms, signal: TERM, deploys: 3, restart_delay: 100ms}\n");
+  REQUIRE(s.faults.size() == 6);
+  for (size_t i = 0; i < 6; i += 2) {
+    CHECK(s.faults[i].kind == Fault::Kind::kSignal);
+    CHECK(s.faults[i].trigger.at == milliseconds(500));
+    CHECK(s.faults[i].trigger.since_ready == (i > 0));
+    CHECK(s.faults[i + 1].kind == Fault::Kind::kRestart);
+    CHECK(s.faults[i + 1].restart_delay == milliseconds(100));
+  }
+  CHECK(Error("faults:\n"
+              "  - {when: {completed: 5}, deploys: 2}\n") ==
+        "s.yaml:2:28: faults[0]: deploys need an `at` trigger (each deploy "
+        "after the first fires that long after the new instance is ready)");
+  CHECK(Error("faults:\n"
+              "  - {after_exit: {restart: true}, signal: TERM}\n") ==
+        "s.yaml:2:35: faults[0].signal does not apply to an after_exit fault");
+}
+
+TEST_CASE("target.container", "[scenario]") {
+  Scenario s = Parse("target:\n"
+                     "  command: [server]\n"
+                     "  container: true\n");
+  CHECK(s.target.container);
 }
 
 }  // namespace

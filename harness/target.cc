@@ -6,6 +6,7 @@
 
 #include <cstdio>
 
+#include "container.h"
 #include "http_client.h"
 
 namespace lastcall {
@@ -24,6 +25,10 @@ std::unique_ptr<TargetInstance> TargetInstance::Start(
     instance->ready_regex_.emplace(launch.ready.log_regex);
   SpawnOptions options;
   options.argv = launch.argv;
+  if (launch.container) {
+    options.argv = ContainerCommand(launch.argv, error);
+    if (options.argv.empty()) return nullptr;
+  }
   options.env = launch.env;
   options.cwd = launch.cwd;
   instance->process_ = Subprocess::Start(options, error);
@@ -43,6 +48,7 @@ void TargetInstance::LogLine(const std::string& line) {
   *log_ << stamp << line << '\n';
   if (ready_regex_ && std::regex_search(line, *ready_regex_))
     ready_line_seen_ = true;
+  if (line_observer_) line_observer_(line);
   tail_.push_back(line);
   if (tail_.size() > 50) tail_.pop_front();
 }
@@ -72,6 +78,13 @@ bool TargetInstance::PumpOutput() {
       LogLine(partial_line_.substr(start, nl - start));
     partial_line_.erase(0, start);
   }
+}
+
+pid_t TargetInstance::MainPid() {
+  if (!launch_.container) return process_->pid();
+  if (container_init_ == 0 && !process_->exited())
+    container_init_ = ContainerInitPid(process_->pid());
+  return container_init_;
 }
 
 bool TargetInstance::TryReap() {

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -27,6 +28,7 @@ struct TargetLaunch {
   std::string cwd;
   int port = 0;
   ReadyProbe ready;
+  bool container = false;  // argv runs as PID 1 of a new PID namespace
 };
 
 class TargetInstance {
@@ -49,6 +51,10 @@ class TargetInstance {
   // Reads and logs whatever output is available without blocking. Returns
   // false once the output has reached EOF (or there is no pipe).
   bool PumpOutput();
+  // Called with every output line from now on (the nemesis's `log` trigger).
+  void set_line_observer(std::function<void(const std::string&)> observer) {
+    line_observer_ = std::move(observer);
+  }
   // The output pipe to poll, or -1 once it has reached EOF (a closed pipe
   // would poll as ready forever).
   int output_fd() const { return output_open_ ? process_->output_fd() : -1; }
@@ -56,6 +62,12 @@ class TargetInstance {
   bool TryReap();
 
   int id() const { return id_; }
+  // The target's main process: the one started, or in container mode the
+  // namespace's PID 1 (0 until it exists).
+  pid_t MainPid();
+  // lastcall had to stop this instance at the end of the run.
+  void mark_stopped_by_harness() { stopped_by_harness_ = true; }
+  bool stopped_by_harness() const { return stopped_by_harness_; }
   Subprocess& process() { return *process_; }
   const Subprocess& process() const { return *process_; }
   int64_t start_time() const { return start_time_; }
@@ -74,6 +86,9 @@ class TargetInstance {
   History* history_ = nullptr;
   std::ostream* log_ = nullptr;
   std::unique_ptr<Subprocess> process_;
+  pid_t container_init_ = 0;
+  bool stopped_by_harness_ = false;
+  std::function<void(const std::string&)> line_observer_;
   std::optional<std::regex> ready_regex_;
   bool ready_line_seen_ = false;
   bool output_open_ = true;

@@ -1,0 +1,112 @@
+#include "database_watch.h"
+
+#include <pqxx/pqxx>
+
+#include <chrono>
+
+namespace lastcall {
+
+const char kOpenTransactionsSql[] =
+    "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE $1 AND "
+    "(state LIKE 'idle in transaction%' OR "
+    "(state = 'active' AND xact_start < query_start))";
+
+// The connection and what it needs for each poll.
+class WatchConnection {
+ public:
+  WatchConnection(const std::string& url, const std::string& application_prefix)
+      : connection_(url + (url.find('?') == std::string::npos ? "?" : "&") +
+                    "application_name=lastcall-watch"),
+        pattern_(application_prefix + "%") {
+    connection_.prepare("open", kOpenTransactionsSql);
+  }
+  int64_t OpenTransactions() {
+    pqxx::nontransaction tx(connection_);
+    return tx.exec_prepared1("open", pattern_)[0].as<int64_t>();
+  }
+  // True when the first column of the first row is true or a non-zero number.
+  bool Holds(const std::string& sql) {
+    pqxx::nontransaction tx(connection_);
+    pqxx::result rows = tx.exec(sql);
+    if (rows.empty() || rows.columns() == 0 || rows[0][0].is_null()) return false;
+    std::string value = rows[0][0].c_str();
+    return value == "t" || value == "true" ||
+           (value.find_first_not_of("0123456789.-") == std::string::npos &&
+            value.find_first_not_of("0.-") != std::string::npos);
+  }
+
+ private:
+  pqxx::connection connection_;
+  std::string pattern_;
+};
+
+DatabaseWatch::DatabaseWatch(const std::string& url,
+                             const std::string& application_prefix,
+                             Nemesis* nemesis, History* history)
+    : url_(url), application_prefix_(application_prefix), nemesis_(nemesis),
+      history_(history), thread_(&DatabaseWatch::Watch, this) {}
+
+DatabaseWatch::~DatabaseWatch() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  stop_requested_.notify_all();
+  thread_.join();
+}
+
+std::string DatabaseWatch::error() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return error_;
+}
+
+bool DatabaseWatch::Evaluate(WatchConnection& connection, const Trigger& trigger) {
+  if (trigger.kind == Trigger::Kind::kSql) return connection.Holds(trigger.text);
+  return connection.OpenTransactions() >= trigger.count;
+}
+
+void DatabaseWatch::Watch() {
+  try {
+    WatchConnection connection(url_, application_prefix_);
+    // The first query of a session is slow (catalog caches, the plan): it
+    // must not be the one that races the target's first transactions.
+    connection.OpenTransactions();
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (!stop_) {
+      std::optional<DatabaseCondition> armed = nemesis_->ArmedDatabaseCondition();
+      if (!armed) {
+        // Nothing to watch yet (or any more): look again soon.
+        stop_requested_.wait_for(lock, std::chrono::milliseconds(1));
+        continue;
+      }
+      lock.unlock();
+      int64_t started = history_->Now();
+      int64_t polls = 0;
+      bool fired = false;
+      while (!fired && nemesis_->ArmedDatabaseCondition()) {
+        ++polls;
+        if (!Evaluate(connection, armed->trigger)) continue;
+        fired = nemesis_->FireIfArmed(armed->fault, history_->Now());
+        if (fired) {
+          // Did the signal land inside an open transaction? Ask at once.
+          int64_t open = armed->trigger.kind == Trigger::Kind::kDbTransactionsOpen
+                             ? connection.OpenTransactions()
+                             : -1;
+          double poll_us = static_cast<double>(history_->Now() - started) / 1e3 /
+                           static_cast<double>(polls);
+          nemesis_->NoteDatabasePolls(armed->fault, open, poll_us);
+        }
+        std::lock_guard<std::mutex> check(mutex_);
+        if (stop_) break;
+      }
+      lock.lock();
+    }
+  } catch (const std::exception& e) {
+    std::string text = e.what();
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    std::lock_guard<std::mutex> lock(mutex_);
+    error_ = text;
+  }
+}
+
+}  // namespace lastcall

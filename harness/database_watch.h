@@ -1,0 +1,59 @@
+// The database watch: the nemesis's eye on PostgreSQL. A thread with its
+// own connection evaluates the armed `db_transactions_open` or `sql`
+// trigger back to back (one round trip per poll, no sleep) and fires the
+// fault the moment the condition holds, so the signal can land between a
+// payment's first write and its COMMIT.
+#ifndef LASTCALL_DATABASE_WATCH_H_
+#define LASTCALL_DATABASE_WATCH_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "history.h"
+#include "nemesis.h"
+
+namespace lastcall {
+
+class DatabaseWatch {
+ public:
+  // Starts watching for `nemesis`'s database conditions on `url` (the run's
+  // database); the target's sessions are those whose application_name
+  // starts with `application_prefix`. The nemesis and history must outlive
+  // the watch.
+  DatabaseWatch(const std::string& url, const std::string& application_prefix,
+                Nemesis* nemesis, History* history);
+  // Stops the thread and closes its connection.
+  ~DatabaseWatch();
+
+  // The first error (connection or query), "" if none. After the destructor
+  // or once a condition has failed; the watch stops at its first error.
+  std::string error() const;
+
+ private:
+  void Watch();
+  // One evaluation. Returns whether the condition holds.
+  bool Evaluate(class WatchConnection& connection, const Trigger& trigger);
+
+  const std::string url_, application_prefix_;
+  Nemesis* nemesis_;
+  History* history_;
+  mutable std::mutex mutex_;
+  std::condition_variable stop_requested_;
+  bool stop_ = false;
+  std::string error_;
+  std::thread thread_;
+};
+
+// The SQL that counts the target's sessions inside a transaction: idle in
+// one, or running a statement of one (an autocommit statement alone starts
+// and ends with its transaction, so xact_start equals query_start there).
+// $1 is a LIKE pattern on application_name.
+extern const char kOpenTransactionsSql[];
+
+}  // namespace lastcall
+
+#endif  // LASTCALL_DATABASE_WATCH_H_
