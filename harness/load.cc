@@ -3,32 +3,20 @@
 #include <algorithm>
 
 #include "http_client.h"
+#include "splitmix.h"
 
 namespace lastcall {
 
 using Clock = std::chrono::steady_clock;
 
-namespace {
-
-// SplitMix64: a tiny, well-mixed hash, so request values depend only on
-// (seed, seq) and not on thread scheduling.
-uint64_t Mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
-}  // namespace
-
 RequestValues ValuesFor(uint64_t seed, int64_t seq, const LoadSpec& spec) {
-  uint64_t r = Mix(seed ^ Mix(static_cast<uint64_t>(seq)));
+  uint64_t r = SplitMix64(seed ^ SplitMix64(static_cast<uint64_t>(seq)));
   uint64_t count = static_cast<uint64_t>(spec.account_count);
   uint64_t from = r % count;
   // A distinct second account: an offset of 1..count-1 from the first.
-  uint64_t to = (from + 1 + Mix(r) % (count - 1)) % count;
+  uint64_t to = (from + 1 + SplitMix64(r) % (count - 1)) % count;
   uint64_t span = static_cast<uint64_t>(spec.amount_max - spec.amount_min) + 1;
-  int64_t amount = spec.amount_min + static_cast<int64_t>(Mix(r + 1) % span);
+  int64_t amount = spec.amount_min + static_cast<int64_t>(SplitMix64(r + 1) % span);
   return RequestValues{History::KeyFor(seed, seq), std::to_string(from + 1),
                        std::to_string(to + 1), std::to_string(amount),
                        std::to_string(seq)};

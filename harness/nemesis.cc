@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "splitmix.h"
+
 namespace lastcall {
 
 using Clock = std::chrono::steady_clock;
@@ -13,15 +15,6 @@ bool IsGraceful(int signal) {
 }
 
 namespace {
-
-// SplitMix64: a well-mixed 64-bit value from any input, portable (unlike the
-// standard distributions, whose output differs between libraries).
-uint64_t Mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
 
 bool IsAt(const Fault& fault) {
   return fault.kind == Fault::Kind::kSignal &&
@@ -37,7 +30,7 @@ void DrawRandomTriggers(uint64_t seed, std::vector<Fault>* faults) {
         t.kind != Trigger::Kind::kRandom)
       continue;
     uint64_t span = static_cast<uint64_t>((t.random_max - t.random_min).count());
-    uint64_t draw = Mix(seed ^ Mix(i + 1));
+    uint64_t draw = SplitMix64(seed ^ SplitMix64(i + 1));
     t.at = t.random_min + Duration(span == UINT64_MAX ? draw : draw % (span + 1));
     t.kind = Trigger::Kind::kAt;
   }

@@ -29,6 +29,15 @@ struct FakeTarget : TargetControl {
   void Wake() override { ++wakes; }
 };
 
+// A nemesis over `faults` against a FakeTarget, with its history.
+struct Rig {
+  explicit Rig(std::vector<Fault> f) : faults(std::move(f)) {}
+  std::vector<Fault> faults;
+  History history{1};
+  FakeTarget target;
+  Nemesis nemesis{faults, &history, &target};
+};
+
 Fault SignalFault(Trigger::Kind kind, int64_t count, int signal = SIGTERM) {
   Fault f;
   f.trigger.kind = kind;
@@ -43,22 +52,20 @@ TEST_CASE("count triggers fire once, in order, when the count is reached") {
   std::vector<Fault> faults = {SignalFault(Trigger::Kind::kInFlight, 3),
                                SignalFault(Trigger::Kind::kCompleted, 10, SIGINT)};
   faults[0].to = Recipient::kGroup;
-  History history(1);
-  FakeTarget target;
-  Nemesis nemesis(faults, &history, &target);
-  nemesis.Begin(std::chrono::steady_clock::now());
-  nemesis.OnProgress(2, 50);  // the second fault is not armed yet
-  CHECK(target.sent.empty());
-  nemesis.OnProgress(3, 50);
-  REQUIRE(target.sent.size() == 1);  // the first fires, arming the second...
-  nemesis.OnProgress(3, 51);          // ...which holds at the next progress
-  REQUIRE(target.sent.size() == 2);
-  nemesis.OnProgress(3, 52);          // each fires once
-  CHECK(target.sent.size() == 2);
-  CHECK(target.sent[0].signal == SIGTERM);
-  CHECK(target.sent[0].to == Recipient::kGroup);
-  CHECK(target.sent[1].signal == SIGINT);
-  std::vector<FaultRecord> records = nemesis.records();
+  Rig rig(faults);
+  rig.nemesis.Begin(std::chrono::steady_clock::now());
+  rig.nemesis.OnProgress(2, 50);  // the second fault is not armed yet
+  CHECK(rig.target.sent.empty());
+  rig.nemesis.OnProgress(3, 50);
+  REQUIRE(rig.target.sent.size() == 1);  // the first fires, arming the second...
+  rig.nemesis.OnProgress(3, 51);          // ...which holds at the next progress
+  REQUIRE(rig.target.sent.size() == 2);
+  rig.nemesis.OnProgress(3, 52);          // each fires once
+  CHECK(rig.target.sent.size() == 2);
+  CHECK(rig.target.sent[0].signal == SIGTERM);
+  CHECK(rig.target.sent[0].to == Recipient::kGroup);
+  CHECK(rig.target.sent[1].signal == SIGINT);
+  std::vector<FaultRecord> records = rig.nemesis.records();
   CHECK(records[0].fired);
   CHECK(records[0].delivery_time >= records[0].trigger_time);
   CHECK(records[1].instance == 1);
@@ -68,19 +75,16 @@ TEST_CASE("an at trigger fires from OnTick once its time has come") {
   Fault f;
   f.trigger.kind = Trigger::Kind::kAt;
   f.trigger.at = milliseconds(20);
-  std::vector<Fault> faults = {f};
-  History history(1);
-  FakeTarget target;
-  Nemesis nemesis(faults, &history, &target);
+  Rig rig({f});
   auto start = std::chrono::steady_clock::now();
-  nemesis.Begin(start);
-  CHECK(nemesis.NextDeadline() == start + milliseconds(20));
-  nemesis.OnTick();
-  CHECK(target.sent.empty());
-  CHECK(nemesis.Pending(true, true));
+  rig.nemesis.Begin(start);
+  CHECK(rig.nemesis.NextDeadline() == start + milliseconds(20));
+  rig.nemesis.OnTick();
+  CHECK(rig.target.sent.empty());
+  CHECK(rig.nemesis.Pending(true, true));
   std::this_thread::sleep_until(start + milliseconds(20));
-  nemesis.OnTick();
-  CHECK(target.sent.size() == 1);
+  rig.nemesis.OnTick();
+  CHECK(rig.target.sent.size() == 1);
 }
 
 TEST_CASE("grace runs out: SIGKILL to the same recipient, and an exit cancels it") {
@@ -116,20 +120,17 @@ TEST_CASE("a restart fault waits for the exit and gives its delay") {
   Fault restart;
   restart.kind = Fault::Kind::kRestart;
   restart.restart_delay = milliseconds(100);
-  std::vector<Fault> faults = {kill, restart};
-  History history(1);
-  FakeTarget target;
-  Nemesis nemesis(faults, &history, &target);
-  nemesis.Begin(std::chrono::steady_clock::now());
-  nemesis.OnProgress(0, 5);
-  REQUIRE(target.sent.size() == 1);
-  CHECK(target.sent[0].signal == SIGKILL);  // no grace for KILL
-  CHECK(nemesis.Pending(true, true));       // waiting for the exit
-  std::optional<Duration> delay = nemesis.OnTargetExit(1, history.Now());
+  Rig rig({kill, restart});
+  rig.nemesis.Begin(std::chrono::steady_clock::now());
+  rig.nemesis.OnProgress(0, 5);
+  REQUIRE(rig.target.sent.size() == 1);
+  CHECK(rig.target.sent[0].signal == SIGKILL);  // no grace for KILL
+  CHECK(rig.nemesis.Pending(true, true));       // waiting for the exit
+  std::optional<Duration> delay = rig.nemesis.OnTargetExit(1, rig.history.Now());
   REQUIRE(delay);
   CHECK(*delay == milliseconds(100));
-  CHECK(nemesis.records()[1].fired);
-  CHECK_FALSE(nemesis.Pending(true, false));
+  CHECK(rig.nemesis.records()[1].fired);
+  CHECK_FALSE(rig.nemesis.Pending(true, false));
 }
 
 TEST_CASE("a signal with no target running is recorded, not sent") {
@@ -150,19 +151,16 @@ TEST_CASE("a log trigger fires on the first matching line once armed") {
   Fault f;
   f.trigger.kind = Trigger::Kind::kLog;
   f.trigger.text = "draining [0-9]+ requests";
-  std::vector<Fault> faults = {f};
-  History history(1);
-  FakeTarget target;
-  Nemesis nemesis(faults, &history, &target);
-  nemesis.OnOutputLine("draining 3 requests");  // before Begin: not armed
-  CHECK(target.sent.empty());
-  nemesis.Begin(std::chrono::steady_clock::now());
-  nemesis.OnOutputLine("listening on 8080");
-  CHECK(target.sent.empty());
-  nemesis.OnOutputLine("status: draining 12 requests now");
-  CHECK(target.sent.size() == 1);
-  nemesis.OnOutputLine("draining 3 requests");  // fired once
-  CHECK(target.sent.size() == 1);
+  Rig rig({f});
+  rig.nemesis.OnOutputLine("draining 3 requests");  // before Begin: not armed
+  CHECK(rig.target.sent.empty());
+  rig.nemesis.Begin(std::chrono::steady_clock::now());
+  rig.nemesis.OnOutputLine("listening on 8080");
+  CHECK(rig.target.sent.empty());
+  rig.nemesis.OnOutputLine("status: draining 12 requests now");
+  CHECK(rig.target.sent.size() == 1);
+  rig.nemesis.OnOutputLine("draining 3 requests");  // fired once
+  CHECK(rig.target.sent.size() == 1);
 }
 
 TEST_CASE("a database condition is offered to the watch and fires once") {
@@ -172,27 +170,24 @@ TEST_CASE("a database condition is offered to the watch and fires once") {
   Fault sql;
   sql.trigger.kind = Trigger::Kind::kSql;
   sql.trigger.text = "SELECT true";
-  std::vector<Fault> faults = {db, sql};
-  History history(1);
-  FakeTarget target;
-  Nemesis nemesis(faults, &history, &target);
-  CHECK_FALSE(nemesis.ArmedDatabaseCondition());  // not begun
-  nemesis.Begin(std::chrono::steady_clock::now());
-  std::optional<DatabaseCondition> armed = nemesis.ArmedDatabaseCondition();
+  Rig rig({db, sql});
+  CHECK_FALSE(rig.nemesis.ArmedDatabaseCondition());  // not begun
+  rig.nemesis.Begin(std::chrono::steady_clock::now());
+  std::optional<DatabaseCondition> armed = rig.nemesis.ArmedDatabaseCondition();
   REQUIRE(armed);
   CHECK(armed->fault == 0);
   CHECK(armed->trigger.count == 2);
-  CHECK_FALSE(nemesis.FireIfArmed(1, history.Now()));  // not the armed one
-  CHECK(nemesis.FireIfArmed(0, history.Now()));
-  nemesis.NoteDatabasePolls(0, 1, 120.0);
-  CHECK(nemesis.records()[0].transactions_at_delivery == 1);
-  CHECK(nemesis.records()[0].poll_interval_us == 120.0);
-  armed = nemesis.ArmedDatabaseCondition();
+  CHECK_FALSE(rig.nemesis.FireIfArmed(1, rig.history.Now()));  // not the armed one
+  CHECK(rig.nemesis.FireIfArmed(0, rig.history.Now()));
+  rig.nemesis.NoteDatabasePolls(0, 1, 120.0);
+  CHECK(rig.nemesis.records()[0].transactions_at_delivery == 1);
+  CHECK(rig.nemesis.records()[0].poll_interval_us == 120.0);
+  armed = rig.nemesis.ArmedDatabaseCondition();
   REQUIRE(armed);
   CHECK(armed->fault == 1);
-  CHECK(nemesis.FireIfArmed(1, history.Now()));
-  CHECK_FALSE(nemesis.ArmedDatabaseCondition());
-  CHECK(target.sent.size() == 2);
+  CHECK(rig.nemesis.FireIfArmed(1, rig.history.Now()));
+  CHECK_FALSE(rig.nemesis.ArmedDatabaseCondition());
+  CHECK(rig.target.sent.size() == 2);
 }
 
 TEST_CASE("a deploy after the first counts from the new instance being ready") {
@@ -202,55 +197,46 @@ TEST_CASE("a deploy after the first counts from the new instance being ready") {
   restart.kind = Fault::Kind::kRestart;
   Fault second = term;
   second.trigger.since_ready = true;
-  std::vector<Fault> faults = {term, restart, second};
-  History history(1);
-  FakeTarget target;
-  Nemesis nemesis(faults, &history, &target);
+  Rig rig({term, restart, second});
   auto start = std::chrono::steady_clock::now();
-  nemesis.Begin(start);
-  CHECK(nemesis.NextDeadline() == start + milliseconds(10));
+  rig.nemesis.Begin(start);
+  CHECK(rig.nemesis.NextDeadline() == start + milliseconds(10));
   std::this_thread::sleep_until(start + milliseconds(10));
-  nemesis.OnTick();
-  REQUIRE(target.sent.size() == 1);
-  REQUIRE(nemesis.OnTargetExit(1, history.Now()));
+  rig.nemesis.OnTick();
+  REQUIRE(rig.target.sent.size() == 1);
+  REQUIRE(rig.nemesis.OnTargetExit(1, rig.history.Now()));
   // Not due until the new instance is ready, however late that is.
-  CHECK(nemesis.NextDeadline() == std::chrono::steady_clock::time_point::max());
-  target.running = 2;
+  CHECK(rig.nemesis.NextDeadline() == std::chrono::steady_clock::time_point::max());
+  rig.target.running = 2;
   auto ready = std::chrono::steady_clock::now();
-  nemesis.OnTargetReady(2, ready);
-  CHECK(nemesis.NextDeadline() == ready + milliseconds(10));
+  rig.nemesis.OnTargetReady(2, ready);
+  CHECK(rig.nemesis.NextDeadline() == ready + milliseconds(10));
 }
 
 TEST_CASE("a sender that never escalates: grace expires, nothing is sent") {
   Fault f = SignalFault(Trigger::Kind::kInFlight, 1, SIGINT);
   f.grace = milliseconds(0);
   f.escalation_signal = 0;
-  std::vector<Fault> faults = {f};
-  History history(1);
-  FakeTarget target;
-  Nemesis nemesis(faults, &history, &target);
-  nemesis.Begin(std::chrono::steady_clock::now());
-  nemesis.OnProgress(1, 0);
-  nemesis.OnTick();
-  CHECK(target.sent.size() == 1);  // the INT only
-  CHECK(nemesis.records()[0].grace_expired);
-  CHECK_FALSE(nemesis.records()[0].escalated);
+  Rig rig({f});
+  rig.nemesis.Begin(std::chrono::steady_clock::now());
+  rig.nemesis.OnProgress(1, 0);
+  rig.nemesis.OnTick();
+  CHECK(rig.target.sent.size() == 1);  // the INT only
+  CHECK(rig.nemesis.records()[0].grace_expired);
+  CHECK_FALSE(rig.nemesis.records()[0].escalated);
 }
 
 TEST_CASE("signals in `also` follow the first to the same recipient") {
   Fault f = SignalFault(Trigger::Kind::kInFlight, 1);
   f.to = Recipient::kAll;
   f.also = {SIGCONT};
-  std::vector<Fault> faults = {f};
-  History history(1);
-  FakeTarget target;
-  Nemesis nemesis(faults, &history, &target);
-  nemesis.Begin(std::chrono::steady_clock::now());
-  nemesis.OnProgress(1, 0);
-  REQUIRE(target.sent.size() == 2);
-  CHECK(target.sent[0].signal == SIGTERM);
-  CHECK(target.sent[1].signal == SIGCONT);
-  CHECK(target.sent[1].to == Recipient::kAll);
+  Rig rig({f});
+  rig.nemesis.Begin(std::chrono::steady_clock::now());
+  rig.nemesis.OnProgress(1, 0);
+  REQUIRE(rig.target.sent.size() == 2);
+  CHECK(rig.target.sent[0].signal == SIGTERM);
+  CHECK(rig.target.sent[1].signal == SIGCONT);
+  CHECK(rig.target.sent[1].to == Recipient::kAll);
 }
 
 TEST_CASE("random triggers: drawn from the seed, within bounds, reproducible") {
