@@ -46,10 +46,16 @@ struct TempDir {
   }
 };
 
-// Runs lastcall with `args` and TMPDIR=`tmpdir` (if given); optionally sends
-// `signal` as soon as `when()` holds. Waits at most 120 s.
-Output Lastcall(std::vector<std::string> args, int signal = 0,
-                const std::function<bool()>& when = nullptr,
+// A signal for lastcall, sent as soon as `when()` holds (after the ones
+// before it).
+struct Poke {
+  int signal;
+  std::function<bool()> when;
+};
+
+// Runs lastcall with `args` and TMPDIR=`tmpdir` (if given), poking it as
+// `pokes` say. Waits at most 120 s.
+Output Lastcall(std::vector<std::string> args, const std::vector<Poke>& pokes,
                 const std::string& tmpdir = "") {
   args.insert(args.begin(), LASTCALL_BINARY);
   SpawnOptions options;
@@ -64,23 +70,34 @@ Output Lastcall(std::vector<std::string> args, int signal = 0,
   REQUIRE(p);
   Output out;
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  bool signalled = false;
+  size_t poked = 0;
   char buffer[4096];
   while (std::chrono::steady_clock::now() < deadline) {
     pollfd fd{p->output_fd(), POLLIN, 0};
     poll(&fd, 1, 100);
     ssize_t n = read(p->output_fd(), buffer, sizeof buffer);
     if (n > 0) out.text.append(buffer, static_cast<size_t>(n));
-    if (signal && !signalled && when()) {
-      p->Signal(signal, false);
-      signalled = true;
-    }
+    if (poked < pokes.size() && pokes[poked].when()) p->Signal(pokes[poked++].signal, false);
     if (n == 0) break;
   }
   REQUIRE(p->Wait(std::chrono::seconds(30)));
   const ExitStatus& status = *p->exit_status();
   out.code = status.by_signal ? 128 + status.value : status.value;
   return out;
+}
+
+// Lastcall() with at most one signal.
+Output Lastcall(std::vector<std::string> args, int signal = 0,
+                const std::function<bool()>& when = nullptr,
+                const std::string& tmpdir = "") {
+  std::vector<Poke> pokes;
+  if (signal) pokes.push_back({signal, when});
+  return Lastcall(std::move(args), pokes, tmpdir);
+}
+
+std::string FileText(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
 }
 
 // True when a live process carries LASTCALL_RUN_ID=`run_id`.
@@ -201,6 +218,40 @@ TEST_CASE("lastcall interrupted by SIGINT: stops everything, exits 130, report m
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(30));
   // Nothing left behind: no process of the run, and lastcall's work folder
   // (the database's data among it) is gone.
+  CHECK_FALSE(RunProcessesAlive(json["run_id"]));
+  CHECK(fs::is_empty(dir.path / "tmp"));
+}
+
+TEST_CASE("a second Ctrl-C skips the polite stop of a target that ignores SIGTERM") {
+  TempDir dir;
+  // lastcall's polite stop would wait 10 s for this target before SIGKILL.
+  std::string text = ScenarioYaml("  command: [" + kServer +
+                                  ", --port, \"${port}\", --bug, ignore-signal]\n");
+  text.replace(text.find("300ms"), 5, "60s");
+  std::string file = dir.Write("long.yaml", text);
+  std::string reports = (dir.path / "reports").string();
+  fs::create_directory(dir.path / "tmp");
+  std::chrono::steady_clock::time_point second;
+  auto told_to_stop = [&] {
+    // The target reports the polite SIGTERM lastcall sent it after Ctrl-C.
+    bool told = FileText(reports + "/long/target.log.partial").find("received shutdown signal") !=
+                std::string::npos;
+    if (told) second = std::chrono::steady_clock::now();
+    return told;
+  };
+  Output out = Lastcall({"run", "--reports", reports, file},
+                        {{SIGINT, [&] { return LongTargetServing(reports); }},
+                         {SIGINT, told_to_stop}},
+                        (dir.path / "tmp").string());
+  INFO(out.text);
+  CHECK(out.code == 130);
+  // Well before the 10 s the polite stop gives (not a timing claim: the
+  // point is that the second Ctrl-C did not wait for it).
+  CHECK(std::chrono::steady_clock::now() - second < std::chrono::seconds(5));
+  std::ifstream result(reports + "/long/result.json");
+  REQUIRE(result);
+  nlohmann::json json = nlohmann::json::parse(result);
+  CHECK(json["interrupted"] == true);
   CHECK_FALSE(RunProcessesAlive(json["run_id"]));
   CHECK(fs::is_empty(dir.path / "tmp"));
 }
@@ -373,11 +424,6 @@ struct TinyDisk {
     while (filler.write(block.data(), block.size())) filler.flush();
   }
 };
-
-std::string FileText(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
-}
 
 }  // namespace
 
