@@ -14,6 +14,7 @@ add_library(lastcall_core STATIC
   matrix_table.cc
   nemesis.cc
   proc_scan.cc
+  progress.cc
   report.cc
   run.cc
   saved_run.cc
@@ -32,7 +33,7 @@ target_link_libraries(lastcall PRIVATE lastcall_core CLI11::CLI11)
 
 lastcall_add_test(core_test
   SOURCES audit_test.cc checks_test.cc history_test.cc html_report_test.cc junit_test.cc
-          load_test.cc markdown_test.cc nemesis_test.cc proc_scan_test.cc report_test.cc
+          load_test.cc markdown_test.cc nemesis_test.cc proc_scan_test.cc progress_test.cc report_test.cc
           saved_run_test.cc server_log_test.cc
           matrix_table_test.cc
   LIBS lastcall_core)

@@ -18,6 +18,7 @@
 #include "markdown.h"
 #include "matrix.h"
 #include "matrix_table.h"
+#include "progress.h"
 #include "run.h"
 #include "saved_run.h"
 #include "scenario.h"
@@ -118,7 +119,7 @@ void WriteRunReports(const std::string& dir, const std::vector<ScenarioResult>& 
   std::string summary = SummaryMarkdown(results);
   if (!WriteFileAtomically(dir + "/junit.xml", JunitXml(results, expectations), &error) ||
       !WriteFileAtomically(dir + "/summary.md", summary, &error) ||
-      !WriteFileAtomically(dir + "/index.html", RunIndexHtml(dir, results, /*matrix_html=*/""),
+      !WriteFileAtomically(dir + "/index.html", RunIndexHtml(dir, results, MatrixTablesHtml(results)),
                            &error))
     std::cerr << "lastcall: " << error << "\n";
   if (const char* step_summary = std::getenv("GITHUB_STEP_SUMMARY")) {
@@ -170,12 +171,20 @@ int Run(const std::vector<std::string>& paths, const RunOptions& options,
   std::vector<std::optional<ScenarioResult>> done(plan.size());
   // The server dies with the thread that started it: with --jobs, this one.
   if (jobs > 1) session->AdminUrl(&error);
-  std::mutex mutex;  // the tallies and the console
+  std::mutex mutex;  // the tallies
+  // On a terminal, a live line per run in progress below the finished ones.
+  std::cout << std::flush;
+  ProgressBoard board(stdout, ProgressWanted() &&
+                                  options.console.detail != ConsoleStyle::Detail::kQuiet);
   auto run_one = [&](size_t i) {
-    ScenarioResult result = RunScenario(*plan[i].scenario, session.get(), plan[i].report_name);
+    RunStatus status;
+    board.Add(plan[i].report_name, &status);
+    ScenarioResult result =
+        RunScenario(*plan[i].scenario, session.get(), plan[i].report_name, &status);
+    board.Remove(&status);
+    board.Print(ConsoleLines(result, options.console));  // whole lines, a run at a time
     std::lock_guard<std::mutex> lock(mutex);
     ++runs;
-    std::cout << ConsoleLines(result, options.console) << std::flush;  // whole lines, a run at a time
     switch (result.verdict) {
       case Verdict::kMet: ++met; ++met_by_scenario[result.name]; break;
       case Verdict::kNotMet: ++not_met; break;

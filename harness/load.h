@@ -61,6 +61,10 @@ class Load {
   bool finished() const { return running_clients_.load() == 0; }
   int64_t in_flight() const { return in_flight_.load(); }
   int64_t completed() const { return completed_.load(); }
+  // Attempts ended so far with `outcome`.
+  int64_t attempts_ended(Outcome outcome) const {
+    return outcomes_[static_cast<int>(outcome)].load();
+  }
 
  private:
   Load(const LoadSpec& spec, int port, uint64_t seed, History* history,
@@ -86,6 +90,7 @@ class Load {
   std::atomic<int64_t> next_seq_{0};
   std::atomic<int64_t> in_flight_{0};
   std::atomic<int64_t> completed_{0};
+  std::atomic<int64_t> outcomes_[3] = {};  // by Outcome
   std::atomic<int64_t> connection_ids_{0};
   std::atomic<int> running_clients_{0};
   std::atomic<bool> stopped_{false};

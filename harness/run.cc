@@ -237,9 +237,9 @@ class RunDatabase {
 class ScenarioRun : public TargetControl {
  public:
   ScenarioRun(const Scenario& scenario, Session* session,
-              const std::string& report_name)
+              const std::string& report_name, RunStatus* status)
       : scenario_(scenario), session_(session), report_name_(report_name),
-        history_(scenario.load.clients) {
+        status_(status ? status : &unwatched_), history_(scenario.load.clients) {
     if (session->options().seed) scenario_.seed = *session->options().seed;
     DrawRandomTriggers(scenario_.seed, &scenario_.faults);
   }
@@ -284,9 +284,14 @@ class ScenarioRun : public TargetControl {
   }
   bool interrupted() { return session_->interrupt()->Check() > 0; }
 
+  // The live counters for the console, from the load and the nemesis.
+  void PublishProgress();
+
   Scenario scenario_;
   Session* session_;
   std::string report_name_;
+  RunStatus unwatched_;  // when nobody watches
+  RunStatus* status_;
   ScenarioResult result_;
   History history_;
   Waker waker_;
@@ -515,6 +520,17 @@ void ScenarioRun::Drive() {
   }
 }
 
+void ScenarioRun::PublishProgress() {
+  status_->ok = load_->attempts_ended(Outcome::kOk);
+  status_->failed = load_->attempts_ended(Outcome::kFailed);
+  status_->unknown = load_->attempts_ended(Outcome::kUnknown);
+  status_->in_flight = load_->in_flight();
+  int64_t signals = 0;
+  for (const FaultRecord& record : nemesis_->records())
+    signals += record.delivery_time >= 0;
+  status_->signals = signals;
+}
+
 void ScenarioRun::DriveLoop() {
   bool load_done_seen = false;
   for (;;) {
@@ -558,6 +574,7 @@ void ScenarioRun::DriveLoop() {
       if (exited) OnInstanceExit(target);
     }
     nemesis_->OnTick();
+    PublishProgress();
     if (restart_at_ && Clock::now() >= *restart_at_) {
       restart_at_.reset();
       history_.Record("restart", "starting instance " + std::to_string(instances_.size() + 1));
@@ -781,14 +798,18 @@ ScenarioResult ScenarioRun::Run() {
   result_.matrix = scenario_.matrix;
   for (const Fault& f : scenario_.faults)
     result_.fault_signals.push_back(f.kind == Fault::Kind::kSignal ? f.signal : 0);
+  status_->phase = "database";
   if (Prepare()) {
     Clock::time_point target_start = Clock::now();
+    status_->phase = "starting";
     if (StartInstance()) {
       result_.target_ready = SecondsBetween(target_start, Clock::now());
+      status_->phase = "load";
       Drive();
     }
     bool failed = !result_.message.empty();
     Clock::time_point teardown_start = Clock::now();
+    status_->phase = "teardown";
     if (load_) {
       load_->Stop();
       if (failed) load_->Abandon();
@@ -803,12 +824,14 @@ ScenarioResult ScenarioRun::Run() {
     CollectLeftovers();
     result_.teardown = SecondsBetween(teardown_start, Clock::now());
     if (!failed && nemesis_) {
+      status_->phase = "audit";
       Clock::time_point audit_start = Clock::now();
       Audit();
       result_.audit = SecondsBetween(audit_start, Clock::now());
     }
   }
   result_.total = SecondsBetween(start, Clock::now());
+  status_->phase = "reports";
   if (!report_dir_.empty() && access(report_dir_.c_str(), W_OK) == 0) WriteReports();
   return result_;
 }
@@ -839,9 +862,9 @@ bool TargetFoundPortTaken(const ScenarioResult& result) {
 }  // namespace
 
 ScenarioResult RunScenario(const Scenario& scenario, Session* session,
-                           const std::string& report_name) {
+                           const std::string& report_name, RunStatus* status) {
   for (int attempt = 1;; ++attempt) {
-    ScenarioResult result = ScenarioRun(scenario, session, report_name).Run();
+    ScenarioResult result = ScenarioRun(scenario, session, report_name, status).Run();
     if (!TargetFoundPortTaken(result)) return result;
     if (attempt == kPortAttempts) {
       result.message = "the target could not bind its port, " +

@@ -12,6 +12,7 @@
 
 #include "database.h"
 #include "interrupt.h"
+#include "progress.h"
 #include "report.h"
 #include "scenario.h"
 
@@ -70,9 +71,11 @@ class Session {
 
 // Runs one scenario end to end and writes its reports under
 // options.reports_dir/`report_name`/. Never throws; every failure is a
-// verdict in the result.
+// verdict in the result. Publishes its progress in *status (may be null;
+// owned by the caller).
 ScenarioResult RunScenario(const Scenario& scenario, Session* session,
-                           const std::string& report_name);
+                           const std::string& report_name,
+                           RunStatus* status = nullptr);
 
 }  // namespace lastcall
 
