@@ -12,6 +12,7 @@
 #include <unordered_set>
 
 #include "junit.h"  // XmlEscape: HTML text and attributes need the same escapes
+#include "matrix_table.h"
 
 namespace lastcall {
 
@@ -598,6 +599,22 @@ std::string RunIndexHtml(const std::string& dir, const std::vector<ScenarioResul
            "<td>" + XmlEscape(failed) + "</td><td>" + XmlEscape(r.message) + "</td></tr>\n";
   }
   return out + "</table>\n" + matrix_html + "</body>\n</html>\n";
+}
+
+std::string MatrixTablesHtml(const std::vector<ScenarioResult>& results) {
+  std::string out;
+  for (const MatrixTable& table : MatrixTables(results)) {
+    out += "<h2>Matrix " + XmlEscape(table.name) + "</h2>\n<table class=\"runs\">\n";
+    for (size_t row = 0; row < table.cells.size(); ++row) {
+      const std::string cell = row == 0 ? "th" : "td";  // the first row names the columns
+      out += "<tr>";
+      for (const std::string& text : table.cells[row])
+        out += "<" + cell + ">" + XmlEscape(text) + "</" + cell + ">";
+      out += "</tr>\n";
+    }
+    out += "</table>\n";
+  }
+  return out;
 }
 
 }  // namespace lastcall

@@ -36,6 +36,10 @@ std::string HtmlReport(const ScenarioResult& result,
 std::string RunIndexHtml(const std::string& dir, const std::vector<ScenarioResult>& results,
                          const std::string& matrix_html);
 
+// The side-by-side tables of the matrices among `results` (matrix_table.h)
+// as HTML, every cell escaped; "" when no run is of a matrix.
+std::string MatrixTablesHtml(const std::vector<ScenarioResult>& results);
+
 }  // namespace lastcall
 
 #endif  // LASTCALL_HTML_REPORT_H_

@@ -180,3 +180,22 @@ TEST_CASE("the run-level index.html links each run's page, relative to the folde
   CHECK(html.find("<td>lost</td>") != std::string::npos);  // its failed check
   CHECK(html.find("</table>\n<table id=\"matrix\"></table></body>") != std::string::npos);
 }
+
+TEST_CASE("the run-level index.html has the matrix table when a matrix ran") {
+  ScenarioResult plain;
+  plain.name = "plain";
+  CHECK(MatrixTablesHtml({plain}).empty());
+  std::vector<ScenarioResult> runs(2);
+  const char* graces[] = {"1s", "<30s>"};
+  for (size_t i = 0; i < runs.size(); ++i) {
+    runs[i].name = std::string("compare/grace=") + graces[i];
+    runs[i].file = "/s/compare.yaml";
+    runs[i].matrix = {{"grace", graces[i]}};
+    runs[i].verdict = Verdict::kMet;
+  }
+  std::string html = MatrixTablesHtml(runs);
+  CHECK(html.find("<h2>Matrix compare</h2>") != std::string::npos);
+  CHECK(html.find("<tr><th>grace</th><th>verdict</th>") != std::string::npos);
+  CHECK(html.find("<tr><td>1s</td><td>met</td>") != std::string::npos);
+  CHECK(html.find("<tr><td>&lt;30s&gt;</td>") != std::string::npos);  // escaped
+}
