@@ -1,6 +1,7 @@
 #include "saved_run.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -35,6 +36,28 @@ bool Named(const std::string& text, Enum first, Enum last, Name name, Enum* out)
   return false;
 }
 
+// "0" is exit(0); a signal's name is a death by that signal (report.cc).
+ExitStatus ExitOf(const std::string& text) {
+  std::optional<int> signal = ParseSignal(text);
+  bool is_code = !text.empty() && text.find_first_not_of("0123456789") == std::string::npos;
+  if (is_code || !signal) return ExitStatus{false, std::atoi(text.c_str())};
+  return ExitStatus{true, *signal};
+}
+
+void ReadInstances(const json& j, ScenarioResult* r) {
+  for (const json& i : j.at("instances")) {
+    InstanceRecord instance;
+    instance.id = i.at("instance").get<int>();
+    instance.pid = i.value("pid", 0);
+    instance.start_time = Nanoseconds(i.at("start_time").get<double>());
+    instance.ready_time = Nanoseconds(i.at("ready_time").get<double>());
+    instance.exit_time = Nanoseconds(i.at("exit_time").get<double>());
+    if (!i.at("exit").is_null()) instance.exit = ExitOf(i.at("exit").get<std::string>());
+    instance.stopped_by_harness = i.value("stopped_by_lastcall", false);
+    r->instances.push_back(instance);
+  }
+}
+
 void ReadResult(const json& j, ScenarioResult* r, Expectation* expect) {
   r->name = j.at("scenario").get<std::string>();
   r->file = j.at("file").get<std::string>();
@@ -61,6 +84,7 @@ void ReadResult(const json& j, ScenarioResult* r, Expectation* expect) {
     fault.delivery_time = Nanoseconds(f.at("delivery_time").get<double>());
     fault.instance = f.at("instance").get<int>();
     fault.escalated = f.at("escalated").get<bool>();
+    fault.grace_expired = f.value("grace_expired", fault.escalated);
     fault.escalation_time = Nanoseconds(f.at("escalation_time").get<double>());
     r->faults.push_back(fault);
   }
@@ -74,9 +98,19 @@ void ReadResult(const json& j, ScenarioResult* r, Expectation* expect) {
   // result.json written before `lastcall report` existed lack it.
   if (j.contains("attempts_of"))
     r->attempts_of = j.at("attempts_of").get<std::map<std::string, std::vector<std::string>>>();
-  const json& e = j.at("resolved_scenario").at("expect");
-  expect->pass = !e.contains("fail");  // "pass", or {"fail": [checks]}
+  ReadInstances(j, r);
+  const json& scenario = j.at("resolved_scenario");
+  // What the matrix table needs: the combination, and each fault's signal.
+  for (const json& pair : scenario.value("matrix", json::array()))
+    r->matrix.emplace_back(pair.at(0).get<std::string>(), pair.at(1).get<std::string>());
+  for (const json& f : scenario.at("faults"))
+    r->fault_signals.push_back(
+        f.contains("signal") ? ParseSignal(f.at("signal").get<std::string>()).value_or(0) : 0);
+  // "pass", {"pass": [checks]} or {"fail": [checks]}.
+  const json& e = scenario.at("expect");
+  expect->pass = !e.contains("fail");
   if (!expect->pass) expect->fail_checks = e.at("fail").get<std::vector<std::string>>();
+  if (e.contains("pass")) expect->pass_checks = e.at("pass").get<std::vector<std::string>>();
 }
 
 // One line of history.jsonl into *events, or into the attempt it belongs to

@@ -1,5 +1,6 @@
 #include "saved_run.h"
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 
@@ -8,6 +9,7 @@
 #include "html_report.h"
 #include "junit.h"
 #include "markdown.h"
+#include "matrix_table.h"
 #include "temp_dir.h"
 
 using namespace lastcall;
@@ -46,6 +48,9 @@ SavedRun Finished(const History& history, const std::string& dir) {
   fault.escalated = true;
   fault.escalation_time = 900000000;
   r.faults = {fault};
+  r.fault_signals = {SIGTERM};
+  r.matrix = {{"grace", "1s"}};
+  r.instances = {InstanceRecord{1, 0, 5000, 2000000, ExitStatus{true, SIGKILL}}};
   r.attempts_of["lc-7-1"] = {"attempt 1 on connection 3 at 0.1s: eof, unknown after 2.0 ms"};
   Expectation bug;
   bug.pass = false;
@@ -86,6 +91,8 @@ TEST_CASE("a saved run renders the same reports as the run did") {
   const SavedRun run = Finished(history, dir.path.string());
   Scenario scenario;
   scenario.expect = run.expect;
+  scenario.faults = {Fault()};  // a TERM
+  scenario.matrix = run.result.matrix;
   dir.Write("result.json", ResultJson(run.result, scenario));
   std::ostringstream jsonl;
   history.WriteJsonl(jsonl, run.result.seed);
@@ -98,6 +105,14 @@ TEST_CASE("a saved run renders the same reports as the run did") {
   CHECK(loaded.attempts.size() == 3);
   CHECK(loaded.events.size() == 2);
   CHECK(loaded.result.faults[0].escalation_time == 900000000);
+  // What the matrix table is made of.
+  CHECK(loaded.result.matrix == run.result.matrix);
+  CHECK(loaded.result.fault_signals == run.result.fault_signals);
+  REQUIRE(loaded.result.instances.size() == 1);
+  CHECK(loaded.result.instances[0].exit_time == 2000000);
+  CHECK(loaded.result.instances[0].exit == ExitStatus{true, SIGKILL});
+  CHECK(MatrixTableText(MatrixTables({loaded.result})[0]) ==
+        MatrixTableText(MatrixTables({run.result})[0]));
   CHECK(JunitXml({loaded.result}, {loaded.expect}) == JunitXml({run.result}, {run.expect}));
   CHECK(SummaryMarkdown({loaded.result}) == SummaryMarkdown({run.result}));
   CHECK(HtmlReport(loaded.result, loaded.attempts, loaded.events) ==
@@ -106,6 +121,22 @@ TEST_CASE("a saved run renders the same reports as the run did") {
   REQUIRE(WriteRenderedReports(loaded, &error));
   for (const char* file : {"junit.xml", "summary.md", "index.html"})
     CHECK(fs::file_size(dir.path / file) > 0);
+}
+
+TEST_CASE("a saved run keeps an expectation that names the checks that must pass") {
+  TempDir dir;
+  History history(1);
+  SavedRun run = Finished(history, dir.path.string());
+  Scenario scenario;
+  scenario.expect.pass = true;
+  scenario.expect.pass_checks = {"lost", "duplicated"};
+  dir.Write("result.json", ResultJson(run.result, scenario));
+  dir.Write("history.jsonl", "");
+  SavedRun loaded;
+  std::string error;
+  REQUIRE(LoadSavedRun((dir.path / "result.json").string(), &loaded, &error));
+  CHECK(loaded.expect.pass);
+  CHECK(loaded.expect.pass_checks == std::vector<std::string>{"lost", "duplicated"});
 }
 
 TEST_CASE("a saved run that lastcall did not write: the file and line in the error") {
