@@ -56,7 +56,8 @@ if [[ ${1:-} == --test ]]; then
   cmake --build build-sanitize -j"$jobs" --target scenario_test process_test core_test lastcall
   status=0
   (cd build-sanitize &&
-   ctest --output-on-failure -R '^(scenario_test|process_test|core_test|scenario):') || status=$?
+   LSAN_OPTIONS=suppressions=$PWD/../harness/lsan.supp \
+     ctest --output-on-failure -R '^(scenario_test|process_test|core_test|scenario):') || status=$?
   # The scenario parser and the substitution engine under libFuzzer, 30 s each
   # (build-fuzz/); it runs even when the ctest above failed, and the first
   # failure's status is the one returned.

@@ -60,10 +60,13 @@ const int kShielded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2,
 
 }  // namespace
 
-int RunContainerParent(const std::vector<std::string>& argv) {
+void RunContainerParent(const std::vector<std::string>& argv) {
+  // _exit, never return from main: once PID 1 is gone, this process's PID
+  // namespace for children is dead and nothing run at exit may fork (the
+  // leak checker of a sanitizer build does, and turned every exit into 1).
   if (argv.empty()) {
     std::fprintf(stderr, "lastcall %s: no command\n", kContainerFlag);
-    return 127;
+    _exit(127);
   }
   if (!EnterPidNamespace()) {
     std::fprintf(stderr,
@@ -71,12 +74,12 @@ int RunContainerParent(const std::vector<std::string>& argv) {
                  "(needs root, or unprivileged user namespaces: "
                  "sysctl kernel.unprivileged_userns_clone=1)\n",
                  std::strerror(errno));
-    return 126;
+    _exit(126);
   }
   pid_t child = fork();
   if (child < 0) {
     std::fprintf(stderr, "lastcall: container mode: fork: %s\n", std::strerror(errno));
-    return 126;
+    _exit(126);
   }
   if (child == 0) {
     // PID 1 of the namespace: dies with its parent, as a container dies
@@ -95,7 +98,7 @@ int RunContainerParent(const std::vector<std::string>& argv) {
   int status = 0;
   while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
   // Die of the same signal, so the harness sees what PID 1 died of.
   int signal = WTERMSIG(status);
   ::signal(signal, SIG_DFL);
@@ -104,7 +107,7 @@ int RunContainerParent(const std::vector<std::string>& argv) {
   sigaddset(&only, signal);
   sigprocmask(SIG_UNBLOCK, &only, nullptr);
   kill(getpid(), signal);
-  return 128 + signal;  // a signal whose default is to continue
+  _exit(128 + signal);  // a signal whose default is to continue
 }
 
 pid_t ContainerInitPid(pid_t parent) {

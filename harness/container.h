@@ -30,10 +30,10 @@ std::vector<std::string> ContainerCommand(const std::vector<std::string>& argv,
 
 // The container parent's main: `argv` is the target command. Makes a new PID
 // namespace (in a new user namespace when not root, mapping the user to
-// root inside), runs the command as its PID 1, and returns the exit code to
-// use, or dies of the signal that killed PID 1. Never returns on success of
-// the fork in the child.
-int RunContainerParent(const std::vector<std::string>& argv);
+// root inside), runs the command as its PID 1, and exits as it did: the same
+// code, or death by the same signal (126 when the namespace cannot be made).
+// Never returns.
+[[noreturn]] void RunContainerParent(const std::vector<std::string>& argv);
 
 // The host pid of the namespace's PID 1, the only child of container parent
 // `parent`; 0 while it does not exist yet (or any more).

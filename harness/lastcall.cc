@@ -230,7 +230,7 @@ int Run(const std::vector<std::string>& paths, const RunOptions& options,
 int main(int argc, char** argv) {
   // Container mode: this process is the parent of a target's PID namespace.
   if (argc > 1 && std::string(argv[1]) == kContainerFlag)
-    return RunContainerParent(std::vector<std::string>(argv + 2, argv + argc));
+    RunContainerParent(std::vector<std::string>(argv + 2, argv + argc));
   // First, before any thread exists: SIGINT/SIGTERM become an orderly stop.
   Interrupt interrupt;
 
