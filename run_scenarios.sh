@@ -54,10 +54,13 @@ if [[ ${1:-} == --test ]]; then
   # harness (the scenarios drive the target of the normal build).
   cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DLASTCALL_SANITIZE=ON >/dev/null
   cmake --build build-sanitize -j"$jobs" --target scenario_test process_test core_test lastcall
+  # Not the 100,000-attempt report size test: the normal build runs it, and
+  # at -O0 under ASan it alone took 4 of CI's 18 minutes.
   status=0
   (cd build-sanitize &&
    LSAN_OPTIONS=suppressions=$PWD/../harness/lsan.supp \
-     ctest --output-on-failure -R '^(scenario_test|process_test|core_test|scenario):') || status=$?
+     ctest --output-on-failure -R '^(scenario_test|process_test|core_test|scenario):' \
+       -E '^core_test:index.html of 100') || status=$?
   # The scenario parser and the substitution engine under libFuzzer, 30 s each
   # (build-fuzz/); it runs even when the ctest above failed, and the first
   # failure's status is the one returned.
