@@ -15,6 +15,7 @@ packages=(
   libcpp-httplib-dev libpqxx-dev libyaml-cpp-dev nlohmann-json3-dev
   libcli11-dev catch2 libbenchmark-dev
   postgresql-15
+  redis-server libhiredis-dev  # background jobs: the embedded Redis, the workers' client
   clang libclang-rt-14-dev
   wrk jq
   chromium  # cli_test renders the HTML report in it (headless)

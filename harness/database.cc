@@ -803,6 +803,13 @@ bool ReleaseStaleCluster(const std::string& work_dir) {
   return released;
 }
 
+bool RunAsServiceUser(SpawnOptions* options, std::string* error) {
+  ServiceUser user;
+  if (!LookupServiceUser(&user, error)) return false;
+  ApplyUser(user, options);
+  return true;
+}
+
 std::string EmbeddedPostgres::UrlFor(const std::string& dbname) const {
   return UrlWithDatabase(url_base_, dbname);
 }

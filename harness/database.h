@@ -72,6 +72,12 @@ class EmbeddedPostgres {
 // was removed.
 bool ReleaseStaleCluster(const std::string& work_dir);
 
+// Sets options->uid and gid to the unprivileged user the embedded servers
+// (PostgreSQL, Redis) run as when the harness is root: `postgres`, else
+// `nobody`. Leaves them unset when not root. Returns false and sets *error
+// when root and neither user exists.
+bool RunAsServiceUser(SpawnOptions* options, std::string* error);
+
 // Makes a fresh database `dbname` on the server that `admin_url` points to
 // (a superuser connection to any database of it) with `schema_sql` applied:
 // cloned from a template database per distinct schema, created on first use.
