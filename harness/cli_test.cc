@@ -10,6 +10,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -19,6 +20,8 @@
 #include <pqxx/pqxx>
 
 #include "database.h"
+#include "scenario.h"
+#include "sender.h"
 #include "subprocess.h"
 #include "wait_until.h"
 
@@ -960,4 +963,108 @@ TEST_CASE("run --jobs 2 interrupted by SIGINT: both runs stop, exit 130, nothing
     CHECK_FALSE(RunProcessesAlive(json["run_id"]));
   }
   CHECK(fs::is_empty(dir.path / "tmp"));
+}
+
+namespace {
+
+// (scenario run, verdict) of each testsuite of a junit.xml, in order.
+std::vector<std::pair<std::string, std::string>> JunitVerdicts(const fs::path& junit) {
+  const std::string xml = FileText(junit);
+  static const std::regex kSuite(
+      "<testsuite name=\"([^\"]*)\"[\\s\\S]*?name=\"verdict\" value=\"([^\"]*)\"");
+  std::vector<std::pair<std::string, std::string>> verdicts;
+  for (std::sregex_iterator it(xml.begin(), xml.end(), kSuite), end; it != end; ++it)
+    verdicts.emplace_back((*it)[1], (*it)[2]);
+  return verdicts;
+}
+
+}  // namespace
+
+TEST_CASE("run --shard K/N and report --merge give the verdicts of the unsharded run") {
+  TempDir dir, suite;
+  const std::string fault = "faults:\n  - {at: 100ms, signal: TERM, grace: 400ms}\n";
+  suite.Write("a.yaml", ScenarioYaml(kServerTarget, fault));
+  // Ignores SIGTERM: `exit` fails, so this run misses its expectation.
+  suite.Write("b.yaml", ScenarioYaml("  command: [" + kServer +
+                                         ", --port, \"${port}\", --bug, ignore-signal]\n",
+                                     fault));
+  suite.Write("c.yaml", ScenarioYaml(kServerTarget));
+  auto reports = [&](const std::string& name) { return (dir.path / name).string(); };
+  Output whole = Lastcall({"run", "--reports", reports("whole"), suite.path.string()});
+  INFO(whole.text);
+  REQUIRE(whole.code == 1);
+  for (const char* shard : {"1/2", "2/2"}) {
+    Output out = Lastcall({"run", "--shard", shard, "--reports",
+                           reports(std::string("shard") + shard[0]), suite.path.string()});
+    INFO(out.text);
+    CHECK(out.code == (shard[0] == '1' ? 0 : 1));  // a and c; b
+  }
+  const nlohmann::json manifest =
+      nlohmann::json::parse(FileText(dir.path / "shard1" / "shard.json"));
+  CHECK(manifest["runs"] == 3);
+  CHECK(manifest["mine"].size() == 2);
+  CHECK(fs::exists(dir.path / "shard1" / "c" / "result.json"));
+  CHECK_FALSE(fs::exists(dir.path / "shard1" / "b"));
+
+  Output merged = Lastcall(
+      {"report", "--merge", reports("shard2"), reports("shard1"), "--reports", reports("merged")});
+  INFO(merged.text);
+  CHECK(merged.code == 1);
+  const auto verdicts = JunitVerdicts(dir.path / "whole" / "junit.xml");
+  REQUIRE(verdicts.size() == 3);
+  CHECK(verdicts[1] == std::make_pair(std::string("b"), std::string("not met")));
+  CHECK(JunitVerdicts(dir.path / "merged" / "junit.xml") == verdicts);
+  CHECK(FileText(dir.path / "merged" / "index.html").find("../shard2/b/index.html") !=
+        std::string::npos);
+
+  Output missing = Lastcall({"report", "--merge", reports("shard1"), "--reports", reports("m2")});
+  CHECK(missing.code == 2);
+  CHECK(missing.text.find("shard 2/2") != std::string::npos);
+  for (const char* bad : {"0/0", "3/2", "x"}) {
+    Output out = Lastcall({"run", "--shard", bad, "--reports", reports("bad"), suite.path.string()});
+    CHECK(out.code == 2);
+    CHECK(out.text.find("--shard must be K/N") != std::string::npos);
+  }
+}
+
+TEST_CASE("lastcall init writes a starter scenario that check accepts and never overwrites it") {
+  TempDir dir;
+  const std::string file = (dir.path / "my-service.yaml").string();
+  const std::string schema =
+      std::string(LASTCALL_SOURCE_DIR) + "/targets/examples/python-payments/schema.sql";
+  const std::vector<std::string> init = {"init", "--command", "python3 app.py --port ${port}",
+                                         "--health-path", "/health", "--endpoint",
+                                         "PUT /v1/transfers", "--schema", schema, "-o", file};
+  Output out = Lastcall(init);
+  INFO(out.text);
+  REQUIRE(out.code == 0);
+  const std::string text = FileText(file);
+  CHECK(text.find("applied: SELECT request_token, count(*) FROM transfers") != std::string::npos);
+  CHECK(text.find("TODO") != std::string::npos);
+  Output check = Lastcall({"check", file});
+  INFO(check.text);
+  CHECK(check.code == 0);
+  Output again = Lastcall(init);
+  CHECK(again.code == 2);
+  CHECK(again.text.find("never overwrites") != std::string::npos);
+  CHECK(FileText(file) == text);
+  // stdin is not a terminal here: nothing is asked, a missing command is an error.
+  Output no_command = Lastcall({"init", "-o", (dir.path / "other.yaml").string()});
+  CHECK(no_command.code == 2);
+  CHECK(no_command.text.find("--command is required") != std::string::npos);
+}
+
+TEST_CASE("lastcall checks and senders list every check and preset and help shows examples") {
+  Output checks = Lastcall({"checks"});
+  CHECK(checks.code == 0);
+  for (const std::string& name : KnownChecks()) CHECK(checks.text.find(name + " ") != std::string::npos);
+  Output senders = Lastcall({"senders"});
+  CHECK(senders.code == 0);
+  for (const SenderPreset& preset : SenderPresets()) {
+    INFO(preset.name);
+    CHECK(senders.text.find(std::string("\n") + preset.name + " ") != std::string::npos);
+  }
+  CHECK(Lastcall({"--help"}).text.find("lastcall init --command") != std::string::npos);
+  CHECK(Lastcall({"run", "--help"}).text.find("--shard 2/3") != std::string::npos);
+  CHECK(Lastcall({"report", "--help"}).text.find("--merge shard-1") != std::string::npos);
 }

@@ -19,6 +19,7 @@ add_library(lastcall_core STATIC
   run.cc
   saved_run.cc
   scheduler.cc
+  shard.cc
   server_log.cc
   target.cc)
 target_include_directories(lastcall_core PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
@@ -30,6 +31,8 @@ target_link_libraries(lastcall_core PUBLIC
 add_executable(lastcall lastcall.cc)
 target_compile_options(lastcall PRIVATE ${LASTCALL_WARNINGS})
 target_link_libraries(lastcall PRIVATE lastcall_core CLI11::CLI11)
+# `lastcall init` points editors at the JSON Schema in this checkout.
+target_compile_definitions(lastcall PRIVATE LASTCALL_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 
 lastcall_add_test(core_test
   SOURCES audit_test.cc checks_test.cc history_test.cc html_report_test.cc junit_test.cc
@@ -38,7 +41,7 @@ lastcall_add_test(core_test
           matrix_table_test.cc
   LIBS lastcall_core)
 
-lastcall_add_test(scheduler_test SOURCES scheduler_test.cc LIBS lastcall_core)
+lastcall_add_test(scheduler_test SOURCES scheduler_test.cc shard_test.cc LIBS lastcall_core)
 
 lastcall_add_test(cli_test
   SOURCES cli_test.cc report_cli_test.cc

@@ -1,7 +1,12 @@
 // lastcall: proves that a service shuts down gracefully. The command line.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -23,6 +28,9 @@
 #include "saved_run.h"
 #include "scenario.h"
 #include "scheduler.h"
+#include "sender.h"
+#include "shard.h"
+#include "starter.h"
 
 namespace fs = std::filesystem;
 using namespace lastcall;
@@ -129,6 +137,132 @@ void WriteRunReports(const std::string& dir, const std::vector<ScenarioResult>& 
   }
 }
 
+// `lastcall checks`: every check, what it catches, what it needs.
+int ListChecks() {
+  for (const CheckInfo& check : CheckCatalogue())
+    std::printf("%-23s %s\n%-23s needs: %s\n", check.name, check.catches, "", check.needs);
+  return kAllMet;
+}
+
+// "1.6s", "30s": a preset's grace as a scenario would write it.
+std::string GraceText(Duration grace) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(grace).count();
+  return ms % 1000 ? std::to_string(ms) + "ms" : std::to_string(ms / 1000) + "s";
+}
+
+// `lastcall senders`: the presets of SPEC §2 with their defaults and sources.
+int ListSenders() {
+  std::printf("%-15s %-10s %-8s %-6s %-16s %s\n", "preset", "signal", "to", "grace",
+              "then", "source");
+  for (const SenderPreset& p : SenderPresets()) {
+    std::string signal = SignalName(p.signal);
+    for (int also : p.also) signal += "+" + SignalName(also);
+    std::string then = p.escalation_signal
+                           ? SignalName(p.escalation_signal) + " to " + RecipientName(p.escalate_to)
+                           : "nothing";
+    std::printf("%-15s %-10s %-8s %-6s %-16s %s\n", p.name, signal.c_str(), RecipientName(p.to),
+                GraceText(p.grace).c_str(), then.c_str(), p.source);
+  }
+  return kAllMet;
+}
+
+// The value of an `init` flag: as given, else asked on a terminal (with
+// `fallback` offered), else `fallback`.
+std::string AskIfMissing(const std::string& given, const std::string& question,
+                         const std::string& fallback) {
+  if (!given.empty() || !isatty(STDIN_FILENO)) return given.empty() ? fallback : given;
+  std::cout << question << (fallback.empty() ? "" : " [" + fallback + "]") << ": " << std::flush;
+  std::string answer;
+  std::getline(std::cin, answer);
+  return answer.empty() ? fallback : answer;
+}
+
+// `lastcall init`: writes a starter scenario to `output` ("-": stdout),
+// never over an existing file. Returns 2 for a missing command, a bad
+// endpoint, an unreadable schema or an existing output.
+int Init(const std::string& command, const std::string& health_path, const std::string& endpoint,
+         const std::string& schema, const std::string& output) {
+  StarterOptions o;
+  o.command = SplitCommand(AskIfMissing(command, "command that starts your service", ""));
+  if (o.command.empty()) {
+    std::cerr << "lastcall init: --command is required (the command that starts your service, "
+                 "e.g. --command 'python3 app.py --port ${port}')\n";
+    return kBadInput;
+  }
+  o.health_path = AskIfMissing(health_path, "health check path (2xx when ready)", "/healthz");
+  if (!ParseEndpoint(AskIfMissing(endpoint, "payment endpoint", "POST /payments"), &o.method,
+                     &o.path)) {
+    std::cerr << "lastcall init: --endpoint must be METHOD /PATH or /PATH, got '" << endpoint
+              << "'\n";
+    return kBadInput;
+  }
+  const fs::path folder = output == "-" ? fs::current_path() : fs::absolute(output).parent_path();
+  const std::string schema_file = AskIfMissing(schema, "schema SQL file (empty: none)", "");
+  if (!schema_file.empty()) {
+    std::ifstream in(schema_file);
+    if (!in) {
+      std::cerr << "lastcall init: cannot read the schema " << schema_file << "\n";
+      return kBadInput;
+    }
+    o.schema_sql.assign(std::istreambuf_iterator<char>(in), {});
+    o.schema = fs::absolute(schema_file).lexically_relative(folder).string();
+  }
+  o.name = output == "-" ? fs::path(o.command[0]).stem().string() : fs::path(output).stem().string();
+  const fs::path json_schema = fs::path(LASTCALL_SOURCE_DIR) / "schema/scenario.schema.json";
+  if (fs::exists(json_schema)) o.json_schema = json_schema.lexically_relative(folder).string();
+  const std::string text = StarterScenario(o);
+  if (output == "-") {
+    std::cout << text;
+    return kAllMet;
+  }
+  // O_EXCL: an existing file, even one created a moment ago, is never replaced.
+  int fd = open(output.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    std::cerr << "lastcall init: " << output << ": " << std::strerror(errno)
+              << (errno == EEXIST ? " (lastcall init never overwrites a file)" : "") << "\n";
+    return kBadInput;
+  }
+  bool written = write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  if (close(fd) != 0 || !written) {
+    std::cerr << "lastcall init: cannot write " << output << "\n";
+    return kInfrastructure;
+  }
+  std::cout << "wrote " << output << ": fill in its TODOs, then\n  lastcall check " << output
+            << "\n  lastcall run " << output << "\n";
+  return kAllMet;
+}
+
+// `lastcall report --merge`: the run-level reports over the scenario runs of
+// several reports folders (the shards of a suite), written into `out_dir`.
+// Returns the exit code one run of them all would have had; 2 when a folder
+// is not a run's, or a shard is missing.
+int Merge(const std::vector<std::string>& dirs, const std::string& out_dir) {
+  MergedRuns merged;
+  std::string error;
+  if (!MergeShards(dirs, &merged, &error)) {
+    std::cerr << "lastcall: " << error << "\n";
+    return kBadInput;
+  }
+  std::error_code ec;
+  fs::create_directories(out_dir, ec);
+  std::map<Verdict, int> count;
+  for (const ScenarioResult& result : merged.results) {
+    std::cout << ConsoleLines(result);
+    ++count[result.verdict];
+  }
+  for (const MatrixTable& table : MatrixTables(merged.results))
+    std::cout << "\n" << MatrixTableText(table);
+  WriteRunReports(fs::absolute(out_dir).string(), merged.results, merged.expectations);
+  std::printf("\n%zu scenario runs from %zu folders: %d met, %d not met, %d bad input, "
+              "%d infrastructure failures, %d interrupted; merged reports in %s\n",
+              merged.results.size(), dirs.size(), count[Verdict::kMet], count[Verdict::kNotMet],
+              count[Verdict::kBadInput], count[Verdict::kInfrastructure],
+              count[Verdict::kInterrupted], out_dir.c_str());
+  if (count[Verdict::kInfrastructure]) return kInfrastructure;
+  if (count[Verdict::kBadInput]) return kBadInput;
+  return count[Verdict::kNotMet] || count[Verdict::kInterrupted] ? kNotMet : kAllMet;
+}
+
 // One scenario run of the invocation.
 struct PlannedRun {
   const Scenario* scenario;
@@ -145,8 +279,32 @@ std::vector<PlannedRun> Plan(const std::vector<Scenario>& scenarios, int repeat)
   return plan;
 }
 
+// --shard: the runs of `plan` that are this shard's, in plan order, and
+// shard.json for the merge. Writes nothing when the reports folder cannot be
+// made (the runs will say so).
+std::vector<PlannedRun> TakeShard(const std::vector<PlannedRun>& plan, const Shard& shard,
+                                  const std::string& reports_dir) {
+  std::vector<PlannedRun> taken;
+  std::vector<std::string> names;
+  std::vector<ShardRun> mine;
+  for (size_t i = 0; i < plan.size(); ++i) {
+    names.push_back(plan[i].report_name);
+    if (!InShard(i, shard)) continue;
+    taken.push_back(plan[i]);
+    mine.push_back({i, plan[i].report_name});
+  }
+  std::string error;
+  std::error_code ec;
+  fs::create_directories(reports_dir, ec);
+  if (!WriteFileAtomically(reports_dir + "/shard.json", ShardManifestJson(shard, names, mine),
+                           &error))
+    std::cerr << "lastcall: " << error << "\n";
+  return taken;
+}
+
 int Run(const std::vector<std::string>& paths, const RunOptions& options,
-        const std::string& only, int repeat, int jobs, Interrupt* interrupt) {
+        const std::string& only, int repeat, int jobs, const Shard& shard,
+        Interrupt* interrupt) {
   std::vector<Scenario> scenarios;
   if (!LoadAll(paths, options.overrides, &scenarios)) return kBadInput;
   if (!only.empty()) {
@@ -167,7 +325,7 @@ int Run(const std::vector<std::string>& paths, const RunOptions& options,
   int met = 0, not_met = 0, bad = 0, broken = 0, runs = 0;
   std::map<std::string, int> met_by_scenario;  // for --repeat's tally
   auto start = std::chrono::steady_clock::now();
-  const std::vector<PlannedRun> plan = Plan(scenarios, repeat);
+  const std::vector<PlannedRun> plan = TakeShard(Plan(scenarios, repeat), shard, options.reports_dir);
   std::vector<std::optional<ScenarioResult>> done(plan.size());
   // The server dies with the thread that started it: with --jobs, this one.
   if (jobs > 1) session->AdminUrl(&error);
@@ -237,6 +395,14 @@ int main(int argc, char** argv) {
   CLI::App app{"lastcall: proves that a service shuts down gracefully"};
   app.require_subcommand(1);
   app.set_version_flag("--version", LASTCALL_VERSION);
+  app.footer(
+      "Your own service, from nothing to a first verdict:\n"
+      "  lastcall init --command 'python3 app.py --port ${port}' --health-path /healthz \\\n"
+      "                --endpoint 'POST /payments' --schema schema.sql -o shutdown.yaml\n"
+      "  lastcall check shutdown.yaml     # fill in its TODOs until this says ok\n"
+      "  lastcall run shutdown.yaml       # exit 0: every expectation met\n"
+      "  lastcall checks                  # what each check catches\n"
+      "`lastcall SUBCOMMAND --help` shows each one with an example.");
 
   std::vector<std::string> run_paths{"scenarios"};
   RunOptions options;
@@ -257,22 +423,68 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 100000));
   run->add_option("--jobs", jobs, "run up to N scenario runs at a time, sharing only the database server")
       ->check(CLI::Range(1, 64));
+  std::string shard_text = "1/1";
+  run->add_option("--shard", shard_text,
+                  "run only shard K of N (K/N): the runs at positions K-1, K-1+N... of the "
+                  "plan; merge the shards' reports with lastcall report --merge");
   bool quiet = false, verbose = false;
   CLI::Option* quiet_flag =
       run->add_flag("--quiet,-q", quiet, "print only failures and the final tally");
   run->add_flag("--verbose,-v", verbose, "also print every check's status")->excludes(quiet_flag);
+  run->footer(
+      "Examples:\n"
+      "  lastcall run scenarios/sigterm-under-load.yaml    # one scenario; reports in reports/\n"
+      "  lastcall run scenarios --jobs 2 --reports /tmp/r  # a folder, two runs at a time\n"
+      "  lastcall run scenarios --shard 2/3 --reports r2   # CI job 2 of 3; then report --merge\n"
+      "  lastcall run f.yaml --set faults.0.grace=2s       # override a value\n"
+      "Exit: 0 every expectation met, 1 some not, 2 bad input, 3 infrastructure.");
 
   std::vector<std::string> check_paths{"scenarios"};
   CLI::App* check = app.add_subcommand("check", "validate scenario files, start nothing");
   check->add_option("paths", check_paths, "scenario files or folders (default: scenarios/)");
   std::vector<std::string> check_overrides;
   check->add_option("--set", check_overrides, set_help)->allow_extra_args(false);
+  check->footer("Example:\n  lastcall check scenarios    # every file; errors as file:line:column, exit 2");
 
   std::string result_json;
   CLI::App* report = app.add_subcommand(
-      "report", "render junit.xml, summary.md and index.html of an earlier run again");
-  report->add_option("result", result_json, "the run's result.json (history.jsonl beside it)")
-      ->required();
+      "report", "render junit.xml, summary.md and index.html of an earlier run again, "
+                "or merge the reports of several (shards)");
+  CLI::Option* result_option = report->add_option(
+      "result", result_json, "the run's result.json (history.jsonl beside it)");
+  std::vector<std::string> merge_dirs;
+  std::string merged_dir = "reports";
+  report->add_option("--merge", merge_dirs,
+                     "the reports folders of lastcall runs (e.g. one per --shard) to merge")
+      ->excludes(result_option);
+  report->add_option("--reports", merged_dir,
+                     "with --merge: where the merged junit.xml, summary.md, index.html go "
+                     "(default: reports/)");
+  report->footer(
+      "Examples:\n"
+      "  lastcall report reports/sigterm-under-load/result.json\n"
+      "  lastcall report --merge shard-1 shard-2 shard-3 --reports merged\n"
+      "    (the reports folders of `lastcall run --shard K/3`; exit as one run of them all)");
+
+  std::string init_command, init_health, init_endpoint, init_schema, init_output = "scenario.yaml";
+  CLI::App* init = app.add_subcommand(
+      "init", "write a commented starter scenario for your own service (never overwrites)");
+  init->add_option("--command", init_command,
+                   "the command that starts your service, split at spaces; ${port} is its port");
+  init->add_option("--health-path", init_health, "a path that answers 2xx once it is ready");
+  init->add_option("--endpoint", init_endpoint, "the payment endpoint: METHOD /PATH");
+  init->add_option("--schema", init_schema, "your schema's SQL file; the audit query is guessed from it");
+  init->add_option("-o,--output", init_output, "the file to write, - for stdout (default: scenario.yaml)");
+  init->footer(
+      "Asks for what is missing on a terminal, nothing otherwise. Example:\n"
+      "  lastcall init --command 'python3 app.py --port ${port}' --health-path /healthz \\\n"
+      "                --endpoint 'POST /payments' --schema schema.sql -o shutdown.yaml");
+
+  CLI::App* checks = app.add_subcommand("checks", "list every check: what it catches, what it needs");
+  checks->footer("Example:\n  lastcall checks    # then audit.checks: [lost, duplicated] runs only those");
+  CLI::App* senders = app.add_subcommand(
+      "senders", "list the sender presets (how Kubernetes, Docker, systemd... stop a process)");
+  senders->footer("Example:\n  lastcall senders   # then in a fault: sender: kubernetes, grace: 5s");
 
   try {
     app.parse(argc, argv);
@@ -286,6 +498,23 @@ int main(int argc, char** argv) {
                                      : ConsoleStyle::Detail::kNormal;
   options.console.colour = ColourWanted();
   if (check->parsed()) return Check(check_paths, check_overrides);
-  if (report->parsed()) return Report(result_json);
-  return Run(run_paths, options, only, repeat, jobs, &interrupt);
+  if (checks->parsed()) return ListChecks();
+  if (senders->parsed()) return ListSenders();
+  if (init->parsed())
+    return Init(init_command, init_health, init_endpoint, init_schema, init_output);
+  if (report->parsed()) {
+    if (!merge_dirs.empty()) return Merge(merge_dirs, merged_dir);
+    if (result_json.empty()) {
+      std::cerr << "lastcall report: give a result.json, or --merge DIR...\n";
+      return kBadInput;
+    }
+    return Report(result_json);
+  }
+  Shard shard;
+  std::string shard_error;
+  if (!ParseShard(shard_text, &shard, &shard_error)) {
+    std::cerr << "lastcall run: " << shard_error << "\n";
+    return kBadInput;
+  }
+  return Run(run_paths, options, only, repeat, jobs, shard, &interrupt);
 }

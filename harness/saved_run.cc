@@ -178,6 +178,11 @@ SavedRun SavedRun::Of(const ScenarioResult& result, const Expectation& expect,
 }
 
 bool LoadSavedRun(const std::string& result_json, SavedRun* run, std::string* error) {
+  return LoadSavedResult(result_json, run, error) &&
+         ReadHistory(run->result.report_dir + "/history.jsonl", run, error);
+}
+
+bool LoadSavedResult(const std::string& result_json, SavedRun* run, std::string* error) {
   std::ifstream in(result_json);
   if (!in) {
     *error = "cannot read " + result_json;
@@ -191,7 +196,7 @@ bool LoadSavedRun(const std::string& result_json, SavedRun* run, std::string* er
   }
   std::string dir = std::filesystem::path(result_json).parent_path().string();
   run->result.report_dir = dir.empty() ? "." : dir;
-  return ReadHistory(run->result.report_dir + "/history.jsonl", run, error);
+  return true;
 }
 
 bool WriteRenderedReports(const SavedRun& run, std::string* error) {

@@ -34,6 +34,11 @@ struct SavedRun {
 // is not what lastcall writes.
 bool LoadSavedRun(const std::string& result_json, SavedRun* run, std::string* error);
 
+// As LoadSavedRun, but reads result.json alone: run->attempts and
+// run->events stay empty. For what needs only the verdicts (the merge of
+// shards' reports).
+bool LoadSavedResult(const std::string& result_json, SavedRun* run, std::string* error);
+
 // Writes junit.xml, summary.md and index.html of `run` into
 // run.result.report_dir, each atomically. Returns false and sets *error at
 // the first that cannot be written.

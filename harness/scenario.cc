@@ -47,15 +47,53 @@ std::string SourceLocation::ToString() const {
   return file + ":" + std::to_string(line) + ":" + std::to_string(column);
 }
 
-const std::vector<std::string>& KnownChecks() {
-  static const std::vector<std::string> kChecks = {
-      "lost", "duplicated", "phantom", "invariants", "drained",
-      "refused_while_draining", "exit", "connections_leaked",
-      "unclean_disconnects", "transactions_abandoned", "orphans", "temp_files",
-      "jobs", "websocket_close",
-      "faults",  // every fault fired
+const std::vector<CheckInfo>& CheckCatalogue() {
+  static const std::vector<CheckInfo> kChecks = {
+      {"lost", "a payment acknowledged (2xx) that is not in the database",
+       "audit.applied; ${key} in load.request"},
+      {"duplicated", "a payment applied more than once (a double charge)",
+       "audit.applied; ${key} in load.request"},
+      {"phantom", "a payment the target said failed that was applied after all",
+       "audit.applied; ${key} in load.request"},
+      {"invariants", "an audit.invariants query that returns rows", "audit.invariants"},
+      {"drained",
+       "a request written before the graceful signal that got no answer, or a 5xx",
+       "a fault with a graceful signal (TERM, INT...)"},
+      {"refused_while_draining", "reported, never failed: requests refused while draining",
+       "a fault with a graceful signal"},
+      {"exit",
+       "no exit by itself within the grace with a target.clean_exit status (SIGKILL "
+       "needed), or death by a signal it should handle",
+       "a fault with a graceful signal; target.clean_exit"},
+      {"connections_leaked",
+       "database sessions of the target still open (or idle in transaction) after it exited",
+       "the target's database sessions use PGAPPNAME (libpq does)"},
+      {"unclean_disconnects",
+       "a session that ended without the protocol's Terminate message after a graceful signal",
+       "the embedded database; a fault with a graceful signal"},
+      {"transactions_abandoned", "a session that disconnected inside a transaction",
+       "the embedded database"},
+      {"orphans", "a process the target started that outlived it (double forks included)",
+       "nothing"},
+      {"temp_files", "files left in the private TMPDIR the target was given",
+       "the target writes temp files under $TMPDIR"},
+      {"jobs", "a background job enqueued and never done, or done twice",
+       "jobs, redis"},
+      {"websocket_close", "a WebSocket closed without a close frame (1001 Going Away)",
+       "load.websockets; a fault with a graceful signal"},
+      {"faults", "a fault that never fired (a signal that never came proves nothing)",
+       "faults"},
   };
   return kChecks;
+}
+
+const std::vector<std::string>& KnownChecks() {
+  static const std::vector<std::string> kNames = [] {
+    std::vector<std::string> names;
+    for (const CheckInfo& check : CheckCatalogue()) names.push_back(check.name);
+    return names;
+  }();
+  return kNames;
 }
 
 std::optional<Duration> ParseDuration(const std::string& text) {
@@ -1365,6 +1403,36 @@ bool LoadScenario(const std::string& path,
     return false;
   }
   return ParseScenarioText(text.str(), path, overrides, scenarios, error);
+}
+
+const std::vector<SectionKeys>& ScenarioSections() {
+  // A new section's Keys needs a line here, and its keys a place in
+  // schema/scenario.schema.json; scenario_schema_test says what is missing.
+  static const std::vector<SectionKeys> kSections = [] {
+    const std::pair<const char*, const Keys*> kPaths[] = {
+        {"", &kTopKeys},
+        {"database", &kDatabaseKeys},
+        {"target", &kTargetKeys},
+        {"target.ready", &kReadyKeys},
+        {"load", &kLoadKeys},
+        {"load.request", &kRequestKeys},
+        {"load.accounts", &kAccountsKeys},
+        {"load.retry", &kRetryKeys},
+        {"faults[]", &kFaultKeys},
+        {"faults[].when", &kWhenKeys},
+        {"faults[].random", &kRandomKeys},
+        {"faults[].escalation", &kEscalationKeys},
+        {"faults[].after_exit", &kAfterExitKeys},
+        {"audit", &kAuditKeys},
+        {"audit.invariants[]", &kInvariantKeys},
+        {"expect", &kExpectKeys},
+    };
+    std::vector<SectionKeys> sections;
+    for (const auto& [path, keys] : kPaths)
+      sections.push_back({path, keys->known, keys->unsupported});
+    return sections;
+  }();
+  return kSections;
 }
 
 }  // namespace lastcall

@@ -192,6 +192,29 @@ struct Scenario {
 // Every check name the harness knows, in report order.
 const std::vector<std::string>& KnownChecks();
 
+// What a check catches and what a scenario needs for it to apply; the one
+// place these are written (`lastcall checks` prints them).
+struct CheckInfo {
+  const char* name;
+  const char* catches;
+  const char* needs;  // scenario keys; a check without them is skipped
+};
+
+// Every check, in KnownChecks() order.
+const std::vector<CheckInfo>& CheckCatalogue();
+
+// The keys each mapping of the scenario file accepts, by its path: "" for
+// the top level, "target.ready", "faults[]" for each item of a list. The
+// JSON Schema (schema/scenario.schema.json) must say the same; its test
+// compares them.
+struct SectionKeys {
+  std::string path;
+  std::vector<std::string> known;
+  // Defined by SPEC §2 but not built yet: rejected as "not supported yet".
+  std::vector<std::string> unsupported;
+};
+const std::vector<SectionKeys>& ScenarioSections();
+
 // Parses and validates the scenario file at `path`, after applying
 // `overrides` to it in order (`--set KEY=VALUE`, see matrix.h). On success
 // returns true and sets *scenarios to one scenario per combination of the
