@@ -19,6 +19,8 @@ packages=(
   clang libclang-rt-14-dev
   wrk jq
   chromium  # cli_test renders the HTML report in it (headless)
+  python3-psycopg2  # targets/examples/python-payments
+  python3-yaml python3-jsonschema  # scripts/validate-schema.py (ctest schema:*)
 )
 
 missing=()
