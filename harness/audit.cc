@@ -96,12 +96,12 @@ bool AuditConnection::ExecuteScript(const std::string& sql, std::string* error) 
 
 bool AuditConnection::QueryApplied(
     const std::string& sql, std::unordered_map<std::string, int64_t>* applied,
-    std::string* error) {
+    std::string* error, const std::string& section) {
   try {
     pqxx::result rows =
         WithSession([&](pqxx::nontransaction& tx) { return tx.exec(sql); });
     if (rows.columns() != 2) {
-      *error = "audit.applied must return 2 columns (key, times applied), got " +
+      *error = section + " must return 2 columns (key, times applied), got " +
                std::to_string(rows.columns());
       return false;
     }
@@ -109,7 +109,7 @@ bool AuditConnection::QueryApplied(
     for (const pqxx::row& row : rows) {
       int64_t times = 0;
       if (row[0].is_null() || !row[1].to(times)) {
-        *error = "audit.applied returned a row that is not (key, integer): " +
+        *error = section + " returned a row that is not (key, integer): " +
                  JoinRow(row);
         return false;
       }
@@ -117,7 +117,7 @@ bool AuditConnection::QueryApplied(
     }
     return true;
   } catch (const std::exception& e) {
-    *error = "audit.applied failed: " + Message(e);
+    *error = section + " failed: " + Message(e);
     return false;
   }
 }

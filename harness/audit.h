@@ -40,12 +40,14 @@ class AuditConnection {
   // connection would. Returns false and sets *error on failure.
   bool ExecuteScript(const std::string& sql, std::string* error);
 
-  // Runs the `audit.applied` query: rows of (key, times applied). Returns
-  // false and sets *error when the query fails or does not return two
-  // columns with an integer second one.
+  // Runs the `audit.applied` query (or `audit.jobs`, named `section` in
+  // messages): rows of (key, times applied). Returns false and sets *error
+  // when the query fails or does not return two columns with an integer
+  // second one.
   bool QueryApplied(const std::string& sql,
                     std::unordered_map<std::string, int64_t>* applied,
-                    std::string* error);
+                    std::string* error,
+                    const std::string& section = "audit.applied");
 
   // Runs each invariant; a failing query is reported in its result, not
   // thrown.

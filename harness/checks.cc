@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <unordered_set>
 
 namespace lastcall {
 
@@ -372,6 +373,51 @@ CheckResult CheckConnectionsLeaked(const AuditInputs& in, const Facts&) {
                 in.leaked_sessions->size());
 }
 
+// Each enqueued job must take effect exactly once, or still wait in the
+// queue. A job in the processing list is not lost (a restart hands it back),
+// but after a graceful shutdown nothing may be left there.
+CheckResult CheckJobs(const AuditInputs& in, const Facts&) {
+  if (!in.jobs) return Skip("jobs", "the scenario enqueues no jobs");
+  const JobsAudit& jobs = *in.jobs;
+  const std::unordered_set<std::string> queued(jobs.queue.begin(), jobs.queue.end());
+  const std::unordered_set<std::string> held(jobs.processing.begin(), jobs.processing.end());
+  const bool graceful_end =
+      !in.instances.empty() && !KilledBySigkill(in.instances.back());
+  std::vector<std::string> offending;
+  size_t lost = 0, duplicated = 0, stranded = 0, done = 0;
+  for (const std::string& id : jobs.enqueued) {
+    auto found = jobs.done.find(id);
+    const int64_t times = found == jobs.done.end() ? 0 : found->second;
+    done += times > 0;
+    if (times > 1) {
+      ++duplicated;
+      offending.push_back(id + " (took effect " + std::to_string(times) + "x)");
+    } else if (times == 0 && !queued.count(id) && !held.count(id)) {
+      ++lost;
+      offending.push_back(id + " (lost: never took effect, in neither list)");
+    }
+    if (graceful_end && held.count(id)) {
+      ++stranded;
+      offending.push_back(id + " (stranded in " + jobs.processing_list +
+                          " after a graceful shutdown)");
+    }
+  }
+  const std::unordered_set<std::string> enqueued(jobs.enqueued.begin(), jobs.enqueued.end());
+  std::vector<std::string> unknown;
+  for (const auto& [id, times] : jobs.done)
+    if (times > 0 && !enqueued.count(id)) unknown.push_back(id + " (took effect, never enqueued)");
+  std::sort(unknown.begin(), unknown.end());
+  offending.insert(offending.end(), unknown.begin(), unknown.end());
+  CheckResult r = Finish("jobs", std::move(offending), "", 0);
+  r.summary = std::to_string(jobs.enqueued.size()) + " jobs enqueued, " +
+              std::to_string(done) + " done, " + std::to_string(queued.size()) +
+              " still queued: " + std::to_string(lost) + " lost, " +
+              std::to_string(duplicated) + " duplicated, " + std::to_string(stranded) +
+              " stranded" + (graceful_end ? "" : " (not judged: the last instance was SIGKILLed)") +
+              (unknown.empty() ? "" : ", " + std::to_string(unknown.size()) + " never enqueued");
+  return r;
+}
+
 CheckResult CheckFaults(const AuditInputs& in, const Facts&) {
   std::vector<std::string> unfired;
   for (size_t i = 0; i < in.faults.size(); ++i)
@@ -398,6 +444,7 @@ const std::map<std::string, CheckFunction>& Implemented() {
       {"transactions_abandoned", CheckTransactionsAbandoned},
       {"orphans", CheckOrphans},
       {"temp_files", CheckTempFiles},
+      {"jobs", CheckJobs},
       {"faults", CheckFaults},
   };
   return checks;

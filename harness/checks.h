@@ -36,6 +36,16 @@ struct InvariantResult {
   std::string error;              // the query failed
 };
 
+// Background jobs after the run: what the harness enqueued, what
+// `audit.jobs` says took effect, and what the Redis lists still held.
+struct JobsAudit {
+  std::vector<std::string> enqueued;  // job ids, in order
+  std::unordered_map<std::string, int64_t> done;  // job id -> times it took effect
+  std::vector<std::string> queue;       // still waiting (never taken, or returned)
+  std::vector<std::string> processing;  // taken and never acknowledged
+  std::string processing_list;          // its name, for messages
+};
+
 struct AuditInputs {
   const Scenario* scenario = nullptr;
   const History* history = nullptr;
@@ -55,6 +65,8 @@ struct AuditInputs {
   std::optional<std::vector<std::string>> orphans;
   // Files left in the private TMPDIR; nullopt when not looked at.
   std::optional<std::vector<std::string>> temp_files;
+  // nullopt when the scenario has no jobs.
+  std::optional<JobsAudit> jobs;
   // A request written less than this before the first graceful signal may
   // not have reached the server's accept queue yet: not counted by `drained`.
   Duration settle = std::chrono::milliseconds(5);

@@ -303,3 +303,58 @@ TEST_CASE("orphans and temp_files fail on anything left") {
         std::vector<std::string>{"4242 payment-server --worker"});
   CHECK(f.Result("temp_files").status == CheckStatus::kFail);
 }
+
+namespace {
+
+// Jobs job-1-0 .. job-1-(n-1) enqueued, none done, both lists empty.
+JobsAudit Enqueued(int n) {
+  JobsAudit jobs;
+  jobs.processing_list = "jobs:processing";
+  for (int i = 0; i < n; ++i) jobs.enqueued.push_back("job-1-" + std::to_string(i));
+  return jobs;
+}
+
+}  // namespace
+
+TEST_CASE("jobs: each enqueued job took effect once or is still queued") {
+  Fixture f;
+  CHECK(f.Result("jobs").status == CheckStatus::kSkipped);
+  JobsAudit jobs = Enqueued(4);
+  jobs.done = {{"job-1-0", 1}, {"job-1-1", 1}};
+  jobs.queue = {"job-1-2", "job-1-3"};
+  f.in.jobs = jobs;
+  CheckResult r = f.Result("jobs");
+  CHECK(r.status == CheckStatus::kPass);
+  CHECK(r.summary == "4 jobs enqueued, 2 done, 2 still queued: 0 lost, 0 duplicated, 0 stranded");
+}
+
+TEST_CASE("jobs: lost and duplicated jobs and effects of jobs never enqueued") {
+  Fixture f;
+  JobsAudit jobs = Enqueued(3);
+  jobs.done = {{"job-1-0", 2}, {"job-1-2", 1}, {"job-9-9", 1}};
+  f.in.jobs = jobs;
+  CheckResult r = f.Result("jobs");
+  CHECK(r.status == CheckStatus::kFail);
+  CHECK(r.offending == std::vector<std::string>{
+                           "job-1-0 (took effect 2x)",
+                           "job-1-1 (lost: never took effect, in neither list)",
+                           "job-9-9 (took effect, never enqueued)"});
+}
+
+TEST_CASE("jobs: stranded in the processing list only counts after a graceful end") {
+  Fixture f;
+  JobsAudit jobs = Enqueued(2);
+  jobs.done = {{"job-1-0", 1}};
+  jobs.processing = {"job-1-0", "job-1-1"};  // done but never acknowledged; held
+  f.in.jobs = jobs;
+  CheckResult r = f.Result("jobs");
+  CHECK(r.status == CheckStatus::kFail);
+  CHECK(r.offending ==
+        std::vector<std::string>{"job-1-0 (stranded in jobs:processing after a graceful shutdown)",
+                                 "job-1-1 (stranded in jobs:processing after a graceful shutdown)"});
+  // SIGKILLed: nobody could hand them back; a restart would. Not lost either.
+  f.in.instances.back().exit = ExitStatus{true, 9};
+  r = f.Result("jobs");
+  CHECK(r.status == CheckStatus::kPass);
+  CHECK(r.summary.find("not judged: the last instance was SIGKILLed") != std::string::npos);
+}

@@ -24,6 +24,7 @@
 
 #include "audit.h"
 #include "database_watch.h"
+#include "job_queue.h"
 #include "load.h"
 #include "nemesis.h"
 #include "proc_scan.h"
@@ -253,6 +254,10 @@ class ScenarioRun : public TargetControl {
 
  private:
   bool Prepare();
+  // Redis, embedded or redis.url, and the job generator with fresh lists.
+  bool PrepareRedis();
+  // audit.jobs and the Redis lists, into in->jobs.
+  bool AuditJobs(AuditInputs* in);
   // ${port}, ${database_url}, ${run_dir}, ${seed}.
   TemplateVariables RunVariables() const;
   bool Expand(const std::string& text, std::string* out);
@@ -300,6 +305,11 @@ class ScenarioRun : public TargetControl {
   // Setup, session polls and audit queries: one connection for the run.
   // After database_, so that it is closed before the database is dropped.
   std::unique_ptr<AuditConnection> audit_;
+  // When the scenario uses Redis; released before the database, and the
+  // generator (which talks to it) before the server.
+  std::unique_ptr<EmbeddedRedis> redis_;
+  std::string redis_url_;
+  std::unique_ptr<JobGenerator> jobs_;
   size_t server_log_offset_ = 0;
   TargetLaunch launch_;
   std::ofstream target_log_;
@@ -315,6 +325,8 @@ class ScenarioRun : public TargetControl {
 
 ScenarioRun::~ScenarioRun() {
   load_.reset();
+  jobs_.reset();
+  redis_.reset();  // before its folder in run_dir_ goes
   std::error_code ignored;
   if (!run_dir_.empty()) fs::remove_all(run_dir_, ignored);
 }
@@ -351,7 +363,8 @@ TemplateVariables ScenarioRun::RunVariables() const {
   variables.constants = {{"port", std::to_string(launch_.port)},
                          {"database_url", db_url_},
                          {"run_dir", run_dir_},
-                         {"seed", std::to_string(scenario_.seed)}};
+                         {"seed", std::to_string(scenario_.seed)},
+                         {"redis_url", redis_url_}};
   return variables;
 }
 
@@ -401,6 +414,7 @@ bool ScenarioRun::Prepare() {
       !audit_->ExecuteScript(scenario_.database.setup_sql, &error))
     return Fail(Verdict::kBadInput, scenario_.file + ": database.setup failed: " + error);
   result_.database = SecondsBetween(db_start, Clock::now());
+  if (scenario_.uses_redis && !PrepareRedis()) return false;
 
   launch_.port = FreePort(&error);
   if (launch_.port == 0) return Fail(Verdict::kInfrastructure, error);
@@ -509,8 +523,15 @@ void ScenarioRun::Drive() {
     }
   }
   load_start_ = load_->Start();
+  if (jobs_) jobs_->Start(load_start_);
   nemesis_->Begin(load_start_);
   DriveLoop();
+  if (jobs_) {
+    jobs_->Stop();  // bounded by the load's time as well as by its count
+    history_.Record("jobs_enqueued", std::to_string(jobs_->enqueued()) + " jobs");
+    if (!jobs_->error().empty() && result_.message.empty())
+      Fail(Verdict::kInfrastructure, "cannot enqueue jobs: " + jobs_->error());
+  }
   if (watch_) {
     std::string watch_error = watch_->error();
     watch_.reset();
@@ -704,6 +725,7 @@ void ScenarioRun::Audit() {
     return;
   }
   in.invariants = audit_->QueryInvariants(scenario_.audit.invariants);
+  if (jobs_ && !AuditJobs(&in)) return;
   if (!session_->ServerLog().empty())
     in.unclean_disconnects = FindUncleanDisconnects(
         ReadFile(session_->ServerLog(), server_log_offset_), app_name_);
@@ -715,6 +737,37 @@ void ScenarioRun::Audit() {
   result_.message = met ? (scenario_.expect.pass ? "every check passed"
                                                  : "the expected checks failed")
                         : why;
+}
+
+bool ScenarioRun::PrepareRedis() {
+  std::string error;
+  if (!scenario_.redis_url.empty()) {
+    if (!Expand(scenario_.redis_url, &redis_url_)) return false;
+  } else {
+    redis_ = EmbeddedRedis::Start(run_dir_ + "/redis", &error);
+    if (!redis_) return Fail(Verdict::kInfrastructure, "cannot start Redis: " + error);
+    redis_url_ = redis_->url();
+  }
+  if (!scenario_.jobs.enabled) return true;
+  jobs_ = JobGenerator::Create(redis_url_, scenario_.jobs, scenario_.seed, &error);
+  if (!jobs_) return Fail(Verdict::kInfrastructure, error);
+  return true;
+}
+
+bool ScenarioRun::AuditJobs(AuditInputs* in) {
+  std::string error;
+  JobsAudit jobs;
+  jobs.processing_list = scenario_.jobs.processing;
+  for (int64_t n = 0; n < jobs_->enqueued(); ++n) jobs.enqueued.push_back(JobId(scenario_.seed, n));
+  if (!audit_->QueryApplied(scenario_.audit.jobs_sql, &jobs.done, &error, "audit.jobs"))
+    return Fail(Verdict::kBadInput, scenario_.file + ": " + error);
+  JobLists lists;
+  if (!jobs_->ReadLists(&lists, &error))
+    return Fail(Verdict::kInfrastructure, "cannot read the job lists: " + error);
+  jobs.queue = std::move(lists.queue);
+  jobs.processing = std::move(lists.processing);
+  in->jobs = std::move(jobs);
+  return true;
 }
 
 // For the report: the attempts of the first offending keys of each failed

@@ -206,8 +206,8 @@ struct Keys {
 // `matrix` is expanded before parsing (matrix.h); the parser passes over it.
 const Keys kTopKeys = {{"name", "description", "seed", "database", "target",
                         "load", "sender", "faults", "audit", "expect",
-                        "matrix"},
-                       {"explore", "redis"}};
+                        "matrix", "jobs", "redis"},
+                       {"explore"}};
 const Keys kDatabaseKeys = {{"embedded", "url", "schema", "setup"}, {}};
 const Keys kTargetKeys = {
     {"command", "env", "ready", "cwd", "clean_exit", "instances", "container"},
@@ -229,7 +229,9 @@ const Keys kWhenKeys = {
 const Keys kRandomKeys = {{"between"}, {}};
 const Keys kEscalationKeys = {{"signal", "to"}, {}};
 const Keys kAfterExitKeys = {{"restart", "delay"}, {}};
-const Keys kAuditKeys = {{"applied", "invariants", "checks"}, {}};
+const Keys kJobsKeys = {{"enqueue", "rate", "via", "queue", "processing"}, {}};
+const Keys kRedisKeys = {{"url"}, {}};
+const Keys kAuditKeys = {{"applied", "invariants", "checks", "jobs"}, {}};
 const Keys kInvariantKeys = {{"name", "sql"}, {}};
 const Keys kExpectKeys = {{"fail", "pass"}, {}};
 
@@ -408,7 +410,9 @@ class Parser {
                   int64_t* deploys, Duration* restart_delay);
   bool ParseWhen(const Value& value, const LoadSpec& load, Trigger* out);
   bool ParseAfterExit(const Value& value, Fault* out);
-  bool ParseAudit(const Value& value, AuditSpec* out);
+  bool ParseJobs(const Value& value, JobsSpec* out);
+  bool ParseRedis(const Value& value, Scenario* out);
+  bool ParseAudit(const Value& value, const JobsSpec& jobs, AuditSpec* out);
   bool ParseExpect(const Value& value, Expectation* out);
 
   const std::string file_;  // as given, for messages
@@ -672,7 +676,9 @@ bool Parser::Parse(const YAML::Node& root, Scenario* scenario) {
          // After the load: triggers are checked against load.clients.
          ParseFaults(top.Get("faults"), top.Get("sender"), scenario->load,
                      &scenario->faults) &&
-         ParseAudit(top.Get("audit"), &scenario->audit) &&
+         ParseJobs(top.Get("jobs"), &scenario->jobs) &&
+         ParseRedis(top.Get("redis"), scenario) &&
+         ParseAudit(top.Get("audit"), scenario->jobs, &scenario->audit) &&
          ParseExpect(top.Get("expect"), &scenario->expect) &&
          CheckExpectRuns(top.Get("expect"), *scenario);
 }
@@ -1231,12 +1237,77 @@ bool Parser::ParseAfterExit(const Value& value, Fault* out) {
   return AsDuration(section.Get("delay"), true, &out->restart_delay);
 }
 
-bool Parser::ParseAudit(const Value& value, AuditSpec* out) {
+bool Parser::ParseJobs(const Value& value, JobsSpec* out) {
+  Section section;
+  std::string via = "redis";
+  if (!AsSection(value, kJobsKeys, &section))
+    return false;
+  out->enabled = value.present;
+  Value via_value = section.Get("via");
+  Value queue = section.Get("queue");
+  Value processing = section.Get("processing");
+  if (!out->enabled)
+    return true;
+  if (!Require(section, "enqueue") ||
+      !AsInt(section.Get("enqueue"), 1, 10'000'000, &out->enqueue) ||
+      !AsInt(section.Get("rate"), 1, 1'000'000, &out->rate) ||
+      !AsString(via_value, &via) || !AsString(queue, &out->queue) ||
+      !AsString(processing, &out->processing))
+    return false;
+  if (via != "redis")
+    return Fail(via_value, "jobs.via must be redis (the only queue lastcall "
+                           "drives), got " + Describe(via_value.node));
+  if (out->queue.empty())
+    return Fail(queue, "jobs.queue must be a non-empty list name");
+  if (out->processing.empty())
+    return Fail(processing, "jobs.processing must be a non-empty list name");
+  if (out->queue == out->processing)
+    return Fail(processing.present ? processing : queue,
+                "jobs.queue and jobs.processing must be different lists");
+  return true;
+}
+
+// After the target and the jobs: whether the run needs Redis at all.
+bool Parser::ParseRedis(const Value& value, Scenario* out) {
+  Section section;
+  if (!AsSection(value, kRedisKeys, &section) ||
+      (value.present && !Require(section, "url")))
+    return false;
+  Value url = section.Get("url");
+  if (!AsTemplate(url, Scope::kRun, &out->redis_url))
+    return false;
+  if (url.present && out->redis_url.rfind("redis://", 0) != 0 &&
+      out->redis_url.rfind("unix://", 0) != 0 &&
+      out->redis_url.rfind("${", 0) != 0)
+    return Fail(url, "redis.url must be redis://[[user]:password@]host[:port][/db] "
+                     "or unix:///path/to/socket[?db=N], got " + Describe(url.node));
+  if (out->redis_url.find("${redis_url}") != std::string::npos)
+    return Fail(url, "redis.url cannot be ${redis_url}: it is what defines it");
+  // A plain text search: ${redis_url} is what starting Redis is for.
+  bool named = false;
+  for (const std::string& arg : out->target.command)
+    named = named || arg.find("${redis_url}") != std::string::npos;
+  for (const auto& [name, text] : out->target.env)
+    named = named || text.find("${redis_url}") != std::string::npos;
+  out->uses_redis = out->jobs.enabled || named;
+  return true;
+}
+
+bool Parser::ParseAudit(const Value& value, const JobsSpec& jobs,
+                        AuditSpec* out) {
   Section section;
   if (!AsSection(value, kAuditKeys, &section) ||
       !Require(section, "applied") ||
-      !AsString(section.Get("applied"), &out->applied_sql))
+      !AsString(section.Get("applied"), &out->applied_sql) ||
+      !AsString(section.Get("jobs"), &out->jobs_sql))
     return false;
+  if (jobs.enabled && out->jobs_sql.empty())
+    return Fail(section.self.key, "audit.jobs is required when the scenario "
+                                  "has jobs: a query of (job id, times it took "
+                                  "effect)");
+  if (!jobs.enabled && section.Get("jobs").present)
+    return Fail(section.Get("jobs").key, "audit.jobs needs a jobs section "
+                                         "that enqueues them");
 
   std::vector<Value> invariants;
   if (!AsList(section.Get("invariants"), &invariants))
@@ -1423,6 +1494,8 @@ const std::vector<SectionKeys>& ScenarioSections() {
         {"faults[].random", &kRandomKeys},
         {"faults[].escalation", &kEscalationKeys},
         {"faults[].after_exit", &kAfterExitKeys},
+        {"jobs", &kJobsKeys},
+        {"redis", &kRedisKeys},
         {"audit", &kAuditKeys},
         {"audit.invariants[]", &kInvariantKeys},
         {"expect", &kExpectKeys},

@@ -66,6 +66,18 @@ struct DatabaseSpec {
   std::string setup_sql;    // run once per run, before the target starts
 };
 
+// Background jobs (`jobs:`): the harness enqueues `enqueue` jobs with unique
+// ids ("job-<seed>-<n>") at `rate` per second from the load's start until the
+// load ends, LPUSHed onto the Redis list `queue`; the target's workers move
+// each to the list `processing` while they work on it (the reliable queue).
+struct JobsSpec {
+  bool enabled = false;  // the scenario has a jobs section
+  int64_t enqueue = 0;
+  int64_t rate = 1000;
+  std::string queue = "jobs";
+  std::string processing = "jobs:processing";
+};
+
 struct RequestTemplate {
   std::string method = "POST";
   std::string path = "/payments";  // template
@@ -158,6 +170,9 @@ struct AuditSpec {
   std::string applied_sql;
   std::vector<Invariant> invariants;
   std::vector<std::string> checks;  // empty: `default`, every applicable check
+  // `audit.jobs`: (job id text, times it took effect integer) rows; set when
+  // the scenario has jobs.
+  std::string jobs_sql;
 };
 
 struct Expectation {
@@ -181,6 +196,12 @@ struct Scenario {
   TargetSpec target;
   LoadSpec load;
   std::vector<Fault> faults;
+  JobsSpec jobs;
+  // `redis.url` (a template): an existing Redis instead of the embedded one.
+  std::string redis_url;
+  // Whether the run needs Redis: it has jobs, or ${redis_url} appears in the
+  // target's command or environment.
+  bool uses_redis = false;
   AuditSpec audit;
   Expectation expect;
   // This scenario's combination of its file's matrix (SPEC §2), each name

@@ -444,7 +444,6 @@ TEST_CASE("Unknown keys, with a suggestion when one is close", "[scenario]") {
 TEST_CASE("Keys of the spec that are not supported yet", "[scenario]") {
   CHECK(Error("explore: {runs: 10}\n") ==
         "s.yaml:1:1: explore is not supported yet");
-  CHECK(Error("redis: {url: x}\n") == "s.yaml:1:1: redis is not supported yet");
   CHECK(Error("target:\n"
               "  command: [x]\n"
               "  instances: 2\n") ==
@@ -465,6 +464,66 @@ TEST_CASE("Keys of the spec that are not supported yet", "[scenario]") {
                      "  duration: 1s\n"
                      "  rate: 0\n");
   CHECK(s.target.command == std::vector<std::string>{"x"});
+}
+
+TEST_CASE("Background jobs and Redis", "[scenario]") {
+  Scenario s = Parse("jobs: {enqueue: 2000, rate: 500, queue: q, processing: q:busy}\n"
+                     "audit:\n"
+                     "  applied: SELECT 1\n"
+                     "  jobs: SELECT job_id, count(*) FROM job_effects GROUP BY 1\n");
+  CHECK(s.jobs.enabled);
+  CHECK(s.jobs.enqueue == 2000);
+  CHECK(s.jobs.rate == 500);
+  CHECK(s.jobs.queue == "q");
+  CHECK(s.jobs.processing == "q:busy");
+  CHECK(s.audit.jobs_sql == "SELECT job_id, count(*) FROM job_effects GROUP BY 1");
+  CHECK(s.uses_redis);
+  CHECK(s.redis_url.empty());  // the embedded one
+
+  Scenario defaults = Parse("jobs: {enqueue: 10}\n"
+                            "audit: {applied: SELECT 1, jobs: SELECT 2}\n");
+  CHECK(defaults.jobs.rate == 1000);
+  CHECK(defaults.jobs.queue == "jobs");
+  CHECK(defaults.jobs.processing == "jobs:processing");
+
+  Scenario none = Parse("name: x\n");
+  CHECK_FALSE(none.jobs.enabled);
+  CHECK_FALSE(none.uses_redis);
+
+  // ${redis_url} in the target's environment or command starts Redis too.
+  Scenario named = Parse("target:\n"
+                         "  command: [server]\n"
+                         "  env: {REDIS: \"${redis_url}\"}\n"
+                         "redis: {url: \"redis://:secret@127.0.0.1:6390/2\"}\n");
+  CHECK(named.uses_redis);
+  CHECK_FALSE(named.jobs.enabled);
+  CHECK(named.redis_url == "redis://:secret@127.0.0.1:6390/2");
+}
+
+TEST_CASE("Bad jobs and redis values are errors at their position", "[scenario]") {
+  CHECK(Error("jobs: {enqueue: 0}\naudit: {applied: a, jobs: b}\n") ==
+        "s.yaml:1:17: jobs.enqueue must be a positive integer, got 0");
+  CHECK(Error("jobs: {rate: 5}\naudit: {applied: a, jobs: b}\n") ==
+        "s.yaml:1:1: jobs.enqueue is required");
+  CHECK(Error("jobs: {enqueue: 5, via: kafka}\naudit: {applied: a, jobs: b}\n") ==
+        "s.yaml:1:25: jobs.via must be redis (the only queue lastcall drives), "
+        "got \"kafka\"");
+  CHECK(Error("jobs: {enqueue: 5, queue: q, processing: q}\n"
+              "audit: {applied: a, jobs: b}\n") ==
+        "s.yaml:1:42: jobs.queue and jobs.processing must be different lists");
+  CHECK(Error("jobs: {enqueue: 5, rates: 4}\naudit: {applied: a, jobs: b}\n") ==
+        "s.yaml:1:20: unknown key 'rates' in jobs (did you mean 'rate'?)");
+  CHECK(Error("jobs: {enqueue: 5}\naudit: {applied: a}\n") ==
+        "s.yaml:2:1: audit.jobs is required when the scenario has jobs: a query "
+        "of (job id, times it took effect)");
+  CHECK(Error("audit: {applied: a, jobs: b}\n") ==
+        "s.yaml:1:21: audit.jobs needs a jobs section that enqueues them");
+  CHECK(Error("redis: {url: \"http://x\"}\n") ==
+        "s.yaml:1:14: redis.url must be redis://[[user]:password@]host[:port][/db] "
+        "or unix:///path/to/socket[?db=N], got \"http://x\"");
+  CHECK(Error("redis: {uri: x}\n") ==
+        "s.yaml:1:9: unknown key 'uri' in redis (did you mean 'url'?)");
+  CHECK(Error("redis: {}\n") == "s.yaml:1:1: redis.url is required");
 }
 
 TEST_CASE("Duplicate keys are errors", "[scenario]") {

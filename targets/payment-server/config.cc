@@ -19,6 +19,8 @@ const std::pair<const char*, Bug> kBugNames[] = {
     {"leak-tempfiles", Bug::kLeakTempfiles},
     {"orphan-worker", Bug::kOrphanWorker},
     {"wrapper-no-forward", Bug::kWrapperNoForward},
+    {"worker-drop", Bug::kWorkerDrop},
+    {"worker-no-ack-idempotency", Bug::kWorkerNoAckIdempotency},
 };
 
 bool parse_bug(const std::string& name, Bug* bug) {
@@ -55,12 +57,41 @@ std::string env_or(const char* name, const std::string& fallback) {
   return value && *value ? value : fallback;
 }
 
+// --redis URL, --workers N: the job workers' flags.
+bool parse_worker_flag(const std::string& flag, const std::string& value,
+                       Config* config, std::string* error) {
+  long workers = 0;
+  if (flag == "--redis") {
+    config->redis_url = value;
+  } else if (!parse_int(value, 1, 256, &workers)) {
+    *error = "bad --workers '" + value + "' (1..256)";
+    return false;
+  }
+  if (workers > 0) config->workers = static_cast<int>(workers);
+  return true;
+}
+
+// JOB_QUEUE, JOB_PROCESSING, JOB_LATENCY.
+bool parse_job_env(Config* config, std::string* error) {
+  config->job_queue = env_or("JOB_QUEUE", config->job_queue);
+  config->job_processing = env_or("JOB_PROCESSING", config->job_processing);
+  if (!parse_duration(env_or("JOB_LATENCY", "20ms"), &config->job_latency)) {
+    *error = "JOB_LATENCY is not a duration like 20ms";
+    return false;
+  }
+  return true;
+}
+
 bool parse_args(const std::vector<std::string>& args, Config* config,
                 std::string* port, std::string* error) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg == "--reconciler") {
       config->reconciler = true;
+      continue;
+    }
+    if ((arg == "--redis" || arg == "--workers") && i + 1 < args.size()) {
+      if (!parse_worker_flag(arg, args[++i], config, error)) return false;
       continue;
     }
     if (arg != "--port" && arg != "--bug") {
@@ -129,7 +160,8 @@ bool parse_duration(const std::string& text, std::chrono::milliseconds* out) {
 bool parse_config(const std::vector<std::string>& args, Config* config,
                   std::string* error) {
   std::string port = env_or("PORT", "");
-  if (!parse_args(args, config, &port, error) || !parse_env(config, error))
+  if (!parse_args(args, config, &port, error) || !parse_env(config, error) ||
+      !parse_job_env(config, error))
     return false;
   if (config->reconciler) return true;  // The child needs no port.
   long port_number = 0;

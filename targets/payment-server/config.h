@@ -24,6 +24,8 @@ enum class Bug {
   kLeakTempfiles,
   kOrphanWorker,
   kWrapperNoForward,
+  kWorkerDrop,
+  kWorkerNoAckIdempotency,
 };
 
 struct Config {
@@ -37,6 +39,13 @@ struct Config {
   std::chrono::milliseconds payment_latency{0};
   std::size_t db_pool_size = 8;
   std::string tmpdir = "/tmp";
+
+  // Background job workers (job_worker.h), on when redis_url is set.
+  std::string redis_url;   // --redis URL
+  int workers = 4;         // --workers N
+  std::string job_queue = "jobs";                  // JOB_QUEUE
+  std::string job_processing = "jobs:processing";  // JOB_PROCESSING
+  std::chrono::milliseconds job_latency{20};       // JOB_LATENCY: work per job
 };
 
 // Reads argv and the environment. On a usage error, returns false with a

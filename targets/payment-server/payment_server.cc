@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,6 +20,7 @@
 #include "config.h"
 #include "db_pool.h"
 #include "http_server.h"
+#include "job_worker.h"
 #include "log.h"
 #include "payments.h"
 #include "status.h"
@@ -37,7 +39,9 @@ constexpr std::chrono::seconds kSettleTime{45};
 const char kUsage[] =
     "usage: payment-server --port N [--bug NAME]\n"
     "  env: DATABASE_URL (required), DRAIN_TIMEOUT (10s),\n"
-    "       PAYMENT_LATENCY (0), DB_POOL_SIZE (8), PORT (if no --port), TMPDIR";
+    "       PAYMENT_LATENCY (0), DB_POOL_SIZE (8), PORT (if no --port), TMPDIR\n"
+    "  job workers: --redis URL [--workers N (4)];\n"
+    "       env JOB_QUEUE (jobs), JOB_PROCESSING (jobs:processing), JOB_LATENCY (20ms)";
 
 std::string signal_name(int signal) {
   switch (signal) {
@@ -136,7 +140,8 @@ std::string describe(const DrainingServer& server) {
 
 // The graceful shutdown. Returns the exit code.
 int shut_down(int signal, const Config& config, DrainingServer& server,
-              StatusReporter& reporter, DbPool& pool, StatusFile& status_file) {
+              StatusReporter& reporter, DbPool& pool, StatusFile& status_file,
+              JobWorkers* workers) {
   steady_clock::time_point start = steady_clock::now();
   log_line("received " + signal_name(signal) + ", draining " +
            std::to_string(server.requests_in_flight()) + " in-flight requests");
@@ -148,8 +153,10 @@ int shut_down(int signal, const Config& config, DrainingServer& server,
              " connections)");
   }
 
-  // 1. Flip readiness, refuse new connections, close the idle ones.
+  // 1. Flip readiness, refuse new connections, close the idle ones; job
+  // workers take no new job.
   server.begin_drain();
+  if (workers) workers->stop_taking_jobs();
   if (config.bug == Bug::kAbandonTransaction) {
     // bug abandon-transaction: "the listener is closed, nothing new can
     // arrive: we are done" (the requests already inside are not).
@@ -161,8 +168,11 @@ int shut_down(int signal, const Config& config, DrainingServer& server,
     std::this_thread::sleep_for(kSettleTime);
   }
 
-  // 2. Let in-flight requests finish and be answered, within DRAIN_TIMEOUT.
-  if (!server.wait_drained(start + config.drain_timeout)) {
+  // 2. Let in-flight requests and claimed jobs finish, within DRAIN_TIMEOUT;
+  // a job not done by then goes back to the queue.
+  const bool drained = server.wait_drained(start + config.drain_timeout);
+  if (workers) log_line(workers->finish(start + config.drain_timeout));
+  if (!drained) {
     log_line("drain timeout (" + std::to_string(config.drain_timeout.count()) +
              " ms) exceeded with " +
              std::to_string(server.requests_in_flight()) +
@@ -194,6 +204,8 @@ int serve(const Config& config, const sigset_t& signals) {
   DbPool pool(config.database_url, config.db_pool_size);
   PaymentService payments(&pool, config.payment_latency, config.tmpdir,
                           config.bug);
+  std::unique_ptr<JobWorkers> workers;
+  if (!config.redis_url.empty()) workers = std::make_unique<JobWorkers>(config);
   DrainingServer server;
   add_routes(server, payments);
   if (!server.start(kHost, config.port)) {
@@ -213,7 +225,8 @@ int serve(const Config& config, const sigset_t& signals) {
     return 0;
   }
   int signal = wait_for_signal(signals);
-  return shut_down(signal, config, server, reporter, pool, status_file);
+  return shut_down(signal, config, server, reporter, pool, status_file,
+                   workers.get());
 }
 
 }  // namespace

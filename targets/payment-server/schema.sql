@@ -26,3 +26,21 @@ CREATE TABLE idempotency_keys (
   status int,
   body   text
 );
+
+-- Background jobs (payment-server --redis URL): one row per time a job took
+-- effect. job_id is deliberately NOT unique, like ledger.idempotency_key, so
+-- that a job applied twice (bug worker-no-ack-idempotency) shows up here.
+-- The harness audits with
+--   SELECT job_id, count(*) FROM job_effects GROUP BY 1
+CREATE TABLE job_effects (
+  id      bigserial   PRIMARY KEY,
+  job_id  text        NOT NULL,
+  done_at timestamptz DEFAULT now()
+);
+
+-- The jobs done, written in the same transaction as the effect: a job run
+-- again (claimed, committed, then the worker died before acknowledging it)
+-- finds its row and only acknowledges.
+CREATE TABLE jobs_done (
+  job_id text PRIMARY KEY
+);
