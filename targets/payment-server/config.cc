@@ -21,6 +21,7 @@ const std::pair<const char*, Bug> kBugNames[] = {
     {"wrapper-no-forward", Bug::kWrapperNoForward},
     {"worker-drop", Bug::kWorkerDrop},
     {"worker-no-ack-idempotency", Bug::kWorkerNoAckIdempotency},
+    {"ready-stays-up", Bug::kReadyStaysUp},
 };
 
 bool parse_bug(const std::string& name, Bug* bug) {
@@ -126,6 +127,10 @@ bool parse_env(Config* config, std::string* error) {
   if (!parse_duration(env_or("PAYMENT_LATENCY", "0"),
                       &config->payment_latency)) {
     *error = "PAYMENT_LATENCY is not a duration like 200ms";
+    return false;
+  }
+  if (!parse_duration(env_or("SHUTDOWN_DELAY", "0"), &config->shutdown_delay)) {
+    *error = "SHUTDOWN_DELAY is not a duration like 500ms";
     return false;
   }
   long pool_size = 0;

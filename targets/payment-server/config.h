@@ -26,6 +26,7 @@ enum class Bug {
   kWrapperNoForward,
   kWorkerDrop,
   kWorkerNoAckIdempotency,
+  kReadyStaysUp,
 };
 
 struct Config {
@@ -37,6 +38,9 @@ struct Config {
   std::string database_url;
   std::chrono::milliseconds drain_timeout{10000};
   std::chrono::milliseconds payment_latency{0};
+  // Between the signal and the drain: readiness already says 503, new
+  // connections are still served, so a load balancer can take us out.
+  std::chrono::milliseconds shutdown_delay{0};
   std::size_t db_pool_size = 8;
   std::string tmpdir = "/tmp";
 

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <memory>
@@ -39,7 +40,8 @@ constexpr std::chrono::seconds kSettleTime{45};
 const char kUsage[] =
     "usage: payment-server --port N [--bug NAME]\n"
     "  env: DATABASE_URL (required), DRAIN_TIMEOUT (10s),\n"
-    "       PAYMENT_LATENCY (0), DB_POOL_SIZE (8), PORT (if no --port), TMPDIR\n"
+    "       PAYMENT_LATENCY (0), SHUTDOWN_DELAY (0), DB_POOL_SIZE (8),\n"
+    "       PORT (if no --port), TMPDIR\n"
     "  job workers: --redis URL [--workers N (4)];\n"
     "       env JOB_QUEUE (jobs), JOB_PROCESSING (jobs:processing), JOB_LATENCY (20ms)";
 
@@ -95,16 +97,18 @@ std::vector<std::string> without_bug(std::vector<std::string> args) {
   return args;
 }
 
+// Whether /readyz says 200: false from the shutdown signal on, so that a
+// load balancer's health checks take us out of rotation.
+std::atomic<bool> g_ready{true};
+
 void add_routes(DrainingServer& server, PaymentService& payments) {
   server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok", "text/plain");
   });
-  server.Get("/readyz",
-             [&server](const httplib::Request&, httplib::Response& res) {
-               if (server.draining()) res.status = 503;
-               res.set_content(server.draining() ? "draining" : "ok",
-                               "text/plain");
-             });
+  server.Get("/readyz", [](const httplib::Request&, httplib::Response& res) {
+    if (!g_ready) res.status = 503;
+    res.set_content(g_ready ? "ok" : "draining", "text/plain");
+  });
   server.Post("/payments", [&payments](const httplib::Request& req,
                                        httplib::Response& res) {
     Payment payment;
@@ -147,6 +151,17 @@ int shut_down(int signal, const Config& config, DrainingServer& server,
            std::to_string(server.requests_in_flight()) + " in-flight requests");
   // bug no-drain: "the load balancer retries whatever we drop".
   if (config.bug == Bug::kNoDrain) std::exit(0);
+  // bug ready-stays-up: "the listener closes on SIGTERM, so the health
+  // checks fail anyway" (only after the delay, and only `fall` checks later).
+  if (config.bug != Bug::kReadyStaysUp) g_ready = false;
+  if (config.shutdown_delay.count() > 0) {
+    // Still serving, already unready: the load balancer's health checks
+    // (or the deregistration a preStop hook waits for) take us out first.
+    log_line("not ready; serving " +
+             std::to_string(config.shutdown_delay.count()) +
+             " ms more before draining");
+    std::this_thread::sleep_for(config.shutdown_delay);
+  }
   if (config.bug == Bug::kCloseDbFirst) {
     // bug close-db-first: "no new payment may start once we are going away".
     log_line("closed database pool (" + std::to_string(pool.close()) +
