@@ -22,6 +22,7 @@ const std::pair<const char*, Bug> kBugNames[] = {
     {"worker-drop", Bug::kWorkerDrop},
     {"worker-no-ack-idempotency", Bug::kWorkerNoAckIdempotency},
     {"ready-stays-up", Bug::kReadyStaysUp},
+    {"ws-no-close", Bug::kWsNoClose},
 };
 
 bool parse_bug(const std::string& name, Bug* bug) {
@@ -95,7 +96,7 @@ bool parse_args(const std::vector<std::string>& args, Config* config,
       if (!parse_worker_flag(arg, args[++i], config, error)) return false;
       continue;
     }
-    if (arg != "--port" && arg != "--bug") {
+    if (arg != "--port" && arg != "--ws-port" && arg != "--bug") {
       *error = "unknown argument '" + arg + "'";
       return false;
     }
@@ -104,8 +105,15 @@ bool parse_args(const std::vector<std::string>& args, Config* config,
       return false;
     }
     const std::string& value = args[++i];
+    long ws_port = 0;
     if (arg == "--port") {
       *port = value;
+    } else if (arg == "--ws-port") {
+      if (!parse_int(value, 1, 65535, &ws_port)) {
+        *error = "bad --ws-port '" + value + "'";
+        return false;
+      }
+      config->ws_port = static_cast<int>(ws_port);
     } else if (!parse_bug(value, &config->bug)) {
       *error = "unknown bug '" + value + "' (known: " + bug_list() + ")";
       return false;

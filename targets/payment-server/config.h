@@ -26,11 +26,13 @@ enum class Bug {
   kWrapperNoForward,
   kWorkerDrop,
   kWorkerNoAckIdempotency,
+  kWsNoClose,
   kReadyStaysUp,
 };
 
 struct Config {
   int port = 0;
+  int ws_port = 0;  // GET /ws listens here; 0: no WebSocket feed
   Bug bug = Bug::kNone;
   // Internal: run as the background reconciler child (bug orphan-worker).
   bool reconciler = false;

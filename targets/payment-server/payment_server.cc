@@ -25,6 +25,7 @@
 #include "log.h"
 #include "payments.h"
 #include "status.h"
+#include "websocket.h"
 
 namespace {
 
@@ -38,7 +39,7 @@ constexpr milliseconds kStatusPeriod{1000};
 constexpr std::chrono::seconds kSettleTime{45};
 
 const char kUsage[] =
-    "usage: payment-server --port N [--bug NAME]\n"
+    "usage: payment-server --port N [--ws-port N] [--bug NAME]\n"
     "  env: DATABASE_URL (required), DRAIN_TIMEOUT (10s),\n"
     "       PAYMENT_LATENCY (0), SHUTDOWN_DELAY (0), DB_POOL_SIZE (8),\n"
     "       PORT (if no --port), TMPDIR\n"
@@ -101,7 +102,8 @@ std::vector<std::string> without_bug(std::vector<std::string> args) {
 // load balancer's health checks take us out of rotation.
 std::atomic<bool> g_ready{true};
 
-void add_routes(DrainingServer& server, PaymentService& payments) {
+void add_routes(DrainingServer& server, PaymentService& payments,
+                WebSocketHub& feed) {
   server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok", "text/plain");
   });
@@ -109,8 +111,8 @@ void add_routes(DrainingServer& server, PaymentService& payments) {
     if (!g_ready) res.status = 503;
     res.set_content(g_ready ? "ok" : "draining", "text/plain");
   });
-  server.Post("/payments", [&payments](const httplib::Request& req,
-                                       httplib::Response& res) {
+  server.Post("/payments", [&payments, &feed](const httplib::Request& req,
+                                              httplib::Response& res) {
     Payment payment;
     std::optional<Reply> invalid =
         parse_payment(req.get_header_value("Idempotency-Key"), req.body,
@@ -120,6 +122,7 @@ void add_routes(DrainingServer& server, PaymentService& payments) {
     if (reply.replayed) res.set_header("Idempotent-Replayed", "true");
     if (reply.status == 503) res.set_header("Retry-After", "1");
     res.set_content(reply.body, "application/json");
+    if (reply.status == 201 && !reply.replayed) feed.broadcast(reply.body);
   });
 }
 
@@ -130,12 +133,27 @@ std::string describe(const DrainingServer& server) {
          "\nrequests_served " + std::to_string(server.requests_served()) + "\n";
 }
 
+// Tells every WebSocket client that we are going away (close frame 1001)
+// and waits for their close frames until `deadline`.
+void close_feed(WebSocketHub& feed, steady_clock::time_point deadline,
+                Bug bug) {
+  // bug ws-no-close: "the process is exiting, the sockets close anyway"
+  // (with a bare FIN as the feed is destroyed, which tells a client nothing
+  // about why).
+  if (bug == Bug::kWsNoClose || !feed.started()) return;
+  int open = feed.close_all(deadline);
+  log_line("closed " + std::to_string(open) + " websockets (1001 going away)");
+}
+
 // Ends the process while request threads may still be running, which rules
 // out joining or destroying the server: releases what can be released and
 // exits. Transactions still open roll back as their connections close.
-[[noreturn]] void exit_leaving_requests(int code, StatusReporter& reporter,
-                                        DbPool& pool, StatusFile& status_file) {
+[[noreturn]] void exit_leaving_requests(int code, const Config& config,
+                                        StatusReporter& reporter,
+                                        WebSocketHub& feed, DbPool& pool,
+                                        StatusFile& status_file) {
   reporter.stop();
+  close_feed(feed, steady_clock::now(), config.bug);  // no time left to wait
   pool.close();
   status_file.remove();
   log_line("exit " + std::to_string(code));
@@ -144,8 +162,8 @@ std::string describe(const DrainingServer& server) {
 
 // The graceful shutdown. Returns the exit code.
 int shut_down(int signal, const Config& config, DrainingServer& server,
-              StatusReporter& reporter, DbPool& pool, StatusFile& status_file,
-              JobWorkers* workers) {
+              StatusReporter& reporter, WebSocketHub& feed, DbPool& pool,
+              StatusFile& status_file, JobWorkers* workers) {
   steady_clock::time_point start = steady_clock::now();
   log_line("received " + signal_name(signal) + ", draining " +
            std::to_string(server.requests_in_flight()) + " in-flight requests");
@@ -175,7 +193,7 @@ int shut_down(int signal, const Config& config, DrainingServer& server,
   if (config.bug == Bug::kAbandonTransaction) {
     // bug abandon-transaction: "the listener is closed, nothing new can
     // arrive: we are done" (the requests already inside are not).
-    exit_leaving_requests(0, reporter, pool, status_file);
+    exit_leaving_requests(0, config, reporter, feed, pool, status_file);
   }
   if (config.bug == Bug::kSlowDrain) {
     // bug slow-drain: "give in-flight requests and load balancers time to
@@ -192,14 +210,16 @@ int shut_down(int signal, const Config& config, DrainingServer& server,
              " ms) exceeded with " +
              std::to_string(server.requests_in_flight()) +
              " requests in flight; abandoning them");
-    exit_leaving_requests(1, reporter, pool, status_file);
+    exit_leaving_requests(1, config, reporter, feed, pool, status_file);
   }
   log_line("drained in " + std::to_string(ms_since(start)) + " ms");
 
   // 3. Stop background work, then release the rest in reverse order of
-  // acquisition: HTTP server, database pool, status file.
+  // acquisition: HTTP server, WebSocket feed (after the drain, so that its
+  // clients hear of every payment applied), database pool, status file.
   reporter.stop();
   server.join();
+  close_feed(feed, start + config.drain_timeout, config.bug);
   if (config.bug == Bug::kNoDbClose) {
     // bug no-db-close: "the process is ending anyway, skip the slow
     // destructors" (the pool's Terminate messages among them).
@@ -221,8 +241,16 @@ int serve(const Config& config, const sigset_t& signals) {
                           config.bug);
   std::unique_ptr<JobWorkers> workers;
   if (!config.redis_url.empty()) workers = std::make_unique<JobWorkers>(config);
+  // Before the HTTP server: once /healthz answers, /ws is listening too.
+  WebSocketHub feed;
+  std::string feed_error;
+  if (config.ws_port && !feed.start(kHost, config.ws_port, &feed_error)) {
+    log_line("cannot listen on " + std::string(kHost) + ":" +
+             std::to_string(config.ws_port) + ": " + feed_error);
+    return 1;
+  }
   DrainingServer server;
-  add_routes(server, payments);
+  add_routes(server, payments, feed);
   if (!server.start(kHost, config.port)) {
     log_line("cannot listen on " + std::string(kHost) + ":" +
              std::to_string(config.port));
@@ -240,7 +268,7 @@ int serve(const Config& config, const sigset_t& signals) {
     return 0;
   }
   int signal = wait_for_signal(signals);
-  return shut_down(signal, config, server, reporter, pool, status_file,
+  return shut_down(signal, config, server, reporter, feed, pool, status_file,
                    workers.get());
 }
 
