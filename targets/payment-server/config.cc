@@ -92,7 +92,11 @@ bool parse_args(const std::vector<std::string>& args, Config* config,
       config->reconciler = true;
       continue;
     }
-    if ((arg == "--redis" || arg == "--workers") && i + 1 < args.size()) {
+    if (arg == "--redis" || arg == "--workers") {
+      if (i + 1 == args.size()) {
+        *error = arg + " needs a value";
+        return false;
+      }
       if (!parse_worker_flag(arg, args[++i], config, error)) return false;
       continue;
     }
