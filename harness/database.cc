@@ -32,13 +32,19 @@
 
 #include <algorithm>
 #include <cctype>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <pqxx/pqxx>
 #include <random>
+#include <set>
 #include <sstream>
+#include <thread>
 
 namespace fs = std::filesystem;
 
@@ -819,10 +825,29 @@ std::string EmbeddedPostgres::UrlFor(const std::string& dbname) const {
 
 namespace {
 
-// Makes template database `tpl` with `schema_sql` applied, unless it exists.
+// DROP DATABASE ... WITH (FORCE) needs PostgreSQL 13.
+std::string ForceClause(pqxx::connection& admin) {
+  return admin.server_version() >= 130000 ? " WITH (FORCE)" : "";
+}
+
+// Runs `sql` (any number of statements) as one simple-protocol query: they
+// run as one implicit transaction, and an error's position is an offset into
+// the whole text, which libpq turns into "LINE n:". Returns "" on success,
+// else the error with its line.
+std::string ExecuteScript(pqxx::connection& c, const std::string& sql) {
+  if (sql.empty()) return "";
+  try {
+    pqxx::nontransaction(c).exec(sql);
+    return "";
+  } catch (const pqxx::sql_error& e) {
+    return SchemaError(e.what());
+  }
+}
+
+// Makes template database `tpl` with `content` applied, unless it exists.
 bool EnsureTemplate(pqxx::connection& admin, const std::string& admin_url,
-                    const std::string& tpl, const std::string& schema_sql,
-                    std::string* error) {
+                    const std::string& tpl, const DatabaseContent& content,
+                    RunDatabases::Failure* failure, std::string* error) {
   const std::string q_tpl = admin.quote_name(tpl);
   {
     pqxx::nontransaction w(admin);
@@ -831,25 +856,25 @@ bool EnsureTemplate(pqxx::connection& admin, const std::string& admin_url,
     if (!r.empty()) {
       if (r[0][0].as<bool>()) return true;
       // Half-made by a run that died while applying the schema.
-      w.exec("DROP DATABASE " + q_tpl + (admin.server_version() >= 130000 ? " WITH (FORCE)" : ""));
+      w.exec("DROP DATABASE " + q_tpl + ForceClause(admin));
     }
     w.exec("CREATE DATABASE " + q_tpl + " TEMPLATE template0");
   }
-  std::string schema_error;
-  try {
+  std::string failed;
+  {
     auto c = Connect(UrlWithDatabase(admin_url, tpl));
-    pqxx::nontransaction w(*c);
-    // One simple-protocol query: the statements run as one implicit
-    // transaction, and an error's position is an offset into the whole
-    // schema, which libpq turns into "LINE n:".
-    if (!schema_sql.empty()) w.exec(schema_sql);
-  } catch (const pqxx::sql_error& e) {
-    schema_error = SchemaError(e.what());
+    failed = ExecuteScript(*c, content.schema_sql);
+    if (!failed.empty()) {
+      *failure = RunDatabases::Failure::kSchema;
+      *error = "the schema failed: " + failed;
+    } else if (!(failed = ExecuteScript(*c, content.setup_sql)).empty()) {
+      *failure = RunDatabases::Failure::kSetup;
+      *error = "database.setup failed: " + failed;
+    }
   }
   pqxx::nontransaction w(admin);
-  if (!schema_error.empty()) {
-    w.exec("DROP DATABASE " + q_tpl + (admin.server_version() >= 130000 ? " WITH (FORCE)" : ""));
-    *error = "the schema failed: " + schema_error;
+  if (!failed.empty()) {
+    w.exec("DROP DATABASE " + q_tpl + ForceClause(admin));
     return false;
   }
   // No connections: CREATE DATABASE refuses a template someone is connected to.
@@ -857,71 +882,210 @@ bool EnsureTemplate(pqxx::connection& admin, const std::string& admin_url,
   return true;
 }
 
-}  // namespace
-
-bool CreateRunDatabase(const std::string& admin_url, const std::string& dbname,
-                       const std::string& schema_sql, std::string* error) {
-  try {
-    auto admin = Connect(admin_url);
-    const uint64_t hash = Fnv1a("lastcall template v1\n" + schema_sql);
-    const std::string tpl = "lastcall_tpl_" + Hex16(hash);
-    {
-      // Two runs may want the same new template at once: one makes it, the
-      // other waits and then finds it. (Advisory locks are per database:
-      // callers share the lock when their admin URLs name the same one.)
-      pqxx::nontransaction w(*admin);
-      w.exec("SELECT pg_advisory_lock(" + std::to_string(kTemplateLockClass) + ", " +
-             std::to_string(static_cast<int32_t>(hash & 0x7fffffff)) + ")");
-    }
-    bool ok = EnsureTemplate(*admin, admin_url, tpl, schema_sql, error);
-    {
-      pqxx::nontransaction w(*admin);
-      w.exec("SELECT pg_advisory_unlock(" + std::to_string(kTemplateLockClass) + ", " +
-             std::to_string(static_cast<int32_t>(hash & 0x7fffffff)) + ")");
-    }
-    if (!ok) return false;
-    pqxx::nontransaction w(*admin);
-    // PG15 copies a template either through the WAL (WAL_LOG, the default)
-    // or by copying its files between two checkpoints (FILE_COPY). Measured
-    // with a two-table schema on PG15: with fsync=off (the embedded server)
-    // FILE_COPY is as fast or a little faster; with fsync=on its checkpoints
-    // make it slower (~210-275 ms against ~60-170 ms) and they flush the
-    // whole cluster, which a shared external server would feel.
-    std::string strategy;
-    if (admin->server_version() >= 150000 &&
-        w.exec("SELECT current_setting('fsync')")[0][0].as<std::string>() == "off") {
-      strategy = " STRATEGY = FILE_COPY";
-    }
-    w.exec("CREATE DATABASE " + admin->quote_name(dbname) + " TEMPLATE " +
-           admin->quote_name(tpl) + strategy);
-    return true;
-  } catch (const std::exception& e) {
-    std::string msg = e.what();
-    while (!msg.empty() && msg.back() == '\n') msg.pop_back();
-    *error = "cannot create database " + dbname + ": " + msg;
-    return false;
-  }
+// EnsureTemplate() under an advisory lock: two lastcalls (or two runs) may
+// want the same new template at once; one makes it, the other waits and then
+// finds it. (Advisory locks are per database: callers share the lock when
+// their admin URLs name the same one.)
+bool EnsureTemplateLocked(pqxx::connection& admin, const std::string& admin_url,
+                          const std::string& tpl, uint64_t hash,
+                          const DatabaseContent& content, RunDatabases::Failure* failure,
+                          std::string* error) {
+  const std::string key = std::to_string(kTemplateLockClass) + ", " +
+                          std::to_string(static_cast<int32_t>(hash & 0x7fffffff));
+  pqxx::nontransaction(admin).exec("SELECT pg_advisory_lock(" + key + ")");
+  bool ok = EnsureTemplate(admin, admin_url, tpl, content, failure, error);
+  pqxx::nontransaction(admin).exec("SELECT pg_advisory_unlock(" + key + ")");
+  return ok;
 }
 
-bool DropRunDatabase(const std::string& admin_url, const std::string& dbname,
-                     std::string* error) {
-  try {
-    auto admin = Connect(admin_url);
-    pqxx::nontransaction w(*admin);
-    if (admin->server_version() >= 130000) {
-      w.exec("DROP DATABASE IF EXISTS " + admin->quote_name(dbname) + " WITH (FORCE)");
-    } else {
-      w.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = " +
-             w.quote(dbname) + " AND pid <> pg_backend_pid()");
-      w.exec("DROP DATABASE IF EXISTS " + admin->quote_name(dbname));
+void CloneTemplate(pqxx::connection& admin, const std::string& tpl,
+                   const std::string& dbname) {
+  pqxx::nontransaction w(admin);
+  // PG15 copies a template either through the WAL (WAL_LOG, the default)
+  // or by copying its files between two checkpoints (FILE_COPY). Measured
+  // with a two-table schema on PG15: with fsync=off (the embedded server)
+  // FILE_COPY is as fast or a little faster; with fsync=on its checkpoints
+  // make it slower (~210-275 ms against ~60-170 ms) and they flush the
+  // whole cluster, which a shared external server would feel.
+  std::string strategy;
+  if (admin.server_version() >= 150000 &&
+      w.exec("SELECT current_setting('fsync')")[0][0].as<std::string>() == "off") {
+    strategy = " STRATEGY = FILE_COPY";
+  }
+  w.exec("CREATE DATABASE " + admin.quote_name(dbname) + " TEMPLATE " +
+         admin.quote_name(tpl) + strategy);
+}
+
+void DropDatabase(pqxx::connection& admin, const std::string& dbname) {
+  pqxx::nontransaction w(admin);
+  if (admin.server_version() < 130000) {
+    w.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = " +
+           w.quote(dbname) + " AND pid <> pg_backend_pid()");
+  }
+  w.exec("DROP DATABASE IF EXISTS " + admin.quote_name(dbname) + ForceClause(admin));
+}
+
+std::string WithoutTrailingNewlines(std::string msg) {
+  while (!msg.empty() && msg.back() == '\n') msg.pop_back();
+  return msg;
+}
+
+// An open admin connection, made again if the last one broke (a server
+// restart, a terminated session).
+pqxx::connection& AdminConnection(std::unique_ptr<pqxx::connection>* admin,
+                                  const std::string& admin_url) {
+  if (!*admin || !(*admin)->is_open()) *admin = Connect(admin_url);
+  return **admin;
+}
+
+}  // namespace
+
+struct RunDatabases::Impl {
+  std::string admin_url;
+  int spares = 0;
+
+  std::mutex create_mutex;  // serializes Create(); guards `creator`
+  std::unique_ptr<pqxx::connection> creator;
+
+  std::mutex mutex;  // guards everything below
+  std::condition_variable wake;
+  std::map<std::string, std::vector<std::string>> ready;  // template -> spare names
+  std::map<std::string, int> making;    // template -> spares being cloned
+  std::set<std::string> broken;         // templates a spare could not be cloned from
+  std::deque<std::string> to_drop;
+  int spares_made = 0;                  // for unique spare names
+  bool stopping = false;
+  std::thread worker;  // last: started once the members above exist
+
+  // The template that wants another spare, or "" (with `mutex` held).
+  std::string TemplateWantingSpare() const {
+    for (const auto& [tpl, names] : ready) {
+      auto it = making.find(tpl);
+      int pending = it == making.end() ? 0 : it->second;
+      if (!broken.count(tpl) && static_cast<int>(names.size()) + pending < spares) return tpl;
     }
-    return true;
+    return "";
+  }
+
+  // The worker: clones spares ahead of need and drops what runs gave back,
+  // then at the end drops the spares too.
+  void Work() {
+    std::unique_ptr<pqxx::connection> admin;
+    std::unique_lock<std::mutex> lock(mutex);
+    for (;;) {
+      wake.wait(lock, [&] {
+        return stopping || !to_drop.empty() || !TemplateWantingSpare().empty();
+      });
+      std::string tpl = stopping ? "" : TemplateWantingSpare();
+      if (!tpl.empty()) {
+        std::string name = "lastcall_spare_" + std::to_string(getpid()) + "_" +
+                           std::to_string(++spares_made);
+        ++making[tpl];
+        lock.unlock();
+        bool made = Try([&] { CloneTemplate(AdminConnection(&admin, admin_url), tpl, name); });
+        lock.lock();
+        --making[tpl];
+        if (!made) {
+          broken.insert(tpl);
+        } else if (stopping) {
+          to_drop.push_back(name);
+        } else {
+          ready[tpl].push_back(name);
+        }
+        continue;
+      }
+      if (to_drop.empty() && stopping) {
+        for (auto& [unused, names] : ready)
+          for (std::string& name : names) to_drop.push_back(std::move(name));
+        ready.clear();
+        if (to_drop.empty()) return;
+      }
+      std::string name = std::move(to_drop.front());
+      to_drop.pop_front();
+      lock.unlock();
+      Try([&] { DropDatabase(AdminConnection(&admin, admin_url), name); });
+      lock.lock();
+    }
+  }
+
+  // Runs `step`; false if it threw (a database step of the worker, whose
+  // failure only costs a run the time it would have saved).
+  template <typename Step>
+  static bool Try(Step step) {
+    try {
+      step();
+      return true;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+};
+
+RunDatabases::RunDatabases(std::string admin_url, int spares) : impl_(new Impl) {
+  impl_->admin_url = std::move(admin_url);
+  impl_->spares = spares;
+  impl_->worker = std::thread([this] { impl_->Work(); });
+}
+
+RunDatabases::~RunDatabases() {
+  {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl_->stopping = true;
+  }
+  impl_->wake.notify_all();
+  impl_->worker.join();
+}
+
+bool RunDatabases::Create(const std::string& dbname, const DatabaseContent& content,
+                          Failure* failure, std::string* error) {
+  // v2: the setup is applied to the template too. The setup's length keeps
+  // one schema + setup pair from hashing like another split elsewhere.
+  const uint64_t hash = Fnv1a("lastcall template v2\n" +
+                              std::to_string(content.setup_sql.size()) + "\n" +
+                              content.setup_sql + content.schema_sql);
+  const std::string tpl = "lastcall_tpl_" + Hex16(hash);
+  std::string spare;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    auto it = impl_->ready.find(tpl);
+    if (it != impl_->ready.end() && !it->second.empty()) {
+      spare = std::move(it->second.back());
+      it->second.pop_back();
+    }
+  }
+  try {
+    std::lock_guard<std::mutex> lock(impl_->create_mutex);
+    pqxx::connection& admin = AdminConnection(&impl_->creator, impl_->admin_url);
+    if (!spare.empty()) {
+      // A rename is a catalogue update: milliseconds, where a clone is a
+      // checkpoint and a copy of the template's files.
+      pqxx::nontransaction(admin).exec("ALTER DATABASE " + admin.quote_name(spare) +
+                                       " RENAME TO " + admin.quote_name(dbname));
+    } else {
+      if (!EnsureTemplateLocked(admin, impl_->admin_url, tpl, hash, content, failure, error))
+        return false;
+      CloneTemplate(admin, tpl, dbname);
+    }
   } catch (const std::exception& e) {
-    std::string msg = e.what();
-    while (!msg.empty() && msg.back() == '\n') msg.pop_back();
-    *error = "cannot drop database " + dbname + ": " + msg;
+    *failure = Failure::kServer;
+    *error = "cannot create database " + dbname + ": " + WithoutTrailingNewlines(e.what());
     return false;
   }
+  {
+    // The template exists: from now on the worker keeps spares of it.
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl_->ready[tpl];
+  }
+  impl_->wake.notify_all();
+  return true;
+}
+
+void RunDatabases::Drop(const std::string& dbname) {
+  {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl_->to_drop.push_back(dbname);
+  }
+  impl_->wake.notify_all();
 }
 
 namespace {

@@ -78,17 +78,41 @@ bool ReleaseStaleCluster(const std::string& work_dir);
 // when root and neither user exists.
 bool RunAsServiceUser(SpawnOptions* options, std::string* error);
 
-// Makes a fresh database `dbname` on the server that `admin_url` points to
-// (a superuser connection to any database of it) with `schema_sql` applied:
-// cloned from a template database per distinct schema, created on first use.
-// Returns true on success; on failure false and *error, e.g. the schema's SQL
-// error with PostgreSQL's message and position.
-bool CreateRunDatabase(const std::string& admin_url, const std::string& dbname,
-                       const std::string& schema_sql, std::string* error);
+// What a run's database starts with.
+struct DatabaseContent {
+  std::string schema_sql;  // `database.schema`'s text
+  std::string setup_sql;   // `database.setup`
+};
 
-// Drops database `dbname`, first terminating any session still in it.
-bool DropRunDatabase(const std::string& admin_url, const std::string& dbname,
-                     std::string* error);
+// Fresh databases for scenario runs on the server `admin_url` points to (a
+// superuser connection to any database of it), each cloned from a template
+// database per distinct content (schema and setup), made on first use. So
+// that a run waits neither for CREATE DATABASE (a checkpoint and a copy of
+// the template's files) nor for DROP DATABASE, a thread of its own keeps
+// `spares` clones of every content used so far ready to be renamed, and drops
+// the databases the runs give back. Thread-safe.
+class RunDatabases {
+ public:
+  RunDatabases(std::string admin_url, int spares);
+  // Drops every database given back and every spare, then stops the thread.
+  ~RunDatabases();
+
+  enum class Failure { kServer, kSchema, kSetup };
+  // Makes database `dbname` holding `content`: a spare renamed, else a new
+  // clone. Returns true on success; on failure false, *failure says what
+  // failed and *error how, e.g. the schema's SQL error with PostgreSQL's
+  // message and line.
+  bool Create(const std::string& dbname, const DatabaseContent& content,
+              Failure* failure, std::string* error);
+  // Drops `dbname` in the background, first terminating any session still in
+  // it; the destructor waits for it. Errors are ignored: the embedded
+  // server's cluster is removed anyway.
+  void Drop(const std::string& dbname);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 // `url` with its database name replaced by `dbname`.
 std::string UrlWithDatabase(const std::string& url, const std::string& dbname);

@@ -251,27 +251,43 @@ TEST_CASE("EmbeddedPostgres: the log has connections with their application name
   CHECK(WaitUntil([&] { return has(" postgres xyz LOG:  disconnection:"); }));
 }
 
-TEST_CASE("CreateRunDatabase: a run database from a schema, usable", "[database]") {
+// RunDatabases::Create for a schema without setup, where the failure's kind
+// does not matter.
+bool Create(RunDatabases& databases, const std::string& dbname, const std::string& schema,
+            std::string* error) {
+  RunDatabases::Failure failure;
+  return databases.Create(dbname, DatabaseContent{schema, ""}, &failure, error);
+}
+
+int64_t Spares(const std::string& admin) {
+  return QueryInt(admin, "SELECT count(*) FROM pg_database WHERE datname LIKE 'lastcall\\_spare\\_" +
+                             std::to_string(getpid()) + "\\_%'");
+}
+
+TEST_CASE("RunDatabases: a run database from a schema, usable, dropped", "[database]") {
   EmbeddedPostgres& pg = Server();
   const std::string admin = pg.UrlFor("postgres");
   const std::string schema = UniqueSchema("usable");
   std::string error;
-  REQUIRE(CreateRunDatabase(admin, "lastcall_run_a", schema, &error));
-  CHECK(error.empty());
-  const std::string url = pg.UrlFor("lastcall_run_a");
-  CHECK(QueryInt(url, "SELECT sum(balance) FROM accounts") == 300);
   {
-    pqxx::connection c(url);
-    pqxx::work w(c);
-    w.exec("INSERT INTO ledger VALUES ('k1', 5)");
-    w.commit();
+    RunDatabases databases(admin, 0);
+    REQUIRE(Create(databases, "lastcall_run_a", schema, &error));
+    CHECK(error.empty());
+    const std::string url = pg.UrlFor("lastcall_run_a");
+    CHECK(QueryInt(url, "SELECT sum(balance) FROM accounts") == 300);
+    {
+      pqxx::connection c(url);
+      pqxx::work w(c);
+      w.exec("INSERT INTO ledger VALUES ('k1', 5)");
+      w.commit();
+    }
+    CHECK(QueryInt(url, "SELECT count(*) FROM ledger") == 1);
+    databases.Drop("lastcall_run_a");
   }
-  CHECK(QueryInt(url, "SELECT count(*) FROM ledger") == 1);
-  CHECK(DropRunDatabase(admin, "lastcall_run_a", &error));
   CHECK_FALSE(DatabaseExists(admin, "lastcall_run_a"));
 }
 
-TEST_CASE("CreateRunDatabase: a second database from the same schema reuses the template",
+TEST_CASE("RunDatabases: a second database from the same schema reuses the template",
           "[database]") {
   EmbeddedPostgres& pg = Server();
   const std::string admin = pg.UrlFor("postgres");
@@ -279,9 +295,10 @@ TEST_CASE("CreateRunDatabase: a second database from the same schema reuses the 
   std::string error;
   const int64_t templates_before = QueryInt(
       admin, "SELECT count(*) FROM pg_database WHERE datname LIKE 'lastcall\\_tpl\\_%'");
+  RunDatabases databases(admin, 0);
 
   auto t0 = Clock::now();
-  REQUIRE(CreateRunDatabase(admin, "lastcall_run_b1", schema, &error));
+  REQUIRE(Create(databases, "lastcall_run_b1", schema, &error));
   auto first = Clock::now() - t0;
   // Changing the first run's data must not leak into the second.
   {
@@ -291,7 +308,7 @@ TEST_CASE("CreateRunDatabase: a second database from the same schema reuses the 
     w.commit();
   }
   t0 = Clock::now();
-  REQUIRE(CreateRunDatabase(admin, "lastcall_run_b2", schema, &error));
+  REQUIRE(Create(databases, "lastcall_run_b2", schema, &error));
   auto second = Clock::now() - t0;
 
   CHECK(QueryInt(admin, "SELECT count(*) FROM pg_database WHERE datname LIKE "
@@ -301,81 +318,135 @@ TEST_CASE("CreateRunDatabase: a second database from the same schema reuses the 
   // Reuse skips creating and filling the template: faster, and fast.
   CHECK(second < first);
   CHECK(second < 2s);
-  WARN("first CreateRunDatabase "
+  WARN("first Create "
        << std::chrono::duration_cast<std::chrono::milliseconds>(first).count()
        << " ms, second (template reused) "
        << std::chrono::duration_cast<std::chrono::milliseconds>(second).count() << " ms");
-  CHECK(DropRunDatabase(admin, "lastcall_run_b1", &error));
-  CHECK(DropRunDatabase(admin, "lastcall_run_b2", &error));
+  databases.Drop("lastcall_run_b1");
+  databases.Drop("lastcall_run_b2");
 }
 
-TEST_CASE("CreateRunDatabase: a schema error gives PostgreSQL's message and the line",
+TEST_CASE("RunDatabases: spares are cloned ahead and renamed, and none is left",
+          "[database]") {
+  EmbeddedPostgres& pg = Server();
+  const std::string admin = pg.UrlFor("postgres");
+  const std::string schema = UniqueSchema("spares");
+  std::string error;
+  {
+    RunDatabases databases(admin, 2);
+    REQUIRE(Create(databases, "lastcall_run_s1", schema, &error));
+    // Once a schema has been used, two clones of it wait for the next runs.
+    CHECK(WaitUntil([&] { return Spares(admin) == 2; }));
+    auto t0 = Clock::now();
+    REQUIRE(Create(databases, "lastcall_run_s2", schema, &error));
+    auto renamed = Clock::now() - t0;
+    CHECK(Spares(admin) <= 2);
+    CHECK(QueryInt(pg.UrlFor("lastcall_run_s2"), "SELECT sum(balance) FROM accounts") == 300);
+    CHECK(WaitUntil([&] { return Spares(admin) == 2; }));
+    WARN("Create from a spare: "
+         << std::chrono::duration_cast<std::chrono::microseconds>(renamed).count() << " us");
+    // A run's changes stay in its database; the spares are the template's.
+    pqxx::connection c(pg.UrlFor("lastcall_run_s2"));
+    pqxx::nontransaction(c).exec("UPDATE accounts SET balance = 0");
+    REQUIRE(Create(databases, "lastcall_run_s3", schema, &error));
+    CHECK(QueryInt(pg.UrlFor("lastcall_run_s3"), "SELECT sum(balance) FROM accounts") == 300);
+    databases.Drop("lastcall_run_s1");
+    databases.Drop("lastcall_run_s2");  // its session is still open
+  }
+  CHECK(Spares(admin) == 0);
+  CHECK_FALSE(DatabaseExists(admin, "lastcall_run_s1"));
+  CHECK_FALSE(DatabaseExists(admin, "lastcall_run_s2"));
+  // Not given back: the caller's to drop.
+  CHECK(DatabaseExists(admin, "lastcall_run_s3"));
+  RunDatabases(admin, 0).Drop("lastcall_run_s3");
+  CHECK_FALSE(DatabaseExists(admin, "lastcall_run_s3"));
+}
+
+TEST_CASE("RunDatabases: a schema error gives PostgreSQL's message and the line",
           "[database]") {
   EmbeddedPostgres& pg = Server();
   const std::string admin = pg.UrlFor("postgres");
   const int64_t dbs_before = QueryInt(admin, "SELECT count(*) FROM pg_database");
   std::string error;
-
-  SECTION("syntax error") {
-    const std::string schema = UniqueSchema("syntax") + "CREAT TABLE oops (id int);\n";
-    CHECK_FALSE(CreateRunDatabase(admin, "lastcall_run_c", schema, &error));
-    CHECK(error.find("line 5: ERROR:  syntax error at or near \"CREAT\"") != std::string::npos);
-    CHECK(error.find("LINE 5: CREAT TABLE oops") != std::string::npos);
-  }
-  SECTION("error found after parsing, in a later statement") {
-    const std::string schema = UniqueSchema("semantic") + "\n\nSELECT * FROM nope;\n";
-    CHECK_FALSE(CreateRunDatabase(admin, "lastcall_run_c", schema, &error));
-    CHECK(error.find("line 7: ERROR:  relation \"nope\" does not exist") != std::string::npos);
-  }
-  SECTION("error without a position") {
-    const std::string schema =
-        UniqueSchema("noposition") + "INSERT INTO accounts VALUES ('acct-1', 1);\n";
-    CHECK_FALSE(CreateRunDatabase(admin, "lastcall_run_c", schema, &error));
-    CHECK(error.find("duplicate key value violates unique constraint") != std::string::npos);
-    CHECK(error.find("line ") == std::string::npos);
+  {
+    RunDatabases databases(admin, 1);
+    SECTION("syntax error") {
+      const std::string schema = UniqueSchema("syntax") + "CREAT TABLE oops (id int);\n";
+      CHECK_FALSE(Create(databases, "lastcall_run_c", schema, &error));
+      CHECK(error.find("line 5: ERROR:  syntax error at or near \"CREAT\"") != std::string::npos);
+      CHECK(error.find("LINE 5: CREAT TABLE oops") != std::string::npos);
+    }
+    SECTION("error found after parsing, in a later statement") {
+      const std::string schema = UniqueSchema("semantic") + "\n\nSELECT * FROM nope;\n";
+      CHECK_FALSE(Create(databases, "lastcall_run_c", schema, &error));
+      CHECK(error.find("line 7: ERROR:  relation \"nope\" does not exist") != std::string::npos);
+    }
+    SECTION("error without a position") {
+      const std::string schema =
+          UniqueSchema("noposition") + "INSERT INTO accounts VALUES ('acct-1', 1);\n";
+      CHECK_FALSE(Create(databases, "lastcall_run_c", schema, &error));
+      CHECK(error.find("duplicate key value violates unique constraint") != std::string::npos);
+      CHECK(error.find("line ") == std::string::npos);
+    }
+    SECTION("the setup fails, after the schema") {
+      RunDatabases::Failure failure = RunDatabases::Failure::kServer;
+      const std::string schema = UniqueSchema("setup");
+      CHECK_FALSE(databases.Create("lastcall_run_c", DatabaseContent{schema, "\nSELECT nope;"},
+                                   &failure, &error));
+      CHECK(failure == RunDatabases::Failure::kSetup);
+      CHECK(error.find("database.setup failed: line 2: ERROR:  column \"nope\" does not exist") !=
+            std::string::npos);
+      RunDatabases::Failure schema_failure = RunDatabases::Failure::kServer;
+      CHECK_FALSE(databases.Create("lastcall_run_c",
+                                   DatabaseContent{schema + "CREAT x;", "SELECT 1"},
+                                   &schema_failure, &error));
+      CHECK(schema_failure == RunDatabases::Failure::kSchema);
+    }
   }
   INFO(error);
-  // Neither the run database nor a half-made template is left.
+  // Neither the run database nor a half-made template nor a spare is left.
   CHECK_FALSE(DatabaseExists(admin, "lastcall_run_c"));
   CHECK(QueryInt(admin, "SELECT count(*) FROM pg_database") == dbs_before);
 }
 
-TEST_CASE("DropRunDatabase: works with a session still open", "[database]") {
+TEST_CASE("RunDatabases: the setup is part of the clone, per schema and setup", "[database]") {
   EmbeddedPostgres& pg = Server();
   const std::string admin = pg.UrlFor("postgres");
+  const std::string schema = UniqueSchema("setup_cloned");
+  RunDatabases::Failure failure;
   std::string error;
-  REQUIRE(CreateRunDatabase(admin, "lastcall_run_d", UniqueSchema("drop"), &error));
-  {
-    pqxx::connection session(pg.UrlFor("lastcall_run_d"));
-    pqxx::nontransaction w(session);
-    w.exec("BEGIN");  // even inside a transaction
-    w.exec("SELECT count(*) FROM accounts");
-    REQUIRE(DropRunDatabase(admin, "lastcall_run_d", &error));
-    // (pqxx::work here would make libpqxx 6.4 leak a PGresult when its
-    // destructor tries to roll back on the dead connection.)
-  }
-  CHECK_FALSE(DatabaseExists(admin, "lastcall_run_d"));
-  // Dropping what is not there is fine.
-  CHECK(DropRunDatabase(admin, "lastcall_run_d", &error));
+  RunDatabases databases(admin, 1);
+  const std::string add = "INSERT INTO accounts VALUES ('acct-3', 700);";
+  REQUIRE(databases.Create("lastcall_run_u1", DatabaseContent{schema, add}, &failure, &error));
+  REQUIRE(databases.Create("lastcall_run_u2", DatabaseContent{schema, ""}, &failure, &error));
+  REQUIRE(databases.Create("lastcall_run_u3", DatabaseContent{schema, add}, &failure, &error));
+  CHECK(QueryInt(pg.UrlFor("lastcall_run_u1"), "SELECT sum(balance) FROM accounts") == 1000);
+  CHECK(QueryInt(pg.UrlFor("lastcall_run_u2"), "SELECT sum(balance) FROM accounts") == 300);
+  CHECK(QueryInt(pg.UrlFor("lastcall_run_u3"), "SELECT sum(balance) FROM accounts") == 1000);
+  for (const char* name : {"lastcall_run_u1", "lastcall_run_u2", "lastcall_run_u3"})
+    databases.Drop(name);
 }
 
-TEST_CASE("CreateRunDatabase: names are quoted", "[database]") {
+TEST_CASE("RunDatabases: names are quoted", "[database]") {
   EmbeddedPostgres& pg = Server();
   const std::string admin = pg.UrlFor("postgres");
   const std::string name = "Run \"1\"; DROP DATABASE postgres; --/x?y";
   std::string error;
-  REQUIRE(CreateRunDatabase(admin, name, UniqueSchema("quoted"), &error));
-  CHECK(DatabaseExists(admin, name));
-  CHECK(QueryInt(pg.UrlFor(name), "SELECT count(*) FROM accounts") == 2);
-  CHECK(QueryInt(pg.UrlFor(name), "SELECT count(*) FROM pg_database WHERE datname = "
-                                  "current_database() AND datname = 'Run \"1\"; DROP DATABASE "
-                                  "postgres; --/x?y'") == 1);
-  CHECK(DropRunDatabase(admin, name, &error));
+  {
+    RunDatabases databases(admin, 0);
+    REQUIRE(Create(databases, name, UniqueSchema("quoted"), &error));
+    CHECK(DatabaseExists(admin, name));
+    CHECK(QueryInt(pg.UrlFor(name), "SELECT count(*) FROM accounts") == 2);
+    CHECK(QueryInt(pg.UrlFor(name), "SELECT count(*) FROM pg_database WHERE datname = "
+                                    "current_database() AND datname = 'Run \"1\"; DROP DATABASE "
+                                    "postgres; --/x?y'") == 1);
+    databases.Drop(name);
+  }
   CHECK_FALSE(DatabaseExists(admin, name));
   CHECK(DatabaseExists(admin, "postgres"));
 }
 
-TEST_CASE("CreateRunDatabase: two callers making the same new template at once",
+TEST_CASE("RunDatabases: two lastcalls making the same new template at once",
           "[database]") {
   EmbeddedPostgres& pg = Server();
   const std::string admin = pg.UrlFor("postgres");
@@ -383,25 +454,32 @@ TEST_CASE("CreateRunDatabase: two callers making the same new template at once",
   const std::string schema = UniqueSchema("concurrent") + "SELECT pg_sleep(0.3);\n";
   std::string e1, e2;
   bool ok1 = false, ok2 = false;
-  std::thread t1([&] { ok1 = CreateRunDatabase(admin, "lastcall_run_e1", schema, &e1); });
-  std::thread t2([&] { ok2 = CreateRunDatabase(admin, "lastcall_run_e2", schema, &e2); });
-  t1.join();
-  t2.join();
-  INFO(e1 << " / " << e2);
-  CHECK(ok1);
-  CHECK(ok2);
-  CHECK(QueryInt(pg.UrlFor("lastcall_run_e1"), "SELECT count(*) FROM accounts") == 2);
-  CHECK(QueryInt(pg.UrlFor("lastcall_run_e2"), "SELECT count(*) FROM accounts") == 2);
-  std::string error;
-  CHECK(DropRunDatabase(admin, "lastcall_run_e1", &error));
-  CHECK(DropRunDatabase(admin, "lastcall_run_e2", &error));
+  {
+    RunDatabases one(admin, 0), other(admin, 0);
+    std::thread t1([&] { ok1 = Create(one, "lastcall_run_e1", schema, &e1); });
+    std::thread t2([&] { ok2 = Create(other, "lastcall_run_e2", schema, &e2); });
+    t1.join();
+    t2.join();
+    INFO(e1 << " / " << e2);
+    CHECK(ok1);
+    CHECK(ok2);
+    CHECK(QueryInt(pg.UrlFor("lastcall_run_e1"), "SELECT count(*) FROM accounts") == 2);
+    CHECK(QueryInt(pg.UrlFor("lastcall_run_e2"), "SELECT count(*) FROM accounts") == 2);
+    one.Drop("lastcall_run_e1");
+    other.Drop("lastcall_run_e2");
+  }
+  CHECK_FALSE(DatabaseExists(admin, "lastcall_run_e1"));
+  CHECK_FALSE(DatabaseExists(admin, "lastcall_run_e2"));
 }
 
-TEST_CASE("CreateRunDatabase: an unreachable server is an error", "[database]") {
+TEST_CASE("RunDatabases: an unreachable server is an error", "[database]") {
   std::string error;
-  CHECK_FALSE(CreateRunDatabase("postgresql://postgres@127.0.0.1:1/postgres", "x", "", &error));
+  RunDatabases databases("postgresql://postgres@127.0.0.1:1/postgres", 1);
+  RunDatabases::Failure failure = RunDatabases::Failure::kSchema;
+  CHECK_FALSE(databases.Create("x", DatabaseContent{}, &failure, &error));
+  CHECK(failure == RunDatabases::Failure::kServer);
   CHECK(error.find("cannot create database x") != std::string::npos);
-  CHECK_FALSE(DropRunDatabase("postgresql://postgres@127.0.0.1:1/postgres", "x", &error));
+  databases.Drop("x");  // and the destructor does not hang on it
 }
 
 TEST_CASE("UrlWithDatabase", "[database]") {
@@ -443,8 +521,11 @@ TEST_CASE("bench: embedded start and CREATE DATABASE strategies", "[.bench]") {
   const std::string admin = pg.UrlFor("postgres");
   std::string error;
   const std::string schema = UniqueSchema("bench");
-  REQUIRE(CreateRunDatabase(admin, "lastcall_bench_0", schema, &error));
-  REQUIRE(DropRunDatabase(admin, "lastcall_bench_0", &error));
+  {
+    RunDatabases databases(admin, 0);  // makes the template
+    REQUIRE(Create(databases, "lastcall_bench_0", schema, &error));
+    databases.Drop("lastcall_bench_0");
+  }
   pqxx::connection c(admin);
   pqxx::nontransaction w(c);
   std::string tpl = w.exec("SELECT datname FROM pg_database WHERE datistemplate AND datname "
@@ -469,12 +550,14 @@ TEST_CASE("bench: embedded start and CREATE DATABASE strategies", "[.bench]") {
                                          << " ms (mean of " << n << ")");
     }
   }
-  WARN("CreateRunDatabase (template exists): ");
+  WARN("RunDatabases::Create without spares (template exists): ");
+  RunDatabases databases(admin, 0);
   for (int i = 0; i < 5; ++i) {
+    const std::string name = "lastcall_bench_1_" + std::to_string(i);
     auto t0 = Clock::now();
-    REQUIRE(CreateRunDatabase(admin, "lastcall_bench_1", schema, &error));
+    REQUIRE(Create(databases, name, schema, &error));
     auto d = Clock::now() - t0;
-    REQUIRE(DropRunDatabase(admin, "lastcall_bench_1", &error));
+    databases.Drop(name);
     WARN("  " << std::chrono::duration_cast<std::chrono::microseconds>(d).count() / 1000.0
               << " ms");
   }

@@ -493,6 +493,7 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : kBadInput;
   }
   if (*seed_option) options.seed = seed;
+  options.jobs = jobs;
   options.console.detail = quiet     ? ConsoleStyle::Detail::kQuiet
                            : verbose ? ConsoleStyle::Detail::kVerbose
                                      : ConsoleStyle::Detail::kNormal;

@@ -1,12 +1,12 @@
 #include "report.h"
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 
 #include <nlohmann/json.hpp>
 
@@ -32,25 +32,19 @@ std::string KeyOf(const std::string& offending) {
 
 bool WriteFileAtomically(const std::string& path, const std::string& content,
                          std::string* error) {
-  std::string temp = path + ".tmp-" + std::to_string(getpid());
-  int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    *error = "cannot write " + path + ": " + std::strerror(errno);
-    return false;
+  return WriteFileAtomically(path, [&](std::ostream& out) { out << content; }, error);
+}
+
+bool WriteFileAtomically(const std::string& path,
+                         const std::function<void(std::ostream&)>& write,
+                         std::string* error) {
+  const std::string temp = path + ".tmp-" + std::to_string(getpid());
+  std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+  if (out) {
+    write(out);
+    out.close();  // flushes; a full disk fails here at the latest
   }
-  size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      *error = "cannot write " + path + ": " + std::strerror(errno);
-      close(fd);
-      unlink(temp.c_str());
-      return false;
-    }
-    done += static_cast<size_t>(n);
-  }
-  if (fsync(fd) != 0 || close(fd) != 0 || rename(temp.c_str(), path.c_str()) != 0) {
+  if (!out || rename(temp.c_str(), path.c_str()) != 0) {
     *error = "cannot write " + path + ": " + std::strerror(errno);
     unlink(temp.c_str());
     return false;

@@ -7,6 +7,8 @@
 
 #include <cstdint>
 #include <map>
+#include <functional>
+#include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -59,7 +61,14 @@ std::string KeyOf(const std::string& offending);
 
 // Writes `content` to `path` through a temp file in the same folder and a
 // rename. Returns false and sets *error on failure; `path` is then untouched.
+// No fsync: the rename keeps readers, and lastcall's own crash or Ctrl-C,
+// from ever seeing half a file; a report need not outlive a power cut.
 bool WriteFileAtomically(const std::string& path, const std::string& content,
+                         std::string* error);
+// The same for content that `write` streams out, which never has to be held
+// in memory whole (a history of a million attempts is ~330 MB of text).
+bool WriteFileAtomically(const std::string& path,
+                         const std::function<void(std::ostream&)>& write,
                          std::string* error);
 
 // result.json's content.

@@ -18,6 +18,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -116,6 +117,7 @@ bool Session::LockReports(std::string* error) {
 }
 
 Session::~Session() {
+  databases_.reset();
   postgres_.reset();
   std::error_code ignored;
   fs::remove_all(work_dir_, ignored);
@@ -134,9 +136,16 @@ std::string Session::AdminUrl(std::string* error) {
       postgres_ = EmbeddedPostgres::Start(work_dir_ + "/" + kServerDir, &server_error_);
       if (postgres_) admin_url_ = postgres_->UrlFor("postgres");
     }
+    if (!admin_url_.empty())
+      databases_ = std::make_unique<RunDatabases>(admin_url_, options_.jobs);
   }
   if (admin_url_.empty()) *error = server_error_;
   return admin_url_;
+}
+
+RunDatabases* Session::Databases(std::string* error) {
+  if (AdminUrl(error).empty()) return nullptr;
+  return databases_.get();
 }
 
 std::string Session::ServerLog() const {
@@ -215,24 +224,25 @@ class Waker {
   int fd_;
 };
 
-// The run's database, dropped when the run ends.
+// The run's database, given back to be dropped when the run ends.
 class RunDatabase {
  public:
   ~RunDatabase() {
-    if (name_.empty()) return;
-    std::string ignored;
-    DropRunDatabase(admin_url_, name_, &ignored);
+    if (databases_) databases_->Drop(name_);
   }
-  bool Create(const std::string& admin_url, const std::string& name,
-              const std::string& schema, std::string* error) {
-    if (!CreateRunDatabase(admin_url, name, schema, error)) return false;
-    admin_url_ = admin_url;
+  bool Create(RunDatabases* databases, const std::string& name,
+              const DatabaseContent& content, RunDatabases::Failure* failure,
+              std::string* error) {
+    *failure = RunDatabases::Failure::kServer;
+    if (!databases || !databases->Create(name, content, failure, error)) return false;
+    databases_ = databases;
     name_ = name;
     return true;
   }
 
  private:
-  std::string admin_url_, name_;
+  RunDatabases* databases_ = nullptr;  // owned by the session
+  std::string name_;
 };
 
 class ScenarioRun : public TargetControl {
@@ -276,6 +286,9 @@ class ScenarioRun : public TargetControl {
   void Audit();
   void AttemptsOfOffendingKeys();
   void WriteReports();
+  // Takes the connection Prepare() began to open. Returns false (and fails
+  // the run) if it could not be made.
+  bool AwaitAuditConnection();
   bool Fail(Verdict verdict, const std::string& message) {
     result_.verdict = verdict;
     result_.message = message;
@@ -304,6 +317,8 @@ class ScenarioRun : public TargetControl {
   RunDatabase database_;
   // Setup, session polls and audit queries: one connection for the run.
   // After database_, so that it is closed before the database is dropped.
+  // Opened by Prepare() in the background, taken by AwaitAuditConnection().
+  std::future<std::pair<std::unique_ptr<AuditConnection>, std::string>> audit_opening_;
   std::unique_ptr<AuditConnection> audit_;
   // When the scenario uses Redis; released before the database, and the
   // generator (which talks to it) before the server.
@@ -404,15 +419,24 @@ bool ScenarioRun::Prepare() {
   if (!scenario_.database.schema_path.empty())
     schema = ReadFile(scenario_.database.schema_path);
   std::string db_name = "lastcall_run_" + run_id_;
-  if (!database_.Create(admin_url_, db_name, schema, &error))
-    return Fail(Verdict::kBadInput, scenario_.database.schema_path + ": " + error);
+  RunDatabases::Failure failure;
+  if (!database_.Create(session_->Databases(&error), db_name,
+                        DatabaseContent{schema, scenario_.database.setup_sql}, &failure,
+                        &error)) {
+    if (failure == RunDatabases::Failure::kServer) return Fail(Verdict::kInfrastructure, error);
+    return Fail(Verdict::kBadInput, (failure == RunDatabases::Failure::kSchema
+                                         ? scenario_.database.schema_path
+                                         : scenario_.file) +
+                                        ": " + error);
+  }
   db_url_ = UrlWithDatabase(admin_url_, db_name);
-  audit_ = AuditConnection::Open(db_url_, &error);
-  if (!audit_)
-    return Fail(Verdict::kInfrastructure, "cannot connect to the run's database: " + error);
-  if (!scenario_.database.setup_sql.empty() &&
-      !audit_->ExecuteScript(scenario_.database.setup_sql, &error))
-    return Fail(Verdict::kBadInput, scenario_.file + ": database.setup failed: " + error);
+  // A connection costs a server backend's start (60-170 ms on a busy
+  // machine): it is made while the target starts, which needs nothing of it.
+  audit_opening_ = std::async(std::launch::async, [url = db_url_] {
+    std::string error;
+    std::unique_ptr<AuditConnection> audit = AuditConnection::Open(url, &error);
+    return std::make_pair(std::move(audit), error);
+  });
   result_.database = SecondsBetween(db_start, Clock::now());
   if (scenario_.uses_redis && !PrepareRedis()) return false;
 
@@ -671,17 +695,17 @@ void ScenarioRun::CollectLeftovers() {
   std::vector<std::string> sessions;
   deadline = Clock::now() + std::chrono::seconds(2);
   auto pause = std::chrono::milliseconds(1);
-  while (audit_->TargetSessions(app_name_, &sessions, &error) &&
+  while (audit_ && audit_->TargetSessions(app_name_, &sessions, &error) &&
          !sessions.empty() && Clock::now() < deadline && !interrupted()) {
     std::this_thread::sleep_for(pause);
     pause = std::min(pause * 2, std::chrono::milliseconds(10));
   }
-  if (error.empty()) leftovers_.leaked_sessions = sessions;
+  if (audit_ && error.empty()) leftovers_.leaked_sessions = sessions;
 
   for (pid_t pid : left) kill(pid, SIGKILL);
   for (const auto& instance : instances_) instance->process().Signal(SIGKILL, true);
   if (!left.empty()) history_.Record("orphans_killed", std::to_string(left.size()) + " processes");
-  audit_->TerminateSessions(app_name_);
+  if (audit_) audit_->TerminateSessions(app_name_);
 
   // A SIGKILLed instance could not clean up: only the others are judged.
   std::vector<std::string> files;
@@ -804,6 +828,14 @@ void ScenarioRun::AttemptsOfOffendingKeys() {
   }
 }
 
+bool ScenarioRun::AwaitAuditConnection() {
+  auto [audit, error] = audit_opening_.get();
+  audit_ = std::move(audit);
+  if (!audit_)
+    return Fail(Verdict::kInfrastructure, "cannot connect to the run's database: " + error);
+  return true;
+}
+
 void ScenarioRun::WriteReports() {
   for (const auto& client : history_.all_attempts()) {
     result_.attempts += static_cast<int64_t>(client.size());
@@ -817,9 +849,9 @@ void ScenarioRun::WriteReports() {
   }
   AttemptsOfOffendingKeys();
   std::string error;
-  std::ostringstream history;
-  history_.WriteJsonl(history, scenario_.seed);
-  bool ok = WriteFileAtomically(report_dir_ + "/history.jsonl", history.str(), &error);
+  bool ok = WriteFileAtomically(
+      report_dir_ + "/history.jsonl",
+      [&](std::ostream& out) { history_.WriteJsonl(out, scenario_.seed); }, &error);
   if (target_log_.is_open()) {
     for (const auto& instance : instances_) instance->PumpOutput();
     target_log_.close();
@@ -855,8 +887,9 @@ ScenarioResult ScenarioRun::Run() {
   if (Prepare()) {
     Clock::time_point target_start = Clock::now();
     status_->phase = "starting";
-    if (StartInstance()) {
-      result_.target_ready = SecondsBetween(target_start, Clock::now());
+    bool ready = StartInstance();
+    if (ready) result_.target_ready = SecondsBetween(target_start, Clock::now());
+    if (AwaitAuditConnection() && ready) {
       status_->phase = "load";
       Drive();
     }

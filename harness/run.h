@@ -24,6 +24,7 @@ struct RunOptions {
   std::optional<uint64_t> seed;    // --seed: overrides every scenario's seed
   ConsoleStyle console;            // --quiet, --verbose; colour on a terminal
   std::vector<std::string> overrides;  // --set KEY=VALUE, applied to every file
+  int jobs = 1;                        // --jobs: scenario runs side by side
 };
 
 class Session {
@@ -48,6 +49,10 @@ class Session {
   std::string AdminUrl(std::string* error);
   // The server's log file, "" for an external server.
   std::string ServerLog() const;
+  // Where runs get their databases, made with the server on first use (see
+  // AdminUrl()). Returns nullptr and *error if the server is not there.
+  // Owned by the session.
+  RunDatabases* Databases(std::string* error);
 
   const RunOptions& options() const { return options_; }
   Interrupt* interrupt() { return interrupt_; }
@@ -66,6 +71,7 @@ class Session {
   mutable std::mutex server_mutex_;  // guards postgres_, admin_url_, server_error_
   std::unique_ptr<EmbeddedPostgres> postgres_;
   std::string admin_url_;
+  std::unique_ptr<RunDatabases> databases_;  // with admin_url_; before the server goes
   std::string server_error_;  // why the server could not be started or reached
 };
 

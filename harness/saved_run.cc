@@ -172,6 +172,9 @@ bool ReadHistory(const std::string& path, SavedRun* run, std::string* error) {
 SavedRun SavedRun::Of(const ScenarioResult& result, const Expectation& expect,
                       const History& history) {
   SavedRun run{result, expect, {}, history.events()};
+  size_t total = 0;
+  for (const auto& client : history.all_attempts()) total += client.size();
+  run.attempts.reserve(total);  // no growth: a million attempts are ~100 MB
   for (const auto& client : history.all_attempts())
     run.attempts.insert(run.attempts.end(), client.begin(), client.end());
   return run;
