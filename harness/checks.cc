@@ -428,6 +428,71 @@ CheckResult CheckFaults(const AuditInputs& in, const Facts&) {
                 in.faults.size());
 }
 
+// The instance a connection made at `time` reached: the last one started
+// before it (instances run one after another).
+const InstanceRecord* InstanceAt(const AuditInputs& in, int64_t time) {
+  const InstanceRecord* found = nullptr;
+  for (const InstanceRecord& inst : in.instances)
+    if (inst.start_time >= 0 && inst.start_time <= time) found = &inst;
+  return found;
+}
+
+// Judges the WebSocket connections open when a graceful signal reached
+// their instance, if that instance was let shut down by itself (no SIGKILL
+// fault, no SIGKILL escalation): each must end with the server's close
+// frame, code 1001 (Going Away). A client that never connected fails too
+// (the scenario could prove nothing with it).
+CheckResult CheckWebSocketClose(const AuditInputs& in, const Facts&) {
+  if (in.scenario->load.websockets.clients == 0)
+    return Skip("websocket_close", "the scenario has no load.websockets");
+  std::vector<std::string> problems;
+  size_t judged = 0;
+  int64_t messages = 0, slowest_close = -1;
+  for (const WebSocketConnection& w : in.history->websockets()) {
+    messages += w.messages;
+    const std::string who = "websocket client " + std::to_string(w.client);
+    if (w.connected < 0) {
+      ++judged;
+      problems.push_back(who + ": never connected (" + w.error + ")");
+      continue;
+    }
+    const InstanceRecord* inst = InstanceAt(in, w.connected);
+    GracefulSignal graceful = inst ? GracefulSignalOf(in, *inst) : GracefulSignal{};
+    if (!graceful.fault || graceful.cut_short || KilledBySigkill(*inst)) continue;
+    const int64_t signal = graceful.record->delivery_time;
+    if (w.ended < signal) continue;  // gone before the shutdown began
+    ++judged;
+    const std::string after = " after " + SignalName(graceful.fault->signal);
+    if (w.closed_by_lastcall)
+      problems.push_back(who + ": still open at the end of the run" + after +
+                         " (lastcall closed it)");
+    else if (!w.close_frame)
+      problems.push_back(who + ": the TCP connection ended without a close frame (" +
+                         w.error + ")" + after);
+    else if (w.close_code != 1001)
+      problems.push_back(who + ": close code " + std::to_string(w.close_code) + after +
+                         ", not 1001 (Going Away)");
+    else
+      slowest_close = std::max(slowest_close, w.close_time - signal);
+  }
+  if (judged == 0 && problems.empty())
+    return Skip("websocket_close",
+                "no WebSocket connection was open when a graceful signal reached its "
+                "instance (or that instance was SIGKILLed)");
+  CheckResult r = Finish("websocket_close", std::move(problems),
+                         "WebSocket connections open at a graceful signal were not closed "
+                         "with 1001 (Going Away)",
+                         judged);
+  r.summary += "; " + std::to_string(messages) + " messages received";
+  if (slowest_close >= 0) {
+    char figure[64];
+    std::snprintf(figure, sizeof figure, "; the last close frame %.1f ms after the signal",
+                  static_cast<double>(slowest_close) / 1e6);
+    r.summary += figure;
+  }
+  return r;
+}
+
 using CheckFunction = CheckResult (*)(const AuditInputs&, const Facts&);
 
 const std::map<std::string, CheckFunction>& Implemented() {
@@ -444,6 +509,7 @@ const std::map<std::string, CheckFunction>& Implemented() {
       {"transactions_abandoned", CheckTransactionsAbandoned},
       {"orphans", CheckOrphans},
       {"temp_files", CheckTempFiles},
+      {"websocket_close", CheckWebSocketClose},
       {"jobs", CheckJobs},
       {"faults", CheckFaults},
   };

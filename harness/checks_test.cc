@@ -358,3 +358,86 @@ TEST_CASE("jobs: stranded in the processing list only counts after a graceful en
   CHECK(r.status == CheckStatus::kPass);
   CHECK(r.summary.find("not judged: the last instance was SIGKILLed") != std::string::npos);
 }
+
+namespace {
+
+// A WebSocket connection of client `client`, connected at 100 ms, whose
+// server's close frame (code `code`, 0 for none) came at `close_ms`.
+WebSocketConnection Socket(int client, int code, int64_t close_ms) {
+  WebSocketConnection w;
+  w.client = client;
+  w.connect_start = 90 * kMs;
+  w.connected = 100 * kMs;
+  w.messages = 10;
+  w.close_frame = code != 0;
+  w.close_code = code;
+  w.close_time = code ? close_ms * kMs : -1;
+  w.ended = close_ms * kMs + kMs;
+  w.error = code ? "" : "eof";
+  return w;
+}
+
+}  // namespace
+
+TEST_CASE("websocket_close: skipped without load.websockets") {
+  Fixture f;
+  CHECK(f.Result("websocket_close").status == CheckStatus::kSkipped);
+  CHECK(f.Result("websocket_close").summary == "the scenario has no load.websockets");
+}
+
+TEST_CASE("websocket_close: every socket open at the signal gets 1001") {
+  Fixture f;
+  f.scenario.load.websockets.clients = 2;
+  f.in.instances[0].start_time = 0;
+  f.history.AddWebSocket(Socket(0, 1001, 1200));
+  f.history.AddWebSocket(Socket(1, 1001, 1250));
+  CheckResult r = f.Result("websocket_close");
+  CHECK(r.status == CheckStatus::kPass);
+  CHECK(r.summary ==
+        "0 of 2 WebSocket connections open at a graceful signal were not closed with 1001 "
+        "(Going Away); 20 messages received; the last close frame 250.0 ms after the signal");
+}
+
+TEST_CASE("websocket_close: no close frame or another code or none at all fail") {
+  Fixture f;
+  f.scenario.load.websockets.clients = 5;
+  f.in.instances[0].start_time = 0;
+  f.history.AddWebSocket(Socket(0, 1001, 1200));
+  f.history.AddWebSocket(Socket(1, 0, 1400));     // the TCP connection just ended
+  f.history.AddWebSocket(Socket(2, 1000, 1300));  // Normal Closure is not Going Away
+  WebSocketConnection open = Socket(3, 1000, 3000);
+  open.closed_by_lastcall = true;  // the target never closed it
+  f.history.AddWebSocket(open);
+  WebSocketConnection refused;
+  refused.client = 4;
+  refused.error = "refused";
+  f.history.AddWebSocket(refused);
+  CheckResult r = f.Result("websocket_close");
+  CHECK(r.status == CheckStatus::kFail);
+  CHECK(r.offending ==
+        std::vector<std::string>{
+            "websocket client 1: the TCP connection ended without a close frame (eof) after TERM",
+            "websocket client 2: close code 1000 after TERM, not 1001 (Going Away)",
+            "websocket client 3: still open at the end of the run after TERM (lastcall closed it)",
+            "websocket client 4: never connected (refused)"});
+  CHECK(r.summary.rfind("4 of 5 ", 0) == 0);
+}
+
+TEST_CASE("websocket_close: what the target was not asked to close is not judged") {
+  Fixture f;
+  f.scenario.load.websockets.clients = 1;
+  f.in.instances[0].start_time = 0;
+  // Ended before the signal: not a matter of shutting down.
+  f.history.AddWebSocket(Socket(0, 0, 500));
+  CHECK(f.Result("websocket_close").status == CheckStatus::kSkipped);
+
+  // Open at the signal, but the instance was SIGKILLed: it could not close.
+  Fixture killed;
+  killed.scenario.load.websockets.clients = 1;
+  killed.in.instances[0].start_time = 0;
+  killed.in.instances[0].exit = ExitStatus{true, 9};
+  killed.history.AddWebSocket(Socket(0, 0, 1400));
+  CHECK(killed.Result("websocket_close").status == CheckStatus::kSkipped);
+  killed.in.instances[0].exit = ExitStatus{false, 0};
+  CHECK(killed.Result("websocket_close").status == CheckStatus::kFail);
+}

@@ -1068,3 +1068,33 @@ TEST_CASE("lastcall checks and senders list every check and preset and help show
   CHECK(Lastcall({"run", "--help"}).text.find("--shard 2/3") != std::string::npos);
   CHECK(Lastcall({"report", "--help"}).text.find("--merge shard-1") != std::string::npos);
 }
+
+TEST_CASE("WebSocket clients hear of every payment and each gets 1001 after SIGTERM") {
+  TempDir dir;
+  std::string yaml = TriggerScenario("  - {when: {completed: 30}, signal: TERM}\n");
+  yaml.replace(yaml.find("\"${port}\"]"), 10, "\"${port}\", --ws-port, \"${ws_port}\"]");
+  yaml.replace(yaml.find("  request:"), 0,
+               "  websockets: {clients: 3, port: \"${ws_port}\"}\n");
+  Output out = RunYaml(dir, "ws", yaml);
+  INFO(out.text);
+  CHECK(out.code == 0);
+  nlohmann::json result = ResultOf(dir, "ws");
+  int64_t signal = -1;
+  std::vector<nlohmann::json> sockets;
+  std::ifstream history(dir.path / "reports" / "ws" / "history.jsonl");
+  for (std::string line; std::getline(history, line);) {
+    nlohmann::json op = nlohmann::json::parse(line);
+    if (op["f"] == "signal") signal = op["time"].get<int64_t>();
+    if (op["f"] == "websocket" && op["type"] != "invoke") sockets.push_back(op);
+  }
+  REQUIRE(sockets.size() == 3);
+  for (const nlohmann::json& socket : sockets) {
+    INFO(socket.dump());
+    // A message per payment applied: every acknowledged one (no retries,
+    // so no replays), pushed before the close frame.
+    CHECK(socket["value"]["messages"] == result["counts"]["ok"]);
+    CHECK(socket["value"]["close_code"] == 1001);
+    CHECK(socket["value"]["closed_by_lastcall"] == false);
+    CHECK(socket["value"]["close_time"].get<int64_t>() > signal);
+  }
+}

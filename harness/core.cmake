@@ -22,7 +22,8 @@ add_library(lastcall_core STATIC
   scheduler.cc
   shard.cc
   server_log.cc
-  target.cc)
+  target.cc
+  websocket_load.cc)
 target_include_directories(lastcall_core PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
 target_compile_options(lastcall_core PRIVATE ${LASTCALL_WARNINGS})
 target_compile_definitions(lastcall_core PUBLIC LASTCALL_VERSION="${PROJECT_VERSION}")
@@ -39,7 +40,7 @@ lastcall_add_test(core_test
   SOURCES audit_test.cc checks_test.cc history_test.cc html_report_test.cc job_queue_test.cc junit_test.cc
           load_test.cc markdown_test.cc nemesis_test.cc proc_scan_test.cc progress_test.cc report_test.cc
           saved_run_test.cc server_log_test.cc
-          matrix_table_test.cc
+          matrix_table_test.cc websocket_load_test.cc
   LIBS lastcall_core)
 
 lastcall_add_test(scheduler_test SOURCES scheduler_test.cc shard_test.cc LIBS lastcall_core)

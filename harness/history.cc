@@ -188,15 +188,40 @@ std::string EventJson(const Event& e) {
   return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+// A WebSocket connection's invoke line (its connect) or completion line
+// (its end): ok when the server closed it with a close frame, fail when it
+// never connected, info when the TCP connection ended without one.
+std::string WebSocketJson(const WebSocketConnection& w, bool completion) {
+  nlohmann::json value = {{"client", w.client}};
+  const char* type = "invoke";
+  if (completion) {
+    type = w.connected < 0 ? "fail" : w.close_frame ? "ok" : "info";
+    value["connected"] = w.connected;
+    value["messages"] = w.messages;
+    value["close_frame"] = w.close_frame;
+    value["close_code"] = w.close_frame ? nlohmann::json(w.close_code) : nlohmann::json();
+    value["close_time"] = w.close_time;
+    value["closed_by_lastcall"] = w.closed_by_lastcall;
+    value["error"] = w.error;
+  }
+  nlohmann::json line = {{"type", type}, {"f", "websocket"},
+                         {"process", "websocket-" + std::to_string(w.client)},
+                         {"time", completion ? w.ended : w.connect_start},
+                         {"value", value}};
+  return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 // A line to be written, sorted by time; on equal times, attempts before
-// events, client by client, each attempt's invoke before its completion
+// WebSocket connections before events, client by client, each attempt's invoke before its completion
 // (the order the lines are listed in). 16 bytes: the history's lines are
 // formatted only as they are written.
 struct LineRef {
   static constexpr uint32_t kEvents = UINT32_MAX;
+  static constexpr uint32_t kWebSockets = UINT32_MAX - 1;
   int64_t time;
-  uint32_t source;  // the client's attempt list, or kEvents
-  uint32_t slot;    // attempt index * 2 (+ 1 for its completion), or event index
+  uint32_t source;  // the client's attempt list, kWebSockets or kEvents
+  // attempt or WebSocket index * 2 (+ 1 for its completion), or event index
+  uint32_t slot;
   bool operator<(const LineRef& o) const {
     return std::tie(time, source, slot) < std::tie(o.time, o.source, o.slot);
   }
@@ -207,7 +232,7 @@ struct LineRef {
 void History::WriteJsonl(std::ostream& out, uint64_t seed) const {
   const std::vector<Event> events = this->events();
   std::vector<LineRef> lines;
-  size_t count = events.size();
+  size_t count = events.size() + 2 * websockets_.size();
   for (const auto& client_attempts : attempts_) count += 2 * client_attempts.size();
   lines.reserve(count);
   for (uint32_t c = 0; c < attempts_.size(); ++c) {
@@ -215,6 +240,10 @@ void History::WriteJsonl(std::ostream& out, uint64_t seed) const {
       lines.push_back({attempts_[c][i].send_start, c, 2 * i});
       lines.push_back({attempts_[c][i].done, c, 2 * i + 1});
     }
+  }
+  for (uint32_t i = 0; i < websockets_.size(); ++i) {
+    lines.push_back({websockets_[i].connect_start, LineRef::kWebSockets, 2 * i});
+    lines.push_back({websockets_[i].ended, LineRef::kWebSockets, 2 * i + 1});
   }
   for (uint32_t i = 0; i < events.size(); ++i)
     lines.push_back({events[i].time, LineRef::kEvents, i});
@@ -224,6 +253,8 @@ void History::WriteJsonl(std::ostream& out, uint64_t seed) const {
     text.clear();
     if (line.source == LineRef::kEvents) {
       text = EventJson(events[line.slot]);
+    } else if (line.source == LineRef::kWebSockets) {
+      text = WebSocketJson(websockets_[line.slot / 2], line.slot % 2 == 1);
     } else {
       AppendAttemptJson(attempts_[line.source][line.slot / 2], line.slot % 2 == 1,
                         seed, &text);

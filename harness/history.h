@@ -63,6 +63,25 @@ struct Attempt {
   Outcome outcome = Outcome::kUnknown;
 };
 
+// One WebSocket client's connection (load.websockets). Times are ns since
+// the run epoch; -1 = never.
+struct WebSocketConnection {
+  int client = 0;
+  int64_t connect_start = -1;
+  int64_t connected = -1;  // the upgrade succeeded
+  int64_t messages = 0;    // received from the server
+  // A close frame came from the server (close_code is its code; 1005 when
+  // it carried none), at close_time.
+  bool close_frame = false;
+  int close_code = 0;
+  int64_t close_time = -1;
+  // lastcall closed it itself at the end of the run (code 1000): the
+  // target's part in it is not judged.
+  bool closed_by_lastcall = false;
+  int64_t ended = -1;     // the TCP connection ended, or the connect failed
+  std::string error;      // how it ended without a close frame: "eof", ...
+};
+
 // A lifecycle or nemesis event (target start/ready/exit, signal, restart...).
 struct Event {
   int64_t time = 0;
@@ -96,6 +115,15 @@ class History {
   // A copy of the events, sorted by time.
   std::vector<Event> events() const;
 
+  // The WebSocket clients' connections. Add only once the clients have
+  // stopped (not thread-safe); read after that.
+  void AddWebSocket(const WebSocketConnection& connection) {
+    websockets_.push_back(connection);
+  }
+  const std::vector<WebSocketConnection>& websockets() const {
+    return websockets_;
+  }
+
   // Each request's outcome over all its attempts (CombineOutcomes), by seq.
   // Read only after the load has stopped.
   std::map<int64_t, Outcome> KeyOutcomes() const;
@@ -109,7 +137,9 @@ class History {
 
   // Writes the history as JSONL, one Jepsen-style operation per line, in time
   // order: an invoke and a completion (ok / fail / info) per attempt, and
-  // nemesis/lifecycle events as info operations of process "nemesis". Lines
+  // nemesis/lifecycle events as info operations of process "nemesis", and
+  // each WebSocket connection as an invoke (connect) and a completion (its
+  // end) of f "websocket", process "websocket-N". Lines
   // are formatted as they are written: memory beyond the history itself is
   // 16 bytes per line.
   void WriteJsonl(std::ostream& out, uint64_t seed) const;
@@ -119,6 +149,7 @@ class History {
   std::vector<std::vector<Attempt>> attempts_;
   mutable std::mutex events_mutex_;
   std::vector<Event> events_;
+  std::vector<WebSocketConnection> websockets_;
 };
 
 }  // namespace lastcall

@@ -33,6 +33,7 @@
 #include "server_log.h"
 #include "substitution.h"
 #include "target.h"
+#include "websocket_load.h"
 
 extern char** environ;
 
@@ -282,6 +283,8 @@ class ScenarioRun : public TargetControl {
   void DriveLoop();
   void OnInstanceExit(TargetInstance* instance);
   void StopTarget();
+  // The WebSocket clients of load.websockets, connected before the load.
+  bool StartWebSockets();
   void CollectLeftovers();
   void Audit();
   void AttemptsOfOffendingKeys();
@@ -336,6 +339,8 @@ class ScenarioRun : public TargetControl {
   std::optional<Clock::time_point> restart_at_;
   AuditInputs leftovers_;  // sessions, processes and files left behind
   Clock::time_point load_start_, load_end_;
+  int ws_port_ = 0;  // ${ws_port}
+  std::unique_ptr<WebSocketLoad> websockets_;
 };
 
 ScenarioRun::~ScenarioRun() {
@@ -376,6 +381,7 @@ int ScenarioRun::Deliver(int instance, int signal, Recipient to) {
 TemplateVariables ScenarioRun::RunVariables() const {
   TemplateVariables variables;
   variables.constants = {{"port", std::to_string(launch_.port)},
+                         {"ws_port", std::to_string(ws_port_)},
                          {"database_url", db_url_},
                          {"run_dir", run_dir_},
                          {"seed", std::to_string(scenario_.seed)},
@@ -442,6 +448,11 @@ bool ScenarioRun::Prepare() {
 
   launch_.port = FreePort(&error);
   if (launch_.port == 0) return Fail(Verdict::kInfrastructure, error);
+  // ${ws_port}, for a second listener (the reference target's WebSocket
+  // feed); bind(0) may hand out the same port twice in a row, rarely.
+  ws_port_ = FreePort(&error);
+  if (ws_port_ == launch_.port) ws_port_ = FreePort(&error);
+  if (ws_port_ == 0) return Fail(Verdict::kInfrastructure, error);
   launch_.cwd = scenario_.target.cwd;
   launch_.container = scenario_.target.container;
   launch_.ready = scenario_.target.ready;
@@ -527,8 +538,28 @@ void ScenarioRun::OnInstanceExit(TargetInstance* instance) {
   restart_at_ = Clock::now() + *delay;
 }
 
+// lastcall's own close of the WebSockets still open at the end of a run
+// waits this long for the target's close frames.
+constexpr std::chrono::seconds kWebSocketCloseTimeout{1};
+
+bool ScenarioRun::StartWebSockets() {
+  const WebSocketSpec& spec = scenario_.load.websockets;
+  std::string port, path;
+  if (!Expand(spec.port, &port) || !Expand(spec.path, &path)) return false;
+  int number = 0;
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+      (number = std::atoi(port.c_str())) < 1 || number > 65535)
+    return Fail(Verdict::kBadInput, spec.port_location.ToString() +
+                                        ": load.websockets.port must be a port number "
+                                        "(1-65535), got \"" + port + "\"");
+  websockets_ = WebSocketLoad::Start(spec.clients, number, path, &history_,
+                                     scenario_.load.request.timeout);
+  return true;
+}
+
 void ScenarioRun::Drive() {
   std::string error;
+  if (scenario_.load.websockets.clients > 0 && !StartWebSockets()) return;
   nemesis_ = std::make_unique<Nemesis>(scenario_.faults, &history_, this);
   load_ = Load::Create(scenario_.load, RunVariables(), launch_.port, scenario_.seed,
                        &history_, nemesis_.get(), &error);
@@ -900,6 +931,8 @@ ScenarioResult ScenarioRun::Run() {
       load_->Stop();
       if (failed) load_->Abandon();
     }
+    // Before the target's teardown: a close by the teardown is not judged.
+    if (websockets_) websockets_->Stop(kWebSocketCloseTimeout);
     StopTarget();
     if (load_) load_->Join();
     if (load_ && load_end_ == Clock::time_point()) load_end_ = Clock::now();

@@ -118,6 +118,9 @@ void ReadResult(const json& j, ScenarioResult* r, Expectation* expect) {
 void ReadHistoryLine(const json& line, uint64_t seed,
                      std::map<std::pair<std::string, int>, Attempt>* attempts,
                      std::vector<Event>* events) {
+  // The WebSocket connections are judged by websocket_close, whose result
+  // is in result.json; no rendered report shows them one by one.
+  if (line.at("f") == "websocket") return;
   if (line.at("process") == "nemesis") {
     events->push_back(Event{line.at("time").get<int64_t>(), line.at("f").get<std::string>(),
                             line.at("value").get<std::string>(), line.value("instance", 0)});

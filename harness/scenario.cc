@@ -213,9 +213,12 @@ const Keys kTargetKeys = {
     {"command", "env", "ready", "cwd", "clean_exit", "instances", "container"},
     {}};
 const Keys kReadyKeys = {{"http", "log", "tcp", "timeout"}, {}};
+constexpr int kMaxWebSocketClients = 1000;
+const Keys kWebSocketKeys = {{"clients", "path", "port"}, {}};
 const Keys kLoadKeys = {{"clients", "rate", "duration", "requests",
-                         "keep_alive", "request", "accounts", "retry"},
-                        {"websockets"}};
+                         "keep_alive", "request", "accounts", "retry",
+                         "websockets"},
+                        {}};
 const Keys kRequestKeys = {{"method", "path", "headers", "body", "timeout"},
                            {}};
 const Keys kAccountsKeys = {{"count", "amount"}, {}};
@@ -399,6 +402,7 @@ class Parser {
   bool ParseRequest(const Value& value, RequestTemplate* out);
   bool ParseAccounts(const Value& value, LoadSpec* out);
   bool ParseRetry(const Value& value, RetryPolicy* out);
+  bool ParseWebSockets(const Value& value, WebSocketSpec* out);
   bool ParseFaults(const Value& value, const Value& sender,
                    const LoadSpec& load, std::vector<Fault>* out);
   bool AsSender(const Value& value, const SenderPreset** out);
@@ -878,7 +882,8 @@ bool Parser::ParseLoad(const Value& value, LoadSpec* out) {
          AsBool(section.Get("keep_alive"), &out->keep_alive) &&
          ParseRequest(section.Get("request"), &out->request) &&
          ParseAccounts(section.Get("accounts"), out) &&
-         ParseRetry(section.Get("retry"), &out->retry);
+         ParseRetry(section.Get("retry"), &out->retry) &&
+         ParseWebSockets(section.Get("websockets"), &out->websockets);
 }
 
 bool Parser::ParseRequest(const Value& value, RequestTemplate* out) {
@@ -934,6 +939,38 @@ bool Parser::ParseAccounts(const Value& value, LoadSpec* out) {
                             std::to_string(out->amount_min) +
                             " is greater than max " +
                             std::to_string(out->amount_max));
+  return true;
+}
+
+bool Parser::ParseWebSockets(const Value& value, WebSocketSpec* out) {
+  Section section;
+  if (!AsSection(value, kWebSocketKeys, &section))
+    return false;
+  if (!value.present)
+    return true;
+  Value path = section.Get("path");
+  Value port = section.Get("port");
+  int64_t clients = 0;
+  if (!Require(section, "clients") ||
+      // Each client is a socket on one thread of the harness.
+      !AsInt(section.Get("clients"), 1, kMaxWebSocketClients, &clients) ||
+      !AsTemplate(path, Scope::kRun, &out->path) ||
+      !AsTemplate(port, Scope::kRun, &out->port))
+    return false;
+  out->clients = static_cast<int>(clients);
+  if (out->path.empty() || out->path[0] != '/')
+    return Fail(path, "load.websockets.path must be a path starting with /, "
+                      "got " + Describe(path.node));
+  if (!port.present)
+    return true;
+  out->port_location = Location(port.node);
+  // A template is expanded and checked at run time (StartWebSockets()).
+  int64_t number = 0;
+  if (out->port.find("${") == std::string::npos &&
+      (!ParseInteger(out->port, &number) || number < 1 || number > 65535))
+    return Fail(port, "load.websockets.port must be a port number (1-65535) "
+                      "or a template such as ${ws_port}, got " +
+                      Describe(port.node));
   return true;
 }
 
@@ -1489,6 +1526,7 @@ const std::vector<SectionKeys>& ScenarioSections() {
         {"load.request", &kRequestKeys},
         {"load.accounts", &kAccountsKeys},
         {"load.retry", &kRetryKeys},
+        {"load.websockets", &kWebSocketKeys},
         {"faults[]", &kFaultKeys},
         {"faults[].when", &kWhenKeys},
         {"faults[].random", &kRandomKeys},

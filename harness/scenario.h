@@ -96,6 +96,16 @@ struct RetryPolicy {
   Duration backoff = std::chrono::milliseconds(50);  // doubles per attempt
 };
 
+// WebSocket clients opened alongside the HTTP load (`load.websockets`):
+// each connects before the load starts and holds its connection, counting
+// the messages the target pushes, until the target closes it or the run ends.
+struct WebSocketSpec {
+  int clients = 0;                // 0: none
+  std::string path = "/ws";       // template (run variables)
+  std::string port = "${port}";   // template; must expand to a port number
+  SourceLocation port_location;   // where `port` was written, for that error
+};
+
 struct LoadSpec {
   int clients = 16;
   Duration duration{0};    // one of duration / requests is set
@@ -106,6 +116,7 @@ struct LoadSpec {
   int64_t amount_min = 1;  // ${amount} in [amount_min, amount_max]
   int64_t amount_max = 500;
   RetryPolicy retry;
+  WebSocketSpec websockets;
 };
 
 // What makes a fault fire (SPEC §3).

@@ -452,10 +452,6 @@ TEST_CASE("Keys of the spec that are not supported yet", "[scenario]") {
               "  duration: 1s\n"
               "  rate: 100\n") ==
         "s.yaml:3:9: load.rate > 0 (open loop) is not supported yet");
-  CHECK(Error("load:\n"
-              "  duration: 1s\n"
-              "  websockets: {clients: 4}\n") ==
-        "s.yaml:3:3: load.websockets is not supported yet");
   // Their default values are what this version does, so they are accepted.
   Scenario s = Parse("target:\n"
                      "  command: [x]\n"
@@ -910,6 +906,61 @@ TEST_CASE("load.retry", "[scenario]") {
               "  retry: {backoff: fast}\n") ==
         "s.yaml:3:20: load.retry.backoff must be a duration such as 250ms, "
         "1.5s or 1m, got \"fast\"");
+}
+
+TEST_CASE("load.websockets", "[scenario]") {
+  CHECK(Parse("load: {duration: 1s}\n").load.websockets.clients == 0);
+  Scenario s = Parse("load:\n"
+                     "  duration: 1s\n"
+                     "  websockets: {clients: 4}\n");
+  CHECK(s.load.websockets.clients == 4);
+  CHECK(s.load.websockets.path == "/ws");
+  CHECK(s.load.websockets.port == "${port}");
+  s = Parse("load:\n"
+            "  duration: 1s\n"
+            "  websockets: {clients: 2, path: \"/feed/${seed}\", port: \"${ws_port}\"}\n");
+  CHECK(s.load.websockets.path == "/feed/${seed}");
+  CHECK(s.load.websockets.port == "${ws_port}");
+  CHECK(s.load.websockets.port_location.ToString() == "s.yaml:3:57");
+  CHECK(Parse("load:\n"
+              "  duration: 1s\n"
+              "  websockets: {clients: 1, port: 8081}\n")
+            .load.websockets.port == "8081");
+
+  CHECK(Error("load:\n"
+              "  duration: 1s\n"
+              "  websockets: {path: /ws}\n") ==
+        "s.yaml:3:3: load.websockets.clients is required");
+  CHECK(Error("load:\n"
+              "  duration: 1s\n"
+              "  websockets: {clients: 0}\n") ==
+        "s.yaml:3:25: load.websockets.clients must be a positive integer, got 0");
+  CHECK(Error("load:\n"
+              "  duration: 1s\n"
+              "  websockets: {clients: 1001}\n") ==
+        "s.yaml:3:25: load.websockets.clients must be at most 1000, got 1001");
+  CHECK(Error("load:\n"
+              "  duration: 1s\n"
+              "  websockets: {clients: 1, path: ws}\n") ==
+        "s.yaml:3:34: load.websockets.path must be a path starting with /, got \"ws\"");
+  CHECK(Error("load:\n"
+              "  duration: 1s\n"
+              "  websockets: {clients: 1, port: 70000}\n") ==
+        "s.yaml:3:34: load.websockets.port must be a port number (1-65535) or a "
+        "template such as ${ws_port}, got 70000");
+  CHECK(Error("load:\n"
+              "  duration: 1s\n"
+              "  websockets: {clients: 1, port: \"${wsport}\"}\n") ==
+        "s.yaml:3:34: load.websockets.port: unknown variable ${wsport} (did you mean "
+        "${ws_port}?)");
+  CHECK(Error("load:\n"
+              "  duration: 1s\n"
+              "  websockets: {clients: 1, paht: /ws}\n") ==
+        "s.yaml:3:28: unknown key 'paht' in load.websockets (did you mean 'path'?)");
+  CHECK(Error("load:\n"
+              "  duration: 1s\n"
+              "  websockets: 4\n") ==
+        "s.yaml:3:15: load.websockets must be a map, got 4");
 }
 
 TEST_CASE("Signal faults", "[scenario]") {

@@ -118,7 +118,7 @@ const std::vector<std::string>& RequestVariableNames() {
 }
 
 const std::vector<std::string>& RunVariableNames() {
-  static const std::vector<std::string> kNames = {"port", "database_url",
+  static const std::vector<std::string> kNames = {"port", "ws_port", "database_url",
                                                   "run_dir", "seed", "redis_url"};
   return kNames;
 }

@@ -50,7 +50,8 @@ class Template {
 // The request variable names, in slot order: key, from, to, amount, seq.
 const std::vector<std::string>& RequestVariableNames();
 
-// The run variable names: port, database_url, run_dir, seed, redis_url.
+// The run variable names: port, ws_port (a second free port, for a target's
+// second listener), database_url, run_dir, seed, redis_url.
 const std::vector<std::string>& RunVariableNames();
 
 }  // namespace lastcall

@@ -65,7 +65,7 @@ TEST_CASE("Variable names", "[substitution]") {
   CHECK(RequestVariableNames() ==
         std::vector<std::string>{"key", "from", "to", "amount", "seq"});
   CHECK(RunVariableNames() ==
-        std::vector<std::string>{"port", "database_url", "run_dir", "seed", "redis_url"});
+        std::vector<std::string>{"port", "ws_port", "database_url", "run_dir", "seed", "redis_url"});
 }
 
 TEST_CASE("Text without variables is copied", "[substitution]") {
