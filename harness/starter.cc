@@ -58,17 +58,23 @@ std::vector<std::string> SplitCommand(const std::string& text) {
 bool GuessLedger(const std::string& schema_sql, std::string* table, std::string* column) {
   static const std::regex kTable(R"(CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?([\w."]+)\s*\(([^;]*))",
                                  std::regex::icase);
-  static const std::regex kColumn(R"((?:^|[(,])\s*("?\w*idempot\w*"?))", std::regex::icase);
-  for (std::sregex_iterator it(schema_sql.begin(), schema_sql.end(), kTable), end; it != end;
-       ++it) {
-    const std::string body = (*it)[2];
-    std::smatch match;
-    if (std::regex_search(body, match, kColumn)) {
-      *table = (*it)[1];
-      *column = match[1];
-      return true;
+  // An idempotency column by name, else a unique text key or token column.
+  static const std::regex kColumns[] = {
+      std::regex(R"((?:^|[(,])\s*("?\w*idempot\w*"?))", std::regex::icase),
+      std::regex(R"((?:^|[(,])\s*("?\w*(?:key|token)\w*"?)\s+(?:text|varchar|uuid)[^,]*)"
+                 R"((?:PRIMARY\s+KEY|UNIQUE))",
+                 std::regex::icase)};
+  for (const std::regex& column_pattern : kColumns)
+    for (std::sregex_iterator it(schema_sql.begin(), schema_sql.end(), kTable), end; it != end;
+         ++it) {
+      const std::string body = (*it)[2];
+      std::smatch match;
+      if (std::regex_search(body, match, column_pattern)) {
+        *table = (*it)[1];
+        *column = match[1];
+        return true;
+      }
     }
-  }
   return false;
 }
 

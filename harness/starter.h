@@ -32,7 +32,8 @@ std::vector<std::string> SplitCommand(const std::string& text);
 
 // The idempotency-key column of the schema and its table, guessed from
 // `schema_sql`: the first CREATE TABLE with a column whose name contains
-// "idempot". Returns false when there is none.
+// "idempot", else the first with a text or uuid column named *key* or
+// *token* that is its PRIMARY KEY or UNIQUE. Returns false when there is none.
 bool GuessLedger(const std::string& schema_sql, std::string* table, std::string* column);
 
 // The starter scenario's YAML text.

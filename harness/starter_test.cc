@@ -73,6 +73,15 @@ TEST_CASE("ParseEndpoint takes METHOD PATH or PATH alone") {
   }
 }
 
+TEST_CASE("GuessLedger takes a unique text key or token column when none is named idempot") {
+  std::string table, column;
+  REQUIRE(GuessLedger("CREATE TABLE wallets (wallet_no integer PRIMARY KEY, api_key text);\n"
+                      "CREATE TABLE transfers (request_token text PRIMARY KEY, cents bigint);",
+                      &table, &column));
+  CHECK(table == "transfers");
+  CHECK(column == "request_token");
+}
+
 TEST_CASE("GuessLedger finds no ledger in a schema without an idempotency column") {
   std::string table, column;
   CHECK_FALSE(GuessLedger("CREATE TABLE accounts (id text, balance bigint);", &table, &column));
