@@ -4,6 +4,7 @@ add_library(lastcall_core STATIC
   checks.cc
   container.cc
   database_watch.cc
+  explore.cc
   history.cc
   html_report.cc
   http_client.cc
@@ -22,7 +23,10 @@ add_library(lastcall_core STATIC
   scheduler.cc
   shard.cc
   server_log.cc
+  shrink.cc
   target.cc
+  variation.cc
+  variation_file.cc
   websocket_load.cc)
 target_include_directories(lastcall_core PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
 target_compile_options(lastcall_core PRIVATE ${LASTCALL_WARNINGS})
@@ -54,6 +58,20 @@ target_compile_definitions(cli_test PRIVATE
   SIGNAL_RECORDER_BINARY="$<TARGET_FILE:signal-recorder>"
   LASTCALL_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 add_dependencies(cli_test lastcall payment-server signal-recorder)
+
+# lastcall explore: the variations, the shrinker and the repro file (pure
+# logic), and end to end against the reference target's bugs.
+lastcall_add_test(explore_test
+  SOURCES shrink_test.cc variation_file_test.cc variation_test.cc
+  LIBS lastcall_core)
+lastcall_add_test(explore_cli_test
+  SOURCES explore_cli_test.cc
+  LIBS lastcall_process lastcall_scenario nlohmann_json::nlohmann_json)
+target_compile_definitions(explore_cli_test PRIVATE
+  LASTCALL_BINARY="$<TARGET_FILE:lastcall>"
+  PAYMENT_SERVER_BINARY="$<TARGET_FILE:payment-server>"
+  LASTCALL_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+add_dependencies(explore_cli_test lastcall payment-server)
 
 # End to end: every bundled scenario must meet its expectation against the
 # reference target (bug scenarios expect their checks to fail). The scenario

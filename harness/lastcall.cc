@@ -17,6 +17,7 @@
 #include <CLI/CLI.hpp>
 
 #include "container.h"
+#include "explore.h"
 #include "html_report.h"
 #include "interrupt.h"
 #include "junit.h"
@@ -383,6 +384,54 @@ int Run(const std::vector<std::string>& paths, const RunOptions& options,
   return not_met ? kNotMet : kAllMet;
 }
 
+// `lastcall explore`: its options, and running it (harness/explore.h).
+struct ExploreCommand {
+  CLI::App* command;
+  ExploreOptions options;
+  RunOptions run_options;
+  uint64_t seed = 0;
+  CLI::Option* seed_option;
+  std::string shrink_time = "3m";
+
+  explicit ExploreCommand(CLI::App& app)
+      : command(app.add_subcommand(
+            "explore", "draw variations of a scenario's faults and load from a seed; shrink a "
+                       "failure to a minimal scenario file that reproduces it")) {
+    command->add_option("path", options.path, "the base scenario (its explore: section "
+                                              "bounds the variations)")->required();
+    command->add_option("--runs", options.runs, "variations to run (default 20)")
+        ->check(CLI::Range(1, 1000000));
+    seed_option = command->add_option("--seed", seed, "draw from this seed (default: the scenario's)");
+    command->add_flag("--keep-going", options.keep_going, "go on after the first failure");
+    command->add_option("--reports", run_options.reports_dir,
+                        "report folder (default: reports/); runs and repro files in its explore/");
+    command->add_option("--db", run_options.db_url, "use this PostgreSQL server instead of an embedded one");
+    command->add_option("--confirm", options.confirmations,
+                        "runs of a failure and of each shrink candidate; every one must fail (default 3)")
+        ->check(CLI::Range(1, 100));
+    command->add_option("--shrink-tries", options.max_shrink_tries,
+                        "shrink candidates to try, at most (default 40; 0: no shrinking)")
+        ->check(CLI::Range(0, 10000));
+    command->add_option("--shrink-time", shrink_time, "stop shrinking after this long (default 3m)");
+    command->footer(
+        "Example:\n"
+        "  lastcall explore my-service.yaml --runs 50 --seed 7 --reports /tmp/explore\n"
+        "    then: lastcall run /tmp/explore/explore/repro-lost.yaml --repeat 20\n"
+        "Exit: 0 nothing found, 1 a failure found (repro written), 2 bad input, 3 infrastructure.");
+  }
+
+  int Run(Interrupt* interrupt) {
+    std::optional<Duration> limit = ParseDuration(shrink_time);
+    if (!limit) {
+      std::cerr << "lastcall explore: --shrink-time must be a duration such as 90s or 5m\n";
+      return kBadInput;
+    }
+    options.shrink_time = *limit;
+    if (*seed_option) options.seed = seed;
+    return Explore(options, run_options, interrupt);
+  }
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -486,6 +535,8 @@ int main(int argc, char** argv) {
       "senders", "list the sender presets (how Kubernetes, Docker, systemd... stop a process)");
   senders->footer("Example:\n  lastcall senders   # then in a fault: sender: kubernetes, grace: 5s");
 
+  ExploreCommand explore(app);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -498,6 +549,7 @@ int main(int argc, char** argv) {
                            : verbose ? ConsoleStyle::Detail::kVerbose
                                      : ConsoleStyle::Detail::kNormal;
   options.console.colour = ColourWanted();
+  if (explore.command->parsed()) return explore.Run(&interrupt);
   if (check->parsed()) return Check(check_paths, check_overrides);
   if (checks->parsed()) return ListChecks();
   if (senders->parsed()) return ListSenders();

@@ -14,7 +14,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "subprocess.h"
+#include "execute.h"
 #include "temp_dir.h"
 
 using namespace lastcall;
@@ -22,27 +22,6 @@ using namespace lastcall;
 namespace {
 
 const char* kBugScenario = "scenarios/bugs/respond-before-commit.yaml";
-
-// Runs `argv` from the source folder with stdout and stderr into the file
-// `log`. Returns its exit ("exit 0"), "timeout", or why it could not start.
-std::string Execute(const std::vector<std::string>& argv, const std::string& log) {
-  SpawnOptions options;
-  options.argv = argv;
-  options.cwd = LASTCALL_SOURCE_DIR;
-  for (char** e = environ; *e; ++e) options.env.push_back(*e);
-  options.output_fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  std::string error;
-  std::unique_ptr<Subprocess> process = Subprocess::Start(options, &error);
-  close(options.output_fd);
-  if (!process) return error;
-  if (!process->Wait(std::chrono::seconds(120))) return "timeout";
-  return process->exit_status()->ToString();
-}
-
-std::string Read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
-}
 
 // Runs the bug scenario with its reports under `dir`/reports; returns the
 // scenario run's folder.

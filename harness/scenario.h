@@ -197,6 +197,29 @@ struct Expectation {
   bool MustPass(const std::string& check) const;
 };
 
+// The bounds of `lastcall explore` (the `explore:` section): each run draws
+// a variation of the scenario within them (variation.h). `lastcall run`
+// ignores them and runs the scenario's own faults. Absent keys get defaults
+// from the rest of the scenario, filled in by the parser.
+struct ExploreSpec {
+  // Inclusive; nanoseconds for durations.
+  struct Range {
+    int64_t min = 0, max = 0;
+  };
+  // A trigger kind a fault may draw (kAt, kInFlight, kCompleted,
+  // kDbTransactionsOpen), with the range of its value.
+  struct TriggerRange {
+    Trigger::Kind kind = Trigger::Kind::kAt;
+    Range range;
+  };
+  std::vector<int> signals;            // default TERM, INT, KILL
+  std::vector<TriggerRange> triggers;  // default `at` over 10-80 % of the load
+  Range grace;                         // default: the first fault's grace
+  Range faults{1, 1};                  // signals per run
+  std::vector<bool> restart{false};    // after each signal, a new instance?
+  Range clients;                       // default: load.clients
+};
+
 struct Scenario {
   std::string file;  // absolute path of the YAML file
   std::string dir;   // its folder
@@ -215,6 +238,7 @@ struct Scenario {
   bool uses_redis = false;
   AuditSpec audit;
   Expectation expect;
+  ExploreSpec explore;
   // This scenario's combination of its file's matrix (SPEC §2), each name
   // with its value; empty when the file has no matrix. `name` then ends in
   // "/" and the combination's label: "compare-timeouts/grace=1s,drain=10s".
@@ -275,6 +299,9 @@ bool ParseScenarioText(const std::string& yaml_text,
 // Parses a duration: a non-negative decimal number and a unit, one of ms, s,
 // m ("250ms", "2s", "1.5s", "1m"). Returns nullopt on anything else.
 std::optional<Duration> ParseDuration(const std::string& text);
+// The text ParseDuration() reads back as exactly `duration`: whole seconds
+// as "2s", anything else in milliseconds ("250ms", "1.5ms").
+std::string DurationText(Duration duration);
 
 // Signal by name ("TERM", "SIGTERM", "int", "9"). Returns nullopt if unknown.
 std::optional<int> ParseSignal(const std::string& name);

@@ -1,0 +1,304 @@
+#include "explore.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "progress.h"
+#include "report.h"
+#include "shrink.h"
+#include "variation.h"
+#include "variation_file.h"
+
+namespace lastcall {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr int kNothingFound = 0, kFound = 1, kBadInput = 2, kInfrastructure = 3;
+
+// The checks of a run that failed where the base expects a pass. `faults`
+// is not one: a fault that never fired says the variation missed its
+// moment, not that the target is wrong.
+std::vector<std::string> Findings(const ScenarioResult& result,
+                                  const Expectation& expect) {
+  std::vector<std::string> found;
+  for (const CheckResult& check : result.checks)
+    if (check.status == CheckStatus::kFail && check.name != "faults" &&
+        expect.MustPass(check.name))
+      found.push_back(check.name);
+  return found;
+}
+
+bool Contains(const std::vector<std::string>& list, const std::string& item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+std::string Joined(const std::vector<std::string>& list) {
+  std::string text;
+  for (const std::string& item : list) text += (text.empty() ? "" : ", ") + item;
+  return text;
+}
+
+std::string Seconds(Clock::duration d) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f s", std::chrono::duration<double>(d).count());
+  return text;
+}
+
+class Explorer {
+ public:
+  Explorer(const ExploreOptions& options, const Scenario& base,
+           const std::string& base_yaml, Session* session)
+      : options_(options), base_(base), base_yaml_(base_yaml),
+        session_(session), seed_(options.seed.value_or(base.seed)),
+        dir_(session->options().reports_dir + "/explore"),
+        board_(stdout, ProgressWanted()) {}
+
+  // The runs, each variation drawn from (seed, run); returns the exit code.
+  int Run();
+
+ private:
+  // Writes `variation` as explore/<label>.yaml and runs it, reports in
+  // explore/<label>/. Returns false, with exit_code_ set, when the run
+  // could not judge the target (bad input, infrastructure, interrupted).
+  bool RunVariation(const Variation& variation, const std::string& label,
+                    const std::string& progress, ScenarioResult* result);
+  // Runs `variation` once more, reports in explore/shrink-<n>/.
+  bool RunAgain(const Variation& variation, const std::string& why, ScenarioResult* result);
+  // Runs `variation` `confirmations` times; true when every run fails
+  // `check`. Then *everywhere is the checks that failed in every run.
+  bool FailsEveryTime(const Variation& variation, const std::string& check,
+                      std::vector<std::string>* everywhere);
+  // Confirms, shrinks and writes a failure found by run `run`.
+  void ShrinkAndWrite(const Variation& failing, int64_t run,
+                      const std::vector<std::string>& found);
+  bool Stopped() {
+    if (exit_code_ == kNothingFound && session_->interrupt()->Check() > 0)
+      exit_code_ = 128 + session_->interrupt()->first_signal();
+    return exit_code_ != kNothingFound;
+  }
+
+  const ExploreOptions& options_;
+  const Scenario& base_;
+  const std::string& base_yaml_;
+  Session* session_;
+  const uint64_t seed_;
+  const std::string dir_;
+  ProgressBoard board_;
+  int exit_code_ = kNothingFound;  // why the exploration stopped early
+  int64_t runs_done_ = 0, inconclusive_ = 0, failures_ = 0, shrink_runs_ = 0;
+  std::vector<std::string> repros_;  // files written
+  std::vector<std::string> reproduced_checks_;
+};
+
+bool Explorer::RunVariation(const Variation& variation, const std::string& label,
+                            const std::string& progress, ScenarioResult* result) {
+  VariationFile file{base_.name + "/" + label, {}, ""};
+  std::string yaml, error;
+  const std::string path = dir_ + "/" + label + ".yaml";
+  Scenario scenario;
+  std::error_code ignored;
+  fs::create_directories(dir_, ignored);
+  if (!VariationYaml(base_yaml_, base_, variation, file, &yaml, &error) ||
+      !ParseScenarioText(yaml, path, &scenario, &error)) {
+    board_.Print("lastcall: " + error + "\n");
+    exit_code_ = kBadInput;
+    return false;
+  }
+  if (!WriteFileAtomically(path, yaml, &error)) {
+    board_.Print("lastcall: " + error + "\n");
+    exit_code_ = kInfrastructure;
+    return false;
+  }
+  RunStatus status;
+  board_.Add(progress, &status);
+  *result = RunScenario(scenario, session_, "explore/" + label, &status);
+  board_.Remove(&status);
+  if (result->verdict == Verdict::kBadInput || result->verdict == Verdict::kInfrastructure) {
+    board_.Print(ConsoleLines(*result));
+    exit_code_ = result->verdict == Verdict::kBadInput ? kBadInput : kInfrastructure;
+  }
+  return !Stopped();
+}
+
+bool Explorer::RunAgain(const Variation& variation, const std::string& why,
+                        ScenarioResult* result) {
+  ++shrink_runs_;
+  return RunVariation(variation, "shrink-" + std::to_string(shrink_runs_),
+                      "shrink run " + std::to_string(shrink_runs_) + " (" + why + ")", result);
+}
+
+bool Explorer::FailsEveryTime(const Variation& variation, const std::string& check,
+                              std::vector<std::string>* everywhere) {
+  const int times = options_.confirmations;
+  std::vector<std::string> common;
+  for (int i = 1; i <= times; ++i) {
+    ScenarioResult result;
+    if (!RunAgain(variation, std::to_string(i) + "/" + std::to_string(times), &result))
+      return false;
+    std::vector<std::string> found = Findings(result, base_.expect);
+    if (!Contains(found, check)) {
+      board_.Print("  shrink-" + std::to_string(shrink_runs_) + "  passes " + check + " (run " +
+                   std::to_string(i) + " of " + std::to_string(times) + "): " +
+                   DescribeVariation(variation) + "\n");
+      return false;
+    }
+    if (i == 1) common = found;
+    common.erase(std::remove_if(common.begin(), common.end(),
+                                [&](const std::string& c) { return !Contains(found, c); }),
+                 common.end());
+  }
+  board_.Print("  shrink-" + std::to_string(shrink_runs_) + "  fails " + check + " (" +
+               std::to_string(times) + " of " + std::to_string(times) + "): " +
+               DescribeVariation(variation) + "\n");
+  *everywhere = common;
+  return true;
+}
+
+void Explorer::ShrinkAndWrite(const Variation& failing, int64_t run,
+                              const std::vector<std::string>& found) {
+  const Clock::time_point start = Clock::now();
+  const int confirmations = options_.confirmations;
+  // How many runs of the failing variation failed each check it found; the
+  // run that found them is the first.
+  std::map<std::string, int> failed;
+  for (const std::string& c : found) failed[c] = 1;
+  for (int i = 2; i <= confirmations; ++i) {
+    ScenarioResult result;
+    if (!RunAgain(failing, "confirming " + std::to_string(i) + "/" + std::to_string(confirmations),
+                  &result))
+      break;
+    for (const std::string& c : Findings(result, base_.expect))
+      if (failed.count(c)) ++failed[c];
+  }
+  if (exit_code_ == kBadInput || exit_code_ == kInfrastructure) return;
+  // Shrink on the check that failed most often (the first, of equals).
+  std::string check = found.front();
+  std::vector<std::string> everywhere;
+  std::string tally;
+  for (const std::string& c : found) {
+    if (failed[c] > failed[check]) check = c;
+    if (failed[c] == confirmations) everywhere.push_back(c);
+    tally += (tally.empty() ? "" : ", ") + c + " " + std::to_string(failed[c]) + "/" +
+             std::to_string(confirmations);
+  }
+  board_.Print("  confirming: " + tally + "\n");
+  const bool steady = failed[check] == confirmations;
+  ShrinkResult shrunk{failing, 0, 0};
+  if (steady && !Stopped()) {
+    const Clock::time_point deadline = start + options_.shrink_time;
+    shrunk = Shrink(
+        failing,
+        [&](const Variation& candidate) { return FailsEveryTime(candidate, check, &everywhere); },
+        options_.max_shrink_tries, [&] { return Stopped() || Clock::now() >= deadline; });
+  }
+  if (exit_code_ == kBadInput || exit_code_ == kInfrastructure) return;
+  // Interrupted: what was confirmed so far is still worth a file.
+  const std::string path = dir_ + "/repro-" + check + ".yaml";
+  std::ostringstream comment;
+  comment << "Found by lastcall explore " << base_.file << " --seed " << seed_
+          << ": run " << run << " of " << options_.runs << ",\n  "
+          << DescribeVariation(failing) << "\n";
+  if (steady)
+    comment << "shrunk in " << shrunk.steps << " steps (" << shrunk.tried
+            << " candidates, " << Seconds(Clock::now() - start) << ") to\n  "
+            << DescribeVariation(shrunk.smallest) << "\nwhich failed "
+            << Joined(everywhere) << " in each of " << confirmations << " runs.\n";
+  else
+    comment << "It failed " << tally << " of its runs, so it was not shrunk: expect it to "
+            << "reproduce only sometimes.\n";
+  comment << "Replay: lastcall run " << fs::absolute(path).string() << " --repeat 20\n";
+  VariationFile file{base_.name + "-repro-" + check, steady ? everywhere : std::vector<std::string>{check},
+                     comment.str()};
+  std::string yaml, error;
+  if (!VariationYaml(base_yaml_, base_, shrunk.smallest, file, &yaml, &error) ||
+      !WriteFileAtomically(path, yaml, &error)) {
+    board_.Print("lastcall: " + error + "\n");
+    if (exit_code_ == kNothingFound) exit_code_ = kInfrastructure;
+    return;
+  }
+  repros_.push_back(path);
+  reproduced_checks_.push_back(check);
+  board_.Print("repro: " + path + "  (" + std::to_string(shrunk.steps) + " shrink steps, " +
+               std::to_string(shrunk.tried) + " candidates, " +
+               Seconds(Clock::now() - start) + ")\n");
+}
+
+int Explorer::Run() {
+  const Clock::time_point start = Clock::now();
+  board_.Print("exploring " + base_.file + " with seed " + std::to_string(seed_) + ", " +
+               std::to_string(options_.runs) + " runs\n");
+  for (int64_t run = 1; run <= options_.runs && !Stopped(); ++run) {
+    const Variation variation = DrawVariation(base_, seed_, run);
+    const std::string counter = "run " + std::to_string(run) + "/" + std::to_string(options_.runs);
+    ScenarioResult result;
+    if (!RunVariation(variation, "run-" + std::to_string(run),
+                      counter + ", " + std::to_string(failures_) + " failed", &result))
+      break;
+    ++runs_done_;
+    const std::vector<std::string> found = Findings(result, base_.expect);
+    const bool missed = found.empty() && result.verdict == Verdict::kNotMet;
+    inconclusive_ += missed;
+    board_.Print(counter + "  " +
+                 (found.empty() ? (missed ? "no finding (a fault never fired)" : "pass")
+                                : "FAIL " + Joined(found)) +
+                 "  " + DescribeVariation(variation) + "\n");
+    if (found.empty()) continue;
+    ++failures_;
+    // With --keep-going, a failure already written is only counted.
+    if (std::none_of(found.begin(), found.end(),
+                     [&](const std::string& c) { return Contains(reproduced_checks_, c); }))
+      ShrinkAndWrite(variation, run, found);
+    if (!options_.keep_going) break;
+  }
+  board_.Print("\nexplore: " + std::to_string(runs_done_) + " runs, " +
+               std::to_string(failures_) + " failed, " + std::to_string(inconclusive_) +
+               " with a fault that never fired  (seed " + std::to_string(seed_) + ", " +
+               Seconds(Clock::now() - start) + ")\n");
+  for (const std::string& repro : repros_) board_.Print("  repro file: " + repro + "\n");
+  if (exit_code_ != kNothingFound) return exit_code_;
+  return failures_ > 0 ? kFound : kNothingFound;
+}
+
+}  // namespace
+
+int Explore(const ExploreOptions& options, const RunOptions& run_options,
+            Interrupt* interrupt) {
+  std::vector<Scenario> scenarios;
+  std::string error;
+  if (!LoadScenario(options.path, {}, &scenarios, &error)) {
+    std::fprintf(stderr, "%s\n", error.c_str());
+    return kBadInput;
+  }
+  const Scenario& base = scenarios.front();
+  if (scenarios.size() > 1 || !base.matrix.empty()) {
+    std::fprintf(stderr, "%s: explore takes a scenario without a matrix\n", options.path.c_str());
+    return kBadInput;
+  }
+  if (!base.expect.pass) {
+    std::fprintf(stderr,
+                 "%s: explore looks for checks that fail where the scenario expects a pass; "
+                 "this one expects checks to fail (expect: {fail: [...]})\n",
+                 options.path.c_str());
+    return kBadInput;
+  }
+  std::ifstream in(options.path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::unique_ptr<Session> session = Session::Open(run_options, interrupt, &error);
+  if (!session) {
+    std::fprintf(stderr, "lastcall: %s\n", error.c_str());
+    return kInfrastructure;
+  }
+  std::fflush(stdout);
+  const std::string base_yaml = text.str();
+  return Explorer(options, base, base_yaml, session.get()).Run();
+}
+
+}  // namespace lastcall
