@@ -19,6 +19,7 @@ packages=(
   clang libclang-rt-14-dev
   wrk jq
   chromium  # cli_test renders the HTML report in it (headless)
+  haproxy  # the load balancer in front of target.instances (deploys)
   python3-psycopg2  # targets/examples/python-payments
   python3-yaml python3-jsonschema  # scripts/validate-schema.py (ctest schema:*)
 )

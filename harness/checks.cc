@@ -166,6 +166,13 @@ CheckResult CheckInvariants(const AuditInputs& in, const Facts&) {
                 in.invariants.size());
 }
 
+// "lc-1-4 attempt 2: HTTP 503", "lc-1-4 attempt 1: refused".
+std::string DescribeAttempt(const Facts& facts, const Attempt& a) {
+  return History::KeyFor(facts.seed, a.seq) + " attempt " + std::to_string(a.attempt) +
+         ": " + (a.status ? "HTTP " + std::to_string(a.status)
+                          : std::string(NetErrorName(a.error)));
+}
+
 CheckResult CheckDrained(const AuditInputs& in, const Facts& facts) {
   if (facts.first_graceful < 0)
     return Skip("drained", "no graceful signal was delivered");
@@ -177,12 +184,8 @@ CheckResult CheckDrained(const AuditInputs& in, const Facts& facts) {
       if (a.send_end < 0 || a.send_end > cutoff || a.done <= facts.first_graceful)
         continue;
       ++in_flight;
-      if (a.outcome == Outcome::kUnknown || a.status >= 500) {
-        dropped.push_back(History::KeyFor(facts.seed, a.seq) + " attempt " +
-                          std::to_string(a.attempt) + ": " +
-                          (a.status ? "HTTP " + std::to_string(a.status)
-                                    : std::string(NetErrorName(a.error))));
-      }
+      if (a.outcome == Outcome::kUnknown || a.status >= 500)
+        dropped.push_back(DescribeAttempt(facts, a));
     }
   }
   return Finish("drained", std::move(dropped),
@@ -373,6 +376,39 @@ CheckResult CheckConnectionsLeaked(const AuditInputs& in, const Facts&) {
                 in.leaked_sessions->size());
 }
 
+// Every attempt sent during the rolling restart that did not end ok is an
+// error a client saw (a retry that later succeeded hides it from the key's
+// outcome, not from the user who waited for it).
+CheckResult CheckClientErrors(const AuditInputs& in, const Facts& facts) {
+  const RollingRestart& deploy = in.scenario->load_balancer.rolling_restart;
+  if (!deploy.enabled)
+    return Skip("client_errors", "no rolling restart behind a load balancer");
+  if (in.deploy_start < 0)
+    return Skip("client_errors", "the rolling restart never began");
+  const int64_t end = in.deploy_end >= 0 ? in.deploy_end : INT64_MAX;
+  std::vector<std::string> errors;
+  size_t attempts = 0;
+  for (const auto& client : in.history->all_attempts())
+    for (const Attempt& a : client) {
+      if (a.send_start < in.deploy_start || a.send_start > end) continue;
+      ++attempts;
+      if (a.outcome != Outcome::kOk) errors.push_back(DescribeAttempt(facts, a));
+    }
+  CheckResult r;
+  r.name = "client_errors";
+  r.status = static_cast<int64_t>(errors.size()) > deploy.allowed_client_errors
+                 ? CheckStatus::kFail : CheckStatus::kPass;
+  char duration[48] = "an unfinished deploy";
+  if (in.deploy_end >= 0)
+    std::snprintf(duration, sizeof duration, "the %.2f s deploy",
+                  static_cast<double>(in.deploy_end - in.deploy_start) / 1e9);
+  r.summary = std::to_string(errors.size()) + " of " + std::to_string(attempts) +
+              " attempts during " + duration + " failed or ended unknown (" +
+              std::to_string(deploy.allowed_client_errors) + " allowed)";
+  r.offending = std::move(errors);
+  return r;
+}
+
 // Each enqueued job must take effect exactly once, or still wait in the
 // queue. A job in the processing list is not lost (a restart hands it back),
 // but after a graceful shutdown nothing may be left there.
@@ -511,6 +547,7 @@ const std::map<std::string, CheckFunction>& Implemented() {
       {"temp_files", CheckTempFiles},
       {"websocket_close", CheckWebSocketClose},
       {"jobs", CheckJobs},
+      {"client_errors", CheckClientErrors},
       {"faults", CheckFaults},
   };
   return checks;

@@ -70,6 +70,9 @@ struct AuditInputs {
   // A request written less than this before the first graceful signal may
   // not have reached the server's accept queue yet: not counted by `drained`.
   Duration settle = std::chrono::milliseconds(5);
+  // The rolling restart: its first slot's turn and the moment the last
+  // replacement was UP (history time, ns); -1 when it did not begin / end.
+  int64_t deploy_start = -1, deploy_end = -1;
   bool interrupted = false;
 };
 

@@ -441,3 +441,30 @@ TEST_CASE("websocket_close: what the target was not asked to close is not judged
   killed.in.instances[0].exit = ExitStatus{false, 0};
   CHECK(killed.Result("websocket_close").status == CheckStatus::kFail);
 }
+
+TEST_CASE("client_errors: attempts that failed during the rolling restart") {
+  Fixture f;
+  CHECK(f.Result("client_errors").status == CheckStatus::kSkipped);
+  f.scenario.load_balancer.enabled = true;
+  f.scenario.load_balancer.rolling_restart.enabled = true;
+  CHECK(f.Result("client_errors").summary == "the rolling restart never began");
+  f.in.deploy_start = 1000 * kMs;
+  f.in.deploy_end = 2000 * kMs;
+  f.Add(0, 1, 900, 905, 503);                        // before the deploy
+  f.Add(1, 1, 1100, 1105, 201);
+  f.Add(2, 1, 1200, 1205, 503);                      // a client error...
+  f.Add(2, 2, 1300, 1305, 201);                      // ...even when a retry succeeds
+  f.Add(3, 1, 1400, 6400, 0, NetError::kTimeout);    // unknown
+  f.Add(4, 1, 2100, 2105, 0, NetError::kRefused);    // after the deploy
+  CheckResult r = f.Result("client_errors");
+  CHECK(r.status == CheckStatus::kFail);
+  CHECK(r.offending == std::vector<std::string>{"lc-1-2 attempt 1: HTTP 503",
+                                                "lc-1-3 attempt 1: timeout"});
+  CHECK(r.summary == "2 of 4 attempts during the 1.00 s deploy failed or ended unknown "
+                     "(0 allowed)");
+  f.scenario.load_balancer.rolling_restart.allowed_client_errors = 2;
+  CHECK(f.Result("client_errors").status == CheckStatus::kPass);
+  f.in.deploy_end = -1;
+  CHECK(f.Result("client_errors").summary ==
+        "3 of 5 attempts during an unfinished deploy failed or ended unknown (2 allowed)");
+}

@@ -12,12 +12,14 @@ add_library(lastcall_core STATIC
   job_queue.cc
   junit.cc
   load.cc
+  load_balancer.cc
   markdown.cc
   matrix_table.cc
   nemesis.cc
   proc_scan.cc
   progress.cc
   report.cc
+  rolling_restart.cc
   run.cc
   saved_run.cc
   scheduler.cc
@@ -46,6 +48,9 @@ lastcall_add_test(core_test
           saved_run_test.cc server_log_test.cc
           matrix_table_test.cc websocket_load_test.cc
   LIBS lastcall_core)
+
+lastcall_add_test(load_balancer_test
+  SOURCES load_balancer_test.cc rolling_restart_test.cc LIBS lastcall_core)
 
 lastcall_add_test(scheduler_test SOURCES scheduler_test.cc shard_test.cc LIBS lastcall_core)
 

@@ -83,7 +83,7 @@ void Load::Join() {
 }
 
 int64_t Load::NextSeq() {
-  if (stopped_ || Clock::now() >= end_time_) return -1;
+  if (stopped_ || (Clock::now() >= end_time_ && !held_)) return -1;
   int64_t seq = next_seq_.fetch_add(1);
   if (spec_.requests > 0 && seq >= spec_.requests) return -1;
   return seq;

@@ -56,6 +56,9 @@ class Load {
   void Stop();
   // The target is gone for good: stop at once, no more retries.
   void Abandon();
+  // While held, a load bound by `duration` goes on past its end: a rolling
+  // restart in progress is judged under load until it is over.
+  void Hold(bool held) { held_ = held; }
   void Join();
 
   bool finished() const { return running_clients_.load() == 0; }
@@ -95,6 +98,7 @@ class Load {
   std::atomic<int> running_clients_{0};
   std::atomic<bool> stopped_{false};
   std::atomic<bool> abandoned_{false};
+  std::atomic<bool> held_{false};
   std::mutex mutex_;
   std::condition_variable abandon_cv_;
   std::vector<std::thread> clients_;

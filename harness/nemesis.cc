@@ -111,6 +111,14 @@ bool Nemesis::FireIfArmed(size_t fault, int64_t trigger_time) {
   return true;
 }
 
+bool Nemesis::FireRollingRestart(size_t fault, int instance) {
+  int64_t now = history_->Now();
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (armed_ != fault) return false;
+  Fire(fault, now, instance);
+  return true;
+}
+
 void Nemesis::NoteDatabasePolls(size_t fault, int64_t open_after, double poll_us) {
   std::lock_guard<std::mutex> lock(mutex_);
   records_[fault].transactions_at_delivery = open_after;
@@ -119,7 +127,7 @@ void Nemesis::NoteDatabasePolls(size_t fault, int64_t open_after, double poll_us
 
 void Nemesis::OnLoadFinished() { target_->Wake(); }
 
-void Nemesis::Fire(size_t index, int64_t trigger_time) {
+void Nemesis::Fire(size_t index, int64_t trigger_time, int instance) {
   const Fault& fault = faults_[index];
   FaultRecord& record = records_[index];
   record.fired = true;
@@ -127,7 +135,7 @@ void Nemesis::Fire(size_t index, int64_t trigger_time) {
   // The moment of kill(2) is taken just before the call: after it, a busy
   // machine may deschedule this thread while the target already reacts.
   int64_t sent = history_->Now();
-  record.instance = target_->Deliver(0, fault.signal, fault.to);
+  record.instance = target_->Deliver(instance, fault.signal, fault.to);
   if (record.instance != 0)
     for (int also : fault.also) target_->Deliver(record.instance, also, fault.to);
   std::string what = SignalName(fault.signal) + " to " + RecipientName(fault.to);
@@ -231,6 +239,8 @@ bool Nemesis::Pending(bool load_running, bool target_running) const {
   // will make the target exit any more.
   if (fault.kind == Fault::Kind::kRestart) return target_running && load_running;
   if (fault.trigger.kind == Trigger::Kind::kAt) return target_running;
+  // The rolling restart fires its own faults, while it runs.
+  if (fault.trigger.kind == Trigger::Kind::kRollingRestart) return false;
   return load_running;
 }
 

@@ -83,6 +83,10 @@ class Nemesis : public LoadObserver {
   // The watch saw the condition of fault `fault` hold at `trigger_time`:
   // fires it if it is still the armed one. Returns whether it fired.
   bool FireIfArmed(size_t fault, int64_t trigger_time);
+  // The rolling restart's step: fires fault `fault` (a kRollingRestart
+  // trigger) at instance `instance` if it is the armed one. Returns whether
+  // it fired.
+  bool FireRollingRestart(size_t fault, int instance);
   // For the report: the target's open transactions the watch counted just
   // after fault `fault`'s signal, and its mean time per poll.
   void NoteDatabasePolls(size_t fault, int64_t open_after, double poll_us);
@@ -113,7 +117,8 @@ class Nemesis : public LoadObserver {
     std::chrono::steady_clock::time_point deadline;
   };
   void Arm(size_t index);             // requires mutex_
-  void Fire(size_t index, int64_t trigger_time);  // requires mutex_
+  // Sends fault `index`'s signal to `instance` (0: the current one).
+  void Fire(size_t index, int64_t trigger_time, int instance = 0);  // requires mutex_
   // When the armed `at` trigger is due; nullopt if none is, or not yet
   // known (a deploy's new instance is not ready). Requires mutex_.
   std::optional<std::chrono::steady_clock::time_point> AtDeadline() const;

@@ -78,6 +78,8 @@ json TriggerJson(const Trigger& t) {
       return {{"db_transactions_open", t.count}};
     case Trigger::Kind::kLog: return {{"log", t.text}};
     case Trigger::Kind::kSql: return {{"sql", t.text}};
+    case Trigger::Kind::kRollingRestart:
+      return {{"rolling_restart", t.count}};  // the instance slot
   }
   return nullptr;
 }
@@ -236,7 +238,8 @@ std::string ResultJson(const ScenarioResult& r, const Scenario& scenario) {
       {"timings", {{"total", r.total}, {"database", r.database},
                    {"target_ready", r.target_ready}, {"load", r.load},
                    {"teardown", r.teardown}, {"audit", r.audit},
-                   {"load_started_at", r.load_started_at}}},
+                   {"load_started_at", r.load_started_at},
+                   {"rolling_restart", r.rolling_restart}}},
       {"resolved_scenario", ScenarioJson(scenario)},
   };
   // Text from targets (log lines, queries) need not be UTF-8: replace what

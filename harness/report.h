@@ -49,6 +49,9 @@ struct ScenarioResult {
   // When the load began on the wall clock (seconds since 1970), so that runs
   // that ran side by side (--jobs) can be placed against each other.
   double load_started_at = 0;
+  // The rolling restart's duration in seconds, from the first instance's
+  // turn to the last replacement UP; -1 without one (or unfinished).
+  double rolling_restart = -1;
   std::string report_dir;
   // For the offending keys of failed checks: each attempt, one line each
   // ("attempt 2 on connection 7: HTTP 201 after 23.1 ms").

@@ -27,8 +27,10 @@
 #include "database_watch.h"
 #include "job_queue.h"
 #include "load.h"
+#include "load_balancer.h"
 #include "nemesis.h"
 #include "proc_scan.h"
+#include "rolling_restart.h"
 #include "saved_run.h"
 #include "server_log.h"
 #include "substitution.h"
@@ -246,7 +248,7 @@ class RunDatabase {
   std::string name_;
 };
 
-class ScenarioRun : public TargetControl {
+class ScenarioRun : public TargetControl, public RolloutControl {
  public:
   ScenarioRun(const Scenario& scenario, Session* session,
               const std::string& report_name, RunStatus* status)
@@ -254,6 +256,7 @@ class ScenarioRun : public TargetControl {
         status_(status ? status : &unwatched_), history_(scenario.load.clients) {
     if (session->options().seed) scenario_.seed = *session->options().seed;
     DrawRandomTriggers(scenario_.seed, &scenario_.faults);
+    AddRollingRestartFaults();
   }
   ~ScenarioRun() override;
 
@@ -262,6 +265,13 @@ class ScenarioRun : public TargetControl {
   // TargetControl, called from client threads and the event loop.
   int Deliver(int instance, int signal, Recipient to) override;
   void Wake() override { waker_.Wake(); }
+
+  // RolloutControl, called from the event loop.
+  void SignalSlot(int slot) override;
+  void Deregister(int slot) override;
+  void Readmit(int slot) override;
+  bool StartReplacement(int slot) override;
+  bool SlotUp(int slot) override;
 
  private:
   bool Prepare();
@@ -272,7 +282,24 @@ class ScenarioRun : public TargetControl {
   // ${port}, ${database_url}, ${run_dir}, ${seed}.
   TemplateVariables RunVariables() const;
   bool Expand(const std::string& text, std::string* out);
-  bool StartInstance();
+  // Starts an instance and waits until it is ready; behind the load
+  // balancer, the one serving `slot`, on the slot's port.
+  bool StartInstance(int slot = 0);
+  // The first instance, or behind the load balancer one per slot, then
+  // HAProxy, waiting until it reports every slot UP.
+  bool StartTarget();
+  bool behind_load_balancer() const { return scenario_.load_balancer.enabled; }
+  // The rolling restart's signals are faults of the scenario, one per slot
+  // after the scenario's own, so that every check judges them as any other.
+  void AddRollingRestartFaults();
+  // Behind the load balancer: N more free ports, one per slot.
+  bool ChooseSlotPorts(std::string* error);
+  // launch_ for the instance serving `slot`: its port in ${port} and PORT.
+  bool SlotLaunch(int slot, TargetLaunch* out);
+  // Sets the slot's server `state` through HAProxy's runtime API and records
+  // `event` ("<server> <what>"), or the error.
+  void SetSlotState(int slot, const std::string& state, const std::string& event,
+                    const std::string& what);
   // Lets the nemesis see the instance's output lines.
   void WatchInstance(TargetInstance* instance) {
     instance->set_line_observer(
@@ -283,6 +310,7 @@ class ScenarioRun : public TargetControl {
   void DriveLoop();
   void OnInstanceExit(TargetInstance* instance);
   void StopTarget();
+  void StopInstance(TargetInstance* target);
   // The WebSocket clients of load.websockets, connected before the load.
   bool StartWebSockets();
   void CollectLeftovers();
@@ -333,6 +361,12 @@ class ScenarioRun : public TargetControl {
   std::ofstream target_log_;
   std::mutex target_mutex_;  // guards instances_ against reaping while signalling
   std::vector<std::unique_ptr<TargetInstance>> instances_;
+  // Behind the load balancer: each slot's port and the instance serving it.
+  std::vector<int> slot_ports_;
+  std::vector<TargetInstance*> slots_;
+  size_t first_rollout_fault_ = 0;  // index of slot 0's fault in faults
+  std::unique_ptr<LoadBalancer> load_balancer_;  // after instances_: stopped first
+  std::unique_ptr<RollingRestartDriver> rollout_;
   std::unique_ptr<Nemesis> nemesis_;
   std::unique_ptr<Load> load_;  // after nemesis_: destroyed first, it calls it
   std::unique_ptr<DatabaseWatch> watch_;  // the same
@@ -446,8 +480,11 @@ bool ScenarioRun::Prepare() {
   result_.database = SecondsBetween(db_start, Clock::now());
   if (scenario_.uses_redis && !PrepareRedis()) return false;
 
+  // Behind a load balancer, the port the clients use is HAProxy's.
   launch_.port = FreePort(&error);
   if (launch_.port == 0) return Fail(Verdict::kInfrastructure, error);
+  if (behind_load_balancer() && !ChooseSlotPorts(&error))
+    return Fail(Verdict::kInfrastructure, error);
   // ${ws_port}, for a second listener (the reference target's WebSocket
   // feed); bind(0) may hand out the same port twice in a row, rarely.
   ws_port_ = FreePort(&error);
@@ -483,13 +520,14 @@ bool ScenarioRun::Prepare() {
   return true;
 }
 
-bool ScenarioRun::StartInstance() {
+bool ScenarioRun::StartInstance(int slot) {
   std::string error;
   int id = static_cast<int>(instances_.size()) + 1;
   // Each instance has its own session name and TMPDIR, so that what one
   // left behind is told apart from what another did (a SIGKILLed instance
   // cannot clean up; the next one must not be blamed for it).
   TargetLaunch launch = launch_;
+  if (behind_load_balancer() && !SlotLaunch(slot, &launch)) return false;
   std::string tmpdir = TmpDirOf(id);
   std::error_code ec;
   fs::create_directories(tmpdir, ec);
@@ -504,6 +542,7 @@ bool ScenarioRun::StartInstance() {
   {
     std::lock_guard<std::mutex> lock(target_mutex_);
     instances_.push_back(std::move(instance));
+    if (behind_load_balancer()) slots_[slot] = started;
   }
   if (nemesis_) WatchInstance(started);
   switch (started->WaitReady(session_->interrupt()->fd())) {
@@ -527,7 +566,131 @@ bool ScenarioRun::StartInstance() {
                   "s; its last output:\n" + started->Tail(20));
 }
 
+void ScenarioRun::AddRollingRestartFaults() {
+  const LoadBalancerSpec& lb = scenario_.load_balancer;
+  first_rollout_fault_ = scenario_.faults.size();
+  if (!lb.enabled || !lb.rolling_restart.enabled) return;
+  for (int slot = 0; slot < scenario_.target.instances; ++slot) {
+    Fault fault;
+    fault.trigger.kind = Trigger::Kind::kRollingRestart;
+    fault.trigger.count = slot + 1;
+    fault.signal = lb.rolling_restart.signal;
+    fault.grace = lb.rolling_restart.grace;
+    fault.location = SourceLocation{scenario_.file, 0, 0};
+    scenario_.faults.push_back(fault);
+  }
+}
+
+bool ScenarioRun::ChooseSlotPorts(std::string* error) {
+  // bind(0) hands out ports at random; a repeat is rare but possible.
+  while (static_cast<int>(slot_ports_.size()) < scenario_.target.instances) {
+    int port = FreePort(error);
+    if (port == 0) return false;
+    if (port != launch_.port &&
+        std::find(slot_ports_.begin(), slot_ports_.end(), port) == slot_ports_.end())
+      slot_ports_.push_back(port);
+  }
+  slots_.assign(slot_ports_.size(), nullptr);
+  return true;
+}
+
+bool ScenarioRun::SlotLaunch(int slot, TargetLaunch* out) {
+  TemplateVariables variables = RunVariables();
+  variables.constants["port"] = std::to_string(slot_ports_[slot]);
+  *out = launch_;
+  out->port = slot_ports_[slot];
+  std::string error;
+  auto render = [&](const std::string& text, std::string* rendered) {
+    std::optional<Template> t = Template::Compile(text, variables, &error);
+    if (!t) return Fail(Verdict::kBadInput, scenario_.file + ": " + error);
+    rendered->clear();
+    t->Render({}, rendered);
+    return true;
+  };
+  for (size_t i = 0; i < scenario_.target.command.size(); ++i)
+    if (!render(scenario_.target.command[i], &out->argv[i])) return false;
+  for (std::string& entry : out->env) {
+    std::string name = entry.substr(0, entry.find('='));
+    auto templated = scenario_.target.env.find(name);
+    std::string value = std::to_string(out->port);
+    if (templated != scenario_.target.env.end()) {
+      if (!render(templated->second, &value)) return false;
+    } else if (name != "PORT") {
+      continue;
+    }
+    entry = name + "=" + value;
+  }
+  return true;
+}
+
+bool ScenarioRun::StartTarget() {
+  if (!behind_load_balancer()) return StartInstance();
+  for (int slot = 0; slot < scenario_.target.instances; ++slot)
+    if (!StartInstance(slot)) return false;
+  std::string error;
+  load_balancer_ = LoadBalancer::Start(scenario_.load_balancer, launch_.port,
+                                       slot_ports_, run_dir_, &error);
+  if (!load_balancer_) return Fail(Verdict::kInfrastructure, error);
+  history_.Record("load_balancer_start",
+                  "HAProxy pid " + std::to_string(load_balancer_->pid()) + " on port " +
+                      std::to_string(launch_.port));
+  // Its health checks must have seen every instance before the load begins.
+  Clock::time_point deadline = Clock::now() + launch_.ready.timeout;
+  for (int slot = 0; slot < scenario_.target.instances; ++slot) {
+    while (!load_balancer_->Up(slot)) {
+      if (interrupted()) return Fail(Verdict::kInterrupted, "interrupted while HAProxy was starting");
+      if (Clock::now() > deadline)
+        return Fail(Verdict::kInfrastructure,
+                    "HAProxy did not report " + BackendServerName(slot) + " UP within " +
+                        std::to_string(std::chrono::duration<double>(launch_.ready.timeout).count()) +
+                        "s (status " + load_balancer_->Status(slot, &error) + ")");
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+  return true;
+}
+
+void ScenarioRun::SignalSlot(int slot) {
+  nemesis_->FireRollingRestart(first_rollout_fault_ + slot, slots_[slot]->id());
+}
+
+void ScenarioRun::SetSlotState(int slot, const std::string& state,
+                               const std::string& event, const std::string& what) {
+  std::string error;
+  if (load_balancer_->SetState(slot, state, &error))
+    history_.Record(event, BackendServerName(slot) + " " + what, slots_[slot]->id());
+  else
+    history_.Record("load_balancer_error", error);
+}
+
+void ScenarioRun::Deregister(int slot) {
+  SetSlotState(slot, "maint", "deregister", "out of rotation");
+}
+
+void ScenarioRun::Readmit(int slot) {
+  SetSlotState(slot, "ready", "readmit", "back in rotation");
+}
+
+bool ScenarioRun::StartReplacement(int slot) {
+  history_.Record("restart", "starting instance " + std::to_string(instances_.size() + 1) +
+                                 " for " + BackendServerName(slot));
+  return StartInstance(slot);
+}
+
+bool ScenarioRun::SlotUp(int slot) {
+  if (!load_balancer_->Up(slot)) return false;
+  history_.Record("load_balancer_up", BackendServerName(slot) + " is UP", slots_[slot]->id());
+  return true;
+}
+
 void ScenarioRun::OnInstanceExit(TargetInstance* instance) {
+  if (behind_load_balancer()) {
+    // Another slot serves meanwhile; only the rolling restart replaces it.
+    nemesis_->OnTargetExit(instance->id(), instance->exit_time());
+    for (size_t slot = 0; slot < slots_.size(); ++slot)
+      if (rollout_ && slots_[slot] == instance) rollout_->OnSlotExit(static_cast<int>(slot));
+    return;
+  }
   std::optional<Duration> delay =
       nemesis_->OnTargetExit(instance->id(), instance->exit_time());
   if (!delay) {
@@ -577,9 +740,16 @@ void ScenarioRun::Drive() {
       break;
     }
   }
+  if (behind_load_balancer() && scenario_.load_balancer.rolling_restart.enabled)
+    rollout_ = std::make_unique<RollingRestartDriver>(
+        scenario_.load_balancer.rolling_restart, scenario_.target.instances, this);
   load_start_ = load_->Start();
   if (jobs_) jobs_->Start(load_start_);
   nemesis_->Begin(load_start_);
+  if (rollout_) {
+    rollout_->Begin(load_start_);
+    load_->Hold(true);
+  }
   DriveLoop();
   if (jobs_) {
     jobs_->Stop();  // bounded by the load's time as well as by its count
@@ -610,38 +780,47 @@ void ScenarioRun::PublishProgress() {
 void ScenarioRun::DriveLoop() {
   bool load_done_seen = false;
   for (;;) {
-    TargetInstance* target = current();
-    bool target_running = target && !target->process().exited();
+    // Several instances run at once behind the load balancer; otherwise
+    // only the current one can.
+    bool target_running = false;
+    std::vector<pollfd> fds = {{session_->interrupt()->fd(), POLLIN, 0},
+                               {waker_.fd(), POLLIN, 0}};
+    for (const auto& instance : instances_) {
+      bool running = !instance->process().exited();
+      target_running = target_running || running;
+      fds.push_back({running ? instance->process().exit_fd() : -1, POLLIN, 0});
+      fds.push_back({instance->output_fd(), POLLIN, 0});
+    }
     bool load_running = !load_->finished();
     if (!load_running && !load_done_seen) {
       load_done_seen = true;
       load_end_ = Clock::now();
     }
-    if (!load_running && !restart_at_ &&
+    bool deploying = rollout_ && !rollout_->done() && load_running;
+    if (!load_running && !restart_at_ && !deploying &&
         !nemesis_->Pending(load_running, target_running))
       return;
     Clock::time_point wake = std::min(nemesis_->NextDeadline(),
                                       Clock::now() + std::chrono::milliseconds(100));
     if (restart_at_) wake = std::min(wake, *restart_at_);
+    if (deploying) wake = std::min(wake, rollout_->NextDeadline());
     // ppoll, not poll: an `at` trigger is due to the nanosecond, not the
     // next whole millisecond.
     int64_t wait_ns = std::max<int64_t>(
         0, std::chrono::duration_cast<std::chrono::nanoseconds>(wake - Clock::now()).count());
     timespec timeout{static_cast<time_t>(wait_ns / 1000000000),
                      static_cast<long>(wait_ns % 1000000000)};
-    pollfd fds[4] = {
-        {session_->interrupt()->fd(), POLLIN, 0},
-        {waker_.fd(), POLLIN, 0},
-        {target_running ? target->process().exit_fd() : -1, POLLIN, 0},
-        {target ? target->output_fd() : -1, POLLIN, 0}};
-    ppoll(fds, 4, &timeout, nullptr);
+    ppoll(fds.data(), fds.size(), &timeout, nullptr);
     if (interrupted()) {
       Fail(Verdict::kInterrupted, "interrupted by " + SignalName(session_->interrupt()->first_signal()));
       return;
     }
     waker_.Drain();
-    if (target) target->PumpOutput();
-    if (target_running) {
+    // By index: a restart below adds instances.
+    for (size_t i = 0; i < instances_.size(); ++i) {
+      TargetInstance* target = instances_[i].get();
+      target->PumpOutput();
+      if (target->process().exited()) continue;
       bool exited;
       {
         std::lock_guard<std::mutex> lock(target_mutex_);
@@ -650,6 +829,18 @@ void ScenarioRun::DriveLoop() {
       if (exited) OnInstanceExit(target);
     }
     nemesis_->OnTick();
+    if (deploying && !rollout_->Tick(Clock::now())) {
+      history_.Record("restart_failed", result_.message);
+      load_->Abandon();
+      if (result_.verdict == Verdict::kInterrupted) return;
+    }
+    if (rollout_ && rollout_->done()) load_->Hold(false);
+    if (deploying && !rollout_->Tick(Clock::now())) {
+      history_.Record("restart_failed", result_.message);
+      load_->Abandon();
+      if (result_.verdict == Verdict::kInterrupted) return;
+    }
+    if (rollout_ && rollout_->done()) load_->Hold(false);
     PublishProgress();
     if (restart_at_ && Clock::now() >= *restart_at_) {
       restart_at_.reset();
@@ -667,8 +858,12 @@ void ScenarioRun::DriveLoop() {
 // it): SIGTERM to the target's group, SIGKILL if it is still there after 10 s
 // or at a second interrupt.
 void ScenarioRun::StopTarget() {
-  TargetInstance* target = current();
-  if (!target || target->process().exited()) return;
+  // Behind the load balancer every slot's instance is still up.
+  for (size_t i = 0; i < instances_.size(); ++i) StopInstance(instances_[i].get());
+}
+
+void ScenarioRun::StopInstance(TargetInstance* target) {
+  if (target->process().exited()) return;
   history_.Record("teardown", "TERM to group", target->id());
   target->mark_stopped_by_harness();
   target->process().Signal(SIGTERM, true);
@@ -763,6 +958,13 @@ void ScenarioRun::Audit() {
   in.scenario = &scenario_;
   in.history = &history_;
   in.faults = nemesis_->records();
+  if (rollout_ && rollout_->started()) {
+    in.deploy_start = history_.Since(*rollout_->started());
+    if (rollout_->finished()) {
+      in.deploy_end = history_.Since(*rollout_->finished());
+      result_.rolling_restart = SecondsBetween(*rollout_->started(), *rollout_->finished());
+    }
+  }
   for (const auto& instance : instances_) {
     InstanceRecord record;
     record.id = instance->id();
@@ -918,7 +1120,7 @@ ScenarioResult ScenarioRun::Run() {
   if (Prepare()) {
     Clock::time_point target_start = Clock::now();
     status_->phase = "starting";
-    bool ready = StartInstance();
+    bool ready = StartTarget();
     if (ready) result_.target_ready = SecondsBetween(target_start, Clock::now());
     if (AwaitAuditConnection() && ready) {
       status_->phase = "load";
@@ -935,6 +1137,8 @@ ScenarioResult ScenarioRun::Run() {
     if (websockets_) websockets_->Stop(kWebSocketCloseTimeout);
     StopTarget();
     if (load_) load_->Join();
+    // The clients are done: HAProxy goes before the leftovers are judged.
+    load_balancer_.reset();
     if (load_ && load_end_ == Clock::time_point()) load_end_ = Clock::now();
     if (load_) {
       result_.load = SecondsBetween(load_start_, load_end_);

@@ -81,6 +81,10 @@ const std::vector<CheckInfo>& CheckCatalogue() {
        "jobs, redis"},
       {"websocket_close", "a WebSocket closed without a close frame (1001 Going Away)",
        "load.websockets; a fault with a graceful signal"},
+      {"client_errors",
+       "more client errors during a rolling restart than "
+       "load_balancer.rolling_restart.allowed_client_errors",
+       "load_balancer.rolling_restart"},
       {"faults", "a fault that never fired (a signal that never came proves nothing)",
        "faults"},
   };
@@ -218,7 +222,7 @@ struct Keys {
 // `matrix` is expanded before parsing (matrix.h); the parser passes over it.
 const Keys kTopKeys = {{"name", "description", "seed", "database", "target",
                         "load", "sender", "faults", "audit", "expect",
-                        "matrix", "jobs", "redis",
+                        "matrix", "load_balancer", "jobs", "redis",
                         "explore"},
                        {}};
 const Keys kDatabaseKeys = {{"embedded", "url", "schema", "setup"}, {}};
@@ -247,6 +251,14 @@ const Keys kEscalationKeys = {{"signal", "to"}, {}};
 const Keys kAfterExitKeys = {{"restart", "delay"}, {}};
 const Keys kJobsKeys = {{"enqueue", "rate", "via", "queue", "processing"}, {}};
 const Keys kRedisKeys = {{"url"}, {}};
+const Keys kLoadBalancerKeys = {{"check", "retries", "redispatch",
+                                  "rolling_restart"},
+                                 {}};
+const Keys kHealthCheckKeys = {{"path", "interval", "rise", "fall"}, {}};
+const Keys kRollingRestartKeys = {{"at", "deregister", "pre_stop",
+                                   "propagation", "signal", "grace",
+                                   "allowed_client_errors"},
+                                  {}};
 const Keys kAuditKeys = {{"applied", "invariants", "checks", "jobs"}, {}};
 const Keys kInvariantKeys = {{"name", "sql"}, {}};
 const Keys kExpectKeys = {{"fail", "pass"}, {}};
@@ -402,6 +414,8 @@ class Parser {
   bool AsInt(const Value& value, int64_t min, int64_t max, int64_t* out);
   template <typename Int>
   bool AsInt(const Value& value, int64_t min, Int* out);
+  template <typename Int>
+  bool AsInt(const Value& value, int64_t min, int64_t max, Int* out);
   bool AsDuration(const Value& value, bool allow_zero, Duration* out);
   bool AsTemplate(const Value& value, Scope scope, std::string* out);
   bool AsPath(const Value& value, std::string* out);
@@ -435,6 +449,10 @@ class Parser {
   bool ParseJobs(const Value& value, JobsSpec* out);
   bool ParseRedis(const Value& value, Scenario* out);
   bool ParseAudit(const Value& value, const JobsSpec& jobs, AuditSpec* out);
+  bool ParseLoadBalancer(const Value& value, const Scenario& scenario,
+                         LoadBalancerSpec* out);
+  bool ParseHealthCheck(const Value& value, LoadBalancerSpec* out);
+  bool ParseRollingRestart(const Value& value, RollingRestart* out);
   bool ParseExpect(const Value& value, Expectation* out);
   bool ParseExplore(const Value& value, const Scenario& scenario,
                     ExploreSpec* out);
@@ -597,8 +615,13 @@ bool Parser::AsInt(const Value& value, int64_t min, int64_t max,
 
 template <typename Int>
 bool Parser::AsInt(const Value& value, int64_t min, Int* out) {
+  return AsInt(value, min, std::numeric_limits<Int>::max(), out);
+}
+
+template <typename Int>
+bool Parser::AsInt(const Value& value, int64_t min, int64_t max, Int* out) {
   int64_t n = *out;
-  if (!AsInt(value, min, std::numeric_limits<Int>::max(), &n))
+  if (!AsInt(value, min, max, &n))
     return false;
   *out = static_cast<Int>(n);
   return true;
@@ -705,6 +728,8 @@ bool Parser::Parse(const YAML::Node& root, Scenario* scenario) {
          // After the load: triggers are checked against load.clients.
          ParseFaults(top.Get("faults"), top.Get("sender"), scenario->load,
                      &scenario->faults) &&
+         ParseLoadBalancer(top.Get("load_balancer"), *scenario,
+                           &scenario->load_balancer) &&
          ParseJobs(top.Get("jobs"), &scenario->jobs) &&
          ParseRedis(top.Get("redis"), scenario) &&
          ParseAudit(top.Get("audit"), scenario->jobs, &scenario->audit) &&
@@ -818,12 +843,82 @@ bool Parser::ParseTarget(const Value& value, TargetSpec* out) {
     }
   }
 
-  Value instances = section.Get("instances");
-  int64_t count = 1;
-  if (!AsInt(instances, 1, INT_MAX, &count))
+  return AsInt(section.Get("instances"), 1, 100, &out->instances);
+}
+
+// After the target and faults: the load balancer is on when the section is
+// present or the target has several instances.
+bool Parser::ParseLoadBalancer(const Value& value, const Scenario& scenario,
+                               LoadBalancerSpec* out) {
+  Section section;
+  if (!AsSection(value, kLoadBalancerKeys, &section))
     return false;
-  if (count > 1)
-    return Fail(instances, "target.instances > 1 is not supported yet");
+  out->enabled = value.present || scenario.target.instances > 1;
+  if (!out->enabled)
+    return true;
+  if (!scenario.faults.empty()) {
+    error_ = scenario.faults[0].location.ToString() +
+             ": faults with a load balancer are not supported yet; a deploy "
+             "is load_balancer.rolling_restart";
+    return false;
+  }
+  if (scenario.target.container)
+    return Fail(value.key, "target.container with a load balancer is not "
+                           "supported yet");
+  return ParseHealthCheck(section.Get("check"), out) &&
+         AsInt(section.Get("retries"), 0, 100, &out->retries) &&
+         AsBool(section.Get("redispatch"), &out->redispatch) &&
+         ParseRollingRestart(section.Get("rolling_restart"),
+                             &out->rolling_restart);
+}
+
+bool Parser::ParseHealthCheck(const Value& value, LoadBalancerSpec* out) {
+  Section section;
+  if (!AsSection(value, kHealthCheckKeys, &section) ||
+      !AsString(section.Get("path"), &out->check_path) ||
+      !AsDuration(section.Get("interval"), false, &out->check_interval) ||
+      !AsInt(section.Get("rise"), 1, 100, &out->rise) ||
+      !AsInt(section.Get("fall"), 1, 100, &out->fall))
+    return false;
+  Value path = section.Get("path");
+  if (out->check_path.empty() || out->check_path[0] != '/' ||
+      out->check_path.find_first_of(" \t\r\n") != std::string::npos)
+    return Fail(path, "load_balancer.check.path must be a path starting "
+                      "with / and without spaces, got " + Describe(path.node));
+  return true;
+}
+
+bool Parser::ParseRollingRestart(const Value& value, RollingRestart* out) {
+  static const std::vector<std::string> kTimings = {"with_signal", "pre_stop",
+                                                    "health_checks"};
+  Section section;
+  std::string timing = "with_signal";
+  if (!AsSection(value, kRollingRestartKeys, &section))
+    return false;
+  out->enabled = value.present;
+  Value deregister = section.Get("deregister");
+  Value pre_stop = section.Get("pre_stop");
+  if (!AsDuration(section.Get("at"), true, &out->at) ||
+      !AsString(deregister, &timing) ||
+      !AsDuration(pre_stop, true, &out->pre_stop) ||
+      !AsDuration(section.Get("propagation"), true, &out->propagation) ||
+      !AsSignal(section.Get("signal"), &out->signal) ||
+      !AsDuration(section.Get("grace"), true, &out->grace) ||
+      !AsInt(section.Get("allowed_client_errors"), 0,
+             &out->allowed_client_errors))
+    return false;
+  auto found = std::find(kTimings.begin(), kTimings.end(), timing);
+  if (found == kTimings.end())
+    return Fail(deregister, deregister.path +
+                                " must be with_signal, pre_stop or "
+                                "health_checks, got " +
+                                Describe(deregister.node) +
+                                DidYouMean(timing, kTimings));
+  out->deregister = static_cast<Deregistration>(found - kTimings.begin());
+  if ((out->deregister == Deregistration::kPreStop) != pre_stop.present)
+    return Fail(pre_stop.present ? pre_stop.key : deregister.key,
+                value.path + ": pre_stop goes with deregister: pre_stop, "
+                             "and only with it");
   return true;
 }
 
@@ -1690,6 +1785,9 @@ const std::vector<SectionKeys>& ScenarioSections() {
         {"faults[].random", &kRandomKeys},
         {"faults[].escalation", &kEscalationKeys},
         {"faults[].after_exit", &kAfterExitKeys},
+        {"load_balancer", &kLoadBalancerKeys},
+        {"load_balancer.check", &kHealthCheckKeys},
+        {"load_balancer.rolling_restart", &kRollingRestartKeys},
         {"jobs", &kJobsKeys},
         {"redis", &kRedisKeys},
         {"audit", &kAuditKeys},

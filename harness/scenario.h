@@ -56,7 +56,44 @@ struct TargetSpec {
   std::vector<ExitStatus> clean_exit{ExitStatus{}};
   // Run as PID 1 of a new PID namespace, as container runtimes do.
   bool container = false;
+  int instances = 1;  // > 1: behind the load balancer, each on its own port
   SourceLocation location;  // of the `target:` key
+};
+
+// How a rolling restart takes an instance out of the load balancer's
+// rotation, relative to its signal (the Kubernetes endpoints race).
+enum class Deregistration {
+  kWithSignal,    // at the same moment as the signal
+  kPreStop,       // pre_stop before the signal (a preStop sleep)
+  kHealthChecks,  // never: only the health checks on /readyz fail it out
+};
+
+// `load_balancer.rolling_restart`: each instance in turn is taken out of
+// rotation, signalled, waited for, replaced on its port, and readmitted once
+// the load balancer reports the replacement UP, while the load continues.
+struct RollingRestart {
+  bool enabled = false;
+  Duration at{0};  // since the load started
+  Deregistration deregister = Deregistration::kWithSignal;
+  Duration pre_stop{0};     // kPreStop: deregistration to signal
+  // How long the load balancer takes to apply a deregistration (Kubernetes:
+  // endpoint removal reaching kube-proxy or the ingress); 0: at once.
+  Duration propagation{0};
+  int signal = 15;  // SIGTERM
+  Duration grace = std::chrono::seconds(30);  // then SIGKILL
+  int64_t allowed_client_errors = 0;  // the `client_errors` check's allowance
+};
+
+// `load_balancer:`, or `target.instances` > 1: HAProxy in front of the
+// instances, health-checking each on its own port; clients talk only to it.
+struct LoadBalancerSpec {
+  bool enabled = false;
+  std::string check_path = "/readyz";
+  Duration check_interval = std::chrono::seconds(2);  // HAProxy's defaults
+  int rise = 2, fall = 3;
+  int retries = 0;          // connection retries of a request; 0 as kube-proxy
+  bool redispatch = false;  // retry on another server (option redispatch)
+  RollingRestart rolling_restart;
 };
 
 struct DatabaseSpec {
@@ -129,6 +166,7 @@ struct Trigger {
     kDbTransactionsOpen,  // the target's sessions inside a transaction
     kLog,                 // a target output line matches `text`
     kSql,                 // the query `text` returns true
+    kRollingRestart,      // fired by the rolling restart, at its own step
   };
   Kind kind = Kind::kAt;
   Duration at{0};     // kAt
@@ -230,6 +268,7 @@ struct Scenario {
   TargetSpec target;
   LoadSpec load;
   std::vector<Fault> faults;
+  LoadBalancerSpec load_balancer;
   JobsSpec jobs;
   // `redis.url` (a template): an existing Redis instead of the embedded one.
   std::string redis_url;
