@@ -483,13 +483,13 @@ bool ScenarioRun::Prepare() {
   // Behind a load balancer, the port the clients use is HAProxy's.
   launch_.port = FreePort(&error);
   if (launch_.port == 0) return Fail(Verdict::kInfrastructure, error);
-  if (behind_load_balancer() && !ChooseSlotPorts(&error))
-    return Fail(Verdict::kInfrastructure, error);
   // ${ws_port}, for a second listener (the reference target's WebSocket
   // feed); bind(0) may hand out the same port twice in a row, rarely.
   ws_port_ = FreePort(&error);
   if (ws_port_ == launch_.port) ws_port_ = FreePort(&error);
   if (ws_port_ == 0) return Fail(Verdict::kInfrastructure, error);
+  if (behind_load_balancer() && !ChooseSlotPorts(&error))
+    return Fail(Verdict::kInfrastructure, error);
   launch_.cwd = scenario_.target.cwd;
   launch_.container = scenario_.target.container;
   launch_.ready = scenario_.target.ready;
@@ -586,7 +586,7 @@ bool ScenarioRun::ChooseSlotPorts(std::string* error) {
   while (static_cast<int>(slot_ports_.size()) < scenario_.target.instances) {
     int port = FreePort(error);
     if (port == 0) return false;
-    if (port != launch_.port &&
+    if (port != launch_.port && port != ws_port_ &&
         std::find(slot_ports_.begin(), slot_ports_.end(), port) == slot_ports_.end())
       slot_ports_.push_back(port);
   }
@@ -829,12 +829,6 @@ void ScenarioRun::DriveLoop() {
       if (exited) OnInstanceExit(target);
     }
     nemesis_->OnTick();
-    if (deploying && !rollout_->Tick(Clock::now())) {
-      history_.Record("restart_failed", result_.message);
-      load_->Abandon();
-      if (result_.verdict == Verdict::kInterrupted) return;
-    }
-    if (rollout_ && rollout_->done()) load_->Hold(false);
     if (deploying && !rollout_->Tick(Clock::now())) {
       history_.Record("restart_failed", result_.message);
       load_->Abandon();
