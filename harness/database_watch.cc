@@ -1,5 +1,7 @@
 #include "database_watch.h"
 
+#include <sys/socket.h>
+
 #include <pqxx/pqxx>
 
 #include <chrono>
@@ -20,6 +22,7 @@ class WatchConnection {
         pattern_(application_prefix + "%") {
     connection_.prepare("open", kOpenTransactionsSql);
   }
+  int socket() const { return connection_.sock(); }
   int64_t OpenTransactions() {
     pqxx::nontransaction tx(connection_);
     return tx.exec_prepared1("open", pattern_)[0].as<int64_t>();
@@ -47,11 +50,19 @@ DatabaseWatch::DatabaseWatch(const std::string& url,
       history_(history), thread_(&DatabaseWatch::Watch, this) {}
 
 DatabaseWatch::~DatabaseWatch() {
+  std::future<void> ended = ended_.get_future();
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stop_ = true;
   }
   stop_requested_.notify_all();
+  // A poll has been seen (twice in ~60 explore runs) waiting in libpq for a
+  // result the server showed as sent; the join would then wait forever.
+  // Shutting the socket down ends that wait with an error.
+  if (ended.wait_for(std::chrono::seconds(1)) == std::future_status::timeout) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (socket_ >= 0) shutdown(socket_, SHUT_RDWR);
+  }
   thread_.join();
 }
 
@@ -65,9 +76,29 @@ bool DatabaseWatch::Evaluate(WatchConnection& connection, const Trigger& trigger
   return connection.OpenTransactions() >= trigger.count;
 }
 
+// Publishes a connection's socket for the destructor, and withdraws it
+// before the connection closes it (the number could be reused at once).
+class SocketPublication {
+ public:
+  SocketPublication(std::mutex* mutex, int* published, int socket)
+      : mutex_(mutex), published_(published) {
+    std::lock_guard<std::mutex> lock(*mutex_);
+    *published_ = socket;
+  }
+  ~SocketPublication() {
+    std::lock_guard<std::mutex> lock(*mutex_);
+    *published_ = -1;
+  }
+
+ private:
+  std::mutex* mutex_;
+  int* published_;
+};
+
 void DatabaseWatch::Watch() {
   try {
     WatchConnection connection(url_, application_prefix_);
+    SocketPublication publication(&mutex_, &socket_, connection.socket());
     // The first query of a session is slow (catalog caches, the plan): it
     // must not be the one that races the target's first transactions.
     connection.OpenTransactions();
@@ -105,8 +136,9 @@ void DatabaseWatch::Watch() {
     std::string text = e.what();
     while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
     std::lock_guard<std::mutex> lock(mutex_);
-    error_ = text;
+    if (!stop_) error_ = text;  // not the error of a socket shut down above
   }
+  ended_.set_value();
 }
 
 }  // namespace lastcall

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -26,7 +27,8 @@ class DatabaseWatch {
   // the watch.
   DatabaseWatch(const std::string& url, const std::string& application_prefix,
                 Nemesis* nemesis, History* history);
-  // Stops the thread and closes its connection.
+  // Stops the thread and closes its connection. A poll that has not
+  // returned after a second has its socket shut down.
   ~DatabaseWatch();
 
   // The first error (connection or query), "" if none. After the destructor
@@ -45,6 +47,8 @@ class DatabaseWatch {
   std::condition_variable stop_requested_;
   bool stop_ = false;
   std::string error_;
+  int socket_ = -1;  // the connection's, while the thread has it open
+  std::promise<void> ended_;  // set when Watch() returns
   std::thread thread_;
 };
 
