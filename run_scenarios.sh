@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Set-up and the main job on a fresh Debian 12 machine (SPEC §9):
 #   ./run_scenarios.sh          install what is missing, build, run every bundled scenario
-#   ./run_scenarios.sh --test   install what is missing, build, run all unit and end-to-end
-#                               tests, then again in a build with sanitizers, then fuzz
+#   ./run_scenarios.sh --test   install what is missing, build, run the unit and command-line
+#                               tests, then in a build with sanitizers the unit tests
+#                               again and every bundled scenario, then fuzz
 # Other arguments are passed to `lastcall run` (e.g. --only NAME, --reports DIR).
 # Exit codes are lastcall's (0 met, 1 not met, 2 bad input, 3 infrastructure);
 # 3 also when packages are missing and we are not root to install them.
@@ -50,21 +51,24 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$jobs"
 
 if [[ ${1:-} == --test ]]; then
-  # Unit tests in parallel; the end-to-end ones (command line, scenarios) one
-  # at a time, since each times signals against a loaded target.
+  # Unit tests in parallel; the command-line ones one at a time, since each
+  # times signals against a loaded target.
   (cd build && ctest --output-on-failure -j"$jobs" -E '^(cli_test|scenario):' &&
-               ctest --output-on-failure -R '^(cli_test|scenario):')
-  # The same again with AddressSanitizer and UndefinedBehaviorSanitizer in the
-  # harness (the scenarios drive the target of the normal build).
+               ctest --output-on-failure -R '^cli_test:')
+  # The unit tests again, and the bundled scenarios (once, here, not also in
+  # the normal build: CI's time), with AddressSanitizer and
+  # UndefinedBehaviorSanitizer in the harness; the scenarios drive the target
+  # of the normal build, one at a time.
   cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DLASTCALL_SANITIZE=ON >/dev/null
   cmake --build build-sanitize -j"$jobs" --target scenario_test process_test core_test lastcall
   # Not the 100,000-attempt report size test: the normal build runs it, and
   # at -O0 under ASan it alone took 4 of CI's 18 minutes.
   status=0
   (cd build-sanitize &&
-   LSAN_OPTIONS=suppressions=$PWD/../harness/lsan.supp \
-     ctest --output-on-failure -R '^(scenario_test|process_test|core_test|scenario):' \
-       -E '^core_test:index.html of 100') || status=$?
+   export LSAN_OPTIONS=suppressions=$PWD/../harness/lsan.supp &&
+   ctest --output-on-failure -j"$jobs" -R '^(scenario_test|process_test|core_test):' \
+     -E '^core_test:index.html of 100' &&
+   ctest --output-on-failure -R '^scenario:') || status=$?
   # The scenario parser and the substitution engine under libFuzzer, 30 s each
   # (build-fuzz/); it runs even when the ctest above failed, and the first
   # failure's status is the one returned.
