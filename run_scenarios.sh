@@ -53,8 +53,8 @@ cmake --build build -j"$jobs"
 if [[ ${1:-} == --test ]]; then
   # Unit tests in parallel; the command-line ones one at a time, since each
   # times signals against a loaded target.
-  (cd build && ctest --output-on-failure -j"$jobs" -E '^(cli_test|scenario):' &&
-               ctest --output-on-failure -R '^cli_test:')
+  (cd build && ctest --output-on-failure -j"$jobs" -E '^(cli_test|explore_cli_test|scenario):' &&
+               ctest --output-on-failure -R '^(cli_test|explore_cli_test):')
   # The unit tests again, and the bundled scenarios (once, here, not also in
   # the normal build: CI's time), with AddressSanitizer and
   # UndefinedBehaviorSanitizer in the harness; the scenarios drive the target
