@@ -75,7 +75,13 @@ TEST_CASE("explore finds abandon-transaction and writes a repro that lastcall ru
   INFO(output);
   std::smatch repro;
   REQUIRE(std::regex_search(output, repro, std::regex("repro: (\\S+/repro-(\\w+)\\.yaml)  \\((\\d+) shrink steps")));
-  CHECK(std::stoi(repro[3]) >= 1);
+  // Only a failure confirmed in every run is shrunk; the window is a few
+  // milliseconds, so now and then one of the three runs misses it (CI saw
+  // "2/3" once) and the repro is written as found.
+  if (std::regex_search(output, std::regex("confirming: " + repro[2].str() + " 3/3")))
+    CHECK(std::stoi(repro[3]) >= 1);
+  else
+    CHECK(std::stoi(repro[3]) == 0);
   const std::string text = Read(repro[1]);
   CHECK(text.find("# Found by lastcall explore " + base + " --seed 10") == 0);
   CHECK(text.find("transactions_abandoned") != std::string::npos);
@@ -85,11 +91,11 @@ TEST_CASE("explore finds abandon-transaction and writes a repro that lastcall ru
   // (not necessarily every time: the first run of a session polls the
   // database more slowly, and the window is a few milliseconds).
   std::string replay;
-  Lastcall(dir, "replay", {"run", repro[1], "--repeat", "3", "--reports", reports + "-replay"},
+  Lastcall(dir, "replay", {"run", repro[1], "--repeat", "5", "--reports", reports + "-replay"},
            &replay);
   INFO(replay);
   std::smatch met;
-  REQUIRE(std::regex_search(replay, met, std::regex("\\s(\\d)/3  ")));
+  REQUIRE(std::regex_search(replay, met, std::regex("\\s(\\d)/5  ")));
   CHECK(std::stoi(met[1]) >= 1);
 }
 
