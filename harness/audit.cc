@@ -2,6 +2,8 @@
 
 #include <pqxx/pqxx>
 
+#include "database.h"
+
 namespace lastcall {
 
 namespace {
@@ -13,14 +15,6 @@ constexpr char kAuditName[] = "lastcall-audit";
 std::string AuditUrl(const std::string& url) {
   return url + (url.find('?') == std::string::npos ? "?" : "&") +
          "application_name=" + kAuditName;
-}
-
-// PostgreSQL's message without the trailing newline.
-std::string Message(const std::exception& e) {
-  std::string text = e.what();
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' '))
-    text.pop_back();
-  return text;
 }
 
 std::string JoinRow(const pqxx::row& row) {
@@ -49,7 +43,7 @@ std::unique_ptr<AuditConnection> AuditConnection::Open(const std::string& url,
     audit->session_ = std::make_unique<Session>(url);
     return audit;
   } catch (const std::exception& e) {
-    *error = Message(e);
+    *error = PostgresMessage(e);
     return nullptr;
   }
 }
@@ -84,7 +78,7 @@ bool AuditConnection::ExecuteScript(const std::string& sql, std::string* error) 
     });
     return true;
   } catch (const std::exception& e) {
-    *error = Message(e);
+    *error = PostgresMessage(e);
     // A failed script may leave an aborted transaction block behind.
     try {
       WithSession([](pqxx::nontransaction& tx) { return tx.exec("ROLLBACK"); });
@@ -117,7 +111,7 @@ bool AuditConnection::QueryApplied(
     }
     return true;
   } catch (const std::exception& e) {
-    *error = section + " failed: " + Message(e);
+    *error = section + " failed: " + PostgresMessage(e);
     return false;
   }
 }
@@ -133,7 +127,7 @@ std::vector<InvariantResult> AuditConnection::QueryInvariants(
           WithSession([&](pqxx::nontransaction& tx) { return tx.exec(inv.sql); });
       for (const pqxx::row& row : rows) result.rows.push_back(JoinRow(row));
     } catch (const std::exception& e) {
-      result.error = Message(e);
+      result.error = PostgresMessage(e);
     }
     results.push_back(std::move(result));
   }
@@ -168,7 +162,7 @@ bool AuditConnection::TargetSessions(const std::string& application_prefix,
                           row[3].c_str());
     return true;
   } catch (const std::exception& e) {
-    *error = Message(e);
+    *error = PostgresMessage(e);
     return false;
   }
 }

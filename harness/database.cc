@@ -925,11 +925,6 @@ void DropDatabase(pqxx::connection& admin, const std::string& dbname) {
   w.exec("DROP DATABASE IF EXISTS " + admin.quote_name(dbname) + ForceClause(admin));
 }
 
-std::string WithoutTrailingNewlines(std::string msg) {
-  while (!msg.empty() && msg.back() == '\n') msg.pop_back();
-  return msg;
-}
-
 // An open admin connection, made again if the last one broke (a server
 // restart, a terminated session).
 pqxx::connection& AdminConnection(std::unique_ptr<pqxx::connection>* admin,
@@ -1068,7 +1063,7 @@ bool RunDatabases::Create(const std::string& dbname, const DatabaseContent& cont
     }
   } catch (const std::exception& e) {
     *failure = Failure::kServer;
-    *error = "cannot create database " + dbname + ": " + WithoutTrailingNewlines(e.what());
+    *error = "cannot create database " + dbname + ": " + PostgresMessage(e);
     return false;
   }
   {
@@ -1117,6 +1112,12 @@ std::string ConninfoQuote(const std::string& s) {
 }
 
 }  // namespace
+
+std::string PostgresMessage(const std::exception& e) {
+  std::string text = e.what();
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
 
 std::string UrlWithDatabase(const std::string& url, const std::string& dbname) {
   const size_t scheme = url.find("://");

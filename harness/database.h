@@ -5,6 +5,7 @@
 #ifndef LASTCALL_DATABASE_H_
 #define LASTCALL_DATABASE_H_
 
+#include <exception>
 #include <memory>
 #include <string>
 #include <vector>
@@ -113,6 +114,10 @@ class RunDatabases {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// A PostgreSQL or libpqxx error's text without its trailing newline, for
+// messages that go on after it.
+std::string PostgresMessage(const std::exception& e);
 
 // `url` with its database name replaced by `dbname`.
 std::string UrlWithDatabase(const std::string& url, const std::string& dbname);

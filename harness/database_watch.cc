@@ -6,6 +6,8 @@
 
 #include <chrono>
 
+#include "database.h"
+
 namespace lastcall {
 
 const char kOpenTransactionsSql[] =
@@ -133,10 +135,8 @@ void DatabaseWatch::Watch() {
       lock.lock();
     }
   } catch (const std::exception& e) {
-    std::string text = e.what();
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
     std::lock_guard<std::mutex> lock(mutex_);
-    if (!stop_) error_ = text;  // not the error of a socket shut down above
+    if (!stop_) error_ = PostgresMessage(e);  // not the error of a socket shut down above
   }
   ended_.set_value();
 }
