@@ -89,8 +89,8 @@ bool AuditConnection::ExecuteScript(const std::string& sql, std::string* error) 
 }
 
 bool AuditConnection::QueryApplied(
-    const std::string& sql, std::unordered_map<std::string, int64_t>* applied,
-    std::string* error, const std::string& section) {
+    const std::string& sql, KeyCounts* applied, std::string* error,
+    const std::string& section) {
   try {
     pqxx::result rows =
         WithSession([&](pqxx::nontransaction& tx) { return tx.exec(sql); });
@@ -107,7 +107,7 @@ bool AuditConnection::QueryApplied(
                  JoinRow(row);
         return false;
       }
-      (*applied)[row[0].c_str()] += times;
+      applied->emplace_back(row[0].c_str(), times);
     }
     return true;
   } catch (const std::exception& e) {

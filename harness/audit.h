@@ -41,12 +41,10 @@ class AuditConnection {
   bool ExecuteScript(const std::string& sql, std::string* error);
 
   // Runs the `audit.applied` query (or `audit.jobs`, named `section` in
-  // messages): rows of (key, times applied). Returns false and sets *error
-  // when the query fails or does not return two columns with an integer
-  // second one.
-  bool QueryApplied(const std::string& sql,
-                    std::unordered_map<std::string, int64_t>* applied,
-                    std::string* error,
+  // messages) and appends its rows of (key, times applied) to *applied.
+  // Returns false and sets *error when the query fails or does not return
+  // two columns with an integer second one.
+  bool QueryApplied(const std::string& sql, KeyCounts* applied, std::string* error,
                     const std::string& section = "audit.applied");
 
   // Runs each invariant; a failing query is reported in its result, not

@@ -24,9 +24,9 @@ namespace {
 
 // What the run knows of one request, by seq.
 struct KeyFacts {
-  bool sent = false;                    // some attempt of it was made
-  Outcome outcome = Outcome::kUnknown;  // over its attempts (CombineOutcomes)
-  int64_t applied = 0;                  // times the database applied it
+  std::optional<Outcome> outcome;  // over its attempts; nullopt: never sent
+  int64_t applied = 0;             // times the database applied it
+  bool returned = false;           // audit.applied returned it
 };
 
 // Facts several checks need, computed once. Keys are looked up by seq, not
@@ -35,31 +35,32 @@ struct KeyFacts {
 struct Facts {
   uint64_t seed = 0;
   std::vector<KeyFacts> keys;  // indexed by seq
-  // Keys the database applied (times > 0) that no client sent.
-  std::vector<std::string> applied_unsent;
+  // Keys audit.applied returned that no client sent (not ours, another
+  // seed's, a seq never sent), with the times applied.
+  std::unordered_map<std::string, int64_t> unsent;
+  size_t returned = 0;  // distinct keys audit.applied returned
   // The first delivered graceful signal (SIGTERM, SIGINT...), if any.
   int64_t first_graceful = -1;
   int first_graceful_instance = 0;
 };
 
 void GatherKeys(const AuditInputs& in, Facts* facts) {
-  int64_t last_seq = -1;
-  for (const auto& client : in.history->all_attempts())
-    for (const Attempt& a : client) last_seq = std::max(last_seq, a.seq);
-  facts->keys.resize(static_cast<size_t>(last_seq + 1));
-  for (const auto& client : in.history->all_attempts()) {
-    for (const Attempt& a : client) {
-      KeyFacts& key = facts->keys[static_cast<size_t>(a.seq)];
-      key.outcome = key.sent ? CombineOutcomes(key.outcome, a.outcome) : a.outcome;
-      key.sent = true;
-    }
-  }
+  std::vector<std::optional<Outcome>> outcomes = in.history->KeyOutcomes();
+  facts->keys.resize(outcomes.size());
+  for (size_t seq = 0; seq < outcomes.size(); ++seq) facts->keys[seq].outcome = outcomes[seq];
   for (const auto& [text, times] : in.applied) {
     std::optional<int64_t> seq = History::SeqOfKey(facts->seed, text);
-    if (seq && *seq <= last_seq && facts->keys[static_cast<size_t>(*seq)].sent)
-      facts->keys[static_cast<size_t>(*seq)].applied += times;
-    else if (times > 0)
-      facts->applied_unsent.push_back(text);
+    if (seq && *seq < static_cast<int64_t>(outcomes.size()) &&
+        facts->keys[static_cast<size_t>(*seq)].outcome) {
+      KeyFacts& key = facts->keys[static_cast<size_t>(*seq)];
+      facts->returned += !key.returned;
+      key.returned = true;
+      key.applied += times;
+    } else {
+      auto [it, first] = facts->unsent.emplace(text, 0);
+      facts->returned += first;
+      it->second += times;
+    }
   }
 }
 
@@ -112,16 +113,15 @@ std::vector<std::string> KeysWhere(const Facts& facts, Outcome outcome,
   std::vector<std::string> keys;
   for (size_t seq = 0; seq < facts.keys.size(); ++seq) {
     const KeyFacts& key = facts.keys[seq];
-    if (key.sent && key.outcome == outcome && applied(key.applied))
+    if (key.outcome == outcome && applied(key.applied))
       keys.push_back(History::KeyFor(facts.seed, static_cast<int64_t>(seq)));
   }
   return keys;
 }
 
 size_t CountOutcome(const Facts& facts, Outcome outcome) {
-  return std::count_if(facts.keys.begin(), facts.keys.end(), [&](const KeyFacts& key) {
-    return key.sent && key.outcome == outcome;
-  });
+  return std::count_if(facts.keys.begin(), facts.keys.end(),
+                       [&](const KeyFacts& key) { return key.outcome == outcome; });
 }
 
 CheckResult CheckLost(const AuditInputs&, const Facts& facts) {
@@ -132,13 +132,19 @@ CheckResult CheckLost(const AuditInputs&, const Facts& facts) {
                 CountOutcome(facts, Outcome::kOk));
 }
 
-CheckResult CheckDuplicated(const AuditInputs& in, const Facts&) {
+CheckResult CheckDuplicated(const AuditInputs&, const Facts& facts) {
   std::vector<std::string> keys;
-  for (const auto& [key, times] : in.applied)
-    if (times > 1) keys.push_back(key + " (applied " + std::to_string(times) + "x)");
+  auto add = [&](const std::string& key, int64_t times) {
+    keys.push_back(key + " (applied " + std::to_string(times) + "x)");
+  };
+  for (size_t seq = 0; seq < facts.keys.size(); ++seq)
+    if (facts.keys[seq].applied > 1)
+      add(History::KeyFor(facts.seed, static_cast<int64_t>(seq)), facts.keys[seq].applied);
+  for (const auto& [key, times] : facts.unsent)
+    if (times > 1) add(key, times);
   std::sort(keys.begin(), keys.end());
   return Finish("duplicated", std::move(keys), "applied keys were applied more than once",
-                in.applied.size());
+                facts.returned);
 }
 
 CheckResult CheckPhantom(const AuditInputs&, const Facts& facts) {
@@ -146,7 +152,8 @@ CheckResult CheckPhantom(const AuditInputs&, const Facts& facts) {
       facts, Outcome::kFailed, [](int64_t n) { return n >= 1; });
   // A key the database holds that no client ever sent is a phantom too.
   std::vector<std::string> unsent;
-  for (const std::string& key : facts.applied_unsent) unsent.push_back(key + " (never sent)");
+  for (const auto& [key, times] : facts.unsent)
+    if (times > 0) unsent.push_back(key + " (never sent)");
   std::sort(unsent.begin(), unsent.end());
   keys.insert(keys.end(), unsent.begin(), unsent.end());
   return Finish("phantom", std::move(keys),

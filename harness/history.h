@@ -8,7 +8,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <map>
 #include <mutex>
 #include <optional>
 #include <ostream>
@@ -124,9 +123,11 @@ class History {
     return websockets_;
   }
 
-  // Each request's outcome over all its attempts (CombineOutcomes), by seq.
-  // Read only after the load has stopped.
-  std::map<int64_t, Outcome> KeyOutcomes() const;
+  // Each request's outcome over all its attempts (CombineOutcomes), indexed
+  // by seq; nullopt for a seq no attempt was made for (sequence numbers are
+  // dense, so a vector, where a map of a million requests took 5 % of the
+  // audit). Read only after the load has stopped.
+  std::vector<std::optional<Outcome>> KeyOutcomes() const;
 
   // The idempotency key of request `seq`: unique within the run, the same for
   // every retry of that request.

@@ -92,3 +92,45 @@ TEST_CASE("The JSONL attempt lines are byte for byte what nlohmann::json writes"
   CHECK(out.str().find(R"("key":"lc-42-13","outcome":"failed","reused_connection":false,)"
                        R"("send_end":7,"status":503}})") != std::string::npos);
 }
+
+TEST_CASE("WriteJsonl merges the sources in time order, across 1 MiB blocks") {
+  History history(3);
+  // 3 clients of 4000 attempts each (12,000 * ~150 bytes: several blocks),
+  // their times interleaved; client 2's list is out of order, as a history
+  // made by hand may be.
+  for (int c = 0; c < 3; ++c) {
+    for (int i = 0; i < 4000; ++i) {
+      Attempt a;
+      a.seq = 3 * i + c;
+      a.client = c;
+      a.send_start = 100 * (c == 2 ? 3999 - i : i) + c;
+      a.send_end = a.send_start + 1;
+      a.done = a.send_start + 50;
+      a.status = 201;
+      a.outcome = Outcome::kOk;
+      history.attempts(c).push_back(a);
+    }
+  }
+  // An event line longer than a block, and one at the same time as an invoke.
+  history.RecordAt(200050, "log", std::string(3 << 20, 'x'));
+  history.RecordAt(100, "signal", "TERM to process", 1);
+
+  std::ostringstream out;
+  history.WriteJsonl(out, 5);
+  std::istringstream in(out.str());
+  int64_t last_time = -1;
+  size_t lines = 0, long_lines = 0;
+  nlohmann::json at_100 = nlohmann::json::array();
+  for (std::string line; std::getline(in, line); ++lines) {
+    nlohmann::json op = nlohmann::json::parse(line);
+    INFO("line " << lines);
+    CHECK(op["time"].get<int64_t>() >= last_time);
+    last_time = op["time"].get<int64_t>();
+    long_lines += line.size() > (1 << 20);
+    if (op["time"] == 100) at_100.push_back(op["process"]);
+  }
+  // Equal times: attempts before events.
+  CHECK(at_100 == nlohmann::json::array({0, "nemesis"}));
+  CHECK(lines == 2 * 12000 + 2);
+  CHECK(long_lines == 1);
+}

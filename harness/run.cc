@@ -1010,8 +1010,10 @@ bool ScenarioRun::AuditJobs(AuditInputs* in) {
   JobsAudit jobs;
   jobs.processing_list = scenario_.jobs.processing;
   for (int64_t n = 0; n < jobs_->enqueued(); ++n) jobs.enqueued.push_back(JobId(scenario_.seed, n));
-  if (!audit_->QueryApplied(scenario_.audit.jobs_sql, &jobs.done, &error, "audit.jobs"))
+  KeyCounts done;
+  if (!audit_->QueryApplied(scenario_.audit.jobs_sql, &done, &error, "audit.jobs"))
     return Fail(Verdict::kBadInput, scenario_.file + ": " + error);
+  for (auto& [id, times] : done) jobs.done[std::move(id)] += times;
   JobLists lists;
   if (!jobs_->ReadLists(&lists, &error))
     return Fail(Verdict::kInfrastructure, "cannot read the job lists: " + error);
@@ -1067,12 +1069,12 @@ void ScenarioRun::WriteReports() {
   for (const auto& client : history_.all_attempts()) {
     result_.attempts += static_cast<int64_t>(client.size());
   }
-  std::map<int64_t, Outcome> outcomes = history_.KeyOutcomes();
-  result_.requests = static_cast<int64_t>(outcomes.size());
-  for (const auto& [seq, outcome] : outcomes) {
-    (outcome == Outcome::kOk ? result_.ok
-     : outcome == Outcome::kFailed ? result_.failed
-                                   : result_.unknown)++;
+  for (const std::optional<Outcome>& outcome : history_.KeyOutcomes()) {
+    if (!outcome) continue;
+    ++result_.requests;
+    (*outcome == Outcome::kOk ? result_.ok
+     : *outcome == Outcome::kFailed ? result_.failed
+                                    : result_.unknown)++;
   }
   AttemptsOfOffendingKeys();
   std::string error;

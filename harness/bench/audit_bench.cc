@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "checks.h"
@@ -40,6 +41,7 @@ struct LargeRun {
     scenario.faults.push_back(term);
     const int64_t per_client = attempts / kClients;
     for (int c = 0; c < kClients; ++c) history.attempts(c).reserve(per_client);
+    in.applied.reserve(static_cast<size_t>(attempts));
     for (int64_t seq = 0; seq < attempts; ++seq) {
       Attempt a;
       a.seq = seq;
@@ -52,7 +54,7 @@ struct LargeRun {
       a.status = 201;
       a.outcome = Outcome::kOk;
       history.attempts(a.client).push_back(a);
-      in.applied[History::KeyFor(scenario.seed, seq)] = 1;
+      in.applied.emplace_back(History::KeyFor(scenario.seed, seq), 1);
     }
     const int64_t end = (attempts / kClients) * 2 * kMs;
     FaultRecord fired;
@@ -88,29 +90,47 @@ void BM_RunChecks(benchmark::State& state) {
 }
 BENCHMARK(BM_RunChecks)->Arg(10000)->Arg(1000000)->Unit(benchmark::kMillisecond);
 
-// The audit, then the reports as WriteReports (run.cc) writes them: the
-// outcome counts, history.jsonl streamed to its file, result.json, and
-// junit.xml, summary.md and index.html from the run's SavedRun.
+// The phases of WriteReports (run.cc) after the checks, each a function so
+// that the whole path and each phase alone can be measured. Each returns
+// false and sets *error when its file cannot be written.
+void CountOutcomes(const LargeRun& run, ScenarioResult* result) {
+  for (const std::optional<Outcome>& outcome : run.history.KeyOutcomes())
+    if (outcome) (*outcome == Outcome::kOk ? result->ok : result->failed)++;
+}
+
+bool WriteHistory(const LargeRun& run, const ScenarioResult& result, std::string* error) {
+  return WriteFileAtomically(
+      result.report_dir + "/history.jsonl",
+      [&](std::ostream& out) { run.history.WriteJsonl(out, run.scenario.seed); }, error);
+}
+
+bool WriteResultAndRendered(const LargeRun& run, const ScenarioResult& result,
+                            std::string* error) {
+  return WriteFileAtomically(result.report_dir + "/result.json",
+                             ResultJson(result, run.scenario), error) &&
+         WriteRenderedReports(SavedRun::Of(result, run.scenario.expect, run.history), error);
+}
+
+// A result of `run` with its checks, reported into `dir`.
+ScenarioResult CheckedResult(const LargeRun& run, const TempDir& dir) {
+  ScenarioResult result;
+  result.name = run.scenario.name;
+  result.report_dir = dir.path.string();
+  result.checks = RunChecks(run.in);
+  return result;
+}
+
+// The audit, then the reports as WriteReports writes them: the outcome
+// counts, history.jsonl streamed to its file, result.json, and junit.xml,
+// summary.md and index.html from the run's SavedRun.
 void BM_AuditAndReport(benchmark::State& state) {
   const auto run = std::make_unique<LargeRun>(state.range(0));
   TempDir dir;
   for (auto _ : state) {
-    ScenarioResult result;
-    result.name = run->scenario.name;
-    result.report_dir = dir.path.string();
-    result.checks = RunChecks(run->in);
-    for (const auto& [seq, outcome] : run->history.KeyOutcomes())
-      (outcome == Outcome::kOk ? result.ok : result.failed)++;
+    ScenarioResult result = CheckedResult(*run, dir);
+    CountOutcomes(*run, &result);
     std::string error;
-    bool written =
-        WriteFileAtomically(
-            result.report_dir + "/history.jsonl",
-            [&](std::ostream& out) { run->history.WriteJsonl(out, run->scenario.seed); },
-            &error) &&
-        WriteFileAtomically(result.report_dir + "/result.json",
-                            ResultJson(result, run->scenario), &error) &&
-        WriteRenderedReports(SavedRun::Of(result, run->scenario.expect, run->history), &error);
-    if (!written) {
+    if (!WriteHistory(*run, result, &error) || !WriteResultAndRendered(*run, result, &error)) {
       state.SkipWithError(error.c_str());
       break;
     }
@@ -119,6 +139,37 @@ void BM_AuditAndReport(benchmark::State& state) {
   state.counters["peak_rss_MB"] = PeakRssMegabytes();
 }
 BENCHMARK(BM_AuditAndReport)->ArgName("attempts")->Arg(10000)->Arg(1000000)->Unit(benchmark::kMillisecond);
+
+// The phases alone, to see where the time of the whole goes.
+void BM_CountOutcomes(benchmark::State& state) {
+  const auto run = std::make_unique<LargeRun>(state.range(0));
+  for (auto _ : state) {
+    ScenarioResult result;
+    CountOutcomes(*run, &result);
+    benchmark::DoNotOptimize(result.ok);
+  }
+}
+BENCHMARK(BM_CountOutcomes)->ArgName("attempts")->Arg(1000000)->Unit(benchmark::kMillisecond);
+
+void BM_WriteHistory(benchmark::State& state) {
+  const auto run = std::make_unique<LargeRun>(state.range(0));
+  TempDir dir;
+  const ScenarioResult result = CheckedResult(*run, dir);
+  std::string error;
+  for (auto _ : state)
+    if (!WriteHistory(*run, result, &error)) state.SkipWithError(error.c_str());
+}
+BENCHMARK(BM_WriteHistory)->ArgName("attempts")->Arg(1000000)->Unit(benchmark::kMillisecond);
+
+void BM_WriteResultAndRendered(benchmark::State& state) {
+  const auto run = std::make_unique<LargeRun>(state.range(0));
+  TempDir dir;
+  const ScenarioResult result = CheckedResult(*run, dir);
+  std::string error;
+  for (auto _ : state)
+    if (!WriteResultAndRendered(*run, result, &error)) state.SkipWithError(error.c_str());
+}
+BENCHMARK(BM_WriteResultAndRendered)->ArgName("attempts")->Arg(1000000)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace lastcall
