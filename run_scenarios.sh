@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Set-up and the main job on a fresh Debian 12 machine (SPEC §9):
 #   ./run_scenarios.sh          install what is missing, build, run every bundled scenario
-#   ./run_scenarios.sh --test   install what is missing, build, run the unit and command-line
-#                               tests, then in a build with sanitizers the unit tests
-#                               again and every bundled scenario, then fuzz
+#   ./run_scenarios.sh --test   install what is missing, build, run the benchmarks once and
+#                               the command-line tests, then in a build with sanitizers
+#                               the unit tests and every bundled scenario, then fuzz
 # Other arguments are passed to `lastcall run` (e.g. --only NAME, --reports DIR).
 # Exit codes are lastcall's (0 met, 1 not met, 2 bad input, 3 infrastructure);
 # 3 also when packages are missing and we are not root to install them.
@@ -48,33 +48,60 @@ fi
 
 jobs=$(nproc)
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$jobs"
 
 if [[ ${1:-} == --test ]]; then
-  # Unit tests in parallel; the command-line ones one at a time, since each
-  # times signals against a loaded target.
-  (cd build && ctest --output-on-failure -j"$jobs" -E '^(cli_test|explore_cli_test|scenario):' &&
-               ctest --output-on-failure -R '^(cli_test|explore_cli_test):')
-  # The unit tests again, and the bundled scenarios (once, here, not also in
-  # the normal build: CI's time), with AddressSanitizer and
-  # UndefinedBehaviorSanitizer in the harness; the scenarios drive the target
-  # of the normal build, one at a time.
+  # A build in the background, at the lowest CPU priority, while tests that
+  # mostly wait (on targets, signals, grace periods) run in the foreground;
+  # it is stopped, with its compilers, on every way out of this script.
+  background=()
+  trap 'for pid in "${background[@]}"; do kill -- "-$pid" 2>/dev/null || true; done' EXIT
+  start_background() {  # start_background LOG COMMAND...: its pid in $!
+    local log=$1; shift
+    setsid nice -n 19 "$@" >"$log" 2>&1 &
+    background+=("$!")
+  }
+  finish_background() {  # finish_background PID LOG WHAT
+    wait "$1" || { tail -n 80 "$2" >&2; echo "$3 failed (log: $2)" >&2; exit 1; }
+  }
+
+  # The normal build: lastcall, the targets, the command-line tests and the
+  # benchmarks (so they cannot rot). The unit tests are built and run once,
+  # in the sanitized build below: compiling them twice was a quarter of CI.
+  cmake --build build -j"$jobs" --target lastcall payment-server signal-recorder \
+    cli_test explore_cli_test benchmarks
+  # The same harness with AddressSanitizer and UndefinedBehaviorSanitizer
+  # (build-sanitize/), compiled while the command-line tests run.
   cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DLASTCALL_SANITIZE=ON >/dev/null
-  cmake --build build-sanitize -j"$jobs" --target scenario_test process_test core_test lastcall
-  # Not the 100,000-attempt report size test: the normal build runs it, and
-  # at -O0 under ASan it alone took 4 of CI's 18 minutes.
+  start_background build/sanitize-build.log cmake --build build-sanitize -j"$jobs" --target lastcall \
+    scenario_test process_test core_test load_balancer_test scheduler_test explore_test
+  sanitize_build=$!
+  # Benchmarks once each, the README's bug table, the JSON Schema; then the
+  # command-line tests one at a time, since each times signals against a
+  # loaded target.
+  (cd build && ctest --output-on-failure -j"$jobs" -R '^(bench|readme|schema):' &&
+               ctest --output-on-failure -R '^(cli_test|explore_cli_test):')
+  finish_background "$sanitize_build" build/sanitize-build.log "the sanitized build"
+
+  # The unit tests, then the bundled scenarios (once, here, not also in the
+  # normal build: CI's time), with the sanitized harness; the scenarios drive
+  # the target of the normal build, one at a time, while the libFuzzer
+  # harnesses compile. Every step runs even when one before it failed; the
+  # first failure's status is the one returned.
   status=0
-  (cd build-sanitize &&
-   export LSAN_OPTIONS=suppressions=$PWD/../harness/lsan.supp &&
-   ctest --output-on-failure -j"$jobs" -R '^(scenario_test|process_test|core_test):' \
-     -E '^core_test:index.html of 100' &&
-   ctest --output-on-failure -R '^scenario:') || status=$?
-  # The scenario parser and the substitution engine under libFuzzer, 30 s each
-  # (build-fuzz/); it runs even when the ctest above failed, and the first
-  # failure's status is the one returned.
-  scripts/fuzz.sh || { rc=$?; ((status)) || status=$rc; }
+  record() { local rc=$?; ((status)) || status=$rc; }
+  export LSAN_OPTIONS=suppressions=$PWD/harness/lsan.supp
+  (cd build-sanitize && ctest --output-on-failure -j"$jobs" \
+     -R '^(scenario_test|process_test|core_test|load_balancer_test|scheduler_test|explore_test):') ||
+    record
+  start_background build/fuzz-build.log scripts/fuzz.sh --build
+  fuzz_build=$!
+  (cd build-sanitize && ctest --output-on-failure -R '^scenario:') || record
+  finish_background "$fuzz_build" build/fuzz-build.log "the fuzzers' build"
+  # The parser and the substitution engine under libFuzzer, 30 s each.
+  scripts/fuzz.sh --run || record
   exit "$status"
 fi
+cmake --build build -j"$jobs"
 # The suite's runs two at a time on two cores (each has its own port, database
 # and TMPDIR): 47 s against 88 s one at a time, 39 of 39 met both ways.
 run_jobs=(--jobs "$jobs")

@@ -1,19 +1,30 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer harnesses (harness/fuzz/) with clang, ASan and UBSan
 # into build-fuzz/ and runs each for a bounded time:
-#   scripts/fuzz.sh [SECONDS]   (default 30 per fuzzer)
+#   scripts/fuzz.sh [SECONDS]           build, then run (default 30 s per fuzzer)
+#   scripts/fuzz.sh --build             build only (run_scenarios.sh --test builds
+#                                       them while the scenarios run)
+#   scripts/fuzz.sh --run [SECONDS]     run what --build built
 # The seed corpus is every bundled scenario plus harness/fuzz/corpus/; what
 # libFuzzer finds on top stays in build-fuzz/corpus/ for the next run. Exits 1
 # on any crash, hang (an input slower than 10 s), memory blow-up or sanitizer
 # report, with the reproducer in build-fuzz/artifacts/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+steps=(build run)
+case ${1:-} in
+  --build) steps=(build); shift ;;
+  --run) steps=(run); shift ;;
+esac
 seconds=${1:-30}
 build=build-fuzz
 
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLASTCALL_FUZZ=ON \
-      -DCMAKE_CXX_COMPILER=clang++ >/dev/null
-cmake --build "$build" -j"$(nproc)" --target scenario_fuzzer substitution_fuzzer
+if [[ ${steps[0]} == build ]]; then
+  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLASTCALL_FUZZ=ON \
+        -DCMAKE_CXX_COMPILER=clang++ >/dev/null
+  cmake --build "$build" -j"$(nproc)" --target scenario_fuzzer substitution_fuzzer
+fi
+[[ ${steps[-1]} == run ]] || exit 0
 
 mkdir -p "$build/corpus/scenario" "$build/corpus/substitution" "$build/artifacts"
 find scenarios -name '*.yaml' -exec cp {} "$build/corpus/scenario/" \;
