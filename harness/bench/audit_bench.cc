@@ -151,25 +151,21 @@ void BM_CountOutcomes(benchmark::State& state) {
 }
 BENCHMARK(BM_CountOutcomes)->ArgName("attempts")->Arg(1000000)->Unit(benchmark::kMillisecond);
 
-void BM_WriteHistory(benchmark::State& state) {
-  const auto run = std::make_unique<LargeRun>(state.range(0));
-  TempDir dir;
-  const ScenarioResult result = CheckedResult(*run, dir);
-  std::string error;
-  for (auto _ : state)
-    if (!WriteHistory(*run, result, &error)) state.SkipWithError(error.c_str());
-}
-BENCHMARK(BM_WriteHistory)->ArgName("attempts")->Arg(1000000)->Unit(benchmark::kMillisecond);
+// A phase that writes report files, with the run's checked result.
+using WritePhase = bool (*)(const LargeRun&, const ScenarioResult&, std::string*);
 
-void BM_WriteResultAndRendered(benchmark::State& state) {
+void BM_Write(benchmark::State& state, WritePhase phase) {
   const auto run = std::make_unique<LargeRun>(state.range(0));
   TempDir dir;
   const ScenarioResult result = CheckedResult(*run, dir);
   std::string error;
   for (auto _ : state)
-    if (!WriteResultAndRendered(*run, result, &error)) state.SkipWithError(error.c_str());
+    if (!phase(*run, result, &error)) state.SkipWithError(error.c_str());
 }
-BENCHMARK(BM_WriteResultAndRendered)->ArgName("attempts")->Arg(1000000)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Write, history_jsonl, WriteHistory)
+    ->ArgName("attempts")->Arg(1000000)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_Write, result_and_rendered, WriteResultAndRendered)
+    ->ArgName("attempts")->Arg(1000000)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace lastcall
