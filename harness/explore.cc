@@ -202,8 +202,10 @@ void Explorer::ShrinkAndWrite(const Variation& failing, int64_t run,
   // Interrupted: what was confirmed so far is still worth a file.
   const std::string path = dir_ + "/repro-" + check + ".yaml";
   std::ostringstream comment;
-  comment << "Found by lastcall explore " << base_.file << " --seed " << seed_
-          << ": run " << run << " of " << options_.runs << ",\n  "
+  comment << "Found by lastcall explore " << base_.file << " --seed " << seed_;
+  for (const std::string& assignment : session_->options().overrides)
+    comment << " --set " << assignment;
+  comment << ": run " << run << " of " << options_.runs << ",\n  "
           << DescribeVariation(failing) << "\n";
   if (steady)
     comment << "shrunk in " << shrunk.steps << " steps (" << shrunk.tried
@@ -272,7 +274,7 @@ int Explore(const ExploreOptions& options, const RunOptions& run_options,
             Interrupt* interrupt) {
   std::vector<Scenario> scenarios;
   std::string error;
-  if (!LoadScenario(options.path, {}, &scenarios, &error)) {
+  if (!LoadScenario(options.path, run_options.overrides, &scenarios, &error)) {
     std::fprintf(stderr, "%s\n", error.c_str());
     return kBadInput;
   }
@@ -291,13 +293,19 @@ int Explore(const ExploreOptions& options, const RunOptions& run_options,
   std::ifstream in(options.path, std::ios::binary);
   std::stringstream text;
   text << in.rdbuf();
+  // Every variation is written from the overridden text (LoadScenario has
+  // already said whether the overrides apply).
+  std::string base_yaml;
+  if (!OverriddenYaml(text.str(), options.path, run_options.overrides, &base_yaml, &error)) {
+    std::fprintf(stderr, "%s\n", error.c_str());
+    return kBadInput;
+  }
   std::unique_ptr<Session> session = Session::Open(run_options, interrupt, &error);
   if (!session) {
     std::fprintf(stderr, "lastcall: %s\n", error.c_str());
     return kInfrastructure;
   }
   std::fflush(stdout);
-  const std::string base_yaml = text.str();
   return Explorer(options, base, base_yaml, session.get()).Run();
 }
 
