@@ -75,6 +75,16 @@ class Explorer {
   // `check`. Then *everywhere is the checks that failed in every run.
   bool FailsEveryTime(const Variation& variation, const std::string& check,
                       std::vector<std::string>* everywhere);
+  // Runs the failing variation until it has run `confirmations` times in
+  // all (the finding run the first); returns how many runs failed each
+  // check of `found`.
+  std::map<std::string, int> Confirm(const Variation& failing,
+                                     const std::vector<std::string>& found);
+  // Tries SteadierVariations(failing) in order, counting each in *tried (at
+  // most --shrink-tries in all); true, *steadier the first that failed
+  // `check` in every run, when one did.
+  bool Steady(const Variation& failing, const std::string& check, Variation* steadier,
+              std::vector<std::string>* everywhere, int* tried);
   // Confirms, shrinks and writes a failure found by run `run`.
   void ShrinkAndWrite(const Variation& failing, int64_t run,
                       const std::vector<std::string>& found);
@@ -161,12 +171,9 @@ bool Explorer::FailsEveryTime(const Variation& variation, const std::string& che
   return true;
 }
 
-void Explorer::ShrinkAndWrite(const Variation& failing, int64_t run,
-                              const std::vector<std::string>& found) {
-  const Clock::time_point start = Clock::now();
+std::map<std::string, int> Explorer::Confirm(const Variation& failing,
+                                             const std::vector<std::string>& found) {
   const int confirmations = options_.confirmations;
-  // How many runs of the failing variation failed each check it found; the
-  // run that found them is the first.
   std::map<std::string, int> failed;
   for (const std::string& c : found) failed[c] = 1;
   for (int i = 2; i <= confirmations; ++i) {
@@ -177,6 +184,27 @@ void Explorer::ShrinkAndWrite(const Variation& failing, int64_t run,
     for (const std::string& c : Findings(result, base_.expect))
       if (failed.count(c)) ++failed[c];
   }
+  return failed;
+}
+
+bool Explorer::Steady(const Variation& failing, const std::string& check,
+                      Variation* steadier, std::vector<std::string>* everywhere, int* tried) {
+  for (const Variation& candidate : SteadierVariations(failing)) {
+    if (*tried >= options_.max_shrink_tries || Stopped()) return false;
+    ++*tried;
+    if (FailsEveryTime(candidate, check, everywhere)) {
+      *steadier = candidate;
+      return true;
+    }
+  }
+  return false;
+}
+
+void Explorer::ShrinkAndWrite(const Variation& failing, int64_t run,
+                              const std::vector<std::string>& found) {
+  const Clock::time_point start = Clock::now();
+  const int confirmations = options_.confirmations;
+  std::map<std::string, int> failed = Confirm(failing, found);
   if (exit_code_ == kBadInput || exit_code_ == kInfrastructure) return;
   // Shrink on the check that failed most often (the first, of equals).
   std::string check = found.front();
@@ -189,14 +217,22 @@ void Explorer::ShrinkAndWrite(const Variation& failing, int64_t run,
              std::to_string(confirmations);
   }
   board_.Print("  confirming: " + tally + "\n");
-  const bool steady = failed[check] == confirmations;
+  bool steady = failed[check] == confirmations;
+  // Not steady: a state trigger in place of a time may be (the first step).
   ShrinkResult shrunk{failing, 0, 0};
+  if (!steady && !Stopped() &&
+      Steady(failing, check, &shrunk.smallest, &everywhere, &shrunk.tried)) {
+    steady = true;
+    shrunk.steps = 1;
+  }
   if (steady && !Stopped()) {
     const Clock::time_point deadline = start + options_.shrink_time;
-    shrunk = Shrink(
-        failing,
+    ShrinkResult more = Shrink(
+        shrunk.smallest,
         [&](const Variation& candidate) { return FailsEveryTime(candidate, check, &everywhere); },
-        options_.max_shrink_tries, [&] { return Stopped() || Clock::now() >= deadline; });
+        options_.max_shrink_tries - shrunk.tried,
+        [&] { return Stopped() || Clock::now() >= deadline; });
+    shrunk = {more.smallest, shrunk.steps + more.steps, shrunk.tried + more.tried};
   }
   if (exit_code_ == kBadInput || exit_code_ == kInfrastructure) return;
   // Interrupted: what was confirmed so far is still worth a file.
@@ -206,14 +242,15 @@ void Explorer::ShrinkAndWrite(const Variation& failing, int64_t run,
   for (const std::string& assignment : session_->options().overrides)
     comment << " --set " << assignment;
   comment << ": run " << run << " of " << options_.runs << ",\n  "
-          << DescribeVariation(failing) << "\n";
+          << DescribeVariation(failing) << "\nwhich failed " << tally
+          << " of its confirming runs.\n";
   if (steady)
-    comment << "shrunk in " << shrunk.steps << " steps (" << shrunk.tried
+    comment << "Shrunk in " << shrunk.steps << " steps (" << shrunk.tried
             << " candidates, " << Seconds(Clock::now() - start) << ") to\n  "
             << DescribeVariation(shrunk.smallest) << "\nwhich failed "
             << Joined(everywhere) << " in each of " << confirmations << " runs.\n";
   else
-    comment << "It failed " << tally << " of its runs, so it was not shrunk: expect it to "
+    comment << "No steadier form failed every time, so it was not shrunk: expect it to "
             << "reproduce only sometimes.\n";
   comment << "Replay: lastcall run " << fs::absolute(path).string() << " --repeat 20\n";
   VariationFile file{base_.name + "-repro-" + check, steady ? everywhere : std::vector<std::string>{check},
