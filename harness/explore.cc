@@ -39,6 +39,13 @@ bool Contains(const std::vector<std::string>& list, const std::string& item) {
   return std::find(list.begin(), list.end(), item) != list.end();
 }
 
+// Removes from *list what `found` does not contain.
+void KeepOnly(const std::vector<std::string>& found, std::vector<std::string>* list) {
+  list->erase(std::remove_if(list->begin(), list->end(),
+                             [&](const std::string& c) { return !Contains(found, c); }),
+              list->end());
+}
+
 std::string Joined(const std::vector<std::string>& list) {
   std::string text;
   for (const std::string& item : list) text += (text.empty() ? "" : ", ") + item;
@@ -72,9 +79,23 @@ class Explorer {
   // Runs `variation` once more, reports in explore/shrink-<n>/.
   bool RunAgain(const Variation& variation, const std::string& why, ScenarioResult* result);
   // Runs `variation` `confirmations` times; true when every run fails
-  // `check`. Then *everywhere is the checks that failed in every run.
+  // `check`. Then *everywhere (when not empty, the checks that failed in
+  // every run so far) keeps only the checks that failed in every run: a
+  // repro expects what failed in every run that led to it, not a check
+  // that happened to fail in the last three runs (measured: a repro that
+  // also expected such a `drained` met its expectation 6 times in 20).
   bool FailsEveryTime(const Variation& variation, const std::string& check,
                       std::vector<std::string>* everywhere);
+  // Runs the failing variation until it has run `confirmations` times in
+  // all (the finding run the first); returns how many runs failed each
+  // check of `found`.
+  std::map<std::string, int> Confirm(const Variation& failing,
+                                     const std::vector<std::string>& found);
+  // Tries SteadierVariations(failing) in order, counting each in *tried (at
+  // most --shrink-tries in all); true, *steadier the first that failed
+  // `check` in every run, when one did.
+  bool Steady(const Variation& failing, const std::string& check, Variation* steadier,
+              std::vector<std::string>* everywhere, int* tried);
   // Confirms, shrinks and writes a failure found by run `run`.
   void ShrinkAndWrite(const Variation& failing, int64_t run,
                       const std::vector<std::string>& found);
@@ -149,10 +170,8 @@ bool Explorer::FailsEveryTime(const Variation& variation, const std::string& che
                    DescribeVariation(variation) + "\n");
       return false;
     }
-    if (i == 1) common = found;
-    common.erase(std::remove_if(common.begin(), common.end(),
-                                [&](const std::string& c) { return !Contains(found, c); }),
-                 common.end());
+    if (i == 1) common = everywhere->empty() ? found : *everywhere;
+    KeepOnly(found, &common);
   }
   board_.Print("  shrink-" + std::to_string(shrink_runs_) + "  fails " + check + " (" +
                std::to_string(times) + " of " + std::to_string(times) + "): " +
@@ -161,12 +180,9 @@ bool Explorer::FailsEveryTime(const Variation& variation, const std::string& che
   return true;
 }
 
-void Explorer::ShrinkAndWrite(const Variation& failing, int64_t run,
-                              const std::vector<std::string>& found) {
-  const Clock::time_point start = Clock::now();
+std::map<std::string, int> Explorer::Confirm(const Variation& failing,
+                                             const std::vector<std::string>& found) {
   const int confirmations = options_.confirmations;
-  // How many runs of the failing variation failed each check it found; the
-  // run that found them is the first.
   std::map<std::string, int> failed;
   for (const std::string& c : found) failed[c] = 1;
   for (int i = 2; i <= confirmations; ++i) {
@@ -177,6 +193,28 @@ void Explorer::ShrinkAndWrite(const Variation& failing, int64_t run,
     for (const std::string& c : Findings(result, base_.expect))
       if (failed.count(c)) ++failed[c];
   }
+  return failed;
+}
+
+bool Explorer::Steady(const Variation& failing, const std::string& check,
+                      Variation* steadier, std::vector<std::string>* everywhere, int* tried) {
+  for (const Variation& candidate : SteadierVariations(failing)) {
+    if (*tried >= options_.max_shrink_tries || Stopped()) return false;
+    ++*tried;
+    everywhere->clear();  // what the failing variation did not fail every time
+    if (FailsEveryTime(candidate, check, everywhere)) {
+      *steadier = candidate;
+      return true;
+    }
+  }
+  return false;
+}
+
+void Explorer::ShrinkAndWrite(const Variation& failing, int64_t run,
+                              const std::vector<std::string>& found) {
+  const Clock::time_point start = Clock::now();
+  const int confirmations = options_.confirmations;
+  std::map<std::string, int> failed = Confirm(failing, found);
   if (exit_code_ == kBadInput || exit_code_ == kInfrastructure) return;
   // Shrink on the check that failed most often (the first, of equals).
   std::string check = found.front();
@@ -189,29 +227,40 @@ void Explorer::ShrinkAndWrite(const Variation& failing, int64_t run,
              std::to_string(confirmations);
   }
   board_.Print("  confirming: " + tally + "\n");
-  const bool steady = failed[check] == confirmations;
+  bool steady = failed[check] == confirmations;
+  // Not steady: a state trigger in place of a time may be (the first step).
   ShrinkResult shrunk{failing, 0, 0};
+  if (!steady && !Stopped() &&
+      Steady(failing, check, &shrunk.smallest, &everywhere, &shrunk.tried)) {
+    steady = true;
+    shrunk.steps = 1;
+  }
   if (steady && !Stopped()) {
     const Clock::time_point deadline = start + options_.shrink_time;
-    shrunk = Shrink(
-        failing,
+    ShrinkResult more = Shrink(
+        shrunk.smallest,
         [&](const Variation& candidate) { return FailsEveryTime(candidate, check, &everywhere); },
-        options_.max_shrink_tries, [&] { return Stopped() || Clock::now() >= deadline; });
+        options_.max_shrink_tries - shrunk.tried,
+        [&] { return Stopped() || Clock::now() >= deadline; });
+    shrunk = {more.smallest, shrunk.steps + more.steps, shrunk.tried + more.tried};
   }
   if (exit_code_ == kBadInput || exit_code_ == kInfrastructure) return;
   // Interrupted: what was confirmed so far is still worth a file.
   const std::string path = dir_ + "/repro-" + check + ".yaml";
   std::ostringstream comment;
-  comment << "Found by lastcall explore " << base_.file << " --seed " << seed_
-          << ": run " << run << " of " << options_.runs << ",\n  "
-          << DescribeVariation(failing) << "\n";
+  comment << "Found by lastcall explore " << base_.file << " --seed " << seed_;
+  for (const std::string& assignment : session_->options().overrides)
+    comment << " --set " << assignment;
+  comment << ": run " << run << " of " << options_.runs << ",\n  "
+          << DescribeVariation(failing) << "\nwhich failed " << tally
+          << " of its confirming runs.\n";
   if (steady)
-    comment << "shrunk in " << shrunk.steps << " steps (" << shrunk.tried
+    comment << "Shrunk in " << shrunk.steps << " steps (" << shrunk.tried
             << " candidates, " << Seconds(Clock::now() - start) << ") to\n  "
             << DescribeVariation(shrunk.smallest) << "\nwhich failed "
             << Joined(everywhere) << " in each of " << confirmations << " runs.\n";
   else
-    comment << "It failed " << tally << " of its runs, so it was not shrunk: expect it to "
+    comment << "No steadier form failed every time, so it was not shrunk: expect it to "
             << "reproduce only sometimes.\n";
   comment << "Replay: lastcall run " << fs::absolute(path).string() << " --repeat 20\n";
   VariationFile file{base_.name + "-repro-" + check, steady ? everywhere : std::vector<std::string>{check},
@@ -272,7 +321,7 @@ int Explore(const ExploreOptions& options, const RunOptions& run_options,
             Interrupt* interrupt) {
   std::vector<Scenario> scenarios;
   std::string error;
-  if (!LoadScenario(options.path, {}, &scenarios, &error)) {
+  if (!LoadScenario(options.path, run_options.overrides, &scenarios, &error)) {
     std::fprintf(stderr, "%s\n", error.c_str());
     return kBadInput;
   }
@@ -291,13 +340,19 @@ int Explore(const ExploreOptions& options, const RunOptions& run_options,
   std::ifstream in(options.path, std::ios::binary);
   std::stringstream text;
   text << in.rdbuf();
+  // Every variation is written from the overridden text (LoadScenario has
+  // already said whether the overrides apply).
+  std::string base_yaml;
+  if (!OverriddenYaml(text.str(), options.path, run_options.overrides, &base_yaml, &error)) {
+    std::fprintf(stderr, "%s\n", error.c_str());
+    return kBadInput;
+  }
   std::unique_ptr<Session> session = Session::Open(run_options, interrupt, &error);
   if (!session) {
     std::fprintf(stderr, "lastcall: %s\n", error.c_str());
     return kInfrastructure;
   }
   std::fflush(stdout);
-  const std::string base_yaml = text.str();
   return Explorer(options, base, base_yaml, session.get()).Run();
 }
 

@@ -384,6 +384,10 @@ int Run(const std::vector<std::string>& paths, const RunOptions& options,
   return not_met ? kNotMet : kAllMet;
 }
 
+const char* const kSetHelp =
+    "override a scenario value before parsing: KEY=VALUE, KEY a dotted path such as "
+    "faults.0.grace or target.env.DRAIN_TIMEOUT (repeatable)";
+
 // `lastcall explore`: its options, and running it (harness/explore.h).
 struct ExploreCommand {
   CLI::App* command;
@@ -406,6 +410,9 @@ struct ExploreCommand {
     command->add_option("--reports", run_options.reports_dir,
                         "report folder (default: reports/); runs and repro files in its explore/");
     command->add_option("--db", run_options.db_url, "use this PostgreSQL server instead of an embedded one");
+    command->add_option("--set", run_options.overrides,
+                        std::string(kSetHelp) + "; repro files hold the overridden values")
+        ->allow_extra_args(false);
     command->add_option("--confirm", options.confirmations,
                         "runs of a failure and of each shrink candidate; every one must fail (default 3)")
         ->check(CLI::Range(1, 100));
@@ -415,7 +422,8 @@ struct ExploreCommand {
     command->add_option("--shrink-time", shrink_time, "stop shrinking after this long (default 3m)");
     command->footer(
         "Example:\n"
-        "  lastcall explore my-service.yaml --runs 50 --seed 7 --reports /tmp/explore\n"
+        "  lastcall explore my-service.yaml --runs 50 --seed 7 --reports /tmp/explore \\\n"
+        "      --set target.env.DRAIN_TIMEOUT=2s\n"
         "    then: lastcall run /tmp/explore/explore/repro-lost.yaml --repeat 20\n"
         "Exit: 0 nothing found, 1 a failure found (repro written), 2 bad input, 3 infrastructure.");
   }
@@ -465,9 +473,7 @@ int main(int argc, char** argv) {
   run->add_option("--db", options.db_url, "use this PostgreSQL server instead of an embedded one");
   CLI::Option* seed_option = run->add_option("--seed", seed, "override every scenario's seed");
   run->add_option("--only", only, "run only the scenario with this name (or every combination of this matrix)");
-  const char* set_help = "override a scenario value before parsing: KEY=VALUE, KEY a dotted path such as "
-                         "faults.0.grace or target.env.DRAIN_TIMEOUT (repeatable)";
-  run->add_option("--set", options.overrides, set_help)->allow_extra_args(false);
+  run->add_option("--set", options.overrides, kSetHelp)->allow_extra_args(false);
   run->add_option("--repeat", repeat, "run every scenario N times (reports in NAME/1, NAME/2...)")
       ->check(CLI::Range(1, 100000));
   run->add_option("--jobs", jobs, "run up to N scenario runs at a time, sharing only the database server")
@@ -492,7 +498,7 @@ int main(int argc, char** argv) {
   CLI::App* check = app.add_subcommand("check", "validate scenario files, start nothing");
   check->add_option("paths", check_paths, "scenario files or folders (default: scenarios/)");
   std::vector<std::string> check_overrides;
-  check->add_option("--set", check_overrides, set_help)->allow_extra_args(false);
+  check->add_option("--set", check_overrides, kSetHelp)->allow_extra_args(false);
   check->footer("Example:\n  lastcall check scenarios    # every file; errors as file:line:column, exit 2");
 
   std::string result_json;

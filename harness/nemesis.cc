@@ -72,6 +72,7 @@ void Nemesis::Arm(size_t index) {
 void Nemesis::OnTargetReady(int, Clock::time_point when) {
   std::lock_guard<std::mutex> lock(mutex_);
   ready_at_ = when;
+  restarting_ = false;
 }
 
 void Nemesis::OnProgress(int64_t in_flight, int64_t completed) {
@@ -83,7 +84,7 @@ void Nemesis::OnProgress(int64_t in_flight, int64_t completed) {
   int64_t trigger_time = history_->Now();
   std::lock_guard<std::mutex> lock(mutex_);
   // Another client may have fired it between the check and the lock.
-  if (armed_count_kind_.load() != kind) return;
+  if (armed_count_kind_.load() != kind || restarting_) return;
   Fire(armed_, trigger_time);
 }
 
@@ -226,6 +227,7 @@ std::optional<Duration> Nemesis::OnTargetExit(int instance, int64_t exit_time) {
   record.instance = instance;
   Duration delay = faults_[armed_].restart_delay;
   ready_at_.reset();  // the next deploy counts from the new instance
+  restarting_ = true;
   Arm(armed_ + 1);
   return delay;
 }

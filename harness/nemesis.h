@@ -129,6 +129,10 @@ class Nemesis : public LoadObserver {
   mutable std::mutex mutex_;
   std::chrono::steady_clock::time_point load_start_;
   std::optional<std::chrono::steady_clock::time_point> ready_at_;
+  // A deploy's new instance is starting: a count trigger met meanwhile (by
+  // clients refused while it starts) waits until it is ready, or the signal
+  // would end an instance that never served.
+  bool restarting_ = false;
   bool begun_ = false;
   std::optional<std::regex> armed_log_;  // the armed `log` trigger, compiled
   size_t armed_ = 0;  // index of the armed fault; faults_.size() when done

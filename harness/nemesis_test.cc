@@ -133,6 +133,23 @@ TEST_CASE("a restart fault waits for the exit and gives its delay") {
   CHECK_FALSE(rig.nemesis.Pending(true, false));
 }
 
+TEST_CASE("a count met while a deploy's new instance starts waits until it is ready") {
+  Fault kill = SignalFault(Trigger::Kind::kCompleted, 5, SIGKILL);
+  Fault restart;
+  restart.kind = Fault::Kind::kRestart;
+  Rig rig({kill, restart, SignalFault(Trigger::Kind::kCompleted, 3, SIGKILL)});
+  rig.nemesis.Begin(std::chrono::steady_clock::now());
+  rig.nemesis.OnProgress(0, 5);
+  REQUIRE(rig.nemesis.OnTargetExit(1, rig.history.Now()));
+  rig.target.running = 2;
+  rig.nemesis.OnProgress(1, 6);  // a client sends, to an instance not ready
+  CHECK(rig.target.sent.size() == 1);
+  rig.nemesis.OnTargetReady(2, std::chrono::steady_clock::now());
+  rig.nemesis.OnProgress(1, 6);
+  REQUIRE(rig.target.sent.size() == 2);
+  CHECK(rig.target.sent[1].instance == 2);
+}
+
 TEST_CASE("a signal with no target running is recorded, not sent") {
   std::vector<Fault> faults = {SignalFault(Trigger::Kind::kInFlight, 1)};
   History history(1);

@@ -50,6 +50,18 @@ void AddFewerFaults(const Variation& v, std::vector<Variation>* out) {
   }
 }
 
+void AddSteadierTriggers(const Variation& v, std::vector<Variation>* out) {
+  for (size_t i = 0; i < v.faults.size(); ++i) {
+    if (v.faults[i].trigger != Trigger::Kind::kAt) continue;
+    for (Trigger::Kind state : {Trigger::Kind::kInFlight, Trigger::Kind::kDbTransactionsOpen}) {
+      Variation steadier = v;
+      steadier.faults[i].trigger = state;
+      steadier.faults[i].value = 1;
+      out->push_back(steadier);
+    }
+  }
+}
+
 void AddFewerClients(const Variation& v, std::vector<Variation>* out) {
   for (int64_t clients : SmallerValues(v.clients, false, 1)) {
     Variation fewer = v;
@@ -114,10 +126,17 @@ void AddPlainerSignals(const Variation& v, std::vector<Variation>* out) {
 std::vector<Variation> SimplerVariations(const Variation& v) {
   std::vector<Variation> candidates;
   AddFewerFaults(v, &candidates);
+  AddSteadierTriggers(v, &candidates);
   AddFewerClients(v, &candidates);
   AddShorterLoad(v, &candidates);
   AddEarlierTriggers(v, &candidates);
   AddPlainerSignals(v, &candidates);
+  return candidates;
+}
+
+std::vector<Variation> SteadierVariations(const Variation& v) {
+  std::vector<Variation> candidates;
+  AddSteadierTriggers(v, &candidates);
   return candidates;
 }
 

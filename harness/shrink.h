@@ -20,6 +20,16 @@ namespace lastcall {
 // able to fire: `at` before the load ends, in_flight at most the clients.
 std::vector<Variation> SimplerVariations(const Variation& v);
 
+// The variations of `v` with one `at` fault's time replaced by a state of
+// the target that such a time usually aims at: a request in flight
+// (`in_flight: 1`) or a transaction open (`db_transactions_open: 1`). A
+// time lands in a window of a few milliseconds only now and then, on a
+// busy machine less often; a state trigger waits for the window, so a
+// failure that needs one reproduces more often. Among SimplerVariations,
+// right after a fault fewer; explore also tries them on a failure that
+// did not fail in every confirming run, before giving up shrinking it.
+std::vector<Variation> SteadierVariations(const Variation& v);
+
 struct ShrinkResult {
   Variation smallest;  // the failing variation if no candidate failed
   int steps = 0;       // candidates accepted

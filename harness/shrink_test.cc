@@ -85,3 +85,23 @@ TEST_CASE("shrinking stops at its bound and when told to", "[explore]") {
   ShrinkResult stopped = Shrink(Failing(), always, 1000, [&] { return asked >= 2; });
   CHECK(stopped.tried == 2);
 }
+
+TEST_CASE("an `at` time can give way to the state it aimed at", "[explore]") {
+  Variation v = Failing();
+  std::vector<Variation> steadier = SteadierVariations(v);
+  REQUIRE(steadier.size() == 2);  // only the KILL at 1.5 s has a time
+  CHECK(steadier[0].faults[1].trigger == Trigger::Kind::kInFlight);
+  CHECK(steadier[1].faults[1].trigger == Trigger::Kind::kDbTransactionsOpen);
+  for (const Variation& c : steadier) {
+    CHECK(c.faults[1].value == 1);
+    CHECK(c.faults[0].trigger == Trigger::Kind::kCompleted);  // untouched
+    CHECK(c.clients == v.clients);
+  }
+  // Among the simpler variations, right after a fault fewer (two, and the
+  // restart dropped).
+  std::vector<Variation> simpler = SimplerVariations(v);
+  REQUIRE(simpler.size() > 4);
+  CHECK(simpler[3] == steadier[0]);
+  CHECK(simpler[4] == steadier[1]);
+  CHECK(SteadierVariations(steadier[1]).empty());
+}

@@ -43,6 +43,21 @@ class Draws {
   uint64_t count_ = 0;
 };
 
+// The `completed` counts of `faults`, each drawn on its own, put in
+// increasing order (the faults keep their places). Faults fire in order, so
+// a count the load had already reached would fire the moment its fault is
+// armed, after a restart on a request sent to the new instance, not on an
+// answer; in order, each fires on an answer of its own.
+void IncreasingCompletedCounts(std::vector<VariedFault>* faults) {
+  std::vector<int64_t> counts;
+  for (const VariedFault& f : *faults)
+    if (f.trigger == Trigger::Kind::kCompleted) counts.push_back(f.value);
+  std::sort(counts.begin(), counts.end());
+  size_t next = 0;
+  for (VariedFault& f : *faults)
+    if (f.trigger == Trigger::Kind::kCompleted) f.value = counts[next++];
+}
+
 }  // namespace
 
 bool Variation::operator==(const Variation& o) const {
@@ -87,6 +102,7 @@ Variation DrawVariation(const Scenario& base, uint64_t seed, int64_t run) {
     fault.restart = bounds.restart[draws.Index(bounds.restart.size())];
     v.faults.push_back(fault);
   }
+  IncreasingCompletedCounts(&v.faults);
   return v;
 }
 

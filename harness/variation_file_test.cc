@@ -107,3 +107,27 @@ TEST_CASE("a variation of a request-counted load keeps its base's expectation", 
   CHECK(s.expect.pass_checks == std::vector<std::string>{"lost"});
   CHECK(s.target.command[0] == "server");  // from PATH, as in the base
 }
+
+TEST_CASE("explore's --set overrides are in the text every variation is written from",
+          "[explore]") {
+  TempDir dir;
+  dir.Write("schema.sql", "CREATE TABLE a (x int);\n");
+  std::string text, error, yaml;
+  REQUIRE(OverriddenYaml(kBase, "b.yaml", {}, &text, &error));
+  CHECK(text == kBase);  // nothing to apply: the file as written, comments and all
+  REQUIRE(OverriddenYaml(kBase, "b.yaml", {"target.env.PAYMENT_LATENCY=0", "load.clients=9"},
+                         &text, &error));
+  Scenario base, s;
+  REQUIRE(ParseScenarioText(text, dir.Write("b.yaml", text), &base, &error));
+  CHECK(base.target.env.at("PAYMENT_LATENCY") == "0");
+  CHECK(base.target.env.at("DRAIN_TIMEOUT") == "5s");
+  CHECK(base.load.clients == 9);
+  // A variation written from it keeps the override; its own clients win.
+  REQUIRE(VariationYaml(text, base, Sample(), VariationFile{"b/run-1", {}, ""}, &yaml, &error));
+  REQUIRE(ParseScenarioText(yaml, dir.Write("v.yaml", yaml), &s, &error));
+  CHECK(s.target.env.at("PAYMENT_LATENCY") == "0");
+  CHECK(s.load.clients == 2);
+
+  CHECK_FALSE(OverriddenYaml(kBase, "b.yaml", {"faults.3.grace=1s"}, &text, &error));
+  CHECK(error.rfind("b.yaml: --set faults.3.grace=1s: ", 0) == 0);
+}

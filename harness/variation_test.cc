@@ -99,3 +99,25 @@ TEST_CASE("a variation in one line", "[explore]") {
   CHECK(DescribeVariation(v) ==
         "3 clients, 1500ms; INT when completed 40 (grace 2s), restart; KILL at 420ms");
 }
+
+TEST_CASE("a run's completed counts increase from fault to fault", "[explore]") {
+  Scenario base = Base("  signals: [KILL]\n  triggers: {completed: [5, 500], in_flight: [1, 2]}\n"
+                       "  faults: [4, 6]\n  restart: [true]\n");
+  int mixed = 0;  // runs with both kinds of trigger: the in_flight ones stay put
+  for (int64_t run = 1; run <= 200; ++run) {
+    Variation v = DrawVariation(base, 3, run);
+    int64_t last = 0;
+    bool in_flight = false;
+    for (const VariedFault& f : v.faults) {
+      if (f.trigger == Trigger::Kind::kInFlight) {
+        in_flight = true;
+        CHECK(f.value <= 2);
+        continue;
+      }
+      CHECK(f.value >= last);
+      last = f.value;
+    }
+    mixed += in_flight && last > 0;
+  }
+  CHECK(mixed > 100);
+}
