@@ -70,33 +70,34 @@ if [[ ${1:-} == --test ]]; then
   cmake --build build -j"$jobs" --target lastcall payment-server signal-recorder \
     cli_test explore_cli_test benchmarks
   # The same harness with AddressSanitizer and UndefinedBehaviorSanitizer
-  # (build-sanitize/), compiled while the command-line tests run.
+  # (build-sanitize/): its lastcall compiles while the command-line tests run,
+  # its unit tests and the libFuzzer harnesses (scripts/fuzz.sh) while the
+  # bundled scenarios run with that lastcall.
   cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DLASTCALL_SANITIZE=ON >/dev/null
-  start_background build/sanitize-build.log cmake --build build-sanitize -j"$jobs" --target lastcall \
-    scenario_test process_test core_test load_balancer_test scheduler_test explore_test
+  start_background build/sanitize-build.log cmake --build build-sanitize -j"$jobs" --target lastcall
   sanitize_build=$!
   # Benchmarks once each, the README's bug table, the JSON Schema; then the
   # command-line tests one at a time, since each times signals against a
   # loaded target.
   (cd build && ctest --output-on-failure -j"$jobs" -R '^(bench|readme|schema):' &&
                ctest --output-on-failure -R '^(cli_test|explore_cli_test):')
-  finish_background "$sanitize_build" build/sanitize-build.log "the sanitized build"
+  finish_background "$sanitize_build" build/sanitize-build.log "the sanitized build of lastcall"
 
-  # The unit tests, then the bundled scenarios (once, here, not also in the
-  # normal build: CI's time), with the sanitized harness; the scenarios drive
-  # the target of the normal build, one at a time, while the libFuzzer
-  # harnesses compile. Every step runs even when one before it failed; the
-  # first failure's status is the one returned.
+  # Every step from here runs even when one before it failed; the first
+  # failure's status is the one returned.
   status=0
   record() { local rc=$?; ((status)) || status=$rc; }
   export LSAN_OPTIONS=suppressions=$PWD/harness/lsan.supp
-  (cd build-sanitize && ctest --output-on-failure -j"$jobs" \
-     -R '^(scenario_test|process_test|core_test|load_balancer_test|scheduler_test|explore_test):') ||
-    record
-  start_background build/fuzz-build.log scripts/fuzz.sh --build
-  fuzz_build=$!
+  unit_tests=(scenario_test process_test core_test load_balancer_test scheduler_test explore_test)
+  start_background build/tests-build.log bash -c 'cmake --build build-sanitize -j"$1" --target "${@:2}" &&
+                                                  scripts/fuzz.sh --build' - "$jobs" "${unit_tests[@]}"
+  tests_build=$!
+  # The bundled scenarios, once (not also with the normal build: CI's time),
+  # one at a time, driving the target of the normal build.
   (cd build-sanitize && ctest --output-on-failure -R '^scenario:') || record
-  finish_background "$fuzz_build" build/fuzz-build.log "the fuzzers' build"
+  finish_background "$tests_build" build/tests-build.log "the sanitized unit tests' or the fuzzers' build"
+  (cd build-sanitize && ctest --output-on-failure -j"$jobs" \
+     -R "^($(IFS='|'; echo "${unit_tests[*]}")):") || record
   # The parser and the substitution engine under libFuzzer, 30 s each.
   scripts/fuzz.sh --run || record
   exit "$status"
