@@ -1017,6 +1017,14 @@ TEST_CASE("run --shard K/N and report --merge give the verdicts of the unsharded
   CHECK(FileText(dir.path / "merged" / "index.html").find("../shard2/b/index.html") !=
         std::string::npos);
 
+  // With --repeat, each scenario's tally is out of its runs in the shard:
+  // of a/1 b/1 c/1 a/2 b/2 c/2, shard 1/2 runs a/1, c/1 and b/2.
+  Output repeated = Lastcall({"run", "--shard", "1/2", "--repeat", "2", "--reports",
+                              reports("repeated"), suite.path.string()});
+  INFO(repeated.text);
+  CHECK(repeated.text.find("over 2 repetitions (the runs of this shard):\n"
+                           "    1/1  a\n    0/1  b\n    1/1  c\n") != std::string::npos);
+
   Output missing = Lastcall({"report", "--merge", reports("shard1"), "--reports", reports("m2")});
   CHECK(missing.code == 2);
   CHECK(missing.text.find("shard 2/2") != std::string::npos);

@@ -364,10 +364,15 @@ int Run(const std::vector<std::string>& paths, const RunOptions& options,
     expectations.push_back(plan[i].scenario->expect);
   }
   if (repeat > 1) {
-    std::printf("\nexpectation met, by scenario, over %d repetitions:\n", repeat);
+    // Out of the runs planned here: a shard has only some of each scenario's.
+    std::map<std::string, int> planned;
+    for (const PlannedRun& run : plan) ++planned[run.scenario->name];
+    std::printf("\nexpectation met, by scenario, over %d repetitions%s:\n", repeat,
+                shard.count > 1 ? " (the runs of this shard)" : "");
     for (const Scenario& scenario : scenarios)
-      std::printf("  %3d/%d  %s\n", met_by_scenario[scenario.name], repeat,
-                  scenario.name.c_str());
+      if (planned[scenario.name] > 0)
+        std::printf("  %3d/%d  %s\n", met_by_scenario[scenario.name], planned[scenario.name],
+                    scenario.name.c_str());
   }
   for (const MatrixTable& table : MatrixTables(results))
     std::cout << "\n" << MatrixTableText(table);
