@@ -343,7 +343,8 @@ int Explore(const ExploreOptions& options, const RunOptions& run_options,
   // Every variation is written from the overridden text (LoadScenario has
   // already said whether the overrides apply).
   std::string base_yaml;
-  if (!OverriddenYaml(text.str(), options.path, run_options.overrides, &base_yaml, &error)) {
+  if (!OverriddenScenarioText(text.str(), options.path, run_options.overrides, &base_yaml,
+                              &error)) {
     std::fprintf(stderr, "%s\n", error.c_str());
     return kBadInput;
   }

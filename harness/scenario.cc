@@ -1676,6 +1676,25 @@ bool LoadTree(const std::string& yaml_text, const std::string& file_path,
   return true;
 }
 
+}  // namespace
+
+bool OverriddenScenarioText(const std::string& yaml_text, const std::string& file_path,
+                            const std::vector<std::string>& overrides, std::string* out,
+                            std::string* error) {
+  if (overrides.empty()) {
+    *out = yaml_text;
+    return true;
+  }
+  YAML::Node root;
+  if (!LoadTree(yaml_text, file_path, overrides, &root, error)) return false;
+  YAML::Emitter emitter;
+  emitter << root;
+  *out = std::string(emitter.c_str()) + "\n";
+  return true;
+}
+
+namespace {
+
 // The scenario of a YAML tree whose matrix variables are substituted.
 bool ParseTree(const YAML::Node& root, const std::string& file_path,
                Scenario* scenario, std::string* error) {

@@ -335,6 +335,16 @@ bool ParseScenarioText(const std::string& yaml_text,
                        const std::string& file_path, Scenario* scenario,
                        std::string* error);
 
+// The text of scenario file `file_path` with `overrides` (--set KEY=VALUE)
+// applied, written out again by yaml-cpp; `yaml_text` itself when there are
+// none (comments and all). For explore, which writes every variation from
+// it, so that a repro file holds the overridden values. Returns false and
+// sets *error as LoadScenario() does when the text or an override does not
+// apply.
+bool OverriddenScenarioText(const std::string& yaml_text, const std::string& file_path,
+                            const std::vector<std::string>& overrides, std::string* out,
+                            std::string* error);
+
 // Parses a duration: a non-negative decimal number and a unit, one of ms, s,
 // m ("250ms", "2s", "1.5s", "1m"). Returns nullopt on anything else.
 std::optional<Duration> ParseDuration(const std::string& text);

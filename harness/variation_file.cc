@@ -5,8 +5,6 @@
 #include <csignal>
 #include <sstream>
 
-#include "matrix.h"
-
 namespace lastcall {
 
 namespace {
@@ -82,24 +80,18 @@ void SetLoad(const Variation& variation, YAML::Node load) {
     load["duration"] = DurationText(variation.duration);
 }
 
-bool LoadYaml(const std::string& text, const std::string& file, YAML::Node* root,
-              std::string* error) {
-  try {
-    *root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    *error = file + ": " + e.what();
-    return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 bool VariationYaml(const std::string& base_yaml, const Scenario& base,
                    const Variation& variation, const VariationFile& file,
                    std::string* yaml, std::string* error) {
   YAML::Node root;
-  if (!LoadYaml(base_yaml, base.file, &root, error)) return false;
+  try {
+    root = YAML::Load(base_yaml);
+  } catch (const YAML::Exception& e) {
+    *error = base.file + ": " + e.what();
+    return false;
+  }
   if (!root.IsMap()) {
     *error = base.file + ": not a YAML map";
     return false;
@@ -125,27 +117,6 @@ bool VariationYaml(const std::string& base_yaml, const Scenario& base,
   emitter << root;
   out << emitter.c_str() << "\n";
   *yaml = out.str();
-  return true;
-}
-
-bool OverriddenYaml(const std::string& yaml, const std::string& file,
-                    const std::vector<std::string>& overrides, std::string* out,
-                    std::string* error) {
-  if (overrides.empty()) {
-    *out = yaml;
-    return true;
-  }
-  YAML::Node root;
-  if (!LoadYaml(yaml, file, &root, error)) return false;
-  for (const std::string& assignment : overrides) {
-    if (!ApplyOverride(assignment, root, error)) {
-      *error = file + ": " + *error;
-      return false;
-    }
-  }
-  YAML::Emitter emitter;
-  emitter << root;
-  *out = std::string(emitter.c_str()) + "\n";
   return true;
 }
 

@@ -31,15 +31,6 @@ bool VariationYaml(const std::string& base_yaml, const Scenario& base,
                    const Variation& variation, const VariationFile& file,
                    std::string* yaml, std::string* error);
 
-// The text of a base scenario file with `overrides` (`--set KEY=VALUE`,
-// matrix.h) applied, which every variation is then written from, so that
-// a repro file holds the overridden values and replays without the --set.
-// `yaml` itself when there are none (comments and all). Returns false and
-// sets *error ("FILE: --set ...") when an override does not apply.
-bool OverriddenYaml(const std::string& yaml, const std::string& file,
-                    const std::vector<std::string>& overrides, std::string* out,
-                    std::string* error);
-
 }  // namespace lastcall
 
 #endif  // LASTCALL_VARIATION_FILE_H_

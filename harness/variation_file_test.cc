@@ -113,9 +113,9 @@ TEST_CASE("explore's --set overrides are in the text every variation is written 
   TempDir dir;
   dir.Write("schema.sql", "CREATE TABLE a (x int);\n");
   std::string text, error, yaml;
-  REQUIRE(OverriddenYaml(kBase, "b.yaml", {}, &text, &error));
+  REQUIRE(OverriddenScenarioText(kBase, "b.yaml", {}, &text, &error));
   CHECK(text == kBase);  // nothing to apply: the file as written, comments and all
-  REQUIRE(OverriddenYaml(kBase, "b.yaml", {"target.env.PAYMENT_LATENCY=0", "load.clients=9"},
+  REQUIRE(OverriddenScenarioText(kBase, "b.yaml", {"target.env.PAYMENT_LATENCY=0", "load.clients=9"},
                          &text, &error));
   Scenario base, s;
   REQUIRE(ParseScenarioText(text, dir.Write("b.yaml", text), &base, &error));
@@ -128,6 +128,6 @@ TEST_CASE("explore's --set overrides are in the text every variation is written 
   CHECK(s.target.env.at("PAYMENT_LATENCY") == "0");
   CHECK(s.load.clients == 2);
 
-  CHECK_FALSE(OverriddenYaml(kBase, "b.yaml", {"faults.3.grace=1s"}, &text, &error));
+  CHECK_FALSE(OverriddenScenarioText(kBase, "b.yaml", {"faults.3.grace=1s"}, &text, &error));
   CHECK(error.rfind("b.yaml: --set faults.3.grace=1s: ", 0) == 0);
 }
