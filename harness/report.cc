@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -23,6 +24,18 @@ const char* VerdictName(Verdict verdict) {
     case Verdict::kInterrupted: return "interrupted";
   }
   return "?";
+}
+
+void CountRequests(const History& history, ScenarioResult* result) {
+  for (const auto& client : history.all_attempts())
+    result->attempts += static_cast<int64_t>(client.size());
+  for (const std::optional<Outcome>& outcome : history.KeyOutcomes()) {
+    if (!outcome) continue;
+    ++result->requests;
+    (*outcome == Outcome::kOk       ? result->ok
+     : *outcome == Outcome::kFailed ? result->failed
+                                    : result->unknown)++;
+  }
 }
 
 std::string KeyOf(const std::string& offending) {

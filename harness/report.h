@@ -58,6 +58,10 @@ struct ScenarioResult {
   std::map<std::string, std::vector<std::string>> attempts_of;
 };
 
+// Sets result->attempts, and result->requests, ok, failed and unknown from
+// each request's outcome over its attempts (History::KeyOutcomes).
+void CountRequests(const History& history, ScenarioResult* result);
+
 // The idempotency key an offending entry is about ("lc-1-4 attempt 1: eof"
 // -> "lc-1-4"), or "" when it names no key.
 std::string KeyOf(const std::string& offending);

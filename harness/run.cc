@@ -1066,16 +1066,7 @@ bool ScenarioRun::AwaitAuditConnection() {
 }
 
 void ScenarioRun::WriteReports() {
-  for (const auto& client : history_.all_attempts()) {
-    result_.attempts += static_cast<int64_t>(client.size());
-  }
-  for (const std::optional<Outcome>& outcome : history_.KeyOutcomes()) {
-    if (!outcome) continue;
-    ++result_.requests;
-    (*outcome == Outcome::kOk ? result_.ok
-     : *outcome == Outcome::kFailed ? result_.failed
-                                    : result_.unknown)++;
-  }
+  CountRequests(history_, &result_);
   AttemptsOfOffendingKeys();
   std::string error;
   bool ok = WriteFileAtomically(
