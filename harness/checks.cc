@@ -38,7 +38,6 @@ struct Facts {
   // Keys audit.applied returned that no client sent (not ours, another
   // seed's, a seq never sent), with the times applied.
   std::unordered_map<std::string, int64_t> unsent;
-  size_t returned = 0;  // distinct keys audit.applied returned
   // The first delivered graceful signal (SIGTERM, SIGINT...), if any.
   int64_t first_graceful = -1;
   int first_graceful_instance = 0;
@@ -53,13 +52,10 @@ void GatherKeys(const AuditInputs& in, Facts* facts) {
     if (seq && *seq < static_cast<int64_t>(outcomes.size()) &&
         facts->keys[static_cast<size_t>(*seq)].outcome) {
       KeyFacts& key = facts->keys[static_cast<size_t>(*seq)];
-      facts->returned += !key.returned;
       key.returned = true;
       key.applied += times;
     } else {
-      auto [it, first] = facts->unsent.emplace(text, 0);
-      facts->returned += first;
-      it->second += times;
+      facts->unsent[text] += times;
     }
   }
 }
@@ -143,8 +139,11 @@ CheckResult CheckDuplicated(const AuditInputs&, const Facts& facts) {
   for (const auto& [key, times] : facts.unsent)
     if (times > 1) add(key, times);
   std::sort(keys.begin(), keys.end());
+  const size_t returned =
+      facts.unsent.size() + std::count_if(facts.keys.begin(), facts.keys.end(),
+                                          [](const KeyFacts& key) { return key.returned; });
   return Finish("duplicated", std::move(keys), "applied keys were applied more than once",
-                facts.returned);
+                returned);
 }
 
 CheckResult CheckPhantom(const AuditInputs&, const Facts& facts) {
