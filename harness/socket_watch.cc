@@ -47,9 +47,9 @@ constexpr uint32_t kDumpedStates =
     (1u << kFinWait1) | (1u << kFinWait2) | (1u << kCloseWait) |
     (1u << kLastAck) | (1u << kListen) | (1u << kClosing);
 
-// Destroy events wait for the reader in the socket's buffer: a large one
-// rides out a burst of closes while the watch thread is busy with a look.
-constexpr size_t kBufferBytes = 64 * 1024;  // above a dump's 32 KiB skbs
+// One recv()'s room: more than the 32 KiB a dump's skbs hold at most
+// (netlink_dump), so that none is truncated.
+constexpr size_t kBufferBytes = 64 * 1024;
 
 // A look that takes longer means the kernel is not answering: an error,
 // never a verdict.
@@ -57,26 +57,28 @@ constexpr int kDumpTimeoutSeconds = 5;
 
 std::string ErrnoText(int err) { return std::generic_category().message(err); }
 
-// An inet_diag dump request for one family: the port's sockets in
-// kDumpedStates, with their tcp_info.
+// An inet_diag dump request: the port's sockets in kDumpedStates, with their
+// tcp_info, IPv4 and IPv6 alike. TCPDIAG_GETSOCK, the request inet_diag kept
+// from tcpdiag, dumps both families in one walk of the kernel's TCP hash
+// table (inet_diag_dump_compat asks for AF_UNSPEC), where
+// SOCK_DIAG_BY_FAMILY walks it once per family; the walk of all its buckets
+// is most of a look's cost, whatever the port holds.
 struct DumpRequest {
   nlmsghdr header;
-  inet_diag_req_v2 request;
+  inet_diag_req request;
   nlattr bytecode_header;
   inet_diag_bc_op bytecode[4];
 };
 static_assert(offsetof(DumpRequest, bytecode_header) ==
-                  NLMSG_LENGTH(sizeof(inet_diag_req_v2)),
+                  NLMSG_LENGTH(sizeof(inet_diag_req)),
               "the bytecode attribute follows the request, unpadded");
 
-DumpRequest MakeDumpRequest(int family, uint16_t port, uint32_t sequence) {
+DumpRequest MakeDumpRequest(uint16_t port, uint32_t sequence) {
   DumpRequest r{};
   r.header.nlmsg_len = sizeof r;
-  r.header.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  r.header.nlmsg_type = TCPDIAG_GETSOCK;
   r.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
   r.header.nlmsg_seq = sequence;
-  r.request.sdiag_family = static_cast<uint8_t>(family);
-  r.request.sdiag_protocol = IPPROTO_TCP;
   r.request.idiag_ext = 1 << (INET_DIAG_INFO - 1);
   r.request.idiag_states = kDumpedStates;
   r.bytecode_header.nla_len = NLA_HDRLEN + sizeof r.bytecode;
@@ -178,11 +180,10 @@ struct SocketWatch::Sighting {
   uint32_t unread = 0;
   uint64_t bytes_received = 0;
 
-  // Fills the fields from `h`; false when it is no inet_diag message.
+  // Fills the fields from `h`, an inet_diag message; false when it is too
+  // short to be one.
   bool Read(const nlmsghdr* h) {
-    if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
-        h->nlmsg_len < NLMSG_LENGTH(sizeof(inet_diag_msg)))
-      return false;
+    if (h->nlmsg_len < NLMSG_LENGTH(sizeof(inet_diag_msg))) return false;
     const auto* m = static_cast<const inet_diag_msg*>(NLMSG_DATA(h));
     cookie = m->id.idiag_cookie[0] | uint64_t{m->id.idiag_cookie[1]} << 32;
     local_port = ntohs(m->id.idiag_sport);
@@ -239,9 +240,13 @@ std::unique_ptr<SocketWatch> SocketWatch::Open(int port, const History* clock,
   }
   std::unique_ptr<SocketWatch> watch(new SocketWatch(port, clock));
   watch->dump_fd_.reset(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG));
-  watch->wake_fd_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-  if (!watch->dump_fd_.valid() || !watch->wake_fd_.valid()) {
+  if (!watch->dump_fd_.valid()) {
     *why = "no NETLINK_SOCK_DIAG socket: " + ErrnoText(errno);
+    return nullptr;
+  }
+  watch->wake_fd_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!watch->wake_fd_.valid()) {
+    *why = "no eventfd for the watch thread: " + ErrnoText(errno);
     return nullptr;
   }
   timeval timeout{kDumpTimeoutSeconds, 0};
@@ -257,16 +262,8 @@ std::unique_ptr<SocketWatch> SocketWatch::Open(int port, const History* clock,
   }
   watch->stats_.destroy_events = watch->event_fd_.valid();
 
-  // A kernel without IPv6 has no AF_INET6 handler for inet_diag: watch
-  // IPv4 alone there.
   LiveTable first;
-  watch->stats_.ipv6 = true;
-  if (!watch->Look(&first) && watch->failed_family_ == AF_INET6 &&
-      (watch->failed_errno_ == ENOENT || watch->failed_errno_ == EAFNOSUPPORT)) {
-    watch->stats_.ipv6 = false;
-    watch->Look(&first);
-  }
-  if (watch->failed_errno_ != 0) {
+  if (!watch->Look(&first)) {
     *why = "the kernel refused a socket dump (inet_diag): " + watch->stats_.last_error;
     return nullptr;
   }
@@ -285,22 +282,16 @@ bool SocketWatch::LookLocked(LiveTable* live) {
   live->sockets.clear();
   ++looks_;
   seen_.clear();
-  failed_errno_ = DumpFamily(AF_INET, live);
-  failed_family_ = AF_INET;
-  if (failed_errno_ == 0 && stats_.ipv6) {
-    failed_errno_ = DumpFamily(AF_INET6, live);
-    failed_family_ = AF_INET6;
-  }
+  const int error = Dump(live);
   const int64_t took_ns =
       std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
   ++stats_.looks;
   total_look_ns_ += took_ns;
   stats_.max_look_us = std::max(stats_.max_look_us, took_ns / 1000);
-  if (failed_errno_ != 0) {
-    // A partial dump says nothing about the sockets it did not reach.
+  if (error != 0) {
+    // A partial dump says nothing of the sockets it did not reach.
     ++stats_.look_errors;
-    stats_.last_error = (failed_family_ == AF_INET6 ? "IPv6 dump: " : "IPv4 dump: ") +
-                        ErrnoText(failed_errno_);
+    stats_.last_error = "socket dump: " + ErrnoText(error);
     live->sockets.clear();
     return false;
   }
@@ -311,9 +302,8 @@ bool SocketWatch::LookLocked(LiveTable* live) {
   return true;
 }
 
-int SocketWatch::DumpFamily(int family, LiveTable* live) {
-  const DumpRequest request =
-      MakeDumpRequest(family, static_cast<uint16_t>(port_), ++sequence_);
+int SocketWatch::Dump(LiveTable* live) {
+  const DumpRequest request = MakeDumpRequest(static_cast<uint16_t>(port_), ++sequence_);
   if (send(dump_fd_.get(), &request, sizeof request, 0) != sizeof request)
     return errno;
   for (;;) {
@@ -332,7 +322,8 @@ int SocketWatch::DumpFamily(int family, LiveTable* live) {
         return e->error < 0 ? -e->error : EPROTO;
       }
       Sighting s;
-      if (s.Read(h) && s.local_port == port_) Observe(s, live);
+      if (h->nlmsg_type == TCPDIAG_GETSOCK && s.Read(h) && s.local_port == port_)
+        Observe(s, live);
     }
   }
 }
@@ -439,7 +430,8 @@ void SocketWatch::DrainEventsLocked() {
     for (auto* h = reinterpret_cast<const nlmsghdr*>(buffer_.data()); NLMSG_OK(h, left);
          h = NLMSG_NEXT(h, left)) {
       Sighting s;
-      if (s.Read(h) && s.local_port == port_) OnDestroyed(s, now);
+      if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY && s.Read(h) && s.local_port == port_)
+        OnDestroyed(s, now);
     }
   }
   if (stats_.events != events_before) events_read_.notify_all();

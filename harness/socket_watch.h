@@ -113,7 +113,8 @@ struct ListenerGap {
 struct SocketWatchOptions {
   // Subscribe to destroy events. Off, the watch works with looks alone.
   bool destroy_events = true;
-  // The event socket's receive buffer, where events wait to be read.
+  // The event socket's receive buffer, where events wait to be read: a
+  // large one rides out a burst of closes while the watch thread looks.
   int event_buffer_bytes = 16 << 20;
 };
 
@@ -124,7 +125,6 @@ struct SocketWatchStats {
   double mean_look_us = 0;
   int64_t max_look_us = 0;
   int64_t max_gap_us = 0;     // the longest time between two looks of Start()
-  bool ipv6 = false;          // IPv6 sockets are dumped too
   bool destroy_events = false;
   std::string no_events_why;  // why destroy events are off
   int64_t events = 0;         // destroy events read for the port's sockets
@@ -194,7 +194,7 @@ class SocketWatch {
 
   SocketWatch(int port, const History* clock);
   bool LookLocked(LiveTable* live);
-  int DumpFamily(int family, LiveTable* live);
+  int Dump(LiveTable* live);
   void Observe(const Sighting& s, LiveTable* live);
   uint32_t RecordFor(uint64_t cookie);
   void NoteVanished(int64_t now);
@@ -221,8 +221,6 @@ class SocketWatch {
   std::vector<uint32_t> seen_;     // records the current look has shown
   std::vector<uint32_t> awaited_;  // vanished, their event not yet read
   uint32_t looks_ = 0;
-  int failed_errno_ = 0;  // of the last look; 0 when it succeeded
-  int failed_family_ = 0;
   bool listening_ = false;
   int64_t last_listening_ = -1;
   std::vector<ListenerGap> listener_gaps_;
