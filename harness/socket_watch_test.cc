@@ -8,6 +8,9 @@
 #include <unistd.h>
 
 #include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -63,7 +66,7 @@ struct Client {
   uint16_t port = 0;  // its local port: the server socket's peer port
 };
 
-Client Connect(int port) {
+Client ConnectClient(int port) {
   Client c;
   c.fd.reset(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   REQUIRE(c.fd.valid());
@@ -108,64 +111,86 @@ int ReadEnd(const Client& client) {
   return n == 0 ? 0 : n < 0 ? errno : EEXIST;
 }
 
-std::unique_ptr<SocketWatch> OpenWatch(int port, const History* clock,
-                                       const SocketWatchOptions& options = {}) {
-  std::string why;
-  auto watch = SocketWatch::Open(port, clock, &why, options);
-  INFO(why);
-  REQUIRE(watch);
-  return watch;
-}
+// A crafted target (a listener on 127.0.0.1, or on `::` dual-stack, that
+// never accepts unless told to), a watch on its port, and the client
+// connection Connect() makes.
+struct Scene {
+  const History clock{0};
+  Listener listener;
+  std::unique_ptr<SocketWatch> watch;
+  Client client;
+  LiveTable live;  // what the last look showed
 
-// Looks until a look shows the client's server side in `state` with
-// `unread` bytes; false if none does within 10 s.
-bool LookUntil(SocketWatch* watch, const Client& client, LiveSocket::State state,
-               uint32_t unread, LiveTable* live) {
-  return WaitUntil([&] {
-    if (!watch->Look(live)) return false;
-    const LiveSocket* s = live->Find(client.port);
-    return s && s->state == state && s->unread == unread;
-  });
-}
+  explicit Scene(const SocketWatchOptions& options = {}, int family = AF_INET)
+      : listener(Listen(family)) {
+    std::string why;
+    watch = SocketWatch::Open(listener.port, &clock, &why, options);
+    INFO(why);
+    REQUIRE(watch);
+  }
 
-// Looks until no look shows the client's server side.
-bool LookUntilGone(SocketWatch* watch, const Client& client) {
-  LiveTable live;
-  return WaitUntil([&] { return watch->Look(&live) && !live.Find(client.port); });
-}
+  // Connects the client and writes kRequest, unless told not to.
+  void Connect(bool write = true) {
+    client = ConnectClient(listener.port);
+    if (write) WriteAll(client.fd.get(), kRequest);
+  }
 
-bool AwaitEvents(SocketWatch* watch) {
-  return watch->AwaitDestroyEvents(Clock::now() + std::chrono::seconds(10));
-}
+  // The client's server side at the last look, or nullptr.
+  const LiveSocket* Live() const { return live.Find(client.port); }
 
-// The record of the client's server side; fails the test if there is not
-// exactly one.
-ServerSocket RecordOf(const SocketWatch& watch, const Client& client) {
-  std::vector<ServerSocket> found;
-  for (const ServerSocket& s : watch.Sockets())
-    if (s.peer_port == client.port) found.push_back(s);
-  REQUIRE(found.size() == 1);
-  return found[0];
-}
+  // Looks until a look shows the client's server side in `state` with
+  // `unread` bytes; false if none does within 10 s.
+  bool LookUntil(LiveSocket::State state, uint32_t unread) {
+    return WaitUntil([&] {
+      const LiveSocket* s = watch->Look(&live) ? Live() : nullptr;
+      return s && s->state == state && s->unread == unread;
+    });
+  }
+
+  // Looks until a look no longer shows the client's server side.
+  bool LookUntilGone() {
+    return WaitUntil([&] { return watch->Look(&live) && !Live(); });
+  }
+
+  bool AwaitEvents() {
+    return watch->AwaitDestroyEvents(Clock::now() + std::chrono::seconds(10));
+  }
+
+  // The target closes `accepted`. Returns the client's record once the
+  // socket has left the dump (after a FIN, an orphan stays in it until the
+  // client acknowledges) and its destroy event has come.
+  ServerSocket CloseAndAwait(UniqueFd* accepted) {
+    accepted->reset();
+    REQUIRE(LookUntilGone());
+    REQUIRE(AwaitEvents());
+    return Record();
+  }
+
+  // The record of the client's server side; fails the test if there is not
+  // exactly one.
+  ServerSocket Record() const {
+    std::vector<ServerSocket> found;
+    for (const ServerSocket& s : watch->Sockets())
+      if (s.peer_port == client.port) found.push_back(s);
+    REQUIRE(found.size() == 1);
+    return found[0];
+  }
+};
 
 }  // namespace
 
 TEST_CASE("SocketWatch: a request left in the accept queue dies with the listener") {
-  const History clock(0);
-  Listener listener = Listen();
-  auto watch = OpenWatch(listener.port, &clock);
-  Client client = Connect(listener.port);
-  WriteAll(client.fd.get(), kRequest);
-  LiveTable live;
-  REQUIRE(LookUntil(watch.get(), client, LiveSocket::kQueued, kRequest.size(), &live));
-  CHECK(live.listening);
-  CHECK(live.Find(client.port)->bytes_read() == 0);
+  Scene scene;
+  scene.Connect();
+  REQUIRE(scene.LookUntil(LiveSocket::kQueued, kRequest.size()));
+  CHECK(scene.live.listening);
+  CHECK(scene.Live()->bytes_read() == 0);
 
-  listener.fd.reset();
-  REQUIRE(AwaitEvents(watch.get()));
+  scene.listener.fd.reset();
+  REQUIRE(scene.AwaitEvents());
   // The kernel's event no longer carries the peer port (tcp_disconnect):
   // the record has it from the look.
-  ServerSocket s = RecordOf(*watch, client);
+  ServerSocket s = scene.Record();
   CHECK(s.destroyed);
   CHECK(s.destroyed_unaccepted);
   CHECK(s.seen_in_accept_queue);
@@ -174,27 +199,21 @@ TEST_CASE("SocketWatch: a request left in the accept queue dies with the listene
   CHECK(s.bytes_read() == 0);
   CHECK(s.first_seen <= s.last_seen);
   CHECK(s.last_seen < s.destroyed_at);
-  CHECK(ReadEnd(client) == ECONNRESET);
+  CHECK(ReadEnd(scene.client) == ECONNRESET);
 
-  std::vector<ListenerGap> gaps = watch->ListenerGaps();
+  std::vector<ListenerGap> gaps = scene.watch->ListenerGaps();
   REQUIRE(gaps.size() == 1);
   CHECK(gaps[0].last_seen < gaps[0].first_missing);
   CHECK(gaps[0].back == -1);
 }
 
 TEST_CASE("SocketWatch: a request accepted and closed unread") {
-  const History clock(0);
-  Listener listener = Listen();
-  auto watch = OpenWatch(listener.port, &clock);
-  Client client = Connect(listener.port);
-  WriteAll(client.fd.get(), kRequest);
-  UniqueFd accepted = Accept(listener);
-  LiveTable live;
-  REQUIRE(LookUntil(watch.get(), client, LiveSocket::kAccepted, kRequest.size(), &live));
+  Scene scene;
+  scene.Connect();
+  UniqueFd accepted = Accept(scene.listener);
+  REQUIRE(scene.LookUntil(LiveSocket::kAccepted, kRequest.size()));
 
-  accepted.reset();
-  REQUIRE(AwaitEvents(watch.get()));
-  ServerSocket s = RecordOf(*watch, client);
+  ServerSocket s = scene.CloseAndAwait(&accepted);
   CHECK(s.destroyed);
   CHECK_FALSE(s.destroyed_unaccepted);
   CHECK(s.seen_accepted);
@@ -202,106 +221,82 @@ TEST_CASE("SocketWatch: a request accepted and closed unread") {
   CHECK(s.unread == kRequest.size());
   CHECK(s.bytes_read() == 0);
   // Closing with unread data resets the connection (RFC 2525, tcp_close).
-  CHECK(ReadEnd(client) == ECONNRESET);
+  CHECK(ReadEnd(scene.client) == ECONNRESET);
 }
 
 TEST_CASE("SocketWatch: a request read, then closed without an answer") {
-  const History clock(0);
-  Listener listener = Listen();
-  auto watch = OpenWatch(listener.port, &clock);
-  Client client = Connect(listener.port);
-  WriteAll(client.fd.get(), kRequest);
-  UniqueFd accepted = Accept(listener);
+  Scene scene;
+  scene.Connect();
+  UniqueFd accepted = Accept(scene.listener);
   ReadExactly(accepted.get(), kRequest.size());
-  LiveTable live;
-  REQUIRE(LookUntil(watch.get(), client, LiveSocket::kAccepted, 0, &live));
-  CHECK(live.Find(client.port)->bytes_read() == kRequest.size());
+  REQUIRE(scene.LookUntil(LiveSocket::kAccepted, 0));
+  CHECK(scene.Live()->bytes_read() == kRequest.size());
 
-  // Closed after reading all, the socket sends a FIN and stays in the dump
-  // (an orphan) until the client acknowledges it.
-  accepted.reset();
-  REQUIRE(LookUntilGone(watch.get(), client));
-  REQUIRE(AwaitEvents(watch.get()));
-  ServerSocket s = RecordOf(*watch, client);
+  ServerSocket s = scene.CloseAndAwait(&accepted);
   CHECK(s.destroyed);
   CHECK(s.bytes_read() == kRequest.size());
   CHECK(s.unread == 0);
   // Once the client acknowledges the FIN, only a timewait mini-socket is
   // left, with no inode: it must not pass for one in the accept queue.
   CHECK_FALSE(s.seen_in_accept_queue);
-  CHECK(ReadEnd(client) == 0);
+  CHECK(ReadEnd(scene.client) == 0);
 }
 
 TEST_CASE("SocketWatch: a kept-alive connection closed idle loses the next request") {
-  const History clock(0);
-  Listener listener = Listen();
-  auto watch = OpenWatch(listener.port, &clock);
-  Client client = Connect(listener.port);
-  WriteAll(client.fd.get(), kRequest);
-  UniqueFd accepted = Accept(listener);
+  Scene scene;
+  scene.Connect();
+  UniqueFd accepted = Accept(scene.listener);
   ReadExactly(accepted.get(), kRequest.size());
   const std::string response = "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n";
   WriteAll(accepted.get(), response);
-  ReadExactly(client.fd.get(), response.size());
-  LiveTable live;
-  REQUIRE(LookUntil(watch.get(), client, LiveSocket::kAccepted, 0, &live));
+  ReadExactly(scene.client.fd.get(), response.size());
+  REQUIRE(scene.LookUntil(LiveSocket::kAccepted, 0));
 
   // The target closes the idle connection; the client, not having seen the
   // FIN yet, sends its second request on it.
   accepted.reset();
-  WriteAll(client.fd.get(), kRequest);
-  REQUIRE(LookUntilGone(watch.get(), client));
-  REQUIRE(AwaitEvents(watch.get()));
-  ServerSocket s = RecordOf(*watch, client);
+  WriteAll(scene.client.fd.get(), kRequest);
+  REQUIRE(scene.LookUntilGone());
+  REQUIRE(scene.AwaitEvents());
+  ServerSocket s = scene.Record();
   CHECK(s.destroyed);
   CHECK(s.bytes_received == kRequest.size());
   CHECK(s.bytes_read() == kRequest.size());
 }
 
 TEST_CASE("SocketWatch: a dual-stack listener reached through 127.0.0.1") {
-  const History clock(0);
   if (UniqueFd probe(socket(AF_INET6, SOCK_STREAM, 0)); !probe.valid()) {
     WARN("no IPv6 here: test not run");
     return;
   }
-  Listener listener = Listen(AF_INET6);
-  auto watch = OpenWatch(listener.port, &clock);
-  Client client = Connect(listener.port);
-  WriteAll(client.fd.get(), kRequest);
-  LiveTable live;
-  REQUIRE(LookUntil(watch.get(), client, LiveSocket::kQueued, kRequest.size(), &live));
-  CHECK(live.listening);
+  Scene scene({}, AF_INET6);
+  scene.Connect();
+  REQUIRE(scene.LookUntil(LiveSocket::kQueued, kRequest.size()));
+  CHECK(scene.live.listening);
 
-  UniqueFd accepted = Accept(listener);
+  UniqueFd accepted = Accept(scene.listener);
   ReadExactly(accepted.get(), kRequest.size());
-  accepted.reset();
-  REQUIRE(LookUntilGone(watch.get(), client));
-  REQUIRE(AwaitEvents(watch.get()));
-  ServerSocket s = RecordOf(*watch, client);
+  ServerSocket s = scene.CloseAndAwait(&accepted);
   CHECK(s.destroyed);
   CHECK(s.bytes_read() == kRequest.size());
 }
 
 TEST_CASE("SocketWatch: without destroy events, looks alone") {
-  const History clock(0);
-  Listener listener = Listen();
   SocketWatchOptions options;
   options.destroy_events = false;
-  auto watch = OpenWatch(listener.port, &clock, options);
-  CHECK_FALSE(watch->stats().destroy_events);
-  CHECK(watch->stats().no_events_why == "not wanted");
-  Client client = Connect(listener.port);
-  WriteAll(client.fd.get(), kRequest);
-  LiveTable live;
-  REQUIRE(LookUntil(watch.get(), client, LiveSocket::kQueued, kRequest.size(), &live));
-  UniqueFd accepted = Accept(listener);
-  REQUIRE(LookUntil(watch.get(), client, LiveSocket::kAccepted, kRequest.size(), &live));
+  Scene scene(options);
+  CHECK_FALSE(scene.watch->stats().destroy_events);
+  CHECK(scene.watch->stats().no_events_why == "not wanted");
+  scene.Connect();
+  REQUIRE(scene.LookUntil(LiveSocket::kQueued, kRequest.size()));
+  UniqueFd accepted = Accept(scene.listener);
+  REQUIRE(scene.LookUntil(LiveSocket::kAccepted, kRequest.size()));
 
   accepted.reset();
-  REQUIRE(LookUntilGone(watch.get(), client));
+  REQUIRE(scene.LookUntilGone());
   // Nothing can say how it ended: the fence reports it missing at once.
-  CHECK_FALSE(watch->AwaitDestroyEvents(Clock::now() + std::chrono::seconds(10)));
-  ServerSocket s = RecordOf(*watch, client);
+  CHECK_FALSE(scene.AwaitEvents());
+  ServerSocket s = scene.Record();
   CHECK(s.seen_in_accept_queue);
   CHECK(s.seen_accepted);
   CHECK_FALSE(s.destroyed);
@@ -309,28 +304,26 @@ TEST_CASE("SocketWatch: without destroy events, looks alone") {
 }
 
 TEST_CASE("SocketWatch: the fence waits for an event that comes after the socket left the dump") {
-  const History clock(0);
-  Listener listener = Listen();
-  auto watch = OpenWatch(listener.port, &clock);
-  Client client = Connect(listener.port);
-  WriteAll(client.fd.get(), kRequest);
-  UniqueFd accepted = Accept(listener);
-  LiveTable live;
-  REQUIRE(LookUntil(watch.get(), client, LiveSocket::kAccepted, kRequest.size(), &live));
+  Scene scene;
+  scene.Connect();
+  UniqueFd accepted = Accept(scene.listener);
+  REQUIRE(scene.LookUntil(LiveSocket::kAccepted, kRequest.size()));
 
   // The client resets the connection: the kernel unhashes the target's
   // socket at once (tcp_done), but frees it, and sends its destroy event,
   // only when the target closes its descriptor.
   linger reset{1, 0};
-  setsockopt(client.fd.get(), SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
-  client.fd.reset();
-  REQUIRE(LookUntilGone(watch.get(), client));
-  CHECK_FALSE(watch->AwaitDestroyEvents(Clock::now() + std::chrono::milliseconds(50)));
-  CHECK_FALSE(RecordOf(*watch, client).destroyed);
+  setsockopt(scene.client.fd.get(), SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+  const uint16_t port = scene.client.port;
+  scene.client.fd.reset();
+  REQUIRE(scene.LookUntilGone());
+  CHECK_FALSE(scene.watch->AwaitDestroyEvents(Clock::now() + std::chrono::milliseconds(50)));
+  CHECK_FALSE(scene.Record().destroyed);
 
   accepted.reset();
-  REQUIRE(AwaitEvents(watch.get()));
-  ServerSocket s = RecordOf(*watch, client);
+  REQUIRE(scene.AwaitEvents());
+  ServerSocket s = scene.Record();
+  CHECK(s.peer_port == port);
   CHECK(s.destroyed);
   CHECK(s.vanished_at > s.last_seen);
   CHECK(s.destroyed_at > s.vanished_at);
@@ -338,47 +331,41 @@ TEST_CASE("SocketWatch: the fence waits for an event that comes after the socket
 }
 
 TEST_CASE("SocketWatch: a pending handshake and its socket are one record") {
-  const History clock(0);
-  Listener listener = Listen();
+  Scene scene;
   // TCP_DEFER_ACCEPT keeps the connection a request socket (SYN_RECV)
   // until data comes, as a full accept queue does.
   int seconds = 10;
-  REQUIRE(setsockopt(listener.fd.get(), IPPROTO_TCP, TCP_DEFER_ACCEPT, &seconds,
+  REQUIRE(setsockopt(scene.listener.fd.get(), IPPROTO_TCP, TCP_DEFER_ACCEPT, &seconds,
                      sizeof seconds) == 0);
-  auto watch = OpenWatch(listener.port, &clock);
-  Client client = Connect(listener.port);
-  LiveTable live;
-  REQUIRE(LookUntil(watch.get(), client, LiveSocket::kHandshake, 0, &live));
-  CHECK(RecordOf(*watch, client).seen_in_handshake);
+  scene.Connect(false);
+  REQUIRE(scene.LookUntil(LiveSocket::kHandshake, 0));
+  CHECK(scene.Record().seen_in_handshake);
 
-  WriteAll(client.fd.get(), kRequest);
-  REQUIRE(LookUntil(watch.get(), client, LiveSocket::kQueued, kRequest.size(), &live));
-  ServerSocket s = RecordOf(*watch, client);
+  WriteAll(scene.client.fd.get(), kRequest);
+  REQUIRE(scene.LookUntil(LiveSocket::kQueued, kRequest.size()));
+  ServerSocket s = scene.Record();
   CHECK(s.seen_in_handshake);
   CHECK(s.seen_in_accept_queue);
   CHECK(s.unread == kRequest.size());
 }
 
 TEST_CASE("SocketWatch: the watch thread looks and reads events") {
-  const History clock(0);
-  Listener listener = Listen();
-  auto watch = OpenWatch(listener.port, &clock);
+  Scene scene;
   std::mutex mu;
   LiveTable last;
-  watch->Start(std::chrono::microseconds(500), [&](const LiveTable& live) {
+  scene.watch->Start(std::chrono::microseconds(500), [&](const LiveTable& live) {
     std::lock_guard<std::mutex> lock(mu);
     last = live;
   });
-  Client client = Connect(listener.port);
-  WriteAll(client.fd.get(), kRequest);
-  UniqueFd accepted = Accept(listener);
-  ReadExactly(accepted.get(), kRequest.size());
   auto thread_saw = [&](const std::function<bool(const LiveSocket*)>& what) {
     return WaitUntil([&] {
       std::lock_guard<std::mutex> lock(mu);
-      return what(last.Find(client.port));
+      return what(last.Find(scene.client.port));
     });
   };
+  scene.Connect();
+  UniqueFd accepted = Accept(scene.listener);
+  ReadExactly(accepted.get(), kRequest.size());
   CHECK(thread_saw([&](const LiveSocket* s) {
     return s && s->state == LiveSocket::kAccepted && s->bytes_read() == kRequest.size();
   }));
@@ -386,10 +373,10 @@ TEST_CASE("SocketWatch: the watch thread looks and reads events") {
   accepted.reset();
   CHECK(thread_saw([](const LiveSocket* s) { return s == nullptr; }));
   // The thread reads the events; the fence waits for it to.
-  REQUIRE(AwaitEvents(watch.get()));
-  CHECK(RecordOf(*watch, client).destroyed);
-  watch->Stop();
-  SocketWatchStats stats = watch->stats();
+  REQUIRE(scene.AwaitEvents());
+  CHECK(scene.Record().destroyed);
+  scene.watch->Stop();
+  SocketWatchStats stats = scene.watch->stats();
   CHECK(stats.looks >= 2);
   CHECK(stats.mean_look_us > 0);
   CHECK(stats.max_gap_us > 0);
@@ -398,20 +385,17 @@ TEST_CASE("SocketWatch: the watch thread looks and reads events") {
 }
 
 TEST_CASE("SocketWatch: destroy events lost to a full buffer are counted") {
-  const History clock(0);
-  Listener listener = Listen();
   SocketWatchOptions options;
   options.event_buffer_bytes = 1;  // the kernel's minimum: a few events
-  auto watch = OpenWatch(listener.port, &clock, options);
+  Scene scene(options);
   constexpr int kConnections = 32;
   for (int i = 0; i < kConnections; ++i) {
-    Client client = Connect(listener.port);
-    WriteAll(client.fd.get(), kRequest);
-    Accept(listener);  // closed unread at once: reset, destroyed
+    scene.Connect();
+    Accept(scene.listener);  // closed unread at once: reset, destroyed
   }
   CHECK(WaitUntil([&] {
-    watch->AwaitDestroyEvents(Clock::now());
-    return watch->stats().event_overflows > 0;
+    scene.watch->AwaitDestroyEvents(Clock::now());
+    return scene.watch->stats().event_overflows > 0;
   }));
-  CHECK(watch->stats().events < kConnections);
+  CHECK(scene.watch->stats().events < kConnections);
 }
