@@ -50,7 +50,8 @@ struct ServerSocket {
   // A look showed an inode: the target had accept()ed it and held it.
   bool seen_accepted = false;
   // A look showed it after the target had closed it (no inode, its FIN
-  // sent: the kernel finishing the close of an orphan).
+  // sent: the kernel finishing the close of an orphan). Its counts were
+  // final then: the target reads no more, and tcp_close purged the rest.
   bool seen_closed_by_target = false;
   bool destroyed = false;  // its destroy event arrived
   // Destroyed while still in the accept queue: the listener closed (or the
@@ -64,7 +65,9 @@ struct ServerSocket {
   // destroyed or about to be (a socket the client reset leaves the dump at
   // once but is destroyed only when the target closes it).
   int64_t vanished_at = -1;
-  int64_t destroyed_at = -1;  // when its destroy event was read
+  // When its destroy event was read: by the watch thread as soon as it
+  // came, else by the next AwaitDestroyEvents().
+  int64_t destroyed_at = -1;
   // At the last look, or at destruction once destroyed.
   uint64_t bytes_received = 0;  // every byte that reached the socket
   uint32_t unread = 0;          // of those, the ones the target had not read
@@ -163,7 +166,8 @@ class SocketWatch {
   // as they come, until Stop(). After each look it calls `on_look` (if set)
   // with what the look showed; on_look runs on that thread, without the
   // watch's lock, and must be cheap: the longer it takes, the later the
-  // next look. Call once at most.
+  // next look. Does nothing while the thread runs; may start it again after
+  // Stop().
   void Start(std::chrono::microseconds interval, OnLook on_look);
   // Stops and joins the thread; nothing if none runs.
   void Stop();
@@ -171,9 +175,12 @@ class SocketWatch {
   // Takes a look, then waits until `deadline` for the destroy event of every
   // socket that an earlier look showed as a full socket and that look no
   // longer shows. Returns true when none is missing; false at the deadline,
-  // or at once when destroy events are off and a socket is missing. The fence
-  // before classifying: events come from a kernel workqueue, after the socket
-  // has left the dump. Not to be called concurrently with Start() or Stop().
+  // when the look fails, or at once when destroy events are off and a socket
+  // is missing. The fence before classifying: events come from a kernel
+  // workqueue, after the socket has left the dump. A socket the target
+  // closed after a FIN stays in the dump until the client acknowledges it
+  // and is not waited for (see seen_closed_by_target). Not to be called
+  // concurrently with Start() or Stop().
   bool AwaitDestroyEvents(std::chrono::steady_clock::time_point deadline);
 
   // Every server socket seen or destroyed, in order of first sighting (a
