@@ -26,6 +26,7 @@ add_library(lastcall_core STATIC
   shard.cc
   server_log.cc
   shrink.cc
+  socket_watch.cc
   target.cc
   variation.cc
   variation_file.cc
@@ -45,7 +46,7 @@ target_compile_definitions(lastcall PRIVATE LASTCALL_SOURCE_DIR="${PROJECT_SOURC
 lastcall_add_test(core_test
   SOURCES audit_test.cc checks_test.cc history_test.cc html_report_test.cc job_queue_test.cc junit_test.cc
           load_test.cc markdown_test.cc nemesis_test.cc proc_scan_test.cc progress_test.cc report_test.cc
-          saved_run_test.cc server_log_test.cc
+          saved_run_test.cc server_log_test.cc socket_watch_test.cc
           matrix_table_test.cc websocket_load_test.cc
   LIBS lastcall_core)
 

@@ -1,0 +1,86 @@
+// What one look of the socket watch costs with N idle client connections on
+// the watched port (accepted, as a target's kept-alive clients are), so that
+// the watch thread's interval can be chosen knowing its price: the thread
+// never looks more often than twice a look's time. Arg 0 is the fixed part,
+// the kernel's walk of its TCP hash table, which a look pays twice (IPv4,
+// IPv6) whatever the port holds.
+#include <arpa/inet.h>
+#include <benchmark/benchmark.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "history.h"
+#include "socket_watch.h"
+#include "unique_fd.h"
+
+namespace lastcall {
+namespace {
+
+sockaddr_in Loopback(uint16_t port) {
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return address;
+}
+
+// A listener on 127.0.0.1 and `count` connections to it, both ends open and
+// idle. error is set when the machine would not make them.
+struct IdleConnections {
+  UniqueFd listener;
+  uint16_t port = 0;
+  std::vector<UniqueFd> clients, accepted;
+  std::string error;
+
+  explicit IdleConnections(int count) {
+    listener.reset(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in address = Loopback(0);
+    socklen_t length = sizeof address;
+    auto* a = reinterpret_cast<sockaddr*>(&address);
+    if (bind(listener.get(), a, length) != 0 || listen(listener.get(), 64) != 0 ||
+        getsockname(listener.get(), a, &length) != 0) {
+      error = "cannot listen on 127.0.0.1";
+      return;
+    }
+    port = ntohs(address.sin_port);
+    for (int i = 0; i < count; ++i) {
+      UniqueFd client(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+      if (connect(client.get(), a, length) != 0) {
+        error = "connection " + std::to_string(i) + " failed (too few descriptors?)";
+        return;
+      }
+      clients.push_back(std::move(client));
+      accepted.emplace_back(accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
+    }
+  }
+};
+
+void BM_Look(benchmark::State& state) {
+  const int count = static_cast<int>(state.range(0));
+  IdleConnections connections(count);
+  const History clock(0);
+  std::string why;
+  std::unique_ptr<SocketWatch> watch =
+      connections.error.empty() ? SocketWatch::Open(connections.port, &clock, &why) : nullptr;
+  if (!watch) {
+    state.SkipWithError((connections.error + why).c_str());
+    return;
+  }
+  LiveTable live;
+  for (auto _ : state) {
+    if (!watch->Look(&live) || live.sockets.size() != static_cast<size_t>(count)) {
+      state.SkipWithError("a look did not show every connection");
+      break;
+    }
+  }
+  state.counters["sockets"] = static_cast<double>(live.sockets.size());
+  state.SetItemsProcessed(state.iterations() * count);
+}
+BENCHMARK(BM_Look)->Arg(0)->Arg(16)->Arg(256)->Arg(2048)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace lastcall

@@ -1,0 +1,243 @@
+// The kernel's view of the target's side of every client connection. A look
+// dumps, through NETLINK_SOCK_DIAG (inet_diag, what `ss` uses), the TCP
+// sockets whose local port is the target's: handshakes the target's kernel
+// has not completed, connections waiting in the listener's accept queue,
+// connections the target has accepted (and how many request bytes it has
+// read from each), connections it has closed, and whether a listener exists.
+// Destroy events (the SKNLGRP_INET_TCP_DESTROY and SKNLGRP_INET6_TCP_DESTROY
+// multicast groups) then say how each socket ended: how many bytes were left
+// unread, and whether it died still in the accept queue. A client connection
+// is matched with its server side by port (the client's local port is the
+// server socket's peer port); ports are reused by later connections, so each
+// record carries the times it was seen in. Both IPv4 and IPv6 sockets are
+// watched: a target listening on `::` serves 127.0.0.1 with IPv6 sockets.
+#ifndef LASTCALL_SOCKET_WATCH_H_
+#define LASTCALL_SOCKET_WATCH_H_
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "history.h"
+#include "unique_fd.h"
+
+namespace lastcall {
+
+// The target's side of one client connection, as the kernel showed it. Times
+// are History times (ns since the run's epoch); -1 = never. A look's time is
+// when its dump was asked for: what it showed was true at some moment between
+// then and the end of the look (SocketWatchStats::max_look_us later at most).
+//
+// Byte counts are the kernel's: a client's FIN counts as one byte received
+// (and unread until the target reads the end of stream), because the kernel
+// counts sequence space (tcp_rcv_nxt_update). Compare them with >=.
+struct ServerSocket {
+  uint64_t cookie = 0;     // the kernel's socket cookie, unique per boot
+  uint16_t peer_port = 0;  // the client's local port; 0 if never learned
+  // A look showed its handshake pending (SYN_RECV): the client thinks it is
+  // connected, but the target's kernel has not made a socket for it yet
+  // (the accept queue was full, or TCP_DEFER_ACCEPT waits for data).
+  bool seen_in_handshake = false;
+  // A look showed it waiting for accept() (no inode), or in its handshake.
+  bool seen_in_accept_queue = false;
+  // A look showed an inode: the target had accept()ed it and held it.
+  bool seen_accepted = false;
+  // A look showed it after the target had closed it (no inode, its FIN
+  // sent: the kernel finishing the close of an orphan). Its counts were
+  // final then: the target reads no more, and tcp_close purged the rest.
+  bool seen_closed_by_target = false;
+  bool destroyed = false;  // its destroy event arrived
+  // Destroyed while still in the accept queue: the listener closed (or the
+  // process holding it exited) before accept(). tcp_disconnect cleared its
+  // peer port and byte counts, so peer_port, bytes_received and unread are
+  // the last look's.
+  bool destroyed_unaccepted = false;
+  int64_t first_seen = -1;   // the first look that showed it alive
+  int64_t last_seen = -1;    // the last look that showed it alive
+  // The first look, after one that showed it, that no longer did: it was
+  // destroyed or about to be (a socket the client reset leaves the dump at
+  // once but is destroyed only when the target closes it).
+  int64_t vanished_at = -1;
+  // When its destroy event was read: by the watch thread as soon as it
+  // came, else by the next AwaitDestroyEvents().
+  int64_t destroyed_at = -1;
+  // At the last look, or at destruction once destroyed.
+  uint64_t bytes_received = 0;  // every byte that reached the socket
+  uint32_t unread = 0;          // of those, the ones the target had not read
+
+  // The bytes the target read: bytes_received - unread.
+  uint64_t bytes_read() const {
+    return unread > bytes_received ? 0 : bytes_received - unread;
+  }
+};
+
+// What a look showed of one server socket that was alive.
+struct LiveSocket {
+  enum State : uint8_t {
+    kHandshake,       // SYN_RECV: no socket yet, see seen_in_handshake
+    kQueued,          // in the accept queue
+    kAccepted,        // accept()ed and held by the target
+    kClosedByTarget,  // closed by the target, the kernel finishing it
+  };
+  uint16_t peer_port = 0;
+  State state = kHandshake;
+  uint32_t unread = 0;
+  uint64_t bytes_received = 0;
+
+  uint64_t bytes_read() const {
+    return unread > bytes_received ? 0 : bytes_received - unread;
+  }
+};
+
+// Everything one look showed.
+struct LiveTable {
+  int64_t time = -1;       // the look's time
+  bool listening = false;  // a listener on the port existed
+  std::vector<LiveSocket> sockets;  // sorted by peer port
+
+  // The socket whose peer port is `peer_port`, or nullptr.
+  const LiveSocket* Find(uint16_t peer_port) const;
+};
+
+// A time in which looks showed no listener on the port, after one had.
+struct ListenerGap {
+  int64_t last_seen = -1;      // the last look that showed a listener
+  int64_t first_missing = -1;  // the first look that showed none
+  int64_t back = -1;           // the first look that showed one again
+};
+
+struct SocketWatchOptions {
+  // Subscribe to destroy events. Off, the watch works with looks alone.
+  bool destroy_events = true;
+  // The event socket's receive buffer, where events wait to be read: a
+  // large one rides out a burst of closes while the watch thread looks.
+  int event_buffer_bytes = 16 << 20;
+};
+
+struct SocketWatchStats {
+  int64_t looks = 0;
+  int64_t look_errors = 0;
+  std::string last_error;     // of a look, or of reading events
+  double mean_look_us = 0;
+  int64_t max_look_us = 0;
+  int64_t max_gap_us = 0;     // the longest time between two looks of Start()
+  bool destroy_events = false;
+  std::string no_events_why;  // why destroy events are off
+  int64_t events = 0;         // destroy events read for the port's sockets
+  // Times the kernel dropped destroy events because the buffer was full
+  // (ENOBUFS); each time, one event or more is lost.
+  int64_t event_overflows = 0;
+  int64_t sockets = 0;        // records kept
+};
+
+class SocketWatch {
+ public:
+  // Called on the watch thread with what each look showed.
+  using OnLook = std::function<void(const LiveTable&)>;
+
+  // Opens the netlink sockets that watch the TCP port `port`, subscribes to
+  // destroy events (if `options` wants them) and takes a first look. Returns
+  // nullptr and sets *why when the kernel view is not available (no
+  // NETLINK_SOCK_DIAG, inet_diag refused). Destroy events are optional: a
+  // watch without them (not permitted, or not wanted) works with looks alone
+  // and says why in stats(). `clock` gives the times and must outlive it.
+  static std::unique_ptr<SocketWatch> Open(int port, const History* clock,
+                                           std::string* why,
+                                           const SocketWatchOptions& options = {});
+  // Stops the watch thread if it runs.
+  ~SocketWatch();
+  SocketWatch(const SocketWatch&) = delete;
+  SocketWatch& operator=(const SocketWatch&) = delete;
+
+  // One look now: dumps the port's sockets, updates the records and fills
+  // *live. Returns false (counted in stats()) when the dump failed; *live is
+  // then empty. Thread-safe, with the watch thread too.
+  bool Look(LiveTable* live);
+
+  // Starts a thread that looks every `interval` (or less often: never more
+  // often than twice the time the last look took) and reads destroy events
+  // as they come, until Stop(). After each look it calls `on_look` (if set)
+  // with what the look showed; on_look runs on that thread, without the
+  // watch's lock, and must be cheap: the longer it takes, the later the
+  // next look. Does nothing while the thread runs; may start it again after
+  // Stop().
+  void Start(std::chrono::microseconds interval, OnLook on_look);
+  // Stops and joins the thread; nothing if none runs.
+  void Stop();
+
+  // Takes a look, then waits until `deadline` for the destroy event of every
+  // socket that an earlier look showed as a full socket and that look no
+  // longer shows. Returns true when none is missing; false at the deadline,
+  // when the look fails, or at once when destroy events are off and a socket
+  // is missing. The fence before classifying: events come from a kernel
+  // workqueue, after the socket has left the dump. A socket the target
+  // closed after a FIN stays in the dump until the client acknowledges it
+  // and is not waited for (see seen_closed_by_target). Not to be called
+  // concurrently with Start() or Stop().
+  bool AwaitDestroyEvents(std::chrono::steady_clock::time_point deadline);
+
+  // Every server socket seen or destroyed, in order of first sighting (a
+  // destroy event without a look first counts as a sighting); a consistent
+  // copy, also while the thread runs.
+  std::vector<ServerSocket> Sockets() const;
+  // The times in which looks showed no listener after one had, in order.
+  std::vector<ListenerGap> ListenerGaps() const;
+  SocketWatchStats stats() const;
+
+ private:
+  struct Record {
+    ServerSocket socket;
+    uint32_t last_look = 0;    // the number of the last look that showed it
+    bool full_socket = false;  // a look showed more than a handshake
+  };
+  struct Sighting;
+
+  SocketWatch(int port, const History* clock);
+  bool LookLocked(LiveTable* live);
+  int Dump(LiveTable* live);
+  void Observe(const Sighting& s, LiveTable* live);
+  uint32_t RecordFor(uint64_t cookie);
+  void NoteVanished(int64_t now);
+  void NoteListener(bool listening, int64_t now);
+  void DrainEventsLocked();
+  void OnDestroyed(const Sighting& s, int64_t now);
+  size_t MissingEventsLocked();
+  void Run(std::chrono::microseconds interval, const OnLook& on_look);
+
+  const int port_;
+  const History* clock_;
+  UniqueFd dump_fd_;
+  UniqueFd event_fd_;  // invalid when destroy events are off
+  UniqueFd wake_fd_;   // an eventfd that stops the thread
+  std::vector<char> buffer_;
+  uint32_t sequence_ = 0;
+
+  mutable std::mutex mu_;  // guards everything below, and the use of buffer_
+  std::condition_variable events_read_;
+  std::vector<Record> records_;
+  std::unordered_map<uint64_t, uint32_t> index_;  // cookie -> records_ index,
+                                                  // for the undestroyed ones
+  std::vector<uint32_t> alive_;    // records the last look showed
+  std::vector<uint32_t> seen_;     // records the current look has shown
+  std::vector<uint32_t> awaited_;  // vanished, their event not yet read
+  uint32_t looks_ = 0;
+  bool listening_ = false;
+  int64_t last_listening_ = -1;
+  std::vector<ListenerGap> listener_gaps_;
+  SocketWatchStats stats_;
+  int64_t total_look_ns_ = 0;
+  bool running_ = false;
+
+  std::thread thread_;
+};
+
+}  // namespace lastcall
+
+#endif  // LASTCALL_SOCKET_WATCH_H_
