@@ -55,6 +55,27 @@ const char* NetErrorName(NetError error) {
   return "?";
 }
 
+const char* CauseName(Cause cause) {
+  switch (cause) {
+    case Cause::kNone: return "answered";
+    case Cause::kHttp503: return "HTTP 503";
+    case Cause::kHttp503InFlight: return "HTTP 503 in flight";
+    case Cause::kHttp5xx: return "HTTP 5xx";
+    case Cause::kRefused: return "refused";
+    case Cause::kConnectFailed: return "connect failed";
+    case Cause::kResetInAcceptQueue: return "reset in accept queue";
+    case Cause::kResetUnread: return "reset unread";
+    case Cause::kDroppedAfterRead: return "dropped after read";
+    case Cause::kClosedBeforeRequest: return "closed before request";
+    case Cause::kClosedIdleKeepAlive: return "closed idle keep-alive";
+    case Cause::kClosedAfterKeepAlive: return "closed after keep-alive response";
+    case Cause::kTimeout: return "timeout";
+    case Cause::kBadResponse: return "bad response";
+    case Cause::kNoKernelRecord: return "no kernel record";
+  }
+  return "?";
+}
+
 History::History(int clients)
     : epoch_(std::chrono::steady_clock::now()), attempts_(clients) {}
 
@@ -174,10 +195,10 @@ const char* JepsenType(Outcome outcome) {
   return "info";
 }
 
-// The longest attempt line: 226 bytes of keys and names, six numbers and a
+// The longest attempt line: 270 bytes of keys and names, six numbers and a
 // key, the newline; rounded up.
 constexpr size_t kMaxAttemptLine = 512;
-static_assert(kMaxAttemptLine > 240 + 6 * Cursor::kMaxDigits + Cursor::kMaxKey);
+static_assert(kMaxAttemptLine > 290 + 6 * Cursor::kMaxDigits + Cursor::kMaxKey);
 
 // An attempt's invoke or completion line, its keys in nlohmann::json's
 // (sorted) order, at `out`, which has room for kMaxAttemptLine. Written by
@@ -190,6 +211,7 @@ char* WriteAttemptLine(const Attempt& a, bool completion, uint64_t seed, char* o
   line.Literal(",\"time\":").Number(completion ? a.done : a.send_start);
   line.Literal(",\"type\":\"").Name(completion ? JepsenType(a.outcome) : "invoke");
   line.Literal("\",\"value\":{\"attempt\":").Number(a.attempt);
+  if (completion) line.Literal(",\"cause\":\"").Name(CauseName(a.cause)).Literal("\"");
   line.Literal(",\"connection\":").Number(a.connection);
   if (completion) line.Literal(",\"error\":\"").Name(NetErrorName(a.error)).Literal("\"");
   line.Literal(",\"key\":\"").Key(seed, a.seq).Literal("\"");

@@ -47,6 +47,29 @@ Outcome Classify(int status, NetError error);
 Outcome CombineOutcomes(Outcome so_far, Outcome next);
 const char* NetErrorName(NetError error);
 
+// Why an attempt ended as it did, as far as the target's side of the
+// connection is concerned: from its HTTP answer, or, for a connection that
+// ended without one, from the kernel's view of the target's socket (see
+// socket_watch.h and causes.h). docs/checks.md defines each.
+enum class Cause : uint8_t {
+  kNone,                  // answered (2xx, 4xx)
+  kHttp503,               // answered 503: a refusal the client may retry
+  kHttp503InFlight,       // answered 503, read before the graceful signal: work abandoned
+  kHttp5xx,               // answered with another 5xx
+  kRefused,               // connect() refused: no listener
+  kConnectFailed,         // connect() failed otherwise or timed out
+  kResetInAcceptQueue,    // never accepted: the listener closed with it queued
+  kResetUnread,           // accepted, the request in the target's socket, never read
+  kDroppedAfterRead,      // read by the target, then closed without an answer
+  kClosedBeforeRequest,   // a new connection the target closed before the request reached it
+  kClosedIdleKeepAlive,   // a reused connection the target closed before the request reached it
+  kClosedAfterKeepAlive,  // the same, after a response during a drain that kept it alive
+  kTimeout,               // no answer within request.timeout
+  kBadResponse,           // an answer that is not HTTP
+  kNoKernelRecord,        // ended without an answer; the kernel showed nothing of its server side
+};
+const char* CauseName(Cause cause);
+
 // One HTTP request attempt. Times are ns since the run epoch; -1 = never.
 struct Attempt {
   int64_t seq = 0;      // the request (key) number, 0-based
@@ -60,6 +83,15 @@ struct Attempt {
   int status = 0;         // HTTP status, 0 if none
   NetError error = NetError::kNone;
   Outcome outcome = Outcome::kUnknown;
+  Cause cause = Cause::kNone;  // set by ClassifyAttempts() after the run
+  // The response let the connection be reused (HTTP/1.1 without
+  // `Connection: close`).
+  bool keep_alive = false;
+  uint16_t local_port = 0;  // the client's port: the target's socket's peer port
+  uint32_t request_size = 0;
+  // Bytes written on this connection up to the end of this request: the
+  // target has read the request once it has read this many.
+  uint64_t request_end = 0;
 };
 
 // One WebSocket client's connection (load.websockets). Times are ns since

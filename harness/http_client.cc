@@ -88,7 +88,16 @@ bool HttpConnection::PeerClosed() const {
 
 NetError HttpConnection::Connect(Clock::time_point deadline) {
   connection_id_ = connection_ids_->fetch_add(1) + 1;
-  return ConnectLoopback(port_, deadline, &fd_);
+  bytes_sent_ = 0;
+  local_port_ = 0;
+  NetError error = ConnectLoopback(port_, deadline, &fd_);
+  // The port the kernel bound, known even for a connect still in progress:
+  // the target's socket names it as its peer (socket_watch.h).
+  sockaddr_in local{};
+  socklen_t len = sizeof local;
+  if (fd_ >= 0 && getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &len) == 0)
+    local_port_ = ntohs(local.sin_port);
+  return error;
 }
 
 NetError HttpConnection::Write(const std::string& request,
@@ -99,6 +108,7 @@ NetError HttpConnection::Write(const std::string& request,
                      MSG_NOSIGNAL);
     if (n > 0) {
       written += static_cast<size_t>(n);
+      bytes_sent_ += static_cast<size_t>(n);
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -166,6 +176,9 @@ std::string HttpConnection::RoundTrip(const std::string& request,
   NetError error = NetError::kNone;
   if (fd_ < 0) error = Connect(deadline);
   attempt->connection = connection_id_;
+  attempt->local_port = local_port_;
+  attempt->request_size = static_cast<uint32_t>(request.size());
+  attempt->request_end = bytes_sent_ + request.size();
   if (error == NetError::kNone) {
     error = Write(request, deadline);
     if (error == NetError::kNone) {
@@ -178,6 +191,7 @@ std::string HttpConnection::RoundTrip(const std::string& request,
   if (error == NetError::kNone)
     error = Read(deadline, &attempt->status, &body, &keep_alive);
   attempt->done = history.Now();
+  attempt->keep_alive = keep_alive;
   attempt->error = error;
   attempt->outcome = Classify(attempt->status, error);
   if (error != NetError::kNone || !keep_alive) Close();

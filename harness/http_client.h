@@ -27,10 +27,11 @@ class HttpConnection {
   // Sends `request` (complete HTTP/1.1 bytes) and reads one response, all
   // before `deadline`. Connects first if needed; reuses the open connection
   // when the last response allowed it and the server has not closed it
-  // meanwhile. Fills attempt->{connection, reused_connection, send_start,
-  // send_end, done, status, error, outcome}; times from `history`. Calls
-  // `on_written` (if set) as soon as the request is fully written. Returns
-  // the response body (empty on error).
+  // meanwhile. Fills attempt->{connection, reused_connection, local_port,
+  // request_size, request_end, send_start, send_end, done, status,
+  // keep_alive, error, outcome}; times from `history`. Calls `on_written`
+  // (if set) as soon as the request is fully written. Returns the response
+  // body (empty on error).
   std::string RoundTrip(const std::string& request,
                         std::chrono::steady_clock::time_point deadline,
                         const History& history, Attempt* attempt,
@@ -50,6 +51,8 @@ class HttpConnection {
   std::atomic<int64_t>* connection_ids_;
   int fd_ = -1;
   int64_t connection_id_ = 0;
+  uint16_t local_port_ = 0;  // of the open connection
+  uint64_t bytes_sent_ = 0;  // on the open connection
 };
 
 // A one-shot GET for readiness probes: true when the answer is 2xx.

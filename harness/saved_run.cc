@@ -94,6 +94,24 @@ void ReadResult(const json& j, ScenarioResult* r, Expectation* expect) {
   r->ok = counts.at("ok").get<int64_t>();
   r->failed = counts.at("failed").get<int64_t>();
   r->unknown = counts.at("unknown").get<int64_t>();
+  if (j.contains("causes")) r->causes = j.at("causes").get<std::map<std::string, int64_t>>();
+  if (j.contains("kernel_view")) {
+    const json& k = j.at("kernel_view");
+    if (!k.at("available").get<bool>()) {
+      r->kernel_view_missing = k.at("reason").get<std::string>();
+    } else {
+      r->kernel_view.looks = k.at("looks").get<int64_t>();
+      r->kernel_view.mean_look_us = k.at("mean_look_us").get<double>();
+      r->kernel_view.max_gap_us = k.at("max_gap_us").get<int64_t>();
+      r->kernel_view.max_look_us = k.at("max_look_us").get<int64_t>();
+      r->kernel_view.destroy_events = k.at("destroy_events").get<bool>();
+      r->kernel_view.no_events_why = k.at("no_destroy_events_why").get<std::string>();
+      r->kernel_view.events = k.at("destroy_events_read").get<int64_t>();
+      r->kernel_view.event_overflows = k.at("event_overflows").get<int64_t>();
+      r->kernel_view.look_errors = k.at("look_errors").get<int64_t>();
+      r->kernel_view.sockets = k.at("sockets").get<int64_t>();
+    }
+  }
   r->total = j.at("timings").at("total").get<double>();
   // result.json written before `lastcall report` existed lack it.
   if (j.contains("attempts_of"))
@@ -146,8 +164,10 @@ void ReadHistoryLine(const json& line, uint64_t seed,
   if (!Named(value.at("outcome").get<std::string>(), Outcome::kOk, Outcome::kUnknown,
              OutcomeName, &a.outcome) ||
       !Named(value.at("error").get<std::string>(), NetError::kNone, NetError::kBadResponse,
-             NetErrorName, &a.error))
-    throw std::runtime_error("unknown outcome or error");
+             NetErrorName, &a.error) ||
+      !Named(value.value("cause", CauseName(Cause::kNone)), Cause::kNone, Cause::kNoKernelRecord,
+             CauseName, &a.cause))
+    throw std::runtime_error("unknown outcome, error or cause");
 }
 
 bool ReadHistory(const std::string& path, SavedRun* run, std::string* error) {
