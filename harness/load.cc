@@ -9,6 +9,11 @@ namespace lastcall {
 
 using Clock = std::chrono::steady_clock;
 
+namespace {
+// outstanding_'s low bits: 256 TB written on one connection.
+constexpr uint64_t kOffsetMask = (uint64_t{1} << 48) - 1;
+}  // namespace
+
 RequestValues ValuesFor(uint64_t seed, int64_t seq, const LoadSpec& spec) {
   uint64_t r = SplitMix64(seed ^ SplitMix64(static_cast<uint64_t>(seq)));
   uint64_t count = static_cast<uint64_t>(spec.account_count);
@@ -59,6 +64,8 @@ Clock::time_point Load::Start() {
                      std::to_string(spec_.clients) + " clients");
   end_time_ = spec_.duration.count() > 0 ? start + spec_.duration
                                          : Clock::time_point::max();
+  max_end_time_ = start + MaxDuration(spec_);
+  outstanding_.reset(new std::atomic<uint64_t>[static_cast<size_t>(spec_.clients)]());
   running_clients_ = spec_.clients;
   for (int c = 0; c < spec_.clients; ++c)
     clients_.emplace_back([this, c] { ClientLoop(c); });
@@ -83,10 +90,30 @@ void Load::Join() {
 }
 
 int64_t Load::NextSeq() {
-  if (stopped_ || (Clock::now() >= end_time_ && !held_)) return -1;
+  if (stopped_) return -1;
+  const Clock::time_point now = Clock::now();
+  if (now >= max_end_time_) {
+    reached_max_duration_ = true;
+    return -1;
+  }
+  // The observer is asked only once the load's own end has come.
+  auto held = [&] { return held_ || observer_->HoldsLoad(); };
+  if (now >= end_time_ && !held()) return -1;
   int64_t seq = next_seq_.fetch_add(1);
-  if (spec_.requests > 0 && seq >= spec_.requests) return -1;
+  if (spec_.requests > 0 && seq >= spec_.requests && !held()) return -1;
   return seq;
+}
+
+int64_t Load::CountOutstanding(
+    const std::function<bool(uint16_t port, uint64_t request_end)>& received) const {
+  if (!outstanding_) return 0;
+  int64_t count = 0;
+  for (int c = 0; c < spec_.clients; ++c) {
+    const uint64_t request = outstanding_[c].load(std::memory_order_acquire);
+    if (request != 0 && received(static_cast<uint16_t>(request >> 48), request & kOffsetMask))
+      ++count;
+  }
+  return count;
 }
 
 void Load::BuildRequest(int64_t seq, std::string* request) const {
@@ -151,8 +178,13 @@ void Load::ClientLoop(int client) {
       connection.RoundTrip(request, Clock::now() + spec_.request.timeout,
                            *history_, &attempt, [&] {
                              counted = true;
+                             outstanding_[client].store(
+                                 uint64_t{attempt.local_port} << 48 |
+                                     (attempt.request_end & kOffsetMask),
+                                 std::memory_order_release);
                              observer_->OnProgress(++in_flight_, completed_);
                            });
+      outstanding_[client].store(0, std::memory_order_release);
       int64_t in_flight = counted ? --in_flight_ : in_flight_.load();
       int64_t completed = attempt.status ? ++completed_ : completed_.load();
       observer_->OnProgress(in_flight, completed);

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -31,6 +32,11 @@ class LoadObserver {
   virtual void OnProgress(int64_t in_flight, int64_t completed) = 0;
   // Once, when the last client has stopped.
   virtual void OnLoadFinished() = 0;
+  // Asked when the load reaches its own end (duration or requests): true
+  // keeps it going (never past load.max_duration), so that a fault waiting
+  // for a count fires whatever the machine's speed, and a drain is judged
+  // under load.
+  virtual bool HoldsLoad() { return false; }
 };
 
 // The values a request's template is rendered with.
@@ -62,7 +68,16 @@ class Load {
   void Join();
 
   bool finished() const { return running_clients_.load() == 0; }
+  // Whether the load ended at load.max_duration while still held.
+  bool reached_max_duration() const { return reached_max_duration_.load(); }
+  // Requests written and not yet answered (as the clients see them).
   int64_t in_flight() const { return in_flight_.load(); }
+  // Of the requests written and not yet answered, how many `received`
+  // says the target has: it is given the client port of each request's
+  // connection and the bytes written on it up to the request's end.
+  // Thread-safe; for the `in_flight` trigger, from the socket watch.
+  int64_t CountOutstanding(
+      const std::function<bool(uint16_t port, uint64_t request_end)>& received) const;
   int64_t completed() const { return completed_.load(); }
   // Attempts ended so far with `outcome`.
   int64_t attempts_ended(Outcome outcome) const {
@@ -89,7 +104,12 @@ class Load {
   std::vector<std::pair<std::string, Template>> headers_;
   std::string fixed_headers_;  // Host, Connection
 
-  std::chrono::steady_clock::time_point end_time_;
+  std::chrono::steady_clock::time_point end_time_, max_end_time_;
+  // Per client, the request it has written and awaits an answer to: its
+  // connection's client port << 48 | the bytes written up to its end; 0
+  // when none.
+  std::unique_ptr<std::atomic<uint64_t>[]> outstanding_;
+  std::atomic<bool> reached_max_duration_{false};
   std::atomic<int64_t> next_seq_{0};
   std::atomic<int64_t> in_flight_{0};
   std::atomic<int64_t> completed_{0};

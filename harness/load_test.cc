@@ -1,8 +1,16 @@
 #include "load.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <set>
 
 #include <catch2/catch.hpp>
+
+#include "wait_until.h"
 
 using namespace lastcall;
 
@@ -38,4 +46,59 @@ TEST_CASE("Another seed draws other values") {
   for (int64_t seq = 0; seq < 100; ++seq)
     differences += ValuesFor(1, seq, spec).amount != ValuesFor(2, seq, spec).amount;
   CHECK(differences > 90);
+}
+
+namespace {
+
+// Holds the load for as long as `hold` says; counts the questions.
+struct HoldingObserver : LoadObserver {
+  std::atomic<bool> hold{true};
+  std::atomic<int> finished{0};
+  void OnProgress(int64_t, int64_t) override {}
+  void OnLoadFinished() override { ++finished; }
+  bool HoldsLoad() override { return hold; }
+};
+
+// A port nothing listens on: every attempt is refused at once.
+int ClosedPort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+}  // namespace
+
+TEST_CASE("A held load goes past its requests until released, never past max_duration") {
+  LoadSpec spec;
+  spec.clients = 2;
+  spec.requests = 3;
+  spec.max_duration = std::chrono::milliseconds(300);
+  spec.request.body = "{}";
+  HoldingObserver observer;
+  History history(spec.clients);
+  std::string error;
+  std::unique_ptr<Load> load = Load::Create(spec, {}, ClosedPort(), 1, &history, &observer, &error);
+  REQUIRE(load);
+  load->Start();
+  REQUIRE(WaitUntil([&] { return observer.finished == 1; }, std::chrono::seconds(5)));
+  load->Join();
+  CHECK(load->reached_max_duration());  // held all the way
+  size_t attempts = history.attempts(0).size() + history.attempts(1).size();
+  CHECK(attempts > 3);
+
+  HoldingObserver released;
+  released.hold = false;
+  History again(spec.clients);
+  load = Load::Create(spec, {}, ClosedPort(), 1, &again, &released, &error);
+  load->Start();
+  REQUIRE(WaitUntil([&] { return released.finished == 1; }, std::chrono::seconds(5)));
+  load->Join();
+  CHECK_FALSE(load->reached_max_duration());
+  CHECK(again.attempts(0).size() + again.attempts(1).size() == 3);
 }

@@ -75,17 +75,71 @@ void Nemesis::OnTargetReady(int, Clock::time_point when) {
   restarting_ = false;
 }
 
-void Nemesis::OnProgress(int64_t in_flight, int64_t completed) {
-  int kind = armed_count_kind_.load(std::memory_order_acquire);
-  if (kind < 0) return;
-  int64_t value = kind == static_cast<int>(Trigger::Kind::kInFlight)
-                      ? in_flight : completed;
-  if (value < armed_count_.load(std::memory_order_relaxed)) return;
+namespace {
+
+void RaiseTo(std::atomic<int64_t>* maximum, int64_t value) {
+  int64_t seen = maximum->load(std::memory_order_relaxed);
+  while (value > seen && !maximum->compare_exchange_weak(seen, value)) {
+  }
+}
+
+bool IsCount(const Fault& fault) {
+  return fault.kind == Fault::Kind::kSignal &&
+         (fault.trigger.kind == Trigger::Kind::kInFlight ||
+          fault.trigger.kind == Trigger::Kind::kCompleted);
+}
+
+}  // namespace
+
+void Nemesis::FireCount(Trigger::Kind kind, int64_t value) {
+  if (armed_count_kind_.load(std::memory_order_acquire) != static_cast<int>(kind) ||
+      value < armed_count_.load(std::memory_order_relaxed))
+    return;
   int64_t trigger_time = history_->Now();
   std::lock_guard<std::mutex> lock(mutex_);
-  // Another client may have fired it between the check and the lock.
-  if (armed_count_kind_.load() != kind || restarting_) return;
+  // Another thread may have fired it between the check and the lock.
+  if (armed_count_kind_.load() != static_cast<int>(kind) || restarting_) return;
   Fire(armed_, trigger_time);
+}
+
+void Nemesis::OnProgress(int64_t in_flight, int64_t completed) {
+  // One call fires at most one fault: the next is armed by this one.
+  if (armed_count_kind_.load(std::memory_order_acquire) ==
+      static_cast<int>(Trigger::Kind::kCompleted)) {
+    FireCount(Trigger::Kind::kCompleted, completed);
+  } else if (!kernel_in_flight_.load(std::memory_order_relaxed)) {
+    RaiseTo(&max_in_flight_, in_flight);
+    FireCount(Trigger::Kind::kInFlight, in_flight);
+  }
+}
+
+void Nemesis::OnInFlight(int64_t received) {
+  RaiseTo(&max_in_flight_, received);
+  FireCount(Trigger::Kind::kInFlight, received);
+}
+
+bool Nemesis::HoldsLoad() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!graces_.empty()) return true;
+  for (size_t i = armed_; i < faults_.size(); ++i)
+    if (IsCount(faults_[i])) return true;
+  return false;
+}
+
+std::vector<std::string> Nemesis::UnfiredCountFaults(int64_t completed) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<std::string> unfired;
+  for (size_t i = 0; i < faults_.size(); ++i) {
+    if (!IsCount(faults_[i]) || records_[i].fired) continue;
+    const Trigger& t = faults_[i].trigger;
+    const bool in_flight = t.kind == Trigger::Kind::kInFlight;
+    unfired.push_back("fault " + std::to_string(i + 1) + " (when: {" +
+                      (in_flight ? "in_flight: " : "completed: ") + std::to_string(t.count) +
+                      "}) at " + faults_[i].location.ToString() + ": the count reached " +
+                      std::to_string(in_flight ? max_in_flight_.load() : completed) +
+                      (in_flight && kernel_in_flight_ ? " (requests the target had read)" : ""));
+  }
+  return unfired;
 }
 
 void Nemesis::OnOutputLine(const std::string& line) {

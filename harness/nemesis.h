@@ -1,9 +1,13 @@
 // The nemesis: the scenario's faults, fired in order. A signal fault is armed
 // once the one before it has fired. Each trigger is fired by whoever sees its
 // condition first, so the signal lands within microseconds of the moment:
-// `at` and `log` by the run's event loop, `in_flight` / `completed` by the
-// client thread whose request made the count true, `db_transactions_open` /
-// `sql` by the run's database watch. A graceful signal starts its grace
+// `at` and `log` by the run's event loop, `completed` by the client thread
+// whose request made the count true, `in_flight` by the socket watch after
+// the look that showed the target holding that many requests (or, without
+// a kernel view, by the client that wrote the last of them),
+// `db_transactions_open` / `sql` by the run's database watch. While a
+// count-triggered fault waits, and while an instance drains after a
+// graceful signal, the nemesis holds the load open past its end. A graceful signal starts its grace
 // period; when it runs out and the instance still lives, the escalation
 // signal (SIGKILL unless the sender has none) goes out. A restart fault
 // waits for the target to exit.
@@ -94,6 +98,20 @@ class Nemesis : public LoadObserver {
   // LoadObserver, called on client threads.
   void OnProgress(int64_t in_flight, int64_t completed) override;
   void OnLoadFinished() override;
+  // True while a count-triggered fault has yet to fire, or an instance that
+  // got a graceful signal has not exited (its grace is running).
+  bool HoldsLoad() override;
+
+  // From now on `in_flight` counts what the kernel confirms (OnInFlight),
+  // not what the clients have written. Call before Begin().
+  void CountInFlightByKernel() { kernel_in_flight_ = true; }
+  // The socket watch's count: requests the target has read from its
+  // sockets and not yet answered (socket watch thread).
+  void OnInFlight(int64_t received);
+  // The count-triggered faults that never fired, each as "fault 1 (when:
+  // {completed: 400}) at FILE:LINE:COLUMN: the count reached 250", given
+  // the load's `completed` count.
+  std::vector<std::string> UnfiredCountFaults(int64_t completed) const;
 
   // The next moment OnTick() has work: an `at` trigger or a grace deadline.
   std::chrono::steady_clock::time_point NextDeadline() const;
@@ -117,6 +135,9 @@ class Nemesis : public LoadObserver {
     std::chrono::steady_clock::time_point deadline;
   };
   void Arm(size_t index);             // requires mutex_
+  // Fires the armed fault if it counts `kind` and `value` has reached its
+  // count. Takes mutex_.
+  void FireCount(Trigger::Kind kind, int64_t value);
   // Sends fault `index`'s signal to `instance` (0: the current one).
   void Fire(size_t index, int64_t trigger_time, int instance = 0);  // requires mutex_
   // When the armed `at` trigger is due; nullopt if none is, or not yet
@@ -141,6 +162,8 @@ class Nemesis : public LoadObserver {
   // Lock-free copy of the armed count trigger, for OnProgress.
   std::atomic<int> armed_count_kind_{-1};  // Trigger::Kind or -1
   std::atomic<int64_t> armed_count_{0};
+  std::atomic<bool> kernel_in_flight_{false};
+  std::atomic<int64_t> max_in_flight_{0};  // the highest in_flight count seen
 };
 
 }  // namespace lastcall

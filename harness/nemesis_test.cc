@@ -71,6 +71,52 @@ TEST_CASE("count triggers fire once, in order, when the count is reached") {
   CHECK(records[1].instance == 1);
 }
 
+TEST_CASE("in_flight counted by the kernel: what the clients wrote does not fire it") {
+  Rig rig({SignalFault(Trigger::Kind::kInFlight, 3)});
+  rig.nemesis.CountInFlightByKernel();
+  rig.nemesis.Begin(std::chrono::steady_clock::now());
+  rig.nemesis.OnProgress(16, 0);  // 16 written, none read yet
+  CHECK(rig.target.sent.empty());
+  rig.nemesis.OnInFlight(2);
+  CHECK(rig.target.sent.empty());
+  rig.nemesis.OnInFlight(3);
+  CHECK(rig.target.sent.size() == 1);
+}
+
+TEST_CASE("the load is held while a count trigger waits and while a drain lasts") {
+  Fault at;
+  at.trigger.kind = Trigger::Kind::kAt;
+  at.trigger.at = milliseconds(0);
+  Fault restart;
+  restart.kind = Fault::Kind::kRestart;
+  Rig rig({SignalFault(Trigger::Kind::kCompleted, 5), restart,
+           SignalFault(Trigger::Kind::kCompleted, 10, SIGKILL)});
+  rig.nemesis.Begin(std::chrono::steady_clock::now());
+  CHECK(rig.nemesis.HoldsLoad());  // fault 1 waits for its count
+  rig.nemesis.OnProgress(0, 5);
+  REQUIRE(rig.target.sent.size() == 1);
+  CHECK(rig.nemesis.HoldsLoad());  // instance 1 drains, and fault 3 waits
+  rig.nemesis.OnTargetExit(1, rig.history.Now());
+  rig.target.running = 2;
+  rig.nemesis.OnTargetReady(2, std::chrono::steady_clock::now());
+  CHECK(rig.nemesis.HoldsLoad());  // fault 3 still waits
+  CHECK(rig.nemesis.UnfiredCountFaults(7) ==
+        std::vector<std::string>{"fault 3 (when: {completed: 10}) at : the count reached 7"});
+  rig.nemesis.OnProgress(0, 10);
+  REQUIRE(rig.target.sent.size() == 2);
+  CHECK_FALSE(rig.nemesis.HoldsLoad());  // KILL starts no drain
+  CHECK(rig.nemesis.UnfiredCountFaults(10).empty());
+
+  Rig timed({at});
+  timed.nemesis.Begin(std::chrono::steady_clock::now());
+  CHECK_FALSE(timed.nemesis.HoldsLoad());
+  timed.nemesis.OnTick();
+  REQUIRE(timed.target.sent.size() == 1);
+  CHECK(timed.nemesis.HoldsLoad());  // TERM: its drain is judged under load
+  timed.nemesis.OnTargetExit(1, timed.history.Now());
+  CHECK_FALSE(timed.nemesis.HoldsLoad());
+}
+
 TEST_CASE("an at trigger fires from OnTick once its time has come") {
   Fault f;
   f.trigger.kind = Trigger::Kind::kAt;

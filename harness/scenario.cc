@@ -57,9 +57,16 @@ const std::vector<CheckInfo>& CheckCatalogue() {
        "audit.applied; ${key} in load.request"},
       {"invariants", "an audit.invariants query that returns rows", "audit.invariants"},
       {"drained",
-       "a request written before the graceful signal that got no answer, or a 5xx",
+       "a request the target took (in flight at a graceful signal, or accepted during the "
+       "drain) that got no answer, or a 5xx other than 503; the kernel tells taken from "
+       "never accepted",
        "a fault with a graceful signal (TERM, INT...)"},
-      {"refused_while_draining", "reported, never failed: requests refused while draining",
+      {"unannounced_close",
+       "a response during a drain that kept its connection alive (no Connection: close), "
+       "then the target closed that connection under the client's next request",
+       "a fault with a graceful signal; load.keep_alive"},
+      {"refused_while_draining",
+       "reported, never failed: requests never taken while draining, by cause",
        "a fault with a graceful signal"},
       {"exit",
        "no exit by itself within the grace with a target.clean_exit status (SIGKILL "
@@ -89,6 +96,12 @@ const std::vector<CheckInfo>& CheckCatalogue() {
        "faults"},
   };
   return kChecks;
+}
+
+Duration MaxDuration(const LoadSpec& load) {
+  if (load.max_duration.count() > 0) return load.max_duration;
+  if (load.duration.count() > 0) return load.duration * 10;
+  return std::chrono::seconds(60);
 }
 
 const std::vector<std::string>& KnownChecks() {
@@ -233,8 +246,8 @@ const Keys kReadyKeys = {{"http", "log", "tcp", "timeout"}, {}};
 constexpr int kMaxWebSocketClients = 1000;
 const Keys kWebSocketKeys = {{"clients", "path", "port"}, {}};
 const Keys kLoadKeys = {{"clients", "rate", "duration", "requests",
-                         "keep_alive", "request", "accounts", "retry",
-                         "websockets"},
+                         "max_duration", "keep_alive", "request", "accounts",
+                         "retry", "websockets"},
                         {}};
 const Keys kRequestKeys = {{"method", "path", "headers", "body", "timeout"},
                            {}};
@@ -999,9 +1012,16 @@ bool Parser::ParseLoad(const Value& value, LoadSpec* out) {
     return Fail(value.key, "load needs duration or requests");
   if (duration.present && requests.present)
     return Fail(requests.key, "load takes duration or requests, not both");
-  return AsDuration(duration, false, &out->duration) &&
-         AsInt(requests, 1, &out->requests) &&
-         AsBool(section.Get("keep_alive"), &out->keep_alive) &&
+  Value max_duration = section.Get("max_duration");
+  if (!AsDuration(duration, false, &out->duration) ||
+      !AsInt(requests, 1, &out->requests) ||
+      !AsDuration(max_duration, false, &out->max_duration))
+    return false;
+  if (max_duration.present && out->max_duration < out->duration)
+    return Fail(max_duration, "load.max_duration must be at least load.duration (" +
+                                  DurationText(out->duration) + "), got " +
+                                  DurationText(out->max_duration));
+  return AsBool(section.Get("keep_alive"), &out->keep_alive) &&
          ParseRequest(section.Get("request"), &out->request) &&
          ParseAccounts(section.Get("accounts"), out) &&
          ParseRetry(section.Get("retry"), &out->retry) &&

@@ -147,6 +147,10 @@ struct LoadSpec {
   int clients = 16;
   Duration duration{0};    // one of duration / requests is set
   int64_t requests = 0;    // total keys across all clients
+  // How long the load may be held past its end while a count-triggered
+  // fault has not fired or a drain is under way; 0: the default
+  // (MaxDuration()).
+  Duration max_duration{0};
   bool keep_alive = true;
   RequestTemplate request;
   int account_count = 20;  // ${from}, ${to} in 1..account_count, distinct
@@ -155,6 +159,10 @@ struct LoadSpec {
   RetryPolicy retry;
   WebSocketSpec websockets;
 };
+
+// load.max_duration, or its default: 10 times load.duration, or 60 s for a
+// load bound by requests.
+Duration MaxDuration(const LoadSpec& load);
 
 // What makes a fault fire (SPEC §3).
 struct Trigger {

@@ -826,6 +826,12 @@ TEST_CASE("load: clients, duration, requests, keep_alive", "[scenario]") {
   CHECK(s.load.requests == 5000);
   CHECK(s.load.duration == Duration(0));
   CHECK_FALSE(s.load.keep_alive);
+  // A load bound by requests may be held up to a minute by default...
+  CHECK(MaxDuration(s.load) == std::chrono::seconds(60));
+  // ...one bound by time, ten times its duration, unless max_duration says.
+  CHECK(MaxDuration(Parse("load: {duration: 2s}\n").load) == std::chrono::seconds(20));
+  CHECK(MaxDuration(Parse("load: {duration: 2s, max_duration: 5s}\n").load) ==
+        std::chrono::seconds(5));
 
   CHECK(Error("load:\n"
               "  duration: 1s\n"
@@ -856,6 +862,10 @@ TEST_CASE("load: clients, duration, requests, keep_alive", "[scenario]") {
               "  duration: 1s\n"
               "  requests: 100\n") ==
         "s.yaml:3:3: load takes duration or requests, not both");
+  CHECK(Error("load:\n"
+              "  duration: 2s\n"
+              "  max_duration: 1s\n") ==
+        "s.yaml:3:17: load.max_duration must be at least load.duration (2s), got 1s");
   CHECK(Error("load:\n"
               "  duration: 3\n") ==
         "s.yaml:2:13: load.duration must be a duration such as 250ms, 1.5s "
@@ -1208,7 +1218,7 @@ TEST_CASE("expect", "[scenario]") {
   CHECK(Error("expect: {fail: [unknown_check]}\n") ==
         "s.yaml:1:17: unknown check 'unknown_check' in expect.fail; the checks "
         "are lost, duplicated, phantom, invariants, drained, "
-        "refused_while_draining, exit, connections_leaked, unclean_disconnects, "
+        "unannounced_close, refused_while_draining, exit, connections_leaked, unclean_disconnects, "
         "transactions_abandoned, orphans, temp_files, jobs, websocket_close, "
         "client_errors, faults");
 }
@@ -1273,7 +1283,7 @@ TEST_CASE("KnownChecks, in report order", "[scenario]") {
   CHECK(KnownChecks() ==
         std::vector<std::string>{
             "lost", "duplicated", "phantom", "invariants", "drained",
-            "refused_while_draining", "exit", "connections_leaked",
+            "unannounced_close", "refused_while_draining", "exit", "connections_leaked",
             "unclean_disconnects", "transactions_abandoned", "orphans",
             "temp_files", "jobs", "websocket_close", "client_errors", "faults"});
 }
