@@ -38,9 +38,8 @@ struct Facts {
   // Keys audit.applied returned that no client sent (not ours, another
   // seed's, a seq never sent), with the times applied.
   std::unordered_map<std::string, int64_t> unsent;
-  // The first delivered graceful signal (SIGTERM, SIGINT...), if any.
-  int64_t first_graceful = -1;
-  int first_graceful_instance = 0;
+  // Each instance's drain (DrainWindowsOf).
+  std::vector<DrainWindow> drains;
 };
 
 void GatherKeys(const AuditInputs& in, Facts* facts) {
@@ -64,17 +63,7 @@ Facts Gather(const AuditInputs& in) {
   Facts facts;
   facts.seed = in.scenario->seed;
   GatherKeys(in, &facts);
-  for (size_t i = 0; i < in.faults.size(); ++i) {
-    const FaultRecord& r = in.faults[i];
-    const Fault& f = in.scenario->faults[i];
-    if (f.kind != Fault::Kind::kSignal || r.delivery_time < 0 ||
-        !IsGraceful(f.signal))
-      continue;
-    if (facts.first_graceful < 0 || r.delivery_time < facts.first_graceful) {
-      facts.first_graceful = r.delivery_time;
-      facts.first_graceful_instance = r.instance;
-    }
-  }
+  facts.drains = DrainWindowsOf(in);
   return facts;
 }
 
@@ -172,51 +161,136 @@ CheckResult CheckInvariants(const AuditInputs& in, const Facts&) {
                 in.invariants.size());
 }
 
-// "lc-1-4 attempt 2: HTTP 503", "lc-1-4 attempt 1: refused".
+// "lc-1-4 attempt 2: HTTP 503", "lc-1-4 attempt 1: eof (dropped after read)".
 std::string DescribeAttempt(const Facts& facts, const Attempt& a) {
-  return History::KeyFor(facts.seed, a.seq) + " attempt " + std::to_string(a.attempt) +
-         ": " + (a.status ? "HTTP " + std::to_string(a.status)
-                          : std::string(NetErrorName(a.error)));
+  std::string text = History::KeyFor(facts.seed, a.seq) + " attempt " +
+                     std::to_string(a.attempt) + ": " +
+                     (a.status ? "HTTP " + std::to_string(a.status)
+                               : std::string(NetErrorName(a.error)));
+  // What the kernel adds to a connection that ended without an answer.
+  if (a.status == 0 && (a.error == NetError::kReset || a.error == NetError::kEof ||
+                        a.error == NetError::kWriteFailed))
+    text += std::string(" (") + CauseName(a.cause) + ")";
+  if (a.cause == Cause::kHttp503InFlight) text += " (read before the signal)";
+  return text;
 }
 
+// The drain attempt `a` lived in: it ended after the graceful signal and
+// began before the instance was gone. nullptr if none, or if a KILL fault
+// of the scenario cut the drain short before `a` ended.
+const DrainWindow* DrainOf(const Facts& facts, const Attempt& a) {
+  for (const DrainWindow& d : facts.drains) {
+    if (a.done <= d.begin || a.send_start > d.end) continue;
+    if (d.cut_short && a.done >= d.end) return nullptr;
+    return &d;
+  }
+  return nullptr;
+}
+
+// Counts by cause, "12 refused, 3 reset in accept queue", in Cause order.
+std::string CountsByCause(const std::map<Cause, size_t>& counts) {
+  std::string text;
+  for (const auto& [cause, n] : counts)
+    text += (text.empty() ? "" : ", ") + std::to_string(n) + " " + CauseName(cause);
+  return text;
+}
+
+// Judges every attempt that lived during a drain: the target took it
+// unless the kernel says it never did (refused, reset in the accept
+// queue, closed before the request reached it) or it answered 503 to a
+// request it had not read before the signal; what it took must be answered. An attempt lost on a connection that a drain-time
+// response kept alive is unannounced_close's to judge. Without a kernel
+// record, the window rule of old decides: a request written `settle`
+// before the signal was in flight, and an unknown outcome drops it.
 CheckResult CheckDrained(const AuditInputs& in, const Facts& facts) {
-  if (facts.first_graceful < 0)
-    return Skip("drained", "no graceful signal was delivered");
-  const int64_t cutoff = facts.first_graceful - in.settle.count();
+  if (facts.drains.empty()) return Skip("drained", "no graceful signal was delivered");
   std::vector<std::string> dropped;
-  size_t in_flight = 0;
+  size_t taken = 0, by_window = 0;
   for (const auto& client : in.history->all_attempts()) {
     for (const Attempt& a : client) {
-      if (a.send_end < 0 || a.send_end > cutoff || a.done <= facts.first_graceful)
+      const DrainWindow* drain = DrainOf(facts, a);
+      // Without a kernel view nothing says whether a 503 was for work in
+      // hand: the window decides, as for a reset.
+      const bool by_the_window = a.cause == Cause::kNoKernelRecord ||
+                                 (a.cause == Cause::kHttp503 && !in.kernel_view_missing.empty());
+      if (!drain || a.cause == Cause::kClosedAfterKeepAlive ||
+          (IsRefusal(a.cause) && !by_the_window))
         continue;
-      ++in_flight;
-      if (a.outcome == Outcome::kUnknown || a.status >= 500)
-        dropped.push_back(DescribeAttempt(facts, a));
+      bool drop = IsDrop(a.cause);
+      if (by_the_window) {
+        ++by_window;
+        const bool in_flight = a.send_end >= 0 && a.send_end <= drain->begin - in.settle.count();
+        if (!in_flight) continue;
+        drop = a.outcome == Outcome::kUnknown || a.status == 503;
+      }
+      ++taken;
+      if (drop) dropped.push_back(DescribeAttempt(facts, a));
     }
   }
-  return Finish("drained", std::move(dropped),
-                "requests in flight at the first graceful signal were dropped",
-                in_flight);
+  CheckResult r = Finish("drained", std::move(dropped),
+                         "requests the target took during a drain were dropped", taken);
+  if (!in.kernel_view_missing.empty())
+    r.summary += "; no kernel view (" + in.kernel_view_missing + "): judged by the " +
+                 FormatSeconds(in.settle) + " window";
+  else if (by_window > 0)
+    r.summary += "; " + std::to_string(by_window) +
+                 " ended without a kernel record, judged by the " + DurationText(in.settle) +
+                 " window";
+  return r;
 }
 
 CheckResult CheckRefusedWhileDraining(const AuditInputs& in, const Facts& facts) {
-  if (facts.first_graceful < 0)
+  if (facts.drains.empty())
     return Skip("refused_while_draining", "no graceful signal was delivered");
-  int64_t end = INT64_MAX;
-  for (const InstanceRecord& i : in.instances)
-    if (i.id == facts.first_graceful_instance && i.exit_time >= 0) end = i.exit_time;
-  size_t refused = 0;
+  std::map<Cause, size_t> refused;
+  size_t total = 0;
   for (const auto& client : in.history->all_attempts())
     for (const Attempt& a : client)
-      if (a.send_start >= facts.first_graceful && a.send_start <= end &&
-          (a.error == NetError::kRefused || a.status == 503))
-        ++refused;
+      if (IsRefusal(a.cause) && DrainOf(facts, a)) {
+        ++refused[a.cause];
+        ++total;
+      }
   CheckResult r;
   r.name = "refused_while_draining";
   r.status = CheckStatus::kInfo;
-  r.summary = std::to_string(refused) +
-              " requests refused between the first graceful signal and the exit";
+  r.summary = std::to_string(total) + " requests were never taken during a drain" +
+              (total ? " (" + CountsByCause(refused) + ")" : "");
   return r;
+}
+
+// Each request on a connection after a response that came during a drain
+// and said the connection could stay open: if the target then closed the
+// connection without answering it, the client lost a request to a race the
+// target made (Envoy and Go's server answer with `Connection: close` while
+// draining for exactly this reason).
+CheckResult CheckUnannouncedClose(const AuditInputs& in, const Facts& facts) {
+  if (facts.drains.empty()) return Skip("unannounced_close", "no graceful signal was delivered");
+  if (!in.scenario->load.keep_alive)
+    return Skip("unannounced_close", "load.keep_alive is false: no connection is reused");
+  std::vector<std::string> closed;
+  size_t reused = 0;
+  for (const auto& client : in.history->all_attempts()) {
+    for (size_t i = 1; i < client.size(); ++i) {
+      const Attempt& before = client[i - 1];
+      const Attempt& a = client[i];
+      if (a.connection != before.connection || before.status == 0 || !before.keep_alive)
+        continue;
+      const DrainWindow* drain = DrainOf(facts, before);
+      if (!drain || !drain->Contains(before.done) || (drain->cut_short && a.done >= drain->end))
+        continue;
+      ++reused;
+      if (a.status == 0 && (a.error == NetError::kWriteFailed || a.error == NetError::kReset ||
+                            a.error == NetError::kEof))
+        closed.push_back(DescribeAttempt(facts, a) + ", on connection " +
+                         std::to_string(a.connection) + " kept alive by HTTP " +
+                         std::to_string(before.status) + " at " +
+                         FormatSeconds(Duration(before.done)) + " during the drain");
+    }
+  }
+  return Finish("unannounced_close", std::move(closed),
+                "requests on connections a drain-time response kept alive were lost to the "
+                "target's close",
+                reused);
 }
 
 bool IsCleanExit(const Scenario& s, const ExitStatus& status) {
@@ -231,6 +305,7 @@ struct GracefulSignal {
   // A KILL fault reached the instance before it exited: the scenario itself
   // cut its shutdown short, so how it shut down cannot be judged.
   bool cut_short = false;
+  int64_t cut_time = -1;  // when
 };
 
 GracefulSignal GracefulSignalOf(const AuditInputs& in, const InstanceRecord& inst) {
@@ -246,13 +321,36 @@ GracefulSignal GracefulSignalOf(const AuditInputs& in, const InstanceRecord& ins
         found.fault = &s.faults[i];
         found.record = &r;
       }
-    } else if (s.faults[i].signal == SIGKILL && found.fault &&
+    } else if (s.faults[i].signal == SIGKILL && found.fault && !found.cut_short &&
                (inst.exit_time < 0 || r.delivery_time < inst.exit_time)) {
       found.cut_short = true;
+      found.cut_time = r.delivery_time;
     }
   }
   return found;
 }
+
+}  // namespace
+
+std::vector<DrainWindow> DrainWindowsOf(const AuditInputs& in) {
+  std::vector<DrainWindow> drains;
+  for (const InstanceRecord& inst : in.instances) {
+    GracefulSignal graceful = GracefulSignalOf(in, inst);
+    if (!graceful.fault) continue;
+    DrainWindow d;
+    d.begin = graceful.record->delivery_time;
+    d.instance = inst.id;
+    d.cut_short = graceful.cut_short;
+    if (graceful.cut_short) d.end = graceful.cut_time;
+    else if (inst.exit_time >= 0) d.end = inst.exit_time;
+    drains.push_back(d);
+  }
+  std::sort(drains.begin(), drains.end(),
+            [](const DrainWindow& a, const DrainWindow& b) { return a.begin < b.begin; });
+  return drains;
+}
+
+namespace {
 
 bool KilledBySigkill(const InstanceRecord& inst) {
   return inst.exit && inst.exit->by_signal && inst.exit->value == SIGKILL;
@@ -544,6 +642,7 @@ const std::map<std::string, CheckFunction>& Implemented() {
       {"phantom", CheckPhantom},
       {"invariants", CheckInvariants},
       {"drained", CheckDrained},
+      {"unannounced_close", CheckUnannouncedClose},
       {"refused_while_draining", CheckRefusedWhileDraining},
       {"exit", CheckExit},
       {"connections_leaked", CheckConnectionsLeaked},

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "causes.h"
 #include "history.h"
 #include "nemesis.h"
 #include "scenario.h"
@@ -74,8 +75,12 @@ struct AuditInputs {
   std::optional<std::vector<std::string>> temp_files;
   // nullopt when the scenario has no jobs.
   std::optional<JobsAudit> jobs;
-  // A request written less than this before the first graceful signal may
-  // not have reached the server's accept queue yet: not counted by `drained`.
+  // Why the kernel's view of the target's sockets (socket_watch.h) was not
+  // available, "" when it was. Without it, and for an attempt it has no
+  // record of, `drained` falls back to a time window: a request written
+  // less than `settle` before the graceful signal may not have reached the
+  // target, and is not counted. The report says how many were judged so.
+  std::string kernel_view_missing;
   Duration settle = std::chrono::milliseconds(5);
   // The rolling restart: its first slot's turn and the moment the last
   // replacement was UP (history time, ns); -1 when it did not begin / end.
@@ -92,6 +97,10 @@ struct CheckResult {
   std::string summary;                 // one line: what was found
   std::vector<std::string> offending;  // keys, instances, rows...
 };
+
+// The drains of the run: each instance's first graceful signal from a fault
+// to its exit (or to a KILL fault that cut it short), by signal time.
+std::vector<DrainWindow> DrainWindowsOf(const AuditInputs& inputs);
 
 // Runs the checks the scenario asks for (`audit.checks`, default all), in
 // KnownChecks() order. Checks that cannot apply are kSkipped with a reason.

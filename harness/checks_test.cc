@@ -40,9 +40,11 @@ struct Fixture {
     in.history = &history;
   }
 
-  // Adds an attempt for request `seq`; times in ms.
-  void Add(int64_t seq, int attempt, int64_t sent_ms, int64_t done_ms,
-           int status, NetError error = NetError::kNone) {
+  // Adds an attempt for request `seq`; times in ms. Its cause is what
+  // the client alone can tell (no kernel record) unless `cause` is given.
+  Attempt& Add(int64_t seq, int attempt, int64_t sent_ms, int64_t done_ms,
+               int status, NetError error = NetError::kNone,
+               std::optional<Cause> cause = std::nullopt) {
     Attempt a;
     a.seq = seq;
     a.attempt = attempt;
@@ -53,7 +55,9 @@ struct Fixture {
     a.status = status;
     a.error = error;
     a.outcome = Classify(status, error);
+    a.cause = cause ? *cause : CauseOf(a, nullptr, nullptr, {});
     history.attempts(0).push_back(a);
+    return history.attempts(0).back();
   }
   // audit.applied returns the row (key of `seq`, times).
   void Applied(int64_t seq, int64_t times) {
@@ -169,7 +173,7 @@ TEST_CASE("invariants: any returned row is a violation") {
   CHECK(f.Result("invariants").status == CheckStatus::kFail);
 }
 
-TEST_CASE("drained: in-flight requests at the signal must be answered") {
+TEST_CASE("drained without a kernel record: in flight at the signal by the settle window") {
   Fixture f;
   f.Add(0, 1, 500, 1200, 201);                   // in flight, answered: fine
   f.Add(1, 1, 600, 900, 201);                    // answered before the signal
@@ -180,8 +184,96 @@ TEST_CASE("drained: in-flight requests at the signal must be answered") {
   f.Add(5, 1, 800, 1300, 500);                   // answered with a 5xx
   CheckResult r = f.Result("drained");
   CHECK(r.status == CheckStatus::kFail);
-  CHECK(r.offending == std::vector<std::string>{"lc-1-4 attempt 1: eof",
+  CHECK(r.offending == std::vector<std::string>{"lc-1-4 attempt 1: eof (no kernel record)",
                                                 "lc-1-5 attempt 1: HTTP 500"});
+  CHECK(r.summary.find("3 ended without a kernel record, judged by the 5ms window") !=
+        std::string::npos);
+  f.in.kernel_view_missing = "not permitted";
+  CHECK(f.Result("drained").summary.find("no kernel view (not permitted)") != std::string::npos);
+}
+
+TEST_CASE("drained: the kernel's cause decides, whenever in the drain the request came") {
+  Fixture f;
+  // The signal is at 1000 ms, the exit at 1500 ms.
+  f.Add(0, 1, 998, 1100, 0, NetError::kReset, Cause::kResetInAcceptQueue);  // never accepted
+  f.Add(1, 1, 1100, 1100, 0, NetError::kRefused);                            // listener closed
+  f.Add(2, 1, 1200, 1210, 0, NetError::kEof, Cause::kClosedIdleKeepAlive);   // the race
+  f.Add(3, 1, 1300, 1310, 503);                                              // clean refusal
+  f.Add(4, 1, 1300, 1400, 201);                                              // accepted in the drain
+  CheckResult r = f.Result("drained");
+  CHECK(r.status == CheckStatus::kPass);
+  CHECK(r.summary == "0 of 1 requests the target took during a drain were dropped");
+  CheckResult refused = f.Result("refused_while_draining");
+  CHECK(refused.summary == "4 requests were never taken during a drain (1 HTTP 503, 1 refused, "
+                           "1 reset in accept queue, 1 closed idle keep-alive)");
+  // Written 1 ms before the signal, read, then dropped: the window would
+  // have excused it; the kernel does not.
+  f.Add(5, 1, 999, 1100, 0, NetError::kEof, Cause::kDroppedAfterRead);
+  // Accepted during the drain, never read, reset when the target exited
+  // (gunicorn's quick shutdown).
+  f.Add(6, 1, 1200, 1500, 0, NetError::kReset, Cause::kResetUnread);
+  r = f.Result("drained");
+  CHECK(r.status == CheckStatus::kFail);
+  CHECK(r.offending == std::vector<std::string>{"lc-1-5 attempt 1: eof (dropped after read)",
+                                                "lc-1-6 attempt 1: reset (reset unread)"});
+  // After the instance exited, nothing is judged.
+  f.Add(7, 1, 1600, 1600, 0, NetError::kReset, Cause::kResetUnread);
+  CHECK(f.Result("drained").offending.size() == 2);
+}
+
+TEST_CASE("drained: what a KILL fault cut short is not the target's drop") {
+  Fixture f;
+  Fault kill;
+  kill.signal = 9;
+  f.scenario.faults.push_back(kill);
+  FaultRecord killed;
+  killed.fired = true;
+  killed.delivery_time = 1200 * kMs;
+  killed.instance = 1;
+  f.in.faults.push_back(killed);
+  f.in.instances[0].exit_time = 1201 * kMs;
+  f.Add(0, 1, 1100, 1201, 0, NetError::kEof, Cause::kDroppedAfterRead);
+  CHECK(f.Result("drained").status == CheckStatus::kPass);
+  f.Add(1, 1, 1000, 1150, 0, NetError::kEof, Cause::kDroppedAfterRead);
+  CHECK(f.Result("drained").status == CheckStatus::kFail);
+}
+
+TEST_CASE("unannounced_close: a drain-time keep-alive response, then the close under the next "
+          "request") {
+  Fixture f;
+  Attempt& before = f.Add(0, 1, 900, 1100, 201);  // answered during the drain
+  before.keep_alive = true;
+  before.connection = 3;
+  Attempt& next = f.Add(1, 1, 1101, 1200, 0, NetError::kReset, Cause::kClosedAfterKeepAlive);
+  next.connection = 3;
+  next.reused_connection = true;
+  CheckResult r = f.Result("unannounced_close");
+  CHECK(r.status == CheckStatus::kFail);
+  CHECK(r.offending.size() == 1);
+  CHECK(r.offending[0].rfind("lc-1-1 attempt 1: reset (closed after keep-alive response), on "
+                             "connection 3 kept alive by HTTP 201 at 1.1s",
+                             0) == 0);
+  // drained leaves it to unannounced_close.
+  CHECK(f.Result("drained").status == CheckStatus::kPass);
+
+  SECTION("a response that said Connection: close makes the close fair") {
+    f.history.attempts(0)[0].keep_alive = false;
+    CHECK(f.Result("unannounced_close").status == CheckStatus::kPass);
+  }
+  SECTION("a keep-alive response before the signal is the client's race, not this check's") {
+    f.history.attempts(0)[0].done = 990 * kMs;
+    CHECK(f.Result("unannounced_close").status == CheckStatus::kPass);
+  }
+  SECTION("the next request answered is fine") {
+    Attempt& answered = f.history.attempts(0)[1];
+    answered.status = 201;
+    answered.error = NetError::kNone;
+    CHECK(f.Result("unannounced_close").status == CheckStatus::kPass);
+  }
+  SECTION("no reused connection without keep-alive") {
+    f.scenario.load.keep_alive = false;
+    CHECK(f.Result("unannounced_close").status == CheckStatus::kSkipped);
+  }
 }
 
 TEST_CASE("drained and exit are skipped without a graceful signal") {

@@ -404,6 +404,61 @@ TEST_CASE("an in_flight trigger fires, and its moments are in result.json") {
   CHECK(json["instances"][0]["exit"] == "0");
 }
 
+TEST_CASE("a count trigger the load never reaches: held to max_duration, then exit 3") {
+  TempDir dir;
+  std::string yaml = ScenarioYaml(kServerTarget, "faults:\n  - when: {completed: 1000000}\n"
+                                                 "    signal: TERM\n");
+  yaml.replace(yaml.find("  duration: 300ms\n"), 18, "  duration: 300ms\n  max_duration: 900ms\n");
+  Output out = RunYaml(dir, "unreached", yaml);
+  INFO(out.text);
+  CHECK(out.code == 3);
+  CHECK(std::regex_search(out.text, std::regex("held until load.max_duration \\(900ms\\) and a "
+                                               "fault never fired: fault 1 \\(when: \\{completed: "
+                                               "1000000\\}\\) at [^ ]*unreached.yaml:[0-9]+:[0-9]+: "
+                                               "the count reached [0-9]+")));
+  nlohmann::json json = nlohmann::json::parse(FileText(dir.path / "reports/unreached/result.json"));
+  CHECK(json["verdict"] == "infrastructure failure");
+  // The load went on past its 300 ms, waiting for the count.
+  CHECK(json["timings"]["load"].get<double>() >= 0.85);
+}
+
+TEST_CASE("in_flight counts requests the target has read, not what the clients wrote") {
+  // A target that listens and never accepts: every request the clients
+  // write waits in its accept queue, unread. in_flight: 1 must never hold.
+  TempDir dir;
+  std::string yaml = ScenarioYaml(
+      "  command: [python3, -c, 'import os, socket, time; s = socket.socket(); "
+      "s.bind((\"127.0.0.1\", int(os.environ[\"PORT\"]))); s.listen(64); time.sleep(60)']\n"
+      "  ready: {tcp: true}\n",
+      "faults:\n  - when: {in_flight: 1}\n    signal: TERM\n");
+  yaml.replace(yaml.find("  duration: 300ms\n"), 18, "  duration: 300ms\n  max_duration: 600ms\n");
+  Output out = RunYaml(dir, "unread", yaml);
+  INFO(out.text);
+  CHECK(out.code == 3);
+  CHECK(out.text.find("the count reached 0 (requests the target had read)") != std::string::npos);
+}
+
+TEST_CASE("a target killed by SIGTERM with requests read fails drained, each dropped after read") {
+  // The signal waits until the target has read 4 requests, so the default
+  // action kills it with work in hand, whatever the machine's speed.
+  TempDir dir;
+  std::string yaml = ScenarioYaml("  command: [" + kServer + ", --port, \"${port}\", --bug, no-handler]\n"
+                                  "  env: {PAYMENT_LATENCY: 50ms}\n",
+                                  "faults:\n  - when: {in_flight: 4}\n    signal: TERM\n"
+                                  "expect: {fail: [drained, exit]}\n");
+  yaml.replace(yaml.find("clients: 2"), 10, "clients: 8");
+  Output out = RunYaml(dir, "dies", yaml);
+  INFO(out.text);
+  CHECK(out.code == 0);
+  nlohmann::json json = nlohmann::json::parse(FileText(dir.path / "reports/dies/result.json"));
+  CHECK(json["kernel_view"]["available"] == true);
+  CHECK(json["causes"]["dropped after read"].get<int>() >= 2);
+  for (const nlohmann::json& check : json["checks"])
+    if (check["name"] == "drained")
+      for (const nlohmann::json& offending : check["offending"])
+        CHECK(offending.get<std::string>().find("(dropped after read)") != std::string::npos);
+}
+
 namespace {
 
 // A tmpfs of `kib` KiB mounted on a fresh folder (root only), unmounted at

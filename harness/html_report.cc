@@ -176,7 +176,9 @@ std::string AttemptTitle(const Attempt& a, uint64_t seed) {
   std::string out = History::KeyFor(seed, a.seq) + " attempt " + std::to_string(a.attempt) +
                     " on connection " + std::to_string(a.connection) +
                     (a.reused_connection ? " (reused)" : "") + ": " + status + ", " +
-                    OutcomeName(a.outcome) + "; sent at " + Seconds(a.send_start);
+                    OutcomeName(a.outcome) +
+                    (a.cause == Cause::kNone ? "" : std::string(" (") + CauseName(a.cause) + ")") +
+                    "; sent at " + Seconds(a.send_start);
   if (a.send_end >= 0) out += ", written after " + Millis(a.send_end - a.send_start);
   if (a.done >= 0) out += ", ended after " + Millis(a.done - a.send_start);
   return out;

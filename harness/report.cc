@@ -27,8 +27,13 @@ const char* VerdictName(Verdict verdict) {
 }
 
 void CountRequests(const History& history, ScenarioResult* result) {
-  for (const auto& client : history.all_attempts())
+  int64_t by_cause[static_cast<int>(Cause::kNoKernelRecord) + 1] = {};
+  for (const auto& client : history.all_attempts()) {
     result->attempts += static_cast<int64_t>(client.size());
+    for (const Attempt& a : client) ++by_cause[static_cast<int>(a.cause)];
+  }
+  for (int c = static_cast<int>(Cause::kNone) + 1; c <= static_cast<int>(Cause::kNoKernelRecord); ++c)
+    if (by_cause[c] > 0) result->causes[CauseName(static_cast<Cause>(c))] = by_cause[c];
   for (const std::optional<Outcome>& outcome : history.KeyOutcomes()) {
     if (!outcome) continue;
     ++result->requests;
@@ -182,6 +187,27 @@ json ScenarioJson(const Scenario& s) {
   };
 }
 
+// Whether the causes came from the kernel's view of the target's sockets,
+// and how well it saw: looks made, their mean cost, the longest gap between
+// two (a busy machine's), whether destroy events came and how many were
+// lost.
+json KernelViewJson(const ScenarioResult& r) {
+  if (!r.kernel_view_missing.empty())
+    return {{"available", false}, {"reason", r.kernel_view_missing}};
+  const SocketWatchStats& k = r.kernel_view;
+  return {{"available", true},
+          {"looks", k.looks},
+          {"mean_look_us", k.mean_look_us},
+          {"max_gap_us", k.max_gap_us},
+          {"max_look_us", k.max_look_us},
+          {"destroy_events", k.destroy_events},
+          {"no_destroy_events_why", k.no_events_why},
+          {"destroy_events_read", k.events},
+          {"event_overflows", k.event_overflows},
+          {"look_errors", k.look_errors},
+          {"sockets", k.sockets}};
+}
+
 }  // namespace
 
 std::string ResultJson(const ScenarioResult& r, const Scenario& scenario) {
@@ -248,6 +274,9 @@ std::string ResultJson(const ScenarioResult& r, const Scenario& scenario) {
       {"instances", instances},
       {"counts", {{"requests", r.requests}, {"attempts", r.attempts},
                   {"ok", r.ok}, {"failed", r.failed}, {"unknown", r.unknown}}},
+      // Attempts without a 2xx/4xx answer, by cause (docs/checks.md).
+      {"causes", r.causes},
+      {"kernel_view", KernelViewJson(r)},
       {"timings", {{"total", r.total}, {"database", r.database},
                    {"target_ready", r.target_ready}, {"load", r.load},
                    {"teardown", r.teardown}, {"audit", r.audit},
@@ -291,6 +320,13 @@ std::string ConsoleLines(const ScenarioResult& r, const ConsoleStyle& style) {
   std::string out = head;
   if (!met)
     out += "\n      " + std::string(VerdictName(r.verdict)) + ": " + Printable(r.message);
+  // A verdict judged without the kernel's view says so on every run it
+  // concerns, met or not: it is weaker evidence.
+  for (const CheckResult& c : r.checks)
+    if (c.name == "drained" && c.status != CheckStatus::kSkipped && !r.kernel_view_missing.empty() &&
+        style.detail != ConsoleStyle::Detail::kQuiet)
+      out += "\n      note: no kernel view (" + r.kernel_view_missing +
+             "): drained judged by a time window";
   if (met || r.verdict == Verdict::kNotMet) {
     for (const CheckResult& c : r.checks) {
       if (c.status != CheckStatus::kFail) {

@@ -16,6 +16,7 @@
 #include "checks.h"
 #include "nemesis.h"
 #include "scenario.h"
+#include "socket_watch.h"
 
 namespace lastcall {
 
@@ -43,6 +44,8 @@ struct ScenarioResult {
   std::vector<std::pair<std::string, std::string>> matrix;
   int64_t requests = 0, attempts = 0;
   int64_t ok = 0, failed = 0, unknown = 0;  // by key, last attempt
+  // Attempts that got no 2xx/4xx answer, by cause (causes.h).
+  std::map<std::string, int64_t> causes;
   // Seconds spent in each phase.
   double total = 0, database = 0, target_ready = 0, load = 0, teardown = 0,
          audit = 0;
@@ -53,13 +56,18 @@ struct ScenarioResult {
   // turn to the last replacement UP; -1 without one (or unfinished).
   double rolling_restart = -1;
   std::string report_dir;
+  // Why the kernel's view of the target's sockets was not used ("" when it
+  // was), and its figures when it was.
+  std::string kernel_view_missing;
+  SocketWatchStats kernel_view;
   // For the offending keys of failed checks: each attempt, one line each
   // ("attempt 2 on connection 7: HTTP 201 after 23.1 ms").
   std::map<std::string, std::vector<std::string>> attempts_of;
 };
 
 // Sets result->attempts, and result->requests, ok, failed and unknown from
-// each request's outcome over its attempts (History::KeyOutcomes).
+// each request's outcome over its attempts (History::KeyOutcomes), and
+// result->causes.
 void CountRequests(const History& history, ScenarioResult* result);
 
 // The idempotency key an offending entry is about ("lc-1-4 attempt 1: eof"

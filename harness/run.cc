@@ -24,6 +24,7 @@
 #include <thread>
 
 #include "audit.h"
+#include "causes.h"
 #include "database_watch.h"
 #include "job_queue.h"
 #include "load.h"
@@ -33,6 +34,7 @@
 #include "rolling_restart.h"
 #include "saved_run.h"
 #include "server_log.h"
+#include "socket_watch.h"
 #include "substitution.h"
 #include "target.h"
 #include "websocket_load.h"
@@ -313,8 +315,23 @@ class ScenarioRun : public TargetControl, public RolloutControl {
   void StopInstance(TargetInstance* target);
   // The WebSocket clients of load.websockets, connected before the load.
   bool StartWebSockets();
+  // Opens the kernel's view of the target's port, or notes why it cannot:
+  // it is what tells a dropped request from one never accepted, and what
+  // counts `in_flight`.
+  void OpenSocketWatch();
+  // The look's count of requests the target has read and not answered.
+  void CountInFlight(const LiveTable& live);
+  // Before a graceful signal goes out: what the target has read by then.
+  // Requires target_mutex_.
+  void SnapshotAtSignal();
+  // After the load and the target: the destroy events of every socket,
+  // then the watch stops; its records go to the audit.
+  void CloseSocketWatch();
   void CollectLeftovers();
   void Audit();
+  // Gives every attempt its cause (causes.h), from the socket watch's
+  // records; notes the kernel view's figures, or why there was none.
+  void ClassifyCauses(AuditInputs* in);
   void AttemptsOfOffendingKeys();
   void WriteReports();
   // Takes the connection Prepare() began to open. Returns false (and fails
@@ -370,6 +387,13 @@ class ScenarioRun : public TargetControl, public RolloutControl {
   std::unique_ptr<Nemesis> nemesis_;
   std::unique_ptr<Load> load_;  // after nemesis_: destroyed first, it calls it
   std::unique_ptr<DatabaseWatch> watch_;  // the same
+  // The kernel's view of the target's sockets; it calls the load and the
+  // nemesis, so it stops before they go.
+  std::unique_ptr<SocketWatch> sockets_;
+  std::string kernel_view_missing_;  // why there is no sockets_, if so
+  // What the target had read at each graceful signal (guarded by
+  // target_mutex_, which Deliver() holds).
+  std::vector<SignalSnapshot> signal_snapshots_;
   std::optional<Clock::time_point> restart_at_;
   AuditInputs leftovers_;  // sessions, processes and files left behind
   Clock::time_point load_start_, load_end_;
@@ -378,6 +402,7 @@ class ScenarioRun : public TargetControl, public RolloutControl {
 };
 
 ScenarioRun::~ScenarioRun() {
+  sockets_.reset();
   load_.reset();
   jobs_.reset();
   redis_.reset();  // before its folder in run_dir_ goes
@@ -393,6 +418,7 @@ int ScenarioRun::Deliver(int instance, int signal, Recipient to) {
                            ? instances_[instance - 1].get()
                            : nullptr);
   if (!target || target->process().exited()) return 0;
+  if (sockets_ && signal != 0 && IsGraceful(signal)) SnapshotAtSignal();
   std::vector<pid_t> pids;
   switch (to) {
     case Recipient::kProcess:
@@ -701,6 +727,10 @@ void ScenarioRun::OnInstanceExit(TargetInstance* instance) {
   restart_at_ = Clock::now() + *delay;
 }
 
+// How often the socket watch looks at the target's sockets: an `in_flight`
+// trigger fires within about this much of the moment.
+constexpr std::chrono::microseconds kLookInterval{500};
+
 // lastcall's own close of the WebSockets still open at the end of a run
 // waits this long for the target's close frames.
 constexpr std::chrono::seconds kWebSocketCloseTimeout{1};
@@ -743,7 +773,10 @@ void ScenarioRun::Drive() {
   if (behind_load_balancer() && scenario_.load_balancer.rolling_restart.enabled)
     rollout_ = std::make_unique<RollingRestartDriver>(
         scenario_.load_balancer.rolling_restart, scenario_.target.instances, this);
+  OpenSocketWatch();
   load_start_ = load_->Start();
+  if (sockets_)
+    sockets_->Start(kLookInterval, [this](const LiveTable& live) { CountInFlight(live); });
   if (jobs_) jobs_->Start(load_start_);
   nemesis_->Begin(load_start_);
   if (rollout_) {
@@ -751,6 +784,17 @@ void ScenarioRun::Drive() {
     load_->Hold(true);
   }
   DriveLoop();
+  if (load_->reached_max_duration()) {
+    // A count the load did not reach in time says nothing of the target's
+    // shutdown: no verdict may come of it.
+    std::vector<std::string> unfired = nemesis_->UnfiredCountFaults(load_->completed());
+    std::string list;
+    for (const std::string& fault : unfired) list += (list.empty() ? "" : "; ") + fault;
+    if (!unfired.empty())
+      Fail(Verdict::kInfrastructure,
+           "the load was held until load.max_duration (" +
+               DurationText(MaxDuration(scenario_.load)) + ") and a fault never fired: " + list);
+  }
   if (jobs_) {
     jobs_->Stop();  // bounded by the load's time as well as by its count
     history_.Record("jobs_enqueued", std::to_string(jobs_->enqueued()) + " jobs");
@@ -764,6 +808,50 @@ void ScenarioRun::Drive() {
       Fail(Verdict::kBadInput,
            scenario_.file + ": the database trigger failed: " + watch_error);
   }
+}
+
+void ScenarioRun::OpenSocketWatch() {
+  if (behind_load_balancer()) {
+    kernel_view_missing_ =
+        "behind the load balancer, the target's sockets are HAProxy's connections, not the "
+        "clients'";
+    return;
+  }
+  sockets_ = SocketWatch::Open(launch_.port, &history_, &kernel_view_missing_);
+  if (sockets_) nemesis_->CountInFlightByKernel();
+}
+
+namespace {
+// The look the socket watch thread is handling, while it counts in_flight:
+// a signal that count fires is delivered on that thread, and that look is
+// the moment's snapshot.
+thread_local const LiveTable* look_in_hand = nullptr;
+}  // namespace
+
+void ScenarioRun::CountInFlight(const LiveTable& live) {
+  look_in_hand = &live;
+  nemesis_->OnInFlight(load_->CountOutstanding([&](uint16_t port, uint64_t request_end) {
+    const LiveSocket* s = live.Find(port);
+    return s && HasRead(*s, request_end);
+  }));
+  look_in_hand = nullptr;
+}
+
+void ScenarioRun::SnapshotAtSignal() {
+  SignalSnapshot snapshot;
+  snapshot.time = history_.Now();
+  if (look_in_hand)
+    snapshot.live = *look_in_hand;
+  else
+    sockets_->Look(&snapshot.live);
+  signal_snapshots_.push_back(std::move(snapshot));
+}
+
+void ScenarioRun::CloseSocketWatch() {
+  if (!sockets_) return;
+  if (!sockets_->AwaitDestroyEvents(Clock::now() + std::chrono::seconds(1)))
+    history_.Record("socket_watch", "some sockets' destroy events never came");
+  sockets_->Stop();
 }
 
 void ScenarioRun::PublishProgress() {
@@ -981,6 +1069,7 @@ void ScenarioRun::Audit() {
     in.unclean_disconnects = FindUncleanDisconnects(
         ReadFile(session_->ServerLog(), server_log_offset_), app_name_);
   result_.faults = in.faults;
+  ClassifyCauses(&in);
   result_.checks = RunChecks(in);
   std::string why;
   bool met = ExpectationMet(scenario_.expect, result_.checks, &why);
@@ -988,6 +1077,18 @@ void ScenarioRun::Audit() {
   result_.message = met ? (scenario_.expect.pass ? "every check passed"
                                                  : "the expected checks failed")
                         : why;
+}
+
+void ScenarioRun::ClassifyCauses(AuditInputs* in) {
+  in->kernel_view_missing = kernel_view_missing_;
+  result_.kernel_view_missing = kernel_view_missing_;
+  std::vector<ServerSocket> sockets;
+  if (sockets_) {
+    sockets = sockets_->Sockets();
+    result_.kernel_view = sockets_->stats();
+  }
+  ClassifyAttempts(sockets_ ? &sockets : nullptr, signal_snapshots_, DrainWindowsOf(*in),
+                   &history_);
 }
 
 bool ScenarioRun::PrepareRedis() {
@@ -1044,14 +1145,16 @@ void ScenarioRun::AttemptsOfOffendingKeys() {
     std::sort(attempts.begin(), attempts.end(),
               [](const Attempt* a, const Attempt* b) { return a->attempt < b->attempt; });
     for (const Attempt* a : attempts) {
-      char line[200];
-      std::snprintf(line, sizeof line, "attempt %d on connection %lld at %.6fs: %s, %s after %.1f ms",
+      char line[256];
+      std::snprintf(line, sizeof line, "attempt %d on connection %lld at %.6fs: %s, %s after %.1f ms%s%s%s",
                     a->attempt, static_cast<long long>(a->connection),
                     static_cast<double>(a->send_start) / 1e9,
                     a->status ? ("HTTP " + std::to_string(a->status)).c_str()
                               : NetErrorName(a->error),
                     OutcomeName(a->outcome),
-                    static_cast<double>(a->done - a->send_start) / 1e6);
+                    static_cast<double>(a->done - a->send_start) / 1e6,
+                    a->cause == Cause::kNone ? "" : " (", a->cause == Cause::kNone ? "" : CauseName(a->cause),
+                    a->cause == Cause::kNone ? "" : ")");
       result_.attempts_of[key].push_back(line);
     }
   }
@@ -1124,6 +1227,7 @@ ScenarioResult ScenarioRun::Run() {
     if (websockets_) websockets_->Stop(kWebSocketCloseTimeout);
     StopTarget();
     if (load_) load_->Join();
+    CloseSocketWatch();
     // The clients are done: HAProxy goes before the leftovers are judged.
     load_balancer_.reset();
     if (load_ && load_end_ == Clock::time_point()) load_end_ = Clock::now();
