@@ -23,6 +23,7 @@ const std::pair<const char*, Bug> kBugNames[] = {
     {"worker-no-ack-idempotency", Bug::kWorkerNoAckIdempotency},
     {"ready-stays-up", Bug::kReadyStaysUp},
     {"ws-no-close", Bug::kWsNoClose},
+    {"keep-alive-drain", Bug::kKeepAliveDrain},
 };
 
 bool parse_bug(const std::string& name, Bug* bug) {

@@ -28,6 +28,7 @@ enum class Bug {
   kWorkerNoAckIdempotency,
   kWsNoClose,
   kReadyStaysUp,
+  kKeepAliveDrain,
 };
 
 struct Config {

@@ -21,6 +21,10 @@ constexpr size_t kWorkerThreads = 64;
 constexpr int kKeepAliveTimeoutSeconds = 5;
 constexpr int kMaxRequestsPerConnection = 1000;
 constexpr int kReadTimeoutMs = 5000;
+// How long a connection found idle when the drain begins stays open for a
+// request its client may already be writing (nginx's lingering_timeout
+// plays the same part).
+constexpr auto kIdleLinger = std::chrono::milliseconds(100);
 constexpr int kWriteTimeoutMs = 5000;
 
 // Waits until `fd` is ready for `events`. True if it is, false on timeout.
@@ -109,8 +113,8 @@ class SocketStream final : public httplib::Stream {
 
 }  // namespace
 
-DrainingServer::DrainingServer()
-    : drain_event_(::eventfd(0, EFD_CLOEXEC)) {
+DrainingServer::DrainingServer(bool announce_close)
+    : drain_event_(::eventfd(0, EFD_CLOEXEC)), announce_close_(announce_close) {
   new_task_queue = [] { return new httplib::ThreadPool(kWorkerThreads); };
   // Only for the Keep-Alive header httplib writes; the loop below enforces.
   set_keep_alive_timeout(kKeepAliveTimeoutSeconds);
@@ -119,7 +123,7 @@ DrainingServer::DrainingServer()
   // client not to reuse the connection.
   set_post_routing_handler([this](const httplib::Request&,
                                   httplib::Response& res) {
-    if (draining_ && res.get_header_value("Connection") != "close") {
+    if (announce_close_ && draining_ && res.get_header_value("Connection") != "close") {
       res.headers.erase("Keep-Alive");
       res.set_header("Connection", "close");
     }
@@ -154,6 +158,7 @@ bool DrainingServer::start(const std::string& host, int port) {
 }
 
 void DrainingServer::begin_drain() {
+  drain_started_ = std::chrono::steady_clock::now();
   draining_ = true;
   stop();
   uint64_t one = 1;
@@ -182,7 +187,11 @@ bool DrainingServer::process_and_close_socket(int sock) {
     ok = process_request(stream, last, client_closes, nullptr);
     --in_flight_;
     if (ok) ++served_;
-    if (!ok || client_closes || draining_) break;
+    if (!ok || client_closes) break;
+    if (draining_) {
+      if (!announce_close_) wait_no_request_in_flight();
+      break;
+    }
   }
   ::shutdown(sock, SHUT_RDWR);
   ::close(sock);
@@ -200,7 +209,31 @@ bool DrainingServer::wait_for_request(int sock,
   do {
     ready = ::poll(fds, 2, kKeepAliveTimeoutSeconds * 1000);
   } while (ready < 0 && errno == EINTR);
+  if (ready <= 0) return false;
   // A request already arriving is served even when the drain has begun: its
   // client sent it before learning that we are going away.
-  return ready > 0 && fds[0].revents != 0;
+  if (fds[0].revents != 0) return true;
+  return request_arrives_during_drain(sock);
+}
+
+// The drain began with this connection idle, but its client cannot know yet
+// and may be writing its next request right now: closing the connection
+// would reset that request unread, a request dropped. So the connection
+// stays open while requests are in flight (and for kIdleLinger at least);
+// what arrives meanwhile is served, with Connection: close.
+bool DrainingServer::request_arrives_during_drain(int sock) const {
+  const auto linger_end = drain_started_.load() + kIdleLinger;
+  for (;;) {
+    pollfd fd = {sock, POLLIN, 0};
+    int ready = ::poll(&fd, 1, 1);
+    if (ready > 0) return true;
+    if (ready < 0 && errno != EINTR) return false;
+    if (in_flight_ == 0 && std::chrono::steady_clock::now() >= linger_end) return false;
+  }
+}
+
+void DrainingServer::wait_no_request_in_flight() const {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  while (in_flight_ > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
 }

@@ -16,12 +16,17 @@
 // keeps it open until the client goes quiet for the keep-alive timeout (5 s),
 // and nothing tells clients to stop reusing connections. So this class
 // replaces the per-connection loop (process_and_close_socket, a virtual
-// hook) with one that knows about the drain: idle connections are closed at
-// once, a request already arriving is still served, and responses written
-// during the drain carry "Connection: close" and end their connection.
+// hook) with one that knows about the drain: a request arriving on an idle
+// connection is still served, idle connections close once the drain's
+// requests are done, and responses written during the drain carry
+// "Connection: close" and end their connection.
 class DrainingServer : public httplib::Server {
  public:
-  DrainingServer();
+  // `announce_close` false is the bug keep-alive-drain: responses during
+  // the drain keep their connection alive, and the connection is closed
+  // only once no request is in flight any more, unread, as aiohttp 3.8's
+  // graceful exit does; the client's next request on it is lost.
+  explicit DrainingServer(bool announce_close = true);
   ~DrainingServer() override;
 
   // Binds host:port and serves on a background thread. False if the port
@@ -29,8 +34,9 @@ class DrainingServer : public httplib::Server {
   bool start(const std::string& host, int port);
 
   // Starts the drain: readiness turns false, the listening socket is closed
-  // (new connections are refused, not accepted and reset), idle connections
-  // are closed, and busy ones close after their current response.
+  // (new connections are refused, not accepted and reset), busy connections
+  // close after their current response, and idle ones once no request is in
+  // flight (serving, with Connection: close, one that arrives meanwhile).
   void begin_drain();
   bool draining() const { return draining_; }
 
@@ -48,12 +54,17 @@ class DrainingServer : public httplib::Server {
  private:
   bool process_and_close_socket(int sock) override;
   bool wait_for_request(int sock, bool have_buffered_input) const;
+  bool request_arrives_during_drain(int sock) const;
+  // keep-alive-drain: waits (at most a second) until no request is in flight.
+  void wait_no_request_in_flight() const;
 
   std::thread serving_thread_;
   // An eventfd that becomes readable, for good, when the drain begins; every
   // worker waiting for a client's next request polls it.
   int drain_event_;
+  const bool announce_close_;
   std::atomic<bool> draining_{false};
+  std::atomic<std::chrono::steady_clock::time_point> drain_started_{};
   std::atomic<int> in_flight_{0};
   std::atomic<long long> served_{0};
 

@@ -249,7 +249,7 @@ int serve(const Config& config, const sigset_t& signals) {
              std::to_string(config.ws_port) + ": " + feed_error);
     return 1;
   }
-  DrainingServer server;
+  DrainingServer server(config.bug != Bug::kKeepAliveDrain);
   add_routes(server, payments, feed);
   if (!server.start(kHost, config.port)) {
     log_line("cannot listen on " + std::string(kHost) + ":" +
