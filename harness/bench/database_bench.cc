@@ -1,8 +1,8 @@
 // What the database side of a scenario run costs, one step at a time, on an
 // embedded PostgreSQL started once for the program: a new connection (TCP,
-// SCRAM, a backend fork), the run database's clone and drop, and one look at
-// pg_stat_activity, which the leftover scan repeats until the target's
-// sessions are gone.
+// SCRAM, a backend fork), the run database's clone and drop, an instance's
+// role, and one look at pg_stat_activity, which the leftover scan repeats
+// until the target's sessions are gone.
 #include <benchmark/benchmark.h>
 #include <stdlib.h>
 
@@ -104,13 +104,37 @@ void BM_TargetSessions(benchmark::State& state) {
   if (server && !audit) state.SkipWithError(error.c_str());
   std::vector<std::string> sessions;
   for (auto _ : state) {
-    if (!audit->TargetSessions("lastcall-bench-", &sessions, &error)) {
+    if (!audit->TargetSessions(&sessions, &error)) {
       state.SkipWithError(error.c_str());
       break;
     }
   }
 }
 BENCHMARK(BM_TargetSessions)->Unit(benchmark::kMillisecond);
+
+// The role each instance of a run gets before it starts (LOGIN SUPERUSER
+// with a password: the server derives the SCRAM secret), on the run's open
+// connection. The drops happen outside the timing, as after a run.
+void BM_CreateRole(benchmark::State& state) {
+  EmbeddedPostgres* server = ServerOrSkip(state);
+  std::string error;
+  std::unique_ptr<AuditConnection> audit =
+      server ? AuditConnection::Open(server->UrlFor("postgres"), &error) : nullptr;
+  if (server && !audit) state.SkipWithError(error.c_str());
+  const std::string password = RandomPassword();
+  int n = 0;
+  for (auto _ : state) {
+    const std::string role = "lastcall_bench_" + std::to_string(++n);
+    if (!audit->CreateRole(role, password, &error)) {
+      state.SkipWithError(error.c_str());
+      break;
+    }
+    state.PauseTiming();
+    audit->ExecuteScript("DROP ROLE " + role, &error);
+    state.ResumeTiming();
+  }
+}
+BENCHMARK(BM_CreateRole)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace lastcall
