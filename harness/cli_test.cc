@@ -259,13 +259,24 @@ TEST_CASE("a second Ctrl-C skips the polite stop of a target that ignores SIGTER
   CHECK(fs::is_empty(dir.path / "tmp"));
 }
 
-TEST_CASE("run with --db uses an existing server and drops the run database") {
-  TempDir dir;
+namespace {
+
+// A PostgreSQL server of the test's own, in `dir`/server, for --db.
+std::unique_ptr<EmbeddedPostgres> ExternalServer(const TempDir& dir) {
   std::string error;
   fs::create_directory(dir.path / "server");
   std::unique_ptr<EmbeddedPostgres> server =
       EmbeddedPostgres::Start((dir.path / "server").string(), &error);
+  INFO(error);
   REQUIRE(server);
+  return server;
+}
+
+}  // namespace
+
+TEST_CASE("run with --db uses an existing server and drops the run database") {
+  TempDir dir;
+  std::unique_ptr<EmbeddedPostgres> server = ExternalServer(dir);
   // A crash and a restart: lost, duplicated and connections_leaked, all
   // judged on the external server.
   Output out = Lastcall({"run", "--db", server->UrlFor("postgres"), "--reports",
@@ -1138,6 +1149,17 @@ std::string BugScenario(const TempDir& dir, const std::string& name, const std::
   return dir.Write(name + ".yaml", text);
 }
 
+// Checks that `check` failed in run `name` and that its first offending item
+// (a log line, a session) holds `word`.
+void CheckFailedOn(const TempDir& dir, const std::string& name, const std::string& check,
+                   const std::string& word) {
+  nlohmann::json result = CheckOf(ResultOf(dir, name), check);
+  INFO(name << ": " << result.dump());
+  CHECK(result["status"] == "fail");
+  REQUIRE_FALSE(result["offending"].empty());
+  CHECK(result["offending"][0].get<std::string>().find(word) != std::string::npos);
+}
+
 // What a driver that does not read PGAPPNAME (asyncpg, JDBC) amounts to.
 const std::string kWithoutAppName = "env, -u, PGAPPNAME, ";
 
@@ -1151,15 +1173,12 @@ TEST_CASE("sessions of a driver that ignores PGAPPNAME are still the target's") 
                          BugScenario(dir, "correct", "no-db-close", kWithoutAppName, true)});
   INFO(out.text);
   CHECK(out.code == 0);  // each met its expectation
-  nlohmann::json unclean = CheckOf(ResultOf(dir, "no-db-close"), "unclean_disconnects");
-  CHECK(unclean["status"] == "fail");
-  REQUIRE_FALSE(unclean["offending"].empty());
   // Each line names the instance's role; the application name is unset.
-  const std::string line = unclean["offending"][0];
-  CHECK(std::regex_search(line, std::regex(" lastcall_run_[0-9a-f]{8} lastcall_[0-9a-f]{8}_1 "
-                                           "\\[unknown\\] DEBUG:  unexpected EOF")));
-  nlohmann::json leaked = CheckOf(ResultOf(dir, "orphan-worker"), "connections_leaked");
-  CHECK(leaked["status"] == "fail");
+  CheckFailedOn(dir, "no-db-close", "unclean_disconnects", "_1 [unknown] DEBUG:  unexpected EOF");
+  const std::string line =
+      CheckOf(ResultOf(dir, "no-db-close"), "unclean_disconnects")["offending"][0];
+  CHECK(std::regex_search(line, std::regex(" lastcall_run_[0-9a-f]{8} lastcall_[0-9a-f]{8}_1 ")));
+  CheckFailedOn(dir, "orphan-worker", "connections_leaked", "_1 idle");
   nlohmann::json correct = ResultOf(dir, "correct");
   for (const char* check : {"unclean_disconnects", "connections_leaked", "transactions_abandoned"})
     CHECK(CheckOf(correct, check)["status"] == "pass");
@@ -1198,23 +1217,13 @@ TEST_CASE("sessions under a role other than the instance's are still the target'
   INFO(out.text);
   CHECK(out.code == 0);
   // One instance: every session is its own, whatever the role.
-  nlohmann::json unclean = CheckOf(ResultOf(dir, "no-db-close"), "unclean_disconnects");
-  CHECK(unclean["status"] == "fail");
-  REQUIRE_FALSE(unclean["offending"].empty());
-  CHECK(unclean["offending"][0].get<std::string>().find(" intruder ") != std::string::npos);
-  nlohmann::json leaked = CheckOf(ResultOf(dir, "orphan-worker"), "connections_leaked");
-  CHECK(leaked["status"] == "fail");
-  REQUIRE_FALSE(leaked["offending"].empty());
-  CHECK(leaked["offending"][0].get<std::string>().find(" intruder ") != std::string::npos);
+  CheckFailedOn(dir, "no-db-close", "unclean_disconnects", " intruder ");
+  CheckFailedOn(dir, "orphan-worker", "connections_leaked", " intruder ");
 }
 
 TEST_CASE("with --db as a user that may not make roles the target's sessions are still found") {
   TempDir dir;
-  std::string error;
-  fs::create_directory(dir.path / "server");
-  std::unique_ptr<EmbeddedPostgres> server =
-      EmbeddedPostgres::Start((dir.path / "server").string(), &error);
-  REQUIRE(server);
+  std::unique_ptr<EmbeddedPostgres> server = ExternalServer(dir);
   {
     pqxx::connection c(server->UrlFor("postgres"));
     pqxx::nontransaction(c).exec("CREATE ROLE runner LOGIN CREATEDB PASSWORD 'runner'");
@@ -1227,10 +1236,7 @@ TEST_CASE("with --db as a user that may not make roles the target's sessions are
                          BugScenario(dir, "correct", "no-db-close", kWithoutAppName, true)});
   INFO(out.text);
   CHECK(out.code == 0);
-  nlohmann::json leaked = CheckOf(ResultOf(dir, "orphan-worker"), "connections_leaked");
-  CHECK(leaked["status"] == "fail");
-  REQUIRE_FALSE(leaked["offending"].empty());
-  CHECK(leaked["offending"][0].get<std::string>().find(" runner ") != std::string::npos);
+  CheckFailedOn(dir, "orphan-worker", "connections_leaked", " runner ");
   CHECK(CheckOf(ResultOf(dir, "correct"), "connections_leaked")["status"] == "pass");
   pqxx::connection c(server->UrlFor("postgres"));
   pqxx::nontransaction tx(c);

@@ -95,13 +95,21 @@ void BM_CreateRunDatabase(benchmark::State& state) {
 }
 BENCHMARK(BM_CreateRunDatabase)->ArgName("spares")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 
-// One look at pg_stat_activity on the run's open connection.
-void BM_TargetSessions(benchmark::State& state) {
+// A connection to the server as a run's, or nullptr with the benchmark
+// marked skipped.
+std::unique_ptr<AuditConnection> AuditOrSkip(benchmark::State& state) {
   EmbeddedPostgres* server = ServerOrSkip(state);
   std::string error;
   std::unique_ptr<AuditConnection> audit =
       server ? AuditConnection::Open(server->UrlFor("postgres"), &error) : nullptr;
   if (server && !audit) state.SkipWithError(error.c_str());
+  return audit;
+}
+
+// One look at pg_stat_activity on the run's open connection.
+void BM_TargetSessions(benchmark::State& state) {
+  std::unique_ptr<AuditConnection> audit = AuditOrSkip(state);
+  std::string error;
   std::vector<std::string> sessions;
   for (auto _ : state) {
     if (!audit->TargetSessions(&sessions, &error)) {
@@ -116,11 +124,8 @@ BENCHMARK(BM_TargetSessions)->Unit(benchmark::kMillisecond);
 // with a password: the server derives the SCRAM secret), on the run's open
 // connection. The drops happen outside the timing, as after a run.
 void BM_CreateRole(benchmark::State& state) {
-  EmbeddedPostgres* server = ServerOrSkip(state);
+  std::unique_ptr<AuditConnection> audit = AuditOrSkip(state);
   std::string error;
-  std::unique_ptr<AuditConnection> audit =
-      server ? AuditConnection::Open(server->UrlFor("postgres"), &error) : nullptr;
-  if (server && !audit) state.SkipWithError(error.c_str());
   const std::string password = RandomPassword();
   int n = 0;
   for (auto _ : state) {
