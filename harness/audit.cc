@@ -10,8 +10,8 @@ namespace {
 
 constexpr char kAuditName[] = "lastcall-audit";
 
-// `url` with our application_name, so our own sessions are never counted as
-// the target's.
+// `url` with our application_name, for a reader of pg_stat_activity (the
+// target's sessions are told from ours by OwnSessions, not by this name).
 std::string AuditUrl(const std::string& url) {
   return url + (url.find('?') == std::string::npos ? "?" : "&") +
          "application_name=" + kAuditName;
@@ -33,14 +33,24 @@ struct AuditConnection::Session {
   pqxx::connection connection;
 };
 
-AuditConnection::AuditConnection(std::string url) : url_(std::move(url)) {}
+AuditConnection::AuditConnection(std::string url, OwnSessions* own)
+    : url_(std::move(url)), own_(own) {}
 AuditConnection::~AuditConnection() = default;
 
+void AuditConnection::Connect() {
+  session_ = std::make_unique<Session>(url_);
+  if (!own_) return;
+  pqxx::nontransaction tx(session_->connection);
+  pqxx::row me = tx.exec1(kOwnSessionSql);
+  own_->Add(me[0].as<int>(), me[1].c_str());
+}
+
 std::unique_ptr<AuditConnection> AuditConnection::Open(const std::string& url,
-                                                       std::string* error) {
-  std::unique_ptr<AuditConnection> audit(new AuditConnection(url));
+                                                       std::string* error,
+                                                       OwnSessions* own) {
+  std::unique_ptr<AuditConnection> audit(new AuditConnection(url, own));
   try {
-    audit->session_ = std::make_unique<Session>(url);
+    audit->Connect();
     return audit;
   } catch (const std::exception& e) {
     *error = PostgresMessage(e);
@@ -54,7 +64,7 @@ auto AuditConnection::WithSession(const Work& work) {
     pqxx::nontransaction tx(session_->connection);
     return work(tx);
   } catch (const pqxx::broken_connection&) {
-    session_ = std::make_unique<Session>(url_);
+    Connect();
     pqxx::nontransaction tx(session_->connection);
     return work(tx);
   }
@@ -134,27 +144,22 @@ std::vector<InvariantResult> AuditConnection::QueryInvariants(
   return results;
 }
 
-namespace {
-
-// The SQL condition "application_name starts with `prefix`" (no LIKE: the
-// prefix is data, its _ and % must not be wildcards).
-std::string StartsWith(pqxx::transaction_base& tx, const std::string& prefix) {
-  return "left(application_name, " + std::to_string(prefix.size()) + ") = " +
-         tx.quote(prefix);
+// The target's sessions in pg_stat_activity, as `a`, with `columns`.
+pqxx::result AuditConnection::QueryTargetSessions(const std::string& columns) {
+  const std::pair<std::string, std::string> own =
+      own_ ? own_->ArrayLiterals() : std::make_pair(std::string("{}"), std::string("{}"));
+  return WithSession([&](pqxx::nontransaction& tx) {
+    return tx.exec_params("SELECT " + columns + " FROM pg_stat_activity a WHERE " +
+                              TargetSessionsCondition("$1", "$2") + " ORDER BY a.pid",
+                          own.first, own.second);
+  });
 }
 
-}  // namespace
-
-bool AuditConnection::TargetSessions(const std::string& application_prefix,
-                                     std::vector<std::string>* sessions,
+bool AuditConnection::TargetSessions(std::vector<std::string>* sessions,
                                      std::string* error) {
   try {
-    pqxx::result rows = WithSession([&](pqxx::nontransaction& tx) {
-      return tx.exec(
-          "SELECT pid, application_name, coalesce(state, ''), left(query, 120) "
-          "FROM pg_stat_activity WHERE " + StartsWith(tx, application_prefix) +
-          " ORDER BY pid");
-    });
+    pqxx::result rows = QueryTargetSessions(
+        "a.pid, coalesce(a.usename, ''), coalesce(a.state, ''), left(a.query, 120)");
     sessions->clear();
     for (const pqxx::row& row : rows)
       sessions->push_back("pid " + std::string(row[0].c_str()) + " " +
@@ -167,14 +172,28 @@ bool AuditConnection::TargetSessions(const std::string& application_prefix,
   }
 }
 
-void AuditConnection::TerminateSessions(const std::string& application_prefix) {
+void AuditConnection::TerminateSessions() {
   try {
-    WithSession([&](pqxx::nontransaction& tx) {
-      return tx.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE " +
-                     StartsWith(tx, application_prefix));
-    });
+    QueryTargetSessions("pg_terminate_backend(a.pid)");
   } catch (const std::exception&) {
     // Best effort: the run database is dropped WITH (FORCE) afterwards anyway.
+  }
+}
+
+bool AuditConnection::CreateRole(const std::string& role, const std::string& password,
+                                 std::string* error) {
+  // SUPERUSER: the target connected as the superuser before it had a role
+  // of its own, and keeps what it could do (extensions, roles, COPY ...).
+  // Decided for now; a later change is to grant it only what it needs.
+  try {
+    WithSession([&](pqxx::nontransaction& tx) {
+      return tx.exec("CREATE ROLE " + tx.quote_name(role) + " LOGIN SUPERUSER PASSWORD " +
+                     tx.quote(password));
+    });
+    return true;
+  } catch (const std::exception& e) {
+    *error = PostgresMessage(e);
+    return false;
   }
 }
 

@@ -1,7 +1,8 @@
 // The database side of the audit: the SQL the scenario gives (setup, applied,
 // invariants) and the look at pg_stat_activity for the target's sessions.
-// Our sessions are named "lastcall-audit", so the target's sessions (named by
-// PGAPPNAME) are never confused with ours.
+// The run's database is private to the run, so every session on it that is
+// not lastcall's own (OwnSessions: known by backend pid and start time, not
+// by a name the target could also set) is the target's.
 #ifndef LASTCALL_AUDIT_H_
 #define LASTCALL_AUDIT_H_
 
@@ -12,6 +13,11 @@
 #include <vector>
 
 #include "checks.h"
+#include "database.h"
+
+namespace pqxx {
+class result;
+}
 
 namespace lastcall {
 
@@ -29,10 +35,12 @@ bool ExecuteSql(const std::string& url, const std::string& sql,
 // call.
 class AuditConnection {
  public:
-  // Connects to `url`. Returns nullptr and sets *error to PostgreSQL's
-  // message on failure.
+  // Connects to `url`, recording the session (and any made again later) in
+  // `own` when given; `own` must outlive the connection. Returns nullptr and
+  // sets *error to PostgreSQL's message on failure.
   static std::unique_ptr<AuditConnection> Open(const std::string& url,
-                                               std::string* error);
+                                               std::string* error,
+                                               OwnSessions* own = nullptr);
   ~AuditConnection();
 
   // Runs `sql` (any number of statements), then rolls back a transaction it
@@ -52,26 +60,38 @@ class AuditConnection {
   std::vector<InvariantResult> QueryInvariants(
       const std::vector<Invariant>& invariants);
 
-  // The sessions on the server (any database) whose application_name starts
-  // with `application_prefix`, one line each ("pid 123 lastcall-ab-1 idle in
-  // transaction: UPDATE ..."). Returns false and sets *error if the server
-  // cannot be asked.
-  bool TargetSessions(const std::string& application_prefix,
-                      std::vector<std::string>* sessions, std::string* error);
+  // The target's sessions: those on this connection's database that are not
+  // lastcall's own (the OwnSessions given to Open()), under whatever role,
+  // one line each ("pid 123 lastcall_ab_1 idle in transaction: UPDATE ...",
+  // the second word the session's role). Returns false and sets *error if
+  // the server cannot be asked.
+  bool TargetSessions(std::vector<std::string>* sessions, std::string* error);
 
   // Ends those sessions (pg_terminate_backend), so the run leaves nothing
   // behind. Best effort.
-  void TerminateSessions(const std::string& application_prefix);
+  void TerminateSessions();
+
+  // Creates role `role` (LOGIN, SUPERUSER, with `password`). Returns false
+  // and sets *error to PostgreSQL's message when it cannot (an external
+  // server where lastcall may not create roles, or superusers).
+  bool CreateRole(const std::string& role, const std::string& password,
+                  std::string* error);
 
  private:
   struct Session;  // the libpqxx connection
-  explicit AuditConnection(std::string url);
+  AuditConnection(std::string url, OwnSessions* own);
+  // Connects, and records the session in own_.
+  void Connect();
+  // The target's sessions (see TargetSessions()) in pg_stat_activity, as
+  // `a`: the `columns` given. Throws what the query throws.
+  pqxx::result QueryTargetSessions(const std::string& columns);
   // Runs `work` on the session; on a broken connection, reconnects and runs
   // it once more. Throws what `work` or connecting throws.
   template <typename Work>
   auto WithSession(const Work& work);
 
   std::string url_;
+  OwnSessions* own_;  // may be null
   std::unique_ptr<Session> session_;
 };
 

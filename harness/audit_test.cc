@@ -7,8 +7,10 @@
 
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <pqxx/pqxx>
 
 #include "database.h"
+#include "database_watch.h"
 #include "wait_until.h"
 
 namespace lastcall {
@@ -76,8 +78,69 @@ TEST_CASE("AuditConnection: a terminated session is made again") {
     return Rows(observer.get(), "SELECT 1 FROM pg_stat_activity WHERE pid = " + pid).empty();
   }));
   std::vector<std::string> sessions;
-  CHECK(audit->TargetSessions("lastcall-audit", &sessions, &error));
+  CHECK(audit->TargetSessions(&sessions, &error));
   CHECK(Rows(audit.get(), "SELECT pg_backend_pid()").at(0) != pid);
+}
+
+// `sql` with $1 and $2 replaced by `own`'s array literals, quoted.
+std::string WithOwn(std::string sql, const OwnSessions& own) {
+  const std::pair<std::string, std::string> arrays = own.ArrayLiterals();
+  sql.replace(sql.find("$1"), 2, "'" + arrays.first + "'");
+  sql.replace(sql.find("$2"), 2, "'" + arrays.second + "'");
+  return sql;
+}
+
+TEST_CASE("AuditConnection: the target's sessions are all on its database but lastcall's") {
+  std::string error;
+  const std::string db = "lastcall_run_sessions";
+  // One statement each: CREATE DATABASE cannot run inside a transaction.
+  for (const std::string& sql :
+       {"DROP DATABASE IF EXISTS " + db, "CREATE DATABASE " + db,
+        std::string("DROP ROLE IF EXISTS lastcall_sessions_1, other"),
+        std::string("CREATE ROLE other LOGIN PASSWORD 'pw'")}) {
+    INFO(error);
+    REQUIRE(ExecuteSql(Url(), sql, &error));
+  }
+  const std::string url = UrlWithDatabase(Url(), db);
+  OwnSessions own;
+  std::unique_ptr<AuditConnection> audit = AuditConnection::Open(url, &error, &own);
+  REQUIRE(audit);
+  // Another session of lastcall's (as the database watch records its own),
+  // named as the target could name its own, inside a transaction.
+  pqxx::connection watch(url + "?application_name=payments");
+  {
+    pqxx::nontransaction tx(watch);
+    pqxx::row me = tx.exec1(kOwnSessionSql);
+    own.Add(me[0].as<int>(), me[1].c_str());
+    tx.exec("BEGIN");
+  }
+  REQUIRE(own.sessions().size() == 2);
+  std::vector<std::string> sessions;
+  REQUIRE(audit->TargetSessions(&sessions, &error));
+  CHECK(sessions.empty());
+
+  REQUIRE(audit->CreateRole("lastcall_sessions_1", "secret", &error));
+  CHECK_FALSE(audit->CreateRole("lastcall_sessions_1", "secret", &error));
+  CHECK(error.find("already exists") != std::string::npos);
+  // The instance's role in a transaction, another role under lastcall's
+  // application name, and a session on another database.
+  pqxx::connection instance(UrlWithLogin(url, "lastcall_sessions_1", "secret"));
+  pqxx::connection intruder(UrlWithLogin(url, "other", "pw") + "?application_name=lastcall-audit");
+  pqxx::connection elsewhere(UrlWithLogin(Url(), "other", "pw"));
+  pqxx::nontransaction(instance).exec("BEGIN");
+  REQUIRE(audit->TargetSessions(&sessions, &error));
+  REQUIRE(sessions.size() == 2);
+  CHECK(sessions[0].find(" lastcall_sessions_1 idle in transaction: BEGIN") != std::string::npos);
+  CHECK(sessions[1].find(" other idle: ") != std::string::npos);
+  // The watch's query counts the instance's transaction, not lastcall's.
+  CHECK(Rows(audit.get(), WithOwn(OpenTransactionsSql(), own)) ==
+        std::vector<std::string>{"1"});
+
+  audit->TerminateSessions();
+  CHECK(WaitUntil([&] { return audit->TargetSessions(&sessions, &error) && sessions.empty(); }));
+  CHECK(pqxx::nontransaction(watch).exec("SELECT 1").size() == 1);  // lastcall's stay
+  CHECK(Rows(audit.get(), "SELECT count(*) FROM pg_stat_activity WHERE usename = 'other'") ==
+        std::vector<std::string>{"1"});  // and the one elsewhere
 }
 
 }  // namespace

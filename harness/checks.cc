@@ -389,64 +389,115 @@ CheckResult CheckExit(const AuditInputs& in, const Facts&) {
                 judged);
 }
 
-// The instance a session belonged to: its application name ends in "-N".
-int InstanceOf(const UncleanDisconnect& d) {
-  size_t dash = d.application.rfind('-');
-  return dash == std::string::npos ? 0 : std::atoi(d.application.c_str() + dash + 1);
+// How far the server's log and the history's clock may disagree on a
+// moment: the log stamps milliseconds (truncated), and a backend logs its
+// connection a little after the client made it.
+constexpr int64_t kClockSlack = 5000000;  // ns
+
+// The instances that could have opened session `d`: its role's; else, by
+// time, those running when it connected (before any other started, only the
+// first), or, if none ran then (a process an instance left behind), all that
+// had started; all when the moment is unknown.
+std::vector<int> InstancesOf(const UncleanDisconnect& d, const AuditInputs& in) {
+  if (d.instance > 0) return {d.instance};
+  std::vector<int> running, started;
+  for (const InstanceRecord& inst : in.instances) {
+    if (d.connected >= 0 && inst.start_time - kClockSlack > d.connected) continue;
+    started.push_back(inst.id);
+    if (d.connected < 0 || inst.exit_time < 0 || d.connected <= inst.exit_time + kClockSlack)
+      running.push_back(inst.id);
+  }
+  return running.empty() ? started : running;
 }
 
-// The unclean disconnects of the instances `judged` accepts; the count of
-// those instances in *instances.
+// The unclean disconnects of the instances `judged` accepts, and in
+// *unattributed those that more than one instance could have opened, one of
+// them judged; the count of judged instances in *instances.
 std::vector<std::string> DisconnectsOf(
     const AuditInputs& in, bool open_transaction_only,
-    const std::function<bool(const InstanceRecord&)>& judged, size_t* instances) {
+    const std::function<bool(const InstanceRecord&)>& judged, size_t* instances,
+    std::vector<const UncleanDisconnect*>* unattributed) {
   std::vector<std::string> lines;
-  *instances = 0;
-  for (const InstanceRecord& inst : in.instances) {
-    if (!judged(inst)) continue;
-    ++*instances;
-    for (const UncleanDisconnect& d : *in.unclean_disconnects)
-      if (InstanceOf(d) == inst.id && (d.open_transaction || !open_transaction_only))
-        lines.push_back(d.line);
+  std::map<int, bool> judged_ids;
+  for (const InstanceRecord& inst : in.instances) judged_ids[inst.id] = judged(inst);
+  *instances = std::count_if(judged_ids.begin(), judged_ids.end(),
+                             [](const auto& id) { return id.second; });
+  for (const UncleanDisconnect& d : *in.unclean_disconnects) {
+    if (open_transaction_only && !d.open_transaction) continue;
+    std::vector<int> candidates = InstancesOf(d, in);
+    bool any_judged = std::any_of(candidates.begin(), candidates.end(),
+                                  [&](int id) { return judged_ids[id]; });
+    if (!any_judged) continue;
+    if (candidates.size() == 1)
+      lines.push_back(d.line);
+    else
+      unattributed->push_back(&d);
   }
   return lines;
 }
 
-CheckResult CheckUncleanDisconnects(const AuditInputs& in, const Facts&) {
-  if (!in.unclean_disconnects)
-    return Skip("unclean_disconnects", "no server log (external database)");
+// Why `sessions` could not be attributed to an instance, for a skip.
+std::string UnattributedReason(const std::vector<const UncleanDisconnect*>& sessions,
+                               const AuditInputs& in) {
+  std::vector<std::string> roles;
+  for (const UncleanDisconnect* d : sessions)
+    if (std::find(roles.begin(), roles.end(), d->role) == roles.end()) roles.push_back(d->role);
+  std::string names;
+  for (const std::string& role : roles) names += (names.empty() ? "" : ", ") + role;
+  return std::to_string(sessions.size()) +
+         " sessions could not be attributed to an instance: they logged in as " + names +
+         ", not as an instance's role, and more than one instance could have opened them" +
+         (in.roles_error.empty() ? "" : " (instances have no role of their own: " +
+                                            in.roles_error + ")");
+}
+
+// A check over the unclean disconnects: fails on those of a judged instance;
+// skipped when none failed but some could not be attributed (they may be a
+// judged instance's); `summary` says what was found of how many instances.
+CheckResult JudgeDisconnects(const std::string& name, const AuditInputs& in,
+                             bool open_transaction_only,
+                             const std::function<bool(const InstanceRecord&)>& judged,
+                             const std::string& none_judged,
+                             const std::function<std::string(size_t, size_t)>& summary) {
+  if (!in.unclean_disconnects) return Skip(name, "no server log (external database)");
   size_t instances = 0;
-  std::vector<std::string> lines = DisconnectsOf(
-      in, false,
+  std::vector<const UncleanDisconnect*> unattributed;
+  std::vector<std::string> lines =
+      DisconnectsOf(in, open_transaction_only, judged, &instances, &unattributed);
+  if (instances == 0) return Skip(name, none_judged);
+  if (lines.empty() && !unattributed.empty())
+    return Skip(name, UnattributedReason(unattributed, in));
+  CheckResult r = Finish(name, std::move(lines), "", 0);
+  r.summary = summary(r.offending.size(), instances);
+  if (!unattributed.empty())
+    r.summary += "; " + std::to_string(unattributed.size()) + " more not attributed to an instance";
+  return r;
+}
+
+CheckResult CheckUncleanDisconnects(const AuditInputs& in, const Facts&) {
+  return JudgeDisconnects(
+      "unclean_disconnects", in, false,
       [&](const InstanceRecord& inst) {
         GracefulSignal g = GracefulSignalOf(in, inst);
         return g.fault && !g.cut_short && !KilledBySigkill(inst);
       },
-      &instances);
-  if (instances == 0)
-    return Skip("unclean_disconnects",
-                "no instance shut down on a graceful signal without SIGKILL");
-  CheckResult r = Finish("unclean_disconnects", std::move(lines), "", 0);
-  r.summary = std::to_string(r.offending.size()) +
-              " database sessions closed without Terminate (unexpected EOF) by " +
-              std::to_string(instances) + " instance(s) after a graceful signal";
-  return r;
+      "no instance shut down on a graceful signal without SIGKILL",
+      [](size_t found, size_t instances) {
+        return std::to_string(found) +
+               " database sessions closed without Terminate (unexpected EOF) by " +
+               std::to_string(instances) + " instance(s) after a graceful signal";
+      });
 }
 
 CheckResult CheckTransactionsAbandoned(const AuditInputs& in, const Facts&) {
-  if (!in.unclean_disconnects)
-    return Skip("transactions_abandoned", "no server log (external database)");
-  size_t instances = 0;
-  std::vector<std::string> lines = DisconnectsOf(
-      in, true, [](const InstanceRecord& inst) { return !KilledBySigkill(inst); },
-      &instances);
-  if (instances == 0)
-    return Skip("transactions_abandoned", "every instance was SIGKILLed");
-  CheckResult r = Finish("transactions_abandoned", std::move(lines), "", 0);
-  r.summary = std::to_string(r.offending.size()) +
-              " sessions disconnected inside a transaction, from " +
-              std::to_string(instances) + " instance(s) not SIGKILLed";
-  return r;
+  return JudgeDisconnects(
+      "transactions_abandoned", in, true,
+      [](const InstanceRecord& inst) { return !KilledBySigkill(inst); },
+      "every instance was SIGKILLed",
+      [](size_t found, size_t instances) {
+        return std::to_string(found) + " sessions disconnected inside a transaction, from " +
+               std::to_string(instances) + " instance(s) not SIGKILLed";
+      });
 }
 
 // A check that fails on any item of a list the run gathered, skipped when
@@ -476,7 +527,8 @@ CheckResult CheckConnectionsLeaked(const AuditInputs& in, const Facts&) {
   if (!in.leaked_sessions)
     return Skip("connections_leaked", "pg_stat_activity could not be read");
   return Finish("connections_leaked", *in.leaked_sessions,
-                "target sessions remained after the target exited",
+                "target sessions remained after the target's processes were gone "
+                "(the server had up to 2 s to notice)",
                 in.leaked_sessions->size());
 }
 

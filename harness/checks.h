@@ -61,13 +61,18 @@ struct AuditInputs {
   std::vector<InstanceRecord> instances;
   KeyCounts applied;  // audit.applied's rows
   std::vector<InvariantResult> invariants;
-  // Target sessions still in pg_stat_activity after its processes were gone;
-  // nullopt when they could not be looked at.
+  // Target sessions (every session on the run's database but lastcall's,
+  // under any role) still in pg_stat_activity once its processes were gone
+  // and the server had up to 2 s to notice; nullopt when they could not be
+  // looked at.
   std::optional<std::vector<std::string>> leaked_sessions;
   // The target's sessions that ended without Terminate, from the server's
   // log; nullopt when there is no log (an external server). Each names its
-  // instance as the suffix "-N" of its application name.
+  // instance by its role, or the moment it connected.
   std::optional<std::vector<UncleanDisconnect>> unclean_disconnects;
+  // Why the instances had no database role of their own ("" when they
+  // had): their sessions are then attributed by time only.
+  std::string roles_error;
   // Processes of the run still alive once the target was gone and its grace
   // over; nullopt when they were not looked for.
   std::optional<std::vector<std::string>> orphans;

@@ -376,8 +376,8 @@ TEST_CASE("unclean_disconnects: only after a graceful signal, not after SIGKILL"
   Fixture f;
   f.in.unclean_disconnects = std::vector<UncleanDisconnect>{};
   CHECK(f.Result("unclean_disconnects").status == CheckStatus::kPass);
-  f.in.unclean_disconnects->push_back({"lastcall-ab-1", false, "... unexpected EOF"});
-  f.in.unclean_disconnects->push_back({"lastcall-ab-2", false, "... of instance 2"});
+  f.in.unclean_disconnects->push_back({"lastcall_ab_1", 1, -1, false, "... unexpected EOF"});
+  f.in.unclean_disconnects->push_back({"lastcall_ab_2", 2, -1, false, "... of instance 2"});
   CheckResult r = f.Result("unclean_disconnects");
   CHECK(r.status == CheckStatus::kFail);
   CHECK(r.offending == std::vector<std::string>{"... unexpected EOF"});
@@ -391,13 +391,87 @@ TEST_CASE("unclean_disconnects: only after a graceful signal, not after SIGKILL"
 TEST_CASE("transactions_abandoned: any instance that was not SIGKILLed") {
   Fixture f;
   f.in.unclean_disconnects = std::vector<UncleanDisconnect>{
-      {"lastcall-ab-1", false, "plain EOF"}};
+      {"lastcall_ab_1", 1, -1, false, "plain EOF"}};
   CHECK(f.Result("transactions_abandoned").status == CheckStatus::kPass);
-  f.in.unclean_disconnects->push_back({"lastcall-ab-1", true, "EOF in a transaction"});
+  f.in.unclean_disconnects->push_back({"lastcall_ab_1", 1, -1, true, "EOF in a transaction"});
   CHECK(f.Result("transactions_abandoned").offending ==
         std::vector<std::string>{"EOF in a transaction"});
   f.in.instances[0].exit = ExitStatus{true, 9};
   CHECK(f.Result("transactions_abandoned").status == CheckStatus::kSkipped);
+}
+
+TEST_CASE("a session under another role is its instance's when only one could have opened it") {
+  Fixture f;  // instance 1 ran from 0 to 1.5 s and got a TERM
+  f.in.instances[0].start_time = 0;
+  f.in.unclean_disconnects = std::vector<UncleanDisconnect>{
+      {"postgres", 0, 200 * kMs, false, "EOF of a session opened at 0.2 s"}};
+  CHECK(f.Result("unclean_disconnects").status == CheckStatus::kFail);
+  // With one instance even the moment is not needed.
+  (*f.in.unclean_disconnects)[0].connected = -1;
+  CHECK(f.Result("unclean_disconnects").status == CheckStatus::kFail);
+}
+
+// Instance 1 got the TERM and exited at 1.5 s; instance 2 ran from 1.6 s
+// to 3 s and got no signal (so unclean_disconnects does not judge it).
+struct Restarted : Fixture {
+  Restarted() {
+    in.instances[0].start_time = 0;
+    InstanceRecord second;
+    second.id = 2;
+    second.start_time = 1600 * kMs;
+    second.exit_time = 3000 * kMs;
+    second.exit = ExitStatus{false, 0};
+    in.instances.push_back(second);
+    in.unclean_disconnects = std::vector<UncleanDisconnect>{};
+  }
+};
+
+TEST_CASE("sessions no single instance could have opened: skipped with the reason, not passed") {
+  Restarted f;
+  // When it connected is unknown: instance 1 or 2.
+  f.in.unclean_disconnects->push_back({"postgres", 0, -1, false, "EOF, moment unknown"});
+  CheckResult r = f.Result("unclean_disconnects");
+  CHECK(r.status == CheckStatus::kSkipped);
+  CHECK(r.summary ==
+        "1 sessions could not be attributed to an instance: they logged in as postgres, "
+        "not as an instance's role, and more than one instance could have opened them");
+  f.in.roles_error = "permission denied to create role";
+  CHECK(f.Result("unclean_disconnects").summary.find(
+            "(instances have no role of their own: permission denied to create role)") !=
+        std::string::npos);
+  // Each instance was not SIGKILLed: transactions_abandoned judges both.
+  (*f.in.unclean_disconnects)[0].open_transaction = true;
+  CHECK(f.Result("transactions_abandoned").status == CheckStatus::kSkipped);
+
+  // A failure attributed to a judged instance fails, whatever else is not known.
+  f.in.unclean_disconnects->push_back({"lastcall_ab_1", 1, -1, false, "EOF of instance 1"});
+  r = f.Result("unclean_disconnects");
+  CHECK(r.status == CheckStatus::kFail);
+  CHECK(r.offending == std::vector<std::string>{"EOF of instance 1"});
+  CHECK(r.summary.find("; 1 more not attributed to an instance") != std::string::npos);
+}
+
+TEST_CASE("sessions attributed by the moment they connected") {
+  Restarted f;
+  // While only instance 2 ran, which unclean_disconnects does not judge.
+  f.in.unclean_disconnects->push_back({"postgres", 0, 2000 * kMs, false, "EOF of instance 2"});
+  CHECK(f.Result("unclean_disconnects").status == CheckStatus::kPass);
+  // Between the two: only instance 1, which had started, can have left a
+  // process behind to open it.
+  f.in.unclean_disconnects->push_back({"postgres", 0, 1550 * kMs, false, "EOF of 1's leftover"});
+  CHECK(f.Result("unclean_disconnects").offending ==
+        std::vector<std::string>{"EOF of 1's leftover"});
+  // Within the clocks' slack of instance 1's exit and instance 2's start
+  // at once: either.
+  f.in.instances[1].start_time = 1502 * kMs;
+  (*f.in.unclean_disconnects)[1].connected = 1503 * kMs;
+  CHECK(f.Result("unclean_disconnects").status == CheckStatus::kSkipped);
+  // transactions_abandoned: instance 2 SIGKILLed, so only instance 1 is
+  // judged; a session only instance 2 could have opened is not counted.
+  f.in.unclean_disconnects = std::vector<UncleanDisconnect>{
+      {"postgres", 0, 2000 * kMs, true, "EOF in a transaction of instance 2"}};
+  f.in.instances[1].exit = ExitStatus{true, 9};
+  CHECK(f.Result("transactions_abandoned").status == CheckStatus::kPass);
 }
 
 TEST_CASE("orphans and temp_files fail on anything left") {

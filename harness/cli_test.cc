@@ -259,13 +259,24 @@ TEST_CASE("a second Ctrl-C skips the polite stop of a target that ignores SIGTER
   CHECK(fs::is_empty(dir.path / "tmp"));
 }
 
-TEST_CASE("run with --db uses an existing server and drops the run database") {
-  TempDir dir;
+namespace {
+
+// A PostgreSQL server of the test's own, in `dir`/server, for --db.
+std::unique_ptr<EmbeddedPostgres> ExternalServer(const TempDir& dir) {
   std::string error;
   fs::create_directory(dir.path / "server");
   std::unique_ptr<EmbeddedPostgres> server =
       EmbeddedPostgres::Start((dir.path / "server").string(), &error);
+  INFO(error);
   REQUIRE(server);
+  return server;
+}
+
+}  // namespace
+
+TEST_CASE("run with --db uses an existing server and drops the run database") {
+  TempDir dir;
+  std::unique_ptr<EmbeddedPostgres> server = ExternalServer(dir);
   // A crash and a restart: lost, duplicated and connections_leaked, all
   // judged on the external server.
   Output out = Lastcall({"run", "--db", server->UrlFor("postgres"), "--reports",
@@ -276,6 +287,8 @@ TEST_CASE("run with --db uses an existing server and drops the run database") {
   pqxx::connection c(server->UrlFor("postgres"));
   pqxx::nontransaction tx(c);
   CHECK(tx.exec("SELECT 1 FROM pg_database WHERE datname LIKE 'lastcall_run_%'").empty());
+  // Nor the roles of its two instances.
+  CHECK(tx.exec("SELECT 1 FROM pg_roles WHERE rolname LIKE 'lastcall%'").empty());
 }
 
 TEST_CASE("run with --db and an unreachable server: exit 3, nothing started") {
@@ -1160,4 +1173,128 @@ TEST_CASE("WebSocket clients hear of every payment and each gets 1001 after SIGT
     CHECK(socket["value"]["closed_by_lastcall"] == false);
     CHECK(socket["value"]["close_time"].get<int64_t>() > signal);
   }
+}
+
+namespace {
+
+// The check `name` of a result.json.
+nlohmann::json CheckOf(const nlohmann::json& result, const std::string& name) {
+  for (const nlohmann::json& check : result["checks"])
+    if (check["name"] == name) return check;
+  FAIL("no check " << name << " in " << result.dump());
+  return {};
+}
+
+// scenarios/bugs/`bug`.yaml written to `dir` as `name`.yaml, its target
+// started through `launcher` (YAML list items, each followed by ", "); with
+// `fixed`, without the bug and expecting every check to pass.
+std::string BugScenario(const TempDir& dir, const std::string& name, const std::string& bug,
+                        const std::string& launcher, bool fixed = false) {
+  std::string text =
+      FileText(std::string(LASTCALL_SOURCE_DIR) + "/scenarios/bugs/" + bug + ".yaml");
+  const std::string schema = "../../targets/payment-server/schema.sql";
+  const std::string command = "[../../build/targets/payment-server/payment-server, ";
+  text.replace(text.find(schema), schema.size(), kSchema);
+  text.replace(text.find(command), command.size(), "[" + launcher + kServer + ", ");
+  if (fixed) {
+    const std::string option = ", --bug, " + bug;
+    text.erase(text.find(option), option.size());
+    text.erase(text.find("expect:"));
+  }
+  return dir.Write(name + ".yaml", text);
+}
+
+// Checks that `check` failed in run `name` and that its first offending item
+// (a log line, a session) holds `word`.
+void CheckFailedOn(const TempDir& dir, const std::string& name, const std::string& check,
+                   const std::string& word) {
+  nlohmann::json result = CheckOf(ResultOf(dir, name), check);
+  INFO(name << ": " << result.dump());
+  CHECK(result["status"] == "fail");
+  REQUIRE_FALSE(result["offending"].empty());
+  CHECK(result["offending"][0].get<std::string>().find(word) != std::string::npos);
+}
+
+// What a driver that does not read PGAPPNAME (asyncpg, JDBC) amounts to.
+const std::string kWithoutAppName = "env, -u, PGAPPNAME, ";
+
+}  // namespace
+
+TEST_CASE("sessions of a driver that ignores PGAPPNAME are still the target's") {
+  TempDir dir;
+  Output out = Lastcall({"run", "--reports", (dir.path / "reports").string(),
+                         BugScenario(dir, "no-db-close", "no-db-close", kWithoutAppName),
+                         BugScenario(dir, "orphan-worker", "orphan-worker", kWithoutAppName),
+                         BugScenario(dir, "correct", "no-db-close", kWithoutAppName, true)});
+  INFO(out.text);
+  CHECK(out.code == 0);  // each met its expectation
+  // Each line names the instance's role; the application name is unset.
+  CheckFailedOn(dir, "no-db-close", "unclean_disconnects", "_1 [unknown] DEBUG:  unexpected EOF");
+  const std::string line =
+      CheckOf(ResultOf(dir, "no-db-close"), "unclean_disconnects")["offending"][0];
+  CHECK(std::regex_search(line, std::regex(" lastcall_run_[0-9a-f]{8} lastcall_[0-9a-f]{8}_1 ")));
+  CheckFailedOn(dir, "orphan-worker", "connections_leaked", "_1 idle");
+  nlohmann::json correct = ResultOf(dir, "correct");
+  for (const char* check : {"unclean_disconnects", "connections_leaked", "transactions_abandoned"})
+    CHECK(CheckOf(correct, check)["status"] == "pass");
+}
+
+TEST_CASE("db_transactions_open counts the transactions of a driver that ignores PGAPPNAME") {
+  TempDir dir;
+  std::string yaml = TriggerScenario("  - when: {db_transactions_open: 3}\n"
+                                     "    signal: TERM\n", "80ms");
+  yaml.replace(yaml.find("[" + kServer), kServer.size() + 1, "[" + kWithoutAppName + kServer);
+  Output out = RunYaml(dir, "db", yaml);
+  INFO(out.text);
+  CHECK(out.code == 0);
+  nlohmann::json fault = ResultOf(dir, "db")["faults"][0];
+  CHECK(fault["fired"] == true);
+  CHECK(fault["transactions_open_after_signal"].get<int>() >= 1);
+}
+
+TEST_CASE("sessions under a role other than the instance's are still the target's") {
+  TempDir dir;
+  // The target makes a role of its own (its instance's role may) and logs
+  // in as that one, not as the role $DATABASE_URL names.
+  const std::string script = dir.Write(
+      "intruder.sh",
+      "psql -qAtX -v ON_ERROR_STOP=1 \"$DATABASE_URL\" -c \"DO \\$\\$ BEGIN "
+      "CREATE ROLE intruder LOGIN SUPERUSER PASSWORD 'intruder'; "
+      "EXCEPTION WHEN duplicate_object THEN NULL; END \\$\\$\" >/dev/null || exit 1\n"
+      "DATABASE_URL=$(printf '%s' \"$DATABASE_URL\" | sed 's|//[^@]*@|//intruder:intruder@|')\n"
+      "export DATABASE_URL\n"
+      "unset PGAPPNAME PGUSER PGPASSWORD\n"
+      "exec \"$@\"\n");
+  const std::string launcher = "sh, " + script + ", ";
+  Output out = Lastcall({"run", "--reports", (dir.path / "reports").string(),
+                         BugScenario(dir, "no-db-close", "no-db-close", launcher),
+                         BugScenario(dir, "orphan-worker", "orphan-worker", launcher)});
+  INFO(out.text);
+  CHECK(out.code == 0);
+  // One instance: every session is its own, whatever the role.
+  CheckFailedOn(dir, "no-db-close", "unclean_disconnects", " intruder ");
+  CheckFailedOn(dir, "orphan-worker", "connections_leaked", " intruder ");
+}
+
+TEST_CASE("with --db as a user that may not make roles the target's sessions are still found") {
+  TempDir dir;
+  std::unique_ptr<EmbeddedPostgres> server = ExternalServer(dir);
+  {
+    pqxx::connection c(server->UrlFor("postgres"));
+    pqxx::nontransaction(c).exec("CREATE ROLE runner LOGIN CREATEDB PASSWORD 'runner'");
+  }
+  // The target then logs in as lastcall does; its sessions are told from
+  // lastcall's by their backends.
+  Output out = Lastcall({"run", "--db", UrlWithLogin(server->UrlFor("postgres"), "runner", "runner"),
+                         "--reports", (dir.path / "reports").string(),
+                         BugScenario(dir, "orphan-worker", "orphan-worker", kWithoutAppName),
+                         BugScenario(dir, "correct", "no-db-close", kWithoutAppName, true)});
+  INFO(out.text);
+  CHECK(out.code == 0);
+  CheckFailedOn(dir, "orphan-worker", "connections_leaked", " runner ");
+  CHECK(CheckOf(ResultOf(dir, "correct"), "connections_leaked")["status"] == "pass");
+  pqxx::connection c(server->UrlFor("postgres"));
+  pqxx::nontransaction tx(c);
+  CHECK(tx.exec("SELECT 1 FROM pg_roles WHERE rolname LIKE 'lastcall%'").empty());
+  CHECK(tx.exec("SELECT 1 FROM pg_database WHERE datname LIKE 'lastcall_run_%'").empty());
 }

@@ -38,6 +38,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <libpq-fe.h>
 #include <map>
 #include <mutex>
 #include <pqxx/pqxx>
@@ -541,19 +542,6 @@ std::string SchemaError(const std::string& what) {
   return "line " + std::to_string(line) + ": " + msg;
 }
 
-// `url` (a URI or a keyword/value conninfo) with one more parameter.
-// 128 random bits in hex: the superuser's password for one server's life.
-std::string RandomPassword() {
-  std::random_device random;
-  std::string password;
-  char hex[9];
-  for (int i = 0; i < 4; ++i) {
-    std::snprintf(hex, sizeof hex, "%08x", random());
-    password += hex;
-  }
-  return password;
-}
-
 // Writes `text` to `path`, owned by `user`.
 bool WriteFileAs(const std::string& path, const std::string& text,
                  const ServiceUser& user, std::string* error) {
@@ -567,6 +555,7 @@ bool WriteFileAs(const std::string& path, const std::string& text,
   return Chown(path, user, error);
 }
 
+// `url` (a URI or a keyword/value conninfo) with one more parameter.
 std::string WithParam(const std::string& url, const std::string& key, const std::string& value) {
   if (url.find("://") == std::string::npos) return url + " " + key + "=" + value;
   size_t hash = url.find('#');
@@ -686,7 +675,10 @@ std::unique_ptr<EmbeddedPostgres> EmbeddedPostgres::Start(const std::string& wor
                 "-c", "log_connections=on",
                 "-c", "log_disconnections=on",
                 "-c", "log_min_messages=debug1",
-                "-c", "log_line_prefix=%m [%p] %d %a ",
+                // The role (%u) names the instance whose session a line is
+                // (run.cc gives each its own); the application name only
+                // helps a reader, a driver may not set it.
+                "-c", "log_line_prefix=%m [%p] %d %u %a ",
                 "-c", "log_timezone=UTC",
                 "-c", "max_connections=200",
                 // Dynamic shared memory as files in the data folder, not in
@@ -925,6 +917,17 @@ void DropDatabase(pqxx::connection& admin, const std::string& dbname) {
   w.exec("DROP DATABASE IF EXISTS " + admin.quote_name(dbname) + ForceClause(admin));
 }
 
+// One statement each: a role that still owns objects (in another database)
+// must not keep the others.
+void DropRoles(pqxx::connection& admin, const std::vector<std::string>& roles) {
+  for (const std::string& role : roles) {
+    try {
+      pqxx::nontransaction(admin).exec("DROP ROLE IF EXISTS " + admin.quote_name(role));
+    } catch (const pqxx::sql_error&) {
+    }
+  }
+}
+
 // An open admin connection, made again if the last one broke (a server
 // restart, a terminated session).
 pqxx::connection& AdminConnection(std::unique_ptr<pqxx::connection>* admin,
@@ -947,7 +950,12 @@ struct RunDatabases::Impl {
   std::map<std::string, std::vector<std::string>> ready;  // template -> spare names
   std::map<std::string, int> making;    // template -> spares being cloned
   std::set<std::string> broken;         // templates a spare could not be cloned from
-  std::deque<std::string> to_drop;
+  // A database to drop, then the roles made for it.
+  struct Dropped {
+    std::string dbname;
+    std::vector<std::string> roles;
+  };
+  std::deque<Dropped> to_drop;
   int spares_made = 0;                  // for unique spare names
   bool stopping = false;
   std::thread worker;  // last: started once the members above exist
@@ -983,7 +991,7 @@ struct RunDatabases::Impl {
         if (!made) {
           broken.insert(tpl);
         } else if (stopping) {
-          to_drop.push_back(name);
+          to_drop.push_back({name, {}});
         } else {
           ready[tpl].push_back(name);
         }
@@ -991,14 +999,17 @@ struct RunDatabases::Impl {
       }
       if (to_drop.empty() && stopping) {
         for (auto& [unused, names] : ready)
-          for (std::string& name : names) to_drop.push_back(std::move(name));
+          for (std::string& name : names) to_drop.push_back({std::move(name), {}});
         ready.clear();
         if (to_drop.empty()) return;
       }
-      std::string name = std::move(to_drop.front());
+      Dropped dropped = std::move(to_drop.front());
       to_drop.pop_front();
       lock.unlock();
-      Try([&] { DropDatabase(AdminConnection(&admin, admin_url), name); });
+      // The roles even if the database would not go: those that own
+      // objects in it then stay, the others do not.
+      Try([&] { DropDatabase(AdminConnection(&admin, admin_url), dropped.dbname); });
+      Try([&] { DropRoles(AdminConnection(&admin, admin_url), dropped.roles); });
       lock.lock();
     }
   }
@@ -1075,10 +1086,10 @@ bool RunDatabases::Create(const std::string& dbname, const DatabaseContent& cont
   return true;
 }
 
-void RunDatabases::Drop(const std::string& dbname) {
+void RunDatabases::Drop(const std::string& dbname, const std::vector<std::string>& roles) {
   {
     std::lock_guard<std::mutex> lock(impl_->mutex);
-    impl_->to_drop.push_back(dbname);
+    impl_->to_drop.push_back({dbname, roles});
   }
   impl_->wake.notify_all();
 }
@@ -1113,6 +1124,50 @@ std::string ConninfoQuote(const std::string& s) {
 
 }  // namespace
 
+std::string RandomPassword() {
+  std::random_device random;
+  std::string password;
+  char hex[9];
+  for (int i = 0; i < 4; ++i) {
+    std::snprintf(hex, sizeof hex, "%08x", random());
+    password += hex;
+  }
+  return password;
+}
+
+const char kOwnSessionSql[] =
+    "SELECT pid, backend_start::text FROM pg_stat_activity WHERE pid = pg_backend_pid()";
+
+void OwnSessions::Add(int pid, const std::string& backend_start) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  double now = std::chrono::duration<double>(
+                   std::chrono::system_clock::now().time_since_epoch()).count();
+  sessions_.push_back(Session{pid, backend_start, now});
+}
+
+std::vector<OwnSessions::Session> OwnSessions::sessions() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return sessions_;
+}
+
+std::pair<std::string, std::string> OwnSessions::ArrayLiterals() const {
+  std::string pids = "{", starts = "{";
+  for (const Session& session : sessions()) {
+    if (pids.size() > 1) pids += ",", starts += ",";
+    pids += std::to_string(session.pid);
+    starts += "\"" + session.backend_start + "\"";
+  }
+  return {pids + "}", starts + "}"};
+}
+
+std::string TargetSessionsCondition(const std::string& pids, const std::string& starts) {
+  // backend_type: autovacuum workers and a query's parallel workers are on
+  // the database too. A pid alone could be a later backend that reused it.
+  return "a.datname = current_database() AND a.backend_type = 'client backend' AND "
+         "a.pid <> pg_backend_pid() AND (a.pid, a.backend_start) NOT IN "
+         "(SELECT * FROM unnest(" + pids + "::int[], " + starts + "::timestamptz[]))";
+}
+
 std::string PostgresMessage(const std::exception& e) {
   std::string text = e.what();
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
@@ -1135,6 +1190,63 @@ std::string UrlWithDatabase(const std::string& url, const std::string& dbname) {
     if (params != std::string::npos) rest = url.substr(params);
   }
   return head + "/" + PercentEncode(dbname) + rest;
+}
+
+namespace {
+
+// `query` ("?a=1&b=2", or "") without its user and password parameters,
+// which would win over the userinfo.
+std::string WithoutLoginParams(const std::string& query) {
+  std::string kept;
+  std::istringstream params(query.empty() ? "" : query.substr(1));
+  for (std::string param; std::getline(params, param, '&');) {
+    std::string key = param.substr(0, param.find('='));
+    if (key == "user" || key == "password" || param.empty()) continue;
+    kept += (kept.empty() ? "?" : "&") + param;
+  }
+  return kept;
+}
+
+}  // namespace
+
+std::string UrlWithLogin(const std::string& url, const std::string& user,
+                         const std::string& password) {
+  const size_t scheme = url.find("://");
+  if (scheme == std::string::npos) {
+    // A keyword/value conninfo: later keywords win.
+    return url + (url.empty() ? "" : " ") + "user=" + ConninfoQuote(user) +
+           " password=" + ConninfoQuote(password);
+  }
+  const size_t authority = scheme + 3;
+  const size_t path = std::min(url.find_first_of("/?#", authority), url.size());
+  // The userinfo ends at the authority's last '@' (a password may hold one).
+  const size_t at = url.rfind('@', path == 0 ? 0 : path - 1);
+  const size_t hosts = at != std::string::npos && at >= authority ? at + 1 : authority;
+  const size_t params = std::min(url.find_first_of("?#", path), url.size());
+  const size_t fragment = std::min(url.find('#', params), url.size());
+  return url.substr(0, authority) + PercentEncode(user) + ":" + PercentEncode(password) +
+         "@" + url.substr(hosts, params - hosts) +
+         WithoutLoginParams(url.substr(params, fragment - params)) + url.substr(fragment);
+}
+
+std::vector<std::pair<std::string, std::string>> LibpqEnvironment(const std::string& url) {
+  static const std::map<std::string, std::string> kVariables = {
+      {"host", "PGHOST"}, {"port", "PGPORT"}, {"dbname", "PGDATABASE"},
+      {"user", "PGUSER"}, {"password", "PGPASSWORD"}};
+  std::vector<std::pair<std::string, std::string>> env;
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(url.c_str(), &error);
+  if (options == nullptr) {
+    PQfreemem(error);
+    return env;
+  }
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    auto variable = kVariables.find(o->keyword);
+    if (variable != kVariables.end() && o->val != nullptr && *o->val != '\0')
+      env.emplace_back(variable->second, o->val);
+  }
+  PQconninfoFree(options);
+  return env;
 }
 
 }  // namespace lastcall

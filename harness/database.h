@@ -7,7 +7,9 @@
 
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "subprocess.h"
@@ -18,8 +20,8 @@ namespace lastcall {
 // folder; each Start() copies that cluster into a private folder and starts a
 // server on it listening on 127.0.0.1 at a free port and on a unix socket in
 // that folder, with trust authentication (nothing else can reach it), logging
-// connections, disconnections and client EOFs with the application name in
-// each line's prefix. When the harness runs as root, the server runs as an
+// connections, disconnections and client EOFs with the database, the role
+// and the application name in each line's prefix ('%m [%p] %d %u %a '). When the harness runs as root, the server runs as an
 // unprivileged system user (`postgres`, else `nobody`), because PostgreSQL
 // refuses to run as root.
 class EmbeddedPostgres {
@@ -106,14 +108,18 @@ class RunDatabases {
   bool Create(const std::string& dbname, const DatabaseContent& content,
               Failure* failure, std::string* error);
   // Drops `dbname` in the background, first terminating any session still in
-  // it; the destructor waits for it. Errors are ignored: the embedded
-  // server's cluster is removed anyway.
-  void Drop(const std::string& dbname);
+  // it, then the `roles` that were made for it (a role cannot go while a
+  // database it owns objects in exists); the destructor waits for it. Errors
+  // are ignored: the embedded server's cluster is removed anyway.
+  void Drop(const std::string& dbname, const std::vector<std::string>& roles = {});
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// 128 random bits in hex, for a password.
+std::string RandomPassword();
 
 // A PostgreSQL or libpqxx error's text without its trailing newline, for
 // messages that go on after it.
@@ -121,6 +127,52 @@ std::string PostgresMessage(const std::exception& e);
 
 // `url` with its database name replaced by `dbname`.
 std::string UrlWithDatabase(const std::string& url, const std::string& dbname);
+
+// `url` (a URI or a keyword/value conninfo) logging in as `user` with
+// `password` instead of the user it names.
+std::string UrlWithLogin(const std::string& url, const std::string& user,
+                         const std::string& password);
+
+// The libpq environment variables (PGHOST, PGPORT, PGDATABASE, PGUSER,
+// PGPASSWORD) that say what `url` says, for clients that build their own
+// connection string from them (JDBC users do). Only the parts `url` names;
+// an unparsable `url` gives none.
+std::vector<std::pair<std::string, std::string>> LibpqEnvironment(const std::string& url);
+
+// The sessions lastcall itself opens on a run's database (the audit
+// connection, the database watch), so that every other session on it can be
+// taken for the target's without trusting a name the target could also
+// choose. Each is known by its backend's pid and start time as the server
+// reported them (a pid alone may be reused by a later backend). Thread-safe.
+class OwnSessions {
+ public:
+  struct Session {
+    int pid = 0;
+    std::string backend_start;  // pg_stat_activity.backend_start, as text
+    double registered = 0;      // lastcall's wall clock then, in seconds
+  };
+
+  // Records a session of lastcall's: the row kOwnSessionSql returned on it.
+  void Add(int pid, const std::string& backend_start);
+  std::vector<Session> sessions() const;
+  // The pids and backend start times as two PostgreSQL array literals, in
+  // the same order: the parameters of TargetSessionsSql().
+  std::pair<std::string, std::string> ArrayLiterals() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<Session> sessions_;
+};
+
+// The query a session of lastcall's runs once connected: its pid and
+// backend start time, for OwnSessions::Add().
+extern const char kOwnSessionSql[];
+
+// The SQL condition on pg_stat_activity (as `a`) that holds for the target's
+// sessions: client backends on the current database that are neither the
+// asking session nor one of lastcall's (`$pids`, `$starts`: the parameter
+// numbers, e.g. "$1", given OwnSessions::ArrayLiterals()).
+std::string TargetSessionsCondition(const std::string& pids, const std::string& starts);
 
 }  // namespace lastcall
 

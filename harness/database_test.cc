@@ -234,7 +234,7 @@ TEST_CASE("EmbeddedPostgres: a work folder the server cannot use directly", "[da
   CHECK_FALSE(fs::exists(fs::path(data_dir).parent_path() / "pgsock"));
 }
 
-TEST_CASE("EmbeddedPostgres: the log has connections with their application name",
+TEST_CASE("EmbeddedPostgres: the log has connections with their role and application name",
           "[database]") {
   EmbeddedPostgres& pg = Server();
   {
@@ -248,7 +248,8 @@ TEST_CASE("EmbeddedPostgres: the log has connections with their application name
   };
   CHECK(WaitUntil([&] { return has("application_name=xyz"); }));
   CHECK(has("connection authorized: user=postgres database=postgres application_name=xyz"));
-  CHECK(WaitUntil([&] { return has(" postgres xyz LOG:  disconnection:"); }));
+  // Database, role, application name.
+  CHECK(WaitUntil([&] { return has(" postgres postgres xyz LOG:  disconnection:"); }));
 }
 
 // RunDatabases::Create for a schema without setup, where the failure's kind
@@ -495,6 +496,51 @@ TEST_CASE("UrlWithDatabase", "[database]") {
   CHECK(UrlWithDatabase("postgresql://h/db", "a b/ü") == "postgresql://h/a%20b%2F%C3%BC");
   CHECK(UrlWithDatabase("host=h port=5 dbname=db", "x") == "host=h port=5 dbname=db dbname='x'");
   CHECK(UrlWithDatabase("host=h", "it's") == "host=h dbname='it\\'s'");
+}
+
+TEST_CASE("UrlWithLogin", "[database]") {
+  CHECK(UrlWithLogin("postgresql://u:p@h:5/db", "r", "s") == "postgresql://r:s@h:5/db");
+  CHECK(UrlWithLogin("postgresql://h:5/db?sslmode=disable", "r", "s") ==
+        "postgresql://r:s@h:5/db?sslmode=disable");
+  // A password may hold an '@'; parameters would win over the userinfo.
+  CHECK(UrlWithLogin("postgres://u:a@b@h/db?user=u&sslmode=disable&password=p#f", "r", "s") ==
+        "postgres://r:s@h/db?sslmode=disable#f");
+  CHECK(UrlWithLogin("postgresql://u@h1:1,h2:2", "r", "s") == "postgresql://r:s@h1:1,h2:2");
+  CHECK(UrlWithLogin("postgresql:///db?host=/tmp", "r", "s") == "postgresql://r:s@/db?host=/tmp");
+  CHECK(UrlWithLogin("postgresql://h/db", "a b", "p@ss") == "postgresql://a%20b:p%40ss@h/db");
+  CHECK(UrlWithLogin("host=h user=u", "r", "it's") == "host=h user=u user='r' password='it\\'s'");
+}
+
+TEST_CASE("LibpqEnvironment", "[database]") {
+  using Env = std::vector<std::pair<std::string, std::string>>;
+  CHECK(LibpqEnvironment("postgresql://r:s@127.0.0.1:5433/run") ==
+        Env{{"PGUSER", "r"}, {"PGPASSWORD", "s"}, {"PGDATABASE", "run"},
+            {"PGHOST", "127.0.0.1"}, {"PGPORT", "5433"}});
+  CHECK(LibpqEnvironment("host=h dbname=d") == Env{{"PGDATABASE", "d"}, {"PGHOST", "h"}});
+  CHECK(LibpqEnvironment("postgresql://a%20b@h/db") ==
+        Env{{"PGUSER", "a b"}, {"PGDATABASE", "db"}, {"PGHOST", "h"}});
+  CHECK(LibpqEnvironment("postgresql://h/db?no_such_option=1").empty());
+}
+
+TEST_CASE("RunDatabases: the roles given with a database go after it", "[database]") {
+  EmbeddedPostgres& pg = Server();
+  const std::string admin = pg.UrlFor("postgres");
+  std::string error;
+  {
+    RunDatabases databases(admin, 0);
+    REQUIRE(Create(databases, "lastcall_run_roles", UniqueSchema("roles"), &error));
+    {
+      pqxx::connection c(admin);
+      pqxx::nontransaction w(c);
+      w.exec("CREATE ROLE lastcall_roles_1 LOGIN; CREATE ROLE lastcall_roles_2 LOGIN");
+    }
+    // The first owns a table in the database: it can only go after it.
+    pqxx::connection c(pg.UrlFor("lastcall_run_roles"));
+    pqxx::nontransaction(c).exec("CREATE TABLE owned (x int); ALTER TABLE owned OWNER TO lastcall_roles_1");
+    databases.Drop("lastcall_run_roles", {"lastcall_roles_1", "lastcall_roles_2"});
+  }
+  CHECK_FALSE(DatabaseExists(admin, "lastcall_run_roles"));
+  CHECK(QueryInt(admin, "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'lastcall_roles_%'") == 0);
 }
 
 // Timings for the README (not run by default): ./process_test "[.bench]"

@@ -10,24 +10,33 @@
 
 namespace lastcall {
 
-const char kOpenTransactionsSql[] =
-    "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE $1 AND "
-    "(state LIKE 'idle in transaction%' OR "
-    "(state = 'active' AND xact_start < query_start))";
+std::string OpenTransactionsSql() {
+  return "SELECT count(*) FROM pg_stat_activity a WHERE " +
+         TargetSessionsCondition("$1", "$2") +
+         " AND (a.state LIKE 'idle in transaction%' OR "
+         "(a.state = 'active' AND a.xact_start < a.query_start))";
+}
 
 // The connection and what it needs for each poll.
 class WatchConnection {
  public:
-  WatchConnection(const std::string& url, const std::string& application_prefix)
+  // Joins `own` before it asks for the others: lastcall's sessions are
+  // those `own` lists once this one is in.
+  WatchConnection(const std::string& url, OwnSessions* own)
       : connection_(url + (url.find('?') == std::string::npos ? "?" : "&") +
-                    "application_name=lastcall-watch"),
-        pattern_(application_prefix + "%") {
-    connection_.prepare("open", kOpenTransactionsSql);
+                    "application_name=lastcall-watch") {
+    {
+      pqxx::nontransaction tx(connection_);
+      pqxx::row me = tx.exec1(kOwnSessionSql);
+      own->Add(me[0].as<int>(), me[1].c_str());
+    }
+    own_ = own->ArrayLiterals();
+    connection_.prepare("open", OpenTransactionsSql());
   }
   int socket() const { return connection_.sock(); }
   int64_t OpenTransactions() {
     pqxx::nontransaction tx(connection_);
-    return tx.exec_prepared1("open", pattern_)[0].as<int64_t>();
+    return tx.exec_prepared1("open", own_.first, own_.second)[0].as<int64_t>();
   }
   // True when the first column of the first row is true or a non-zero number.
   bool Holds(const std::string& sql) {
@@ -42,14 +51,13 @@ class WatchConnection {
 
  private:
   pqxx::connection connection_;
-  std::string pattern_;
+  std::pair<std::string, std::string> own_;  // the parameters of "open"
 };
 
-DatabaseWatch::DatabaseWatch(const std::string& url,
-                             const std::string& application_prefix,
+DatabaseWatch::DatabaseWatch(const std::string& url, OwnSessions* own,
                              Nemesis* nemesis, History* history)
-    : url_(url), application_prefix_(application_prefix), nemesis_(nemesis),
-      history_(history), thread_(&DatabaseWatch::Watch, this) {}
+    : url_(url), own_(own), nemesis_(nemesis), history_(history),
+      thread_(&DatabaseWatch::Watch, this) {}
 
 DatabaseWatch::~DatabaseWatch() {
   std::future<void> ended = ended_.get_future();
@@ -99,7 +107,7 @@ class SocketPublication {
 
 void DatabaseWatch::Watch() {
   try {
-    WatchConnection connection(url_, application_prefix_);
+    WatchConnection connection(url_, own_);
     SocketPublication publication(&mutex_, &socket_, connection.socket());
     // The first query of a session is slow (catalog caches, the plan): it
     // must not be the one that races the target's first transactions.

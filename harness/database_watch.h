@@ -14,6 +14,7 @@
 #include <string>
 #include <thread>
 
+#include "database.h"
 #include "history.h"
 #include "nemesis.h"
 
@@ -22,11 +23,11 @@ namespace lastcall {
 class DatabaseWatch {
  public:
   // Starts watching for `nemesis`'s database conditions on `url` (the run's
-  // database); the target's sessions are those whose application_name
-  // starts with `application_prefix`. The nemesis and history must outlive
-  // the watch.
-  DatabaseWatch(const std::string& url, const std::string& application_prefix,
-                Nemesis* nemesis, History* history);
+  // database); the target's sessions are all the others on it but
+  // lastcall's own, which `own` lists and the watch's session joins. `own`,
+  // the nemesis and history must outlive the watch.
+  DatabaseWatch(const std::string& url, OwnSessions* own, Nemesis* nemesis,
+                History* history);
   // Stops the thread and closes its connection. A poll that has not
   // returned after a second has its socket shut down.
   ~DatabaseWatch();
@@ -40,7 +41,8 @@ class DatabaseWatch {
   // One evaluation. Returns whether the condition holds.
   bool Evaluate(class WatchConnection& connection, const Trigger& trigger);
 
-  const std::string url_, application_prefix_;
+  const std::string url_;
+  OwnSessions* own_;
   Nemesis* nemesis_;
   History* history_;
   mutable std::mutex mutex_;
@@ -55,8 +57,8 @@ class DatabaseWatch {
 // The SQL that counts the target's sessions inside a transaction: idle in
 // one, or running a statement of one (an autocommit statement alone starts
 // and ends with its transaction, so xact_start equals query_start there).
-// $1 is a LIKE pattern on application_name.
-extern const char kOpenTransactionsSql[];
+// $1 and $2 are OwnSessions::ArrayLiterals().
+std::string OpenTransactionsSql();
 
 }  // namespace lastcall
 

@@ -229,12 +229,14 @@ class Waker {
   int fd_;
 };
 
-// The run's database, given back to be dropped when the run ends.
+// The run's database, given back to be dropped when the run ends, then the
+// roles made for its target.
 class RunDatabase {
  public:
   ~RunDatabase() {
-    if (databases_) databases_->Drop(name_);
+    if (databases_) databases_->Drop(name_, roles_);
   }
+  void AddRole(const std::string& role) { roles_.push_back(role); }
   bool Create(RunDatabases* databases, const std::string& name,
               const DatabaseContent& content, RunDatabases::Failure* failure,
               std::string* error) {
@@ -248,6 +250,7 @@ class RunDatabase {
  private:
   RunDatabases* databases_ = nullptr;  // owned by the session
   std::string name_;
+  std::vector<std::string> roles_;
 };
 
 class ScenarioRun : public TargetControl, public RolloutControl {
@@ -287,6 +290,11 @@ class ScenarioRun : public TargetControl, public RolloutControl {
   // Starts an instance and waits until it is ready; behind the load
   // balancer, the one serving `slot`, on the slot's port.
   bool StartInstance(int slot = 0);
+  // The database URL of instance `id`: as a role of its own, made now, else
+  // (lastcall may not make roles there) the run's, with the reason in
+  // roles_error_. Returns false (and fails the run) if the audit connection
+  // that makes roles could not be had.
+  bool InstanceDatabaseUrl(int id, std::string* url);
   // The first instance, or behind the load balancer one per slot, then
   // HAProxy, waiting until it reports every slot UP.
   bool StartTarget();
@@ -296,8 +304,10 @@ class ScenarioRun : public TargetControl, public RolloutControl {
   void AddRollingRestartFaults();
   // Behind the load balancer: N more free ports, one per slot.
   bool ChooseSlotPorts(std::string* error);
-  // launch_ for the instance serving `slot`: its port in ${port} and PORT.
-  bool SlotLaunch(int slot, TargetLaunch* out);
+  // launch_ for the instance serving `slot` (0 without a load balancer):
+  // its port in ${port} and PORT, its `database_url` in ${database_url},
+  // DATABASE_URL and the PG* variables.
+  bool SlotLaunch(int slot, const std::string& database_url, TargetLaunch* out);
   // Sets the slot's server `state` through HAProxy's runtime API and records
   // `event` ("<server> <what>"), or the error.
   void SetSlotState(int slot, const std::string& state, const std::string& event,
@@ -362,6 +372,11 @@ class ScenarioRun : public TargetControl, public RolloutControl {
   History history_;
   Waker waker_;
   std::string run_id_, app_name_, report_dir_, run_dir_, admin_url_, db_url_;
+  // The target's sessions are all those on the run's database but lastcall's
+  // own (own_sessions_); instance N logs in as role_prefix_ + N, with
+  // role_password_, unless roles_error_ says why it could not be made.
+  std::string db_name_, role_prefix_, role_password_, roles_error_;
+  OwnSessions own_sessions_;  // before the connections that join it
   RunDatabase database_;
   // Setup, session polls and audit queries: one connection for the run.
   // After database_, so that it is closed before the database is dropped.
@@ -460,9 +475,11 @@ bool ScenarioRun::Expand(const std::string& text, std::string* out) {
 
 bool ScenarioRun::Prepare() {
   run_id_ = NewRunId();
-  // Instance N's sessions are named app_name_ + N: PostgreSQL's log and
-  // pg_stat_activity then tell the instances apart.
+  // Instance N's sessions are named app_name_ + N, for a reader of the
+  // server's log; what tells the instances apart is their roles.
   app_name_ = "lastcall-" + run_id_ + "-";
+  role_prefix_ = "lastcall_" + run_id_ + "_";
+  role_password_ = RandomPassword();
   result_.run_id = run_id_;
   result_.seed = scenario_.seed;
   report_dir_ = session_->options().reports_dir + "/" + report_name_;
@@ -484,9 +501,9 @@ bool ScenarioRun::Prepare() {
   std::string schema;
   if (!scenario_.database.schema_path.empty())
     schema = ReadFile(scenario_.database.schema_path);
-  std::string db_name = "lastcall_run_" + run_id_;
+  db_name_ = "lastcall_run_" + run_id_;
   RunDatabases::Failure failure;
-  if (!database_.Create(session_->Databases(&error), db_name,
+  if (!database_.Create(session_->Databases(&error), db_name_,
                         DatabaseContent{schema, scenario_.database.setup_sql}, &failure,
                         &error)) {
     if (failure == RunDatabases::Failure::kServer) return Fail(Verdict::kInfrastructure, error);
@@ -495,12 +512,13 @@ bool ScenarioRun::Prepare() {
                                          : scenario_.file) +
                                         ": " + error);
   }
-  db_url_ = UrlWithDatabase(admin_url_, db_name);
+  db_url_ = UrlWithDatabase(admin_url_, db_name_);
   // A connection costs a server backend's start (60-170 ms on a busy
-  // machine): it is made while the target starts, which needs nothing of it.
-  audit_opening_ = std::async(std::launch::async, [url = db_url_] {
+  // machine): it is made while the rest is prepared; the first instance's
+  // role waits for it.
+  audit_opening_ = std::async(std::launch::async, [url = db_url_, own = &own_sessions_] {
     std::string error;
-    std::unique_ptr<AuditConnection> audit = AuditConnection::Open(url, &error);
+    std::unique_ptr<AuditConnection> audit = AuditConnection::Open(url, &error, own);
     return std::make_pair(std::move(audit), error);
   });
   result_.database = SecondsBetween(db_start, Clock::now());
@@ -532,7 +550,9 @@ bool ScenarioRun::Prepare() {
     if (eq != std::string::npos) env[entry.substr(0, eq)] = entry.substr(eq + 1);
   }
   env["PORT"] = std::to_string(launch_.port);
+  // DATABASE_URL and the PG* variables are each instance's (StartInstance()).
   env["DATABASE_URL"] = db_url_;
+  for (const auto& [name, value] : LibpqEnvironment(db_url_)) env[name] = value;
   env["PGAPPNAME"] = app_name_ + "1";  // see StartInstance()
   env["TMPDIR"] = run_dir_ + "/tmp/1";  // see StartInstance()
   env["LASTCALL_RUN_ID"] = run_id_;
@@ -549,11 +569,13 @@ bool ScenarioRun::Prepare() {
 bool ScenarioRun::StartInstance(int slot) {
   std::string error;
   int id = static_cast<int>(instances_.size()) + 1;
-  // Each instance has its own session name and TMPDIR, so that what one
+  // Each instance has its own database role and TMPDIR, so that what one
   // left behind is told apart from what another did (a SIGKILLed instance
   // cannot clean up; the next one must not be blamed for it).
-  TargetLaunch launch = launch_;
-  if (behind_load_balancer() && !SlotLaunch(slot, &launch)) return false;
+  TargetLaunch launch;
+  std::string database_url;
+  if (!InstanceDatabaseUrl(id, &database_url) || !SlotLaunch(slot, database_url, &launch))
+    return false;
   std::string tmpdir = TmpDirOf(id);
   std::error_code ec;
   fs::create_directories(tmpdir, ec);
@@ -620,11 +642,26 @@ bool ScenarioRun::ChooseSlotPorts(std::string* error) {
   return true;
 }
 
-bool ScenarioRun::SlotLaunch(int slot, TargetLaunch* out) {
+bool ScenarioRun::InstanceDatabaseUrl(int id, std::string* url) {
+  *url = db_url_;
+  if (!roles_error_.empty()) return true;  // no use trying again
+  if (!AwaitAuditConnection()) return false;
+  const std::string role = role_prefix_ + std::to_string(id);
+  if (!audit_->CreateRole(role, role_password_, &roles_error_)) return true;
+  database_.AddRole(role);
+  *url = UrlWithLogin(db_url_, role, role_password_);
+  return true;
+}
+
+bool ScenarioRun::SlotLaunch(int slot, const std::string& database_url, TargetLaunch* out) {
   TemplateVariables variables = RunVariables();
-  variables.constants["port"] = std::to_string(slot_ports_[slot]);
   *out = launch_;
-  out->port = slot_ports_[slot];
+  if (behind_load_balancer()) out->port = slot_ports_[slot];
+  variables.constants["port"] = std::to_string(out->port);
+  variables.constants["database_url"] = database_url;
+  std::map<std::string, std::string> own = {{"PORT", std::to_string(out->port)},
+                                            {"DATABASE_URL", database_url}};
+  for (const auto& [name, value] : LibpqEnvironment(database_url)) own[name] = value;
   std::string error;
   auto render = [&](const std::string& text, std::string* rendered) {
     std::optional<Template> t = Template::Compile(text, variables, &error);
@@ -638,10 +675,13 @@ bool ScenarioRun::SlotLaunch(int slot, TargetLaunch* out) {
   for (std::string& entry : out->env) {
     std::string name = entry.substr(0, entry.find('='));
     auto templated = scenario_.target.env.find(name);
-    std::string value = std::to_string(out->port);
+    auto instance_value = own.find(name);
+    std::string value;
     if (templated != scenario_.target.env.end()) {
       if (!render(templated->second, &value)) return false;
-    } else if (name != "PORT") {
+    } else if (instance_value != own.end()) {
+      value = instance_value->second;
+    } else {
       continue;
     }
     entry = name + "=" + value;
@@ -765,7 +805,7 @@ void ScenarioRun::Drive() {
     Trigger::Kind kind = fault.trigger.kind;
     if (fault.kind == Fault::Kind::kSignal &&
         (kind == Trigger::Kind::kDbTransactionsOpen || kind == Trigger::Kind::kSql)) {
-      watch_ = std::make_unique<DatabaseWatch>(db_url_, app_name_, nemesis_.get(),
+      watch_ = std::make_unique<DatabaseWatch>(db_url_, &own_sessions_, nemesis_.get(),
                                                &history_);
       break;
     }
@@ -1003,7 +1043,7 @@ void ScenarioRun::CollectLeftovers() {
   std::vector<std::string> sessions;
   deadline = Clock::now() + std::chrono::seconds(2);
   auto pause = std::chrono::milliseconds(1);
-  while (audit_ && audit_->TargetSessions(app_name_, &sessions, &error) &&
+  while (audit_ && audit_->TargetSessions(&sessions, &error) &&
          !sessions.empty() && Clock::now() < deadline && !interrupted()) {
     std::this_thread::sleep_for(pause);
     pause = std::min(pause * 2, std::chrono::milliseconds(10));
@@ -1013,7 +1053,7 @@ void ScenarioRun::CollectLeftovers() {
   for (pid_t pid : left) kill(pid, SIGKILL);
   for (const auto& instance : instances_) instance->process().Signal(SIGKILL, true);
   if (!left.empty()) history_.Record("orphans_killed", std::to_string(left.size()) + " processes");
-  if (audit_) audit_->TerminateSessions(app_name_);
+  if (audit_) audit_->TerminateSessions();
 
   // A SIGKILLed instance could not clean up: only the others are judged.
   std::vector<std::string> files;
@@ -1067,7 +1107,10 @@ void ScenarioRun::Audit() {
   if (jobs_ && !AuditJobs(&in)) return;
   if (!session_->ServerLog().empty())
     in.unclean_disconnects = FindUncleanDisconnects(
-        ReadFile(session_->ServerLog(), server_log_offset_), app_name_);
+        ReadFile(session_->ServerLog(), server_log_offset_),
+        RunSessions{db_name_, role_prefix_, own_sessions_.sessions(),
+                    static_cast<int64_t>(WallClockSeconds(history_.epoch()) * 1e9)});
+  in.roles_error = roles_error_;
   result_.faults = in.faults;
   ClassifyCauses(&in);
   result_.checks = RunChecks(in);
@@ -1161,6 +1204,7 @@ void ScenarioRun::AttemptsOfOffendingKeys() {
 }
 
 bool ScenarioRun::AwaitAuditConnection() {
+  if (!audit_opening_.valid()) return audit_ != nullptr;  // taken before
   auto [audit, error] = audit_opening_.get();
   audit_ = std::move(audit);
   if (!audit_)

@@ -74,7 +74,7 @@ const std::vector<CheckInfo>& CheckCatalogue() {
        "a fault with a graceful signal; target.clean_exit"},
       {"connections_leaked",
        "database sessions of the target still open (or idle in transaction) after it exited",
-       "the target's database sessions use PGAPPNAME (libpq does)"},
+       "the target uses the run's database (any role)"},
       {"unclean_disconnects",
        "a session that ended without the protocol's Terminate message after a graceful signal",
        "the embedded database; a fault with a graceful signal"},

@@ -1,8 +1,8 @@
 // What the database side of a scenario run costs, one step at a time, on an
 // embedded PostgreSQL started once for the program: a new connection (TCP,
-// SCRAM, a backend fork), the run database's clone and drop, and one look at
-// pg_stat_activity, which the leftover scan repeats until the target's
-// sessions are gone.
+// SCRAM, a backend fork), the run database's clone and drop, an instance's
+// role, and one look at pg_stat_activity, which the leftover scan repeats
+// until the target's sessions are gone.
 #include <benchmark/benchmark.h>
 #include <stdlib.h>
 
@@ -95,22 +95,51 @@ void BM_CreateRunDatabase(benchmark::State& state) {
 }
 BENCHMARK(BM_CreateRunDatabase)->ArgName("spares")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 
-// One look at pg_stat_activity on the run's open connection.
-void BM_TargetSessions(benchmark::State& state) {
+// A connection to the server as a run's, or nullptr with the benchmark
+// marked skipped.
+std::unique_ptr<AuditConnection> AuditOrSkip(benchmark::State& state) {
   EmbeddedPostgres* server = ServerOrSkip(state);
   std::string error;
   std::unique_ptr<AuditConnection> audit =
       server ? AuditConnection::Open(server->UrlFor("postgres"), &error) : nullptr;
   if (server && !audit) state.SkipWithError(error.c_str());
+  return audit;
+}
+
+// One look at pg_stat_activity on the run's open connection.
+void BM_TargetSessions(benchmark::State& state) {
+  std::unique_ptr<AuditConnection> audit = AuditOrSkip(state);
+  std::string error;
   std::vector<std::string> sessions;
   for (auto _ : state) {
-    if (!audit->TargetSessions("lastcall-bench-", &sessions, &error)) {
+    if (!audit->TargetSessions(&sessions, &error)) {
       state.SkipWithError(error.c_str());
       break;
     }
   }
 }
 BENCHMARK(BM_TargetSessions)->Unit(benchmark::kMillisecond);
+
+// The role each instance of a run gets before it starts (LOGIN SUPERUSER
+// with a password: the server derives the SCRAM secret), on the run's open
+// connection. The drops happen outside the timing, as after a run.
+void BM_CreateRole(benchmark::State& state) {
+  std::unique_ptr<AuditConnection> audit = AuditOrSkip(state);
+  std::string error;
+  const std::string password = RandomPassword();
+  int n = 0;
+  for (auto _ : state) {
+    const std::string role = "lastcall_bench_" + std::to_string(++n);
+    if (!audit->CreateRole(role, password, &error)) {
+      state.SkipWithError(error.c_str());
+      break;
+    }
+    state.PauseTiming();
+    audit->ExecuteScript("DROP ROLE " + role, &error);
+    state.ResumeTiming();
+  }
+}
+BENCHMARK(BM_CreateRole)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace lastcall
