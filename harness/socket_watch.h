@@ -188,9 +188,11 @@ class SocketWatch {
   // when the look fails, or at once when destroy events are off and a socket
   // is missing. The fence before classifying: events come from a kernel
   // workqueue, after the socket has left the dump. A socket the target
-  // closed after a FIN stays in the dump until the client acknowledges it
-  // and is not waited for (see seen_closed_by_target). Not to be called
-  // concurrently with Start() or Stop().
+  // closed after a FIN stays in the dump until the client acknowledges it,
+  // now and then as a full FIN_WAIT2 socket until tcp_fin_timeout (60 s)
+  // unless the client closes too; it is not waited for (its counts are
+  // final: see seen_closed_by_target). Not to be called concurrently with
+  // Start() or Stop().
   bool AwaitDestroyEvents(std::chrono::steady_clock::time_point deadline);
 
   // Every server socket seen or destroyed, in order of first sighting (a
