@@ -228,11 +228,13 @@ class SocketWatch {
   UniqueFd dump_fd_;
   UniqueFd event_fd_;  // invalid when destroy events are off
   UniqueFd wake_fd_;   // an eventfd that stops the thread
-  std::vector<char> buffer_;
-  uint32_t sequence_ = 0;
+  std::thread thread_;
 
-  mutable std::mutex mu_;  // guards everything below, and the use of buffer_
+  // Guards everything below, and the reading of the netlink sockets.
+  mutable std::mutex mu_;
   std::condition_variable events_read_;
+  std::vector<char> buffer_;  // what a recv() on them gets
+  uint32_t sequence_ = 0;     // of the last dump request
   std::vector<Record> records_;
   std::unordered_map<uint64_t, uint32_t> index_;  // cookie -> records_ index,
                                                   // for the undestroyed ones
@@ -246,8 +248,6 @@ class SocketWatch {
   SocketWatchStats stats_;
   int64_t total_look_ns_ = 0;
   bool running_ = false;
-
-  std::thread thread_;
 };
 
 }  // namespace lastcall
