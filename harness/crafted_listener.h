@@ -160,11 +160,17 @@ struct Scene {
     return watch->AwaitDestroyEvents(std::chrono::steady_clock::now() + std::chrono::seconds(10));
   }
 
-  // The target closes `accepted`. Returns the client's record once the
-  // socket has left the dump (after a FIN, an orphan stays in it until the
-  // client acknowledges) and its destroy event has come.
-  ServerSocket CloseAndAwait(UniqueFd* accepted) {
+  // The target closes `accepted`; the client reads to the end of the
+  // stream (*end: 0 for EOF, else the errno) and closes its end too.
+  // Returns the client's record once the target's socket has left the dump
+  // and its destroy event has come. The client's close matters: after the
+  // target's FIN, its socket is an orphan in the dump until the client
+  // acknowledges it, and it can linger there as a full FIN_WAIT2 socket
+  // (for tcp_fin_timeout) until the client's FIN ends it.
+  ServerSocket CloseAndAwait(UniqueFd* accepted, int* end) {
     accepted->reset();
+    *end = ReadEnd(client);
+    client.fd.reset();
     REQUIRE(LookUntilGone());
     REQUIRE(AwaitEvents());
     return Record();

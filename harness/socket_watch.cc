@@ -168,7 +168,7 @@ bool IsSet(const uint32_t (&address)[4]) {
 
 // What one inet_diag message (a dump's or a destroy event's) says about one
 // socket.
-struct SocketWatch::Sighting {
+struct SocketWatch::Sighting : ReceivedBytes {
   uint64_t cookie = 0;
   uint16_t local_port = 0;
   uint16_t peer_port = 0;
@@ -177,8 +177,6 @@ struct SocketWatch::Sighting {
   bool full = false;          // a full socket: tcp_info came (request and
                               // timewait mini-sockets have none)
   bool peer_address = false;  // a listener has none
-  uint32_t unread = 0;
-  uint64_t bytes_received = 0;
 
   // Fills the fields from `h`, an inet_diag message; false when it is too
   // short to be one.
@@ -218,6 +216,18 @@ struct SocketWatch::Sighting {
     bytes_received = info.tcpi_bytes_received;
   }
 };
+
+DataBytes ReceivedBytes::WithoutFin(uint64_t client_wrote) const {
+  DataBytes data;
+  // The FIN comes after every byte written, so it is the last one received,
+  // and the last one read: read only when the target reads the end of
+  // stream, which it cannot before the bytes before it.
+  data.fin = bytes_received > client_wrote;
+  data.received = bytes_received - data.fin;
+  data.unread = unread - (data.fin && unread > 0);
+  data.read = data.received - std::min<uint64_t>(data.unread, data.received);
+  return data;
+}
 
 const LiveSocket* LiveTable::Find(uint16_t peer_port) const {
   auto it = std::lower_bound(
@@ -372,13 +382,15 @@ void SocketWatch::Observe(const Sighting& s, LiveTable* live) {
   socket.seen_accepted |= state == LiveSocket::kAccepted;
   socket.seen_closed_by_target |= state == LiveSocket::kClosedByTarget;
   r.full_socket |= state != LiveSocket::kHandshake;
-  socket.bytes_received = s.bytes_received;
-  socket.unread = s.unread;
+  static_cast<ReceivedBytes&>(socket) = s;
   if (r.last_look != looks_) {
     r.last_look = looks_;
     seen_.push_back(index);
   }
-  live->sockets.push_back({s.peer_port, state, s.unread, s.bytes_received});
+  LiveSocket& shown = live->sockets.emplace_back();
+  static_cast<ReceivedBytes&>(shown) = s;
+  shown.peer_port = s.peer_port;
+  shown.state = state;
 }
 
 uint32_t SocketWatch::RecordFor(uint64_t cookie) {
@@ -455,8 +467,7 @@ void SocketWatch::OnDestroyed(const Sighting& s, int64_t now) {
     // tcp_close purges the receive queue but leaves copied_seq, so rqueue
     // still says what the target left unread.
     socket.peer_port = s.peer_port;
-    socket.bytes_received = s.bytes_received;
-    socket.unread = s.unread;
+    static_cast<ReceivedBytes&>(socket) = s;
   }
   // A cookie is never reused, and a destroyed socket never shows again.
   index_.erase(s.cookie);

@@ -30,15 +30,38 @@
 
 namespace lastcall {
 
+// A client's request bytes without its FIN (see ReceivedBytes).
+struct DataBytes {
+  uint64_t received = 0;  // the bytes that reached the target's socket
+  uint64_t read = 0;      // of those, the ones the target read
+  uint64_t unread = 0;    // and the ones it left unread
+  bool fin = false;       // the client's FIN reached the socket too
+};
+
+// What the kernel counted of the bytes a client sent on one connection, on
+// the target's side. The kernel counts the client's FIN as one byte, since
+// it takes a sequence number (tcp_rcv_nxt_update): in bytes_received, and
+// in unread until the target reads the end of stream. Only the client can
+// say whether it sent one, by how much it wrote: WithoutFin().
+struct ReceivedBytes {
+  uint64_t bytes_received = 0;  // every byte that reached the socket
+  uint32_t unread = 0;          // of those, the ones the target had not read
+
+  // The bytes the target read: bytes_received - unread.
+  uint64_t bytes_read() const {
+    return unread > bytes_received ? 0 : bytes_received - unread;
+  }
+  // The counts without the FIN, for a client that wrote `client_wrote`
+  // bytes on the connection: more received means that the FIN came, last.
+  DataBytes WithoutFin(uint64_t client_wrote) const;
+};
+
 // The target's side of one client connection, as the kernel showed it. Times
 // are History times (ns since the run's epoch); -1 = never. A look's time is
 // when its dump was asked for: what it showed was true at some moment between
 // then and the end of the look (SocketWatchStats::max_look_us later at most).
-//
-// Byte counts are the kernel's: a client's FIN counts as one byte received
-// (and unread until the target reads the end of stream), because the kernel
-// counts sequence space (tcp_rcv_nxt_update). Compare them with >=.
-struct ServerSocket {
+// The byte counts are the last look's, or the destroy event's once destroyed.
+struct ServerSocket : ReceivedBytes {
   uint64_t cookie = 0;     // the kernel's socket cookie, unique per boot
   uint16_t peer_port = 0;  // the client's local port; 0 if never learned
   // A look showed its handshake pending (SYN_RECV): the client thinks it is
@@ -51,13 +74,14 @@ struct ServerSocket {
   bool seen_accepted = false;
   // A look showed it after the target had closed it (no inode, its FIN
   // sent: the kernel finishing the close of an orphan). Its counts were
-  // final then: the target reads no more, and tcp_close purged the rest.
+  // final then, but for the client's FIN: the target reads no more, and
+  // tcp_close purged the rest.
   bool seen_closed_by_target = false;
   bool destroyed = false;  // its destroy event arrived
   // Destroyed while still in the accept queue: the listener closed (or the
   // process holding it exited) before accept(). tcp_disconnect cleared its
-  // peer port and byte counts, so peer_port, bytes_received and unread are
-  // the last look's.
+  // peer port and byte counts, so peer_port and the counts are the last
+  // look's.
   bool destroyed_unaccepted = false;
   int64_t first_seen = -1;   // the first look that showed it alive
   int64_t last_seen = -1;    // the last look that showed it alive
@@ -68,18 +92,10 @@ struct ServerSocket {
   // When its destroy event was read: by the watch thread as soon as it
   // came, else by the next AwaitDestroyEvents().
   int64_t destroyed_at = -1;
-  // At the last look, or at destruction once destroyed.
-  uint64_t bytes_received = 0;  // every byte that reached the socket
-  uint32_t unread = 0;          // of those, the ones the target had not read
-
-  // The bytes the target read: bytes_received - unread.
-  uint64_t bytes_read() const {
-    return unread > bytes_received ? 0 : bytes_received - unread;
-  }
 };
 
 // What a look showed of one server socket that was alive.
-struct LiveSocket {
+struct LiveSocket : ReceivedBytes {
   enum State : uint8_t {
     kHandshake,       // SYN_RECV: no socket yet, see seen_in_handshake
     kQueued,          // in the accept queue
@@ -88,12 +104,6 @@ struct LiveSocket {
   };
   uint16_t peer_port = 0;
   State state = kHandshake;
-  uint32_t unread = 0;
-  uint64_t bytes_received = 0;
-
-  uint64_t bytes_read() const {
-    return unread > bytes_received ? 0 : bytes_received - unread;
-  }
 };
 
 // Everything one look showed.
@@ -178,9 +188,11 @@ class SocketWatch {
   // when the look fails, or at once when destroy events are off and a socket
   // is missing. The fence before classifying: events come from a kernel
   // workqueue, after the socket has left the dump. A socket the target
-  // closed after a FIN stays in the dump until the client acknowledges it
-  // and is not waited for (see seen_closed_by_target). Not to be called
-  // concurrently with Start() or Stop().
+  // closed after a FIN stays in the dump until the client acknowledges it,
+  // now and then as a full FIN_WAIT2 socket until tcp_fin_timeout (60 s)
+  // unless the client closes too; it is not waited for (its counts are
+  // final: see seen_closed_by_target). Not to be called concurrently with
+  // Start() or Stop().
   bool AwaitDestroyEvents(std::chrono::steady_clock::time_point deadline);
 
   // Every server socket seen or destroyed, in order of first sighting (a
@@ -216,11 +228,13 @@ class SocketWatch {
   UniqueFd dump_fd_;
   UniqueFd event_fd_;  // invalid when destroy events are off
   UniqueFd wake_fd_;   // an eventfd that stops the thread
-  std::vector<char> buffer_;
-  uint32_t sequence_ = 0;
+  std::thread thread_;
 
-  mutable std::mutex mu_;  // guards everything below, and the use of buffer_
+  // Guards everything below, and the reading of the netlink sockets.
+  mutable std::mutex mu_;
   std::condition_variable events_read_;
+  std::vector<char> buffer_;  // what a recv() on them gets
+  uint32_t sequence_ = 0;     // of the last dump request
   std::vector<Record> records_;
   std::unordered_map<uint64_t, uint32_t> index_;  // cookie -> records_ index,
                                                   // for the undestroyed ones
@@ -234,8 +248,6 @@ class SocketWatch {
   SocketWatchStats stats_;
   int64_t total_look_ns_ = 0;
   bool running_ = false;
-
-  std::thread thread_;
 };
 
 }  // namespace lastcall

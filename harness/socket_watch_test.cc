@@ -55,7 +55,8 @@ TEST_CASE("SocketWatch: a request accepted and closed unread") {
   UniqueFd accepted = Accept(scene.listener);
   REQUIRE(scene.LookUntil(LiveSocket::kAccepted, kRequest.size()));
 
-  ServerSocket s = scene.CloseAndAwait(&accepted);
+  int end;
+  ServerSocket s = scene.CloseAndAwait(&accepted, &end);
   CHECK(s.destroyed);
   CHECK_FALSE(s.destroyed_unaccepted);
   CHECK(s.seen_accepted);
@@ -63,7 +64,7 @@ TEST_CASE("SocketWatch: a request accepted and closed unread") {
   CHECK(s.unread == kRequest.size());
   CHECK(s.bytes_read() == 0);
   // Closing with unread data resets the connection (RFC 2525, tcp_close).
-  CHECK(ReadEnd(scene.client) == ECONNRESET);
+  CHECK(end == ECONNRESET);
 }
 
 TEST_CASE("SocketWatch: a request read, then closed without an answer") {
@@ -74,14 +75,66 @@ TEST_CASE("SocketWatch: a request read, then closed without an answer") {
   REQUIRE(scene.LookUntil(LiveSocket::kAccepted, 0));
   CHECK(scene.Live()->bytes_read() == kRequest.size());
 
-  ServerSocket s = scene.CloseAndAwait(&accepted);
+  int end;
+  ServerSocket s = scene.CloseAndAwait(&accepted, &end);
+  CHECK(end == 0);
   CHECK(s.destroyed);
   CHECK(s.bytes_read() == kRequest.size());
-  CHECK(s.unread == 0);
+  // The client's FIN reaches the target's orphan unless the orphan became
+  // a timewait socket first, on the client's ACK: either way the request's
+  // bytes are all read.
+  DataBytes data = s.WithoutFin(kRequest.size());
+  CHECK(data.received == kRequest.size());
+  CHECK(data.read == kRequest.size());
+  CHECK(data.unread == 0);
   // Once the client acknowledges the FIN, only a timewait mini-socket is
   // left, with no inode: it must not pass for one in the accept queue.
   CHECK_FALSE(s.seen_in_accept_queue);
-  CHECK(ReadEnd(scene.client) == 0);
+}
+
+TEST_CASE("SocketWatch: the client's FIN counts as a byte received") {
+  Scene scene;
+  scene.Connect();
+  UniqueFd accepted = Accept(scene.listener);
+  REQUIRE(shutdown(scene.client.fd.get(), SHUT_WR) == 0);
+  REQUIRE(scene.LookUntil(LiveSocket::kAccepted, kRequest.size() + 1));
+  const LiveSocket& live = *scene.Live();
+  CHECK(live.bytes_received == kRequest.size() + 1);
+  DataBytes data = live.WithoutFin(kRequest.size());
+  CHECK(data.fin);
+  CHECK(data.received == kRequest.size());
+  CHECK(data.unread == kRequest.size());
+  CHECK(data.read == 0);
+
+  // Read to the end of stream, the FIN is read too.
+  ReadExactly(accepted.get(), kRequest.size());
+  char byte;
+  REQUIRE(recv(accepted.get(), &byte, 1, 0) == 0);
+  REQUIRE(scene.LookUntil(LiveSocket::kAccepted, 0));
+  data = scene.Live()->WithoutFin(kRequest.size());
+  CHECK(data.fin);
+  CHECK(data.read == kRequest.size());
+  CHECK(data.unread == 0);
+}
+
+TEST_CASE("SocketWatch: without the FIN, counts are the request's bytes") {
+  ReceivedBytes partial;
+  partial.bytes_received = 5;
+  partial.unread = 5;
+  DataBytes data = partial.WithoutFin(10);
+  CHECK_FALSE(data.fin);
+  CHECK(data.received == 5);
+  CHECK(data.unread == 5);
+  CHECK(data.read == 0);
+
+  ReceivedBytes read_then_fin;
+  read_then_fin.bytes_received = 11;
+  read_then_fin.unread = 1;
+  data = read_then_fin.WithoutFin(10);
+  CHECK(data.fin);
+  CHECK(data.received == 10);
+  CHECK(data.unread == 0);
+  CHECK(data.read == 10);
 }
 
 TEST_CASE("SocketWatch: a kept-alive connection closed idle loses the next request") {
@@ -118,7 +171,9 @@ TEST_CASE("SocketWatch: a dual-stack listener reached through 127.0.0.1") {
 
   UniqueFd accepted = Accept(scene.listener);
   ReadExactly(accepted.get(), kRequest.size());
-  ServerSocket s = scene.CloseAndAwait(&accepted);
+  int end;
+  ServerSocket s = scene.CloseAndAwait(&accepted, &end);
+  CHECK(end == 0);
   CHECK(s.destroyed);
   CHECK(s.bytes_read() == kRequest.size());
 }
@@ -212,7 +267,11 @@ TEST_CASE("SocketWatch: the watch thread looks and reads events") {
     return s && s->state == LiveSocket::kAccepted && s->bytes_read() == kRequest.size();
   }));
 
+  // Both ends close, so that the target's orphan goes at once (see
+  // CloseAndAwait).
   accepted.reset();
+  CHECK(ReadEnd(scene.client) == 0);
+  scene.client.fd.reset();
   CHECK(thread_saw([](const LiveSocket* s) { return s == nullptr; }));
   // The thread reads the events; the fence waits for it to.
   REQUIRE(scene.AwaitEvents());
