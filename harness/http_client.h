@@ -38,6 +38,8 @@ class HttpConnection {
                         const std::function<void()>& on_written = nullptr);
 
   void Close();
+  // Whether a connection is open (kept alive after the last response).
+  bool open() const { return fd_ >= 0; }
 
  private:
   NetError Connect(std::chrono::steady_clock::time_point deadline);

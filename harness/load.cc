@@ -66,6 +66,7 @@ Clock::time_point Load::Start() {
                                          : Clock::time_point::max();
   max_end_time_ = start + MaxDuration(spec_);
   outstanding_.reset(new std::atomic<uint64_t>[static_cast<size_t>(spec_.clients)]());
+  connection_ports_.reset(new std::atomic<uint16_t>[static_cast<size_t>(spec_.clients)]());
   running_clients_ = spec_.clients;
   for (int c = 0; c < spec_.clients; ++c)
     clients_.emplace_back([this, c] { ClientLoop(c); });
@@ -102,6 +103,12 @@ int64_t Load::NextSeq() {
   int64_t seq = next_seq_.fetch_add(1);
   if (spec_.requests > 0 && seq >= spec_.requests && !held()) return -1;
   return seq;
+}
+
+void Load::ConnectionPorts(std::vector<uint16_t>* ports) const {
+  if (!connection_ports_) return;
+  for (int c = 0; c < spec_.clients; ++c)
+    if (uint16_t port = connection_ports_[c].load(std::memory_order_relaxed)) ports->push_back(port);
 }
 
 int64_t Load::CountOutstanding(
@@ -178,6 +185,8 @@ void Load::ClientLoop(int client) {
       connection.RoundTrip(request, Clock::now() + spec_.request.timeout,
                            *history_, &attempt, [&] {
                              counted = true;
+                             connection_ports_[client].store(attempt.local_port,
+                                                             std::memory_order_relaxed);
                              outstanding_[client].store(
                                  uint64_t{attempt.local_port} << 48 |
                                      (attempt.request_end & kOffsetMask),
@@ -185,6 +194,7 @@ void Load::ClientLoop(int client) {
                              observer_->OnProgress(++in_flight_, completed_);
                            });
       outstanding_[client].store(0, std::memory_order_release);
+      if (!connection.open()) connection_ports_[client].store(0, std::memory_order_relaxed);
       int64_t in_flight = counted ? --in_flight_ : in_flight_.load();
       int64_t completed = attempt.status ? ++completed_ : completed_.load();
       observer_->OnProgress(in_flight, completed);

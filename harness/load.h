@@ -78,6 +78,9 @@ class Load {
   // Thread-safe; for the `in_flight` trigger, from the socket watch.
   int64_t CountOutstanding(
       const std::function<bool(uint16_t port, uint64_t request_end)>& received) const;
+  // Appends the client port of every connection the clients hold open (the
+  // socket watch looks at those). Thread-safe.
+  void ConnectionPorts(std::vector<uint16_t>* ports) const;
   int64_t completed() const { return completed_.load(); }
   // Attempts ended so far with `outcome`.
   int64_t attempts_ended(Outcome outcome) const {
@@ -109,6 +112,8 @@ class Load {
   // connection's client port << 48 | the bytes written up to its end; 0
   // when none.
   std::unique_ptr<std::atomic<uint64_t>[]> outstanding_;
+  // Per client, the client port of its open connection; 0 when none.
+  std::unique_ptr<std::atomic<uint16_t>[]> connection_ports_;
   std::atomic<bool> reached_max_duration_{false};
   std::atomic<int64_t> next_seq_{0};
   std::atomic<int64_t> in_flight_{0};

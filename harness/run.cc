@@ -816,7 +816,9 @@ void ScenarioRun::Drive() {
   OpenSocketWatch();
   load_start_ = load_->Start();
   if (sockets_)
-    sockets_->Start(kLookInterval, [this](const LiveTable& live) { CountInFlight(live); });
+    sockets_->Start(
+        kLookInterval, [this](const LiveTable& live) { CountInFlight(live); },
+        [this](std::vector<uint16_t>* ports) { load_->ConnectionPorts(ports); });
   if (jobs_) jobs_->Start(load_start_);
   nemesis_->Begin(load_start_);
   if (rollout_) {
@@ -880,10 +882,13 @@ void ScenarioRun::CountInFlight(const LiveTable& live) {
 void ScenarioRun::SnapshotAtSignal() {
   SignalSnapshot snapshot;
   snapshot.time = history_.Now();
-  if (look_in_hand)
+  if (look_in_hand) {
     snapshot.live = *look_in_hand;
-  else
-    sockets_->Look(&snapshot.live);
+  } else {
+    std::vector<uint16_t> ports;
+    load_->ConnectionPorts(&ports);
+    sockets_->LookAt(ports, &snapshot.live);
+  }
   signal_snapshots_.push_back(std::move(snapshot));
 }
 

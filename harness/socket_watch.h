@@ -151,6 +151,9 @@ class SocketWatch {
  public:
   // Called on the watch thread with what each look showed.
   using OnLook = std::function<void(const LiveTable&)>;
+  // Called on the watch thread before each look: fills the peer ports (the
+  // client connections' local ports) to look at.
+  using PeerPorts = std::function<void(std::vector<uint16_t>*)>;
 
   // Opens the netlink sockets that watch the TCP port `port`, subscribes to
   // destroy events (if `options` wants them) and takes a first look. Returns
@@ -170,6 +173,13 @@ class SocketWatch {
   // *live. Returns false (counted in stats()) when the dump failed; *live is
   // then empty. Thread-safe, with the watch thread too.
   bool Look(LiveTable* live);
+  // A look at the connections from `peer_ports` only, one exact lookup each
+  // in the kernel's hash table instead of a walk of all of it: what the
+  // watch thread does while the load runs. Records of other ports are left
+  // as they were; `live->listening` is true only if a lookup found no
+  // connection and fell back to the listener. Returns false as Look() does.
+  // Thread-safe.
+  bool LookAt(const std::vector<uint16_t>& peer_ports, LiveTable* live);
 
   // Starts a thread that looks every `interval` (or less often: never more
   // often than twice the time the last look took) and reads destroy events
@@ -178,7 +188,9 @@ class SocketWatch {
   // watch's lock, and must be cheap: the longer it takes, the later the
   // next look. Does nothing while the thread runs; may start it again after
   // Stop().
-  void Start(std::chrono::microseconds interval, OnLook on_look);
+  // With `peer_ports`, each look is a LookAt() the ports it gives; without,
+  // a whole Look().
+  void Start(std::chrono::microseconds interval, OnLook on_look, PeerPorts peer_ports = nullptr);
   // Stops and joins the thread; nothing if none runs.
   void Stop();
 
@@ -212,16 +224,22 @@ class SocketWatch {
   struct Sighting;
 
   SocketWatch(int port, const History* clock);
-  bool LookLocked(LiveTable* live);
+  // A whole look, or one at `peer_ports` only when given.
+  bool LookLocked(LiveTable* live, const std::vector<uint16_t>* peer_ports = nullptr);
   int Dump(LiveTable* live);
+  int Lookup(const std::vector<uint16_t>& peer_ports, LiveTable* live);
+  int LookupBatch(const uint16_t* peer_ports, size_t count, LiveTable* live);
   void Observe(const Sighting& s, LiveTable* live);
   uint32_t RecordFor(uint64_t cookie);
-  void NoteVanished(int64_t now);
+  // Records the last look showed that this one did not (of `peer_ports`
+  // only, when given) have vanished.
+  void NoteVanished(int64_t now, const std::vector<uint16_t>* peer_ports);
   void NoteListener(bool listening, int64_t now);
   void DrainEventsLocked();
   void OnDestroyed(const Sighting& s, int64_t now);
   size_t MissingEventsLocked();
-  void Run(std::chrono::microseconds interval, const OnLook& on_look);
+  void Run(std::chrono::microseconds interval, const OnLook& on_look,
+           const PeerPorts& peer_ports);
 
   const int port_;
   const History* clock_;

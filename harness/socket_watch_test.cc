@@ -300,3 +300,43 @@ TEST_CASE("SocketWatch: destroy events lost to a full buffer are counted") {
   }));
   CHECK(scene.watch->stats().events < kConnections);
 }
+
+TEST_CASE("SocketWatch: a look at given peer ports sees what a whole look sees, and no more") {
+  Scene scene;
+  scene.Connect();
+  Client other = ConnectClient(scene.listener.port);  // never looked at
+  LiveTable live;
+  REQUIRE(WaitUntil([&] {
+    return scene.watch->LookAt({scene.client.port}, &live) && live.Find(scene.client.port) &&
+           live.Find(scene.client.port)->unread == kRequest.size();
+  }));
+  CHECK(live.Find(scene.client.port)->state == LiveSocket::kQueued);
+  CHECK(live.Find(other.port) == nullptr);
+  CHECK(live.sockets.size() == 1);
+
+  UniqueFd first = Accept(scene.listener);
+  ReadExactly(first.get(), kRequest.size());
+  REQUIRE(WaitUntil([&] {
+    const LiveSocket* s = scene.watch->LookAt({scene.client.port}, &live)
+                              ? live.Find(scene.client.port) : nullptr;
+    return s && s->state == LiveSocket::kAccepted && s->bytes_read() == kRequest.size();
+  }));
+
+  // A port with no connection falls back to the listener.
+  CHECK(scene.watch->LookAt({1}, &live));
+  CHECK(live.sockets.empty());
+  CHECK(live.listening);
+  // Not looked at, the first connection has not vanished...
+  for (const ServerSocket& s : scene.watch->Sockets())
+    if (s.peer_port == scene.client.port) CHECK(s.vanished_at == -1);
+  // ...and once the target closes it, the fence finds its destroy event.
+  first.reset();
+  scene.client.fd.reset();
+  REQUIRE(WaitUntil([&] {
+    return scene.watch->LookAt({scene.client.port}, &live) && !live.Find(scene.client.port);
+  }));
+  CHECK(scene.AwaitEvents());
+  ServerSocket record = scene.Record();
+  CHECK(record.destroyed);
+  CHECK(record.bytes_read() >= kRequest.size());
+}

@@ -1,9 +1,10 @@
 // What one look of the socket watch costs with N idle client connections on
 // the watched port (accepted, as a target's kept-alive clients are), so that
 // the watch thread's interval can be chosen knowing its price: the thread
-// never looks more often than twice a look's time. Arg 0 is the fixed part,
-// the kernel's walk of its TCP hash table, which a look pays twice (IPv4,
-// IPv6) whatever the port holds.
+// never looks more often than twice a look's time. A whole look (BM_Look)
+// walks every bucket of the kernel's TCP hash table whatever the port holds
+// (arg 0 is that fixed part); a look at the connections' ports (BM_LookAt,
+// what the watch thread does during a load) is one hash lookup each.
 #include <arpa/inet.h>
 #include <benchmark/benchmark.h>
 #include <netinet/in.h>
@@ -81,6 +82,35 @@ void BM_Look(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * count);
 }
 BENCHMARK(BM_Look)->Arg(0)->Arg(16)->Arg(256)->Arg(2048)->Unit(benchmark::kMicrosecond);
+
+void BM_LookAt(benchmark::State& state) {
+  const int count = static_cast<int>(state.range(0));
+  IdleConnections connections(count);
+  const History clock(0);
+  std::string why;
+  std::unique_ptr<SocketWatch> watch =
+      connections.error.empty() ? SocketWatch::Open(connections.port, &clock, &why) : nullptr;
+  if (!watch) {
+    state.SkipWithError((connections.error + why).c_str());
+    return;
+  }
+  std::vector<uint16_t> ports;
+  for (const UniqueFd& client : connections.clients) {
+    sockaddr_in address{};
+    socklen_t length = sizeof address;
+    getsockname(client.get(), reinterpret_cast<sockaddr*>(&address), &length);
+    ports.push_back(ntohs(address.sin_port));
+  }
+  LiveTable live;
+  for (auto _ : state) {
+    if (!watch->LookAt(ports, &live) || live.sockets.size() != static_cast<size_t>(count)) {
+      state.SkipWithError("a look did not show every connection");
+      break;
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * count);
+}
+BENCHMARK(BM_LookAt)->Arg(16)->Arg(256)->Arg(2048)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace lastcall
