@@ -68,14 +68,16 @@ NetError ConnectLoopback(int port, Clock::time_point deadline, int* fd) {
 
 }  // namespace
 
-HttpConnection::HttpConnection(int port, std::atomic<int64_t>* connection_ids)
-    : port_(port), connection_ids_(connection_ids) {}
+HttpConnection::HttpConnection(int port, std::atomic<int64_t>* connection_ids,
+                               std::atomic<uint16_t>* published_port)
+    : port_(port), connection_ids_(connection_ids), published_port_(published_port) {}
 
 HttpConnection::~HttpConnection() { Close(); }
 
 void HttpConnection::Close() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
+  if (published_port_) published_port_->store(0, std::memory_order_relaxed);
 }
 
 // A kept-alive connection the server has closed (or reset) while idle shows
@@ -97,6 +99,7 @@ NetError HttpConnection::Connect(Clock::time_point deadline) {
   socklen_t len = sizeof local;
   if (fd_ >= 0 && getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &len) == 0)
     local_port_ = ntohs(local.sin_port);
+  if (published_port_) published_port_->store(local_port_, std::memory_order_relaxed);
   return error;
 }
 

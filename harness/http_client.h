@@ -19,7 +19,11 @@ namespace lastcall {
 class HttpConnection {
  public:
   // `connection_ids` numbers every TCP connection of the run (shared).
-  HttpConnection(int port, std::atomic<int64_t>* connection_ids);
+  // `published_port`, if given, holds the client port of the open
+  // connection from its connect() to its close (0 when none), for other
+  // threads to read (the socket watch); it must outlive the connection.
+  HttpConnection(int port, std::atomic<int64_t>* connection_ids,
+                 std::atomic<uint16_t>* published_port = nullptr);
   ~HttpConnection();
   HttpConnection(const HttpConnection&) = delete;
   HttpConnection& operator=(const HttpConnection&) = delete;
@@ -38,8 +42,6 @@ class HttpConnection {
                         const std::function<void()>& on_written = nullptr);
 
   void Close();
-  // Whether a connection is open (kept alive after the last response).
-  bool open() const { return fd_ >= 0; }
 
  private:
   NetError Connect(std::chrono::steady_clock::time_point deadline);
@@ -54,6 +56,7 @@ class HttpConnection {
   int fd_ = -1;
   int64_t connection_id_ = 0;
   uint16_t local_port_ = 0;  // of the open connection
+  std::atomic<uint16_t>* published_port_;
   uint64_t bytes_sent_ = 0;  // on the open connection
 };
 

@@ -171,7 +171,7 @@ bool Load::Backoff(int next_attempt) {
 }
 
 void Load::ClientLoop(int client) {
-  HttpConnection connection(port_, &connection_ids_);
+  HttpConnection connection(port_, &connection_ids_, &connection_ports_[client]);
   std::vector<Attempt>& attempts = history_->attempts(client);
   std::string request;
   for (int64_t seq = NextSeq(); seq >= 0; seq = NextSeq()) {
@@ -185,8 +185,6 @@ void Load::ClientLoop(int client) {
       connection.RoundTrip(request, Clock::now() + spec_.request.timeout,
                            *history_, &attempt, [&] {
                              counted = true;
-                             connection_ports_[client].store(attempt.local_port,
-                                                             std::memory_order_relaxed);
                              outstanding_[client].store(
                                  uint64_t{attempt.local_port} << 48 |
                                      (attempt.request_end & kOffsetMask),
@@ -194,7 +192,6 @@ void Load::ClientLoop(int client) {
                              observer_->OnProgress(++in_flight_, completed_);
                            });
       outstanding_[client].store(0, std::memory_order_release);
-      if (!connection.open()) connection_ports_[client].store(0, std::memory_order_relaxed);
       int64_t in_flight = counted ? --in_flight_ : in_flight_.load();
       int64_t completed = attempt.status ? ++completed_ : completed_.load();
       observer_->OnProgress(in_flight, completed);
