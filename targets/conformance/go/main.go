@@ -212,12 +212,11 @@ func main() {
 			signals := make(chan os.Signal, 1)
 			signal.Notify(signals, syscall.SIGTERM, os.Interrupt)
 			log.Printf("%v: shutting down (%s)", <-signals, *mode)
+			stop := func() error { return srv.Shutdown(context.Background()) }
 			if *mode == "close" {
-				err = srv.Close()
-			} else {
-				err = srv.Shutdown(context.Background())
+				stop = srv.Close
 			}
-			if err != nil {
+			if err := stop(); err != nil {
 				log.Printf("shutdown: %v", err)
 			}
 			close(shutdownDone)

@@ -239,8 +239,12 @@ public final class Payments {
                 try {
                     db.rollback();
                     idle.add(db);
-                } catch (SQLException broken) {
+                } catch (SQLException broken) { // the connection is gone: forget it
                     opened.remove(db);
+                    try {
+                        db.close();
+                    } catch (SQLException ignored) {
+                    }
                 }
             }
             return Reply.error(503, "not applied; retry with the same key");
