@@ -23,7 +23,17 @@ packages=(
   haproxy  # the load balancer in front of target.instances (deploys)
   python3-psycopg2  # targets/examples/python-payments
   python3-yaml python3-jsonschema  # scripts/validate-schema.py (ctest schema:*)
+  # targets/conformance/ (scenarios/conformance/): real stacks' services
+  golang-go golang-github-lib-pq-dev  # go: net/http + lib/pq, built offline in GOPATH mode
+  nodejs  # node: http + pg (pg itself comes from npm at build time, locked)
+  gunicorn  # gunicorn: sync workers with a WSGI app (python3-psycopg2 above)
+  python3-uvicorn python3-asyncpg  # uvicorn: an ASGI app with an asyncpg pool
+  python3-aiohttp  # aiohttp: web.run_app with an asyncpg pool
+  openjdk-17-jdk-headless libpostgresql-jdbc-java  # java: HttpServer + JDBC (javac, jar)
 )
+# npm, for targets/conformance/node, unless a Node that bundles it is there
+# (NodeSource's nodejs provides npm and conflicts with Debian's package).
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -68,7 +78,7 @@ if [[ ${1:-} == --test ]]; then
   # benchmarks (so they cannot rot). The unit tests are built and run once,
   # in the sanitized build below: compiling them twice was a quarter of CI.
   cmake --build build -j"$jobs" --target lastcall payment-server signal-recorder \
-    cli_test explore_cli_test benchmarks
+    conformance-targets cli_test explore_cli_test benchmarks
   # The same harness with AddressSanitizer and UndefinedBehaviorSanitizer
   # (build-sanitize/): its lastcall compiles while the command-line tests run,
   # its unit tests and the libFuzzer harnesses (scripts/fuzz.sh) while the
