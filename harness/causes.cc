@@ -80,15 +80,31 @@ const ServerSocket* SocketIndex::Find(uint16_t port, int64_t begin, int64_t end)
 
 namespace {
 
-// Whether `previous`, the response before `a` on its connection, came
-// during a drain and said the connection could stay open: the client's next
-// request on it is then the target's own keep-alive race.
-bool AfterKeepAliveInDrain(const Attempt& a, const Attempt* previous,
+// Whether the look at the signal that began `drain` showed `response`
+// already sent: the target wrote it before the signal, though the client
+// read it after.
+bool SentBeforeSignal(const Attempt& response, const DrainWindow& drain,
+                      const KernelView& kernel) {
+  for (const SignalSnapshot& snapshot : kernel.snapshots) {
+    if (snapshot.time < drain.begin || snapshot.time > drain.end) continue;
+    const LiveSocket* s = snapshot.live.Find(response.local_port);
+    return s && s->bytes_sent >= response.response_end;
+  }
+  return false;
+}
+
+// Whether `previous`, the response before `a` on its connection, was
+// written during a drain and said the connection could stay open: the
+// client's next request on it is then the target's own keep-alive race,
+// whatever the target did with its bytes (an event loop reads them into its
+// buffer and drops them with the connection).
+bool AfterKeepAliveInDrain(const Attempt& a, const Attempt* previous, const KernelView* kernel,
                            const std::vector<DrainWindow>& drains) {
   if (!a.reused_connection || !previous || previous->status == 0 || !previous->keep_alive)
     return false;
-  return std::any_of(drains.begin(), drains.end(),
-                     [&](const DrainWindow& d) { return d.Contains(previous->done); });
+  return std::any_of(drains.begin(), drains.end(), [&](const DrainWindow& d) {
+    return d.Contains(previous->done) && !(kernel && SentBeforeSignal(*previous, d, *kernel));
+  });
 }
 
 // The cause of a connection that ended without an answer after it was made:
@@ -99,10 +115,10 @@ Cause KernelCause(const Attempt& a, const Attempt* previous, const KernelView* k
       kernel && a.local_port ? kernel->sockets.Find(a.local_port, a.send_start, a.done) : nullptr;
   // tcp_disconnect() clears the peer of a child that a closing listener
   // forgets; an accepted socket keeps it to the end.
-  const bool accepted = s && (s->seen_accepted || (s->destroyed && !s->destroyed_unaccepted));
-  if (accepted && s->bytes_read() >= a.request_end) return Cause::kDroppedAfterRead;
-  if (AfterKeepAliveInDrain(a, previous, drains)) return Cause::kClosedAfterKeepAlive;
+  if (AfterKeepAliveInDrain(a, previous, kernel, drains)) return Cause::kClosedAfterKeepAlive;
   if (!s) return Cause::kNoKernelRecord;
+  const bool accepted = s->seen_accepted || (s->destroyed && !s->destroyed_unaccepted);
+  if (accepted && s->bytes_read() >= a.request_end) return Cause::kDroppedAfterRead;
   if (s->destroyed_unaccepted) return Cause::kResetInAcceptQueue;
   // Seen queued and never again: whether it was accepted in between is not
   // known.

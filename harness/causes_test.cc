@@ -130,8 +130,21 @@ TEST_CASE("a reused connection after a drain-time keep-alive response") {
   CHECK(CauseWith(next, unread, &previous, {drain}) == Cause::kClosedAfterKeepAlive);
   // Without a kernel record too: the client's own history shows it.
   CHECK(CauseOf(next, &previous, nullptr, {drain}) == Cause::kClosedAfterKeepAlive);
-  // But a request the target read and dropped is a drop.
-  CHECK(CauseWith(next, {Socket(true, 200, 0)}, &previous, {drain}) == Cause::kDroppedAfterRead);
+  // Even read: an event loop reads what arrives and drops it with the
+  // connection; the response before invited it.
+  CHECK(CauseWith(next, {Socket(true, 200, 0)}, &previous, {drain}) == Cause::kClosedAfterKeepAlive);
+  // But a response the target had sent before the signal (the client read
+  // it after) is the plain race, and a request read in it a drop.
+  previous.local_port = 40000;
+  previous.response_end = 150;
+  LiveSocket sent;
+  sent.peer_port = 40000;
+  sent.state = LiveSocket::kAccepted;
+  sent.bytes_sent = 150;
+  const SignalSnapshot at_signal{7 * kMs, LiveTable{7 * kMs, true, {sent}}};
+  CHECK(CauseWith(next, {Socket(true, 200, 0)}, &previous, {drain}, {at_signal}) ==
+        Cause::kDroppedAfterRead);
+  CHECK(CauseWith(next, unread, &previous, {drain}, {at_signal}) == Cause::kResetUnread);
   // Before the drain, or with Connection: close, it is the plain race.
   CHECK(CauseWith(next, {Socket(true, 100, 0)}, &previous, {}) == Cause::kClosedIdleKeepAlive);
   previous.keep_alive = false;

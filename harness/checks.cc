@@ -258,11 +258,10 @@ CheckResult CheckRefusedWhileDraining(const AuditInputs& in, const Facts& facts)
   return r;
 }
 
-// Each request on a connection after a response that came during a drain
-// and said the connection could stay open: if the target then closed the
-// connection without answering it, the client lost a request to a race the
-// target made (Envoy and Go's server answer with `Connection: close` while
-// draining for exactly this reason).
+// Each request lost on a connection that a response written during a drain
+// had kept alive (cause "closed after keep-alive response", causes.h): the
+// client lost it to a race the target made; Envoy and Go's server answer
+// with `Connection: close` while draining for exactly this reason.
 CheckResult CheckUnannouncedClose(const AuditInputs& in, const Facts& facts) {
   if (facts.drains.empty()) return Skip("unannounced_close", "no graceful signal was delivered");
   if (!in.scenario->load.keep_alive)
@@ -270,26 +269,21 @@ CheckResult CheckUnannouncedClose(const AuditInputs& in, const Facts& facts) {
   std::vector<std::string> closed;
   size_t reused = 0;
   for (const auto& client : in.history->all_attempts()) {
-    for (size_t i = 1; i < client.size(); ++i) {
-      const Attempt& before = client[i - 1];
+    for (size_t i = 0; i < client.size(); ++i) {
       const Attempt& a = client[i];
-      if (a.connection != before.connection || before.status == 0 || !before.keep_alive)
-        continue;
-      const DrainWindow* drain = DrainOf(facts, before);
-      if (!drain || !drain->Contains(before.done) || (drain->cut_short && a.done >= drain->end))
-        continue;
+      if (!a.reused_connection || !DrainOf(facts, a)) continue;
       ++reused;
-      if (a.status == 0 && (a.error == NetError::kWriteFailed || a.error == NetError::kReset ||
-                            a.error == NetError::kEof))
-        closed.push_back(DescribeAttempt(facts, a) + ", on connection " +
-                         std::to_string(a.connection) + " kept alive by HTTP " +
-                         std::to_string(before.status) + " at " +
-                         FormatSeconds(Duration(before.done)) + " during the drain");
+      if (a.cause != Cause::kClosedAfterKeepAlive) continue;
+      std::string text = DescribeAttempt(facts, a) + ", on connection " + std::to_string(a.connection);
+      if (i > 0 && client[i - 1].connection == a.connection)
+        text += " kept alive by HTTP " + std::to_string(client[i - 1].status) + " at " +
+                FormatSeconds(Duration(client[i - 1].done));
+      closed.push_back(text);
     }
   }
   return Finish("unannounced_close", std::move(closed),
-                "requests on connections a drain-time response kept alive were lost to the "
-                "target's close",
+                "requests on connections reused during a drain were lost to a close that a "
+                "drain-time response had not announced",
                 reused);
 }
 

@@ -92,6 +92,9 @@ struct Attempt {
   // Bytes written on this connection up to the end of this request: the
   // target has read the request once it has read this many.
   uint64_t request_end = 0;
+  // Bytes received on this connection up to the end of the response: the
+  // target had sent it once it had sent this many. 0 without a response.
+  uint64_t response_end = 0;
 };
 
 // One WebSocket client's connection (load.websockets). Times are ns since

@@ -91,6 +91,7 @@ bool HttpConnection::PeerClosed() const {
 NetError HttpConnection::Connect(Clock::time_point deadline) {
   connection_id_ = connection_ids_->fetch_add(1) + 1;
   bytes_sent_ = 0;
+  bytes_received_ = 0;
   local_port_ = 0;
   NetError error = ConnectLoopback(port_, deadline, &fd_);
   // The port the kernel bound, known even for a connect still in progress:
@@ -139,6 +140,7 @@ NetError HttpConnection::Read(Clock::time_point deadline, int* status,
       continue;
     }
     if (n < 0) return NetError::kReset;
+    bytes_received_ += static_cast<uint64_t>(n);
     boost::system::error_code ec;
     if (n == 0) {
       // The server closed: a response delimited by EOF is complete now.
@@ -195,6 +197,7 @@ std::string HttpConnection::RoundTrip(const std::string& request,
     error = Read(deadline, &attempt->status, &body, &keep_alive);
   attempt->done = history.Now();
   attempt->keep_alive = keep_alive;
+  if (attempt->status != 0) attempt->response_end = bytes_received_;
   attempt->error = error;
   attempt->outcome = Classify(attempt->status, error);
   if (error != NetError::kNone || !keep_alive) Close();

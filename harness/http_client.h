@@ -57,7 +57,8 @@ class HttpConnection {
   int64_t connection_id_ = 0;
   uint16_t local_port_ = 0;  // of the open connection
   std::atomic<uint16_t>* published_port_;
-  uint64_t bytes_sent_ = 0;  // on the open connection
+  uint64_t bytes_sent_ = 0;      // on the open connection
+  uint64_t bytes_received_ = 0;  // the same
 };
 
 // A one-shot GET for readiness probes: true when the answer is 2xx.

@@ -212,6 +212,7 @@ struct SocketWatch::Sighting : ReceivedBytes {
   bool full = false;          // a full socket: tcp_info came (request and
                               // timewait mini-sockets have none)
   bool peer_address = false;  // a listener has none
+  uint64_t bytes_sent = 0;    // tcpi_bytes_sent (Linux 4.19)
 
   // Fills the fields from `h`, an inet_diag message; false when it is too
   // short to be one.
@@ -249,6 +250,7 @@ struct SocketWatch::Sighting : ReceivedBytes {
     std::memcpy(&info, reinterpret_cast<const char*>(a) + NLA_HDRLEN,
                 std::min<size_t>(a->nla_len - NLA_HDRLEN, sizeof info));
     bytes_received = info.tcpi_bytes_received;
+    bytes_sent = info.tcpi_bytes_sent;
   }
 };
 
@@ -472,6 +474,7 @@ void SocketWatch::Observe(const Sighting& s, LiveTable* live) {
   }
   LiveSocket& shown = live->sockets.emplace_back();
   static_cast<ReceivedBytes&>(shown) = s;
+  shown.bytes_sent = s.bytes_sent;
   shown.peer_port = s.peer_port;
   shown.state = state;
 }

@@ -104,6 +104,10 @@ struct LiveSocket : ReceivedBytes {
   };
   uint16_t peer_port = 0;
   State state = kHandshake;
+  // Every byte the target had sent on it (tcpi_bytes_sent): with the bytes
+  // the client had received on the connection up to a response's end, it
+  // says whether that response was out before a look.
+  uint64_t bytes_sent = 0;
 };
 
 // Everything one look showed.
