@@ -80,15 +80,18 @@ const ServerSocket* SocketIndex::Find(uint16_t port, int64_t begin, int64_t end)
 
 namespace {
 
-// Whether the look at the signal that began `drain` showed `response`
-// already sent: the target wrote it before the signal, though the client
-// read it after.
-bool SentBeforeSignal(const Attempt& response, const DrainWindow& drain,
-                      const KernelView& kernel) {
-  for (const SignalSnapshot& snapshot : kernel.snapshots) {
-    if (snapshot.time < drain.begin || snapshot.time > drain.end) continue;
-    const LiveSocket* s = snapshot.live.Find(response.local_port);
-    return s && s->bytes_sent >= response.response_end;
+// Whether `response` was written while the target knew it was draining:
+// the kernel had not sent it by the first look after the drain of `drain`
+// became visible (or, where that look did not see its connection, the
+// client read it after that look). A response written between the signal
+// and the target's reaction to it could not have said anything else.
+bool WrittenWhileDraining(const Attempt& response, const DrainWindow& drain,
+                          const KernelRecords& kernel) {
+  for (const SignalSnapshot& visible : kernel.drains_visible) {
+    if (visible.time < drain.begin || visible.time > drain.end) continue;
+    if (const LiveSocket* s = visible.live.Find(response.local_port))
+      return s->bytes_sent < response.response_end;
+    return response.done > visible.time;
   }
   return false;
 }
@@ -97,13 +100,15 @@ bool SentBeforeSignal(const Attempt& response, const DrainWindow& drain,
 // written during a drain and said the connection could stay open: the
 // client's next request on it is then the target's own keep-alive race,
 // whatever the target did with its bytes (an event loop reads them into its
-// buffer and drops them with the connection).
+// buffer and drops them with the connection). Without a kernel view, the
+// client's clock decides: the response came after the signal.
 bool AfterKeepAliveInDrain(const Attempt& a, const Attempt* previous, const KernelView* kernel,
                            const std::vector<DrainWindow>& drains) {
   if (!a.reused_connection || !previous || previous->status == 0 || !previous->keep_alive)
     return false;
   return std::any_of(drains.begin(), drains.end(), [&](const DrainWindow& d) {
-    return d.Contains(previous->done) && !(kernel && SentBeforeSignal(*previous, d, *kernel));
+    return d.Contains(previous->done) &&
+           (!kernel || WrittenWhileDraining(*previous, d, kernel->records));
   });
 }
 
@@ -133,7 +138,7 @@ Cause KernelCause(const Attempt& a, const Attempt* previous, const KernelView* k
 // Whether a look taken at a graceful signal during `a` showed its request
 // read by the target.
 bool ReadBeforeSignal(const Attempt& a, const KernelView& kernel) {
-  for (const SignalSnapshot& snapshot : kernel.snapshots) {
+  for (const SignalSnapshot& snapshot : kernel.records.at_signals) {
     if (snapshot.time < a.send_start || snapshot.time >= a.done) continue;
     if (const LiveSocket* s = snapshot.live.Find(a.local_port))
       if (HasRead(*s, a.request_end)) return true;
@@ -166,11 +171,10 @@ Cause CauseOf(const Attempt& a, const Attempt* previous, const KernelView* kerne
   return KernelCause(a, previous, kernel, drains);
 }
 
-void ClassifyAttempts(const std::vector<ServerSocket>* sockets,
-                      const std::vector<SignalSnapshot>& snapshots,
-                      const std::vector<DrainWindow>& drains, History* history) {
+void ClassifyAttempts(const KernelRecords* records, const std::vector<DrainWindow>& drains,
+                      History* history) {
   std::optional<KernelView> kernel;
-  if (sockets) kernel.emplace(KernelView{SocketIndex(*sockets), snapshots});
+  if (records) kernel.emplace(*records);
   for (size_t c = 0; c < history->all_attempts().size(); ++c) {
     std::vector<Attempt>& attempts = history->attempts(static_cast<int>(c));
     // A client holds one connection at a time: the attempt before on the

@@ -71,11 +71,23 @@ class SocketIndex {
   std::unordered_multimap<uint16_t, const ServerSocket*> by_port_;
 };
 
-// What the kernel showed of a run: every server socket, and the looks taken
-// at graceful signals.
+// What the kernel showed of a run.
+struct KernelRecords {
+  std::vector<ServerSocket> sockets;  // every server socket of the target's port
+  // The looks taken as each graceful signal went out.
+  std::vector<SignalSnapshot> at_signals;
+  // The first look after each drain became visible: after a graceful
+  // signal, a client saw the target turn work away (a refused connect(), a
+  // `Connection: close`). A response the target had not sent by then was
+  // written while it knew it was draining.
+  std::vector<SignalSnapshot> drains_visible;
+};
+
+// KernelRecords with its sockets indexed.
 struct KernelView {
+  explicit KernelView(const KernelRecords& records) : records(records), sockets(records.sockets) {}
+  const KernelRecords& records;
   SocketIndex sockets;
-  const std::vector<SignalSnapshot>& snapshots;
 };
 
 // The cause of attempt `a`. `kernel` is what the kernel showed (nullptr: no
@@ -86,11 +98,9 @@ Cause CauseOf(const Attempt& a, const Attempt* previous, const KernelView* kerne
               const std::vector<DrainWindow>& drains);
 
 // Sets the cause of every attempt of `history` (read after the load has
-// stopped), as CauseOf(). `sockets` and `snapshots` are the kernel's view,
-// sockets nullptr when there was none.
-void ClassifyAttempts(const std::vector<ServerSocket>* sockets,
-                      const std::vector<SignalSnapshot>& snapshots,
-                      const std::vector<DrainWindow>& drains, History* history);
+// stopped), as CauseOf(); `kernel` is nullptr when there was no kernel view.
+void ClassifyAttempts(const KernelRecords* kernel, const std::vector<DrainWindow>& drains,
+                      History* history);
 
 }  // namespace lastcall
 

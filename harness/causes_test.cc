@@ -49,9 +49,21 @@ ServerSocket Socket(bool accepted, uint64_t received, uint64_t unread) {
 
 Cause CauseWith(const Attempt& a, const std::vector<ServerSocket>& sockets,
                 const Attempt* previous = nullptr, std::vector<DrainWindow> drains = {},
-                const std::vector<SignalSnapshot>& snapshots = {}) {
-  KernelView kernel{SocketIndex(sockets), snapshots};
+                const std::vector<SignalSnapshot>& at_signals = {},
+                const std::vector<SignalSnapshot>& drains_visible = {}) {
+  const KernelRecords records{sockets, at_signals, drains_visible};
+  const KernelView kernel(records);
   return CauseOf(a, previous, &kernel, drains);
+}
+
+// A look at port 40000's connection, at `ms`, when the target had sent
+// `sent` bytes on it.
+SignalSnapshot LookAtMs(int64_t ms, uint64_t sent) {
+  LiveSocket s;
+  s.peer_port = 40000;
+  s.state = LiveSocket::kAccepted;
+  s.bytes_sent = sent;
+  return SignalSnapshot{ms * kMs, LiveTable{ms * kMs, true, {s}}};
 }
 
 }  // namespace
@@ -123,32 +135,39 @@ TEST_CASE("a reused connection after a drain-time keep-alive response") {
   Attempt previous;
   previous.status = 201;
   previous.keep_alive = true;
+  previous.local_port = 40000;
+  previous.response_end = 150;
   previous.done = 8 * kMs;
   const Attempt next = Failed(NetError::kReset, true);
   const std::vector<ServerSocket> unread = {Socket(true, 200, 100)};
   const DrainWindow drain{7 * kMs, 30 * kMs, 1, false};
-  CHECK(CauseWith(next, unread, &previous, {drain}) == Cause::kClosedAfterKeepAlive);
-  // Without a kernel record too: the client's own history shows it.
-  CHECK(CauseOf(next, &previous, nullptr, {drain}) == Cause::kClosedAfterKeepAlive);
+  // The drain became visible at 7.5 ms; the response was not out yet then:
+  // written while the target knew it drained.
+  const SignalSnapshot visible = LookAtMs(7, 100);
+  CHECK(CauseWith(next, unread, &previous, {drain}, {}, {visible}) ==
+        Cause::kClosedAfterKeepAlive);
   // Even read: an event loop reads what arrives and drops it with the
   // connection; the response before invited it.
-  CHECK(CauseWith(next, {Socket(true, 200, 0)}, &previous, {drain}) == Cause::kClosedAfterKeepAlive);
-  // But a response the target had sent before the signal (the client read
-  // it after) is the plain race, and a request read in it a drop.
-  previous.local_port = 40000;
-  previous.response_end = 150;
-  LiveSocket sent;
-  sent.peer_port = 40000;
-  sent.state = LiveSocket::kAccepted;
-  sent.bytes_sent = 150;
-  const SignalSnapshot at_signal{7 * kMs, LiveTable{7 * kMs, true, {sent}}};
-  CHECK(CauseWith(next, {Socket(true, 200, 0)}, &previous, {drain}, {at_signal}) ==
+  CHECK(CauseWith(next, {Socket(true, 200, 0)}, &previous, {drain}, {}, {visible}) ==
+        Cause::kClosedAfterKeepAlive);
+  // Without a kernel view, the client's clock decides.
+  CHECK(CauseOf(next, &previous, nullptr, {drain}) == Cause::kClosedAfterKeepAlive);
+
+  // A response the target had sent by the time its drain was visible (the
+  // client read it after) could not have said otherwise: the plain race,
+  // and a request that reached it a drop.
+  const SignalSnapshot sent = LookAtMs(7, 150);
+  CHECK(CauseWith(next, {Socket(true, 200, 0)}, &previous, {drain}, {}, {sent}) ==
         Cause::kDroppedAfterRead);
-  CHECK(CauseWith(next, unread, &previous, {drain}, {at_signal}) == Cause::kResetUnread);
+  CHECK(CauseWith(next, unread, &previous, {drain}, {}, {sent}) == Cause::kResetUnread);
+  // So is any response of a drain the target never showed.
+  CHECK(CauseWith(next, unread, &previous, {drain}) == Cause::kResetUnread);
   // Before the drain, or with Connection: close, it is the plain race.
-  CHECK(CauseWith(next, {Socket(true, 100, 0)}, &previous, {}) == Cause::kClosedIdleKeepAlive);
+  CHECK(CauseWith(next, {Socket(true, 100, 0)}, &previous, {}, {}, {visible}) ==
+        Cause::kClosedIdleKeepAlive);
   previous.keep_alive = false;
-  CHECK(CauseWith(next, {Socket(true, 100, 0)}, &previous, {drain}) == Cause::kClosedIdleKeepAlive);
+  CHECK(CauseWith(next, {Socket(true, 100, 0)}, &previous, {drain}, {}, {visible}) ==
+        Cause::kClosedIdleKeepAlive);
 }
 
 TEST_CASE("a 503 for a request read before the graceful signal is work abandoned") {
@@ -224,11 +243,11 @@ bool LookUntilAny(Scene& scene, LiveSocket::State state, uint32_t unread) {
 
 // The cause the run would give `a`, once every destroy event has come.
 Cause Classified(Scene& scene, const Attempt& a, const Attempt* previous = nullptr,
-                 const std::vector<DrainWindow>& drains = {}) {
+                 const std::vector<DrainWindow>& drains = {},
+                 const std::vector<SignalSnapshot>& drains_visible = {}) {
   REQUIRE(scene.AwaitEvents());
-  const std::vector<ServerSocket> sockets = scene.watch->Sockets();
-  const std::vector<SignalSnapshot> no_snapshots;
-  KernelView kernel{SocketIndex(sockets), no_snapshots};
+  const KernelRecords records{scene.watch->Sockets(), {}, drains_visible};
+  const KernelView kernel(records);
   return CauseOf(a, previous, &kernel, drains);
 }
 
@@ -301,5 +320,6 @@ TEST_CASE("Causes end to end: an idle keep-alive connection closed as the next r
   // The same race after a response that came during a drain and kept the
   // connection alive is the target's own doing.
   const DrainWindow drain{first.done - 1, INT64_MAX, 1, false};
-  CHECK(Classified(scene, second, &first, {drain}) == Cause::kClosedAfterKeepAlive);
+  const SignalSnapshot visible{first.done - 1, LiveTable{first.done - 1, false, {}}};
+  CHECK(Classified(scene, second, &first, {drain}, {visible}) == Cause::kClosedAfterKeepAlive);
 }

@@ -195,6 +195,8 @@ void Load::ClientLoop(int client) {
       int64_t in_flight = counted ? --in_flight_ : in_flight_.load();
       int64_t completed = attempt.status ? ++completed_ : completed_.load();
       observer_->OnProgress(in_flight, completed);
+      if (attempt.error == NetError::kRefused || (attempt.status != 0 && !attempt.keep_alive))
+        observer_->OnTurnedAway(attempt.done);
       ++outcomes_[static_cast<int>(attempt.outcome)];
       attempts.push_back(attempt);
       if (number >= spec_.retry.attempts || !Retryable(attempt) ||

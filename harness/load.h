@@ -32,6 +32,9 @@ class LoadObserver {
   virtual void OnProgress(int64_t in_flight, int64_t completed) = 0;
   // Once, when the last client has stopped.
   virtual void OnLoadFinished() = 0;
+  // An attempt that ended at `time` showed the target turning work away: a
+  // refused connect(), or a response that said `Connection: close`.
+  virtual void OnTurnedAway(int64_t /*time*/) {}
   // Asked when the load reaches its own end (duration or requests): true
   // keeps it going (never past load.max_duration), so that a fault waiting
   // for a count fires whatever the machine's speed, and a drain is judged

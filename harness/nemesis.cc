@@ -118,6 +118,12 @@ void Nemesis::OnInFlight(int64_t received) {
   FireCount(Trigger::Kind::kInFlight, received);
 }
 
+void Nemesis::OnTurnedAway(int64_t time) {
+  int64_t since = drain_not_visible_since_.load(std::memory_order_relaxed);
+  if (since < 0 || time < since) return;
+  if (drain_not_visible_since_.compare_exchange_strong(since, -1)) target_->DrainVisible(time);
+}
+
 bool Nemesis::HoldsLoad() {
   std::lock_guard<std::mutex> lock(mutex_);
   if (!graces_.empty()) return true;
@@ -206,6 +212,7 @@ void Nemesis::Fire(size_t index, int64_t trigger_time, int instance) {
     record.delivery_time = sent;
     history_->RecordAt(sent, "signal", what, record.instance);
     if (IsGraceful(fault.signal)) {
+      drain_not_visible_since_ = sent;
       graces_.push_back(GraceTimer{
           index, record.instance,
           history_->epoch() + std::chrono::nanoseconds(record.delivery_time) +

@@ -39,6 +39,10 @@ class TargetControl {
   virtual int Deliver(int instance, int signal, Recipient to) = 0;
   // Wakes the run's event loop so it re-reads NextDeadline().
   virtual void Wake() = 0;
+  // The target's drain became visible at `time` (see
+  // Nemesis::OnTurnedAway): what it had sent by then was sent before it
+  // drained.
+  virtual void DrainVisible(int64_t /*time*/) {}
 };
 
 // What became of one fault.
@@ -101,6 +105,11 @@ class Nemesis : public LoadObserver {
   // True while a count-triggered fault has yet to fire, or an instance that
   // got a graceful signal has not exited (its grace is running).
   bool HoldsLoad() override;
+  // The first time after a graceful signal that the target is seen turning
+  // work away (a client refused or told `Connection: close`, or its
+  // listener gone from the kernel's view), its drain has visibly begun: the
+  // nemesis tells the target control (DrainVisible), once per signal.
+  void OnTurnedAway(int64_t time) override;
 
   // From now on `in_flight` counts what the kernel confirms (OnInFlight),
   // not what the clients have written. Call before Begin().
@@ -164,6 +173,9 @@ class Nemesis : public LoadObserver {
   std::atomic<int64_t> armed_count_{0};
   std::atomic<bool> kernel_in_flight_{false};
   std::atomic<int64_t> max_in_flight_{0};  // the highest in_flight count seen
+  // The last graceful signal's delivery, while no client has seen the
+  // target turn work away since; -1 otherwise.
+  std::atomic<int64_t> drain_not_visible_since_{-1};
 };
 
 }  // namespace lastcall

@@ -270,6 +270,7 @@ class ScenarioRun : public TargetControl, public RolloutControl {
   // TargetControl, called from client threads and the event loop.
   int Deliver(int instance, int signal, Recipient to) override;
   void Wake() override { waker_.Wake(); }
+  void DrainVisible(int64_t time) override { drain_visible_at_ = time; }
 
   // RolloutControl, called from the event loop.
   void SignalSlot(int slot) override;
@@ -406,9 +407,15 @@ class ScenarioRun : public TargetControl, public RolloutControl {
   // nemesis, so it stops before they go.
   std::unique_ptr<SocketWatch> sockets_;
   std::string kernel_view_missing_;  // why there is no sockets_, if so
-  // What the target had read at each graceful signal (guarded by
-  // target_mutex_, which Deliver() holds).
-  std::vector<SignalSnapshot> signal_snapshots_;
+  // What the kernel showed: the looks at graceful signals (guarded by
+  // target_mutex_, which Deliver() holds), the looks after drains became
+  // visible (guarded by kernel_mutex_), and, once the watch has stopped,
+  // every socket.
+  KernelRecords kernel_;
+  std::mutex kernel_mutex_;
+  // When a drain became visible, while the look that follows has not been
+  // kept yet; -1 otherwise.
+  std::atomic<int64_t> drain_visible_at_{-1};
   std::optional<Clock::time_point> restart_at_;
   AuditInputs leftovers_;  // sessions, processes and files left behind
   Clock::time_point load_start_, load_end_;
@@ -871,6 +878,14 @@ thread_local const LiveTable* look_in_hand = nullptr;
 }  // namespace
 
 void ScenarioRun::CountInFlight(const LiveTable& live) {
+  // A listener gone is a drain begun; the first look from the moment a
+  // drain became visible is kept.
+  if (!live.listening) nemesis_->OnTurnedAway(live.time);
+  int64_t visible = drain_visible_at_.load();
+  if (visible >= 0 && live.time >= visible && drain_visible_at_.compare_exchange_strong(visible, -1)) {
+    std::lock_guard<std::mutex> lock(kernel_mutex_);
+    kernel_.drains_visible.push_back({live.time, live});
+  }
   look_in_hand = &live;
   nemesis_->OnInFlight(load_->CountOutstanding([&](uint16_t port, uint64_t request_end) {
     const LiveSocket* s = live.Find(port);
@@ -889,7 +904,7 @@ void ScenarioRun::SnapshotAtSignal() {
     load_->ConnectionPorts(&ports);
     sockets_->LookAt(ports, &snapshot.live);
   }
-  signal_snapshots_.push_back(std::move(snapshot));
+  kernel_.at_signals.push_back(std::move(snapshot));
 }
 
 void ScenarioRun::CloseSocketWatch() {
@@ -1130,13 +1145,11 @@ void ScenarioRun::Audit() {
 void ScenarioRun::ClassifyCauses(AuditInputs* in) {
   in->kernel_view_missing = kernel_view_missing_;
   result_.kernel_view_missing = kernel_view_missing_;
-  std::vector<ServerSocket> sockets;
   if (sockets_) {
-    sockets = sockets_->Sockets();
+    kernel_.sockets = sockets_->Sockets();
     result_.kernel_view = sockets_->stats();
   }
-  ClassifyAttempts(sockets_ ? &sockets : nullptr, signal_snapshots_, DrainWindowsOf(*in),
-                   &history_);
+  ClassifyAttempts(sockets_ ? &kernel_ : nullptr, DrainWindowsOf(*in), &history_);
 }
 
 bool ScenarioRun::PrepareRedis() {

@@ -382,6 +382,10 @@ int SocketWatch::Dump(LiveTable* live) {
 }
 
 int SocketWatch::Lookup(const std::vector<uint16_t>& peer_ports, LiveTable* live) {
+  // Peer port 0 is no connection's: its lookup falls back to the listener,
+  // which says whether one is there.
+  const uint16_t listener_probe = 0;
+  if (int error = LookupBatch(&listener_probe, 1, live)) return error;
   for (size_t from = 0; from < peer_ports.size(); from += kLookupBatch) {
     const size_t to = std::min(peer_ports.size(), from + kLookupBatch);
     if (int error = LookupBatch(&peer_ports[from], to - from, live)) return error;

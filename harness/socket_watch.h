@@ -178,10 +178,9 @@ class SocketWatch {
   // then empty. Thread-safe, with the watch thread too.
   bool Look(LiveTable* live);
   // A look at the connections from `peer_ports` only, one exact lookup each
-  // in the kernel's hash table instead of a walk of all of it: what the
-  // watch thread does while the load runs. Records of other ports are left
-  // as they were; `live->listening` is true only if a lookup found no
-  // connection and fell back to the listener. Returns false as Look() does.
+  // in the kernel's hash table instead of a walk of all of it, and one for
+  // the listener: what the watch thread does while the load runs. Records
+  // of other ports are left as they were. Returns false as Look() does.
   // Thread-safe.
   bool LookAt(const std::vector<uint16_t>& peer_ports, LiveTable* live);
 

@@ -322,7 +322,7 @@ TEST_CASE("SocketWatch: a look at given peer ports sees what a whole look sees, 
     return s && s->state == LiveSocket::kAccepted && s->bytes_read() == kRequest.size();
   }));
 
-  // A port with no connection falls back to the listener.
+  // Every look at given ports asks for the listener too.
   CHECK(scene.watch->LookAt({1}, &live));
   CHECK(live.sockets.empty());
   CHECK(live.listening);
@@ -339,4 +339,7 @@ TEST_CASE("SocketWatch: a look at given peer ports sees what a whole look sees, 
   ServerSocket record = scene.Record();
   CHECK(record.destroyed);
   CHECK(record.bytes_read() >= kRequest.size());
+  scene.listener.fd.reset();
+  CHECK(scene.watch->LookAt({}, &live));
+  CHECK_FALSE(live.listening);
 }
