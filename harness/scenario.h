@@ -277,6 +277,9 @@ struct Scenario {
   bool uses_redis = false;
   AuditSpec audit;
   Expectation expect;
+  // `control`: run the scenario once without its faults first; a check it
+  // fails there makes the verdict "invalid" (docs/control-run.md).
+  bool control = false;
   ExploreSpec explore;
   // This scenario's combination of its file's matrix (SPEC §2), each name
   // with its value; empty when the file has no matrix. `name` then ends in
