@@ -28,3 +28,27 @@ TEST_CASE("summary.md: a table row per run, details of failed checks, escaped") 
   CHECK(md.find("`pwn'ed \\| x \\|`") != std::string::npos);
   CHECK(md.find("### `fine`") == std::string::npos);  // nothing to explain
 }
+
+TEST_CASE("summary.md: an invalid run's row names its control's failed checks, its details say why") {
+  ScenarioResult r;
+  r.name = "s";
+  r.verdict = Verdict::kInvalid;
+  r.message = "fails without a fault";
+  ControlOutcome control;
+  control.verdict = Verdict::kNotMet;
+  control.report_dir = "reports/s/control";
+  CheckResult lost;
+  lost.name = "lost";
+  lost.status = CheckStatus::kFail;
+  lost.summary = "2 of 9 acknowledged payments are not in the database";
+  lost.offending = {"lc-3-4"};
+  control.checks = {lost};
+  r.control = control;
+  std::string md = SummaryMarkdown({r});
+  INFO(md);
+  CHECK(md.find("| ⚠️ `s` | invalid |") != std::string::npos);
+  CHECK(md.find("| control: `lost` |") != std::string::npos);
+  CHECK(md.find("- **control run** (no fault) failed `lost`; its reports: `reports/s/control`\n"
+                "- **lost** failed: `2 of 9") != std::string::npos);
+  CHECK(md.find("  - `lc-3-4`\n") != std::string::npos);
+}
