@@ -1229,3 +1229,23 @@ TEST_CASE("control: a target that loses payments without a signal is invalid, ex
   CHECK(FileText(dir.path / "reports" / "summary.md").find("| ⚠️ `acks` | invalid |") !=
         std::string::npos);
 }
+
+TEST_CASE("control: a shutdown bug's reproduction passes its control, waited for at rest, and keeps its verdict") {
+  // respond-before-commit answers before it commits: a teardown right after
+  // the load would cut those commits short, and the control would blame the
+  // service for what a shutdown did.
+  TempDir dir;
+  Output out = Lastcall({"run", "--control", "--reports", (dir.path / "reports").string(),
+                         "scenarios/bugs/respond-before-commit.yaml"});
+  INFO(out.text);
+  CHECK(out.code == 0);
+  CHECK(out.text.find("control run (no fault) passed: lost, duplicated, phantom, invariants") !=
+        std::string::npos);
+  nlohmann::json result = ResultOf(dir, "respond-before-commit");
+  CHECK(result["verdict"] == "met");
+  CHECK(result["checks"][0]["status"] == "fail");  // lost, with the SIGKILL
+  std::vector<nlohmann::json> rest = EventsOf(dir, "respond-before-commit/control", "rest");
+  REQUIRE(rest.size() == 1);
+  CHECK(rest[0]["value"].get<std::string>().find("at rest after") == 0);
+  CHECK(EventsOf(dir, "respond-before-commit", "rest").empty());
+}

@@ -1,8 +1,14 @@
 #include "control.h"
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
+#include <pqxx/pqxx>
+
+#include "database.h"
+#include "database_watch.h"
 #include "saved_run.h"
 
 namespace lastcall {
@@ -15,6 +21,10 @@ const std::vector<std::string>& ChecksWithoutFault() {
 }
 
 namespace {
+
+// How long a control run waits for its target to be at rest before the
+// teardown: as long as the teardown itself waits for an exit before SIGKILL.
+constexpr Duration kRestLimit = std::chrono::seconds(10);
 
 // The names of `names` that `keep` holds too, in the order of `names`.
 std::vector<std::string> Among(const std::vector<std::string>& names,
@@ -85,9 +95,37 @@ std::optional<Scenario> ControlScenario(const Scenario& scenario) {
   control.faults.clear();
   control.load_balancer.rolling_restart.enabled = false;
   control.audit.checks = judged;
+  control.rest_before_teardown = kRestLimit;
   control.expect = Expectation{};  // every check it runs must pass
   control.control = false;
   return control;
+}
+
+std::string AwaitTargetAtRest(const std::string& url, const std::string& application_prefix,
+                              Duration limit, Interrupt* interrupt) {
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point start = Clock::now();
+  auto since = [&] {
+    return std::to_string(
+               std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start)
+                   .count()) +
+           " ms";
+  };
+  try {
+    pqxx::connection connection(url);
+    connection.prepare("open", kOpenTransactionsSql);
+    for (;;) {
+      int64_t open = pqxx::nontransaction(connection)
+                         .exec_prepared1("open", application_prefix + "%")[0]
+                         .as<int64_t>();
+      if (open == 0) return "at rest after " + since();
+      if (Clock::now() - start >= limit || interrupt->Check() > 0)
+        return std::to_string(open) + " transactions still open after " + since();
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  } catch (const std::exception& e) {
+    return "cannot tell whether the target is at rest: " + PostgresMessage(e);
+  }
 }
 
 ScenarioResult NotRunResult(const Scenario& scenario, const ScenarioResult& control,

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "interrupt.h"
 #include "report.h"
 #include "scenario.h"
 
@@ -27,7 +28,10 @@ const std::vector<std::string>& ChecksWithoutFault();
 // The control run of `scenario`: the same scenario with its faults and its
 // rolling restart removed, named "NAME (control)", running the checks of
 // ChecksWithoutFault() that the scenario judges, each of which must pass,
-// in a bug-reproduction scenario too (its bug must be a shutdown bug).
+// in a bug-reproduction scenario too (its bug must be a shutdown bug). Its
+// teardown waits for the target to be at rest: a payment acknowledged before
+// its commit is still being committed, and a teardown that cut it short
+// would be a shutdown the control judged.
 // nullopt when the scenario judges none of them (`audit.checks: [exit]`,
 // `expect: {pass: [drained]}`): the control would have nothing to judge.
 std::optional<Scenario> ControlScenario(const Scenario& scenario);
@@ -39,6 +43,14 @@ std::optional<Scenario> ControlScenario(const Scenario& scenario);
 // reports folder.
 ScenarioResult NotRunResult(const Scenario& scenario, const ScenarioResult& control,
                             const std::string& report_dir);
+
+// Waits until no session of the target (application_name starting with
+// `application_prefix`) on the database at `url` is inside a transaction,
+// at most `limit`, or until `interrupt` has caught a signal. Returns what
+// it saw, for the history: "at rest after 52 ms", "2 transactions still
+// open after 10000 ms", or why it could not look.
+std::string AwaitTargetAtRest(const std::string& url, const std::string& application_prefix,
+                              Duration limit, Interrupt* interrupt);
 
 // One scenario run into the reports folder `report_name` (RunScenario(),
 // with whatever the caller shows around it).

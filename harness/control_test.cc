@@ -27,12 +27,7 @@ Scenario WithFaults() {
 
 CheckResult Check(const std::string& name, CheckStatus status,
                   std::vector<std::string> offending = {}) {
-  CheckResult c;
-  c.name = name;
-  c.status = status;
-  c.summary = name + " summary";
-  c.offending = std::move(offending);
-  return c;
+  return CheckResult{name, status, "", std::move(offending)};
 }
 
 ScenarioResult Result(const std::string& name, Verdict verdict,
@@ -87,6 +82,8 @@ TEST_CASE("a control scenario: no faults, no rolling restart, the checks without
   CHECK(control->faults.empty());
   CHECK_FALSE(control->load_balancer.rolling_restart.enabled);
   CHECK_FALSE(control->control);
+  CHECK(control->rest_before_teardown > Duration(0));  // nothing committing is cut short
+  CHECK(bug.rest_before_teardown == Duration(0));
   CHECK(control->audit.checks == ChecksWithoutFault());
   // A bug-reproduction scenario's control must pass: its bug is a shutdown bug.
   CHECK(control->expect.pass);
