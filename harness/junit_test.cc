@@ -82,12 +82,10 @@ TEST_CASE("an invalid scenario is a JUnit error of its control, not a failure") 
   r.name = "s";
   r.verdict = Verdict::kInvalid;
   r.message = "fails without a fault: its control run failed lost";
-  ControlOutcome control;
-  control.verdict = Verdict::kNotMet;
-  control.total = 2;
-  control.checks = {Check("lost", CheckStatus::kFail, {"lc-1-2"}),
-                    Check("duplicated", CheckStatus::kPass)};
-  r.control = control;
+  r.control = ControlOutcome{true, Verdict::kNotMet, "lost failed",
+                             {Check("lost", CheckStatus::kFail, {"lc-1-2"}),
+                              Check("duplicated", CheckStatus::kPass)},
+                             "reports/s/control", 2};
   std::string xml = JunitXml({r}, {Expectation{}});
   INFO(xml);
   CHECK(Count(xml, "<testcase ") == 1);

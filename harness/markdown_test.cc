@@ -34,16 +34,11 @@ TEST_CASE("summary.md: an invalid run's row names its control's failed checks, i
   r.name = "s";
   r.verdict = Verdict::kInvalid;
   r.message = "fails without a fault";
-  ControlOutcome control;
-  control.verdict = Verdict::kNotMet;
-  control.report_dir = "reports/s/control";
-  CheckResult lost;
-  lost.name = "lost";
-  lost.status = CheckStatus::kFail;
-  lost.summary = "2 of 9 acknowledged payments are not in the database";
-  lost.offending = {"lc-3-4"};
-  control.checks = {lost};
-  r.control = control;
+  r.control = ControlOutcome{
+      true, Verdict::kNotMet, "lost failed",
+      {CheckResult{"lost", CheckStatus::kFail,
+                   "2 of 9 acknowledged payments are not in the database", {"lc-3-4"}}},
+      "reports/s/control", 0};
   std::string md = SummaryMarkdown({r});
   INFO(md);
   CHECK(md.find("| ⚠️ `s` | invalid |") != std::string::npos);
