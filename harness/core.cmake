@@ -4,6 +4,7 @@ add_library(lastcall_core STATIC
   causes.cc
   checks.cc
   container.cc
+  control.cc
   database_watch.cc
   explore.cc
   history.cc
@@ -45,7 +46,8 @@ target_link_libraries(lastcall PRIVATE lastcall_core CLI11::CLI11)
 target_compile_definitions(lastcall PRIVATE LASTCALL_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 
 lastcall_add_test(core_test
-  SOURCES audit_test.cc causes_test.cc checks_test.cc history_test.cc html_report_test.cc job_queue_test.cc junit_test.cc
+  SOURCES audit_test.cc causes_test.cc checks_test.cc control_test.cc history_test.cc html_report_test.cc
+          job_queue_test.cc junit_test.cc
           load_test.cc markdown_test.cc nemesis_test.cc proc_scan_test.cc progress_test.cc report_test.cc
           saved_run_test.cc server_log_test.cc socket_watch_test.cc
           matrix_table_test.cc websocket_load_test.cc

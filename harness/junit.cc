@@ -45,11 +45,17 @@ std::string Lines(const std::vector<std::string>& items) {
   return text;
 }
 
+// A testcase's opening tag, unclosed: its name and time in the run's class.
+std::string TestcaseHead(const ScenarioResult& r, const std::string& name,
+                         const std::string& time) {
+  return "    <testcase classname=\"lastcall." + XmlEscape(r.name) + "\" name=\"" +
+         XmlEscape(name) + "\" time=\"" + time + "\"";
+}
+
 // One check as a testcase: failure when it does not meet the expectation.
 std::string Testcase(const ScenarioResult& r, const Expectation& expect,
                      const CheckResult& c) {
-  std::string head = "    <testcase classname=\"lastcall." + XmlEscape(r.name) +
-                     "\" name=\"" + XmlEscape(c.name) + "\" time=\"0\"";
+  std::string head = TestcaseHead(r, c.name, "0");
   bool expected_to_fail = Expected(expect, c.name);
   if (c.status == CheckStatus::kSkipped && !expected_to_fail)
     return head + ">\n      <skipped message=\"" + XmlEscape(c.summary) +
@@ -74,24 +80,46 @@ std::string Testcase(const ScenarioResult& r, const Expectation& expect,
   return head + "/>\n";
 }
 
+// The control run as a testcase: a pass, skipped when no check applied
+// without a fault, an error when it failed (the scenario is invalid: what
+// failed is not the shutdown, and its real run was not run). Empty when the
+// control ended in an error of its own: the run's error says it.
+std::string ControlTestcase(const ScenarioResult& r) {
+  const ControlOutcome& control = *r.control;
+  const std::string head = TestcaseHead(r, "control", Seconds(control.total));
+  if (!control.ran)
+    return head + ">\n      <skipped message=\"" + XmlEscape(control.message) +
+           "\"/>\n    </testcase>\n";
+  if (control.passed()) return head + "/>\n";
+  if (control.verdict != Verdict::kNotMet) return "";
+  std::string failed;
+  for (const CheckResult& c : control.checks)
+    if (c.status == CheckStatus::kFail)
+      failed += c.name + " failed: " + c.summary + "\n" + Lines(c.offending);
+  return head + ">\n      <error type=\"invalid\" message=\"" + XmlEscape(r.message) + "\">" +
+         XmlEscape(failed) + "</error>\n    </testcase>\n";
+}
+
 std::string Testsuite(const ScenarioResult& r, const Expectation& expect) {
-  int failures = 0, skipped = 0, errors = 0;
+  int tests = 0, failures = 0, skipped = 0, errors = 0;
   std::string cases;
-  for (const CheckResult& c : r.checks) {
-    std::string testcase = Testcase(r, expect, c);
+  auto add = [&](const std::string& testcase) {
+    if (testcase.empty()) return;
+    ++tests;
     failures += testcase.find("<failure") != std::string::npos;
-    skipped += c.status == CheckStatus::kSkipped;
+    skipped += testcase.find("<skipped") != std::string::npos;
+    errors += testcase.find("<error") != std::string::npos;
     cases += testcase;
-  }
-  // A run that never got to its checks is one error.
-  if (r.verdict != Verdict::kMet && r.verdict != Verdict::kNotMet) {
-    ++errors;
-    cases += "    <testcase classname=\"lastcall." + XmlEscape(r.name) +
-             "\" name=\"run\" time=\"" + Seconds(r.total) + "\">\n      <error type=\"" +
-             XmlEscape(VerdictName(r.verdict)) + "\" message=\"" + XmlEscape(r.message) +
-             "\"/>\n    </testcase>\n";
-  }
-  int tests = static_cast<int>(r.checks.size()) + errors;
+  };
+  if (r.control) add(ControlTestcase(r));
+  for (const CheckResult& c : r.checks) add(Testcase(r, expect, c));
+  // A run that never got to its checks is one error (an invalid one's is
+  // its control's).
+  if (r.verdict != Verdict::kMet && r.verdict != Verdict::kNotMet &&
+      r.verdict != Verdict::kInvalid)
+    add(TestcaseHead(r, "run", Seconds(r.total)) + ">\n      <error type=\"" +
+        XmlEscape(VerdictName(r.verdict)) + "\" message=\"" + XmlEscape(r.message) +
+        "\"/>\n    </testcase>\n");
   return "  <testsuite name=\"" + XmlEscape(r.name) + "\" tests=\"" +
          std::to_string(tests) + "\" failures=\"" + std::to_string(failures) +
          "\" errors=\"" + std::to_string(errors) + "\" skipped=\"" +

@@ -76,3 +76,36 @@ TEST_CASE("a run that never reached its checks is an error") {
   CHECK(xml.find("<error type=\"infrastructure failure\" message=\"the target was not ready") !=
         std::string::npos);
 }
+
+TEST_CASE("an invalid scenario is a JUnit error of its control, not a failure") {
+  ScenarioResult r;
+  r.name = "s";
+  r.verdict = Verdict::kInvalid;
+  r.message = "fails without a fault: its control run failed lost";
+  r.control = ControlOutcome{true, Verdict::kNotMet, "lost failed",
+                             {Check("lost", CheckStatus::kFail, {"lc-1-2"}),
+                              Check("duplicated", CheckStatus::kPass)},
+                             "reports/s/control", 2};
+  std::string xml = JunitXml({r}, {Expectation{}});
+  INFO(xml);
+  CHECK(Count(xml, "<testcase ") == 1);
+  CHECK(xml.find("name=\"control\" time=\"2.000\"") != std::string::npos);
+  CHECK(xml.find("<error type=\"invalid\" message=\"fails without a fault") != std::string::npos);
+  CHECK(xml.find("lost failed: lost summary\nlc-1-2\n</error>") != std::string::npos);
+  CHECK(xml.find("tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\"") != std::string::npos);
+  CHECK(xml.find("name=\"run\"") == std::string::npos);
+
+  // A control that passed is a passing testcase beside the checks.
+  r.verdict = Verdict::kNotMet;
+  r.control->verdict = Verdict::kMet;
+  r.checks = {Check("drained", CheckStatus::kFail)};
+  xml = JunitXml({r}, {Expectation{}});
+  CHECK(xml.find("name=\"control\" time=\"2.000\"/>") != std::string::npos);
+  CHECK(xml.find("tests=\"2\" failures=\"1\" errors=\"0\"") != std::string::npos);
+  // One that could not judge anything is skipped.
+  r.control->ran = false;
+  r.control->message = "nothing to judge";
+  xml = JunitXml({r}, {Expectation{}});
+  CHECK(xml.find("<skipped message=\"nothing to judge\"/>") != std::string::npos);
+  CHECK(xml.find("skipped=\"1\"") != std::string::npos);
+}

@@ -17,6 +17,7 @@
 #include <CLI/CLI.hpp>
 
 #include "container.h"
+#include "control.h"
 #include "explore.h"
 #include "html_report.h"
 #include "interrupt.h"
@@ -38,8 +39,9 @@ using namespace lastcall;
 
 namespace {
 
-// Exit codes (SPEC §5).
-constexpr int kAllMet = 0, kNotMet = 1, kBadInput = 2, kInfrastructure = 3;
+// Exit codes (SPEC §5; 4, an invalid scenario, is report.h's).
+constexpr int kAllMet = kExitAllMet, kNotMet = kExitNotMet, kBadInput = kExitBadInput,
+              kInfrastructure = kExitInfrastructure;
 
 // The scenario files named by `paths`: files as given, folders searched
 // (recursively) for *.yaml / *.yml, in name order.
@@ -233,6 +235,12 @@ int Init(const std::string& command, const std::string& health_path, const std::
   return kAllMet;
 }
 
+// ", 2 invalid (fail without a fault)" for the tally; "" for none, so that
+// a suite without control runs keeps the tally it always had.
+std::string InvalidTally(int invalid) {
+  return invalid ? ", " + std::to_string(invalid) + " invalid (fail without a fault)" : "";
+}
+
 // `lastcall report --merge`: the run-level reports over the scenario runs of
 // several reports folders (the shards of a suite), written into `out_dir`.
 // Returns the exit code one run of them all would have had; 2 when a folder
@@ -255,13 +263,12 @@ int Merge(const std::vector<std::string>& dirs, const std::string& out_dir) {
     std::cout << "\n" << MatrixTableText(table);
   WriteRunReports(fs::absolute(out_dir).string(), merged.results, merged.expectations);
   std::printf("\n%zu scenario runs from %zu folders: %d met, %d not met, %d bad input, "
-              "%d infrastructure failures, %d interrupted; merged reports in %s\n",
+              "%d infrastructure failures, %d interrupted%s; merged reports in %s\n",
               merged.results.size(), dirs.size(), count[Verdict::kMet], count[Verdict::kNotMet],
               count[Verdict::kBadInput], count[Verdict::kInfrastructure],
-              count[Verdict::kInterrupted], out_dir.c_str());
-  if (count[Verdict::kInfrastructure]) return kInfrastructure;
-  if (count[Verdict::kBadInput]) return kBadInput;
-  return count[Verdict::kNotMet] || count[Verdict::kInterrupted] ? kNotMet : kAllMet;
+              count[Verdict::kInterrupted], InvalidTally(count[Verdict::kInvalid]).c_str(),
+              out_dir.c_str());
+  return SuiteExitCode(count);
 }
 
 // One scenario run of the invocation.
@@ -303,11 +310,15 @@ std::vector<PlannedRun> TakeShard(const std::vector<PlannedRun>& plan, const Sha
   return taken;
 }
 
+// `control`: --control, a control run for every scenario whatever its file
+// says.
 int Run(const std::vector<std::string>& paths, const RunOptions& options,
-        const std::string& only, int repeat, int jobs, const Shard& shard,
+        const std::string& only, int repeat, int jobs, const Shard& shard, bool control,
         Interrupt* interrupt) {
   std::vector<Scenario> scenarios;
   if (!LoadAll(paths, options.overrides, &scenarios)) return kBadInput;
+  if (control)
+    for (Scenario& scenario : scenarios) scenario.control = true;
   if (!only.empty()) {
     scenarios.erase(std::remove_if(scenarios.begin(), scenarios.end(),
                                    [&](const Scenario& s) { return !SelectedByOnly(s.name, only); }),
@@ -323,7 +334,8 @@ int Run(const std::vector<std::string>& paths, const RunOptions& options,
     std::cerr << "lastcall: " << error << "\n";
     return kInfrastructure;
   }
-  int met = 0, not_met = 0, bad = 0, broken = 0, runs = 0;
+  int runs = 0;
+  std::map<Verdict, int> count;
   std::map<std::string, int> met_by_scenario;  // for --repeat's tally
   auto start = std::chrono::steady_clock::now();
   const std::vector<PlannedRun> plan = TakeShard(Plan(scenarios, repeat), shard, options.reports_dir);
@@ -335,22 +347,22 @@ int Run(const std::vector<std::string>& paths, const RunOptions& options,
   std::cout << std::flush;
   ProgressBoard board(stdout, ProgressWanted() &&
                                   options.console.detail != ConsoleStyle::Detail::kQuiet);
-  auto run_one = [&](size_t i) {
+  // A control run shows on the board under its own folder's name.
+  auto run_scenario = [&](const Scenario& scenario, const std::string& report_name) {
     RunStatus status;
-    board.Add(plan[i].report_name, &status);
-    ScenarioResult result =
-        RunScenario(*plan[i].scenario, session.get(), plan[i].report_name, &status);
+    board.Add(report_name, &status);
+    ScenarioResult result = RunScenario(scenario, session.get(), report_name, &status);
     board.Remove(&status);
+    return result;
+  };
+  auto run_one = [&](size_t i) {
+    ScenarioResult result = RunWithControl(*plan[i].scenario, options.reports_dir,
+                                           plan[i].report_name, run_scenario);
     board.Print(ConsoleLines(result, options.console));  // whole lines, a run at a time
     std::lock_guard<std::mutex> lock(mutex);
     ++runs;
-    switch (result.verdict) {
-      case Verdict::kMet: ++met; ++met_by_scenario[result.name]; break;
-      case Verdict::kNotMet: ++not_met; break;
-      case Verdict::kBadInput: ++bad; break;
-      case Verdict::kInfrastructure: ++broken; break;
-      case Verdict::kInterrupted: break;
-    }
+    ++count[result.verdict];
+    if (result.verdict == Verdict::kMet) ++met_by_scenario[result.name];
     done[i] = std::move(result);
   };
   RunInParallel(plan.size(), jobs, run_one, [&] { return interrupt->Check() > 0; });
@@ -378,15 +390,15 @@ int Run(const std::vector<std::string>& paths, const RunOptions& options,
     std::cout << "\n" << MatrixTableText(table);
   WriteRunReports(options.reports_dir, results, expectations);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("\n%d scenario runs: %d met, %d not met, %d bad input, %d infrastructure failures  (%.1fs)\n",
-              runs, met, not_met, bad, broken, seconds);
+  std::printf("\n%d scenario runs: %d met, %d not met, %d bad input, %d infrastructure failures%s  (%.1fs)\n",
+              runs, count[Verdict::kMet], count[Verdict::kNotMet], count[Verdict::kBadInput],
+              count[Verdict::kInfrastructure], InvalidTally(count[Verdict::kInvalid]).c_str(),
+              seconds);
   if (interrupt->count() > 0) {
     std::printf("interrupted: partial reports are in %s\n", options.reports_dir.c_str());
     return 128 + interrupt->first_signal();
   }
-  if (broken) return kInfrastructure;
-  if (bad) return kBadInput;
-  return not_met ? kNotMet : kAllMet;
+  return SuiteExitCode(count);
 }
 
 const char* const kSetHelp =
@@ -487,6 +499,10 @@ int main(int argc, char** argv) {
   run->add_option("--shard", shard_text,
                   "run only shard K of N (K/N): the runs at positions K-1, K-1+N... of the "
                   "plan; merge the shards' reports with lastcall report --merge");
+  bool control = false;
+  run->add_flag("--control", control,
+                "first run each scenario without its faults: a check that fails there makes "
+                "it invalid (exit 4), as `control: true` in its file does");
   bool quiet = false, verbose = false;
   CLI::Option* quiet_flag =
       run->add_flag("--quiet,-q", quiet, "print only failures and the final tally");
@@ -497,7 +513,9 @@ int main(int argc, char** argv) {
       "  lastcall run scenarios --jobs 2 --reports /tmp/r  # a folder, two runs at a time\n"
       "  lastcall run scenarios --shard 2/3 --reports r2   # CI job 2 of 3; then report --merge\n"
       "  lastcall run f.yaml --set faults.0.grace=2s       # override a value\n"
-      "Exit: 0 every expectation met, 1 some not, 2 bad input, 3 infrastructure.");
+      "  lastcall run scenarios --control                  # each first without its faults\n"
+      "Exit: 0 every expectation met, 1 some not, 2 bad input, 3 infrastructure, 4 a scenario\n"
+      "fails without a fault (its control run); of several, the first of 3, 2, 4, 1.");
 
   std::vector<std::string> check_paths{"scenarios"};
   CLI::App* check = app.add_subcommand("check", "validate scenario files, start nothing");
@@ -580,5 +598,5 @@ int main(int argc, char** argv) {
     std::cerr << "lastcall run: " << shard_error << "\n";
     return kBadInput;
   }
-  return Run(run_paths, options, only, repeat, jobs, shard, &interrupt);
+  return Run(run_paths, options, only, repeat, jobs, shard, control, &interrupt);
 }

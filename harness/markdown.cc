@@ -22,40 +22,72 @@ std::string Code(const std::string& text) {
   return out + "`";
 }
 
+// Each name as a code span, separated by spaces.
+std::string Codes(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& name : names) out += (out.empty() ? "" : " ") + Code(name);
+  return out;
+}
+
 std::string Row(const ScenarioResult& r) {
-  std::string failed;
-  for (const CheckResult& c : r.checks)
-    if (c.status == CheckStatus::kFail) failed += (failed.empty() ? "" : " ") + Code(c.name);
+  std::string failed = Codes(FailedCheckNames(r.checks));
+  // An invalid run's real run was not run: what failed is its control's.
+  if (r.verdict == Verdict::kInvalid && r.control)
+    failed = "control: " + Codes(r.control->FailedChecks());
   char numbers[160];
   std::snprintf(numbers, sizeof numbers, "%lld | %lld / %lld / %lld | %.2f s",
                 static_cast<long long>(r.requests), static_cast<long long>(r.ok),
                 static_cast<long long>(r.failed), static_cast<long long>(r.unknown),
                 r.total);
-  const char* mark = r.verdict == Verdict::kMet ? "✅" : "❌";
+  const char* mark = r.verdict == Verdict::kMet       ? "✅"
+                     : r.verdict == Verdict::kInvalid ? "⚠️"
+                                                      : "❌";
   return "| " + std::string(mark) + " " + Code(r.name) + " | " + VerdictName(r.verdict) +
          " | " + numbers + " | " + (failed.empty() ? "none" : failed) + " |\n";
 }
 
-// The failed checks of one run, each with its offending keys (at most 20)
-// and their attempts.
-std::string Details(const ScenarioResult& r) {
-  std::string out = "\n### " + Code(r.name) + ": " + VerdictName(r.verdict) + "\n\n";
-  if (!r.message.empty()) out += Code(r.message) + "\n\n";
-  for (const CheckResult& c : r.checks) {
+// The failed checks of `checks`, each with its offending keys (at most 20;
+// the others are in `report_dir`/result.json) and their attempts.
+std::string FailedChecks(const std::vector<CheckResult>& checks,
+                         const std::map<std::string, std::vector<std::string>>& attempts_of,
+                         const std::string& report_dir) {
+  std::string out;
+  for (const CheckResult& c : checks) {
     if (c.status != CheckStatus::kFail) continue;
     out += "- **" + c.name + "** failed: " + Code(c.summary) + "\n";
     size_t shown = std::min<size_t>(c.offending.size(), 20);
     for (size_t i = 0; i < shown; ++i) {
       out += "  - " + Code(c.offending[i]) + "\n";
-      auto attempts = r.attempts_of.find(KeyOf(c.offending[i]));
-      if (attempts == r.attempts_of.end()) continue;
+      auto attempts = attempts_of.find(KeyOf(c.offending[i]));
+      if (attempts == attempts_of.end()) continue;
       for (const std::string& a : attempts->second) out += "    - " + Code(a) + "\n";
     }
     if (c.offending.size() > shown)
       out += "  - ... " + std::to_string(c.offending.size() - shown) +
-             " more in " + Code(r.report_dir + "/result.json") + "\n";
+             " more in " + Code(report_dir + "/result.json") + "\n";
   }
   return out;
+}
+
+// What the control run found, and when it failed, its failed checks (their
+// attempts are in its own reports). Nothing when it ended in an error: the
+// run's message says it.
+std::string ControlDetails(const ControlOutcome& control) {
+  if (!control.ran) return "- control run: not run, " + Code(control.message) + "\n";
+  if (control.passed())
+    return "- control run (no fault): passed; the failures below came with the faults\n";
+  if (control.verdict != Verdict::kNotMet) return "";
+  return "- **control run** (no fault) failed " + Codes(control.FailedChecks()) +
+         "; its reports: " + Code(control.report_dir) + "\n" +
+         FailedChecks(control.checks, {}, control.report_dir);
+}
+
+// One run's message, its control run and its failed checks.
+std::string Details(const ScenarioResult& r) {
+  std::string out = "\n### " + Code(r.name) + ": " + VerdictName(r.verdict) + "\n\n";
+  if (!r.message.empty()) out += Code(r.message) + "\n\n";
+  if (r.control) out += ControlDetails(*r.control);
+  return out + FailedChecks(r.checks, r.attempts_of, r.report_dir);
 }
 
 // A matrix's side-by-side table; every cell a code span, as it may come

@@ -28,3 +28,22 @@ TEST_CASE("summary.md: a table row per run, details of failed checks, escaped") 
   CHECK(md.find("`pwn'ed \\| x \\|`") != std::string::npos);
   CHECK(md.find("### `fine`") == std::string::npos);  // nothing to explain
 }
+
+TEST_CASE("summary.md: an invalid run's row names its control's failed checks, its details say why") {
+  ScenarioResult r;
+  r.name = "s";
+  r.verdict = Verdict::kInvalid;
+  r.message = "fails without a fault";
+  r.control = ControlOutcome{
+      true, Verdict::kNotMet, "lost failed",
+      {CheckResult{"lost", CheckStatus::kFail,
+                   "2 of 9 acknowledged payments are not in the database", {"lc-3-4"}}},
+      "reports/s/control", 0};
+  std::string md = SummaryMarkdown({r});
+  INFO(md);
+  CHECK(md.find("| ⚠️ `s` | invalid |") != std::string::npos);
+  CHECK(md.find("| control: `lost` |") != std::string::npos);
+  CHECK(md.find("- **control run** (no fault) failed `lost`; its reports: `reports/s/control`\n"
+                "- **lost** failed: `2 of 9") != std::string::npos);
+  CHECK(md.find("  - `lc-3-4`\n") != std::string::npos);
+}

@@ -22,8 +22,37 @@ const char* VerdictName(Verdict verdict) {
     case Verdict::kBadInput: return "bad input";
     case Verdict::kInfrastructure: return "infrastructure failure";
     case Verdict::kInterrupted: return "interrupted";
+    case Verdict::kInvalid: return "invalid";
   }
   return "?";
+}
+
+int SuiteExitCode(const std::map<Verdict, int>& count) {
+  auto any = [&](Verdict verdict) {
+    auto it = count.find(verdict);
+    return it != count.end() && it->second > 0;
+  };
+  // A run lastcall could not judge makes the whole suite's verdicts
+  // unreliable; a target that fails without a fault makes its other
+  // failures suspect: both come before a plain failure.
+  if (any(Verdict::kInfrastructure)) return kExitInfrastructure;
+  if (any(Verdict::kBadInput)) return kExitBadInput;
+  if (any(Verdict::kInvalid)) return kExitInvalid;
+  if (any(Verdict::kNotMet) || any(Verdict::kInterrupted)) return kExitNotMet;
+  return kExitAllMet;
+}
+
+std::string NameList(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& name : names) out += (out.empty() ? "" : ", ") + name;
+  return out;
+}
+
+std::vector<std::string> FailedCheckNames(const std::vector<CheckResult>& checks) {
+  std::vector<std::string> names;
+  for (const CheckResult& c : checks)
+    if (c.status == CheckStatus::kFail) names.push_back(c.name);
+  return names;
 }
 
 void CountRequests(const History& history, ScenarioResult* result) {
@@ -184,6 +213,7 @@ json ScenarioJson(const Scenario& s) {
                  : s.expect.pass_checks.empty() ? json("pass")
                                                 : json({{"pass", s.expect.pass_checks}})},
       {"matrix", MatrixJson(s.matrix)},
+      {"control", s.control},
   };
 }
 
@@ -208,15 +238,38 @@ json KernelViewJson(const ScenarioResult& r) {
           {"sockets", k.sockets}};
 }
 
+json ChecksJson(const std::vector<CheckResult>& checks) {
+  json out = json::array();
+  for (const CheckResult& c : checks)
+    out.push_back({{"name", c.name},
+                   {"status", CheckStatusName(c.status)},
+                   {"summary", c.summary},
+                   {"offending", c.offending}});
+  return out;
+}
+
+// null when the scenario asked for no control run.
+json ControlJson(const std::optional<ControlOutcome>& control) {
+  if (!control) return nullptr;
+  return {{"ran", control->ran},
+          {"passed", control->passed()},
+          {"verdict", VerdictName(control->verdict)},
+          {"message", control->message},
+          {"failed_checks", control->FailedChecks()},
+          {"checks", ChecksJson(control->checks)},
+          {"report_dir", control->report_dir},
+          {"total", control->total}};
+}
+
+// result.json's text: two-space indents, and text from targets (log lines,
+// queries) that is not UTF-8 replaced, rather than thrown at.
+std::string ResultText(const json& result) {
+  return result.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+
 }  // namespace
 
 std::string ResultJson(const ScenarioResult& r, const Scenario& scenario) {
-  json checks = json::array();
-  for (const CheckResult& c : r.checks)
-    checks.push_back({{"name", c.name},
-                      {"status", CheckStatusName(c.status)},
-                      {"summary", c.summary},
-                      {"offending", c.offending}});
   json faults = json::array();
   for (size_t i = 0; i < r.faults.size(); ++i) {
     const FaultRecord& f = r.faults[i];
@@ -267,7 +320,8 @@ std::string ResultJson(const ScenarioResult& r, const Scenario& scenario) {
       {"message", r.message},
       {"seed", r.seed},
       {"run_id", r.run_id},
-      {"checks", checks},
+      {"checks", ChecksJson(r.checks)},
+      {"control", ControlJson(r.control)},
       // Each attempt of the first offending keys, as summary.md lists them.
       {"attempts_of", r.attempts_of},
       {"faults", faults},
@@ -284,9 +338,18 @@ std::string ResultJson(const ScenarioResult& r, const Scenario& scenario) {
                    {"rolling_restart", r.rolling_restart}}},
       {"resolved_scenario", ScenarioJson(scenario)},
   };
-  // Text from targets (log lines, queries) need not be UTF-8: replace what
-  // is not, rather than throw.
-  return out.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+  return ResultText(out);
+}
+
+bool RecordControl(const std::string& path, const ControlOutcome& control, std::string* error) {
+  std::ifstream in(path);
+  json result = in ? json::parse(in, nullptr, false) : json();
+  if (result.is_discarded() || !result.is_object()) {
+    *error = "cannot read " + path + " to record the control run in it";
+    return false;
+  }
+  result["control"] = ControlJson(control);
+  return WriteFileAtomically(path, ResultText(result), error);
 }
 
 namespace {
@@ -300,6 +363,55 @@ std::string Printable(const std::string& text) {
   return out;
 }
 
+// The mark a run's line starts with: PASS, FAIL, or INVALID for a scenario
+// whose control run failed; in colour if asked.
+std::string Mark(Verdict verdict, bool colour) {
+  const bool met = verdict == Verdict::kMet, invalid = verdict == Verdict::kInvalid;
+  const std::string mark = met ? "PASS" : invalid ? "INVALID" : "FAIL";
+  if (!colour) return mark;
+  return (met ? "\x1b[32m" : invalid ? "\x1b[33m" : "\x1b[31m") + mark + "\x1b[0m";
+}
+
+// Each failed check of `checks` with a few offending keys (the others are in
+// `report_dir`/result.json); when verbose, every other check with its status.
+std::string CheckLines(const std::vector<CheckResult>& checks, bool verbose,
+                       const std::string& report_dir) {
+  std::string out;
+  for (const CheckResult& c : checks) {
+    if (c.status != CheckStatus::kFail) {
+      if (verbose)
+        out += "\n      " + c.name + " " + CheckStatusName(c.status) + ": " + Printable(c.summary);
+      continue;
+    }
+    out += "\n      " + c.name + " failed: " + c.summary;
+    size_t shown = std::min<size_t>(c.offending.size(), 5);
+    for (size_t i = 0; i < shown; ++i) out += "\n        " + Printable(c.offending[i]);
+    if (c.offending.size() > shown)
+      out += "\n        ... " + std::to_string(c.offending.size() - shown) + " more in " +
+             report_dir + "/result.json";
+  }
+  return out;
+}
+
+// The line that says what the control run found; when it failed, its failed
+// checks below. Nothing when it ended in an error: the run's message says it.
+std::string ControlLines(const ControlOutcome& control, bool verbose) {
+  if (!control.ran) return "\n      control run not run: " + control.message;
+  if (control.passed()) {
+    std::vector<std::string> passed;
+    for (const CheckResult& c : control.checks)
+      if (c.status == CheckStatus::kPass) passed.push_back(c.name);
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, " (%.2fs)", control.total);
+    return "\n      control run (no fault) passed: " +
+           (passed.empty() ? std::string("no check failed") : NameList(passed)) + seconds;
+  }
+  if (control.verdict != Verdict::kNotMet) return "";
+  return "\n      control run (no fault) failed: " + NameList(control.FailedChecks()) +
+         "; its reports: " + control.report_dir +
+         CheckLines(control.checks, verbose, control.report_dir);
+}
+
 }  // namespace
 
 bool ColourWanted() {
@@ -310,13 +422,15 @@ bool ColourWanted() {
 std::string ConsoleLines(const ScenarioResult& r, const ConsoleStyle& style) {
   const bool met = r.verdict == Verdict::kMet;
   if (met && style.detail == ConsoleStyle::Detail::kQuiet) return "";
-  std::string mark = met ? "PASS" : "FAIL";
-  if (style.colour) mark = (met ? "\x1b[32m" : "\x1b[31m") + mark + "\x1b[0m";
+  const bool verbose = style.detail == ConsoleStyle::Detail::kVerbose;
+  char counts[256];
+  std::snprintf(counts, sizeof counts, "%lld requests, %lld ok / %lld failed / %lld unknown",
+                static_cast<long long>(r.requests), static_cast<long long>(r.ok),
+                static_cast<long long>(r.failed), static_cast<long long>(r.unknown));
   char head[512];
-  std::snprintf(head, sizeof head, "%s  %-40s %6.2fs  %lld requests, %lld ok / %lld failed / %lld unknown",
-                mark.c_str(), r.name.c_str(), r.total, static_cast<long long>(r.requests),
-                static_cast<long long>(r.ok), static_cast<long long>(r.failed),
-                static_cast<long long>(r.unknown));
+  std::snprintf(head, sizeof head, "%s  %-40s %6.2fs  %s", Mark(r.verdict, style.colour).c_str(),
+                r.name.c_str(), r.total,
+                r.verdict == Verdict::kInvalid ? "its real run was not run" : counts);
   std::string out = head;
   if (!met)
     out += "\n      " + std::string(VerdictName(r.verdict)) + ": " + Printable(r.message);
@@ -327,22 +441,8 @@ std::string ConsoleLines(const ScenarioResult& r, const ConsoleStyle& style) {
         style.detail != ConsoleStyle::Detail::kQuiet)
       out += "\n      note: no kernel view (" + r.kernel_view_missing +
              "): drained judged by a time window";
-  if (met || r.verdict == Verdict::kNotMet) {
-    for (const CheckResult& c : r.checks) {
-      if (c.status != CheckStatus::kFail) {
-        if (style.detail == ConsoleStyle::Detail::kVerbose)
-          out += "\n      " + c.name + " " + CheckStatusName(c.status) + ": " +
-                 Printable(c.summary);
-        continue;
-      }
-      out += "\n      " + c.name + " failed: " + c.summary;
-      size_t shown = std::min<size_t>(c.offending.size(), 5);
-      for (size_t i = 0; i < shown; ++i) out += "\n        " + Printable(c.offending[i]);
-      if (c.offending.size() > shown)
-        out += "\n        ... " + std::to_string(c.offending.size() - shown) + " more in " +
-               r.report_dir + "/result.json";
-    }
-  }
+  if (r.control) out += ControlLines(*r.control, verbose);
+  if (met || r.verdict == Verdict::kNotMet) out += CheckLines(r.checks, verbose, r.report_dir);
   return out + "\n";
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <functional>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <utility>
@@ -26,8 +27,43 @@ enum class Verdict {
   kBadInput,        // the scenario (or its SQL) is wrong: exit code 2
   kInfrastructure,  // database, target start, port...: exit code 3
   kInterrupted,     // lastcall itself was interrupted
+  // The control run (the scenario without its faults) failed a check: the
+  // scenario cannot tell a shutdown bug from a plain one (docs/control-run.md).
+  kInvalid,
 };
 const char* VerdictName(Verdict verdict);
+
+// lastcall run's exit codes (README, Exit codes).
+constexpr int kExitAllMet = 0, kExitNotMet = 1, kExitBadInput = 2, kExitInfrastructure = 3,
+              kExitInvalid = 4;
+
+// The exit code of a suite whose runs ended with these verdicts (`count`:
+// runs by verdict), the first that applies of 3 (infrastructure), 2 (bad
+// input), 4 (invalid), 1 (not met, or interrupted), 0. An interrupted
+// lastcall exits 128 + the signal whatever the verdicts; its caller says so.
+int SuiteExitCode(const std::map<Verdict, int>& count);
+
+// "lost, invariants": names for a message.
+std::string NameList(const std::vector<std::string>& names);
+
+// The names of the failed checks among `checks`, in their order.
+std::vector<std::string> FailedCheckNames(const std::vector<CheckResult>& checks);
+
+// What the control run of a scenario found: the same scenario run first with
+// its faults removed (control.h).
+struct ControlOutcome {
+  // False when no check of the scenario applies without a fault: nothing ran.
+  bool ran = true;
+  // Against the control's expectation (every check it judged passes).
+  Verdict verdict = Verdict::kMet;
+  std::string message;              // why not met, its error, why it did not run
+  std::vector<CheckResult> checks;  // the checks it judged
+  std::string report_dir;           // its own reports
+  double total = 0;                 // seconds
+
+  bool passed() const { return ran && verdict == Verdict::kMet; }
+  std::vector<std::string> FailedChecks() const { return FailedCheckNames(checks); }
+};
 
 struct ScenarioResult {
   std::string name, file;
@@ -63,6 +99,8 @@ struct ScenarioResult {
   // For the offending keys of failed checks: each attempt, one line each
   // ("attempt 2 on connection 7: HTTP 201 after 23.1 ms").
   std::map<std::string, std::vector<std::string>> attempts_of;
+  // Set when the scenario asked for a control run (`control: true`, --control).
+  std::optional<ControlOutcome> control;
 };
 
 // Sets result->attempts, and result->requests, ok, failed and unknown from
@@ -88,6 +126,11 @@ bool WriteFileAtomically(const std::string& path,
 
 // result.json's content.
 std::string ResultJson(const ScenarioResult& result, const Scenario& scenario);
+
+// Sets the "control" field of the result.json at `path` to `control`, the
+// rest untouched. Returns false and sets *error when the file cannot be
+// read, parsed or written again (then it is as it was).
+bool RecordControl(const std::string& path, const ControlOutcome& control, std::string* error);
 
 // How much the console says about each scenario run, and whether in colour.
 struct ConsoleStyle {

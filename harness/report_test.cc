@@ -105,3 +105,85 @@ TEST_CASE("colour only on a terminal, and never with NO_COLOR") {
   CHECK_FALSE(with_no_color);
   CHECK(with_empty_no_color);
 }
+
+namespace {
+
+// A scenario whose control run failed `lost`.
+ScenarioResult Invalid() {
+  ScenarioResult r;
+  r.name = "s";
+  r.verdict = Verdict::kInvalid;
+  r.message = "fails without a fault: its control run failed lost";
+  r.report_dir = "reports/s";
+  ControlOutcome control;
+  control.verdict = Verdict::kNotMet;
+  control.report_dir = "reports/s/control";
+  control.checks = WithOffending("lc-1-7 acknowledged").checks;
+  CheckResult duplicated;
+  duplicated.name = "duplicated";
+  control.checks.push_back(duplicated);
+  r.control = control;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("the console: an invalid run says so on a line of its own, naming the control's failed checks") {
+  const std::string text = ConsoleLines(Invalid());
+  INFO(text);
+  CHECK(text.find("INVALID  s ") == 0);
+  CHECK(text.find("its real run was not run") != std::string::npos);
+  CHECK(text.find("\n      invalid: fails without a fault") != std::string::npos);
+  CHECK(text.find("\n      control run (no fault) failed: lost; its reports: reports/s/control\n"
+                  "      lost failed: \n        lc-1-7 acknowledged\n") != std::string::npos);
+  CHECK(ConsoleLines(Invalid(), {ConsoleStyle::Detail::kQuiet, true}).find("\x1b[33mINVALID") == 0);
+
+  ScenarioResult passed = WithOffending("lc-1-1");
+  passed.control = Invalid().control;
+  passed.control->verdict = Verdict::kMet;
+  passed.control->checks.erase(passed.control->checks.begin());
+  CHECK(ConsoleLines(passed).find("FAIL  s") == 0);
+  CHECK(ConsoleLines(passed).find("\n      control run (no fault) passed: duplicated (0.00s)\n") !=
+        std::string::npos);
+  CHECK(ConsoleLines(WithOffending("x")).find("control") == std::string::npos);
+}
+
+TEST_CASE("result.json keeps the control's outcome, null without one") {
+  Scenario scenario;
+  nlohmann::json none = nlohmann::json::parse(ResultJson(WithOffending("x"), scenario));
+  CHECK(none["control"].is_null());
+  nlohmann::json invalid = nlohmann::json::parse(ResultJson(Invalid(), scenario));
+  CHECK(invalid["verdict"] == "invalid");
+  CHECK(invalid["control"]["ran"] == true);
+  CHECK(invalid["control"]["passed"] == false);
+  CHECK(invalid["control"]["verdict"] == "not met");
+  CHECK(invalid["control"]["failed_checks"] == nlohmann::json::array({"lost"}));
+  CHECK(invalid["control"]["report_dir"] == "reports/s/control");
+}
+
+TEST_CASE("RecordControl sets the control of a result.json and keeps the rest") {
+  const fs::path dir = fs::temp_directory_path() / ("record-control-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  const std::string path = (dir / "result.json").string();
+  std::string error;
+  REQUIRE(WriteFileAtomically(path, ResultJson(WithOffending("lc-1-1"), Scenario()), &error));
+  REQUIRE(RecordControl(path, *Invalid().control, &error));
+  std::ifstream in(path);
+  nlohmann::json json = nlohmann::json::parse(in);
+  CHECK(json["control"]["report_dir"] == "reports/s/control");
+  CHECK(json["checks"][0]["offending"][0] == "lc-1-1");
+  CHECK_FALSE(RecordControl((dir / "missing.json").string(), *Invalid().control, &error));
+  CHECK(error.find("missing.json") != std::string::npos);
+  fs::remove_all(dir);
+}
+
+TEST_CASE("a suite's exit code: 3, then 2, then 4 (invalid), then 1, else 0") {
+  using V = Verdict;
+  CHECK(SuiteExitCode({}) == 0);
+  CHECK(SuiteExitCode({{V::kMet, 3}, {V::kNotMet, 0}}) == 0);
+  CHECK(SuiteExitCode({{V::kMet, 3}, {V::kNotMet, 1}}) == 1);
+  CHECK(SuiteExitCode({{V::kInterrupted, 1}}) == 1);
+  CHECK(SuiteExitCode({{V::kNotMet, 2}, {V::kInvalid, 1}}) == 4);
+  CHECK(SuiteExitCode({{V::kInvalid, 1}, {V::kBadInput, 1}}) == 2);
+  CHECK(SuiteExitCode({{V::kInvalid, 1}, {V::kBadInput, 1}, {V::kInfrastructure, 1}}) == 3);
+}

@@ -25,6 +25,7 @@
 
 #include "audit.h"
 #include "causes.h"
+#include "control.h"
 #include "database_watch.h"
 #include "job_queue.h"
 #include "load.h"
@@ -1277,6 +1278,11 @@ ScenarioResult ScenarioRun::Run() {
     if (AwaitAuditConnection() && ready) {
       status_->phase = "load";
       Drive();
+      // A control run's teardown must not cut short what it would judge.
+      if (scenario_.rest_before_teardown.count() > 0 && result_.message.empty())
+        history_.Record("rest", AwaitTargetAtRest(db_url_, &own_sessions_,
+                                                  scenario_.rest_before_teardown,
+                                                  session_->interrupt()));
     }
     bool failed = !result_.message.empty();
     Clock::time_point teardown_start = Clock::now();

@@ -58,16 +58,16 @@ void ReadInstances(const json& j, ScenarioResult* r) {
   }
 }
 
-void ReadResult(const json& j, ScenarioResult* r, Expectation* expect) {
-  r->name = j.at("scenario").get<std::string>();
-  r->file = j.at("file").get<std::string>();
-  if (!Named(j.at("verdict").get<std::string>(), Verdict::kMet, Verdict::kInterrupted,
-             VerdictName, &r->verdict))
-    throw std::runtime_error("unknown verdict " + j.at("verdict").dump());
-  r->message = j.at("message").get<std::string>();
-  r->seed = j.at("seed").get<uint64_t>();
-  r->run_id = j.at("run_id").get<std::string>();
-  for (const json& c : j.at("checks")) {
+Verdict VerdictOf(const json& name) {
+  Verdict verdict;
+  if (!Named(name.get<std::string>(), Verdict::kMet, Verdict::kInvalid, VerdictName, &verdict))
+    throw std::runtime_error("unknown verdict " + name.dump());
+  return verdict;
+}
+
+std::vector<CheckResult> ReadChecks(const json& checks) {
+  std::vector<CheckResult> out;
+  for (const json& c : checks) {
     CheckResult check;
     check.name = c.at("name").get<std::string>();
     if (!Named(c.at("status").get<std::string>(), CheckStatus::kPass, CheckStatus::kInfo,
@@ -75,8 +75,34 @@ void ReadResult(const json& j, ScenarioResult* r, Expectation* expect) {
       throw std::runtime_error("unknown check status " + c.at("status").dump());
     check.summary = c.at("summary").get<std::string>();
     check.offending = c.at("offending").get<std::vector<std::string>>();
-    r->checks.push_back(check);
+    out.push_back(check);
   }
+  return out;
+}
+
+// result.json written before control runs existed lacks "control".
+std::optional<ControlOutcome> ReadControl(const json& j) {
+  if (!j.contains("control") || j.at("control").is_null()) return std::nullopt;
+  const json& c = j.at("control");
+  ControlOutcome control;
+  control.ran = c.at("ran").get<bool>();
+  control.verdict = VerdictOf(c.at("verdict"));
+  control.message = c.at("message").get<std::string>();
+  control.checks = ReadChecks(c.at("checks"));
+  control.report_dir = c.at("report_dir").get<std::string>();
+  control.total = c.at("total").get<double>();
+  return control;
+}
+
+void ReadResult(const json& j, ScenarioResult* r, Expectation* expect) {
+  r->name = j.at("scenario").get<std::string>();
+  r->file = j.at("file").get<std::string>();
+  r->verdict = VerdictOf(j.at("verdict"));
+  r->message = j.at("message").get<std::string>();
+  r->seed = j.at("seed").get<uint64_t>();
+  r->run_id = j.at("run_id").get<std::string>();
+  r->checks = ReadChecks(j.at("checks"));
+  r->control = ReadControl(j);
   for (const json& f : j.at("faults")) {
     FaultRecord fault;
     fault.fired = f.at("fired").get<bool>();
@@ -227,10 +253,15 @@ bool LoadSavedResult(const std::string& result_json, SavedRun* run, std::string*
 
 bool WriteRenderedReports(const SavedRun& run, std::string* error) {
   const ScenarioResult& r = run.result;
-  return WriteFileAtomically(r.report_dir + "/junit.xml", JunitXml({r}, {run.expect}), error) &&
-         WriteFileAtomically(r.report_dir + "/summary.md", SummaryMarkdown({r}), error) &&
+  return WriteTextReports(run, error) &&
          WriteFileAtomically(r.report_dir + "/index.html",
                              HtmlReport(r, run.attempts, run.events), error);
+}
+
+bool WriteTextReports(const SavedRun& run, std::string* error) {
+  const ScenarioResult& r = run.result;
+  return WriteFileAtomically(r.report_dir + "/junit.xml", JunitXml({r}, {run.expect}), error) &&
+         WriteFileAtomically(r.report_dir + "/summary.md", SummaryMarkdown({r}), error);
 }
 
 }  // namespace lastcall

@@ -43,6 +43,8 @@ bool LoadSavedResult(const std::string& result_json, SavedRun* run, std::string*
 // run.result.report_dir, each atomically. Returns false and sets *error at
 // the first that cannot be written.
 bool WriteRenderedReports(const SavedRun& run, std::string* error);
+// Only junit.xml and summary.md, which need nothing of the history.
+bool WriteTextReports(const SavedRun& run, std::string* error);
 
 }  // namespace lastcall
 

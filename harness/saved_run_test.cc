@@ -58,6 +58,15 @@ SavedRun Finished(const History& history, const std::string& dir) {
   return SavedRun::Of(r, bug, history);
 }
 
+// The scenario that Finished() ran, as far as result.json keeps it.
+Scenario ScenarioOf(const SavedRun& run) {
+  Scenario scenario;
+  scenario.expect = run.expect;
+  scenario.faults = {Fault()};  // a TERM
+  scenario.matrix = run.result.matrix;
+  return scenario;
+}
+
 }  // namespace
 
 TEST_CASE("a saved run renders the same reports as the run did") {
@@ -89,11 +98,7 @@ TEST_CASE("a saved run renders the same reports as the run did") {
   history.RecordAt(1500, "signal", "TERM to process", 1);
   history.RecordAt(0, "target_start", "pid 1 \"quoted\"", 1);
   const SavedRun run = Finished(history, dir.path.string());
-  Scenario scenario;
-  scenario.expect = run.expect;
-  scenario.faults = {Fault()};  // a TERM
-  scenario.matrix = run.result.matrix;
-  dir.Write("result.json", ResultJson(run.result, scenario));
+  dir.Write("result.json", ResultJson(run.result, ScenarioOf(run)));
   std::ostringstream jsonl;
   history.WriteJsonl(jsonl, run.result.seed);
   dir.Write("history.jsonl", jsonl.str());
@@ -157,4 +162,31 @@ TEST_CASE("a saved run that lastcall did not write: the file and line in the err
   SavedRun broken;
   CHECK_FALSE(LoadSavedRun(result, &broken, &error));
   CHECK(error.rfind((dir.path / "history.jsonl").string() + ":2: ", 0) == 0);
+}
+
+TEST_CASE("a saved run keeps its control run's outcome, and an invalid verdict") {
+  TempDir dir;
+  History history(1);
+  SavedRun run = Finished(history, dir.path.string());
+  run.result.verdict = Verdict::kInvalid;
+  ControlOutcome control;
+  control.verdict = Verdict::kNotMet;
+  control.message = "lost failed";
+  control.checks = run.result.checks;
+  control.report_dir = dir.path.string() + "/control";
+  control.total = 0.75;
+  run.result.control = control;
+  dir.Write("result.json", ResultJson(run.result, ScenarioOf(run)));
+  dir.Write("history.jsonl", "");
+  SavedRun loaded;
+  std::string error;
+  REQUIRE(LoadSavedRun((dir.path / "result.json").string(), &loaded, &error));
+  CHECK(loaded.result.verdict == Verdict::kInvalid);
+  REQUIRE(loaded.result.control);
+  CHECK(loaded.result.control->verdict == Verdict::kNotMet);
+  CHECK(loaded.result.control->FailedChecks() == std::vector<std::string>{"lost"});
+  CHECK(loaded.result.control->report_dir == control.report_dir);
+  CHECK(loaded.result.control->total == 0.75);
+  CHECK(JunitXml({loaded.result}, {loaded.expect}) == JunitXml({run.result}, {run.expect}));
+  CHECK(SummaryMarkdown({loaded.result}) == SummaryMarkdown({run.result}));
 }

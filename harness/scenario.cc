@@ -236,7 +236,7 @@ struct Keys {
 const Keys kTopKeys = {{"name", "description", "seed", "database", "target",
                         "load", "sender", "faults", "audit", "expect",
                         "matrix", "load_balancer", "jobs", "redis",
-                        "explore"},
+                        "explore", "control"},
                        {}};
 const Keys kDatabaseKeys = {{"embedded", "url", "schema", "setup"}, {}};
 const Keys kTargetKeys = {
@@ -748,6 +748,7 @@ bool Parser::Parse(const YAML::Node& root, Scenario* scenario) {
          ParseAudit(top.Get("audit"), scenario->jobs, &scenario->audit) &&
          ParseExpect(top.Get("expect"), &scenario->expect) &&
          CheckExpectRuns(top.Get("expect"), *scenario) &&
+         AsBool(top.Get("control"), &scenario->control) &&
          // Last: its defaults come from the load and the faults.
          ParseExplore(top.Get("explore"), *scenario, &scenario->explore);
 }

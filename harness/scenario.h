@@ -285,6 +285,12 @@ struct Scenario {
   bool uses_redis = false;
   AuditSpec audit;
   Expectation expect;
+  // `control`: run the scenario once without its faults first; a check it
+  // fails there makes the verdict "invalid" (docs/control-run.md).
+  bool control = false;
+  // Set for a control run (control.h), never by a file: before lastcall's
+  // teardown stops the target, wait at most this long for it to be at rest.
+  Duration rest_before_teardown{0};
   ExploreSpec explore;
   // This scenario's combination of its file's matrix (SPEC §2), each name
   // with its value; empty when the file has no matrix. `name` then ends in

@@ -1497,5 +1497,15 @@ TEST_CASE("explore: bad bounds are file:line:column errors", "[scenario]") {
         "requests are in flight (explore.clients)");
 }
 
+TEST_CASE("control: a control run asked for by the file, false by default", "[scenario]") {
+  CHECK_FALSE(Parse("").control);
+  CHECK(Parse("control: true\n").control);
+  CHECK_FALSE(Parse("control: false\n").control);
+  CHECK(Error("control: sometimes\n") ==
+        "s.yaml:1:10: control must be true or false, got \"sometimes\"");
+  CHECK(Error("controll: true\n") ==
+        "s.yaml:1:1: unknown key 'controll' (did you mean 'control'?)");
+}
+
 }  // namespace
 }  // namespace lastcall

@@ -50,6 +50,9 @@ TEST_CASE("The starter scenario passes the parser and says what it was given") {
         "SELECT request_idempotency, count(*) FROM transfers GROUP BY 1");
   REQUIRE(scenario.faults.size() == 1);
   CHECK(text.find("TODO") != std::string::npos);
+  // A first verdict about a shutdown bug must not be a plain bug's.
+  CHECK(scenario.control);
+  CHECK(text.find("# Run first without the SIGTERM") != std::string::npos);
 }
 
 TEST_CASE("Without a schema the starter scenario leaves the audit query as a TODO that parses") {
