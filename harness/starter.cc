@@ -104,7 +104,7 @@ std::string StarterScenario(const StarterOptions& o) {
          "  #   INSERT INTO accounts SELECT 'acct-' || g, 100000 FROM generate_series(1, 20) g;\n\n"
          "target:\n"
          "  # As argv, never through a shell. ${port} is the port lastcall chose; the service\n"
-         "  # also gets PORT, DATABASE_URL, PGAPPNAME and a private TMPDIR in its environment.\n"
+         "  # also gets PORT, DATABASE_URL (its own database role), PG* and a private TMPDIR.\n"
          "  command: " + FlowList(o.command) + "\n"
          "  ready: {http: " + Quoted(o.health_path) + ", timeout: 20s}   # 2xx here = ready\n"
          "  clean_exit: [0]   # add TERM if your framework re-raises the signal after clean-up\n\n"
