@@ -63,6 +63,17 @@ struct Fixture {
   void Applied(int64_t seq, int64_t times) {
     in.applied.emplace_back(History::KeyFor(scenario.seed, seq), times);
   }
+  // A KILL fault delivered to instance 1 at `ms`.
+  void AddKill(int64_t ms) {
+    Fault kill;
+    kill.signal = 9;
+    scenario.faults.push_back(kill);
+    FaultRecord fired;
+    fired.fired = true;
+    fired.delivery_time = ms * kMs;
+    fired.instance = 1;
+    in.faults.push_back(fired);
+  }
   CheckResult Result(const std::string& name) {
     std::vector<CheckResult> results = RunChecks(in);
     auto it = std::find_if(results.begin(), results.end(),
@@ -223,14 +234,7 @@ TEST_CASE("drained: the kernel's cause decides, whenever in the drain the reques
 
 TEST_CASE("drained: what a KILL fault cut short is not the target's drop") {
   Fixture f;
-  Fault kill;
-  kill.signal = 9;
-  f.scenario.faults.push_back(kill);
-  FaultRecord killed;
-  killed.fired = true;
-  killed.delivery_time = 1200 * kMs;
-  killed.instance = 1;
-  f.in.faults.push_back(killed);
+  f.AddKill(1200);
   f.in.instances[0].exit_time = 1201 * kMs;
   f.Add(0, 1, 1100, 1201, 0, NetError::kEof, Cause::kDroppedAfterRead);
   CHECK(f.Result("drained").status == CheckStatus::kPass);
@@ -309,14 +313,7 @@ TEST_CASE("exit: clean, within grace, without SIGKILL") {
 
 TEST_CASE("exit: a KILL fault during the grace period is not the target's fault") {
   Fixture f;
-  Fault kill;
-  kill.signal = 9;
-  f.scenario.faults.push_back(kill);
-  FaultRecord fired;
-  fired.fired = true;
-  fired.delivery_time = 1200 * kMs;
-  fired.instance = 1;
-  f.in.faults.push_back(fired);
+  f.AddKill(1200);
   f.in.instances[0].exit = ExitStatus{true, 9};
   CHECK(f.Result("exit").status == CheckStatus::kSkipped);
 }

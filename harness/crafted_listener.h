@@ -87,6 +87,19 @@ inline Client ConnectClient(int port) {
   return c;
 }
 
+// A port on 127.0.0.1 the kernel just said was free: nothing listens there
+// (until someone binds it).
+inline int FreeLoopbackPort() {
+  UniqueFd fd(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  REQUIRE(bind(fd.get(), reinterpret_cast<sockaddr*>(&address), length) == 0);
+  REQUIRE(getsockname(fd.get(), reinterpret_cast<sockaddr*>(&address), &length) == 0);
+  return ntohs(address.sin_port);
+}
+
 inline void WriteAll(int fd, const std::string& bytes) {
   REQUIRE(send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
           static_cast<ssize_t>(bytes.size()));
@@ -154,6 +167,22 @@ struct Scene {
   // Looks until a look no longer shows the client's server side.
   bool LookUntilGone() {
     return WaitUntil([&] { return watch->Look(&live) && !Live(); });
+  }
+
+  // The keep-alive race, played with the bare client socket: the target
+  // accepts, reads the request and answers it, then closes the connection
+  // while idle, and the client, not having seen the FIN yet, writes its
+  // next request on it. Returns how the client's read then ends (ReadEnd).
+  int CloseIdleUnderNextRequest() {
+    UniqueFd accepted = Accept(listener);
+    ReadExactly(accepted.get(), kRequest.size());
+    const std::string response = "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n";
+    WriteAll(accepted.get(), response);
+    ReadExactly(client.fd.get(), response.size());
+    REQUIRE(LookUntil(LiveSocket::kAccepted, 0));
+    accepted.reset();
+    WriteAll(client.fd.get(), kRequest);
+    return ReadEnd(client);
   }
 
   bool AwaitEvents() {

@@ -10,24 +10,13 @@
 #include <filesystem>
 #include <string>
 
+#include "crafted_listener.h"
 #include "temp_dir.h"
 #include "wait_until.h"
 
 namespace lastcall {
 namespace {
 
-// A port the kernel just said was free.
-int FreeLoopbackPort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 TEST_CASE("The HAProxy configuration follows the scenario", "[load_balancer]") {
   LoadBalancerSpec spec;
@@ -72,7 +61,7 @@ TEST_CASE("HAProxy starts and answers its runtime API and stops", "[load_balance
   pid_t pid = 0;
   {
     std::unique_ptr<LoadBalancer> lb =
-        LoadBalancer::Start(spec, FreeLoopbackPort(), {FreeLoopbackPort()}, dir.path.string(), &error);
+        LoadBalancer::Start(spec, crafted::FreeLoopbackPort(), {crafted::FreeLoopbackPort()}, dir.path.string(), &error);
     REQUIRE(lb != nullptr);
     pid = lb->pid();
     CHECK(std::filesystem::status(dir.path.string() + "/haproxy.sock").permissions() ==
@@ -99,7 +88,7 @@ TEST_CASE("HAProxy that cannot bind its port is an error with its log", "[load_b
   listen(taken, 1);
   getsockname(taken, reinterpret_cast<sockaddr*>(&addr), &len);
   std::string error;
-  CHECK(LoadBalancer::Start(LoadBalancerSpec(), ntohs(addr.sin_port), {FreeLoopbackPort()},
+  CHECK(LoadBalancer::Start(LoadBalancerSpec(), ntohs(addr.sin_port), {crafted::FreeLoopbackPort()},
                             dir.path.string(), &error) == nullptr);
   CHECK(error.find("HAProxy exit") != std::string::npos);
   CHECK(error.find("cannot bind socket") != std::string::npos);

@@ -10,6 +10,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "crafted_listener.h"
 #include "wait_until.h"
 
 using namespace lastcall;
@@ -59,18 +60,6 @@ struct HoldingObserver : LoadObserver {
   bool HoldsLoad() override { return hold; }
 };
 
-// A port nothing listens on: every attempt is refused at once.
-int ClosedPort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 }  // namespace
 
@@ -83,7 +72,7 @@ TEST_CASE("A held load goes past its requests until released, never past max_dur
   HoldingObserver observer;
   History history(spec.clients);
   std::string error;
-  std::unique_ptr<Load> load = Load::Create(spec, {}, ClosedPort(), 1, &history, &observer, &error);
+  std::unique_ptr<Load> load = Load::Create(spec, {}, crafted::FreeLoopbackPort(), 1, &history, &observer, &error);
   REQUIRE(load);
   load->Start();
   REQUIRE(WaitUntil([&] { return observer.finished == 1; }, std::chrono::seconds(5)));
@@ -95,7 +84,7 @@ TEST_CASE("A held load goes past its requests until released, never past max_dur
   HoldingObserver released;
   released.hold = false;
   History again(spec.clients);
-  load = Load::Create(spec, {}, ClosedPort(), 1, &again, &released, &error);
+  load = Load::Create(spec, {}, crafted::FreeLoopbackPort(), 1, &again, &released, &error);
   load->Start();
   REQUIRE(WaitUntil([&] { return released.finished == 1; }, std::chrono::seconds(5)));
   load->Join();

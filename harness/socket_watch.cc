@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
+#include <functional>
 #include <system_error>
 
 namespace lastcall {
@@ -355,10 +356,7 @@ bool SocketWatch::LookLocked(LiveTable* live, const std::vector<uint16_t>* peer_
   return true;
 }
 
-int SocketWatch::Dump(LiveTable* live) {
-  const DumpRequest request = MakeDumpRequest(static_cast<uint16_t>(port_), ++sequence_);
-  if (send(dump_fd_.get(), &request, sizeof request, 0) != sizeof request)
-    return errno;
+int SocketWatch::ReadAnswers(const std::function<bool(const nlmsghdr*, int* error)>& on) {
   for (;;) {
     ssize_t n = recv(dump_fd_.get(), buffer_.data(), buffer_.size(), MSG_TRUNC);
     if (n < 0 && errno == EINTR) continue;
@@ -367,18 +365,33 @@ int SocketWatch::Dump(LiveTable* live) {
     int left = static_cast<int>(n);
     for (auto* h = reinterpret_cast<const nlmsghdr*>(buffer_.data()); NLMSG_OK(h, left);
          h = NLMSG_NEXT(h, left)) {
-      // What is left of a dump abandoned on an error.
-      if (h->nlmsg_seq != sequence_) continue;
-      if (h->nlmsg_type == NLMSG_DONE) return 0;
-      if (h->nlmsg_type == NLMSG_ERROR) {
-        const auto* e = static_cast<const nlmsgerr*>(NLMSG_DATA(h));
-        return e->error < 0 ? -e->error : EPROTO;
-      }
-      Sighting s;
-      if (h->nlmsg_type == TCPDIAG_GETSOCK && s.Read(h) && s.local_port == port_)
-        Observe(s, live);
+      int error = 0;
+      if (!on(h, &error)) return error;
     }
   }
+}
+
+void SocketWatch::ObserveAnswer(const nlmsghdr* h, LiveTable* live) {
+  Sighting s;
+  if (h->nlmsg_type == TCPDIAG_GETSOCK && s.Read(h) && s.local_port == port_) Observe(s, live);
+}
+
+int SocketWatch::Dump(LiveTable* live) {
+  const DumpRequest request = MakeDumpRequest(static_cast<uint16_t>(port_), ++sequence_);
+  if (send(dump_fd_.get(), &request, sizeof request, 0) != sizeof request)
+    return errno;
+  return ReadAnswers([&](const nlmsghdr* h, int* error) {
+    // What is left of a dump abandoned on an error.
+    if (h->nlmsg_seq != sequence_) return true;
+    if (h->nlmsg_type == NLMSG_DONE) return false;
+    if (h->nlmsg_type == NLMSG_ERROR) {
+      const auto* e = static_cast<const nlmsgerr*>(NLMSG_DATA(h));
+      *error = e->error < 0 ? -e->error : EPROTO;
+      return false;
+    }
+    ObserveAnswer(h, live);
+    return true;
+  });
 }
 
 int SocketWatch::Lookup(const std::vector<uint16_t>& peer_ports, LiveTable* live) {
@@ -403,28 +416,21 @@ int SocketWatch::LookupBatch(const uint16_t* peer_ports, size_t count, LiveTable
   const size_t bytes = count * sizeof(ExactRequest);
   if (send(dump_fd_.get(), requests, bytes, 0) != static_cast<ssize_t>(bytes)) return errno;
   size_t answered = 0;
-  while (answered < count) {
-    ssize_t n = recv(dump_fd_.get(), buffer_.data(), buffer_.size(), MSG_TRUNC);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return errno;
-    if (static_cast<size_t>(n) > buffer_.size()) return EMSGSIZE;
-    int left = static_cast<int>(n);
-    for (auto* h = reinterpret_cast<const nlmsghdr*>(buffer_.data()); NLMSG_OK(h, left);
-         h = NLMSG_NEXT(h, left)) {
-      if (h->nlmsg_seq < first || h->nlmsg_seq > sequence_) continue;  // an earlier look's
-      ++answered;
-      if (h->nlmsg_type == NLMSG_ERROR) {
-        const auto* e = static_cast<const nlmsgerr*>(NLMSG_DATA(h));
-        // No such connection and no listener: nothing to see.
-        if (e->error != 0 && e->error != -ENOENT) return -e->error;
-        continue;
+  return ReadAnswers([&](const nlmsghdr* h, int* error) {
+    if (h->nlmsg_seq < first || h->nlmsg_seq > sequence_) return true;  // an earlier look's
+    ++answered;
+    if (h->nlmsg_type == NLMSG_ERROR) {
+      const auto* e = static_cast<const nlmsgerr*>(NLMSG_DATA(h));
+      // No such connection and no listener: nothing to see.
+      if (e->error != 0 && e->error != -ENOENT) {
+        *error = -e->error;
+        return false;
       }
-      Sighting s;
-      if (h->nlmsg_type == TCPDIAG_GETSOCK && s.Read(h) && s.local_port == port_)
-        Observe(s, live);
+    } else {
+      ObserveAnswer(h, live);
     }
-  }
-  return 0;
+    return answered < count;
+  });
 }
 
 namespace {

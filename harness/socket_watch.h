@@ -28,6 +28,8 @@
 #include "history.h"
 #include "unique_fd.h"
 
+struct nlmsghdr;
+
 namespace lastcall {
 
 // A client's request bytes without its FIN (see ReceivedBytes).
@@ -230,6 +232,11 @@ class SocketWatch {
   // A whole look, or one at `peer_ports` only when given.
   bool LookLocked(LiveTable* live, const std::vector<uint16_t>* peer_ports = nullptr);
   int Dump(LiveTable* live);
+  // Reads the dump socket's answers, passing each message to `on` until it
+  // returns false. Returns 0, the errno of a failed read, or what `on` set.
+  int ReadAnswers(const std::function<bool(const nlmsghdr*, int* error)>& on);
+  // Observes the socket an answer describes, if it is one of the port's.
+  void ObserveAnswer(const nlmsghdr* h, LiveTable* live);
   int Lookup(const std::vector<uint16_t>& peer_ports, LiveTable* live);
   int LookupBatch(const uint16_t* peer_ports, size_t count, LiveTable* live);
   void Observe(const Sighting& s, LiveTable* live);

@@ -140,17 +140,7 @@ TEST_CASE("SocketWatch: without the FIN, counts are the request's bytes") {
 TEST_CASE("SocketWatch: a kept-alive connection closed idle loses the next request") {
   Scene scene;
   scene.Connect();
-  UniqueFd accepted = Accept(scene.listener);
-  ReadExactly(accepted.get(), kRequest.size());
-  const std::string response = "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n";
-  WriteAll(accepted.get(), response);
-  ReadExactly(scene.client.fd.get(), response.size());
-  REQUIRE(scene.LookUntil(LiveSocket::kAccepted, 0));
-
-  // The target closes the idle connection; the client, not having seen the
-  // FIN yet, sends its second request on it.
-  accepted.reset();
-  WriteAll(scene.client.fd.get(), kRequest);
+  scene.CloseIdleUnderNextRequest();
   REQUIRE(scene.LookUntilGone());
   REQUIRE(scene.AwaitEvents());
   ServerSocket s = scene.Record();

@@ -60,17 +60,23 @@ struct IdleConnections {
   }
 };
 
+// A watch on the port of `connections`; nullptr, with the benchmark skipped
+// and told why, when either could not be made.
+std::unique_ptr<SocketWatch> WatchOn(const IdleConnections& connections, const History& clock,
+                                     benchmark::State& state) {
+  std::string why;
+  std::unique_ptr<SocketWatch> watch =
+      connections.error.empty() ? SocketWatch::Open(connections.port, &clock, &why) : nullptr;
+  if (!watch) state.SkipWithError((connections.error + why).c_str());
+  return watch;
+}
+
 void BM_Look(benchmark::State& state) {
   const int count = static_cast<int>(state.range(0));
   IdleConnections connections(count);
   const History clock(0);
-  std::string why;
-  std::unique_ptr<SocketWatch> watch =
-      connections.error.empty() ? SocketWatch::Open(connections.port, &clock, &why) : nullptr;
-  if (!watch) {
-    state.SkipWithError((connections.error + why).c_str());
-    return;
-  }
+  std::unique_ptr<SocketWatch> watch = WatchOn(connections, clock, state);
+  if (!watch) return;
   LiveTable live;
   for (auto _ : state) {
     if (!watch->Look(&live) || live.sockets.size() != static_cast<size_t>(count)) {
@@ -87,13 +93,8 @@ void BM_LookAt(benchmark::State& state) {
   const int count = static_cast<int>(state.range(0));
   IdleConnections connections(count);
   const History clock(0);
-  std::string why;
-  std::unique_ptr<SocketWatch> watch =
-      connections.error.empty() ? SocketWatch::Open(connections.port, &clock, &why) : nullptr;
-  if (!watch) {
-    state.SkipWithError((connections.error + why).c_str());
-    return;
-  }
+  std::unique_ptr<SocketWatch> watch = WatchOn(connections, clock, state);
+  if (!watch) return;
   std::vector<uint16_t> ports;
   for (const UniqueFd& client : connections.clients) {
     sockaddr_in address{};
