@@ -116,12 +116,12 @@ bool AfterKeepAliveInDrain(const Attempt& a, const Attempt* previous, const Kern
 // what the target's socket says of the request's bytes.
 Cause KernelCause(const Attempt& a, const Attempt* previous, const KernelView* kernel,
                   const std::vector<DrainWindow>& drains) {
+  if (AfterKeepAliveInDrain(a, previous, kernel, drains)) return Cause::kClosedAfterKeepAlive;
   const ServerSocket* s =
       kernel && a.local_port ? kernel->sockets.Find(a.local_port, a.send_start, a.done) : nullptr;
+  if (!s) return Cause::kNoKernelRecord;
   // tcp_disconnect() clears the peer of a child that a closing listener
   // forgets; an accepted socket keeps it to the end.
-  if (AfterKeepAliveInDrain(a, previous, kernel, drains)) return Cause::kClosedAfterKeepAlive;
-  if (!s) return Cause::kNoKernelRecord;
   const bool accepted = s->seen_accepted || (s->destroyed && !s->destroyed_unaccepted);
   if (accepted && s->bytes_read() >= a.request_end) return Cause::kDroppedAfterRead;
   if (s->destroyed_unaccepted) return Cause::kResetInAcceptQueue;
@@ -133,8 +133,6 @@ Cause KernelCause(const Attempt& a, const Attempt* previous, const KernelView* k
   return Cause::kResetUnread;
 }
 
-}  // namespace
-
 // Whether a look taken at a graceful signal during `a` showed its request
 // read by the target.
 bool ReadBeforeSignal(const Attempt& a, const KernelView& kernel) {
@@ -145,6 +143,8 @@ bool ReadBeforeSignal(const Attempt& a, const KernelView& kernel) {
   }
   return false;
 }
+
+}  // namespace
 
 Cause CauseOf(const Attempt& a, const Attempt* previous, const KernelView* kernel,
               const std::vector<DrainWindow>& drains) {

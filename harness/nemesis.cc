@@ -126,7 +126,10 @@ void Nemesis::OnTurnedAway(int64_t time) {
 
 bool Nemesis::HoldsLoad() {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (!graces_.empty()) return true;
+  if (!graces_.empty() || restarting_) return true;
+  // A restart waiting for its instance's exit: the new instance is to be
+  // judged under load too.
+  if (armed_ < faults_.size() && faults_[armed_].kind == Fault::Kind::kRestart) return true;
   for (size_t i = armed_; i < faults_.size(); ++i)
     if (IsCount(faults_[i])) return true;
   return false;

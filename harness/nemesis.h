@@ -102,8 +102,9 @@ class Nemesis : public LoadObserver {
   // LoadObserver, called on client threads.
   void OnProgress(int64_t in_flight, int64_t completed) override;
   void OnLoadFinished() override;
-  // True while a count-triggered fault has yet to fire, or an instance that
-  // got a graceful signal has not exited (its grace is running).
+  // True while a count-triggered fault has yet to fire, an instance that
+  // got a graceful signal has not exited (its grace is running), or a
+  // restart is pending (until its new instance is ready).
   bool HoldsLoad() override;
   // The first time after a graceful signal that the target is seen turning
   // work away (a client refused or told `Connection: close`, or its

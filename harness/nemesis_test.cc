@@ -97,6 +97,7 @@ TEST_CASE("the load is held while a count trigger waits and while a drain lasts"
   REQUIRE(rig.target.sent.size() == 1);
   CHECK(rig.nemesis.HoldsLoad());  // instance 1 drains, and fault 3 waits
   rig.nemesis.OnTargetExit(1, rig.history.Now());
+  CHECK(rig.nemesis.HoldsLoad());  // the restart's new instance is not ready
   rig.target.running = 2;
   rig.nemesis.OnTargetReady(2, std::chrono::steady_clock::now());
   CHECK(rig.nemesis.HoldsLoad());  // fault 3 still waits

@@ -6,7 +6,8 @@
 # on must not depend on the machine's speed; the target is N/N in both.
 #   scripts/stability.sh [N] [PATH...]   (default 20, scenarios/)
 # LASTCALL=path/to/lastcall picks the binary (default build/harness/lastcall);
-# JOBS (default 1) runs that many scenario runs side by side.
+# JOBS (default 1) runs that many scenario runs side by side; KEEP=DIR keeps
+# every run's reports there (default: removed at the end).
 # Exits 1 when any scenario missed its expectation in any run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,11 +19,12 @@ lastcall=${LASTCALL:-build/harness/lastcall}
 jobs=${JOBS:-1}
 command -v stress-ng >/dev/null || { echo "stability.sh needs stress-ng (apt-get install stress-ng)" >&2; exit 3; }
 
-out=$(mktemp -d "${TMPDIR:-/tmp}/stability-XXXXXX")
+if [[ -n ${KEEP:-} ]]; then mkdir -p "$KEEP"; out=$KEEP
+else out=$(mktemp -d "${TMPDIR:-/tmp}/stability-XXXXXX"); fi
 stress=""
 cleanup() {
   [[ -n $stress ]] && kill "$stress" 2>/dev/null && wait "$stress" 2>/dev/null
-  rm -rf "$out"
+  [[ -n ${KEEP:-} ]] || rm -rf "$out"
 }
 trap cleanup EXIT
 
@@ -48,6 +50,10 @@ stress=$!
 run stress
 kill "$stress"; wait "$stress" 2>/dev/null || true; stress=""
 
+# Each run that missed its expectation, with lastcall's reason.
+find "$out" -name result.json -path '*/[0-9]*/result.json' -print0 |
+  xargs -0 -r jq -r 'select(.expectation_met | not) | "missed: \(.scenario): \(.message)"' |
+  sort | uniq -c
 printf '%-60s %8s %8s\n' scenario quiet stress
 join -t $'\t' -a1 -a2 -e - -o 0,1.2,2.2 <(tally quiet | sort) <(tally stress | sort) |
   awk -F'\t' '{printf "%-60s %8s %8s\n", $1, $2, $3; split($2, q, "/"); split($3, s, "/");
