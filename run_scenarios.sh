@@ -103,8 +103,11 @@ if [[ ${1:-} == --test ]]; then
                                                   scripts/fuzz.sh --build' - "$jobs" "${unit_tests[@]}"
   tests_build=$!
   # The bundled scenarios, once (not also with the normal build: CI's time),
-  # one at a time, driving the target of the normal build.
-  (cd build-sanitize && ctest --output-on-failure -R '^scenario:') || record
+  # two at a time, driving the target of the normal build: their verdicts
+  # do not depend on the machine's speed (docs/stability.md: every scenario
+  # met its expectation 20 times in 20 with two running at once, quiet and
+  # with stress-ng on both cores).
+  (cd build-sanitize && ctest --output-on-failure -j"$jobs" -R '^scenario:') || record
   finish_background "$tests_build" build/tests-build.log "the sanitized unit tests' or the fuzzers' build"
   (cd build-sanitize && ctest --output-on-failure -j"$jobs" \
      -R "^($(IFS='|'; echo "${unit_tests[*]}")):") || record
