@@ -88,8 +88,11 @@ add_dependencies(explore_cli_test lastcall payment-server)
 file(GLOB_RECURSE bundled_scenarios CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/scenarios/*.yaml)
 foreach(file ${bundled_scenarios})
   file(RELATIVE_PATH name ${PROJECT_SOURCE_DIR}/scenarios ${file})
+  # A reports folder each: one lastcall at a time may write a folder, and
+  # the tests run side by side.
+  string(REGEX REPLACE "\\.yaml$" "" reports ${name})
   add_test(NAME "scenario:${name}"
-    COMMAND lastcall run --reports ${PROJECT_BINARY_DIR}/test-reports ${file}
+    COMMAND lastcall run --reports ${PROJECT_BINARY_DIR}/test-reports/${reports} ${file}
     WORKING_DIRECTORY ${PROJECT_SOURCE_DIR})
   set_tests_properties("scenario:${name}" PROPERTIES TIMEOUT 180)
 endforeach()
