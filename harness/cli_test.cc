@@ -701,6 +701,98 @@ TEST_CASE("after lastcall is SIGKILLed, the next run removes its cluster and sha
   CHECK(fs::is_empty(tmp));
 }
 
+// --- Ctrl-C, deadlines and resources in every phase --------------------------
+
+namespace {
+
+// True while a session of `server` other than the asker runs `text`.
+bool Running(EmbeddedPostgres& server, const std::string& text) {
+  pqxx::connection c(server.UrlFor("postgres"));
+  pqxx::nontransaction tx(c);
+  return !tx.exec("SELECT 1 FROM pg_stat_activity WHERE state = 'active' AND "
+                  "pid <> pg_backend_pid() AND strpos(query, " + tx.quote(text) + ") > 0")
+              .empty();
+}
+
+// Runs `file` on `server`, with a SIGINT as soon as `text` runs there.
+// Returns lastcall's output and sets *after to the time from the SIGINT to
+// lastcall's exit.
+Output InterruptWhileRunning(const TempDir& dir, EmbeddedPostgres& server,
+                             const std::string& file, const std::string& text,
+                             std::chrono::duration<double>* after) {
+  std::chrono::steady_clock::time_point poked;
+  Output out = Lastcall({"run", "--db", server.UrlFor("postgres"), "--reports",
+                         (dir.path / "reports").string(), file},
+                        SIGINT,
+                        [&] {
+                          poked = std::chrono::steady_clock::now();
+                          return Running(server, text);
+                        },
+                        (dir.path / "tmp").string());
+  *after = std::chrono::steady_clock::now() - poked;
+  return out;
+}
+
+// Nothing of an interrupted run is left: its processes, its work folder,
+// its statements on `server`.
+void CheckNothingLeft(const TempDir& dir, EmbeddedPostgres& server, const std::string& text,
+                      const nlohmann::json& result) {
+  CHECK_FALSE(RunProcessesAlive(result["run_id"]));
+  CHECK(fs::is_empty(dir.path / "tmp"));
+  CHECK(WaitUntil([&] { return !Running(server, text); }));
+  pqxx::connection c(server.UrlFor("postgres"));
+  pqxx::nontransaction tx(c);
+  CHECK(tx.exec("SELECT 1 FROM pg_database WHERE datname LIKE 'lastcall_run_%'").empty());
+}
+
+nlohmann::json ReadResult(const fs::path& path) {
+  std::ifstream in(path);
+  REQUIRE(in);
+  return nlohmann::json::parse(in);
+}
+
+}  // namespace
+
+TEST_CASE("SIGINT during a long schema: exit 130 at once, the schema named, nothing left") {
+  TempDir dir;
+  fs::create_directory(dir.path / "tmp");
+  std::unique_ptr<EmbeddedPostgres> server = ExternalServer(dir);
+  const std::string sleep = "pg_sleep(600) /* schema */";
+  // First: pg_stat_activity shows only the first 1 KiB of a query.
+  std::string schema = dir.Write("schema.sql", "SELECT " + sleep + ";\n" + FileText(kSchema));
+  std::string yaml = ScenarioYaml(kServerTarget);
+  yaml.replace(yaml.find(kSchema), kSchema.size(), schema);
+  std::chrono::duration<double> after{};
+  Output out = InterruptWhileRunning(dir, *server, dir.Write("schema.yaml", yaml), sleep, &after);
+  INFO(out.text);
+  CHECK(out.code == 130);
+  // Not a speed claim: without the cancel it would wait for the 600 s.
+  CHECK(after < std::chrono::seconds(10));
+  WARN("exit " << after.count() << " s after SIGINT during the schema");
+  nlohmann::json result = ReadResult(dir.path / "reports" / "schema" / "result.json");
+  CHECK(result["interrupted"] == true);
+  CHECK(result["message"].get<std::string>().find("during the schema") != std::string::npos);
+  CheckNothingLeft(dir, *server, sleep, result);
+  // Neither is the half-made template.
+  pqxx::connection c(server->UrlFor("postgres"));
+  pqxx::nontransaction tx(c);
+  CHECK(tx.exec("SELECT 1 FROM pg_database WHERE datname LIKE 'lastcall_tpl_%' AND "
+                "NOT datistemplate").empty());
+}
+
+TEST_CASE("a schema longer than database.timeout: exit 3 naming the schema and the limit") {
+  TempDir dir;
+  std::string schema = dir.Write("schema.sql", FileText(kSchema) + "SELECT pg_sleep(600);\n");
+  std::string yaml = ScenarioYaml(kServerTarget);
+  yaml.replace(yaml.find(kSchema), kSchema.size(), schema + "\n  timeout: 500ms");
+  Output out = RunYaml(dir, "slow-schema", yaml);
+  INFO(out.text);
+  CHECK(out.code == 3);
+  CHECK(out.text.find("the schema did not finish in the time allowed (database.timeout: 500ms)") !=
+        std::string::npos);
+  CHECK(out.text.find("while the target was starting") == std::string::npos);
+}
+
 // --- Sender presets and triggers (issue #5) ---------------------------------
 
 namespace {

@@ -10,7 +10,6 @@ add_library(lastcall_core STATIC
   history.cc
   html_report.cc
   http_client.cc
-  interrupt.cc
   job_queue.cc
   junit.cc
   load.cc

@@ -836,10 +836,30 @@ std::string ExecuteScript(pqxx::connection& c, const std::string& sql) {
   }
 }
 
+// When `watch` cancelled what `what` names: sets *failure and *error so and
+// returns true.
+bool StoppedBy(const StatementWatch& watch, const std::string& what,
+               RunDatabases::Failure* failure, std::string* error) {
+  switch (watch.stop()) {
+    case StatementWatch::Stop::kNone:
+      return false;
+    case StatementWatch::Stop::kInterrupted:
+      *failure = RunDatabases::Failure::kInterrupted;
+      *error = "interrupted during " + what;
+      return true;
+    case StatementWatch::Stop::kTimedOut:
+      *failure = RunDatabases::Failure::kTimedOut;
+      *error = what + " did not finish in the time allowed";
+      return true;
+  }
+  return false;
+}
+
 // Makes template database `tpl` with `content` applied, unless it exists.
 bool EnsureTemplate(pqxx::connection& admin, const std::string& admin_url,
                     const std::string& tpl, const DatabaseContent& content,
-                    RunDatabases::Failure* failure, std::string* error) {
+                    const StatementLimits& limits, RunDatabases::Failure* failure,
+                    std::string* error) {
   const std::string q_tpl = admin.quote_name(tpl);
   {
     pqxx::nontransaction w(admin);
@@ -855,13 +875,16 @@ bool EnsureTemplate(pqxx::connection& admin, const std::string& admin_url,
   std::string failed;
   {
     auto c = Connect(UrlWithDatabase(admin_url, tpl));
+    StatementWatch watch(*c, limits);
     failed = ExecuteScript(*c, content.schema_sql);
     if (!failed.empty()) {
       *failure = RunDatabases::Failure::kSchema;
       *error = "the schema failed: " + failed;
+      StoppedBy(watch, "the schema", failure, error);
     } else if (!(failed = ExecuteScript(*c, content.setup_sql)).empty()) {
       *failure = RunDatabases::Failure::kSetup;
       *error = "database.setup failed: " + failed;
+      StoppedBy(watch, "database.setup", failure, error);
     }
   }
   pqxx::nontransaction w(admin);
@@ -880,12 +903,22 @@ bool EnsureTemplate(pqxx::connection& admin, const std::string& admin_url,
 // their admin URLs name the same one.)
 bool EnsureTemplateLocked(pqxx::connection& admin, const std::string& admin_url,
                           const std::string& tpl, uint64_t hash,
-                          const DatabaseContent& content, RunDatabases::Failure* failure,
-                          std::string* error) {
+                          const DatabaseContent& content, const StatementLimits& limits,
+                          RunDatabases::Failure* failure, std::string* error) {
   const std::string key = std::to_string(kTemplateLockClass) + ", " +
                           std::to_string(static_cast<int32_t>(hash & 0x7fffffff));
-  pqxx::nontransaction(admin).exec("SELECT pg_advisory_lock(" + key + ")");
-  bool ok = EnsureTemplate(admin, admin_url, tpl, content, failure, error);
+  {
+    StatementWatch watch(admin, limits);
+    try {
+      pqxx::nontransaction(admin).exec("SELECT pg_advisory_lock(" + key + ")");
+    } catch (const pqxx::sql_error&) {
+      if (StoppedBy(watch, "the wait for another lastcall making the same schema", failure,
+                    error))
+        return false;
+      throw;
+    }
+  }
+  bool ok = EnsureTemplate(admin, admin_url, tpl, content, limits, failure, error);
   pqxx::nontransaction(admin).exec("SELECT pg_advisory_unlock(" + key + ")");
   return ok;
 }
@@ -1043,7 +1076,8 @@ RunDatabases::~RunDatabases() {
 }
 
 bool RunDatabases::Create(const std::string& dbname, const DatabaseContent& content,
-                          Failure* failure, std::string* error) {
+                          Failure* failure, std::string* error,
+                          const StatementLimits& limits) {
   // v2: the setup is applied to the template too. The setup's length keeps
   // one schema + setup pair from hashing like another split elsewhere.
   const uint64_t hash = Fnv1a("lastcall template v2\n" +
@@ -1068,7 +1102,8 @@ bool RunDatabases::Create(const std::string& dbname, const DatabaseContent& cont
       pqxx::nontransaction(admin).exec("ALTER DATABASE " + admin.quote_name(spare) +
                                        " RENAME TO " + admin.quote_name(dbname));
     } else {
-      if (!EnsureTemplateLocked(admin, impl_->admin_url, tpl, hash, content, failure, error))
+      if (!EnsureTemplateLocked(admin, impl_->admin_url, tpl, hash, content, limits, failure,
+                                error))
         return false;
       CloneTemplate(admin, tpl, dbname);
     }

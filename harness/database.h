@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "statement_watch.h"
 #include "subprocess.h"
 
 namespace lastcall {
@@ -100,13 +101,16 @@ class RunDatabases {
   // Drops every database given back and every spare, then stops the thread.
   ~RunDatabases();
 
-  enum class Failure { kServer, kSchema, kSetup };
+  // kTimedOut, kInterrupted: `limits` cancelled the schema or the setup
+  // (*error says which), or the wait for another lastcall making the same
+  // template.
+  enum class Failure { kServer, kSchema, kSetup, kTimedOut, kInterrupted };
   // Makes database `dbname` holding `content`: a spare renamed, else a new
   // clone. Returns true on success; on failure false, *failure says what
   // failed and *error how, e.g. the schema's SQL error with PostgreSQL's
   // message and line.
   bool Create(const std::string& dbname, const DatabaseContent& content,
-              Failure* failure, std::string* error);
+              Failure* failure, std::string* error, const StatementLimits& limits = {});
   // Drops `dbname` in the background, first terminating any session still in
   // it, then the `roles` that were made for it (a role cannot go while a
   // database it owns objects in exists); the destructor waits for it. Errors

@@ -240,9 +240,9 @@ class RunDatabase {
   void AddRole(const std::string& role) { roles_.push_back(role); }
   bool Create(RunDatabases* databases, const std::string& name,
               const DatabaseContent& content, RunDatabases::Failure* failure,
-              std::string* error) {
+              std::string* error, const StatementLimits& limits) {
     *failure = RunDatabases::Failure::kServer;
-    if (!databases || !databases->Create(name, content, failure, error)) return false;
+    if (!databases || !databases->Create(name, content, failure, error, limits)) return false;
     databases_ = databases;
     name_ = name;
     return true;
@@ -361,6 +361,15 @@ class ScenarioRun : public TargetControl, public RolloutControl {
     return instances_.empty() ? nullptr : instances_.back().get();
   }
   bool interrupted() { return session_->interrupt()->Check() > 0; }
+  // If the harness has been interrupted, fails the run so, naming `phase`,
+  // and returns true.
+  bool FailIfInterrupted(const std::string& phase) {
+    if (!interrupted()) return false;
+    Fail(Verdict::kInterrupted, "interrupted by " +
+                                    SignalName(session_->interrupt()->first_signal()) +
+                                    " during " + phase);
+    return true;
+  }
 
   // The live counters for the console, from the load and the nemesis.
   void PublishProgress();
@@ -511,15 +520,30 @@ bool ScenarioRun::Prepare() {
     schema = ReadFile(scenario_.database.schema_path);
   db_name_ = "lastcall_run_" + run_id_;
   RunDatabases::Failure failure;
+  const StatementLimits limits{session_->interrupt(), Clock::now() + scenario_.database.timeout};
   if (!database_.Create(session_->Databases(&error), db_name_,
                         DatabaseContent{schema, scenario_.database.setup_sql}, &failure,
-                        &error)) {
-    if (failure == RunDatabases::Failure::kServer) return Fail(Verdict::kInfrastructure, error);
-    return Fail(Verdict::kBadInput, (failure == RunDatabases::Failure::kSchema
-                                         ? scenario_.database.schema_path
-                                         : scenario_.file) +
-                                        ": " + error);
+                        &error, limits)) {
+    switch (failure) {
+      case RunDatabases::Failure::kServer:
+        return Fail(Verdict::kInfrastructure, error);
+      case RunDatabases::Failure::kInterrupted:
+        return Fail(Verdict::kInterrupted, error);
+      case RunDatabases::Failure::kTimedOut:
+        // Like a target that is not ready in time: the limit is the
+        // scenario's, the slowness may be the machine's.
+        return Fail(Verdict::kInfrastructure,
+                    scenario_.file + ": " + error + " (database.timeout: " +
+                        DurationText(scenario_.database.timeout) + ")");
+      case RunDatabases::Failure::kSchema:
+        return Fail(Verdict::kBadInput, scenario_.database.schema_path + ": " + error);
+      case RunDatabases::Failure::kSetup:
+        return Fail(Verdict::kBadInput, scenario_.file + ": " + error);
+    }
   }
+  // A signal while the server started, or the spare was renamed, stops the
+  // run here, not when the target starts.
+  if (FailIfInterrupted("the database's preparation")) return false;
   db_url_ = UrlWithDatabase(admin_url_, db_name_);
   // A connection costs a server backend's start (60-170 ms on a busy
   // machine): it is made while the rest is prepared; the first instance's

@@ -238,7 +238,7 @@ const Keys kTopKeys = {{"name", "description", "seed", "database", "target",
                         "matrix", "load_balancer", "jobs", "redis",
                         "explore", "control"},
                        {}};
-const Keys kDatabaseKeys = {{"embedded", "url", "schema", "setup"}, {}};
+const Keys kDatabaseKeys = {{"embedded", "url", "schema", "setup", "timeout"}, {}};
 const Keys kTargetKeys = {
     {"command", "env", "ready", "cwd", "clean_exit", "instances", "container"},
     {}};
@@ -789,7 +789,8 @@ bool Parser::ParseDatabase(const Value& value, DatabaseSpec* out) {
   if (!AsBool(embedded, &out->embedded) ||
       !AsTemplate(url, Scope::kRun, &out->url) ||
       !AsPath(schema, &out->schema_path) ||
-      !AsString(section.Get("setup"), &out->setup_sql))
+      !AsString(section.Get("setup"), &out->setup_sql) ||
+      !AsDuration(section.Get("timeout"), false, &out->timeout))
     return false;
   if (url.present) {
     if (embedded.present && out->embedded)

@@ -101,6 +101,9 @@ struct DatabaseSpec {
   std::string url;          // when !embedded; template
   std::string schema_path;  // absolute, or empty
   std::string setup_sql;    // run once per run, before the target starts
+  // How long the schema and the setup may take together (they run when a
+  // new template is made); past it they are cancelled and the run fails.
+  Duration timeout = std::chrono::seconds(60);
 };
 
 // Background jobs (`jobs:`): the harness enqueues `enqueue` jobs with unique
