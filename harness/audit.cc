@@ -1,5 +1,6 @@
 #include "audit.h"
 
+#include <optional>
 #include <pqxx/pqxx>
 
 #include "database.h"
@@ -60,13 +61,17 @@ std::unique_ptr<AuditConnection> AuditConnection::Open(const std::string& url,
 
 template <typename Work>
 auto AuditConnection::WithSession(const Work& work) {
-  try {
+  auto run = [&] {
     pqxx::nontransaction tx(session_->connection);
+    std::optional<StatementWatch> watch;
+    if (interrupt_) watch.emplace(session_->connection, StatementLimits{interrupt_});
     return work(tx);
+  };
+  try {
+    return run();
   } catch (const pqxx::broken_connection&) {
     Connect();
-    pqxx::nontransaction tx(session_->connection);
-    return work(tx);
+    return run();
   }
 }
 

@@ -43,6 +43,10 @@ class AuditConnection {
                                                OwnSessions* own = nullptr);
   ~AuditConnection();
 
+  // From now on, each statement is cancelled when `interrupt` reports a
+  // signal (and fails as a cancelled statement does).
+  void CancelOnInterrupt(Interrupt* interrupt) { interrupt_ = interrupt; }
+
   // Runs `sql` (any number of statements), then rolls back a transaction it
   // left open and discards what it set (DISCARD ALL), as closing its own
   // connection would. Returns false and sets *error on failure.
@@ -93,6 +97,7 @@ class AuditConnection {
   std::string url_;
   OwnSessions* own_;  // may be null
   std::unique_ptr<Session> session_;
+  Interrupt* interrupt_ = nullptr;
 };
 
 }  // namespace lastcall

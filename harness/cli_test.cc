@@ -793,6 +793,27 @@ TEST_CASE("a schema longer than database.timeout: exit 3 naming the schema and t
   CHECK(out.text.find("while the target was starting") == std::string::npos);
 }
 
+TEST_CASE("SIGINT during a long audit query: exit 130 at once, not a verdict, nothing left") {
+  TempDir dir;
+  fs::create_directory(dir.path / "tmp");
+  std::unique_ptr<EmbeddedPostgres> server = ExternalServer(dir);
+  const std::string good = "SELECT idempotency_key, count(*) FROM ledger GROUP BY 1";
+  const std::string sleep = "pg_sleep(600) /* audit */";
+  std::string yaml = ScenarioYaml(kServerTarget);
+  yaml.replace(yaml.find(good), good.size(),
+               "SELECT idempotency_key, count(*) FROM ledger, " + sleep + " GROUP BY 1");
+  std::chrono::duration<double> after{};
+  Output out = InterruptWhileRunning(dir, *server, dir.Write("audit.yaml", yaml), sleep, &after);
+  INFO(out.text);
+  CHECK(out.code == 130);
+  CHECK(after < std::chrono::seconds(10));
+  WARN("exit " << after.count() << " s after SIGINT during the audit");
+  nlohmann::json result = ReadResult(dir.path / "reports" / "audit" / "result.json");
+  CHECK(result["interrupted"] == true);
+  CHECK(result["message"].get<std::string>().find("during the audit") != std::string::npos);
+  CheckNothingLeft(dir, *server, sleep, result);
+}
+
 // --- Sender presets and triggers (issue #5) ---------------------------------
 
 namespace {

@@ -1144,12 +1144,14 @@ void ScenarioRun::Audit() {
     result_.instances.push_back(record);
   }
   in.instances = result_.instances;
+  // A query that runs long gives way to Ctrl-C, and is then no error of it.
+  audit_->CancelOnInterrupt(session_->interrupt());
   if (!audit_->QueryApplied(scenario_.audit.applied_sql, &in.applied, &error)) {
-    Fail(Verdict::kBadInput, scenario_.file + ": " + error);
+    if (!FailIfInterrupted("the audit")) Fail(Verdict::kBadInput, scenario_.file + ": " + error);
     return;
   }
   in.invariants = audit_->QueryInvariants(scenario_.audit.invariants);
-  if (jobs_ && !AuditJobs(&in)) return;
+  if (FailIfInterrupted("the audit") || (jobs_ && !AuditJobs(&in))) return;
   if (!session_->ServerLog().empty())
     in.unclean_disconnects = FindUncleanDisconnects(
         ReadFile(session_->ServerLog(), server_log_offset_),
@@ -1198,8 +1200,10 @@ bool ScenarioRun::AuditJobs(AuditInputs* in) {
   jobs.processing_list = scenario_.jobs.processing;
   for (int64_t n = 0; n < jobs_->enqueued(); ++n) jobs.enqueued.push_back(JobId(scenario_.seed, n));
   KeyCounts done;
-  if (!audit_->QueryApplied(scenario_.audit.jobs_sql, &done, &error, "audit.jobs"))
-    return Fail(Verdict::kBadInput, scenario_.file + ": " + error);
+  if (!audit_->QueryApplied(scenario_.audit.jobs_sql, &done, &error, "audit.jobs")) {
+    if (!FailIfInterrupted("the audit")) Fail(Verdict::kBadInput, scenario_.file + ": " + error);
+    return false;
+  }
   for (auto& [id, times] : done) jobs.done[std::move(id)] += times;
   JobLists lists;
   if (!jobs_->ReadLists(&lists, &error))
