@@ -814,6 +814,55 @@ TEST_CASE("SIGINT during a long audit query: exit 130 at once, not a verdict, no
   CheckNothingLeft(dir, *server, sleep, result);
 }
 
+TEST_CASE("a target printing 100 MB on one line is not ready within its timeout: exit 3 in time") {
+  TempDir dir;
+  auto start = std::chrono::steady_clock::now();
+  Output out = RunYaml(
+      dir, "one-line",
+      ScenarioYaml("  command: [/bin/sh, -c, \"head -c 100000000 /dev/zero | tr '\\\\0' x; "
+                   "exec sleep 30\"]\n"
+                   "  ready: {http: /healthz, timeout: 1s}\n"));
+  INFO(out.text);
+  CHECK(out.code == 3);
+  CHECK(out.text.find("not ready within") != std::string::npos);
+  // Not a speed claim: reading the line used to take tens of seconds, past
+  // the timeout.
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(20));
+  // The line is kept cut, saying so.
+  std::string log = FileText(dir.path / "reports" / "one-line" / "target.log");
+  CHECK(log.size() < 1000000);
+  CHECK(log.find("[line truncated: ") != std::string::npos);
+}
+
+TEST_CASE("SIGINT while the target floods one endless line: exit 130 at once, nothing left") {
+  TempDir dir;
+  fs::create_directory(dir.path / "tmp");
+  // The SIGINT comes once 100 MB of the line are out, the flood goes on.
+  const fs::path flooded = dir.path / "flooded";
+  std::string file = dir.Write(
+      "flood.yaml",
+      ScenarioYaml("  command: [/bin/sh, -c, \"head -c 100000000 /dev/zero | tr '\\\\0' x; "
+                   "touch " + flooded.string() + "; yes | tr -d '\\\\n'\"]\n"
+                   "  ready: {http: /healthz, timeout: 60s}\n"));
+  std::string reports = (dir.path / "reports").string();
+  std::chrono::steady_clock::time_point poked;
+  Output out = Lastcall({"run", "--reports", reports, file}, SIGINT,
+                        [&] {
+                          poked = std::chrono::steady_clock::now();
+                          return fs::exists(flooded);
+                        },
+                        (dir.path / "tmp").string());
+  std::chrono::duration<double> after = std::chrono::steady_clock::now() - poked;
+  INFO(out.text);
+  CHECK(out.code == 130);
+  CHECK(after < std::chrono::seconds(10));
+  WARN("exit " << after.count() << " s after SIGINT during a one-line flood");
+  nlohmann::json result = ReadResult(dir.path / "reports" / "flood" / "result.json");
+  CHECK(result["interrupted"] == true);
+  CHECK_FALSE(RunProcessesAlive(result["run_id"]));
+  CHECK(fs::is_empty(dir.path / "tmp"));
+}
+
 // --- Sender presets and triggers (issue #5) ---------------------------------
 
 namespace {

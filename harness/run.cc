@@ -625,7 +625,7 @@ bool ScenarioRun::StartInstance(int slot) {
     if (behind_load_balancer()) slots_[slot] = started;
   }
   if (nemesis_) WatchInstance(started);
-  switch (started->WaitReady(session_->interrupt()->fd())) {
+  switch (started->WaitReady(session_->interrupt())) {
     case TargetInstance::Readiness::kReady:
       started->MainPid();  // known from now on, even after the exit
       if (nemesis_) nemesis_->OnTargetReady(id, Clock::now());

@@ -4,7 +4,9 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 
 #include "container.h"
 #include "http_client.h"
@@ -53,31 +55,59 @@ void TargetInstance::LogLine(const std::string& line) {
   if (tail_.size() > 50) tail_.pop_front();
 }
 
+namespace {
+// What one PumpOutput() call reads at most: a target that writes without a
+// pause must not keep its caller from its deadlines and its interrupt.
+constexpr size_t kPumpBudget = size_t{1} << 20;
+// The longest output line kept; the rest of a longer one is counted, not
+// kept, so that one endless line cannot take all memory.
+constexpr size_t kMaxLineBytes = size_t{64} << 10;
+}  // namespace
+
+void TargetInstance::TakeOutput(const char* data, size_t size) {
+  const char* const end = data + size;
+  while (data < end) {
+    // Only the new bytes are searched: a long line costs its length once.
+    const char* newline = static_cast<const char*>(std::memchr(data, '\n', end - data));
+    const char* line_end = newline ? newline : end;
+    const size_t piece = static_cast<size_t>(line_end - data);
+    const size_t kept = std::min(piece, kMaxLineBytes - partial_line_.size());
+    partial_line_.append(data, kept);
+    line_bytes_dropped_ += piece - kept;
+    if (!newline) return;
+    EndLine();
+    data = newline + 1;
+  }
+}
+
+void TargetInstance::EndLine() {
+  if (line_bytes_dropped_ > 0)
+    partial_line_ += " [line truncated: " + std::to_string(line_bytes_dropped_) +
+                     " more bytes not kept]";
+  LogLine(partial_line_);
+  partial_line_.clear();
+  line_bytes_dropped_ = 0;
+}
+
 bool TargetInstance::PumpOutput() {
   int fd = process_->output_fd();
   if (fd < 0 || !output_open_) return false;
-  char buffer[8192];
-  for (;;) {
+  char buffer[65536];
+  for (size_t taken = 0; taken < kPumpBudget;) {
     ssize_t n = read(fd, buffer, sizeof buffer);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {  // EAGAIN: nothing more for now
-      log_->flush();  // so that people (and tests) can follow the log live
-      return true;
-    }
+    if (n < 0) break;  // EAGAIN: nothing more for now
     if (n == 0) {
-      if (!partial_line_.empty()) LogLine(partial_line_);
-      partial_line_.clear();
+      if (!partial_line_.empty() || line_bytes_dropped_ > 0) EndLine();
       output_open_ = false;
       log_->flush();
       return false;
     }
-    partial_line_.append(buffer, static_cast<size_t>(n));
-    size_t start = 0;
-    for (size_t nl; (nl = partial_line_.find('\n', start)) != std::string::npos;
-         start = nl + 1)
-      LogLine(partial_line_.substr(start, nl - start));
-    partial_line_.erase(0, start);
+    TakeOutput(buffer, static_cast<size_t>(n));
+    taken += static_cast<size_t>(n);
   }
+  log_->flush();  // so that people (and tests) can follow the log live
+  return true;
 }
 
 pid_t TargetInstance::MainPid() {
@@ -109,7 +139,7 @@ bool TargetInstance::Probe() {
   return false;
 }
 
-TargetInstance::Readiness TargetInstance::WaitReady(int interrupt_fd) {
+TargetInstance::Readiness TargetInstance::WaitReady(Interrupt* interrupt) {
   Clock::time_point deadline = Clock::now() + launch_.ready.timeout;
   // Probe often at first (a fast target is ready in milliseconds), then
   // back off so that a slow one is not hammered.
@@ -125,11 +155,11 @@ TargetInstance::Readiness TargetInstance::WaitReady(int interrupt_fd) {
       return Readiness::kExited;
     }
     if (Clock::now() >= deadline) return Readiness::kTimedOut;
-    pollfd fds[3] = {{interrupt_fd, POLLIN, 0},
+    pollfd fds[3] = {{interrupt->fd(), POLLIN, 0},
                      {process_->exit_fd(), POLLIN, 0},
                      {output_fd(), POLLIN, 0}};
-    int n = poll(fds, 3, static_cast<int>(interval.count()));
-    if (n > 0 && (fds[0].revents & POLLIN)) return Readiness::kInterrupted;
+    poll(fds, 3, static_cast<int>(interval.count()));
+    if (interrupt->Check() > 0) return Readiness::kInterrupted;
     interval = std::min(interval * 2, std::chrono::milliseconds(50));
   }
 }

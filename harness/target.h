@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "history.h"
+#include "interrupt.h"
 #include "scenario.h"
 #include "subprocess.h"
 
@@ -44,12 +45,16 @@ class TargetInstance {
 
   enum class Readiness { kReady, kExited, kTimedOut, kInterrupted };
   // Waits until the ready probe succeeds, the process exits, the probe's
-  // timeout passes, or `interrupt_fd` becomes readable (the harness's own
-  // SIGINT/SIGTERM). Records "target_ready" on success.
-  Readiness WaitReady(int interrupt_fd);
+  // timeout passes, or `interrupt` reports a signal (the harness's own
+  // SIGINT/SIGTERM, read by this thread or another). Records "target_ready"
+  // on success.
+  Readiness WaitReady(Interrupt* interrupt);
 
-  // Reads and logs whatever output is available without blocking. Returns
-  // false once the output has reached EOF (or there is no pipe).
+  // Reads and logs the output available, without blocking and at most a
+  // fixed amount per call (call it again while the pipe polls readable); a
+  // line longer than a fixed cap is logged cut, saying how much was not
+  // kept. Returns false once the output has reached EOF (or there is no
+  // pipe).
   bool PumpOutput();
   // Called with every output line from now on (the nemesis's `log` trigger).
   void set_line_observer(std::function<void(const std::string&)> observer) {
@@ -79,6 +84,10 @@ class TargetInstance {
  private:
   TargetInstance() = default;
   void LogLine(const std::string& line);
+  // Adds output bytes to the line being read, logging each line they end.
+  void TakeOutput(const char* data, size_t size);
+  // Logs the line being read (with a note if it was cut) and starts anew.
+  void EndLine();
   bool Probe();
 
   int id_ = 0;
@@ -93,6 +102,7 @@ class TargetInstance {
   bool ready_line_seen_ = false;
   bool output_open_ = true;
   std::string partial_line_;
+  size_t line_bytes_dropped_ = 0;  // of the line being read, past the cap
   std::deque<std::string> tail_;
   int64_t start_time_ = -1, ready_time_ = -1, exit_time_ = -1;
 };
