@@ -57,10 +57,13 @@ struct Poke {
 };
 
 // Runs lastcall with `args` and TMPDIR=`tmpdir` (if given), poking it as
-// `pokes` say. Waits at most 120 s.
+// `pokes` say, through the command `wrapper` if given (it gets lastcall's
+// argv as its last arguments). Waits at most 120 s.
 Output Lastcall(std::vector<std::string> args, const std::vector<Poke>& pokes,
-                const std::string& tmpdir = "") {
+                const std::string& tmpdir = "",
+                const std::vector<std::string>& wrapper = {}) {
   args.insert(args.begin(), LASTCALL_BINARY);
+  args.insert(args.begin(), wrapper.begin(), wrapper.end());
   SpawnOptions options;
   options.argv = args;
   for (char** e = environ; *e; ++e)
@@ -859,6 +862,55 @@ TEST_CASE("SIGINT while the target floods one endless line: exit 130 at once, no
   WARN("exit " << after.count() << " s after SIGINT during a one-line flood");
   nlohmann::json result = ReadResult(dir.path / "reports" / "flood" / "result.json");
   CHECK(result["interrupted"] == true);
+  CHECK_FALSE(RunProcessesAlive(result["run_id"]));
+  CHECK(fs::is_empty(dir.path / "tmp"));
+}
+
+TEST_CASE("more clients than open files allow: exit 3 saying so, with a report") {
+  TempDir dir;
+  std::string yaml = ScenarioYaml(kServerTarget);
+  yaml.replace(yaml.find("clients: 2"), 10, "clients: 400");
+  std::string file = dir.Write("files.yaml", yaml);
+  Output out = Lastcall({"run", "--reports", (dir.path / "reports").string(), file}, {}, "",
+                        {"prlimit", "--nofile=256", "--"});
+  INFO(out.text);
+  CHECK(out.code == 3);
+  CHECK(out.text.find("Too many open files") != std::string::npos);
+  nlohmann::json result = ReadResult(dir.path / "reports" / "files" / "result.json");
+  CHECK(result["verdict"] == "infrastructure failure");
+  CHECK(result["message"].get<std::string>().find("ulimit -n") != std::string::npos);
+}
+
+TEST_CASE("more clients than threads allow: exit 3 saying so, with a report, no abort") {
+  // A cgroup of its own caps lastcall's tasks (RLIMIT_NPROC does not bind
+  // root); it needs the cgroup v1 pids controller, writable.
+  const fs::path cgroup =
+      fs::path("/sys/fs/cgroup/pids") / ("lastcall-test-" + std::to_string(getpid()));
+  std::error_code ec;
+  if (!fs::create_directory(cgroup, ec)) {
+    WARN("skipped: cannot make a pids cgroup (" << ec.message() << ")");
+    return;
+  }
+  struct Remove {
+    fs::path path;
+    ~Remove() { rmdir(path.c_str()); }
+  } remove{cgroup};
+  std::ofstream(cgroup / "pids.max") << 300 << "\n";
+  TempDir dir;
+  fs::create_directory(dir.path / "tmp");
+  std::string yaml = ScenarioYaml(kServerTarget);
+  yaml.replace(yaml.find("clients: 2"), 10, "clients: 1000");
+  std::string file = dir.Write("threads.yaml", yaml);
+  Output out = Lastcall({"run", "--reports", (dir.path / "reports").string(), file}, {},
+                        (dir.path / "tmp").string(),
+                        {"/bin/sh", "-c",
+                         "echo $$ > " + (cgroup / "cgroup.procs").string() + " && exec \"$@\"",
+                         "sh"});
+  INFO(out.text);
+  CHECK(out.code == 3);
+  CHECK(out.text.find("cannot start the thread of client") != std::string::npos);
+  nlohmann::json result = ReadResult(dir.path / "reports" / "threads" / "result.json");
+  CHECK(result["verdict"] == "infrastructure failure");
   CHECK_FALSE(RunProcessesAlive(result["run_id"]));
   CHECK(fs::is_empty(dir.path / "tmp"));
 }

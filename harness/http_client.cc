@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstring>
+
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -47,17 +49,26 @@ sockaddr_in Loopback(int port) {
 }
 
 // Opens a non-blocking TCP connection to 127.0.0.1:port into *fd (-1 if no
-// socket could be made; the caller closes it either way).
-NetError ConnectLoopback(int port, Clock::time_point deadline, int* fd) {
+// socket could be made; the caller closes it either way). When lastcall
+// itself lacks what a connection needs (a descriptor, buffer memory, a
+// local port), sets *own_failure to what failed.
+NetError ConnectLoopback(int port, Clock::time_point deadline, int* fd,
+                         std::string* own_failure = nullptr) {
   *fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (*fd < 0) return NetError::kConnect;
+  if (*fd < 0) {
+    if (own_failure) *own_failure = std::string("socket(): ") + std::strerror(errno);
+    return NetError::kConnect;
+  }
   int one = 1;
   setsockopt(*fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   sockaddr_in addr = Loopback(port);
   if (connect(*fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0)
     return NetError::kNone;
-  if (errno == ECONNREFUSED) return NetError::kRefused;
-  if (errno != EINPROGRESS) return NetError::kConnect;
+  const int err = errno;
+  if (err == ECONNREFUSED) return NetError::kRefused;
+  if ((err == EADDRNOTAVAIL || err == ENOBUFS || err == ENOMEM) && own_failure)
+    *own_failure = std::string("connect(): ") + std::strerror(err);
+  if (err != EINPROGRESS) return NetError::kConnect;
   if (!WaitFor(*fd, POLLOUT, deadline)) return NetError::kConnect;
   int error = 0;
   socklen_t len = sizeof error;
@@ -93,7 +104,8 @@ NetError HttpConnection::Connect(Clock::time_point deadline) {
   bytes_sent_ = 0;
   bytes_received_ = 0;
   local_port_ = 0;
-  NetError error = ConnectLoopback(port_, deadline, &fd_);
+  own_failure_.clear();
+  NetError error = ConnectLoopback(port_, deadline, &fd_, &own_failure_);
   // The port the kernel bound, known even for a connect still in progress:
   // the target's socket names it as its peer (socket_watch.h).
   sockaddr_in local{};

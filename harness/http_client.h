@@ -42,6 +42,10 @@ class HttpConnection {
                         const std::function<void()>& on_written = nullptr);
 
   void Close();
+  // Why the last connect failed for want of something of lastcall's own (a
+  // file descriptor, memory, a local port): no fault of the target. Empty
+  // otherwise.
+  const std::string& own_failure() const { return own_failure_; }
 
  private:
   NetError Connect(std::chrono::steady_clock::time_point deadline);
@@ -59,6 +63,7 @@ class HttpConnection {
   std::atomic<uint16_t>* published_port_;
   uint64_t bytes_sent_ = 0;      // on the open connection
   uint64_t bytes_received_ = 0;  // the same
+  std::string own_failure_;
 };
 
 // A one-shot GET for readiness probes: true when the answer is 2xx.

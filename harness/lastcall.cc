@@ -598,5 +598,12 @@ int main(int argc, char** argv) {
     std::cerr << "lastcall run: " << shard_error << "\n";
     return kBadInput;
   }
-  return Run(run_paths, options, only, repeat, jobs, shard, control, &interrupt);
+  try {
+    return Run(run_paths, options, only, repeat, jobs, shard, control, &interrupt);
+  } catch (const std::exception& e) {
+    // Outside any one run (each run reports its own): a thread or memory
+    // lastcall could not get for the suite's own work.
+    std::cerr << "lastcall: " << e.what() << "\n";
+    return kInfrastructure;
+  }
 }

@@ -1,6 +1,7 @@
 #include "load.h"
 
 #include <algorithm>
+#include <system_error>
 
 #include "http_client.h"
 #include "splitmix.h"
@@ -68,9 +69,32 @@ Clock::time_point Load::Start() {
   outstanding_.reset(new std::atomic<uint64_t>[static_cast<size_t>(spec_.clients)]());
   connection_ports_.reset(new std::atomic<uint16_t>[static_cast<size_t>(spec_.clients)]());
   running_clients_ = spec_.clients;
-  for (int c = 0; c < spec_.clients; ++c)
-    clients_.emplace_back([this, c] { ClientLoop(c); });
+  for (int c = 0; c < spec_.clients; ++c) {
+    try {
+      clients_.emplace_back([this, c] { ClientLoop(c); });
+    } catch (const std::system_error& e) {
+      running_clients_ -= spec_.clients - c;  // those never started
+      NoteOwnFailure("cannot start the thread of client " + std::to_string(c + 1) + " of " +
+                     std::to_string(spec_.clients) + " (" + e.what() +
+                     "): lastcall runs a thread per client; lower load.clients, or raise "
+                     "the limit on processes (ulimit -u, a cgroup's pids.max)");
+      break;
+    }
+  }
   return start;
+}
+
+void Load::NoteOwnFailure(const std::string& what) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (own_failure_.empty()) own_failure_ = what;
+  }
+  Abandon();
+}
+
+std::string Load::own_failure() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return own_failure_;
 }
 
 void Load::Stop() { stopped_ = true; }
@@ -192,6 +216,13 @@ void Load::ClientLoop(int client) {
                              observer_->OnProgress(++in_flight_, completed_);
                            });
       outstanding_[client].store(0, std::memory_order_release);
+      if (!connection.own_failure().empty()) {
+        // Not an attempt the target could answer: lastcall's own lack.
+        NoteOwnFailure("a client could not connect: " + connection.own_failure() +
+                       " (lastcall holds a connection per client: lower load.clients, or "
+                       "raise the limit on open files, ulimit -n)");
+        break;
+      }
       int64_t in_flight = counted ? --in_flight_ : in_flight_.load();
       int64_t completed = attempt.status ? ++completed_ : completed_.load();
       observer_->OnProgress(in_flight, completed);

@@ -59,8 +59,14 @@ class Load {
                                       std::string* error);
   ~Load();  // stops and joins the clients
 
-  // Starts the clients; records "load_start". Returns the start time.
+  // Starts the clients; records "load_start". Returns the start time. A
+  // client thread that cannot be started abandons the load, and
+  // own_failure() says why.
   std::chrono::steady_clock::time_point Start();
+  // What lastcall itself lacked to run the load (a thread, a descriptor, a
+  // local port), which then was abandoned: a run that cannot be judged.
+  // Empty if nothing.
+  std::string own_failure();
   // Stops taking new requests; keys in progress finish their attempts.
   void Stop();
   // The target is gone for good: stop at once, no more retries.
@@ -100,6 +106,8 @@ class Load {
   bool Retryable(const Attempt& attempt) const;
   // Sleeps the backoff before attempt `next_attempt`; false if abandoned.
   bool Backoff(int next_attempt);
+  // Records the first of lastcall's own failures and abandons the load.
+  void NoteOwnFailure(const std::string& what);
 
   const LoadSpec& spec_;
   int port_;
@@ -127,7 +135,8 @@ class Load {
   std::atomic<bool> stopped_{false};
   std::atomic<bool> abandoned_{false};
   std::atomic<bool> held_{false};
-  std::mutex mutex_;
+  std::mutex mutex_;  // guards own_failure_, and the wait on abandon_cv_
+  std::string own_failure_;
   std::condition_variable abandon_cv_;
   std::vector<std::thread> clients_;
 };

@@ -281,6 +281,8 @@ class ScenarioRun : public TargetControl, public RolloutControl {
   bool SlotUp(int slot) override;
 
  private:
+  // Run()'s phases, from the database to the audit.
+  void RunPhases();
   bool Prepare();
   // Redis, embedded or redis.url, and the job generator with fresh lists.
   bool PrepareRedis();
@@ -857,7 +859,7 @@ void ScenarioRun::Drive() {
     rollout_->Begin(load_start_);
     load_->Hold(true);
   }
-  DriveLoop();
+  if (load_->own_failure().empty()) DriveLoop();
   if (load_->reached_max_duration()) {
     // A count the load did not reach in time says nothing of the target's
     // shutdown: no verdict may come of it.
@@ -882,6 +884,10 @@ void ScenarioRun::Drive() {
       Fail(Verdict::kBadInput,
            scenario_.file + ": the database trigger failed: " + watch_error);
   }
+  // What lastcall itself lacked is the cause of whatever else went wrong.
+  if (std::string lacked = load_->own_failure();
+      !lacked.empty() && result_.verdict != Verdict::kInterrupted)
+    Fail(Verdict::kInfrastructure, lacked);
 }
 
 void ScenarioRun::OpenSocketWatch() {
@@ -1292,6 +1298,28 @@ void ScenarioRun::WriteReports() {
 
 ScenarioResult ScenarioRun::Run() {
   Clock::time_point start = Clock::now();
+  try {
+    RunPhases();
+  } catch (const std::exception& e) {
+    // lastcall itself lacked something (a thread, memory, a descriptor)
+    // where it had no better answer: the run cannot be judged, and what it
+    // started must still stop before the reports are written.
+    const std::string lacked = load_ ? load_->own_failure() : "";
+    Fail(Verdict::kInfrastructure,
+         !lacked.empty() ? lacked
+                         : std::string("lastcall could not get a resource it needed: ") + e.what());
+    if (load_) load_->Abandon();
+    if (load_) load_->Join();
+    if (websockets_) websockets_->Stop(kWebSocketCloseTimeout);
+    StopTarget();
+  }
+  result_.total = SecondsBetween(start, Clock::now());
+  status_->phase = "reports";
+  if (!report_dir_.empty() && access(report_dir_.c_str(), W_OK) == 0) WriteReports();
+  return result_;
+}
+
+void ScenarioRun::RunPhases() {
   result_.name = scenario_.name;
   result_.file = scenario_.file;
   result_.matrix = scenario_.matrix;
@@ -1340,10 +1368,6 @@ ScenarioResult ScenarioRun::Run() {
       result_.audit = SecondsBetween(audit_start, Clock::now());
     }
   }
-  result_.total = SecondsBetween(start, Clock::now());
-  status_->phase = "reports";
-  if (!report_dir_.empty() && access(report_dir_.c_str(), W_OK) == 0) WriteReports();
-  return result_;
 }
 
 }  // namespace

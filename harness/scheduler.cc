@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -26,8 +27,14 @@ void RunInParallel(size_t count, int jobs, const std::function<void(size_t)>& wo
     return;
   }
   std::vector<std::thread> threads;
-  for (size_t t = 0; t < std::min(count, static_cast<size_t>(jobs)); ++t)
-    threads.emplace_back(worker);
+  for (size_t t = 0; t < std::min(count, static_cast<size_t>(jobs)); ++t) {
+    try {
+      threads.emplace_back(worker);
+    } catch (const std::system_error&) {
+      break;  // no more threads to be had: fewer runs at a time
+    }
+  }
+  if (threads.empty()) worker();
   for (std::thread& thread : threads) thread.join();
 }
 
