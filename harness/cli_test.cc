@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/shm.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -702,6 +703,68 @@ TEST_CASE("after lastcall is SIGKILLed, the next run removes its cluster and sha
   CHECK_FALSE(fs::exists(cluster));
   CHECK(shmctl(shmid, IPC_STAT, &info) != 0);
   CHECK(fs::is_empty(tmp));
+}
+
+TEST_CASE("a dead lastcall's folder stays while its server still holds its shared memory") {
+  TempDir dir;
+  const fs::path tmp = dir.path / "tmp";
+  fs::create_directory(tmp);
+  // The postmaster that has not finished dying: a child of this test that
+  // made a segment and exited, a zombie until it is reaped.
+  int ids[2];
+  REQUIRE(pipe(ids) == 0);
+  pid_t postmaster = fork();
+  REQUIRE(postmaster >= 0);
+  if (postmaster == 0) {
+    int id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600);
+    _exit(write(ids[1], &id, sizeof id) == sizeof id ? 0 : 1);
+  }
+  close(ids[1]);
+  int shmid = -1;
+  REQUIRE(read(ids[0], &shmid, sizeof shmid) == sizeof shmid);
+  close(ids[0]);
+  REQUIRE(shmid >= 0);
+  struct Reaper {  // whatever happens below, no zombie and no segment stay
+    pid_t pid;
+    int shmid;
+    ~Reaper() {
+      if (pid > 0) waitpid(pid, nullptr, 0);
+      shmctl(shmid, IPC_RMID, nullptr);
+    }
+  } reaper{postmaster, shmid};
+  // The folder a SIGKILLed lastcall left: its own pid gone, its cluster's
+  // postmaster.pid naming that postmaster and its segment (lines 1 and 7).
+  SpawnOptions done;
+  done.argv = {"/bin/true"};
+  std::string error;
+  std::unique_ptr<Subprocess> dead = Subprocess::Start(done, &error);
+  REQUIRE(dead);
+  REQUIRE(dead->Wait(std::chrono::seconds(10)));
+  const fs::path stale = tmp / "lastcall-stale2";
+  fs::create_directories(stale / "postgres" / "pgdata");
+  std::ofstream(stale / "lastcall.pid") << dead->pid() << "\n";
+  std::ofstream(stale / "postgres" / "pgdata" / "postmaster.pid")
+      << postmaster << "\n/data\n1\n5432\n/sock\n127.0.0.1\n  5432001  " << shmid
+      << "\nready\n";
+  const std::vector<std::string> args = {"run", "--db", "postgresql://nobody@127.0.0.1:1/none",
+                                         "--reports", (dir.path / "reports").string(),
+                                         "scenarios/sigterm-under-load.yaml"};
+  Output out = Lastcall(args, 0, nullptr, tmp.string());
+  INFO(out.text);
+  CHECK(out.code == 3);
+  // In use: the folder that names the segment stays, and so does it.
+  struct shmid_ds info;
+  CHECK(fs::exists(stale));
+  CHECK(shmctl(shmid, IPC_STAT, &info) == 0);
+
+  // Once the postmaster is gone, the next run releases both.
+  REQUIRE(waitpid(postmaster, nullptr, 0) == postmaster);
+  reaper.pid = 0;
+  out = Lastcall(args, 0, nullptr, tmp.string());
+  INFO(out.text);
+  CHECK(out.code == 3);
+  CHECK_FALSE(fs::exists(stale));
+  CHECK(shmctl(shmid, IPC_STAT, &info) != 0);
 }
 
 // --- Ctrl-C, deadlines and resources in every phase --------------------------

@@ -14,6 +14,7 @@
 // As root, initdb and postgres run as the `postgres` system user (else
 // `nobody`): PostgreSQL refuses to run as root.
 #include "database.h"
+#include "wait_until.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -776,7 +777,7 @@ EmbeddedPostgres::~EmbeddedPostgres() {
   }
 }
 
-bool ReleaseStaleCluster(const std::string& work_dir) {
+bool ReleaseStaleCluster(const std::string& work_dir, Duration patience) {
   // postmaster.pid: line 1 the postmaster's pid, line 7 "<key> <shmid>".
   const fs::path data = fs::path(work_dir) / kDataDir;
   std::istringstream in(ReadFile((data / "postmaster.pid").string()));
@@ -788,17 +789,25 @@ bool ReleaseStaleCluster(const std::string& work_dir) {
     if (i == 1) postmaster = static_cast<pid_t>(std::atol(line.c_str()));
     if (i == 7) std::istringstream(line) >> key >> shmid;
   }
-  if (postmaster <= 0 || ::kill(postmaster, 0) == 0 || errno != ESRCH) return false;
-  // Only the segment that postmaster made, and only once it is unused: the
-  // id may have been reused since.
+  // Only the segment that postmaster made: the id may have been reused
+  // since. It is in use while the postmaster is there (a zombie, or still
+  // shutting down) or any process is attached (its backends, which follow
+  // it within moments).
   struct shmid_ds info;
-  bool released = shmid >= 0 && ::shmctl(shmid, IPC_STAT, &info) == 0 &&
-                  info.shm_cpid == postmaster && info.shm_nattch == 0 &&
-                  ::shmctl(shmid, IPC_RMID, nullptr) == 0;
+  auto segment_ours = [&] {
+    return postmaster > 0 && shmid >= 0 && ::shmctl(shmid, IPC_STAT, &info) == 0 &&
+           info.shm_cpid == postmaster;
+  };
+  auto in_use = [&] {
+    return segment_ours() &&
+           ((::kill(postmaster, 0) == 0 || errno != ESRCH) || info.shm_nattch > 0);
+  };
+  if (!WaitUntil([&] { return !in_use(); }, patience)) return false;
+  if (segment_ours()) ::shmctl(shmid, IPC_RMID, nullptr);
   std::error_code ec;
   if (fs::is_symlink(data, ec))  // the cluster was in a folder of /tmp
     fs::remove_all(fs::read_symlink(data, ec).parent_path(), ec);
-  return released;
+  return true;
 }
 
 bool RunAsServiceUser(SpawnOptions* options, std::string* error) {

@@ -68,13 +68,17 @@ class EmbeddedPostgres {
 
 // Releases what a postmaster that was SIGKILLed (with the lastcall that ran
 // it) left outside `work_dir`, the folder EmbeddedPostgres::Start was given:
-// its System V shared memory segment, named in its postmaster.pid, once that
-// postmaster is gone and nothing is attached, and its cluster's folder in
-// /tmp if the server's user could not reach `work_dir`. The caller removes
-// `work_dir`. Dynamic shared memory needs nothing: the server keeps it in its
-// data folder (dynamic_shared_memory_type=mmap). Returns true if a segment
-// was removed.
-bool ReleaseStaleCluster(const std::string& work_dir);
+// its System V shared memory segment, named in its postmaster.pid, and its
+// cluster's folder in /tmp if the server's user could not reach `work_dir`.
+// The segment is in use while that postmaster is still there (a zombie, or
+// shutting down) or a process is attached; this waits up to `patience` for
+// them to go. Returns true when nothing is left in use (the segment, if
+// there was one, removed): the caller may remove `work_dir`. False when
+// something still is: `work_dir` must stay, since it is what names the
+// segment, for a later run to release it. Dynamic shared memory needs
+// nothing: the server keeps it in its data folder
+// (dynamic_shared_memory_type=mmap).
+bool ReleaseStaleCluster(const std::string& work_dir, Duration patience);
 
 // Sets options->uid and gid to the unprivileged user the embedded servers
 // (PostgreSQL, Redis) run as when the harness is root: `postgres`, else

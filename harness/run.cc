@@ -53,12 +53,17 @@ namespace {
 
 constexpr char kOwnerFile[] = "lastcall.pid";
 constexpr char kServerDir[] = "postgres";  // the embedded server's folder in it
+// How long a dead lastcall's server may take to finish dying (its backends
+// follow the postmaster within moments) before its folder is left for the
+// next run.
+constexpr auto kStaleClusterPatience = std::chrono::seconds(2);
 
 // Removes the work folders of lastcall runs that died without cleaning up
 // (SIGKILL, a crash): their children died with them (parent-death signal),
 // but the folders, with a database cluster inside, and the server's System V
 // shared memory segment stayed. A folder counts as stale when the pid it
-// names is gone; ours to remove only if we own it.
+// names is gone; ours to remove only if we own it, and only once its server
+// has let go of the segment (else the next run tries again).
 void RemoveStaleWorkDirs(const std::string& tmp) {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(tmp, ec)) {
@@ -71,8 +76,9 @@ void RemoveStaleWorkDirs(const std::string& tmp) {
     pid_t pid = 0;
     if (!(owner >> pid) || pid <= 0) continue;
     if (kill(pid, 0) == 0 || errno != ESRCH) continue;  // alive, or not ours to judge
-    ReleaseStaleCluster((entry.path() / kServerDir).string());
-    fs::remove_all(entry.path(), ec);
+    // Without the folder nothing would name the segment any more.
+    if (ReleaseStaleCluster((entry.path() / kServerDir).string(), kStaleClusterPatience))
+      fs::remove_all(entry.path(), ec);
   }
 }
 

@@ -1,5 +1,6 @@
-// For tests: wait on a condition with a deadline, never on a sleep that
-// hopes the condition will hold by then.
+// Waits on a condition with a deadline, never on a sleep that hopes the
+// condition will hold by then: in tests, and where no event announces the
+// condition (a process of someone else's gone).
 #ifndef LASTCALL_WAIT_UNTIL_H_
 #define LASTCALL_WAIT_UNTIL_H_
 
