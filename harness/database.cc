@@ -854,7 +854,7 @@ bool StoppedBy(const StatementWatch& watch, const std::string& what,
       return false;
     case StatementWatch::Stop::kInterrupted:
       *failure = RunDatabases::Failure::kInterrupted;
-      *error = "interrupted during " + what;
+      *error = what;
       return true;
     case StatementWatch::Stop::kTimedOut:
       *failure = RunDatabases::Failure::kTimedOut;

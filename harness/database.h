@@ -105,9 +105,9 @@ class RunDatabases {
   // Drops every database given back and every spare, then stops the thread.
   ~RunDatabases();
 
-  // kTimedOut, kInterrupted: `limits` cancelled the schema or the setup
-  // (*error says which), or the wait for another lastcall making the same
-  // template.
+  // kTimedOut, kInterrupted: `limits` cancelled the schema or the setup, or
+  // the wait for another lastcall making the same template (*error names
+  // which, and for kTimedOut says it did not finish).
   enum class Failure { kServer, kSchema, kSetup, kTimedOut, kInterrupted };
   // Makes database `dbname` holding `content`: a spare renamed, else a new
   // clone. Returns true on success; on failure false, *failure says what

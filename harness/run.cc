@@ -536,7 +536,8 @@ bool ScenarioRun::Prepare() {
       case RunDatabases::Failure::kServer:
         return Fail(Verdict::kInfrastructure, error);
       case RunDatabases::Failure::kInterrupted:
-        return Fail(Verdict::kInterrupted, error);
+        FailIfInterrupted(error);  // the watch counted the signal: this fails
+        return false;
       case RunDatabases::Failure::kTimedOut:
         // Like a target that is not ready in time: the limit is the
         // scenario's, the slowness may be the machine's.
