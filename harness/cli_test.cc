@@ -5,6 +5,7 @@
 #include <sys/shm.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -374,6 +375,48 @@ TEST_CASE("a reports folder that cannot be made: exit 2, nothing started") {
   INFO(out.text);
   CHECK(out.code == 2);
   CHECK(out.text.find("cannot write reports to " + blocker + "/reports") != std::string::npos);
+}
+
+TEST_CASE("a target's file name with ESC, newline and backticks: escaped in every report") {
+  TempDir dir;
+  const fs::path reports = dir.path / "reports";
+  // The target leaves a file named ESC ]0;owned BEL (a terminal's title),
+  // ESC [2J (clear the screen), a newline and ``x`` in its TMPDIR.
+  const std::string leaked = "\x1b]0;owned\x07\x1b[2J\nnext ``x``";
+  const std::string shown = "instance 1: \\x1b]0;owned\\x07\\x1b[2J\\nnext ``x``";
+  Output out = RunYaml(
+      dir, "hostile",
+      ScenarioYaml("  command: [/bin/sh, -c, 'touch \"$TMPDIR/$(printf \"\\033]0;owned\\007"
+                   "\\033[2J\\nnext \\140\\140x\\140\\140\")\"; exec " + kServer +
+                   " --port \"$PORT\"']\n"));
+  INFO(out.text);
+  CHECK(out.code == 1);
+  auto has_controls = [](const std::string& text) {
+    return std::any_of(text.begin(), text.end(), [](char c) {
+      return (static_cast<unsigned char>(c) < 0x20 && c != '\n') || c == 0x7f;
+    });
+  };
+  CHECK_FALSE(has_controls(out.text));
+  CHECK(out.text.find("\n        " + shown + "\n") != std::string::npos);
+  for (const fs::path& folder : {reports, reports / "hostile"}) {
+    INFO(folder);
+    const std::string summary = FileText(folder / "summary.md");
+    CHECK_FALSE(has_controls(summary));
+    CHECK(summary.find("  - ``` " + shown + " ```\n") != std::string::npos);
+    const std::string junit = FileText(folder / "junit.xml");
+    CHECK_FALSE(has_controls(junit));
+    CHECK(junit.find(shown + "\n") != std::string::npos);
+  }
+  for (const fs::path& page : {reports / "index.html", reports / "hostile" / "index.html"})
+    CHECK_FALSE(has_controls(FileText(page)));
+  CHECK(FileText(reports / "hostile" / "index.html").find(shown + "<br>") != std::string::npos);
+  // result.json keeps the exact name.
+  nlohmann::json result = nlohmann::json::parse(FileText(reports / "hostile" / "result.json"));
+  bool found = false;
+  for (const nlohmann::json& check : result["checks"])
+    if (check["name"] == "temp_files")
+      found = check["offending"] == nlohmann::json::array({"instance 1: " + leaked});
+  CHECK(found);
 }
 
 TEST_CASE("run removes the work folder of a lastcall that died, not of a live one") {

@@ -25,6 +25,7 @@
 #include "matrix.h"
 #include "sender.h"
 #include "substitution.h"
+#include "visible_text.h"
 
 namespace lastcall {
 
@@ -1707,7 +1708,10 @@ bool OverriddenScenarioText(const std::string& yaml_text, const std::string& fil
     return true;
   }
   YAML::Node root;
-  if (!LoadTree(yaml_text, file_path, overrides, &root, error)) return false;
+  if (!LoadTree(yaml_text, file_path, overrides, &root, error)) {
+    *error = VisibleText(*error);
+    return false;
+  }
   YAML::Emitter emitter;
   emitter << root;
   *out = std::string(emitter.c_str()) + "\n";
@@ -1753,10 +1757,7 @@ bool ParseCombination(YAML::Node root, const std::string& file_path,
   return true;
 }
 
-}  // namespace
-
-bool ParseScenarioText(const std::string& yaml_text,
-                       const std::string& file_path,
+bool ParseCombinations(const std::string& yaml_text, const std::string& file_path,
                        const std::vector<std::string>& overrides,
                        std::vector<Scenario>* scenarios, std::string* error) {
   YAML::Node root;
@@ -1774,6 +1775,19 @@ bool ParseScenarioText(const std::string& yaml_text,
       return false;
   }
   return true;
+}
+
+}  // namespace
+
+bool ParseScenarioText(const std::string& yaml_text,
+                       const std::string& file_path,
+                       const std::vector<std::string>& overrides,
+                       std::vector<Scenario>* scenarios, std::string* error) {
+  if (ParseCombinations(yaml_text, file_path, overrides, scenarios, error))
+    return true;
+  // Messages quote the file's values, and are printed on a terminal.
+  *error = VisibleText(*error);
+  return false;
 }
 
 bool ParseScenarioText(const std::string& yaml_text,
