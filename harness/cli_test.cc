@@ -377,6 +377,55 @@ TEST_CASE("a reports folder that cannot be made: exit 2, nothing started") {
   CHECK(out.text.find("cannot write reports to " + blocker + "/reports") != std::string::npos);
 }
 
+// Every file and folder under `root`, relative to it, links not followed.
+std::set<std::string> Tree(const fs::path& root) {
+  std::set<std::string> entries;
+  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
+       ++it)
+    entries.insert(fs::relative(it->path(), root).string());
+  return entries;
+}
+
+TEST_CASE("a name that leads out of --reports: exit 2 at its position, nothing written outside") {
+  TempDir dir;
+  const fs::path reports = dir.path / "a" / "b" / "reports";
+  for (const std::string name : {"../../escape", "..", ".", "/tmp/x", ""}) {
+    INFO(name);
+    std::string file = dir.Write("hostile.yaml", "name: \"" + name + "\"\n" +
+                                                     ScenarioYaml(kServerTarget));
+    Output check = Lastcall({"check", file});
+    INFO(check.text);
+    CHECK(check.code == 2);
+    CHECK(check.text.find(file + ":1:7: name must be folder names joined by '/'") !=
+          std::string::npos);
+    Output run = Lastcall({"run", "--reports", reports.string(), file});
+    INFO(run.text);
+    CHECK(run.code == 2);
+    CHECK(Tree(dir.path) == std::set<std::string>{"hostile.yaml"});
+  }
+}
+
+TEST_CASE("a symbolic link at a run's folder is not written through: exit 3") {
+  TempDir dir;
+  const fs::path reports = dir.path / "reports", elsewhere = dir.path / "elsewhere";
+  fs::create_directories(reports);
+  fs::create_directories(elsewhere);
+  fs::create_symlink(elsewhere, reports / "linked");
+  fs::create_symlink(elsewhere, reports / "conformance");
+  for (const std::string name : {"linked", "conformance/go"}) {
+    INFO(name);
+    std::string file = dir.Write("s.yaml", "name: " + name + "\n" + ScenarioYaml(kServerTarget));
+    Output out = Lastcall({"run", "--reports", reports.string(), file});
+    INFO(out.text);
+    CHECK(out.code == 3);
+    const std::string link = (reports / fs::path(name).begin()->string()).string();
+    CHECK(out.text.find("will not write reports through " + link + ": it is a symbolic link") !=
+          std::string::npos);
+    CHECK(fs::is_empty(elsewhere));
+    CHECK(fs::is_symlink(link));
+  }
+}
+
 TEST_CASE("a target's file name with ESC, newline and backticks: escaped in every report") {
   TempDir dir;
   const fs::path reports = dir.path / "reports";

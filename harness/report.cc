@@ -1,11 +1,14 @@
 #include "report.h"
 
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 
@@ -88,6 +91,7 @@ bool WriteFileAtomically(const std::string& path,
                          const std::function<void(std::ostream&)>& write,
                          std::string* error) {
   const std::string temp = path + ".tmp-" + std::to_string(getpid());
+  unlink(temp.c_str());  // a symbolic link left there is not written through
   std::ofstream out(temp, std::ios::binary | std::ios::trunc);
   if (out) {
     write(out);
@@ -99,6 +103,36 @@ bool WriteFileAtomically(const std::string& path,
     return false;
   }
   return true;
+}
+
+RunFolder MakeRunFolder(const std::string& reports_dir, const std::string& name,
+                        std::string* error) {
+  std::error_code ec;
+  std::filesystem::create_directories(reports_dir, ec);
+  std::string path = reports_dir;
+  for (size_t start = 0, slash; start <= name.size(); start = slash + 1) {
+    slash = std::min(name.find('/', start), name.size());
+    path += "/" + name.substr(start, slash - start);
+    if (mkdir(path.c_str(), 0755) == 0) continue;
+    const int mkdir_errno = errno;
+    struct stat status;
+    if (mkdir_errno == EEXIST && lstat(path.c_str(), &status) == 0) {
+      if (S_ISDIR(status.st_mode)) continue;
+      if (S_ISLNK(status.st_mode)) {
+        *error = "will not write reports through " + path +
+                 ": it is a symbolic link; remove it, or choose another --reports folder";
+        return RunFolder::kSymbolicLink;
+      }
+    }
+    *error = "cannot write reports to " + reports_dir + "/" + name + ": " +
+             (mkdir_errno == EEXIST ? path + " is not a folder" : std::strerror(mkdir_errno));
+    return RunFolder::kCannotMake;
+  }
+  if (access(path.c_str(), W_OK) != 0) {
+    *error = "cannot write reports to " + path + ": " + std::strerror(errno);
+    return RunFolder::kCannotMake;
+  }
+  return RunFolder::kReady;
 }
 
 namespace {

@@ -402,6 +402,45 @@ std::string IntegerKind(int64_t min) {
   return "an integer >= " + std::to_string(min);
 }
 
+// The files lastcall writes at the top of the reports folder, beside the
+// runs' folders.
+const char* const kReportsFolderFiles[] = {"junit.xml", "summary.md", "index.html",
+                                           "shard.json"};
+
+// Why `name` cannot be the path of a run's folder under the reports folder,
+// or "" when it can: one or more folder names joined by '/', each of them
+// neither empty nor starting with '.' (no "..", nothing hidden), without a
+// backslash or a control character, none longer than a file name may be,
+// and the first not one of the reports folder's own files.
+std::string ReportNameProblem(const std::string& name) {
+  if (name.empty())
+    return "it is empty";
+  for (unsigned char c : name) {
+    if (c < 0x20 || c == 0x7f)
+      return "it has a control character";
+    if (c == '\\')
+      return "it has a backslash";
+  }
+  constexpr size_t kMaxFileName = 255;  // NAME_MAX of Linux's file systems
+  size_t start = 0;
+  for (size_t slash; start <= name.size(); start = slash + 1) {
+    slash = std::min(name.find('/', start), name.size());
+    const std::string part = name.substr(start, slash - start);
+    if (part.empty())
+      return "it starts or ends with '/', or has '//'";
+    if (part[0] == '.')
+      return "'" + part + "' starts with '.'";
+    if (part.size() > kMaxFileName)
+      return "a part between slashes is longer than " + std::to_string(kMaxFileName) +
+             " bytes";
+    if (start == 0)
+      for (const char* file : kReportsFolderFiles)
+        if (part == file)
+          return "lastcall writes " + part + " in the reports folder itself";
+  }
+  return "";
+}
+
 // Reads the scenario's YAML tree into a Scenario. Each step returns false
 // after recording the first error, with the location of the offending node.
 class Parser {
@@ -435,6 +474,7 @@ class Parser {
   bool AsPath(const Value& value, std::string* out);
   bool AsSignal(const Value& value, int* out);
   bool AsCheckNames(const Value& value, std::vector<std::string>* out);
+  bool CheckName(const Section& top, const std::string& name);
 
   bool CollectFields(const YAML::Node& map, const std::string& path, int depth,
                      std::vector<Field>* out);
@@ -734,6 +774,7 @@ bool Parser::Parse(const YAML::Node& root, Scenario* scenario) {
   return Require(top, "target") && Require(top, "load") &&
          Require(top, "audit") &&
          AsString(top.Get("name"), &scenario->name) &&
+         CheckName(top, scenario->name) &&
          AsString(top.Get("description"), &scenario->description) &&
          ParseSeed(top.Get("seed"), &scenario->seed) &&
          ParseDatabase(top.Get("database"), &scenario->database) &&
@@ -752,6 +793,22 @@ bool Parser::Parse(const YAML::Node& root, Scenario* scenario) {
          AsBool(top.Get("control"), &scenario->control) &&
          // Last: its defaults come from the load and the faults.
          ParseExplore(top.Get("explore"), *scenario, &scenario->explore);
+}
+
+// The name is the path of the run's folder under the reports folder: it must
+// not lead out of it, nor onto files lastcall writes there.
+bool Parser::CheckName(const Section& top, const std::string& name) {
+  const std::string problem = ReportNameProblem(name);
+  if (problem.empty())
+    return true;
+  const std::string rule =
+      " must be folder names joined by '/', none empty or starting with '.', "
+      "without '\\' or control characters: ";
+  Value value = top.Get("name");
+  if (value.present)
+    return Fail(value, "name" + rule + problem + ", got " + Describe(value.node));
+  return Fail(top.self.node, "the scenario's name, from its file name (\"" + name +
+                                 "\")," + rule + problem + "; give it a name:");
 }
 
 // An expectation on a check that audit.checks leaves out could never be met.

@@ -666,6 +666,66 @@ TEST_CASE("name, description and seed", "[scenario]") {
         "18446744073709551616");
 }
 
+TEST_CASE("A name that would leave the reports folder is an error at its position",
+          "[scenario]") {
+  const std::string rule =
+      " must be folder names joined by '/', none empty or starting with '.', "
+      "without '\\' or control characters: ";
+  CHECK(Error("name: \"../../escape\"\n") ==
+        "s.yaml:1:7: name" + rule + "'..' starts with '.', got \"../../escape\"");
+  CHECK(Error("name: ..\n") == "s.yaml:1:7: name" + rule + "'..' starts with '.', got \"..\"");
+  CHECK(Error("name: .\n") == "s.yaml:1:7: name" + rule + "'.' starts with '.', got \".\"");
+  CHECK(Error("name: a/../../b\n") ==
+        "s.yaml:1:7: name" + rule + "'..' starts with '.', got \"a/../../b\"");
+  CHECK(Error("name: /etc/cron.d\n") ==
+        "s.yaml:1:7: name" + rule + "it starts or ends with '/', or has '//', got \"/etc/cron.d\"");
+  CHECK(Error("name: \"a//b\"\n") ==
+        "s.yaml:1:7: name" + rule + "it starts or ends with '/', or has '//', got \"a//b\"");
+  CHECK(Error("name: \"\"\n") == "s.yaml:1:7: name" + rule + "it is empty, got \"\"");
+  CHECK(Error("name: \"..\\\\x\"\n") ==
+        "s.yaml:1:7: name" + rule + "it has a backslash, got \"..\\x\"");
+  // Control characters are shown escaped in the message itself.
+  CHECK(Error("name: \"a\\nb\"\n") ==
+        "s.yaml:1:7: name" + rule + "it has a control character, got \"a\\nb\"");
+  CHECK(Error("name: \"a\\0b\"\n") ==
+        "s.yaml:1:7: name" + rule + "it has a control character, got \"a\\x00b\"");
+  CHECK(Error("name: \"\\e]0;x\\a\"\n") ==
+        "s.yaml:1:7: name" + rule + "it has a control character, got \"\\x1b]0;x\\x07\"");
+  CHECK(Error("name: junit.xml/x\n") ==
+        "s.yaml:1:7: name" + rule +
+        "lastcall writes junit.xml in the reports folder itself, got \"junit.xml/x\"");
+  CHECK(Error("name: " + std::string(256, 'a') + "\n").find(
+            "a part between slashes is longer than 255 bytes") != std::string::npos);
+  // Folders below the reports folder, as the bundled conformance scenarios
+  // use them, stay allowed.
+  CHECK(Parse("name: conformance/go-sigterm\n").name == "conformance/go-sigterm");
+  CHECK(Parse("name: \"café `x` | y\"\n").name == "café `x` | y");
+  // A name taken from the file name is held to the same rule.
+  Scenario s;
+  std::string error;
+  CHECK_FALSE(ParseScenarioText(Complete(""), "dir/..yaml", &s, &error));
+  CHECK(error == "dir/..yaml:1:1: the scenario's name, from its file name (\".\")," + rule +
+                     "'.' starts with '.'; give it a name:");
+}
+
+TEST_CASE("A matrix value cannot lead a combination's folder out of its scenario's",
+          "[scenario]") {
+  std::vector<Scenario> scenarios;
+  std::string error;
+  REQUIRE(ParseScenarioText(Complete("name: m\n"
+                                     "matrix: {where: [\"../../x\", \"..\", /etc]}\n"
+                                     "target:\n  command: [server, \"${matrix.where}\"]\n"),
+                            "s.yaml", {}, &scenarios, &error));
+  REQUIRE(scenarios.size() == 3);
+  CHECK(scenarios[0].name == "m/where=..%2F..%2Fx");
+  CHECK(scenarios[1].name == "m/where=..");
+  CHECK(scenarios[2].name == "m/where=%2Fetc");
+  for (const Scenario& scenario : scenarios) {
+    const fs::path folder = (fs::path("reports") / scenario.name).lexically_normal();
+    CHECK(folder.parent_path() == "reports/m");
+  }
+}
+
 TEST_CASE("database", "[scenario]") {
   Scenario s = Parse("database:\n"
                      "  url: postgresql://lastcall@127.0.0.1:${port}/db\n"
