@@ -190,7 +190,7 @@ TEST_CASE("a target that never becomes ready: exit 3 with its log tail") {
                    "  ready: {http: /healthz, timeout: 300ms}\n"));
   INFO(out.text);
   CHECK(out.code == 3);
-  CHECK(out.text.find("not ready within") != std::string::npos);
+  CHECK(out.text.find("not ready within 300ms; its last output") != std::string::npos);
   CHECK(out.text.find("warming up") != std::string::npos);
 }
 

@@ -621,9 +621,8 @@ bool ScenarioRun::StartInstance(int slot) {
       break;
   }
   return Fail(Verdict::kInfrastructure,
-              "the target was not ready within " +
-                  std::to_string(std::chrono::duration<double>(launch_.ready.timeout).count()) +
-                  "s; its last output:\n" + started->Tail(20));
+              "the target was not ready within " + DurationText(launch_.ready.timeout) +
+                  "; its last output:\n" + started->Tail(20));
 }
 
 void ScenarioRun::AddRollingRestartFaults() {
@@ -720,8 +719,8 @@ bool ScenarioRun::StartTarget() {
       if (Clock::now() > deadline)
         return Fail(Verdict::kInfrastructure,
                     "HAProxy did not report " + BackendServerName(slot) + " UP within " +
-                        std::to_string(std::chrono::duration<double>(launch_.ready.timeout).count()) +
-                        "s (status " + load_balancer_->Status(slot, &error) + ")");
+                        DurationText(launch_.ready.timeout) + " (status " +
+                        load_balancer_->Status(slot, &error) + ")");
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
   }

@@ -1,5 +1,6 @@
 #include "scenario.h"
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -114,19 +115,28 @@ const std::vector<std::string>& KnownChecks() {
   return kNames;
 }
 
-std::optional<Duration> ParseDuration(const std::string& text) {
+namespace {
+
+// The longest duration a scenario may write: about 146 years, far beyond any
+// sensible one, and safe to add to (twice it still fits a Duration).
+constexpr Duration kMaxDuration =
+    std::chrono::seconds(std::numeric_limits<int64_t>::max() / 2 / 1000000000);
+
+enum class DurationReading { kValid, kMalformed, kTooLarge };
+
+DurationReading ReadDuration(const std::string& text, Duration* out) {
   // A decimal number (digits, optionally '.' and more digits), then a unit.
   size_t end = 0;
   while (end < text.size() && isdigit(static_cast<unsigned char>(text[end])))
     ++end;
   if (end == 0)
-    return std::nullopt;
+    return DurationReading::kMalformed;
   if (end < text.size() && text[end] == '.') {
     size_t fraction = ++end;
     while (end < text.size() && isdigit(static_cast<unsigned char>(text[end])))
       ++end;
     if (end == fraction)
-      return std::nullopt;
+      return DurationReading::kMalformed;
   }
   const std::string unit = text.substr(end);
   long double nanoseconds_per_unit;
@@ -137,13 +147,22 @@ std::optional<Duration> ParseDuration(const std::string& text) {
   else if (unit == "m")
     nanoseconds_per_unit = 60e9L;
   else
-    return std::nullopt;
+    return DurationReading::kMalformed;
   long double ns =
       std::strtold(text.substr(0, end).c_str(), nullptr) * nanoseconds_per_unit;
-  // About 146 years: far beyond any sensible duration, and safe to add to.
-  if (ns > static_cast<long double>(std::numeric_limits<int64_t>::max() / 2))
+  if (ns > static_cast<long double>(kMaxDuration.count()))
+    return DurationReading::kTooLarge;
+  *out = Duration(std::llround(ns));
+  return DurationReading::kValid;
+}
+
+}  // namespace
+
+std::optional<Duration> ParseDuration(const std::string& text) {
+  Duration duration{0};
+  if (ReadDuration(text, &duration) != DurationReading::kValid)
     return std::nullopt;
-  return Duration(std::llround(ns));
+  return duration;
 }
 
 std::string DurationText(Duration duration) {
@@ -684,17 +703,22 @@ bool Parser::AsInt(const Value& value, int64_t min, int64_t max, Int* out) {
 bool Parser::AsDuration(const Value& value, bool allow_zero, Duration* out) {
   if (!value.present)
     return true;
-  std::optional<Duration> duration;
+  Duration duration{0};
+  DurationReading reading = DurationReading::kMalformed;
   if (value.node.IsScalar())
-    duration = ParseDuration(value.node.Scalar());
-  if (!duration)
+    reading = ReadDuration(value.node.Scalar(), &duration);
+  if (reading == DurationReading::kTooLarge)
+    return Fail(value, value.path + " must be at most " +
+                           DurationText(kMaxDuration) + " (about 146 years), got " +
+                           Describe(value.node));
+  if (reading != DurationReading::kValid)
     return Fail(value, value.path +
                            " must be a duration such as 250ms, 1.5s or 1m, "
                            "got " + Describe(value.node));
-  if (!allow_zero && duration->count() == 0)
+  if (!allow_zero && duration.count() == 0)
     return Fail(value, value.path + " must be greater than 0, got " +
                            Describe(value.node));
-  *out = *duration;
+  *out = duration;
   return true;
 }
 
@@ -1742,6 +1766,11 @@ bool LoadTree(const std::string& yaml_text, const std::string& file_path,
               std::string* error) {
   try {
     *root = YAML::Load(yaml_text);
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp's own message for it is "bad file".
+    *error = LocationOf(file_path, e.mark).ToString() + ": lists and maps nested deeper than " +
+             std::to_string(e.depth() - 1) + " levels";
+    return false;
   } catch (const YAML::Exception& e) {
     *error = LocationOf(file_path, e.mark).ToString() + ": " + e.msg;
     return false;

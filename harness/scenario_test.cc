@@ -5,6 +5,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 
 #include <catch2/catch.hpp>
 
@@ -1314,6 +1315,30 @@ TEST_CASE("ParseDuration", "[scenario]") {
                           "99999999999999m"}) {
     INFO(bad);
     CHECK_FALSE(ParseDuration(bad).has_value());
+  }
+  CHECK(ParseDuration("4611686018s") == Duration(seconds(4611686018)));
+  CHECK_FALSE(ParseDuration("4611686019s").has_value());
+}
+
+TEST_CASE("A duration past the maximum says so, with the maximum", "[scenario]") {
+  CHECK(Error("load:\n  duration: 99999999999s\n") ==
+        "s.yaml:2:13: load.duration must be at most 4611686018s (about 146 years), "
+        "got \"99999999999s\"");
+  CHECK(Error("target:\n  command: [server]\n  ready: {timeout: 76861434m}\n") ==
+        "s.yaml:3:20: target.ready.timeout must be at most 4611686018s (about 146 years), "
+        "got \"76861434m\"");
+  CHECK(Parse("load:\n  duration: 4611686018s\n").load.duration == seconds(4611686018));
+}
+
+TEST_CASE("YAML nested too deeply is an error at its position that says so", "[scenario]") {
+  for (const std::string& open : {std::string("["), std::string("{a: ")}) {
+    std::string yaml = "name: x\nload: ";
+    for (int i = 0; i < 10000; ++i) yaml += open;
+    Scenario s;
+    std::string error;
+    CHECK_FALSE(ParseScenarioText(yaml, "s.yaml", &s, &error));
+    INFO(error);
+    CHECK(std::regex_match(error, std::regex(R"(s\.yaml:2:\d+: lists and maps nested deeper than \d+ levels)")));
   }
 }
 
