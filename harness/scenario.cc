@@ -1658,11 +1658,14 @@ bool Parser::ParseExplore(const Value& value, const Scenario& scenario,
   }
   out->grace = {grace.count(), grace.count()};
   const int64_t load = scenario.load.duration.count();
+  // 80 % without multiplying first: a load may be as long as kMaxDuration,
+  // or as many requests as an int64_t holds.
+  auto eight_tenths = [](int64_t n) { return n / 10 * 8 + n % 10 * 8 / 10; };
   if (load > 0)
-    out->triggers = {{Trigger::Kind::kAt, {load / 10, load * 8 / 10}}};
+    out->triggers = {{Trigger::Kind::kAt, {load / 10, eight_tenths(load)}}};
   else
     out->triggers = {{Trigger::Kind::kCompleted,
-                      {1, std::max<int64_t>(1, scenario.load.requests * 8 / 10)}}};
+                      {1, std::max<int64_t>(1, eight_tenths(scenario.load.requests))}}};
 
   Section section;
   if (!AsSection(value, kExploreKeys, &section))

@@ -1523,6 +1523,11 @@ TEST_CASE("explore: defaults come from the load and the first fault", "[scenario
   CHECK(e.triggers[0].kind == Trigger::Kind::kAt);
   CHECK(e.triggers[0].range.min == Duration(milliseconds(200)).count());
   CHECK(e.triggers[0].range.max == Duration(milliseconds(1600)).count());
+  // The longest load and the most requests a file may write.
+  CHECK(Parse("load:\n  duration: 4611686018s\n").explore.triggers[0].range.max ==
+        3689348814400000000);
+  CHECK(Parse("load:\n  requests: 9223372036854775807\n").explore.triggers[0].range.max ==
+        7378697629483820645);
 }
 
 TEST_CASE("explore: every bound written", "[scenario]") {
