@@ -5,6 +5,7 @@
 #include <sys/shm.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -189,7 +190,7 @@ TEST_CASE("a target that never becomes ready: exit 3 with its log tail") {
                    "  ready: {http: /healthz, timeout: 300ms}\n"));
   INFO(out.text);
   CHECK(out.code == 3);
-  CHECK(out.text.find("not ready within") != std::string::npos);
+  CHECK(out.text.find("not ready within 300ms; its last output") != std::string::npos);
   CHECK(out.text.find("warming up") != std::string::npos);
 }
 
@@ -374,6 +375,97 @@ TEST_CASE("a reports folder that cannot be made: exit 2, nothing started") {
   INFO(out.text);
   CHECK(out.code == 2);
   CHECK(out.text.find("cannot write reports to " + blocker + "/reports") != std::string::npos);
+}
+
+// Every file and folder under `root`, relative to it, links not followed.
+std::set<std::string> Tree(const fs::path& root) {
+  std::set<std::string> entries;
+  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator();
+       ++it)
+    entries.insert(fs::relative(it->path(), root).string());
+  return entries;
+}
+
+TEST_CASE("a name that leads out of --reports: exit 2 at its position, nothing written outside") {
+  TempDir dir;
+  const fs::path reports = dir.path / "a" / "b" / "reports";
+  for (const std::string name : {"../../escape", "..", ".", "/tmp/x", ""}) {
+    INFO(name);
+    std::string file = dir.Write("hostile.yaml", "name: \"" + name + "\"\n" +
+                                                     ScenarioYaml(kServerTarget));
+    Output check = Lastcall({"check", file});
+    INFO(check.text);
+    CHECK(check.code == 2);
+    CHECK(check.text.find(file + ":1:7: name must be folder names joined by '/'") !=
+          std::string::npos);
+    Output run = Lastcall({"run", "--reports", reports.string(), file});
+    INFO(run.text);
+    CHECK(run.code == 2);
+    CHECK(Tree(dir.path) == std::set<std::string>{"hostile.yaml"});
+  }
+}
+
+TEST_CASE("a symbolic link at a run's folder is not written through: exit 3") {
+  TempDir dir;
+  const fs::path reports = dir.path / "reports", elsewhere = dir.path / "elsewhere";
+  fs::create_directories(reports);
+  fs::create_directories(elsewhere);
+  fs::create_symlink(elsewhere, reports / "linked");
+  fs::create_symlink(elsewhere, reports / "conformance");
+  for (const std::string name : {"linked", "conformance/go"}) {
+    INFO(name);
+    std::string file = dir.Write("s.yaml", "name: " + name + "\n" + ScenarioYaml(kServerTarget));
+    Output out = Lastcall({"run", "--reports", reports.string(), file});
+    INFO(out.text);
+    CHECK(out.code == 3);
+    const std::string link = (reports / fs::path(name).begin()->string()).string();
+    CHECK(out.text.find("will not write reports through " + link + ": it is a symbolic link") !=
+          std::string::npos);
+    CHECK(fs::is_empty(elsewhere));
+    CHECK(fs::is_symlink(link));
+  }
+}
+
+TEST_CASE("a target's file name with ESC, newline and backticks: escaped in every report") {
+  TempDir dir;
+  const fs::path reports = dir.path / "reports";
+  // The target leaves a file named ESC ]0;owned BEL (a terminal's title),
+  // ESC [2J (clear the screen), a newline and ``x`` in its TMPDIR.
+  const std::string leaked = "\x1b]0;owned\x07\x1b[2J\nnext ``x``";
+  const std::string shown = "instance 1: \\x1b]0;owned\\x07\\x1b[2J\\nnext ``x``";
+  Output out = RunYaml(
+      dir, "hostile",
+      ScenarioYaml("  command: [/bin/sh, -c, 'touch \"$TMPDIR/$(printf \"\\033]0;owned\\007"
+                   "\\033[2J\\nnext \\140\\140x\\140\\140\")\"; exec " + kServer +
+                   " --port \"$PORT\"']\n"));
+  INFO(out.text);
+  CHECK(out.code == 1);
+  auto has_controls = [](const std::string& text) {
+    return std::any_of(text.begin(), text.end(), [](char c) {
+      return (static_cast<unsigned char>(c) < 0x20 && c != '\n') || c == 0x7f;
+    });
+  };
+  CHECK_FALSE(has_controls(out.text));
+  CHECK(out.text.find("\n        " + shown + "\n") != std::string::npos);
+  for (const fs::path& folder : {reports, reports / "hostile"}) {
+    INFO(folder);
+    const std::string summary = FileText(folder / "summary.md");
+    CHECK_FALSE(has_controls(summary));
+    CHECK(summary.find("  - ``` " + shown + " ```\n") != std::string::npos);
+    const std::string junit = FileText(folder / "junit.xml");
+    CHECK_FALSE(has_controls(junit));
+    CHECK(junit.find(shown + "\n") != std::string::npos);
+  }
+  for (const fs::path& page : {reports / "index.html", reports / "hostile" / "index.html"})
+    CHECK_FALSE(has_controls(FileText(page)));
+  CHECK(FileText(reports / "hostile" / "index.html").find(shown + "<br>") != std::string::npos);
+  // result.json keeps the exact name.
+  nlohmann::json result = nlohmann::json::parse(FileText(reports / "hostile" / "result.json"));
+  bool found = false;
+  for (const nlohmann::json& check : result["checks"])
+    if (check["name"] == "temp_files")
+      found = check["offending"] == nlohmann::json::array({"instance 1: " + leaked});
+  CHECK(found);
 }
 
 TEST_CASE("run removes the work folder of a lastcall that died, not of a live one") {

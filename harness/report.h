@@ -124,6 +124,16 @@ bool WriteFileAtomically(const std::string& path,
                          const std::function<void(std::ostream&)>& write,
                          std::string* error);
 
+// Makes `reports_dir`/`name` (`name` from the scenario, "a/b" for nested
+// folders), the folder a run writes its reports in. `reports_dir` is
+// whatever the user chose, a symbolic link included; each folder of `name`
+// below it is made or must already be a folder: an existing symbolic link
+// there is never followed (whoever planted it would choose where the reports
+// go). Returns kReady, or the failure with *error set.
+enum class RunFolder { kReady, kCannotMake, kSymbolicLink };
+RunFolder MakeRunFolder(const std::string& reports_dir, const std::string& name,
+                        std::string* error);
+
 // result.json's content.
 std::string ResultJson(const ScenarioResult& result, const Scenario& scenario);
 

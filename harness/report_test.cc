@@ -37,10 +37,19 @@ TEST_CASE("result.json survives text that is not UTF-8") {
   CHECK(parsed["checks"][0]["offending"][0] == "bad \xEF\xBF\xBD\xEF\xBF\xBD bytes");
 }
 
-TEST_CASE("the console gets no control characters from a target") {
-  std::string lines = ConsoleLines(WithOffending("\x1b[2Jcleared"));
+TEST_CASE("the console shows a target's control characters as escapes") {
+  ScenarioResult r = WithOffending("\x1b[2Jcleared\nfake line `quoted`");
+  r.checks[0].summary = "1 files left \x1b]0;title\x07";
+  r.message = "its last output:\n  | \x1b[1Aup\r";
+  std::string lines = ConsoleLines(r);
+  INFO(lines);
   CHECK(lines.find('\x1b') == std::string::npos);
-  CHECK(lines.find("?[2Jcleared") != std::string::npos);
+  CHECK(lines.find('\x07') == std::string::npos);
+  CHECK(lines.find('\r') == std::string::npos);
+  CHECK(lines.find("\n        \\x1b[2Jcleared\\nfake line `quoted`\n") != std::string::npos);
+  CHECK(lines.find("lost failed: 1 files left \\x1b]0;title\\x07") != std::string::npos);
+  // The message's own lines stay lines.
+  CHECK(lines.find("its last output:\n  | \\x1b[1Aup\\r\n") != std::string::npos);
 }
 
 TEST_CASE("WriteFileAtomically replaces whole files, and keeps the old one on failure") {

@@ -490,13 +490,15 @@ bool ScenarioRun::Prepare() {
   role_password_ = RandomPassword();
   result_.run_id = run_id_;
   result_.seed = scenario_.seed;
+  std::string folder_error;
+  switch (MakeRunFolder(session_->options().reports_dir, report_name_, &folder_error)) {
+    case RunFolder::kReady: break;
+    case RunFolder::kCannotMake: return Fail(Verdict::kBadInput, folder_error);
+    case RunFolder::kSymbolicLink: return Fail(Verdict::kInfrastructure, folder_error);
+  }
   report_dir_ = session_->options().reports_dir + "/" + report_name_;
   result_.report_dir = report_dir_;
   std::error_code ec;
-  fs::create_directories(report_dir_, ec);
-  if (ec || access(report_dir_.c_str(), W_OK) != 0)
-    return Fail(Verdict::kBadInput, "cannot write reports to " + report_dir_ +
-                                        ": " + (ec ? ec.message() : std::strerror(errno)));
   run_dir_ = session_->work_dir() + "/" + run_id_;
   fs::create_directories(run_dir_, ec);
   if (ec) return Fail(Verdict::kInfrastructure, "cannot create " + run_dir_ + ": " + ec.message());
@@ -568,7 +570,9 @@ bool ScenarioRun::Prepare() {
     if (!Expand(value, &env[name])) return false;
   for (const auto& [name, value] : env) launch_.env.push_back(name + "=" + value);
 
-  target_log_.open(report_dir_ + "/target.log.partial", std::ios::trunc);
+  const std::string target_log = report_dir_ + "/target.log.partial";
+  unlink(target_log.c_str());  // a symbolic link left there is not written through
+  target_log_.open(target_log, std::ios::trunc);
   if (!target_log_)
     return Fail(Verdict::kBadInput, "cannot write " + report_dir_ + "/target.log");
   return true;
@@ -617,9 +621,8 @@ bool ScenarioRun::StartInstance(int slot) {
       break;
   }
   return Fail(Verdict::kInfrastructure,
-              "the target was not ready within " +
-                  std::to_string(std::chrono::duration<double>(launch_.ready.timeout).count()) +
-                  "s; its last output:\n" + started->Tail(20));
+              "the target was not ready within " + DurationText(launch_.ready.timeout) +
+                  "; its last output:\n" + started->Tail(20));
 }
 
 void ScenarioRun::AddRollingRestartFaults() {
@@ -716,8 +719,8 @@ bool ScenarioRun::StartTarget() {
       if (Clock::now() > deadline)
         return Fail(Verdict::kInfrastructure,
                     "HAProxy did not report " + BackendServerName(slot) + " UP within " +
-                        std::to_string(std::chrono::duration<double>(launch_.ready.timeout).count()) +
-                        "s (status " + load_balancer_->Status(slot, &error) + ")");
+                        DurationText(launch_.ready.timeout) + " (status " +
+                        load_balancer_->Status(slot, &error) + ")");
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
   }
