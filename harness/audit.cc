@@ -181,14 +181,16 @@ void AuditConnection::TerminateSessions() {
 }
 
 bool AuditConnection::CreateRole(const std::string& role, const std::string& password,
-                                 std::string* error) {
-  // SUPERUSER: the target connected as the superuser before it had a role
-  // of its own, and keeps what it could do (extensions, roles, COPY ...).
-  // Decided for now; a later change is to grant it only what it needs.
+                                 const std::string& member_of, std::string* error) {
+  // No superuser: what the target may do is what the owner of its database
+  // may, so that it cannot reach lastcall's own login, other databases or
+  // the server's settings.
   try {
     WithSession([&](pqxx::nontransaction& tx) {
-      return tx.exec("CREATE ROLE " + tx.quote_name(role) + " LOGIN SUPERUSER PASSWORD " +
-                     tx.quote(password));
+      return tx.exec("CREATE ROLE " + tx.quote_name(role) +
+                     " LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE INHERIT PASSWORD " +
+                     tx.quote(password) +
+                     (member_of.empty() ? "" : " IN ROLE " + tx.quote_name(member_of)));
     });
     return true;
   } catch (const std::exception& e) {

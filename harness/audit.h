@@ -71,11 +71,13 @@ class AuditConnection {
   // behind. Best effort.
   void TerminateSessions();
 
-  // Creates role `role` (LOGIN, SUPERUSER, with `password`). Returns false
-  // and sets *error to PostgreSQL's message when it cannot (an external
-  // server where lastcall may not create roles, or superusers).
+  // Creates role `role` (LOGIN with `password`, no superuser, inheriting
+  // what `member_of` may do: the owner of the run's database and of what
+  // its schema made; no role when ""). Returns false and sets *error to
+  // PostgreSQL's message when it cannot (an external server where lastcall
+  // may not create roles).
   bool CreateRole(const std::string& role, const std::string& password,
-                  std::string* error);
+                  const std::string& member_of, std::string* error);
 
  private:
   struct Session;  // the libpqxx connection

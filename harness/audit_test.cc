@@ -119,9 +119,11 @@ TEST_CASE("AuditConnection: the target's sessions are all on its database but la
   REQUIRE(audit->TargetSessions(&sessions, &error));
   CHECK(sessions.empty());
 
-  REQUIRE(audit->CreateRole("lastcall_sessions_1", "secret", &error));
-  CHECK_FALSE(audit->CreateRole("lastcall_sessions_1", "secret", &error));
+  REQUIRE(audit->CreateRole("lastcall_sessions_1", "secret", "", &error));
+  CHECK_FALSE(audit->CreateRole("lastcall_sessions_1", "secret", "", &error));
   CHECK(error.find("already exists") != std::string::npos);
+  CHECK(Rows(audit.get(), "SELECT rolsuper FROM pg_roles WHERE rolname = 'lastcall_sessions_1'") ==
+        std::vector<std::string>{"f"});
   // The instance's role in a transaction, another role under lastcall's
   // application name, and a session on another database.
   pqxx::connection instance(UrlWithLogin(url, "lastcall_sessions_1", "secret"));

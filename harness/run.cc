@@ -242,15 +242,17 @@ class RunDatabase {
               const DatabaseContent& content, RunDatabases::Failure* failure,
               std::string* error) {
     *failure = RunDatabases::Failure::kServer;
-    if (!databases || !databases->Create(name, content, failure, error)) return false;
+    if (!databases || !databases->Create(name, content, &owner_, failure, error)) return false;
     databases_ = databases;
     name_ = name;
     return true;
   }
+  // The role that owns the database (RunDatabases::Create()).
+  const std::string& owner() const { return owner_; }
 
  private:
   RunDatabases* databases_ = nullptr;  // owned by the session
-  std::string name_;
+  std::string name_, owner_;
   std::vector<std::string> roles_;
 };
 
@@ -297,6 +299,13 @@ class ScenarioRun : public TargetControl, public RolloutControl {
   // roles_error_. Returns false (and fails the run) if the audit connection
   // that makes roles could not be had.
   bool InstanceDatabaseUrl(int id, std::string* url);
+  // Instance `id`'s URL once its role is made: lastcall's own login (db_url_)
+  // goes to nobody else, unless roles could not be made.
+  std::string InstanceUrl(int id) const {
+    return roles_error_.empty() ? UrlWithLogin(db_url_, role_prefix_ + std::to_string(id),
+                                               role_password_)
+                                : db_url_;
+  }
   // The first instance, or behind the load balancer one per slot, then
   // HAProxy, waiting until it reports every slot UP.
   bool StartTarget();
@@ -465,7 +474,7 @@ TemplateVariables ScenarioRun::RunVariables() const {
   TemplateVariables variables;
   variables.constants = {{"port", std::to_string(launch_.port)},
                          {"ws_port", std::to_string(ws_port_)},
-                         {"database_url", db_url_},
+                         {"database_url", InstanceUrl(1)},
                          {"run_dir", run_dir_},
                          {"seed", std::to_string(scenario_.seed)},
                          {"redis_url", redis_url_}};
@@ -655,9 +664,9 @@ bool ScenarioRun::InstanceDatabaseUrl(int id, std::string* url) {
   if (!roles_error_.empty()) return true;  // no use trying again
   if (!AwaitAuditConnection()) return false;
   const std::string role = role_prefix_ + std::to_string(id);
-  if (!audit_->CreateRole(role, role_password_, &roles_error_)) return true;
+  if (!audit_->CreateRole(role, role_password_, database_.owner(), &roles_error_)) return true;
   database_.AddRole(role);
-  *url = UrlWithLogin(db_url_, role, role_password_);
+  *url = InstanceUrl(id);
   return true;
 }
 
