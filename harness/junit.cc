@@ -39,9 +39,11 @@ bool Expected(const Expectation& expect, const std::string& check) {
                                    check) != expect.fail_checks.end();
 }
 
-std::string Lines(const std::vector<std::string>& items) {
+// A check's offending entries, one a line, and how many more were counted.
+std::string Lines(const CheckResult& c) {
   std::string text;
-  for (const std::string& item : items) text += item + "\n";
+  for (const std::string& item : c.offending) text += item + "\n";
+  if (c.unlisted) text += "... " + std::to_string(c.unlisted) + " more, not listed here\n";
   return text;
 }
 
@@ -68,14 +70,14 @@ std::string Testcase(const ScenarioResult& r, const Expectation& expect,
     std::string message = expected_to_fail ? "expected " + c.name + " to fail: " + c.summary
                                            : c.summary;
     return head + ">\n      <failure type=\"" + XmlEscape(c.name) + "\" message=\"" +
-           XmlEscape(message) + "\">" + XmlEscape(Lines(c.offending)) +
+           XmlEscape(message) + "\">" + XmlEscape(Lines(c)) +
            "</failure>\n    </testcase>\n";
   }
   if (failed)  // as the bug-reproduction scenario expects, or allows
     return head + ">\n      <system-out>" +
            XmlEscape(std::string(expected_to_fail ? "failed as expected: "
                                                   : "failed, which this scenario allows: ") +
-                     c.summary + "\n" + Lines(c.offending)) +
+                     c.summary + "\n" + Lines(c)) +
            "</system-out>\n    </testcase>\n";
   return head + "/>\n";
 }
@@ -95,7 +97,7 @@ std::string ControlTestcase(const ScenarioResult& r) {
   std::string failed;
   for (const CheckResult& c : control.checks)
     if (c.status == CheckStatus::kFail)
-      failed += c.name + " failed: " + c.summary + "\n" + Lines(c.offending);
+      failed += c.name + " failed: " + c.summary + "\n" + Lines(c);
   return head + ">\n      <error type=\"invalid\" message=\"" + XmlEscape(r.message) + "\">" +
          XmlEscape(failed) + "</error>\n    </testcase>\n";
 }

@@ -862,10 +862,12 @@ void ScenarioRun::Drive() {
   }
   if (watch_) {
     std::string watch_error = watch_->error();
+    std::optional<size_t> fault = watch_->error_fault();
     watch_.reset();
     if (!watch_error.empty() && result_.message.empty())
       Fail(Verdict::kBadInput,
-           scenario_.file + ": the database trigger failed: " + watch_error);
+           (fault ? scenario_.faults[*fault].location.ToString() : scenario_.file) +
+               ": the database trigger failed: " + watch_error);
   }
 }
 
@@ -1104,6 +1106,9 @@ void ScenarioRun::CollectLeftovers() {
   if (judged) leftovers_.temp_files = files;
 }
 
+// The rows of each invariant kept for the reports; the others are counted.
+constexpr size_t kRowsListedPerInvariant = 1000;
+
 void ScenarioRun::Audit() {
   std::string error;
   AuditInputs in = leftovers_;
@@ -1129,11 +1134,24 @@ void ScenarioRun::Audit() {
     result_.instances.push_back(record);
   }
   in.instances = result_.instances;
-  if (!audit_->QueryApplied(scenario_.audit.applied_sql, &in.applied, &error)) {
-    Fail(Verdict::kBadInput, scenario_.file + ": " + error);
+  AppliedFold applied(scenario_.seed, history_.KeyOutcomes().size(), &in.applied, &in.unkept);
+  if (!audit_->QueryApplied(
+          scenario_.audit.applied_sql,
+          [&](const std::string& key, int64_t times) { applied.Add(key, times); }, &error)) {
+    Fail(Verdict::kBadInput, scenario_.audit.applied_location.ToString() + ": " + error);
     return;
   }
-  in.invariants = audit_->QueryInvariants(scenario_.audit.invariants);
+  // A query that fails is bad input, whatever the expectation: not a
+  // violation, which `expect: {fail: [invariants]}` would take for a pass.
+  for (const Invariant& invariant : scenario_.audit.invariants) {
+    in.invariants.emplace_back();
+    if (!audit_->QueryInvariant(invariant, kRowsListedPerInvariant, &in.invariants.back(),
+                                &error)) {
+      Fail(Verdict::kBadInput, invariant.location.ToString() + ": audit.invariants \"" +
+                                   invariant.name + "\" failed: " + error);
+      return;
+    }
+  }
   if (jobs_ && !AuditJobs(&in)) return;
   if (!session_->ServerLog().empty())
     in.unclean_disconnects = FindUncleanDisconnects(
@@ -1182,10 +1200,11 @@ bool ScenarioRun::AuditJobs(AuditInputs* in) {
   JobsAudit jobs;
   jobs.processing_list = scenario_.jobs.processing;
   for (int64_t n = 0; n < jobs_->enqueued(); ++n) jobs.enqueued.push_back(JobId(scenario_.seed, n));
-  KeyCounts done;
-  if (!audit_->QueryApplied(scenario_.audit.jobs_sql, &done, &error, "audit.jobs"))
-    return Fail(Verdict::kBadInput, scenario_.file + ": " + error);
-  for (auto& [id, times] : done) jobs.done[std::move(id)] += times;
+  if (!audit_->QueryApplied(
+          scenario_.audit.jobs_sql,
+          [&](const std::string& id, int64_t times) { jobs.done[id] += times; }, &error,
+          "audit.jobs"))
+    return Fail(Verdict::kBadInput, scenario_.audit.jobs_location.ToString() + ": " + error);
   JobLists lists;
   if (!jobs_->ReadLists(&lists, &error))
     return Fail(Verdict::kInfrastructure, "cannot read the job lists: " + error);
@@ -1265,6 +1284,7 @@ void ScenarioRun::WriteReports() {
     ok = ok && WriteFileAtomically(report_dir_ + "/postgres.log",
                                    ReadFile(session_->ServerLog(), server_log_offset_),
                                    &error);
+  ok = ok && CapOffending(report_dir_, &result_.checks, &error);
   ok = ok && WriteFileAtomically(report_dir_ + "/result.json",
                                  ResultJson(result_, scenario_), &error);
   ok = ok && WriteRenderedReports(SavedRun::Of(result_, scenario_.expect, history_), &error);
