@@ -433,8 +433,9 @@ std::string OffendingCell(const CheckResult& c, const std::unordered_set<std::st
     out += anchors.count(key) ? "<a href=\"#" + XmlEscape(key) + "\">" + text + "</a><br>\n"
                               : text + "<br>\n";
   }
-  if (c.offending.size() > shown)
-    out += "... " + std::to_string(c.offending.size() - shown) + " more in result.json\n";
+  if (c.OffendingCount() > shown)
+    out += "... " + std::to_string(c.OffendingCount() - shown) + " more in result.json" +
+           (c.unlisted ? std::string(" and ") + kOffendingFile : "") + "\n";
   return out;
 }
 

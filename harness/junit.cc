@@ -46,11 +46,12 @@ bool Expected(const Expectation& expect, const std::string& check) {
                                    check) != expect.fail_checks.end();
 }
 
-// Each item escaped on a line of its own: a newline inside one cannot pass
-// for another item.
-std::string Lines(const std::vector<std::string>& items) {
+// Each of a check's offending entries escaped on a line of its own (a
+// newline inside one cannot pass for another), and how many more were counted.
+std::string Lines(const CheckResult& c) {
   std::string text;
-  for (const std::string& item : items) text += XmlEscape(item) + "\n";
+  for (const std::string& item : c.offending) text += XmlEscape(item) + "\n";
+  if (c.unlisted) text += "... " + std::to_string(c.unlisted) + " more, not listed here\n";
   return text;
 }
 
@@ -77,7 +78,7 @@ std::string Testcase(const ScenarioResult& r, const Expectation& expect,
     std::string message = expected_to_fail ? "expected " + c.name + " to fail: " + c.summary
                                            : c.summary;
     return head + ">\n      <failure type=\"" + XmlEscape(c.name) + "\" message=\"" +
-           XmlEscape(message) + "\">" + Lines(c.offending) +
+           XmlEscape(message) + "\">" + Lines(c) +
            "</failure>\n    </testcase>\n";
   }
   if (failed)  // as the bug-reproduction scenario expects, or allows
@@ -85,7 +86,7 @@ std::string Testcase(const ScenarioResult& r, const Expectation& expect,
            XmlEscape(std::string(expected_to_fail ? "failed as expected: "
                                                   : "failed, which this scenario allows: ") +
                      c.summary) +
-           "\n" + Lines(c.offending) + "</system-out>\n    </testcase>\n";
+           "\n" + Lines(c) + "</system-out>\n    </testcase>\n";
   return head + "/>\n";
 }
 
@@ -104,7 +105,7 @@ std::string ControlTestcase(const ScenarioResult& r) {
   std::string failed;
   for (const CheckResult& c : control.checks)
     if (c.status == CheckStatus::kFail)
-      failed += XmlEscape(c.name + " failed: " + c.summary) + "\n" + Lines(c.offending);
+      failed += XmlEscape(c.name + " failed: " + c.summary) + "\n" + Lines(c);
   return head + ">\n      <error type=\"invalid\" message=\"" + XmlEscape(r.message) + "\">" +
          failed + "</error>\n    </testcase>\n";
 }

@@ -96,9 +96,10 @@ std::string FailedChecks(const std::vector<CheckResult>& checks,
       if (attempts == attempts_of.end()) continue;
       for (const std::string& a : attempts->second) out += "    - " + Code(a) + "\n";
     }
-    if (c.offending.size() > shown)
-      out += "  - ... " + std::to_string(c.offending.size() - shown) +
-             " more in " + Code(report_dir + "/result.json") + "\n";
+    if (c.OffendingCount() > shown)
+      out += "  - ... " + std::to_string(c.OffendingCount() - shown) +
+             " more in " + Code(report_dir + "/result.json") +
+             (c.unlisted ? " and " + Code(report_dir + "/" + kOffendingFile) : "") + "\n";
   }
   return out;
 }

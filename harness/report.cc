@@ -135,6 +135,33 @@ RunFolder MakeRunFolder(const std::string& reports_dir, const std::string& name,
   return RunFolder::kReady;
 }
 
+bool CapOffending(const std::string& report_dir, std::vector<CheckResult>* checks,
+                  std::string* error) {
+  const std::string path = report_dir + "/" + kOffendingFile;
+  const bool needed = std::any_of(checks->begin(), checks->end(), [](const CheckResult& c) {
+    return c.offending.size() > kOffendingListed || c.unlisted > 0;
+  });
+  if (!needed) {
+    unlink(path.c_str());  // a previous run's list is not this one's
+    return true;
+  }
+  auto write = [&](std::ostream& out) {
+    for (const CheckResult& c : *checks) {
+      if (c.status != CheckStatus::kFail) continue;
+      for (const std::string& entry : c.offending) out << c.name << '\t' << entry << '\n';
+      if (c.unlisted) out << c.name << "\t... " << c.unlisted << " more, counted, not kept\n";
+    }
+  };
+  if (!WriteFileAtomically(path, write, error)) return false;
+  for (CheckResult& c : *checks) {
+    if (c.offending.size() <= kOffendingListed) continue;
+    c.unlisted += c.offending.size() - kOffendingListed;
+    c.offending.resize(kOffendingListed);
+    c.offending.shrink_to_fit();
+  }
+  return true;
+}
+
 namespace {
 
 double Seconds(Duration d) { return static_cast<double>(d.count()) / 1e9; }
@@ -280,7 +307,8 @@ json ChecksJson(const std::vector<CheckResult>& checks) {
     out.push_back({{"name", c.name},
                    {"status", CheckStatusName(c.status)},
                    {"summary", c.summary},
-                   {"offending", c.offending}});
+                   {"offending", c.offending},
+                   {"unlisted", c.unlisted}});
   return out;
 }
 
@@ -414,9 +442,10 @@ std::string CheckLines(const std::vector<CheckResult>& checks, bool verbose,
     out += "\n      " + c.name + " failed: " + VisibleText(c.summary);
     size_t shown = std::min<size_t>(c.offending.size(), 5);
     for (size_t i = 0; i < shown; ++i) out += "\n        " + VisibleText(c.offending[i]);
-    if (c.offending.size() > shown)
-      out += "\n        ... " + std::to_string(c.offending.size() - shown) + " more in " +
-             VisibleText(report_dir) + "/result.json";
+    if (c.OffendingCount() > shown)
+      out += "\n        ... " + std::to_string(c.OffendingCount() - shown) + " more in " +
+             VisibleText(report_dir) + "/result.json" +
+             (c.unlisted ? std::string(" and ") + kOffendingFile : "");
   }
   return out;
 }

@@ -242,15 +242,17 @@ class RunDatabase {
               const DatabaseContent& content, RunDatabases::Failure* failure,
               std::string* error) {
     *failure = RunDatabases::Failure::kServer;
-    if (!databases || !databases->Create(name, content, failure, error)) return false;
+    if (!databases || !databases->Create(name, content, &owner_, failure, error)) return false;
     databases_ = databases;
     name_ = name;
     return true;
   }
+  // The role that owns the database (RunDatabases::Create()).
+  const std::string& owner() const { return owner_; }
 
  private:
   RunDatabases* databases_ = nullptr;  // owned by the session
-  std::string name_;
+  std::string name_, owner_;
   std::vector<std::string> roles_;
 };
 
@@ -297,6 +299,13 @@ class ScenarioRun : public TargetControl, public RolloutControl {
   // roles_error_. Returns false (and fails the run) if the audit connection
   // that makes roles could not be had.
   bool InstanceDatabaseUrl(int id, std::string* url);
+  // Instance `id`'s URL once its role is made: lastcall's own login (db_url_)
+  // goes to nobody else, unless roles could not be made.
+  std::string InstanceUrl(int id) const {
+    return roles_error_.empty() ? UrlWithLogin(db_url_, role_prefix_ + std::to_string(id),
+                                               role_password_)
+                                : db_url_;
+  }
   // The first instance, or behind the load balancer one per slot, then
   // HAProxy, waiting until it reports every slot UP.
   bool StartTarget();
@@ -465,7 +474,7 @@ TemplateVariables ScenarioRun::RunVariables() const {
   TemplateVariables variables;
   variables.constants = {{"port", std::to_string(launch_.port)},
                          {"ws_port", std::to_string(ws_port_)},
-                         {"database_url", db_url_},
+                         {"database_url", InstanceUrl(1)},
                          {"run_dir", run_dir_},
                          {"seed", std::to_string(scenario_.seed)},
                          {"redis_url", redis_url_}};
@@ -658,9 +667,9 @@ bool ScenarioRun::InstanceDatabaseUrl(int id, std::string* url) {
   if (!roles_error_.empty()) return true;  // no use trying again
   if (!AwaitAuditConnection()) return false;
   const std::string role = role_prefix_ + std::to_string(id);
-  if (!audit_->CreateRole(role, role_password_, &roles_error_)) return true;
+  if (!audit_->CreateRole(role, role_password_, database_.owner(), &roles_error_)) return true;
   database_.AddRole(role);
-  *url = UrlWithLogin(db_url_, role, role_password_);
+  *url = InstanceUrl(id);
   return true;
 }
 
@@ -856,10 +865,12 @@ void ScenarioRun::Drive() {
   }
   if (watch_) {
     std::string watch_error = watch_->error();
+    std::optional<size_t> fault = watch_->error_fault();
     watch_.reset();
     if (!watch_error.empty() && result_.message.empty())
       Fail(Verdict::kBadInput,
-           scenario_.file + ": the database trigger failed: " + watch_error);
+           (fault ? scenario_.faults[*fault].location.ToString() : scenario_.file) +
+               ": the database trigger failed: " + watch_error);
   }
 }
 
@@ -1098,6 +1109,9 @@ void ScenarioRun::CollectLeftovers() {
   if (judged) leftovers_.temp_files = files;
 }
 
+// The rows of each invariant kept for the reports; the others are counted.
+constexpr size_t kRowsListedPerInvariant = 1000;
+
 void ScenarioRun::Audit() {
   std::string error;
   AuditInputs in = leftovers_;
@@ -1123,11 +1137,24 @@ void ScenarioRun::Audit() {
     result_.instances.push_back(record);
   }
   in.instances = result_.instances;
-  if (!audit_->QueryApplied(scenario_.audit.applied_sql, &in.applied, &error)) {
-    Fail(Verdict::kBadInput, scenario_.file + ": " + error);
+  AppliedFold applied(scenario_.seed, history_.KeyOutcomes().size(), &in.applied, &in.unkept);
+  if (!audit_->QueryApplied(
+          scenario_.audit.applied_sql,
+          [&](const std::string& key, int64_t times) { applied.Add(key, times); }, &error)) {
+    Fail(Verdict::kBadInput, scenario_.audit.applied_location.ToString() + ": " + error);
     return;
   }
-  in.invariants = audit_->QueryInvariants(scenario_.audit.invariants);
+  // A query that fails is bad input, whatever the expectation: not a
+  // violation, which `expect: {fail: [invariants]}` would take for a pass.
+  for (const Invariant& invariant : scenario_.audit.invariants) {
+    in.invariants.emplace_back();
+    if (!audit_->QueryInvariant(invariant, kRowsListedPerInvariant, &in.invariants.back(),
+                                &error)) {
+      Fail(Verdict::kBadInput, invariant.location.ToString() + ": audit.invariants \"" +
+                                   invariant.name + "\" failed: " + error);
+      return;
+    }
+  }
   if (jobs_ && !AuditJobs(&in)) return;
   if (!session_->ServerLog().empty())
     in.unclean_disconnects = FindUncleanDisconnects(
@@ -1176,10 +1203,11 @@ bool ScenarioRun::AuditJobs(AuditInputs* in) {
   JobsAudit jobs;
   jobs.processing_list = scenario_.jobs.processing;
   for (int64_t n = 0; n < jobs_->enqueued(); ++n) jobs.enqueued.push_back(JobId(scenario_.seed, n));
-  KeyCounts done;
-  if (!audit_->QueryApplied(scenario_.audit.jobs_sql, &done, &error, "audit.jobs"))
-    return Fail(Verdict::kBadInput, scenario_.file + ": " + error);
-  for (auto& [id, times] : done) jobs.done[std::move(id)] += times;
+  if (!audit_->QueryApplied(
+          scenario_.audit.jobs_sql,
+          [&](const std::string& id, int64_t times) { jobs.done[id] += times; }, &error,
+          "audit.jobs"))
+    return Fail(Verdict::kBadInput, scenario_.audit.jobs_location.ToString() + ": " + error);
   JobLists lists;
   if (!jobs_->ReadLists(&lists, &error))
     return Fail(Verdict::kInfrastructure, "cannot read the job lists: " + error);
@@ -1259,6 +1287,7 @@ void ScenarioRun::WriteReports() {
     ok = ok && WriteFileAtomically(report_dir_ + "/postgres.log",
                                    ReadFile(session_->ServerLog(), server_log_offset_),
                                    &error);
+  ok = ok && CapOffending(report_dir_, &result_.checks, &error);
   ok = ok && WriteFileAtomically(report_dir_ + "/result.json",
                                  ResultJson(result_, scenario_), &error);
   ok = ok && WriteRenderedReports(SavedRun::Of(result_, scenario_.expect, history_), &error);

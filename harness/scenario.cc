@@ -1570,6 +1570,8 @@ bool Parser::ParseAudit(const Value& value, const JobsSpec& jobs,
   if (!jobs.enabled && section.Get("jobs").present)
     return Fail(section.Get("jobs").key, "audit.jobs needs a jobs section "
                                          "that enqueues them");
+  out->applied_location = Location(section.Get("applied").node);
+  out->jobs_location = Location(section.Get("jobs").node);
 
   std::vector<Value> invariants;
   if (!AsList(section.Get("invariants"), &invariants))
@@ -1582,6 +1584,7 @@ bool Parser::ParseAudit(const Value& value, const JobsSpec& jobs,
         !AsString(invariant.Get("name"), &parsed.name) ||
         !AsString(invariant.Get("sql"), &parsed.sql))
       return false;
+    parsed.location = Location(invariant.Get("sql").node);
     out->invariants.push_back(parsed);
   }
 
