@@ -1,7 +1,9 @@
 #include "audit.h"
 
+#include <cctype>
 #include <optional>
 #include <pqxx/pqxx>
+#include <stdexcept>
 
 #include "database.h"
 
@@ -17,6 +19,15 @@ std::string AuditUrl(const std::string& url) {
   return url + (url.find('?') == std::string::npos ? "?" : "&") +
          "application_name=" + kAuditName;
 }
+
+// Rows at a time from a cursor (StreamRows()): about a megabyte of short
+// keys, and as fast as one result (fetching a million two-column rows).
+constexpr size_t kStreamBatchRows = 10000;
+
+// A row of audit.applied that is not (key, integer).
+struct BadRows : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 
 std::string JoinRow(const pqxx::row& row) {
   std::string text;
@@ -103,50 +114,90 @@ bool AuditConnection::ExecuteScript(const std::string& sql, std::string* error) 
   }
 }
 
-bool AuditConnection::QueryApplied(
-    const std::string& sql, KeyCounts* applied, std::string* error,
-    const std::string& section) {
+void AuditConnection::StreamRows(const std::string& sql,
+                                 const std::function<void(const pqxx::result&)>& batch) {
+  // A cursor holds one statement, without the semicolon that may end it.
+  std::string query = sql;
+  while (!query.empty() && (std::isspace(static_cast<unsigned char>(query.back())) ||
+                            query.back() == ';'))
+    query.pop_back();
+  bool streamed = false;
   try {
-    pqxx::result rows =
-        WithSession([&](pqxx::nontransaction& tx) { return tx.exec(sql); });
-    if (rows.columns() != 2) {
-      *error = section + " must return 2 columns (key, times applied), got " +
-               std::to_string(rows.columns());
-      return false;
-    }
-    applied->reserve(rows.size());
-    for (const pqxx::row& row : rows) {
-      int64_t times = 0;
-      if (row[0].is_null() || !row[1].to(times)) {
-        *error = section + " returned a row that is not (key, integer): " +
-                 JoinRow(row);
-        return false;
+    WithSession([&](pqxx::nontransaction& tx) {
+      if (streamed)  // rows were handed on: running it again would repeat them
+        throw pqxx::broken_connection("the connection broke while the query's rows streamed");
+      tx.exec("BEGIN");
+      // No newline before the query: the server's "LINE n" stays the query's.
+      tx.exec("DECLARE lastcall_rows NO SCROLL CURSOR FOR " + query);
+      for (;;) {
+        pqxx::result rows = tx.exec("FETCH FORWARD " + std::to_string(kStreamBatchRows) +
+                                    " FROM lastcall_rows");
+        streamed = true;
+        batch(rows);
+        if (rows.size() < kStreamBatchRows) break;
       }
-      applied->emplace_back(row[0].c_str(), times);
+      // COMMIT, not ROLLBACK: the query runs as it would on its own.
+      return tx.exec("COMMIT");
+    });
+  } catch (...) {
+    // Out of the transaction block the query or `batch` left open.
+    try {
+      WithSession([](pqxx::nontransaction& tx) { return tx.exec("ROLLBACK"); });
+    } catch (const std::exception&) {
     }
+    throw;
+  }
+}
+
+bool AuditConnection::QueryApplied(
+    const std::string& sql,
+    const std::function<void(const std::string& key, int64_t times)>& add,
+    std::string* error, const std::string& section) {
+  try {
+    StreamRows(sql, [&](const pqxx::result& rows) {
+      if (rows.columns() != 2)
+        throw BadRows(section + " must return 2 columns (key, times applied), got " +
+                      std::to_string(rows.columns()));
+      for (const pqxx::row& row : rows) {
+        int64_t times = 0;
+        bool integer = false;
+        try {
+          integer = row[1].to(times);
+        } catch (const pqxx::conversion_error&) {
+        }
+        if (row[0].is_null() || !integer)
+          throw BadRows(section + " returned a row that is not (key, integer): " +
+                        JoinRow(row));
+        add(row[0].c_str(), times);
+      }
+    });
     return true;
+  } catch (const BadRows& e) {
+    *error = e.what();
+    return false;
   } catch (const std::exception& e) {
     *error = section + " failed: " + PostgresMessage(e);
     return false;
   }
 }
 
-std::vector<InvariantResult> AuditConnection::QueryInvariants(
-    const std::vector<Invariant>& invariants) {
-  std::vector<InvariantResult> results;
-  for (const Invariant& inv : invariants) {
-    InvariantResult result;
-    result.name = inv.name;
-    try {
-      pqxx::result rows =
-          WithSession([&](pqxx::nontransaction& tx) { return tx.exec(inv.sql); });
-      for (const pqxx::row& row : rows) result.rows.push_back(JoinRow(row));
-    } catch (const std::exception& e) {
-      result.error = PostgresMessage(e);
-    }
-    results.push_back(std::move(result));
+bool AuditConnection::QueryInvariant(const Invariant& invariant, size_t listed,
+                                     InvariantResult* result, std::string* error) {
+  result->name = invariant.name;
+  try {
+    StreamRows(invariant.sql, [&](const pqxx::result& rows) {
+      for (const pqxx::row& row : rows) {
+        if (result->rows.size() < listed)
+          result->rows.push_back(JoinRow(row));
+        else
+          ++result->unlisted_rows;
+      }
+    });
+    return true;
+  } catch (const std::exception& e) {
+    *error = PostgresMessage(e);
+    return false;
   }
-  return results;
 }
 
 // The target's sessions in pg_stat_activity, as `a`, with `columns`.
@@ -186,14 +237,16 @@ void AuditConnection::TerminateSessions() {
 }
 
 bool AuditConnection::CreateRole(const std::string& role, const std::string& password,
-                                 std::string* error) {
-  // SUPERUSER: the target connected as the superuser before it had a role
-  // of its own, and keeps what it could do (extensions, roles, COPY ...).
-  // Decided for now; a later change is to grant it only what it needs.
+                                 const std::string& member_of, std::string* error) {
+  // No superuser: what the target may do is what the owner of its database
+  // may, so that it cannot reach lastcall's own login, other databases or
+  // the server's settings.
   try {
     WithSession([&](pqxx::nontransaction& tx) {
-      return tx.exec("CREATE ROLE " + tx.quote_name(role) + " LOGIN SUPERUSER PASSWORD " +
-                     tx.quote(password));
+      return tx.exec("CREATE ROLE " + tx.quote_name(role) +
+                     " LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE INHERIT PASSWORD " +
+                     tx.quote(password) +
+                     (member_of.empty() ? "" : " IN ROLE " + tx.quote_name(member_of)));
     });
     return true;
   } catch (const std::exception& e) {

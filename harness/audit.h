@@ -7,6 +7,7 @@
 #define LASTCALL_AUDIT_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -53,16 +54,19 @@ class AuditConnection {
   bool ExecuteScript(const std::string& sql, std::string* error);
 
   // Runs the `audit.applied` query (or `audit.jobs`, named `section` in
-  // messages) and appends its rows of (key, times applied) to *applied.
-  // Returns false and sets *error when the query fails or does not return
-  // two columns with an integer second one.
-  bool QueryApplied(const std::string& sql, KeyCounts* applied, std::string* error,
-                    const std::string& section = "audit.applied");
+  // messages) and hands `add` each row of (key, times applied) as it
+  // streams in (see StreamRows()). Returns false and sets *error when the
+  // query fails or does not return two columns with an integer second one.
+  bool QueryApplied(const std::string& sql,
+                    const std::function<void(const std::string& key, int64_t times)>& add,
+                    std::string* error, const std::string& section = "audit.applied");
 
-  // Runs each invariant; a failing query is reported in its result, not
-  // thrown.
-  std::vector<InvariantResult> QueryInvariants(
-      const std::vector<Invariant>& invariants);
+  // Runs `invariant`'s query: its first `listed` rows go to result->rows,
+  // the others are only counted in result->unlisted_rows. Returns false and
+  // sets *error to PostgreSQL's message when the query fails: bad input,
+  // not a violation.
+  bool QueryInvariant(const Invariant& invariant, size_t listed, InvariantResult* result,
+                      std::string* error);
 
   // The target's sessions: those on this connection's database that are not
   // lastcall's own (the OwnSessions given to Open()), under whatever role,
@@ -75,11 +79,13 @@ class AuditConnection {
   // behind. Best effort.
   void TerminateSessions();
 
-  // Creates role `role` (LOGIN, SUPERUSER, with `password`). Returns false
-  // and sets *error to PostgreSQL's message when it cannot (an external
-  // server where lastcall may not create roles, or superusers).
+  // Creates role `role` (LOGIN with `password`, no superuser, inheriting
+  // what `member_of` may do: the owner of the run's database and of what
+  // its schema made; no role when ""). Returns false and sets *error to
+  // PostgreSQL's message when it cannot (an external server where lastcall
+  // may not create roles).
   bool CreateRole(const std::string& role, const std::string& password,
-                  std::string* error);
+                  const std::string& member_of, std::string* error);
 
  private:
   struct Session;  // the libpqxx connection
@@ -93,6 +99,12 @@ class AuditConnection {
   // it once more. Throws what `work` or connecting throws.
   template <typename Work>
   auto WithSession(const Work& work);
+  // Runs `sql`, one query, through a cursor, and hands `batch` its rows a
+  // few thousand at a time: a query that returns millions of rows costs one
+  // batch of memory, not all of them. Throws what the query or `batch`
+  // throws.
+  void StreamRows(const std::string& sql,
+                  const std::function<void(const pqxx::result&)>& batch);
 
   std::string url_;
   OwnSessions* own_;  // may be null

@@ -41,10 +41,12 @@ std::string Url() {
 
 // The rows `sql` returns on `audit`'s session, each joined to one string.
 std::vector<std::string> Rows(AuditConnection* audit, const std::string& sql) {
-  std::vector<InvariantResult> results = audit->QueryInvariants({{"query", sql}});
-  INFO(results[0].error);
-  REQUIRE(results[0].error.empty());
-  return results[0].rows;
+  InvariantResult result;
+  std::string error;
+  const bool ran = audit->QueryInvariant({"query", sql, {}}, 100, &result, &error);
+  INFO(error);
+  REQUIRE(ran);
+  return result.rows;
 }
 
 TEST_CASE("AuditConnection: the setup script leaves nothing in the session") {
@@ -80,6 +82,52 @@ TEST_CASE("AuditConnection: a terminated session is made again") {
   std::vector<std::string> sessions;
   CHECK(audit->TargetSessions(&sessions, &error));
   CHECK(Rows(audit.get(), "SELECT pg_backend_pid()").at(0) != pid);
+}
+
+TEST_CASE("AuditConnection: audit.applied streams its rows, however many") {
+  std::string error;
+  std::unique_ptr<AuditConnection> audit = AuditConnection::Open(Url(), &error);
+  REQUIRE(audit);
+  int64_t rows = 0, times = 0;
+  auto count = [&](const std::string& key, int64_t n) {
+    rows += !key.empty();
+    times += n;
+  };
+  // More rows than a batch; the semicolon that may end a query is no harm.
+  REQUIRE(audit->QueryApplied("SELECT 'k' || g, 2 FROM generate_series(1, 25001) g ;\n", count,
+                              &error));
+  CHECK(rows == 25001);
+  CHECK(times == 50002);
+  // The session is out of the cursor's transaction afterwards, also after
+  // an error: a savepoint has no transaction to be in.
+  CHECK_FALSE(audit->ExecuteScript("SAVEPOINT probe", &error));
+  CHECK(error.find("can only be used in transaction blocks") != std::string::npos);
+  CHECK_FALSE(audit->QueryApplied("SELECT 'k', 1\nFROM no_such_table", count, &error));
+  CHECK(error.find("audit.applied failed: ERROR:  relation \"no_such_table\" does not exist") !=
+        std::string::npos);
+  CHECK(error.find("LINE 2: FROM no_such_table") != std::string::npos);
+  CHECK_FALSE(audit->QueryApplied("SELECT 'k' || g, 'many' FROM generate_series(1, 3) g", count,
+                                  &error));
+  CHECK(error == "audit.applied returned a row that is not (key, integer): k1, many");
+  CHECK_FALSE(audit->QueryApplied("SELECT 1", count, &error, "audit.jobs"));
+  CHECK(error == "audit.jobs must return 2 columns (key, times applied), got 1");
+  CHECK_FALSE(audit->ExecuteScript("SAVEPOINT probe", &error));
+  CHECK(error.find("can only be used in transaction blocks") != std::string::npos);
+}
+
+TEST_CASE("AuditConnection: an invariant keeps its first rows and counts the others") {
+  std::string error;
+  std::unique_ptr<AuditConnection> audit = AuditConnection::Open(Url(), &error);
+  REQUIRE(audit);
+  InvariantResult result;
+  REQUIRE(audit->QueryInvariant({"many", "SELECT g, 'x' FROM generate_series(1, 30000) g", {}},
+                                2, &result, &error));
+  CHECK(result.name == "many");
+  CHECK(result.rows == std::vector<std::string>{"1, x", "2, x"});
+  CHECK(result.unlisted_rows == 29998);
+  InvariantResult failed;
+  CHECK_FALSE(audit->QueryInvariant({"typo", "SELEC 1", {}}, 2, &failed, &error));
+  CHECK(error.find("syntax error at or near \"SELEC\"") != std::string::npos);
 }
 
 // `sql` with $1 and $2 replaced by `own`'s array literals, quoted.
@@ -119,9 +167,11 @@ TEST_CASE("AuditConnection: the target's sessions are all on its database but la
   REQUIRE(audit->TargetSessions(&sessions, &error));
   CHECK(sessions.empty());
 
-  REQUIRE(audit->CreateRole("lastcall_sessions_1", "secret", &error));
-  CHECK_FALSE(audit->CreateRole("lastcall_sessions_1", "secret", &error));
+  REQUIRE(audit->CreateRole("lastcall_sessions_1", "secret", "", &error));
+  CHECK_FALSE(audit->CreateRole("lastcall_sessions_1", "secret", "", &error));
   CHECK(error.find("already exists") != std::string::npos);
+  CHECK(Rows(audit.get(), "SELECT rolsuper FROM pg_roles WHERE rolname = 'lastcall_sessions_1'") ==
+        std::vector<std::string>{"f"});
   // The instance's role in a transaction, another role under lastcall's
   // application name, and a session on another database.
   pqxx::connection instance(UrlWithLogin(url, "lastcall_sessions_1", "secret"));

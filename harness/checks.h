@@ -35,7 +35,7 @@ struct InstanceRecord {
 struct InvariantResult {
   std::string name;
   std::vector<std::string> rows;  // each a violation, columns joined
-  std::string error;              // the query failed
+  int64_t unlisted_rows = 0;      // violations past those in `rows`: counted
 };
 
 // Background jobs after the run: what the harness enqueued, what
@@ -54,12 +54,42 @@ struct JobsAudit {
 // the run's own keys up by seq.
 using KeyCounts = std::vector<std::pair<std::string, int64_t>>;
 
+// Rows of audit.applied whose keys lastcall never sent, past the first
+// AppliedFold::kForeignKeysKept such keys: counted, not kept.
+struct UnkeptRows {
+  int64_t rows = 0;
+  int64_t applied = 0;   // of them, applied at least once
+  int64_t repeated = 0;  // applied more than once
+};
+
+// Folds audit.applied's rows as they stream in, so that memory is bounded by
+// the run's own keys whatever the query returns: a key of the run (of
+// `seed`, its seq below `keys`) is kept once, its times summed; so are the
+// first kForeignKeysKept distinct other keys; the rows of any further key
+// are only counted.
+class AppliedFold {
+ public:
+  static constexpr size_t kForeignKeysKept = 1000;
+  AppliedFold(uint64_t seed, size_t keys, KeyCounts* applied, UnkeptRows* unkept)
+      : seed_(seed), index_of_seq_(keys, kNone), applied_(applied), unkept_(unkept) {}
+  void Add(const std::string& key, int64_t times);
+
+ private:
+  static constexpr size_t kNone = static_cast<size_t>(-1);
+  uint64_t seed_;
+  std::vector<size_t> index_of_seq_;  // into *applied_
+  std::unordered_map<std::string, size_t> index_of_foreign_;
+  KeyCounts* applied_;
+  UnkeptRows* unkept_;
+};
+
 struct AuditInputs {
   const Scenario* scenario = nullptr;
   const History* history = nullptr;
   std::vector<FaultRecord> faults;
   std::vector<InstanceRecord> instances;
   KeyCounts applied;  // audit.applied's rows
+  UnkeptRows unkept;  // and those not kept (AppliedFold)
   std::vector<InvariantResult> invariants;
   // Target sessions (every session on the run's database but lastcall's,
   // under any role) still in pg_stat_activity once its processes were gone
@@ -101,6 +131,10 @@ struct CheckResult {
   CheckStatus status = CheckStatus::kPass;
   std::string summary;                 // one line: what was found
   std::vector<std::string> offending;  // keys, instances, rows...
+  // Offending entries past those listed: counted, not kept (rows of keys
+  // lastcall never sent past a bound, entries past a report's cap).
+  size_t unlisted = 0;
+  size_t OffendingCount() const { return offending.size() + unlisted; }
 };
 
 // The drains of the run: each instance's first graceful signal from a fault

@@ -174,14 +174,57 @@ TEST_CASE("phantom: a key of this run spelt otherwise was never sent") {
 TEST_CASE("invariants: any returned row is a violation") {
   Fixture f;
   CHECK(f.Result("invariants").status == CheckStatus::kSkipped);
-  f.scenario.audit.invariants.push_back({"money is conserved", "SELECT ..."});
-  f.in.invariants.push_back({"money is conserved", {}, ""});
+  f.scenario.audit.invariants.push_back({"money is conserved", "SELECT ...", {}});
+  f.in.invariants.push_back({"money is conserved", {}, 0});
   CHECK(f.Result("invariants").status == CheckStatus::kPass);
   f.in.invariants[0].rows.push_back("1999880");
   CHECK(f.Result("invariants").offending ==
         std::vector<std::string>{"money is conserved: 1999880"});
-  f.in.invariants[0] = {"money is conserved", {}, "syntax error"};
-  CHECK(f.Result("invariants").status == CheckStatus::kFail);
+  // The rows past those the audit kept count as much.
+  f.in.invariants[0].unlisted_rows = 4;
+  CheckResult r = f.Result("invariants");
+  CHECK(r.status == CheckStatus::kFail);
+  CHECK(r.OffendingCount() == 5);
+  CHECK(r.summary == "5 of 1 invariants violated");
+}
+
+TEST_CASE("AppliedFold: the run's keys and a bounded number of others, the rest counted") {
+  Fixture f;
+  f.Add(0, 1, 100, 110, 201);
+  f.Add(1, 1, 100, 110, 422);
+  AppliedFold fold(f.scenario.seed, 2, &f.in.applied, &f.in.unkept);
+  fold.Add("lc-1-0", 1);
+  fold.Add("lc-1-1", 1);
+  fold.Add("lc-1-0", 1);  // summed with its first row
+  for (size_t i = 0; i < AppliedFold::kForeignKeysKept; ++i) fold.Add("x" + std::to_string(i), 1);
+  fold.Add("x0", 1);       // kept: summed
+  fold.Add("lc-1-2", 1);   // a seq never sent: a foreign key past the bound
+  fold.Add("y", 0);
+  fold.Add("z", 2);
+  fold.Add("z", 3);        // past the bound, not summed: two rows
+  CHECK(f.in.applied.size() == 2 + AppliedFold::kForeignKeysKept);
+  CHECK(f.in.applied[0] == std::make_pair(std::string("lc-1-0"), int64_t{2}));
+  CHECK(f.in.applied[2] == std::make_pair(std::string("x0"), int64_t{2}));
+  CHECK(f.in.unkept.rows == 4);
+  CHECK(f.in.unkept.applied == 3);
+  CHECK(f.in.unkept.repeated == 2);
+  // Counted as phantoms and duplicates, exactly, and said so.
+  CheckResult phantom = f.Result("phantom");
+  CHECK(phantom.offending.size() == 1 + AppliedFold::kForeignKeysKept);
+  CHECK(phantom.unlisted == 3);
+  CHECK(phantom.summary.rfind(std::to_string(AppliedFold::kForeignKeysKept + 4) + " of 1 ", 0) ==
+        0);
+  CHECK(phantom.summary.find("; audit.applied returned 4 more rows of keys lastcall never sent, "
+                             "past the first " +
+                             std::to_string(AppliedFold::kForeignKeysKept) + " such keys") !=
+        std::string::npos);
+  CheckResult duplicated = f.Result("duplicated");
+  CHECK(duplicated.offending ==
+        std::vector<std::string>{"lc-1-0 (applied 2x)", "x0 (applied 2x)"});
+  CHECK(duplicated.unlisted == 2);
+  CHECK(duplicated.summary.rfind("4 of " + std::to_string(2 + AppliedFold::kForeignKeysKept + 4) +
+                                     " applied keys",
+                                 0) == 0);
 }
 
 TEST_CASE("drained without a kernel record: in flight at the signal by the settle window") {

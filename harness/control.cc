@@ -45,15 +45,14 @@ ControlOutcome OutcomeOf(const ScenarioResult& control) {
   return outcome;
 }
 
-// The reports of a scenario whose real run was not run. history.jsonl is
-// written empty, so that `lastcall report` can render them again; the logs
-// of an earlier run of the same name go, or they would sit beside a result
-// they do not belong to. Returns false and sets *error when a file cannot
-// be written.
+// The reports of a scenario whose real run was not run, in its folder (made
+// by MakeRunFolder()). history.jsonl is written empty, so that `lastcall
+// report` can render them again; the logs of an earlier run of the same name
+// go, or they would sit beside a result they do not belong to. Returns false
+// and sets *error when a file cannot be written.
 bool WriteNotRunReports(const ScenarioResult& result, const Scenario& scenario,
                         std::string* error) {
   std::error_code ignored;
-  fs::create_directories(result.report_dir, ignored);
   for (const char* stale : {"target.log", "postgres.log"})
     fs::remove(fs::path(result.report_dir) / stale, ignored);
   Scenario resolved = scenario;
@@ -163,8 +162,9 @@ ScenarioResult RunWithControl(const Scenario& scenario, const std::string& repor
       ScenarioResult result =
           NotRunResult(scenario, control_result, reports_dir + "/" + report_name);
       std::string error;
-      if (!WriteNotRunReports(result, scenario, &error))
-        result.message += " (" + error + ")";
+      const bool written = MakeRunFolder(reports_dir, report_name, &error) == RunFolder::kReady &&
+                           WriteNotRunReports(result, scenario, &error);
+      if (!written) result.message += " (" + error + ")";
       return result;
     }
     outcome = OutcomeOf(control_result);

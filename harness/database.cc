@@ -845,6 +845,36 @@ std::string ExecuteScript(pqxx::connection& c, const std::string& sql) {
   }
 }
 
+// One statement each: a role that still owns objects (in another database)
+// must not keep the others.
+void DropRoles(pqxx::connection& admin, const std::vector<std::string>& roles) {
+  for (const std::string& role : roles) {
+    try {
+      pqxx::nontransaction(admin).exec("DROP ROLE IF EXISTS " + admin.quote_name(role));
+    } catch (const pqxx::sql_error&) {
+    }
+  }
+}
+
+// Whether `admin` logs in as a superuser: only then does lastcall give a
+// template (and so each run's database) an owner role of its own.
+bool IsSuperuser(pqxx::connection& admin) {
+  return pqxx::nontransaction(admin)
+             .exec("SELECT current_setting('is_superuser')")[0][0]
+             .as<std::string>() == "on";
+}
+
+// The role that owns template `tpl` and what its schema made: the
+// template's own, or the user without superuser rights who made it; ""
+// for a superuser, whom no target's role may be a member of (SET ROLE would
+// make it one).
+std::string TemplateOwner(pqxx::connection& admin, const std::string& tpl) {
+  pqxx::nontransaction w(admin);
+  pqxx::result r = w.exec("SELECT r.rolname, r.rolsuper FROM pg_database d JOIN pg_roles r ON "
+                          "r.oid = d.datdba WHERE d.datname = " + w.quote(tpl));
+  return r.empty() || r[0][1].as<bool>() ? "" : r[0][0].as<std::string>();
+}
+
 // When `watch` cancelled what `what` names: sets *failure and *error so and
 // returns true.
 bool StoppedBy(const StatementWatch& watch, const std::string& what,
@@ -865,11 +895,17 @@ bool StoppedBy(const StatementWatch& watch, const std::string& what,
 }
 
 // Makes template database `tpl` with `content` applied, unless it exists.
+// The schema and the setup run logged in as a role of the template's own,
+// `tpl` (no superuser, no CREATEDB, no CREATEROLE), which owns the template
+// and, through it, each run's database and everything the schema made: a
+// schema that alters roles or the server fails, its own run alone. Without
+// a superuser login, they run as `admin_url`'s user.
 bool EnsureTemplate(pqxx::connection& admin, const std::string& admin_url,
                     const std::string& tpl, const DatabaseContent& content,
                     const StatementLimits& limits, RunDatabases::Failure* failure,
                     std::string* error) {
   const std::string q_tpl = admin.quote_name(tpl);
+  const bool owned = IsSuperuser(admin);
   {
     pqxx::nontransaction w(admin);
     pqxx::result r = w.exec("SELECT datistemplate FROM pg_database WHERE datname = " +
@@ -879,11 +915,22 @@ bool EnsureTemplate(pqxx::connection& admin, const std::string& admin_url,
       // Half-made by a run that died while applying the schema.
       w.exec("DROP DATABASE " + q_tpl + ForceClause(admin));
     }
-    w.exec("CREATE DATABASE " + q_tpl + " TEMPLATE template0");
+    if (owned && w.exec("SELECT 1 FROM pg_roles WHERE rolname = " + w.quote(tpl)).empty())
+      w.exec("CREATE ROLE " + q_tpl + " NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE");
+    w.exec("CREATE DATABASE " + q_tpl + " TEMPLATE template0" +
+           (owned ? " OWNER " + q_tpl : ""));
+  }
+  std::string url = UrlWithDatabase(admin_url, tpl);
+  if (owned) {
+    // It logs in only for this: a role that is SET to could RESET back.
+    const std::string password = RandomPassword();
+    pqxx::nontransaction(admin).exec("ALTER ROLE " + q_tpl + " LOGIN PASSWORD " +
+                                     admin.quote(password));
+    url = UrlWithLogin(url, tpl, password);
   }
   std::string failed;
   {
-    auto c = Connect(UrlWithDatabase(admin_url, tpl));
+    auto c = Connect(url);
     StatementWatch watch(*c, limits);
     failed = ExecuteScript(*c, content.schema_sql);
     if (!failed.empty()) {
@@ -896,14 +943,18 @@ bool EnsureTemplate(pqxx::connection& admin, const std::string& admin_url,
       StoppedBy(watch, "database.setup", failure, error);
     }
   }
-  pqxx::nontransaction w(admin);
-  if (!failed.empty()) {
+  {
+    pqxx::nontransaction w(admin);
+    if (owned) w.exec("ALTER ROLE " + q_tpl + " NOLOGIN PASSWORD NULL");
+    if (failed.empty()) {
+      // No connections: CREATE DATABASE refuses a template someone is connected to.
+      w.exec("ALTER DATABASE " + q_tpl + " WITH IS_TEMPLATE true ALLOW_CONNECTIONS false");
+      return true;
+    }
     w.exec("DROP DATABASE " + q_tpl + ForceClause(admin));
-    return false;
   }
-  // No connections: CREATE DATABASE refuses a template someone is connected to.
-  w.exec("ALTER DATABASE " + q_tpl + " WITH IS_TEMPLATE true ALLOW_CONNECTIONS false");
-  return true;
+  if (owned) DropRoles(admin, {tpl});
+  return false;
 }
 
 // EnsureTemplate() under an advisory lock: two lastcalls (or two runs) may
@@ -934,6 +985,8 @@ bool EnsureTemplateLocked(pqxx::connection& admin, const std::string& admin_url,
 
 void CloneTemplate(pqxx::connection& admin, const std::string& tpl,
                    const std::string& dbname) {
+  // Its objects keep their owner; the database itself would be admin's.
+  const std::string owner = TemplateOwner(admin, tpl);
   pqxx::nontransaction w(admin);
   // PG15 copies a template either through the WAL (WAL_LOG, the default)
   // or by copying its files between two checkpoints (FILE_COPY). Measured
@@ -947,7 +1000,8 @@ void CloneTemplate(pqxx::connection& admin, const std::string& tpl,
     strategy = " STRATEGY = FILE_COPY";
   }
   w.exec("CREATE DATABASE " + admin.quote_name(dbname) + " TEMPLATE " +
-         admin.quote_name(tpl) + strategy);
+         admin.quote_name(tpl) + strategy +
+         (owner.empty() ? "" : " OWNER " + admin.quote_name(owner)));
 }
 
 void DropDatabase(pqxx::connection& admin, const std::string& dbname) {
@@ -957,17 +1011,6 @@ void DropDatabase(pqxx::connection& admin, const std::string& dbname) {
            w.quote(dbname) + " AND pid <> pg_backend_pid()");
   }
   w.exec("DROP DATABASE IF EXISTS " + admin.quote_name(dbname) + ForceClause(admin));
-}
-
-// One statement each: a role that still owns objects (in another database)
-// must not keep the others.
-void DropRoles(pqxx::connection& admin, const std::vector<std::string>& roles) {
-  for (const std::string& role : roles) {
-    try {
-      pqxx::nontransaction(admin).exec("DROP ROLE IF EXISTS " + admin.quote_name(role));
-    } catch (const pqxx::sql_error&) {
-    }
-  }
 }
 
 // An open admin connection, made again if the last one broke (a server
@@ -1085,11 +1128,12 @@ RunDatabases::~RunDatabases() {
 }
 
 bool RunDatabases::Create(const std::string& dbname, const DatabaseContent& content,
-                          Failure* failure, std::string* error,
+                          std::string* owner, Failure* failure, std::string* error,
                           const StatementLimits& limits) {
-  // v2: the setup is applied to the template too. The setup's length keeps
-  // one schema + setup pair from hashing like another split elsewhere.
-  const uint64_t hash = Fnv1a("lastcall template v2\n" +
+  // v2: the setup is applied to the template too; v3: as the template's own
+  // role. The setup's length keeps one schema + setup pair from hashing like
+  // another split elsewhere.
+  const uint64_t hash = Fnv1a("lastcall template v3\n" +
                               std::to_string(content.setup_sql.size()) + "\n" +
                               content.setup_sql + content.schema_sql);
   const std::string tpl = "lastcall_tpl_" + Hex16(hash);
@@ -1116,6 +1160,7 @@ bool RunDatabases::Create(const std::string& dbname, const DatabaseContent& cont
         return false;
       CloneTemplate(admin, tpl, dbname);
     }
+    *owner = TemplateOwner(admin, tpl);
   } catch (const std::exception& e) {
     *failure = Failure::kServer;
     *error = "cannot create database " + dbname + ": " + PostgresMessage(e);

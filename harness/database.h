@@ -110,10 +110,14 @@ class RunDatabases {
   // which, and for kTimedOut says it did not finish).
   enum class Failure { kServer, kSchema, kSetup, kTimedOut, kInterrupted };
   // Makes database `dbname` holding `content`: a spare renamed, else a new
-  // clone. Returns true on success; on failure false, *failure says what
-  // failed and *error how, e.g. the schema's SQL error with PostgreSQL's
-  // message and line.
-  bool Create(const std::string& dbname, const DatabaseContent& content,
+  // clone. The schema and setup ran as the role that owns the database and
+  // what they made (no superuser), named in *owner for the target's roles to
+  // be members of: a role of the template's own, or `admin_url`'s user when
+  // that is no superuser (who cannot make one).
+  // Returns true on success; on failure false, *failure says what failed and
+  // *error how, e.g. the schema's SQL error with PostgreSQL's message and
+  // line.
+  bool Create(const std::string& dbname, const DatabaseContent& content, std::string* owner,
               Failure* failure, std::string* error, const StatementLimits& limits = {});
   // Drops `dbname` in the background, first terminating any session still in
   // it, then the `roles` that were made for it (a role cannot go while a

@@ -2,6 +2,7 @@
 // server. Run as root (the CI case: the server runs as `postgres`) and as a
 // normal user (e.g. runuser -u nobody with HOME or LASTCALL_CACHE writable).
 #include "database.h"
+
 #include "wait_until.h"
 
 #include <signal.h>
@@ -257,7 +258,8 @@ TEST_CASE("EmbeddedPostgres: the log has connections with their role and applica
 bool Create(RunDatabases& databases, const std::string& dbname, const std::string& schema,
             std::string* error) {
   RunDatabases::Failure failure;
-  return databases.Create(dbname, DatabaseContent{schema, ""}, &failure, error);
+  std::string owner;
+  return databases.Create(dbname, DatabaseContent{schema, ""}, &owner, &failure, error);
 }
 
 int64_t Spares(const std::string& admin) {
@@ -390,17 +392,18 @@ TEST_CASE("RunDatabases: a schema error gives PostgreSQL's message and the line"
       CHECK(error.find("line ") == std::string::npos);
     }
     SECTION("the setup fails, after the schema") {
+      std::string owner;
       RunDatabases::Failure failure = RunDatabases::Failure::kServer;
       const std::string schema = UniqueSchema("setup");
       CHECK_FALSE(databases.Create("lastcall_run_c", DatabaseContent{schema, "\nSELECT nope;"},
-                                   &failure, &error));
+                                   &owner, &failure, &error));
       CHECK(failure == RunDatabases::Failure::kSetup);
       CHECK(error.find("database.setup failed: line 2: ERROR:  column \"nope\" does not exist") !=
             std::string::npos);
       RunDatabases::Failure schema_failure = RunDatabases::Failure::kServer;
       CHECK_FALSE(databases.Create("lastcall_run_c",
                                    DatabaseContent{schema + "CREAT x;", "SELECT 1"},
-                                   &schema_failure, &error));
+                                   &owner, &schema_failure, &error));
       CHECK(schema_failure == RunDatabases::Failure::kSchema);
     }
   }
@@ -418,14 +421,64 @@ TEST_CASE("RunDatabases: the setup is part of the clone, per schema and setup", 
   std::string error;
   RunDatabases databases(admin, 1);
   const std::string add = "INSERT INTO accounts VALUES ('acct-3', 700);";
-  REQUIRE(databases.Create("lastcall_run_u1", DatabaseContent{schema, add}, &failure, &error));
-  REQUIRE(databases.Create("lastcall_run_u2", DatabaseContent{schema, ""}, &failure, &error));
-  REQUIRE(databases.Create("lastcall_run_u3", DatabaseContent{schema, add}, &failure, &error));
+  std::string owner;
+  REQUIRE(databases.Create("lastcall_run_u1", DatabaseContent{schema, add}, &owner, &failure,
+                           &error));
+  REQUIRE(databases.Create("lastcall_run_u2", DatabaseContent{schema, ""}, &owner, &failure,
+                           &error));
+  REQUIRE(databases.Create("lastcall_run_u3", DatabaseContent{schema, add}, &owner, &failure,
+                           &error));
   CHECK(QueryInt(pg.UrlFor("lastcall_run_u1"), "SELECT sum(balance) FROM accounts") == 1000);
   CHECK(QueryInt(pg.UrlFor("lastcall_run_u2"), "SELECT sum(balance) FROM accounts") == 300);
   CHECK(QueryInt(pg.UrlFor("lastcall_run_u3"), "SELECT sum(balance) FROM accounts") == 1000);
   for (const char* name : {"lastcall_run_u1", "lastcall_run_u2", "lastcall_run_u3"})
     databases.Drop(name);
+}
+
+TEST_CASE("RunDatabases: the schema runs as the database's owner, who is no superuser",
+          "[database]") {
+  EmbeddedPostgres& pg = Server();
+  const std::string admin = pg.UrlFor("postgres");
+  std::string error, owner;
+  RunDatabases::Failure failure = RunDatabases::Failure::kServer;
+  RunDatabases databases(admin, 0);
+  SECTION("a schema that alters lastcall's own role fails, and changes nothing") {
+    const std::string schema = UniqueSchema("alters_roles") + "ALTER ROLE postgres PASSWORD 'x';\n";
+    CHECK_FALSE(databases.Create("lastcall_run_o", DatabaseContent{schema, ""}, &owner, &failure,
+                                 &error));
+    INFO(error);
+    CHECK(failure == RunDatabases::Failure::kSchema);
+    CHECK(error.find("the schema failed: ERROR:  ") == 0);
+    CHECK(error.find("superuser") != std::string::npos);
+    CHECK(QueryInt(admin, "SELECT 1") == 1);  // the admin's password still works
+  }
+  SECTION("the target's role, a member of the owner, may use what the schema made") {
+    const std::string schema = UniqueSchema("owned") + "CREATE SCHEMA app;\n";
+    REQUIRE(databases.Create("lastcall_run_o", DatabaseContent{schema, "SELECT 1"}, &owner,
+                             &failure, &error));
+    REQUIRE(owner.rfind("lastcall_tpl_", 0) == 0);
+    const std::string url = pg.UrlFor("lastcall_run_o");
+    CHECK(QueryInt(url, "SELECT count(*) FROM pg_database WHERE datname = current_database() "
+                        "AND pg_get_userbyid(datdba) = '" + owner + "'") == 1);
+    CHECK(QueryInt(url, "SELECT count(*) FROM pg_roles WHERE rolname = '" + owner +
+                            "' AND NOT rolsuper AND NOT rolcanlogin AND NOT rolcreatedb "
+                            "AND NOT rolcreaterole") == 1);
+    // As AuditConnection::CreateRole makes an instance's role.
+    {
+      pqxx::connection c(admin);
+      pqxx::nontransaction(c).exec("CREATE ROLE lastcall_owned_1 LOGIN NOSUPERUSER PASSWORD "
+                                   "'pw' IN ROLE " + c.quote_name(owner));
+    }
+    {
+      pqxx::connection target(UrlWithLogin(url, "lastcall_owned_1", "pw"));
+      pqxx::nontransaction w(target);
+      w.exec("INSERT INTO ledger VALUES ('k1', 5); CREATE TABLE app.extra (x int); "
+             "CREATE TABLE public.more (x int)");
+      CHECK_THROWS_AS(w.exec("ALTER ROLE postgres PASSWORD 'x'"), pqxx::sql_error);
+    }
+    CHECK(QueryInt(url, "SELECT count(*) FROM ledger") == 1);
+  }
+  databases.Drop("lastcall_run_o", {"lastcall_owned_1"});
 }
 
 TEST_CASE("RunDatabases: names are quoted", "[database]") {
@@ -477,7 +530,8 @@ TEST_CASE("RunDatabases: an unreachable server is an error", "[database]") {
   std::string error;
   RunDatabases databases("postgresql://postgres@127.0.0.1:1/postgres", 1);
   RunDatabases::Failure failure = RunDatabases::Failure::kSchema;
-  CHECK_FALSE(databases.Create("x", DatabaseContent{}, &failure, &error));
+  std::string owner;
+  CHECK_FALSE(databases.Create("x", DatabaseContent{}, &owner, &failure, &error));
   CHECK(failure == RunDatabases::Failure::kServer);
   CHECK(error.find("cannot create database x") != std::string::npos);
   databases.Drop("x");  // and the destructor does not hang on it

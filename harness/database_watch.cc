@@ -81,6 +81,11 @@ std::string DatabaseWatch::error() const {
   return error_;
 }
 
+std::optional<size_t> DatabaseWatch::error_fault() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return error_fault_;
+}
+
 bool DatabaseWatch::Evaluate(WatchConnection& connection, const Trigger& trigger) {
   if (trigger.kind == Trigger::Kind::kSql) return connection.Holds(trigger.text);
   return connection.OpenTransactions() >= trigger.count;
@@ -106,6 +111,7 @@ class SocketPublication {
 };
 
 void DatabaseWatch::Watch() {
+  std::optional<size_t> evaluating;  // the fault whose condition is polled
   try {
     WatchConnection connection(url_, own_);
     SocketPublication publication(&mutex_, &socket_, connection.socket());
@@ -121,6 +127,7 @@ void DatabaseWatch::Watch() {
         continue;
       }
       lock.unlock();
+      evaluating = armed->fault;
       int64_t started = history_->Now();
       int64_t polls = 0;
       bool fired = false;
@@ -144,7 +151,10 @@ void DatabaseWatch::Watch() {
     }
   } catch (const std::exception& e) {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (!stop_) error_ = PostgresMessage(e);  // not the error of a socket shut down above
+    if (!stop_) {  // not the error of a socket shut down above
+      error_ = PostgresMessage(e);
+      error_fault_ = evaluating;
+    }
   }
   ended_.set_value();
 }

@@ -11,6 +11,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -35,6 +36,9 @@ class DatabaseWatch {
   // The first error (connection or query), "" if none. After the destructor
   // or once a condition has failed; the watch stops at its first error.
   std::string error() const;
+  // The fault whose condition was being evaluated when the error came (its
+  // index in the nemesis's faults), nullopt when none was (connecting).
+  std::optional<size_t> error_fault() const;
 
  private:
   void Watch();
@@ -49,6 +53,7 @@ class DatabaseWatch {
   std::condition_variable stop_requested_;
   bool stop_ = false;
   std::string error_;
+  std::optional<size_t> error_fault_;
   int socket_ = -1;  // the connection's, while the thread has it open
   std::promise<void> ended_;  // set when Watch() returns
   std::thread thread_;

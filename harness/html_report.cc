@@ -1,6 +1,7 @@
 #include "html_report.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
@@ -30,6 +31,19 @@ __attribute__((format(printf, 1, 2))) std::string Format(const char* format, ...
 }
 
 std::string Seconds(int64_t ns) { return Format("%.6f s", static_cast<double>(ns) / 1e9); }
+
+// A relative path as a URL path: a scenario named "a#b" or "50%" must not
+// become a fragment or an escape.
+std::string UrlPath(const std::string& path) {
+  std::string out;
+  for (unsigned char c : path) {
+    if (isalnum(c) || c == '/' || c == '-' || c == '.' || c == '_' || c == '~')
+      out += static_cast<char>(c);
+    else
+      out += Format("%%%02X", c);
+  }
+  return out;
+}
 std::string Millis(int64_t ns) { return Format("%.1f ms", static_cast<double>(ns) / 1e6); }
 
 // The SVGs share one horizontal geometry, so that a signal mark in the
@@ -419,8 +433,9 @@ std::string OffendingCell(const CheckResult& c, const std::unordered_set<std::st
     out += anchors.count(key) ? "<a href=\"#" + XmlEscape(key) + "\">" + text + "</a><br>\n"
                               : text + "<br>\n";
   }
-  if (c.offending.size() > shown)
-    out += "... " + std::to_string(c.offending.size() - shown) + " more in result.json\n";
+  if (c.OffendingCount() > shown)
+    out += "... " + std::to_string(c.OffendingCount() - shown) + " more in result.json" +
+           (c.unlisted ? std::string(" and ") + kOffendingFile : "") + "\n";
   return out;
 }
 
@@ -534,7 +549,7 @@ std::string Header(const ScenarioResult& r) {
   std::string verdict = VerdictName(r.verdict);
   return "<h1>" + XmlEscape(r.name) + " <span class=\"verdict" +
          (r.verdict == Verdict::kMet ? " met" : "") + "\">" + verdict + "</span></h1>\n<p>" +
-         XmlEscape(r.message) + "</p>\n<p>" + XmlEscape(r.file) + " &middot; seed " +
+         XmlEscapeLines(r.message) + "</p>\n<p>" + XmlEscape(r.file) + " &middot; seed " +
          std::to_string(r.seed) + " &middot; run " + XmlEscape(r.run_id) + " &middot; " +
          Format("%lld requests in %lld attempts: %lld ok, %lld failed, %lld unknown &middot; "
                 "%.2f s",
@@ -591,14 +606,14 @@ std::string RunIndexHtml(const std::string& dir, const std::vector<ScenarioResul
     std::string name = XmlEscape(r.name);
     if (!r.report_dir.empty())  // a run that could not make its folder has no page
       name = "<a href=\"" +
-             XmlEscape(std::filesystem::path(r.report_dir).lexically_relative(dir).string()) +
+             UrlPath(std::filesystem::path(r.report_dir).lexically_relative(dir).string()) +
              "/index.html\">" + name + "</a>";
     out += "<tr><td>" + name + "</td><td><span class=\"verdict" + (r.verdict == Verdict::kMet ? " met" : "") +
            "\">" + VerdictName(r.verdict) + "</span></td>" +
            Format("<td>%lld</td><td>%lld / %lld / %lld</td><td>%.2f s</td>",
                   static_cast<long long>(r.requests), static_cast<long long>(r.ok),
                   static_cast<long long>(r.failed), static_cast<long long>(r.unknown), r.total) +
-           "<td>" + XmlEscape(failed) + "</td><td>" + XmlEscape(r.message) + "</td></tr>\n";
+           "<td>" + XmlEscape(failed) + "</td><td>" + XmlEscapeLines(r.message) + "</td></tr>\n";
   }
   return out + "</table>\n" + matrix_html + "</body>\n</html>\n";
 }

@@ -182,6 +182,19 @@ TEST_CASE("the run-level index.html links each run's page, relative to the folde
   CHECK(html.find("</table>\n<table id=\"matrix\"></table></body>") != std::string::npos);
 }
 
+TEST_CASE("the run-level index.html: link paths URL-encoded, a target's text escaped") {
+  ScenarioResult r = LostRun(1);
+  r.name = "s/grace=1s,path=%2Fa#b";
+  r.report_dir = "/r/s/grace=1s,path=%2Fa#b";
+  r.message = "its last output:\n  | \x1b[2Jcleared";
+  std::string html = RunIndexHtml("/r", {r}, "");
+  INFO(html);
+  CHECK(html.find("<a href=\"s/grace%3D1s%2Cpath%3D%252Fa%23b/index.html\">") !=
+        std::string::npos);
+  CHECK(html.find('\x1b') == std::string::npos);
+  CHECK(html.find("<td>its last output:\n  | \\x1b[2Jcleared</td>") != std::string::npos);
+}
+
 TEST_CASE("the run-level index.html has the matrix table when a matrix ran") {
   ScenarioResult plain;
   plain.name = "plain";

@@ -3,27 +3,34 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "visible_text.h"
+
 namespace lastcall {
 
-std::string XmlEscape(const std::string& text) {
+namespace {
+
+std::string MarkupEscaped(const std::string& visible) {
   std::string out;
-  out.reserve(text.size());
-  for (unsigned char c : text) {
+  out.reserve(visible.size());
+  for (char c : visible) {
     switch (c) {
       case '&': out += "&amp;"; break;
       case '<': out += "&lt;"; break;
       case '>': out += "&gt;"; break;
       case '"': out += "&quot;"; break;
       case '\'': out += "&apos;"; break;
-      default:
-        // XML 1.0 allows no control characters but tab, newline, return.
-        if (c < 0x20 && c != '\t' && c != '\n' && c != '\r')
-          out += "\xEF\xBF\xBD";
-        else
-          out += static_cast<char>(c);
+      default: out += c;
     }
   }
   return out;
+}
+
+}  // namespace
+
+std::string XmlEscape(const std::string& text) { return MarkupEscaped(VisibleText(text)); }
+
+std::string XmlEscapeLines(const std::string& text) {
+  return MarkupEscaped(VisibleLines(text));
 }
 
 namespace {
@@ -39,9 +46,12 @@ bool Expected(const Expectation& expect, const std::string& check) {
                                    check) != expect.fail_checks.end();
 }
 
-std::string Lines(const std::vector<std::string>& items) {
+// Each of a check's offending entries escaped on a line of its own (a
+// newline inside one cannot pass for another), and how many more were counted.
+std::string Lines(const CheckResult& c) {
   std::string text;
-  for (const std::string& item : items) text += item + "\n";
+  for (const std::string& item : c.offending) text += XmlEscape(item) + "\n";
+  if (c.unlisted) text += "... " + std::to_string(c.unlisted) + " more, not listed here\n";
   return text;
 }
 
@@ -68,15 +78,15 @@ std::string Testcase(const ScenarioResult& r, const Expectation& expect,
     std::string message = expected_to_fail ? "expected " + c.name + " to fail: " + c.summary
                                            : c.summary;
     return head + ">\n      <failure type=\"" + XmlEscape(c.name) + "\" message=\"" +
-           XmlEscape(message) + "\">" + XmlEscape(Lines(c.offending)) +
+           XmlEscape(message) + "\">" + Lines(c) +
            "</failure>\n    </testcase>\n";
   }
   if (failed)  // as the bug-reproduction scenario expects, or allows
     return head + ">\n      <system-out>" +
            XmlEscape(std::string(expected_to_fail ? "failed as expected: "
                                                   : "failed, which this scenario allows: ") +
-                     c.summary + "\n" + Lines(c.offending)) +
-           "</system-out>\n    </testcase>\n";
+                     c.summary) +
+           "\n" + Lines(c) + "</system-out>\n    </testcase>\n";
   return head + "/>\n";
 }
 
@@ -95,9 +105,9 @@ std::string ControlTestcase(const ScenarioResult& r) {
   std::string failed;
   for (const CheckResult& c : control.checks)
     if (c.status == CheckStatus::kFail)
-      failed += c.name + " failed: " + c.summary + "\n" + Lines(c.offending);
+      failed += XmlEscape(c.name + " failed: " + c.summary) + "\n" + Lines(c);
   return head + ">\n      <error type=\"invalid\" message=\"" + XmlEscape(r.message) + "\">" +
-         XmlEscape(failed) + "</error>\n    </testcase>\n";
+         failed + "</error>\n    </testcase>\n";
 }
 
 std::string Testsuite(const ScenarioResult& r, const Expectation& expect) {

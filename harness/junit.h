@@ -14,12 +14,17 @@ namespace lastcall {
 
 // The whole junit.xml document for `results` (one or many scenario runs).
 // Everything that came from a target is escaped; characters XML 1.0 cannot
-// hold are replaced by U+FFFD.
+// hold are shown as escapes (visible_text.h).
 std::string JunitXml(const std::vector<ScenarioResult>& results,
                      const std::vector<Expectation>& expectations);
 
-// `text` made safe inside XML attribute values and text.
+// `text` made safe inside XML (or HTML) attribute values and text, on one
+// line: markup escaped, and newlines, control characters and bytes that are
+// not UTF-8 shown as escapes (VisibleText()).
 std::string XmlEscape(const std::string& text);
+// XmlEscape() that keeps newlines and tabs (VisibleLines()), for the text of
+// an element that has several lines.
+std::string XmlEscapeLines(const std::string& text);
 
 }  // namespace lastcall
 

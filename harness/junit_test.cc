@@ -1,5 +1,7 @@
 #include "junit.h"
 
+#include <algorithm>
+
 #include <catch2/catch.hpp>
 
 using namespace lastcall;
@@ -24,10 +26,12 @@ size_t Count(const std::string& text, const std::string& what) {
 
 }  // namespace
 
-TEST_CASE("XmlEscape escapes markup and drops what XML cannot hold") {
+TEST_CASE("XmlEscape escapes markup and shows what XML cannot hold as escapes") {
   CHECK(XmlEscape("<a href=\"x\">'&'</a>") ==
         "&lt;a href=&quot;x&quot;&gt;&apos;&amp;&apos;&lt;/a&gt;");
-  CHECK(XmlEscape(std::string("bell\a\tok\n")) == "bell\xEF\xBF\xBD\tok\n");
+  CHECK(XmlEscape(std::string("bell\a\tok\n\x1b[2J\xff")) ==
+        "bell\\x07\\tok\\n\\x1b[2J\\xff");
+  CHECK(XmlEscapeLines(std::string("bell\a\tok\n")) == "bell\\x07\tok\n");
 }
 
 TEST_CASE("a pass scenario: every failed check is a failure") {
@@ -108,4 +112,19 @@ TEST_CASE("an invalid scenario is a JUnit error of its control, not a failure") 
   xml = JunitXml({r}, {Expectation{}});
   CHECK(xml.find("<skipped message=\"nothing to judge\"/>") != std::string::npos);
   CHECK(xml.find("skipped=\"1\"") != std::string::npos);
+}
+
+TEST_CASE("junit.xml holds a target's text as escapes, one offending entry per line") {
+  ScenarioResult r;
+  r.name = "s";
+  r.verdict = Verdict::kNotMet;
+  r.checks = {Check("temp_files", CheckStatus::kFail, {"`evil\x1b[2J\nname\xff`", "second"})};
+  r.checks[0].summary = "2 files \x1b]0;title\x07 left";
+  std::string xml = JunitXml({r}, {Expectation{}});
+  INFO(xml);
+  CHECK(std::none_of(xml.begin(), xml.end(), [](char c) {
+    return static_cast<unsigned char>(c) < 0x20 && c != '\n';
+  }));
+  CHECK(xml.find("message=\"2 files \\x1b]0;title\\x07 left\">"
+                 "`evil\\x1b[2J\\nname\\xff`\nsecond\n</failure>") != std::string::npos);
 }

@@ -4,36 +4,69 @@
 #include <cstdio>
 
 #include "matrix_table.h"
+#include "visible_text.h"
 
 namespace lastcall {
 
 namespace {
 
-// Inline code that stays inline code: no backtick can close it early, no
-// newline or pipe can end the line or the table cell.
-std::string Code(const std::string& text) {
-  std::string out = "`";
+// Where a code span goes: a table cell ends at an unescaped pipe, even
+// inside code.
+enum class Place { kText, kTableCell };
+
+// The longest run of backticks in `text`.
+size_t LongestBacktickRun(const std::string& text) {
+  size_t longest = 0, run = 0;
   for (char c : text) {
-    if (c == '`') out += '\'';
-    else if (c == '|') out += "\\|";
-    else if (c == '\n' || c == '\r') out += ' ';
-    else out += c;
+    run = c == '`' ? run + 1 : 0;
+    longest = std::max(longest, run);
   }
-  return out + "`";
+  return longest;
+}
+
+// Inline code that stays inline code and shows `text` as it is: fenced by
+// more backticks than any run inside it, so that none can close it early;
+// newlines and control characters shown as escapes (VisibleText()).
+std::string Code(const std::string& text, Place place = Place::kText) {
+  std::string visible = VisibleText(text);
+  if (place == Place::kTableCell) {
+    std::string cell;
+    for (char c : visible) cell += c == '|' ? std::string("\\|") : std::string(1, c);
+    visible = cell;
+  }
+  const std::string fence(LongestBacktickRun(visible) + 1, '`');
+  // CommonMark strips one space from each end of a span that has both, and
+  // a backtick at an end would join the fence: pad with a space then.
+  const bool pad = !visible.empty() &&
+                   (visible.front() == '`' || visible.back() == '`' ||
+                    (visible.front() == ' ' && visible.back() == ' ' &&
+                     visible.find_first_not_of(' ') != std::string::npos));
+  const std::string space = pad ? " " : "";
+  return fence + space + visible + space + fence;
+}
+
+// Text of several lines (a message with the target's last output) as a
+// fenced code block, each line as it is but for control characters;
+// text of one line as a code span.
+std::string CodeBlock(const std::string& text) {
+  if (text.find('\n') == std::string::npos) return Code(text);
+  const std::string visible = VisibleLines(text);
+  const std::string fence(std::max<size_t>(3, LongestBacktickRun(visible) + 1), '`');
+  return fence + "\n" + visible + (visible.back() == '\n' ? "" : "\n") + fence;
 }
 
 // Each name as a code span, separated by spaces.
-std::string Codes(const std::vector<std::string>& names) {
+std::string Codes(const std::vector<std::string>& names, Place place = Place::kText) {
   std::string out;
-  for (const std::string& name : names) out += (out.empty() ? "" : " ") + Code(name);
+  for (const std::string& name : names) out += (out.empty() ? "" : " ") + Code(name, place);
   return out;
 }
 
 std::string Row(const ScenarioResult& r) {
-  std::string failed = Codes(FailedCheckNames(r.checks));
+  std::string failed = Codes(FailedCheckNames(r.checks), Place::kTableCell);
   // An invalid run's real run was not run: what failed is its control's.
   if (r.verdict == Verdict::kInvalid && r.control)
-    failed = "control: " + Codes(r.control->FailedChecks());
+    failed = "control: " + Codes(r.control->FailedChecks(), Place::kTableCell);
   char numbers[160];
   std::snprintf(numbers, sizeof numbers, "%lld | %lld / %lld / %lld | %.2f s",
                 static_cast<long long>(r.requests), static_cast<long long>(r.ok),
@@ -42,8 +75,9 @@ std::string Row(const ScenarioResult& r) {
   const char* mark = r.verdict == Verdict::kMet       ? "✅"
                      : r.verdict == Verdict::kInvalid ? "⚠️"
                                                       : "❌";
-  return "| " + std::string(mark) + " " + Code(r.name) + " | " + VerdictName(r.verdict) +
-         " | " + numbers + " | " + (failed.empty() ? "none" : failed) + " |\n";
+  return "| " + std::string(mark) + " " + Code(r.name, Place::kTableCell) + " | " +
+         VerdictName(r.verdict) + " | " + numbers + " | " + (failed.empty() ? "none" : failed) +
+         " |\n";
 }
 
 // The failed checks of `checks`, each with its offending keys (at most 20;
@@ -62,9 +96,10 @@ std::string FailedChecks(const std::vector<CheckResult>& checks,
       if (attempts == attempts_of.end()) continue;
       for (const std::string& a : attempts->second) out += "    - " + Code(a) + "\n";
     }
-    if (c.offending.size() > shown)
-      out += "  - ... " + std::to_string(c.offending.size() - shown) +
-             " more in " + Code(report_dir + "/result.json") + "\n";
+    if (c.OffendingCount() > shown)
+      out += "  - ... " + std::to_string(c.OffendingCount() - shown) +
+             " more in " + Code(report_dir + "/result.json") +
+             (c.unlisted ? " and " + Code(report_dir + "/" + kOffendingFile) : "") + "\n";
   }
   return out;
 }
@@ -85,7 +120,7 @@ std::string ControlDetails(const ControlOutcome& control) {
 // One run's message, its control run and its failed checks.
 std::string Details(const ScenarioResult& r) {
   std::string out = "\n### " + Code(r.name) + ": " + VerdictName(r.verdict) + "\n\n";
-  if (!r.message.empty()) out += Code(r.message) + "\n\n";
+  if (!r.message.empty()) out += CodeBlock(r.message) + "\n\n";
   if (r.control) out += ControlDetails(*r.control);
   return out + FailedChecks(r.checks, r.attempts_of, r.report_dir);
 }
@@ -96,7 +131,8 @@ std::string MatrixMarkdown(const MatrixTable& table) {
   std::string out = "\n### Matrix " + Code(table.name) + "\n\n";
   for (size_t i = 0; i < table.cells.size(); ++i) {
     out += "|";
-    for (const std::string& cell : table.cells[i]) out += " " + Code(cell) + " |";
+    for (const std::string& cell : table.cells[i])
+      out += " " + Code(cell, Place::kTableCell) + " |";
     out += "\n";
     if (i == 0) {
       out += "|";

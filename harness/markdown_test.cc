@@ -24,8 +24,9 @@ TEST_CASE("summary.md: a table row per run, details of failed checks, escaped") 
   CHECK(md.find("| ✅ `fine` | met |") != std::string::npos);
   CHECK(md.find("| ❌ `broken\\|name` | not met |") != std::string::npos);
   CHECK(md.find("  - `lc-3-4`\n    - `attempt 1 on connection 2") != std::string::npos);
-  // Target text cannot close its code span or start a table row.
-  CHECK(md.find("`pwn'ed \\| x \\|`") != std::string::npos);
+  // Target text cannot close its code span or start a table row, and keeps
+  // its backticks and pipes.
+  CHECK(md.find("``pwn`ed\\n| x |``") != std::string::npos);
   CHECK(md.find("### `fine`") == std::string::npos);  // nothing to explain
 }
 
@@ -46,4 +47,31 @@ TEST_CASE("summary.md: an invalid run's row names its control's failed checks, i
   CHECK(md.find("- **control run** (no fault) failed `lost`; its reports: `reports/s/control`\n"
                 "- **lost** failed: `2 of 9") != std::string::npos);
   CHECK(md.find("  - `lc-3-4`\n") != std::string::npos);
+}
+
+TEST_CASE("summary.md: target text keeps its backticks and shows control characters as escapes") {
+  ScenarioResult r;
+  r.name = "s";
+  r.verdict = Verdict::kInfrastructure;
+  r.message = "the target exited before it was ready (exit 4); its last output:\n"
+              "  | \x1b[2Jcleared ```fenced```\r\n";
+  CheckResult temp;
+  temp.name = "temp_files";
+  temp.status = CheckStatus::kFail;
+  temp.summary = "1 files left in the target's TMPDIR";
+  temp.offending = {"`evil\x1b]0;title\x07\nname`", " spaced ", "a|b"};
+  r.checks = {temp};
+  std::string md = SummaryMarkdown({r});
+  INFO(md);
+  CHECK(md.find('\x1b') == std::string::npos);
+  CHECK(md.find('\x07') == std::string::npos);
+  CHECK(md.find('\r') == std::string::npos);
+  // A span fenced by more backticks than any run inside, padded where the
+  // text starts or ends with one, or with a space at both ends.
+  CHECK(md.find("  - `` `evil\\x1b]0;title\\x07\\nname` ``\n") != std::string::npos);
+  CHECK(md.find("  - `  spaced  `\n") != std::string::npos);
+  CHECK(md.find("  - `a|b`\n") != std::string::npos);
+  // A message of several lines is a fenced block longer than its backticks.
+  CHECK(md.find("````\nthe target exited before it was ready (exit 4); its last output:\n"
+                "  | \\x1b[2Jcleared ```fenced```\\r\n````\n") != std::string::npos);
 }

@@ -66,7 +66,7 @@ std::string Refused(const ScenarioResult& r) {
 std::string Cut(const ScenarioResult& r) {
   const CheckResult* c = Check(r, "drained");
   if (!c || c->status == CheckStatus::kSkipped) return "-";
-  return std::to_string(c->status == CheckStatus::kFail ? c->offending.size() : 0);
+  return std::to_string(c->status == CheckStatus::kFail ? c->OffendingCount() : 0);
 }
 
 std::string Escalations(const ScenarioResult& r) {

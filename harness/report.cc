@@ -1,15 +1,20 @@
 #include "report.h"
 
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 
 #include <nlohmann/json.hpp>
+
+#include "visible_text.h"
 
 namespace lastcall {
 
@@ -86,6 +91,7 @@ bool WriteFileAtomically(const std::string& path,
                          const std::function<void(std::ostream&)>& write,
                          std::string* error) {
   const std::string temp = path + ".tmp-" + std::to_string(getpid());
+  unlink(temp.c_str());  // a symbolic link left there is not written through
   std::ofstream out(temp, std::ios::binary | std::ios::trunc);
   if (out) {
     write(out);
@@ -95,6 +101,63 @@ bool WriteFileAtomically(const std::string& path,
     *error = "cannot write " + path + ": " + std::strerror(errno);
     unlink(temp.c_str());
     return false;
+  }
+  return true;
+}
+
+RunFolder MakeRunFolder(const std::string& reports_dir, const std::string& name,
+                        std::string* error) {
+  std::error_code ec;
+  std::filesystem::create_directories(reports_dir, ec);
+  std::string path = reports_dir;
+  for (size_t start = 0, slash; start <= name.size(); start = slash + 1) {
+    slash = std::min(name.find('/', start), name.size());
+    path += "/" + name.substr(start, slash - start);
+    if (mkdir(path.c_str(), 0755) == 0) continue;
+    const int mkdir_errno = errno;
+    struct stat status;
+    if (mkdir_errno == EEXIST && lstat(path.c_str(), &status) == 0) {
+      if (S_ISDIR(status.st_mode)) continue;
+      if (S_ISLNK(status.st_mode)) {
+        *error = "will not write reports through " + path +
+                 ": it is a symbolic link; remove it, or choose another --reports folder";
+        return RunFolder::kSymbolicLink;
+      }
+    }
+    *error = "cannot write reports to " + reports_dir + "/" + name + ": " +
+             (mkdir_errno == EEXIST ? path + " is not a folder" : std::strerror(mkdir_errno));
+    return RunFolder::kCannotMake;
+  }
+  if (access(path.c_str(), W_OK) != 0) {
+    *error = "cannot write reports to " + path + ": " + std::strerror(errno);
+    return RunFolder::kCannotMake;
+  }
+  return RunFolder::kReady;
+}
+
+bool CapOffending(const std::string& report_dir, std::vector<CheckResult>* checks,
+                  std::string* error) {
+  const std::string path = report_dir + "/" + kOffendingFile;
+  const bool needed = std::any_of(checks->begin(), checks->end(), [](const CheckResult& c) {
+    return c.offending.size() > kOffendingListed || c.unlisted > 0;
+  });
+  if (!needed) {
+    unlink(path.c_str());  // a previous run's list is not this one's
+    return true;
+  }
+  auto write = [&](std::ostream& out) {
+    for (const CheckResult& c : *checks) {
+      if (c.status != CheckStatus::kFail) continue;
+      for (const std::string& entry : c.offending) out << c.name << '\t' << entry << '\n';
+      if (c.unlisted) out << c.name << "\t... " << c.unlisted << " more, counted, not kept\n";
+    }
+  };
+  if (!WriteFileAtomically(path, write, error)) return false;
+  for (CheckResult& c : *checks) {
+    if (c.offending.size() <= kOffendingListed) continue;
+    c.unlisted += c.offending.size() - kOffendingListed;
+    c.offending.resize(kOffendingListed);
+    c.offending.shrink_to_fit();
   }
   return true;
 }
@@ -244,7 +307,8 @@ json ChecksJson(const std::vector<CheckResult>& checks) {
     out.push_back({{"name", c.name},
                    {"status", CheckStatusName(c.status)},
                    {"summary", c.summary},
-                   {"offending", c.offending}});
+                   {"offending", c.offending},
+                   {"unlisted", c.unlisted}});
   return out;
 }
 
@@ -354,15 +418,6 @@ bool RecordControl(const std::string& path, const ControlOutcome& control, std::
 
 namespace {
 
-// Target text on a terminal: no control characters but newlines (escape
-// sequences could rewrite the screen), nothing else changed.
-std::string Printable(const std::string& text) {
-  std::string out = text;
-  for (char& c : out)
-    if ((static_cast<unsigned char>(c) < 0x20 && c != '\n') || c == 0x7f) c = '?';
-  return out;
-}
-
 // The mark a run's line starts with: PASS, FAIL, or INVALID for a scenario
 // whose control run failed; in colour if asked.
 std::string Mark(Verdict verdict, bool colour) {
@@ -380,15 +435,17 @@ std::string CheckLines(const std::vector<CheckResult>& checks, bool verbose,
   for (const CheckResult& c : checks) {
     if (c.status != CheckStatus::kFail) {
       if (verbose)
-        out += "\n      " + c.name + " " + CheckStatusName(c.status) + ": " + Printable(c.summary);
+        out += "\n      " + c.name + " " + CheckStatusName(c.status) + ": " +
+               VisibleText(c.summary);
       continue;
     }
-    out += "\n      " + c.name + " failed: " + c.summary;
+    out += "\n      " + c.name + " failed: " + VisibleText(c.summary);
     size_t shown = std::min<size_t>(c.offending.size(), 5);
-    for (size_t i = 0; i < shown; ++i) out += "\n        " + Printable(c.offending[i]);
-    if (c.offending.size() > shown)
-      out += "\n        ... " + std::to_string(c.offending.size() - shown) + " more in " +
-             report_dir + "/result.json";
+    for (size_t i = 0; i < shown; ++i) out += "\n        " + VisibleText(c.offending[i]);
+    if (c.OffendingCount() > shown)
+      out += "\n        ... " + std::to_string(c.OffendingCount() - shown) + " more in " +
+             VisibleText(report_dir) + "/result.json" +
+             (c.unlisted ? std::string(" and ") + kOffendingFile : "");
   }
   return out;
 }
@@ -396,7 +453,7 @@ std::string CheckLines(const std::vector<CheckResult>& checks, bool verbose,
 // The line that says what the control run found; when it failed, its failed
 // checks below. Nothing when it ended in an error: the run's message says it.
 std::string ControlLines(const ControlOutcome& control, bool verbose) {
-  if (!control.ran) return "\n      control run not run: " + control.message;
+  if (!control.ran) return "\n      control run not run: " + VisibleLines(control.message);
   if (control.passed()) {
     std::vector<std::string> passed;
     for (const CheckResult& c : control.checks)
@@ -408,7 +465,7 @@ std::string ControlLines(const ControlOutcome& control, bool verbose) {
   }
   if (control.verdict != Verdict::kNotMet) return "";
   return "\n      control run (no fault) failed: " + NameList(control.FailedChecks()) +
-         "; its reports: " + control.report_dir +
+         "; its reports: " + VisibleText(control.report_dir) +
          CheckLines(control.checks, verbose, control.report_dir);
 }
 
@@ -429,11 +486,11 @@ std::string ConsoleLines(const ScenarioResult& r, const ConsoleStyle& style) {
                 static_cast<long long>(r.failed), static_cast<long long>(r.unknown));
   char head[512];
   std::snprintf(head, sizeof head, "%s  %-40s %6.2fs  %s", Mark(r.verdict, style.colour).c_str(),
-                r.name.c_str(), r.total,
+                VisibleText(r.name).c_str(), r.total,
                 r.verdict == Verdict::kInvalid ? "its real run was not run" : counts);
   std::string out = head;
   if (!met)
-    out += "\n      " + std::string(VerdictName(r.verdict)) + ": " + Printable(r.message);
+    out += "\n      " + std::string(VerdictName(r.verdict)) + ": " + VisibleLines(r.message);
   // A verdict judged without the kernel's view says so on every run it
   // concerns, met or not: it is weaker evidence.
   for (const CheckResult& c : r.checks)

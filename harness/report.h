@@ -124,6 +124,33 @@ bool WriteFileAtomically(const std::string& path,
                          const std::function<void(std::ostream&)>& write,
                          std::string* error);
 
+// Makes `reports_dir`/`name` (`name` from the scenario, "a/b" for nested
+// folders), the folder a run writes its reports in. `reports_dir` is
+// whatever the user chose, a symbolic link included; each folder of `name`
+// below it is made or must already be a folder: an existing symbolic link
+// there is never followed (whoever planted it would choose where the reports
+// go). Returns kReady, or the failure with *error set.
+enum class RunFolder { kReady, kCannotMake, kSymbolicLink };
+RunFolder MakeRunFolder(const std::string& reports_dir, const std::string& name,
+                        std::string* error);
+
+// How many offending entries of a check the reports list (result.json,
+// junit.xml, summary.md, the console); the count stays exact.
+constexpr size_t kOffendingListed = 1000;
+// The file, in a run's reports folder, that lists every offending entry
+// kept when some check had more than the reports list.
+constexpr char kOffendingFile[] = "offending-keys.txt";
+
+// When a check of `checks` has more than kOffendingListed offending entries,
+// or entries counted but never kept (`unlisted`), streams every entry of
+// every failed check to `report_dir`/offending-keys.txt ("check<TAB>entry"
+// lines, and "check<TAB>... N more, counted, not kept"), then keeps the
+// first kOffendingListed of each, counting the others in `unlisted`; else
+// removes a previous run's file. Returns false and sets *error when the file
+// cannot be written (the lists are then left whole).
+bool CapOffending(const std::string& report_dir, std::vector<CheckResult>* checks,
+                  std::string* error);
+
 // result.json's content.
 std::string ResultJson(const ScenarioResult& result, const Scenario& scenario);
 

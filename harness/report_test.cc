@@ -10,6 +10,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "temp_dir.h"
+
 using namespace lastcall;
 namespace fs = std::filesystem;
 
@@ -28,6 +30,13 @@ ScenarioResult WithOffending(const std::string& text) {
   return r;
 }
 
+std::vector<std::string> FileLines(const fs::path& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
 }  // namespace
 
 TEST_CASE("result.json survives text that is not UTF-8") {
@@ -37,10 +46,19 @@ TEST_CASE("result.json survives text that is not UTF-8") {
   CHECK(parsed["checks"][0]["offending"][0] == "bad \xEF\xBF\xBD\xEF\xBF\xBD bytes");
 }
 
-TEST_CASE("the console gets no control characters from a target") {
-  std::string lines = ConsoleLines(WithOffending("\x1b[2Jcleared"));
+TEST_CASE("the console shows a target's control characters as escapes") {
+  ScenarioResult r = WithOffending("\x1b[2Jcleared\nfake line `quoted`");
+  r.checks[0].summary = "1 files left \x1b]0;title\x07";
+  r.message = "its last output:\n  | \x1b[1Aup\r";
+  std::string lines = ConsoleLines(r);
+  INFO(lines);
   CHECK(lines.find('\x1b') == std::string::npos);
-  CHECK(lines.find("?[2Jcleared") != std::string::npos);
+  CHECK(lines.find('\x07') == std::string::npos);
+  CHECK(lines.find('\r') == std::string::npos);
+  CHECK(lines.find("\n        \\x1b[2Jcleared\\nfake line `quoted`\n") != std::string::npos);
+  CHECK(lines.find("lost failed: 1 files left \\x1b]0;title\\x07") != std::string::npos);
+  // The message's own lines stay lines.
+  CHECK(lines.find("its last output:\n  | \\x1b[1Aup\\r\n") != std::string::npos);
 }
 
 TEST_CASE("WriteFileAtomically replaces whole files, and keeps the old one on failure") {
@@ -186,4 +204,37 @@ TEST_CASE("a suite's exit code: 3, then 2, then 4 (invalid), then 1, else 0") {
   CHECK(SuiteExitCode({{V::kNotMet, 2}, {V::kInvalid, 1}}) == 4);
   CHECK(SuiteExitCode({{V::kInvalid, 1}, {V::kBadInput, 1}}) == 2);
   CHECK(SuiteExitCode({{V::kInvalid, 1}, {V::kBadInput, 1}, {V::kInfrastructure, 1}}) == 3);
+}
+
+TEST_CASE("offending lists longer than the reports list go whole to offending-keys.txt") {
+  lastcall::TempDir dir;
+  std::ofstream(dir.path / kOffendingFile) << "a previous run's\n";
+  ScenarioResult r = WithOffending("lc-1-0");
+  std::string error;
+  REQUIRE(CapOffending(dir.path.string(), &r.checks, &error));
+  CHECK_FALSE(fs::exists(dir.path / kOffendingFile));
+  CHECK(r.checks[0].offending.size() == 1);
+
+  for (size_t i = 1; i <= kOffendingListed + 1; ++i)
+    r.checks[0].offending.push_back("lc-1-" + std::to_string(i));
+  r.checks[0].unlisted = 7;  // counted, never kept
+  REQUIRE(CapOffending(dir.path.string(), &r.checks, &error));
+  const CheckResult& lost = r.checks[0];
+  CHECK(lost.offending.size() == kOffendingListed);
+  CHECK(lost.unlisted == 7 + 2);
+  CHECK(lost.OffendingCount() == kOffendingListed + 2 + 7);
+  const std::vector<std::string> lines = FileLines(dir.path / kOffendingFile);
+  REQUIRE(lines.size() == kOffendingListed + 3);
+  CHECK(lines.front() == "lost\tlc-1-0");
+  CHECK(lines[kOffendingListed + 1] == "lost\tlc-1-" + std::to_string(kOffendingListed + 1));
+  CHECK(lines.back() == "lost\t... 7 more, counted, not kept");
+  nlohmann::json json = nlohmann::json::parse(ResultJson(r, Scenario()));
+  CHECK(json["checks"][0]["offending"].size() == kOffendingListed);
+  CHECK(json["checks"][0]["unlisted"] == 9);
+  // Entries counted but never kept are reason enough for the file.
+  ScenarioResult counted = WithOffending("lc-1-0");
+  counted.checks[0].unlisted = 1;
+  REQUIRE(CapOffending(dir.path.string(), &counted.checks, &error));
+  CHECK(FileLines(dir.path / kOffendingFile) ==
+        std::vector<std::string>{"lost\tlc-1-0", "lost\t... 1 more, counted, not kept"});
 }

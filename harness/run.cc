@@ -248,15 +248,18 @@ class RunDatabase {
               const DatabaseContent& content, RunDatabases::Failure* failure,
               std::string* error, const StatementLimits& limits) {
     *failure = RunDatabases::Failure::kServer;
-    if (!databases || !databases->Create(name, content, failure, error, limits)) return false;
+    if (!databases || !databases->Create(name, content, &owner_, failure, error, limits))
+      return false;
     databases_ = databases;
     name_ = name;
     return true;
   }
+  // The role that owns the database (RunDatabases::Create()).
+  const std::string& owner() const { return owner_; }
 
  private:
   RunDatabases* databases_ = nullptr;  // owned by the session
-  std::string name_;
+  std::string name_, owner_;
   std::vector<std::string> roles_;
 };
 
@@ -305,6 +308,13 @@ class ScenarioRun : public TargetControl, public RolloutControl {
   // roles_error_. Returns false (and fails the run) if the audit connection
   // that makes roles could not be had.
   bool InstanceDatabaseUrl(int id, std::string* url);
+  // Instance `id`'s URL once its role is made: lastcall's own login (db_url_)
+  // goes to nobody else, unless roles could not be made.
+  std::string InstanceUrl(int id) const {
+    return roles_error_.empty() ? UrlWithLogin(db_url_, role_prefix_ + std::to_string(id),
+                                               role_password_)
+                                : db_url_;
+  }
   // The first instance, or behind the load balancer one per slot, then
   // HAProxy, waiting until it reports every slot UP.
   bool StartTarget();
@@ -482,7 +492,7 @@ TemplateVariables ScenarioRun::RunVariables() const {
   TemplateVariables variables;
   variables.constants = {{"port", std::to_string(launch_.port)},
                          {"ws_port", std::to_string(ws_port_)},
-                         {"database_url", db_url_},
+                         {"database_url", InstanceUrl(1)},
                          {"run_dir", run_dir_},
                          {"seed", std::to_string(scenario_.seed)},
                          {"redis_url", redis_url_}};
@@ -507,13 +517,15 @@ bool ScenarioRun::Prepare() {
   role_password_ = RandomPassword();
   result_.run_id = run_id_;
   result_.seed = scenario_.seed;
+  std::string folder_error;
+  switch (MakeRunFolder(session_->options().reports_dir, report_name_, &folder_error)) {
+    case RunFolder::kReady: break;
+    case RunFolder::kCannotMake: return Fail(Verdict::kBadInput, folder_error);
+    case RunFolder::kSymbolicLink: return Fail(Verdict::kInfrastructure, folder_error);
+  }
   report_dir_ = session_->options().reports_dir + "/" + report_name_;
   result_.report_dir = report_dir_;
   std::error_code ec;
-  fs::create_directories(report_dir_, ec);
-  if (ec || access(report_dir_.c_str(), W_OK) != 0)
-    return Fail(Verdict::kBadInput, "cannot write reports to " + report_dir_ +
-                                        ": " + (ec ? ec.message() : std::strerror(errno)));
   run_dir_ = session_->work_dir() + "/" + run_id_;
   fs::create_directories(run_dir_, ec);
   if (ec) return Fail(Verdict::kInfrastructure, "cannot create " + run_dir_ + ": " + ec.message());
@@ -601,7 +613,9 @@ bool ScenarioRun::Prepare() {
     if (!Expand(value, &env[name])) return false;
   for (const auto& [name, value] : env) launch_.env.push_back(name + "=" + value);
 
-  target_log_.open(report_dir_ + "/target.log.partial", std::ios::trunc);
+  const std::string target_log = report_dir_ + "/target.log.partial";
+  unlink(target_log.c_str());  // a symbolic link left there is not written through
+  target_log_.open(target_log, std::ios::trunc);
   if (!target_log_)
     return Fail(Verdict::kBadInput, "cannot write " + report_dir_ + "/target.log");
   return true;
@@ -650,9 +664,8 @@ bool ScenarioRun::StartInstance(int slot) {
       break;
   }
   return Fail(Verdict::kInfrastructure,
-              "the target was not ready within " +
-                  std::to_string(std::chrono::duration<double>(launch_.ready.timeout).count()) +
-                  "s; its last output:\n" + started->Tail(20));
+              "the target was not ready within " + DurationText(launch_.ready.timeout) +
+                  "; its last output:\n" + started->Tail(20));
 }
 
 void ScenarioRun::AddRollingRestartFaults() {
@@ -688,9 +701,9 @@ bool ScenarioRun::InstanceDatabaseUrl(int id, std::string* url) {
   if (!roles_error_.empty()) return true;  // no use trying again
   if (!AwaitAuditConnection()) return false;
   const std::string role = role_prefix_ + std::to_string(id);
-  if (!audit_->CreateRole(role, role_password_, &roles_error_)) return true;
+  if (!audit_->CreateRole(role, role_password_, database_.owner(), &roles_error_)) return true;
   database_.AddRole(role);
-  *url = UrlWithLogin(db_url_, role, role_password_);
+  *url = InstanceUrl(id);
   return true;
 }
 
@@ -749,8 +762,8 @@ bool ScenarioRun::StartTarget() {
       if (Clock::now() > deadline)
         return Fail(Verdict::kInfrastructure,
                     "HAProxy did not report " + BackendServerName(slot) + " UP within " +
-                        std::to_string(std::chrono::duration<double>(launch_.ready.timeout).count()) +
-                        "s (status " + load_balancer_->Status(slot, &error) + ")");
+                        DurationText(launch_.ready.timeout) + " (status " +
+                        load_balancer_->Status(slot, &error) + ")");
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
   }
@@ -886,10 +899,12 @@ void ScenarioRun::Drive() {
   }
   if (watch_) {
     std::string watch_error = watch_->error();
+    std::optional<size_t> fault = watch_->error_fault();
     watch_.reset();
     if (!watch_error.empty() && result_.message.empty())
       Fail(Verdict::kBadInput,
-           scenario_.file + ": the database trigger failed: " + watch_error);
+           (fault ? scenario_.faults[*fault].location.ToString() : scenario_.file) +
+               ": the database trigger failed: " + watch_error);
   }
   // What lastcall itself lacked is the cause of whatever else went wrong.
   if (std::string lacked = load_->own_failure();
@@ -1132,6 +1147,9 @@ void ScenarioRun::CollectLeftovers() {
   if (judged) leftovers_.temp_files = files;
 }
 
+// The rows of each invariant kept for the reports; the others are counted.
+constexpr size_t kRowsListedPerInvariant = 1000;
+
 void ScenarioRun::Audit() {
   std::string error;
   AuditInputs in = leftovers_;
@@ -1157,13 +1175,28 @@ void ScenarioRun::Audit() {
     result_.instances.push_back(record);
   }
   in.instances = result_.instances;
+  AppliedFold applied(scenario_.seed, history_.KeyOutcomes().size(), &in.applied, &in.unkept);
   // A query that runs long gives way to Ctrl-C, and is then no error of it.
   audit_->CancelOnInterrupt(session_->interrupt());
-  if (!audit_->QueryApplied(scenario_.audit.applied_sql, &in.applied, &error)) {
-    if (!FailIfInterrupted("the audit")) Fail(Verdict::kBadInput, scenario_.file + ": " + error);
+  if (!audit_->QueryApplied(
+          scenario_.audit.applied_sql,
+          [&](const std::string& key, int64_t times) { applied.Add(key, times); }, &error)) {
+    if (!FailIfInterrupted("the audit"))
+      Fail(Verdict::kBadInput, scenario_.audit.applied_location.ToString() + ": " + error);
     return;
   }
-  in.invariants = audit_->QueryInvariants(scenario_.audit.invariants);
+  // A query that fails is bad input, whatever the expectation: not a
+  // violation, which `expect: {fail: [invariants]}` would take for a pass.
+  for (const Invariant& invariant : scenario_.audit.invariants) {
+    in.invariants.emplace_back();
+    if (!audit_->QueryInvariant(invariant, kRowsListedPerInvariant, &in.invariants.back(),
+                                &error)) {
+      if (!FailIfInterrupted("the audit"))
+        Fail(Verdict::kBadInput, invariant.location.ToString() + ": audit.invariants \"" +
+                                     invariant.name + "\" failed: " + error);
+      return;
+    }
+  }
   if (FailIfInterrupted("the audit") || (jobs_ && !AuditJobs(&in))) return;
   if (!session_->ServerLog().empty())
     in.unclean_disconnects = FindUncleanDisconnects(
@@ -1212,12 +1245,14 @@ bool ScenarioRun::AuditJobs(AuditInputs* in) {
   JobsAudit jobs;
   jobs.processing_list = scenario_.jobs.processing;
   for (int64_t n = 0; n < jobs_->enqueued(); ++n) jobs.enqueued.push_back(JobId(scenario_.seed, n));
-  KeyCounts done;
-  if (!audit_->QueryApplied(scenario_.audit.jobs_sql, &done, &error, "audit.jobs")) {
-    if (!FailIfInterrupted("the audit")) Fail(Verdict::kBadInput, scenario_.file + ": " + error);
+  if (!audit_->QueryApplied(
+          scenario_.audit.jobs_sql,
+          [&](const std::string& id, int64_t times) { jobs.done[id] += times; }, &error,
+          "audit.jobs")) {
+    if (!FailIfInterrupted("the audit"))
+      Fail(Verdict::kBadInput, scenario_.audit.jobs_location.ToString() + ": " + error);
     return false;
   }
-  for (auto& [id, times] : done) jobs.done[std::move(id)] += times;
   JobLists lists;
   if (!jobs_->ReadLists(&lists, &error))
     return Fail(Verdict::kInfrastructure, "cannot read the job lists: " + error);
@@ -1297,6 +1332,7 @@ void ScenarioRun::WriteReports() {
     ok = ok && WriteFileAtomically(report_dir_ + "/postgres.log",
                                    ReadFile(session_->ServerLog(), server_log_offset_),
                                    &error);
+  ok = ok && CapOffending(report_dir_, &result_.checks, &error);
   ok = ok && WriteFileAtomically(report_dir_ + "/result.json",
                                  ResultJson(result_, scenario_), &error);
   ok = ok && WriteRenderedReports(SavedRun::Of(result_, scenario_.expect, history_), &error);

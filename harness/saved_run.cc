@@ -75,6 +75,7 @@ std::vector<CheckResult> ReadChecks(const json& checks) {
       throw std::runtime_error("unknown check status " + c.at("status").dump());
     check.summary = c.at("summary").get<std::string>();
     check.offending = c.at("offending").get<std::vector<std::string>>();
+    check.unlisted = c.value("unlisted", size_t{0});  // absent before the cap
     out.push_back(check);
   }
   return out;

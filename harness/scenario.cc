@@ -1,5 +1,6 @@
 #include "scenario.h"
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -25,6 +26,7 @@
 #include "matrix.h"
 #include "sender.h"
 #include "substitution.h"
+#include "visible_text.h"
 
 namespace lastcall {
 
@@ -113,19 +115,28 @@ const std::vector<std::string>& KnownChecks() {
   return kNames;
 }
 
-std::optional<Duration> ParseDuration(const std::string& text) {
+namespace {
+
+// The longest duration a scenario may write: about 146 years, far beyond any
+// sensible one, and safe to add to (twice it still fits a Duration).
+constexpr Duration kMaxDuration =
+    std::chrono::seconds(std::numeric_limits<int64_t>::max() / 2 / 1000000000);
+
+enum class DurationReading { kValid, kMalformed, kTooLarge };
+
+DurationReading ReadDuration(const std::string& text, Duration* out) {
   // A decimal number (digits, optionally '.' and more digits), then a unit.
   size_t end = 0;
   while (end < text.size() && isdigit(static_cast<unsigned char>(text[end])))
     ++end;
   if (end == 0)
-    return std::nullopt;
+    return DurationReading::kMalformed;
   if (end < text.size() && text[end] == '.') {
     size_t fraction = ++end;
     while (end < text.size() && isdigit(static_cast<unsigned char>(text[end])))
       ++end;
     if (end == fraction)
-      return std::nullopt;
+      return DurationReading::kMalformed;
   }
   const std::string unit = text.substr(end);
   long double nanoseconds_per_unit;
@@ -136,13 +147,22 @@ std::optional<Duration> ParseDuration(const std::string& text) {
   else if (unit == "m")
     nanoseconds_per_unit = 60e9L;
   else
-    return std::nullopt;
+    return DurationReading::kMalformed;
   long double ns =
       std::strtold(text.substr(0, end).c_str(), nullptr) * nanoseconds_per_unit;
-  // About 146 years: far beyond any sensible duration, and safe to add to.
-  if (ns > static_cast<long double>(std::numeric_limits<int64_t>::max() / 2))
+  if (ns > static_cast<long double>(kMaxDuration.count()))
+    return DurationReading::kTooLarge;
+  *out = Duration(std::llround(ns));
+  return DurationReading::kValid;
+}
+
+}  // namespace
+
+std::optional<Duration> ParseDuration(const std::string& text) {
+  Duration duration{0};
+  if (ReadDuration(text, &duration) != DurationReading::kValid)
     return std::nullopt;
-  return Duration(std::llround(ns));
+  return duration;
 }
 
 std::string DurationText(Duration duration) {
@@ -401,6 +421,45 @@ std::string IntegerKind(int64_t min) {
   return "an integer >= " + std::to_string(min);
 }
 
+// The files lastcall writes at the top of the reports folder, beside the
+// runs' folders.
+const char* const kReportsFolderFiles[] = {"junit.xml", "summary.md", "index.html",
+                                           "shard.json"};
+
+// Why `name` cannot be the path of a run's folder under the reports folder,
+// or "" when it can: one or more folder names joined by '/', each of them
+// neither empty nor starting with '.' (no "..", nothing hidden), without a
+// backslash or a control character, none longer than a file name may be,
+// and the first not one of the reports folder's own files.
+std::string ReportNameProblem(const std::string& name) {
+  if (name.empty())
+    return "it is empty";
+  for (unsigned char c : name) {
+    if (c < 0x20 || c == 0x7f)
+      return "it has a control character";
+    if (c == '\\')
+      return "it has a backslash";
+  }
+  constexpr size_t kMaxFileName = 255;  // NAME_MAX of Linux's file systems
+  size_t start = 0;
+  for (size_t slash; start <= name.size(); start = slash + 1) {
+    slash = std::min(name.find('/', start), name.size());
+    const std::string part = name.substr(start, slash - start);
+    if (part.empty())
+      return "it starts or ends with '/', or has '//'";
+    if (part[0] == '.')
+      return "'" + part + "' starts with '.'";
+    if (part.size() > kMaxFileName)
+      return "a part between slashes is longer than " + std::to_string(kMaxFileName) +
+             " bytes";
+    if (start == 0)
+      for (const char* file : kReportsFolderFiles)
+        if (part == file)
+          return "lastcall writes " + part + " in the reports folder itself";
+  }
+  return "";
+}
+
 // Reads the scenario's YAML tree into a Scenario. Each step returns false
 // after recording the first error, with the location of the offending node.
 class Parser {
@@ -434,6 +493,7 @@ class Parser {
   bool AsPath(const Value& value, std::string* out);
   bool AsSignal(const Value& value, int* out);
   bool AsCheckNames(const Value& value, std::vector<std::string>* out);
+  bool CheckName(const Section& top, const std::string& name);
 
   bool CollectFields(const YAML::Node& map, const std::string& path, int depth,
                      std::vector<Field>* out);
@@ -643,17 +703,22 @@ bool Parser::AsInt(const Value& value, int64_t min, int64_t max, Int* out) {
 bool Parser::AsDuration(const Value& value, bool allow_zero, Duration* out) {
   if (!value.present)
     return true;
-  std::optional<Duration> duration;
+  Duration duration{0};
+  DurationReading reading = DurationReading::kMalformed;
   if (value.node.IsScalar())
-    duration = ParseDuration(value.node.Scalar());
-  if (!duration)
+    reading = ReadDuration(value.node.Scalar(), &duration);
+  if (reading == DurationReading::kTooLarge)
+    return Fail(value, value.path + " must be at most " +
+                           DurationText(kMaxDuration) + " (about 146 years), got " +
+                           Describe(value.node));
+  if (reading != DurationReading::kValid)
     return Fail(value, value.path +
                            " must be a duration such as 250ms, 1.5s or 1m, "
                            "got " + Describe(value.node));
-  if (!allow_zero && duration->count() == 0)
+  if (!allow_zero && duration.count() == 0)
     return Fail(value, value.path + " must be greater than 0, got " +
                            Describe(value.node));
-  *out = *duration;
+  *out = duration;
   return true;
 }
 
@@ -733,6 +798,7 @@ bool Parser::Parse(const YAML::Node& root, Scenario* scenario) {
   return Require(top, "target") && Require(top, "load") &&
          Require(top, "audit") &&
          AsString(top.Get("name"), &scenario->name) &&
+         CheckName(top, scenario->name) &&
          AsString(top.Get("description"), &scenario->description) &&
          ParseSeed(top.Get("seed"), &scenario->seed) &&
          ParseDatabase(top.Get("database"), &scenario->database) &&
@@ -751,6 +817,22 @@ bool Parser::Parse(const YAML::Node& root, Scenario* scenario) {
          AsBool(top.Get("control"), &scenario->control) &&
          // Last: its defaults come from the load and the faults.
          ParseExplore(top.Get("explore"), *scenario, &scenario->explore);
+}
+
+// The name is the path of the run's folder under the reports folder: it must
+// not lead out of it, nor onto files lastcall writes there.
+bool Parser::CheckName(const Section& top, const std::string& name) {
+  const std::string problem = ReportNameProblem(name);
+  if (problem.empty())
+    return true;
+  const std::string rule =
+      " must be folder names joined by '/', none empty or starting with '.', "
+      "without '\\' or control characters: ";
+  Value value = top.Get("name");
+  if (value.present)
+    return Fail(value, "name" + rule + problem + ", got " + Describe(value.node));
+  return Fail(top.self.node, "the scenario's name, from its file name (\"" + name +
+                                 "\")," + rule + problem + "; give it a name:");
 }
 
 // An expectation on a check that audit.checks leaves out could never be met.
@@ -1489,6 +1571,8 @@ bool Parser::ParseAudit(const Value& value, const JobsSpec& jobs,
   if (!jobs.enabled && section.Get("jobs").present)
     return Fail(section.Get("jobs").key, "audit.jobs needs a jobs section "
                                          "that enqueues them");
+  out->applied_location = Location(section.Get("applied").node);
+  out->jobs_location = Location(section.Get("jobs").node);
 
   std::vector<Value> invariants;
   if (!AsList(section.Get("invariants"), &invariants))
@@ -1501,6 +1585,7 @@ bool Parser::ParseAudit(const Value& value, const JobsSpec& jobs,
         !AsString(invariant.Get("name"), &parsed.name) ||
         !AsString(invariant.Get("sql"), &parsed.sql))
       return false;
+    parsed.location = Location(invariant.Get("sql").node);
     out->invariants.push_back(parsed);
   }
 
@@ -1577,11 +1662,14 @@ bool Parser::ParseExplore(const Value& value, const Scenario& scenario,
   }
   out->grace = {grace.count(), grace.count()};
   const int64_t load = scenario.load.duration.count();
+  // 80 % without multiplying first: a load may be as long as kMaxDuration,
+  // or as many requests as an int64_t holds.
+  auto eight_tenths = [](int64_t n) { return n / 10 * 8 + n % 10 * 8 / 10; };
   if (load > 0)
-    out->triggers = {{Trigger::Kind::kAt, {load / 10, load * 8 / 10}}};
+    out->triggers = {{Trigger::Kind::kAt, {load / 10, eight_tenths(load)}}};
   else
     out->triggers = {{Trigger::Kind::kCompleted,
-                      {1, std::max<int64_t>(1, scenario.load.requests * 8 / 10)}}};
+                      {1, std::max<int64_t>(1, eight_tenths(scenario.load.requests))}}};
 
   Section section;
   if (!AsSection(value, kExploreKeys, &section))
@@ -1685,6 +1773,11 @@ bool LoadTree(const std::string& yaml_text, const std::string& file_path,
               std::string* error) {
   try {
     *root = YAML::Load(yaml_text);
+  } catch (const YAML::DeepRecursion& e) {
+    // yaml-cpp's own message for it is "bad file".
+    *error = LocationOf(file_path, e.mark).ToString() + ": lists and maps nested deeper than " +
+             std::to_string(e.depth() - 1) + " levels";
+    return false;
   } catch (const YAML::Exception& e) {
     *error = LocationOf(file_path, e.mark).ToString() + ": " + e.msg;
     return false;
@@ -1708,7 +1801,10 @@ bool OverriddenScenarioText(const std::string& yaml_text, const std::string& fil
     return true;
   }
   YAML::Node root;
-  if (!LoadTree(yaml_text, file_path, overrides, &root, error)) return false;
+  if (!LoadTree(yaml_text, file_path, overrides, &root, error)) {
+    *error = VisibleText(*error);
+    return false;
+  }
   YAML::Emitter emitter;
   emitter << root;
   *out = std::string(emitter.c_str()) + "\n";
@@ -1754,10 +1850,7 @@ bool ParseCombination(YAML::Node root, const std::string& file_path,
   return true;
 }
 
-}  // namespace
-
-bool ParseScenarioText(const std::string& yaml_text,
-                       const std::string& file_path,
+bool ParseCombinations(const std::string& yaml_text, const std::string& file_path,
                        const std::vector<std::string>& overrides,
                        std::vector<Scenario>* scenarios, std::string* error) {
   YAML::Node root;
@@ -1775,6 +1868,19 @@ bool ParseScenarioText(const std::string& yaml_text,
       return false;
   }
   return true;
+}
+
+}  // namespace
+
+bool ParseScenarioText(const std::string& yaml_text,
+                       const std::string& file_path,
+                       const std::vector<std::string>& overrides,
+                       std::vector<Scenario>* scenarios, std::string* error) {
+  if (ParseCombinations(yaml_text, file_path, overrides, scenarios, error))
+    return true;
+  // Messages quote the file's values, and are printed on a terminal.
+  *error = VisibleText(*error);
+  return false;
 }
 
 bool ParseScenarioText(const std::string& yaml_text,

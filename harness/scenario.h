@@ -223,16 +223,19 @@ struct Fault {
 struct Invariant {
   std::string name;
   std::string sql;  // every returned row is a violation
+  SourceLocation location;  // of `sql`, for the server's error
 };
 
 struct AuditSpec {
   // Returns (idempotency_key text, times_applied integer) rows.
   std::string applied_sql;
+  SourceLocation applied_location;  // for the server's error
   std::vector<Invariant> invariants;
   std::vector<std::string> checks;  // empty: `default`, every applicable check
   // `audit.jobs`: (job id text, times it took effect integer) rows; set when
   // the scenario has jobs.
   std::string jobs_sql;
+  SourceLocation jobs_location;
 };
 
 struct Expectation {

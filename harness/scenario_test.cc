@@ -5,6 +5,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 
 #include <catch2/catch.hpp>
 
@@ -666,6 +667,66 @@ TEST_CASE("name, description and seed", "[scenario]") {
         "18446744073709551616");
 }
 
+TEST_CASE("A name that would leave the reports folder is an error at its position",
+          "[scenario]") {
+  const std::string rule =
+      " must be folder names joined by '/', none empty or starting with '.', "
+      "without '\\' or control characters: ";
+  CHECK(Error("name: \"../../escape\"\n") ==
+        "s.yaml:1:7: name" + rule + "'..' starts with '.', got \"../../escape\"");
+  CHECK(Error("name: ..\n") == "s.yaml:1:7: name" + rule + "'..' starts with '.', got \"..\"");
+  CHECK(Error("name: .\n") == "s.yaml:1:7: name" + rule + "'.' starts with '.', got \".\"");
+  CHECK(Error("name: a/../../b\n") ==
+        "s.yaml:1:7: name" + rule + "'..' starts with '.', got \"a/../../b\"");
+  CHECK(Error("name: /etc/cron.d\n") ==
+        "s.yaml:1:7: name" + rule + "it starts or ends with '/', or has '//', got \"/etc/cron.d\"");
+  CHECK(Error("name: \"a//b\"\n") ==
+        "s.yaml:1:7: name" + rule + "it starts or ends with '/', or has '//', got \"a//b\"");
+  CHECK(Error("name: \"\"\n") == "s.yaml:1:7: name" + rule + "it is empty, got \"\"");
+  CHECK(Error("name: \"..\\\\x\"\n") ==
+        "s.yaml:1:7: name" + rule + "it has a backslash, got \"..\\x\"");
+  // Control characters are shown escaped in the message itself.
+  CHECK(Error("name: \"a\\nb\"\n") ==
+        "s.yaml:1:7: name" + rule + "it has a control character, got \"a\\nb\"");
+  CHECK(Error("name: \"a\\0b\"\n") ==
+        "s.yaml:1:7: name" + rule + "it has a control character, got \"a\\x00b\"");
+  CHECK(Error("name: \"\\e]0;x\\a\"\n") ==
+        "s.yaml:1:7: name" + rule + "it has a control character, got \"\\x1b]0;x\\x07\"");
+  CHECK(Error("name: junit.xml/x\n") ==
+        "s.yaml:1:7: name" + rule +
+        "lastcall writes junit.xml in the reports folder itself, got \"junit.xml/x\"");
+  CHECK(Error("name: " + std::string(256, 'a') + "\n").find(
+            "a part between slashes is longer than 255 bytes") != std::string::npos);
+  // Folders below the reports folder, as the bundled conformance scenarios
+  // use them, stay allowed.
+  CHECK(Parse("name: conformance/go-sigterm\n").name == "conformance/go-sigterm");
+  CHECK(Parse("name: \"café `x` | y\"\n").name == "café `x` | y");
+  // A name taken from the file name is held to the same rule.
+  Scenario s;
+  std::string error;
+  CHECK_FALSE(ParseScenarioText(Complete(""), "dir/..yaml", &s, &error));
+  CHECK(error == "dir/..yaml:1:1: the scenario's name, from its file name (\".\")," + rule +
+                     "'.' starts with '.'; give it a name:");
+}
+
+TEST_CASE("A matrix value cannot lead a combination's folder out of its scenario's",
+          "[scenario]") {
+  std::vector<Scenario> scenarios;
+  std::string error;
+  REQUIRE(ParseScenarioText(Complete("name: m\n"
+                                     "matrix: {where: [\"../../x\", \"..\", /etc]}\n"
+                                     "target:\n  command: [server, \"${matrix.where}\"]\n"),
+                            "s.yaml", {}, &scenarios, &error));
+  REQUIRE(scenarios.size() == 3);
+  CHECK(scenarios[0].name == "m/where=..%2F..%2Fx");
+  CHECK(scenarios[1].name == "m/where=..");
+  CHECK(scenarios[2].name == "m/where=%2Fetc");
+  for (const Scenario& scenario : scenarios) {
+    const fs::path folder = (fs::path("reports") / scenario.name).lexically_normal();
+    CHECK(folder.parent_path() == "reports/m");
+  }
+}
+
 TEST_CASE("database", "[scenario]") {
   Scenario s = Parse("database:\n"
                      "  url: postgresql://lastcall@127.0.0.1:${port}/db\n"
@@ -1255,6 +1316,30 @@ TEST_CASE("ParseDuration", "[scenario]") {
     INFO(bad);
     CHECK_FALSE(ParseDuration(bad).has_value());
   }
+  CHECK(ParseDuration("4611686018s") == Duration(seconds(4611686018)));
+  CHECK_FALSE(ParseDuration("4611686019s").has_value());
+}
+
+TEST_CASE("A duration past the maximum says so, with the maximum", "[scenario]") {
+  CHECK(Error("load:\n  duration: 99999999999s\n") ==
+        "s.yaml:2:13: load.duration must be at most 4611686018s (about 146 years), "
+        "got \"99999999999s\"");
+  CHECK(Error("target:\n  command: [server]\n  ready: {timeout: 76861434m}\n") ==
+        "s.yaml:3:20: target.ready.timeout must be at most 4611686018s (about 146 years), "
+        "got \"76861434m\"");
+  CHECK(Parse("load:\n  duration: 4611686018s\n").load.duration == seconds(4611686018));
+}
+
+TEST_CASE("YAML nested too deeply is an error at its position that says so", "[scenario]") {
+  for (const std::string& open : {std::string("["), std::string("{a: ")}) {
+    std::string yaml = "name: x\nload: ";
+    for (int i = 0; i < 10000; ++i) yaml += open;
+    Scenario s;
+    std::string error;
+    CHECK_FALSE(ParseScenarioText(yaml, "s.yaml", &s, &error));
+    INFO(error);
+    CHECK(std::regex_match(error, std::regex(R"(s\.yaml:2:\d+: lists and maps nested deeper than \d+ levels)")));
+  }
 }
 
 TEST_CASE("ParseSignal and SignalName", "[scenario]") {
@@ -1438,6 +1523,11 @@ TEST_CASE("explore: defaults come from the load and the first fault", "[scenario
   CHECK(e.triggers[0].kind == Trigger::Kind::kAt);
   CHECK(e.triggers[0].range.min == Duration(milliseconds(200)).count());
   CHECK(e.triggers[0].range.max == Duration(milliseconds(1600)).count());
+  // The longest load and the most requests a file may write.
+  CHECK(Parse("load:\n  duration: 4611686018s\n").explore.triggers[0].range.max ==
+        3689348814400000000);
+  CHECK(Parse("load:\n  requests: 9223372036854775807\n").explore.triggers[0].range.max ==
+        7378697629483820645);
 }
 
 TEST_CASE("explore: every bound written", "[scenario]") {

@@ -5,7 +5,9 @@
 #   scripts/fuzz.sh --build             build only (run_scenarios.sh --test builds
 #                                       them while the scenarios run)
 #   scripts/fuzz.sh --run [SECONDS]     run what --build built
-# The seed corpus is every bundled scenario plus harness/fuzz/corpus/; what
+# The seed corpus is every bundled scenario plus harness/fuzz/corpus/ (hostile
+# files there: names that leave the reports folder, control characters, deep
+# nesting, durations past the maximum); what
 # libFuzzer finds on top stays in build-fuzz/corpus/ for the next run. Exits 1
 # on any crash, hang (an input slower than 10 s), memory blow-up or sanitizer
 # report, with the reproducer in build-fuzz/artifacts/.
@@ -28,6 +30,7 @@ fi
 
 mkdir -p "$build/corpus/scenario" "$build/corpus/substitution" "$build/artifacts"
 find scenarios -name '*.yaml' -exec cp {} "$build/corpus/scenario/" \;
+cp harness/fuzz/corpus/scenario/* "$build/corpus/scenario/"
 cp harness/fuzz/corpus/substitution/* "$build/corpus/substitution/"
 
 # UBSan reports are errors, not warnings.

@@ -34,7 +34,7 @@ struct LargeRun {
   explicit LargeRun(int64_t attempts) {
     scenario.name = "large";
     scenario.seed = 42;
-    scenario.audit.invariants.push_back({"money is conserved", "SELECT 1 WHERE false"});
+    scenario.audit.invariants.push_back({"money is conserved", "SELECT 1 WHERE false", {}});
     Fault term;
     term.grace = std::chrono::seconds(5);
     scenario.faults.push_back(term);
@@ -66,7 +66,7 @@ struct LargeRun {
     instance.exit_time = end + 10 * kMs;
     instance.exit = ExitStatus{};
     in.instances.push_back(instance);
-    in.invariants.push_back({"money is conserved", {}, ""});
+    in.invariants.push_back({"money is conserved", {}, 0});
     in.leaked_sessions.emplace();
     in.unclean_disconnects.emplace();
     in.orphans.emplace();

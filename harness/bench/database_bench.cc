@@ -82,7 +82,8 @@ void BM_CreateRunDatabase(benchmark::State& state) {
   for (auto _ : state) {
     const std::string name = "lastcall_bench_" + std::to_string(++n);
     RunDatabases::Failure failure;
-    if (!databases.Create(name, DatabaseContent{kSchema, ""}, &failure, &error)) {
+    std::string owner;
+    if (!databases.Create(name, DatabaseContent{kSchema, ""}, &owner, &failure, &error)) {
       state.SkipWithError(error.c_str());
       break;
     }
@@ -130,7 +131,7 @@ void BM_CreateRole(benchmark::State& state) {
   int n = 0;
   for (auto _ : state) {
     const std::string role = "lastcall_bench_" + std::to_string(++n);
-    if (!audit->CreateRole(role, password, &error)) {
+    if (!audit->CreateRole(role, password, "", &error)) {
       state.SkipWithError(error.c_str());
       break;
     }
