@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer harnesses (harness/fuzz/) with clang, ASan and UBSan
 # into build-fuzz/ and runs each for a bounded time:
-#   scripts/fuzz.sh [SECONDS]           build, then run (default 30 s per fuzzer)
+#   scripts/fuzz.sh [SECONDS]           build, then run (default 30 s per fuzzer,
+#                                       the fuzzers side by side)
 #   scripts/fuzz.sh --build             build only (run_scenarios.sh --test builds
 #                                       them while the scenarios run)
 #   scripts/fuzz.sh --run [SECONDS]     run what --build built
@@ -45,5 +46,14 @@ run() {  # run FUZZER [libFuzzer flags...]
   grep -E '^(#[0-9]+.*DONE|stat::number_of_executed_units|stat::peak_rss_mb)' \
     "$build/$fuzzer.log" || true
 }
-run scenario_fuzzer -dict=harness/fuzz/scenario.dict
-run substitution_fuzzer
+# Side by side: each fuzzer runs on one core, so on two cores both get their
+# full time in half the wall-clock time. Both finish before a failure counts.
+fuzzers=()
+trap 'kill "${fuzzers[@]}" 2>/dev/null || true' EXIT  # none outlives the script
+run scenario_fuzzer -dict=harness/fuzz/scenario.dict & scenario=$!
+run substitution_fuzzer & substitution=$!
+fuzzers=("$scenario" "$substitution")
+status=0
+wait "$scenario" || status=1
+wait "$substitution" || status=1
+exit "$status"
