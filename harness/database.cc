@@ -983,10 +983,12 @@ bool EnsureTemplateLocked(pqxx::connection& admin, const std::string& admin_url,
   return ok;
 }
 
-void CloneTemplate(pqxx::connection& admin, const std::string& tpl,
-                   const std::string& dbname) {
-  // Its objects keep their owner; the database itself would be admin's.
-  const std::string owner = TemplateOwner(admin, tpl);
+// Makes database `dbname` a copy of template `tpl`, owned as the template is
+// (its objects keep their owner; the database itself would be admin's).
+// Returns that owner (TemplateOwner()).
+std::string CloneTemplate(pqxx::connection& admin, const std::string& tpl,
+                          const std::string& dbname) {
+  std::string owner = TemplateOwner(admin, tpl);
   pqxx::nontransaction w(admin);
   // PG15 copies a template either through the WAL (WAL_LOG, the default)
   // or by copying its files between two checkpoints (FILE_COPY). Measured
@@ -1002,6 +1004,7 @@ void CloneTemplate(pqxx::connection& admin, const std::string& tpl,
   w.exec("CREATE DATABASE " + admin.quote_name(dbname) + " TEMPLATE " +
          admin.quote_name(tpl) + strategy +
          (owner.empty() ? "" : " OWNER " + admin.quote_name(owner)));
+  return owner;
 }
 
 void DropDatabase(pqxx::connection& admin, const std::string& dbname) {
@@ -1154,13 +1157,13 @@ bool RunDatabases::Create(const std::string& dbname, const DatabaseContent& cont
       // checkpoint and a copy of the template's files.
       pqxx::nontransaction(admin).exec("ALTER DATABASE " + admin.quote_name(spare) +
                                        " RENAME TO " + admin.quote_name(dbname));
+      *owner = TemplateOwner(admin, tpl);
     } else {
       if (!EnsureTemplateLocked(admin, impl_->admin_url, tpl, hash, content, limits, failure,
                                 error))
         return false;
-      CloneTemplate(admin, tpl, dbname);
+      *owner = CloneTemplate(admin, tpl, dbname);
     }
-    *owner = TemplateOwner(admin, tpl);
   } catch (const std::exception& e) {
     *failure = Failure::kServer;
     *error = "cannot create database " + dbname + ": " + PostgresMessage(e);

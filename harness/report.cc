@@ -109,27 +109,28 @@ RunFolder MakeRunFolder(const std::string& reports_dir, const std::string& name,
                         std::string* error) {
   std::error_code ec;
   std::filesystem::create_directories(reports_dir, ec);
-  std::string path = reports_dir;
-  for (size_t start = 0, slash; start <= name.size(); start = slash + 1) {
-    slash = std::min(name.find('/', start), name.size());
-    path += "/" + name.substr(start, slash - start);
+  // `name` is checked by the parser: folder names, none empty, "." or "..".
+  std::filesystem::path path = reports_dir;
+  for (const std::filesystem::path& part : std::filesystem::path(name)) {
+    path /= part;
     if (mkdir(path.c_str(), 0755) == 0) continue;
     const int mkdir_errno = errno;
     struct stat status;
     if (mkdir_errno == EEXIST && lstat(path.c_str(), &status) == 0) {
       if (S_ISDIR(status.st_mode)) continue;
       if (S_ISLNK(status.st_mode)) {
-        *error = "will not write reports through " + path +
+        *error = "will not write reports through " + path.string() +
                  ": it is a symbolic link; remove it, or choose another --reports folder";
         return RunFolder::kSymbolicLink;
       }
     }
     *error = "cannot write reports to " + reports_dir + "/" + name + ": " +
-             (mkdir_errno == EEXIST ? path + " is not a folder" : std::strerror(mkdir_errno));
+             (mkdir_errno == EEXIST ? path.string() + " is not a folder"
+                                    : std::string(std::strerror(mkdir_errno)));
     return RunFolder::kCannotMake;
   }
   if (access(path.c_str(), W_OK) != 0) {
-    *error = "cannot write reports to " + path + ": " + std::strerror(errno);
+    *error = "cannot write reports to " + path.string() + ": " + std::strerror(errno);
     return RunFolder::kCannotMake;
   }
   return RunFolder::kReady;

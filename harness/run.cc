@@ -388,6 +388,11 @@ class ScenarioRun : public TargetControl, public RolloutControl {
                                     " during " + phase);
     return true;
   }
+  // An audit query that failed: cancelled by an interrupt (the run is
+  // interrupted), else bad input, as `message` says.
+  void FailAuditQuery(const std::string& message) {
+    if (!FailIfInterrupted("the audit")) Fail(Verdict::kBadInput, message);
+  }
 
   // The live counters for the console, from the load and the nemesis.
   void PublishProgress();
@@ -1181,8 +1186,7 @@ void ScenarioRun::Audit() {
   if (!audit_->QueryApplied(
           scenario_.audit.applied_sql,
           [&](const std::string& key, int64_t times) { applied.Add(key, times); }, &error)) {
-    if (!FailIfInterrupted("the audit"))
-      Fail(Verdict::kBadInput, scenario_.audit.applied_location.ToString() + ": " + error);
+    FailAuditQuery(scenario_.audit.applied_location.ToString() + ": " + error);
     return;
   }
   // A query that fails is bad input, whatever the expectation: not a
@@ -1191,9 +1195,8 @@ void ScenarioRun::Audit() {
     in.invariants.emplace_back();
     if (!audit_->QueryInvariant(invariant, kRowsListedPerInvariant, &in.invariants.back(),
                                 &error)) {
-      if (!FailIfInterrupted("the audit"))
-        Fail(Verdict::kBadInput, invariant.location.ToString() + ": audit.invariants \"" +
-                                     invariant.name + "\" failed: " + error);
+      FailAuditQuery(invariant.location.ToString() + ": audit.invariants \"" +
+                     invariant.name + "\" failed: " + error);
       return;
     }
   }
@@ -1249,8 +1252,7 @@ bool ScenarioRun::AuditJobs(AuditInputs* in) {
           scenario_.audit.jobs_sql,
           [&](const std::string& id, int64_t times) { jobs.done[id] += times; }, &error,
           "audit.jobs")) {
-    if (!FailIfInterrupted("the audit"))
-      Fail(Verdict::kBadInput, scenario_.audit.jobs_location.ToString() + ": " + error);
+    FailAuditQuery(scenario_.audit.jobs_location.ToString() + ": " + error);
     return false;
   }
   JobLists lists;
@@ -1351,8 +1353,10 @@ ScenarioResult ScenarioRun::Run() {
     Fail(Verdict::kInfrastructure,
          !lacked.empty() ? lacked
                          : std::string("lastcall could not get a resource it needed: ") + e.what());
-    if (load_) load_->Abandon();
-    if (load_) load_->Join();
+    if (load_) {
+      load_->Abandon();
+      load_->Join();
+    }
     if (websockets_) websockets_->Stop(kWebSocketCloseTimeout);
     StopTarget();
   }
