@@ -17,7 +17,7 @@
 
 namespace lastcall {
 
-// What an attempt's ending means for the payment (SPEC §4).
+// What an attempt's ending means for the payment.
 enum class Outcome {
   kOk,       // 2xx: the server says it is applied
   kFailed,   // definitely not applied: refused, write failed, 4xx, 503
@@ -38,7 +38,7 @@ enum class NetError {
 
 const char* OutcomeName(Outcome outcome);
 // The outcome of an attempt that ended with HTTP `status` (0 if none) or
-// network `error`, per SPEC §4.
+// network `error`.
 Outcome Classify(int status, NetError error);
 // The outcome of a key whose earlier attempts came to `so_far`, after one more
 // attempt ended with `next`: ok if any attempt was acknowledged; else unknown

@@ -7,7 +7,7 @@
 
 using namespace lastcall;
 
-TEST_CASE("Classify follows SPEC section 4") {
+TEST_CASE("Classify gives each ending its outcome") {
   CHECK(Classify(201, NetError::kNone) == Outcome::kOk);
   CHECK(Classify(422, NetError::kNone) == Outcome::kFailed);
   CHECK(Classify(503, NetError::kNone) == Outcome::kFailed);

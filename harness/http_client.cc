@@ -92,8 +92,8 @@ void HttpConnection::Close() {
 }
 
 // A kept-alive connection the server has closed (or reset) while idle shows
-// as readable; sending on it would only lose the request to the race that
-// SPEC §4 describes, so a careful client reconnects instead.
+// as readable; sending on it would only lose the request to the keep-alive
+// race, so a careful client reconnects instead.
 bool HttpConnection::PeerClosed() const {
   pollfd p{fd_, POLLIN | POLLRDHUP, 0};
   return poll(&p, 1, 0) != 0;

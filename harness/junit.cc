@@ -72,7 +72,7 @@ std::string Testcase(const ScenarioResult& r, const Expectation& expect,
            "\"/>\n    </testcase>\n";
   bool failed = c.status == CheckStatus::kFail;
   // A bug-reproduction scenario needs its listed checks to fail and lets
-  // the others fail too (SPEC §2); any other scenario needs every check it
+  // the others fail too; any other scenario needs every check it
   // judges to pass (all, unless `expect: {pass: [...]}` names some).
   if ((expected_to_fail && !failed) || (failed && expect.MustPass(c.name))) {
     std::string message = expected_to_fail ? "expected " + c.name + " to fail: " + c.summary

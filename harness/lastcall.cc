@@ -39,7 +39,7 @@ using namespace lastcall;
 
 namespace {
 
-// Exit codes (SPEC §5; 4, an invalid scenario, is report.h's).
+// Exit codes (4, an invalid scenario, is report.h's).
 constexpr int kAllMet = kExitAllMet, kNotMet = kExitNotMet, kBadInput = kExitBadInput,
               kInfrastructure = kExitInfrastructure;
 
@@ -153,7 +153,7 @@ std::string GraceText(Duration grace) {
   return ms % 1000 ? std::to_string(ms) + "ms" : std::to_string(ms / 1000) + "s";
 }
 
-// `lastcall senders`: the presets of SPEC §2 with their defaults and sources.
+// `lastcall senders`: the sender presets with their defaults and sources.
 int ListSenders() {
   std::printf("%-15s %-10s %-8s %-6s %-16s %s\n", "preset", "signal", "to", "grace",
               "then", "source");

@@ -1,4 +1,4 @@
-// The scenario matrix and --set overrides (SPEC §2, §6). Both rewrite the
+// The scenario matrix and --set overrides. Both rewrite the
 // YAML tree of a scenario file before it is parsed, in place: a value they
 // put there is validated like any other, and a message about it points at
 // the place in the file it replaced (yaml-cpp keeps a node's position when

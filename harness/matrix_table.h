@@ -1,4 +1,4 @@
-// The side-by-side table of a matrix's runs (SPEC §2): for each combination
+// The side-by-side table of a matrix's runs: for each combination
 // its values, the verdict, every check, and what the shutdown cost. Pure
 // functions over results, so that the console and summary.md show the
 // same figures.

@@ -1,4 +1,4 @@
-// The live progress display (SPEC §5): on a terminal, one line per scenario
+// The live progress display: on a terminal, one line per scenario
 // run in progress — its phase, time so far, attempts ok / failed / unknown,
 // requests in flight, signals sent — redrawn four times a second below
 // whatever the console has printed. Scenario runs publish their status

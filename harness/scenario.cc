@@ -184,7 +184,7 @@ struct SignalEntry {
   int number;
 };
 
-// The signals a scenario may name, SPEC §2.
+// The signals a scenario may name.
 const SignalEntry kSignals[] = {
     {"TERM", SIGTERM}, {"INT", SIGINT},   {"KILL", SIGKILL}, {"QUIT", SIGQUIT},
     {"HUP", SIGHUP},   {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"CONT", SIGCONT},
@@ -247,7 +247,7 @@ namespace {
 // The keys a mapping of the scenario file may have.
 struct Keys {
   std::vector<std::string> known;
-  // Defined by SPEC §2 but not implemented by this version: rejected as
+  // Part of the format but not implemented by this version: rejected as
   // "not supported yet" rather than as unknown, since the spec documents them.
   std::vector<std::string> unsupported;
 };

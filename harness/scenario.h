@@ -1,5 +1,5 @@
 // The scenario: a complete, seeded description of one shutdown experiment,
-// read from a YAML file (SPEC §2). Parsing validates everything it can before
+// read from a YAML file. Parsing validates everything it can before
 // anything is started; values that depend on the run (${port}, ...) stay as
 // templates and are expanded by substitution.h at run time.
 #ifndef LASTCALL_SCENARIO_H_
@@ -167,7 +167,7 @@ struct LoadSpec {
 // load bound by requests.
 Duration MaxDuration(const LoadSpec& load);
 
-// What makes a fault fire (SPEC §3).
+// What makes a fault fire.
 struct Trigger {
   enum class Kind {
     kAt,                  // `at`: time since load started
@@ -189,7 +189,7 @@ struct Trigger {
   std::string text;   // kLog: ECMAScript regex; kSql: query
 };
 
-// Who receives a signal, as each real sender decides (SPEC §2's table).
+// Who receives a signal, as each real sender decides (sender.h).
 enum class Recipient {
   kProcess,  // the main process only (a container's PID 1, supervisord)
   kGroup,    // its process group (a terminal's Ctrl-C)
@@ -298,7 +298,7 @@ struct Scenario {
   // teardown stops the target, wait at most this long for it to be at rest.
   Duration rest_before_teardown{0};
   ExploreSpec explore;
-  // This scenario's combination of its file's matrix (SPEC §2), each name
+  // This scenario's combination of its file's matrix, each name
   // with its value; empty when the file has no matrix. `name` then ends in
   // "/" and the combination's label: "compare-timeouts/grace=1s,drain=10s".
   std::vector<std::pair<std::string, std::string>> matrix;
@@ -325,7 +325,7 @@ const std::vector<CheckInfo>& CheckCatalogue();
 struct SectionKeys {
   std::string path;
   std::vector<std::string> known;
-  // Defined by SPEC §2 but not built yet: rejected as "not supported yet".
+  // Part of the format but not built yet: rejected as "not supported yet".
   std::vector<std::string> unsupported;
 };
 const std::vector<SectionKeys>& ScenarioSections();

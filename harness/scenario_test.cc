@@ -90,7 +90,7 @@ std::string Error(const std::string& yaml) {
   return error;
 }
 
-// The example of SPEC §2, all of it supported by this version.
+// The format's full example, all of it supported by this version.
 const char kSpecExample[] = R"(name: sigterm-during-payments          # defaults to the file name
 description: SIGTERM while 16 clients are paying; nothing may be lost or doubled
 seed: 42                               # every random choice derives from it
@@ -140,7 +140,7 @@ audit:
 expect: pass                           # or  {fail: [duplicated]}  for bug-reproduction scenarios
 )";
 
-TEST_CASE("The example of SPEC §2 parses to the expected scenario",
+TEST_CASE("The format's full example parses to the expected scenario",
           "[scenario]") {
   TempDir dir;
   const std::string root = dir.path();

@@ -1,4 +1,4 @@
-// Sender presets (SPEC §2): how each real system stops a process by default —
+// Sender presets: how each real system stops a process by default —
 // the first signal, who receives it, how long it waits, and what it sends
 // when the wait is over. The facts and their sources are in the README
 // ("Sender presets") and in shared/research/senders.md.
@@ -23,7 +23,7 @@ struct SenderPreset {
   const char* source;  // where the defaults are documented
 };
 
-// Every preset, in the order of SPEC §2's table.
+// Every preset, in the order of the README's sender table.
 const std::vector<SenderPreset>& SenderPresets();
 
 // The preset called `name`, or nullptr.

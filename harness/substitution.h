@@ -1,4 +1,4 @@
-// ${...} substitution in scenario values (SPEC §2). Run variables (${port},
+// ${...} substitution in scenario values. Run variables (${port},
 // ${database_url}, ${run_dir}, ${seed}, ${env.NAME}, ${matrix.NAME}) are known
 // once per run; request variables (${key}, ${from}, ${to}, ${amount}, ${seq})
 // change per request, so request templates are compiled once into segments and
