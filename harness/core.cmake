@@ -1,38 +1,38 @@
 # Included by CMakeLists.txt once the core sources exist.
 add_library(lastcall_core STATIC
-  audit.cc
-  causes.cc
-  checks.cc
-  container.cc
-  control.cc
-  database_watch.cc
-  explore.cc
-  history.cc
-  html_report.cc
-  http_client.cc
-  job_queue.cc
-  junit.cc
-  load.cc
-  load_balancer.cc
-  markdown.cc
-  matrix_table.cc
-  nemesis.cc
-  proc_scan.cc
-  progress.cc
-  report.cc
-  rolling_restart.cc
-  run.cc
-  saved_run.cc
-  scheduler.cc
-  shard.cc
-  server_log.cc
-  shrink.cc
-  socket_watch.cc
-  target.cc
-  variation.cc
-  variation_file.cc
-  websocket_load.cc)
-target_include_directories(lastcall_core PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
+  run/audit.cc
+  check/causes.cc
+  check/checks.cc
+  process/container.cc
+  run/control.cc
+  run/database_watch.cc
+  explore/explore.cc
+  history/history.cc
+  report/html_report.cc
+  client/http_client.cc
+  client/job_queue.cc
+  report/junit.cc
+  client/load.cc
+  process/load_balancer.cc
+  report/markdown.cc
+  report/matrix_table.cc
+  run/nemesis.cc
+  process/proc_scan.cc
+  run/progress.cc
+  report/report.cc
+  run/rolling_restart.cc
+  run/run.cc
+  report/saved_run.cc
+  run/scheduler.cc
+  run/shard.cc
+  process/server_log.cc
+  explore/shrink.cc
+  process/socket_watch.cc
+  run/target.cc
+  explore/variation.cc
+  explore/variation_file.cc
+  client/websocket_load.cc)
+target_include_directories(lastcall_core PUBLIC ${LASTCALL_SOURCE_FOLDERS})
 target_compile_options(lastcall_core PRIVATE ${LASTCALL_WARNINGS})
 target_compile_definitions(lastcall_core PUBLIC LASTCALL_VERSION="${PROJECT_VERSION}")
 target_link_libraries(lastcall_core PUBLIC
@@ -45,20 +45,20 @@ target_link_libraries(lastcall PRIVATE lastcall_core CLI11::CLI11)
 target_compile_definitions(lastcall PRIVATE LASTCALL_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 
 lastcall_add_test(core_test
-  SOURCES audit_test.cc causes_test.cc checks_test.cc control_test.cc history_test.cc html_report_test.cc
-          job_queue_test.cc junit_test.cc
-          load_test.cc markdown_test.cc nemesis_test.cc proc_scan_test.cc progress_test.cc report_test.cc
-          saved_run_test.cc server_log_test.cc socket_watch_test.cc
-          matrix_table_test.cc websocket_load_test.cc
+  SOURCES run/audit_test.cc check/causes_test.cc check/checks_test.cc run/control_test.cc history/history_test.cc report/html_report_test.cc
+          client/job_queue_test.cc report/junit_test.cc
+          client/load_test.cc report/markdown_test.cc run/nemesis_test.cc process/proc_scan_test.cc run/progress_test.cc report/report_test.cc
+          report/saved_run_test.cc process/server_log_test.cc process/socket_watch_test.cc
+          report/matrix_table_test.cc client/websocket_load_test.cc
   LIBS lastcall_core)
 
 lastcall_add_test(load_balancer_test
-  SOURCES load_balancer_test.cc rolling_restart_test.cc LIBS lastcall_core)
+  SOURCES process/load_balancer_test.cc run/rolling_restart_test.cc LIBS lastcall_core)
 
-lastcall_add_test(scheduler_test SOURCES scheduler_test.cc shard_test.cc LIBS lastcall_core)
+lastcall_add_test(scheduler_test SOURCES run/scheduler_test.cc run/shard_test.cc LIBS lastcall_core)
 
 lastcall_add_test(cli_test
-  SOURCES cli_test.cc report_cli_test.cc
+  SOURCES e2e/cli_test.cc e2e/report_cli_test.cc
   LIBS lastcall_process lastcall_scenario nlohmann_json::nlohmann_json)
 target_compile_definitions(cli_test PRIVATE
   LASTCALL_BINARY="$<TARGET_FILE:lastcall>"
@@ -70,10 +70,10 @@ add_dependencies(cli_test lastcall payment-server signal-recorder)
 # lastcall explore: the variations, the shrinker and the repro file (pure
 # logic), and end to end against the reference target's bugs.
 lastcall_add_test(explore_test
-  SOURCES shrink_test.cc variation_file_test.cc variation_test.cc
+  SOURCES explore/shrink_test.cc explore/variation_file_test.cc explore/variation_test.cc
   LIBS lastcall_core)
 lastcall_add_test(explore_cli_test
-  SOURCES explore_cli_test.cc
+  SOURCES e2e/explore_cli_test.cc
   LIBS lastcall_process lastcall_scenario nlohmann_json::nlohmann_json)
 target_compile_definitions(explore_cli_test PRIVATE
   LASTCALL_BINARY="$<TARGET_FILE:lastcall>"
