@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set-up and the main job on a fresh Debian 12 machine (SPEC §9):
+# Set-up and the main job on a fresh Debian 12 machine with nothing but this repository:
 #   ./run_scenarios.sh          install what is missing, build, run every bundled scenario
 #   ./run_scenarios.sh --test   install what is missing, build, run the benchmarks once and
 #                               the command-line tests, then in a build with sanitizers
@@ -86,7 +86,7 @@ if [[ ${1:-} == --test ]]; then
   cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DLASTCALL_SANITIZE=ON >/dev/null
   start_background build/sanitize-build.log cmake --build build-sanitize -j"$jobs" --target lastcall
   sanitize_build=$!
-  # Benchmarks once each, the README's bug table, the JSON Schema; then the
+  # Benchmarks once each, the bug table of docs/bugs.md, the JSON Schema; then the
   # command-line tests two at a time (their verdicts do not depend on the
   # machine's speed), and explore's alone: it searches for a fault timing a
   # few milliseconds wide against a loaded target.

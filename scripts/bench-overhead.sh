@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The harness's own time per scenario run (issue #10): everything but the
+# The harness's own time per scenario run: everything but the
 # target's start-up and the load, i.e. result.json's
 #   overhead = timings.total - timings.target_ready - timings.load
 # made of the run's database (clone and setup), the teardown (stopping the

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# lastcall's load generator side by side with wrk, in one run (issue #10): the
+# lastcall's load generator side by side with wrk, in one run: the
 # same server instance, the same endpoint (GET /healthz), the same number of
 # connections (keep-alive), the same duration.
 #   scripts/bench-wrk.sh [--clients N] [--duration SECONDS] [--wrk-threads N]

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Prints the README's bug catalogue table, generated from scenarios/bugs/*.yaml:
-# the bug (the target's --bug NAME), the scenario, the checks it must trip
-# (its expect: {fail: [...]}) and the incident it stands for (description).
+# Prints the bug catalogue table of docs/bugs.md, generated from
+# scenarios/bugs/*.yaml: the bug (the target's --bug NAME), the scenario, the
+# checks it must trip (its expect: {fail: [...]}) and the incident it stands
+# for (description). Its links are relative to docs/, where the table lives.
 #   scripts/bug-table.sh            print the table
-#   scripts/bug-table.sh --check    exit 1 if README.md's copy (between the
+#   scripts/bug-table.sh --check    exit 1 if docs/bugs.md's copy (between the
 #                                   bug-table markers) differs from it
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,15 +16,15 @@ table() {
     bug=$(sed -n 's/.*--bug, \([a-z-]*\)\].*/\1/p' "$file")
     checks=$(sed -n 's/^expect: {fail: \[\(.*\)\]}/\1/p' "$file" | sed 's/, /`, `/g')
     description=$(sed -n 's/^description: //p' "$file")
-    echo "| \`$bug\` | [\`$file\`]($file) | \`$checks\` | $description |"
+    echo "| \`$bug\` | [\`$file\`](../$file) | \`$checks\` | $description |"
   done
 }
 
 if [[ ${1:-} == --check ]]; then
-  readme_copy=$(sed -n '/<!-- bug-table:begin -->/,/<!-- bug-table:end -->/p' README.md | sed '1d;$d')
-  if [[ $readme_copy != "$(table)" ]]; then
-    echo "README.md's bug table is out of date; regenerate it with scripts/bug-table.sh" >&2
-    diff <(echo "$readme_copy") <(table) >&2 || true
+  copy=$(sed -n '/<!-- bug-table:begin -->/,/<!-- bug-table:end -->/p' docs/bugs.md | sed '1d;$d')
+  if [[ $copy != "$(table)" ]]; then
+    echo "docs/bugs.md's bug table is out of date; regenerate it with scripts/bug-table.sh" >&2
+    diff <(echo "$copy") <(table) >&2 || true
     exit 1
   fi
   exit 0

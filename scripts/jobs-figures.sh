@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The background-job figures of the README (issue #8), from
+# The background-job figures of docs/performance.md, from
 # scenarios/jobs-sigterm.yaml with overrides:
 #   throughput  jobs/s the reference target's workers sustain: 20,000 jobs
 #               enqueued at once, no simulated work per job (JOB_LATENCY=0),

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Trigger-to-signal figures (issue #5): runs SCENARIO N times in one
+# Trigger-to-signal figures: runs SCENARIO N times in one
 # `lastcall run --repeat N` and prints, over every fault that fired, the
 # latency from the trigger's moment to kill(2) (median, p99, max), and for
 # database triggers the mean time per poll of pg_stat_activity and in how
