@@ -11,10 +11,10 @@
 #include <memory>
 #include <string>
 
-#include "checks.h"
-#include "report.h"
-#include "saved_run.h"
-#include "temp_dir.h"
+#include "check/checks.h"
+#include "report/report.h"
+#include "report/saved_run.h"
+#include "base/temp_dir.h"
 
 namespace lastcall {
 namespace {

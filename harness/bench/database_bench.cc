@@ -12,8 +12,8 @@
 #include <string>
 #include <thread>
 
-#include "audit.h"
-#include "database.h"
+#include "run/audit.h"
+#include "process/database.h"
 
 namespace lastcall {
 namespace {

@@ -3,7 +3,7 @@
 // nemesis or lifecycle event costs (a mutex).
 #include <benchmark/benchmark.h>
 
-#include "history.h"
+#include "history/history.h"
 
 namespace lastcall {
 namespace {

@@ -10,7 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "scenario.h"
+#include "scenario/scenario.h"
 
 namespace lastcall {
 namespace {

@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "history.h"
-#include "socket_watch.h"
-#include "unique_fd.h"
+#include "history/history.h"
+#include "process/socket_watch.h"
+#include "base/unique_fd.h"
 
 namespace lastcall {
 namespace {

@@ -5,8 +5,8 @@
 
 #include <string_view>
 
-#include "load.h"
-#include "substitution.h"
+#include "client/load.h"
+#include "scenario/substitution.h"
 
 namespace lastcall {
 namespace {

@@ -1,4 +1,4 @@
-#include "causes.h"
+#include "check/causes.h"
 
 #include <algorithm>
 #include <optional>

@@ -15,8 +15,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "history.h"
-#include "socket_watch.h"
+#include "history/history.h"
+#include "process/socket_watch.h"
 
 namespace lastcall {
 

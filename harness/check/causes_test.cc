@@ -1,12 +1,12 @@
-#include "causes.h"
+#include "check/causes.h"
 
 #include <atomic>
 #include <thread>
 
 #include <catch2/catch.hpp>
 
-#include "crafted_listener.h"
-#include "http_client.h"
+#include "process/crafted_listener.h"
+#include "client/http_client.h"
 
 using namespace lastcall;
 using namespace lastcall::crafted;

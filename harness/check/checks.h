@@ -14,11 +14,11 @@
 #include <utility>
 #include <vector>
 
-#include "causes.h"
-#include "history.h"
-#include "nemesis.h"
-#include "scenario.h"
-#include "server_log.h"
+#include "check/causes.h"
+#include "history/history.h"
+#include "run/nemesis.h"
+#include "scenario/scenario.h"
+#include "process/server_log.h"
 
 namespace lastcall {
 

@@ -1,4 +1,4 @@
-#include "http_client.h"
+#include "client/http_client.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -12,7 +12,7 @@
 #include <functional>
 #include <string>
 
-#include "history.h"
+#include "history/history.h"
 
 namespace lastcall {
 

@@ -1,4 +1,4 @@
-#include "job_queue.h"
+#include "client/job_queue.h"
 
 #include <algorithm>
 

@@ -14,8 +14,8 @@
 #include <thread>
 #include <vector>
 
-#include "redis.h"
-#include "scenario.h"
+#include "process/redis.h"
+#include "scenario/scenario.h"
 
 namespace lastcall {
 

@@ -1,12 +1,12 @@
 // The job generator against a real (embedded) Redis.
-#include "job_queue.h"
+#include "client/job_queue.h"
 
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
 
-#include "temp_dir.h"
-#include "wait_until.h"
+#include "base/temp_dir.h"
+#include "base/wait_until.h"
 
 namespace lastcall {
 namespace {

@@ -1,10 +1,10 @@
-#include "load.h"
+#include "client/load.h"
 
 #include <algorithm>
 #include <system_error>
 
-#include "http_client.h"
-#include "splitmix.h"
+#include "client/http_client.h"
+#include "base/splitmix.h"
 
 namespace lastcall {
 

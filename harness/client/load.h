@@ -18,9 +18,9 @@
 #include <thread>
 #include <vector>
 
-#include "history.h"
-#include "scenario.h"
-#include "substitution.h"
+#include "history/history.h"
+#include "scenario/scenario.h"
+#include "scenario/substitution.h"
 
 namespace lastcall {
 

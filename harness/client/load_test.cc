@@ -1,4 +1,4 @@
-#include "load.h"
+#include "client/load.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -10,8 +10,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "crafted_listener.h"
-#include "wait_until.h"
+#include "process/crafted_listener.h"
+#include "base/wait_until.h"
 
 using namespace lastcall;
 

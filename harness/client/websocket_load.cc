@@ -1,4 +1,4 @@
-#include "websocket_load.h"
+#include "client/websocket_load.h"
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>

@@ -16,8 +16,8 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
-#include "history.h"
-#include "scenario.h"
+#include "history/history.h"
+#include "scenario/scenario.h"
 
 namespace lastcall {
 

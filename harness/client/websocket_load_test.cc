@@ -1,5 +1,5 @@
 // The WebSocket clients against a real Beast server on loopback.
-#include "websocket_load.h"
+#include "client/websocket_load.h"
 
 #include <functional>
 #include <memory>
@@ -11,7 +11,7 @@
 #include <boost/beast/websocket.hpp>
 #include <catch2/catch.hpp>
 
-#include "wait_until.h"
+#include "base/wait_until.h"
 
 using namespace lastcall;
 

@@ -22,11 +22,11 @@
 
 #include <pqxx/pqxx>
 
-#include "database.h"
-#include "scenario.h"
-#include "sender.h"
-#include "subprocess.h"
-#include "wait_until.h"
+#include "process/database.h"
+#include "scenario/scenario.h"
+#include "scenario/sender.h"
+#include "process/subprocess.h"
+#include "base/wait_until.h"
 
 using namespace lastcall;
 namespace fs = std::filesystem;

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "subprocess.h"
+#include "process/subprocess.h"
 
 namespace lastcall {
 

@@ -7,8 +7,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "execute.h"
-#include "temp_dir.h"
+#include "e2e/execute.h"
+#include "base/temp_dir.h"
 
 using namespace lastcall;
 namespace fs = std::filesystem;

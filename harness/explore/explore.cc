@@ -1,4 +1,4 @@
-#include "explore.h"
+#include "explore/explore.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -7,11 +7,11 @@
 #include <map>
 #include <sstream>
 
-#include "progress.h"
-#include "report.h"
-#include "shrink.h"
-#include "variation.h"
-#include "variation_file.h"
+#include "run/progress.h"
+#include "report/report.h"
+#include "explore/shrink.h"
+#include "explore/variation.h"
+#include "explore/variation_file.h"
 
 namespace lastcall {
 

@@ -11,8 +11,8 @@
 #include <optional>
 #include <string>
 
-#include "interrupt.h"
-#include "run.h"
+#include "base/interrupt.h"
+#include "run/run.h"
 
 namespace lastcall {
 

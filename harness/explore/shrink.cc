@@ -1,4 +1,4 @@
-#include "shrink.h"
+#include "explore/shrink.h"
 
 #include <algorithm>
 #include <csignal>

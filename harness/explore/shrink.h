@@ -9,7 +9,7 @@
 #include <functional>
 #include <vector>
 
-#include "variation.h"
+#include "explore/variation.h"
 
 namespace lastcall {
 

@@ -1,9 +1,9 @@
-#include "variation.h"
+#include "explore/variation.h"
 
 #include <algorithm>
 #include <csignal>
 
-#include "splitmix.h"
+#include "base/splitmix.h"
 
 namespace lastcall {
 

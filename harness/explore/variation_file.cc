@@ -1,4 +1,4 @@
-#include "variation_file.h"
+#include "explore/variation_file.h"
 
 #include <yaml-cpp/yaml.h>
 

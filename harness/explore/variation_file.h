@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "scenario.h"
-#include "variation.h"
+#include "scenario/scenario.h"
+#include "explore/variation.h"
 
 namespace lastcall {
 

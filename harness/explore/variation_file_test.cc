@@ -1,11 +1,11 @@
-#include "variation_file.h"
+#include "explore/variation_file.h"
 
 #include <csignal>
 #include <filesystem>
 
 #include <catch2/catch.hpp>
 
-#include "temp_dir.h"
+#include "base/temp_dir.h"
 
 using namespace lastcall;
 namespace fs = std::filesystem;

@@ -1,4 +1,4 @@
-#include "variation.h"
+#include "explore/variation.h"
 
 #include <csignal>
 #include <set>

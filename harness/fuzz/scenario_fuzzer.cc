@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <string>
 
-#include "scenario.h"
+#include "scenario/scenario.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "substitution.h"
+#include "scenario/substitution.h"
 
 namespace {
 

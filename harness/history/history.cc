@@ -1,4 +1,4 @@
-#include "history.h"
+#include "history/history.h"
 
 #include <algorithm>
 #include <charconv>

@@ -1,4 +1,4 @@
-#include "container.h"
+#include "process/container.h"
 
 #include <fcntl.h>
 #include <sched.h>

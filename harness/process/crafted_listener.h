@@ -18,9 +18,9 @@
 
 #include <catch2/catch.hpp>
 
-#include "socket_watch.h"
-#include "unique_fd.h"
-#include "wait_until.h"
+#include "process/socket_watch.h"
+#include "base/unique_fd.h"
+#include "base/wait_until.h"
 
 namespace lastcall {
 namespace crafted {

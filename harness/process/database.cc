@@ -13,8 +13,8 @@
 //   4. wait until postmaster.pid says "ready" and a connection succeeds.
 // As root, initdb and postgres run as the `postgres` system user (else
 // `nobody`): PostgreSQL refuses to run as root.
-#include "database.h"
-#include "wait_until.h"
+#include "process/database.h"
+#include "base/wait_until.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -12,8 +12,8 @@
 #include <utility>
 #include <vector>
 
-#include "statement_watch.h"
-#include "subprocess.h"
+#include "process/statement_watch.h"
+#include "process/subprocess.h"
 
 namespace lastcall {
 

@@ -1,9 +1,9 @@
 // Tests of the embedded PostgreSQL and the per-run databases, on a real
 // server. Run as root (the CI case: the server runs as `postgres`) and as a
 // normal user (e.g. runuser -u nobody with HOME or LASTCALL_CACHE writable).
-#include "database.h"
+#include "process/database.h"
 
-#include "wait_until.h"
+#include "base/wait_until.h"
 
 #include <signal.h>
 #include <stdlib.h>

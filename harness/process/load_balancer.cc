@@ -1,4 +1,4 @@
-#include "load_balancer.h"
+#include "process/load_balancer.h"
 
 #include <fcntl.h>
 #include <signal.h>

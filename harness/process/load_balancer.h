@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "scenario.h"
-#include "subprocess.h"
+#include "scenario/scenario.h"
+#include "process/subprocess.h"
 
 namespace lastcall {
 

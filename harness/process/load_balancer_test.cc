@@ -1,4 +1,4 @@
-#include "load_balancer.h"
+#include "process/load_balancer.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -10,9 +10,9 @@
 #include <filesystem>
 #include <string>
 
-#include "crafted_listener.h"
-#include "temp_dir.h"
-#include "wait_until.h"
+#include "process/crafted_listener.h"
+#include "base/temp_dir.h"
+#include "base/wait_until.h"
 
 namespace lastcall {
 namespace {

@@ -1,4 +1,4 @@
-#include "proc_scan.h"
+#include "process/proc_scan.h"
 
 #include <dirent.h>
 

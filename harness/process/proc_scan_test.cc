@@ -1,12 +1,12 @@
-#include "proc_scan.h"
+#include "process/proc_scan.h"
 
 #include <signal.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 
-#include "subprocess.h"
-#include "wait_until.h"
+#include "process/subprocess.h"
+#include "base/wait_until.h"
 
 using namespace lastcall;
 

@@ -1,5 +1,5 @@
 // The embedded Redis and the harness's Redis client. See redis.h.
-#include "redis.h"
+#include "process/redis.h"
 
 #include <fcntl.h>
 #include <hiredis/hiredis.h>
@@ -16,7 +16,7 @@
 #include <regex>
 #include <sstream>
 
-#include "database.h"  // RunAsServiceUser
+#include "process/database.h"  // RunAsServiceUser
 
 namespace lastcall {
 

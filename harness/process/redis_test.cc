@@ -1,6 +1,6 @@
 // Tests of the embedded Redis and the harness's Redis client, on a real
 // redis-server.
-#include "redis.h"
+#include "process/redis.h"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -9,8 +9,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "temp_dir.h"
-#include "wait_until.h"
+#include "base/temp_dir.h"
+#include "base/wait_until.h"
 
 namespace lastcall {
 namespace {

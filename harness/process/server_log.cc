@@ -1,4 +1,4 @@
-#include "server_log.h"
+#include "process/server_log.h"
 
 #include <time.h>
 

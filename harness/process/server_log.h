@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "database.h"
+#include "process/database.h"
 
 namespace lastcall {
 

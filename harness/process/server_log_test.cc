@@ -1,4 +1,4 @@
-#include "server_log.h"
+#include "process/server_log.h"
 
 #include <catch2/catch.hpp>
 

@@ -1,4 +1,4 @@
-#include "socket_watch.h"
+#include "process/socket_watch.h"
 
 #include <errno.h>
 #include <linux/filter.h>

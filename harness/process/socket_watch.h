@@ -25,8 +25,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "history.h"
-#include "unique_fd.h"
+#include "history/history.h"
+#include "base/unique_fd.h"
 
 struct nlmsghdr;
 

@@ -1,4 +1,4 @@
-#include "socket_watch.h"
+#include "process/socket_watch.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,8 +14,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "crafted_listener.h"
-#include "wait_until.h"
+#include "process/crafted_listener.h"
+#include "base/wait_until.h"
 
 using namespace lastcall;
 using namespace lastcall::crafted;

@@ -1,4 +1,4 @@
-#include "statement_watch.h"
+#include "process/statement_watch.h"
 
 #include <poll.h>
 #include <sys/eventfd.h>

@@ -12,8 +12,8 @@
 #include <chrono>
 #include <thread>
 
-#include "interrupt.h"
-#include "unique_fd.h"
+#include "base/interrupt.h"
+#include "base/unique_fd.h"
 
 namespace pqxx {
 class connection_base;

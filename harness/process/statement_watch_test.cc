@@ -1,5 +1,5 @@
 // Tests of the cancel of a long statement, on a real server.
-#include "statement_watch.h"
+#include "process/statement_watch.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <pqxx/pqxx>
 
-#include "database.h"
+#include "process/database.h"
 
 namespace lastcall {
 namespace {

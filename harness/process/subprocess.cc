@@ -54,7 +54,7 @@
 // waits until that child execs or exits. Children forked by Subprocess exec
 // at once (they mark everything close-on-exec); only a foreign fork()
 // without exec in another thread could stall a Start.
-#include "subprocess.h"
+#include "process/subprocess.h"
 
 #include <dirent.h>
 #include <errno.h>

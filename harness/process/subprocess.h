@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "scenario.h"  // ExitStatus, Duration
+#include "scenario/scenario.h"  // ExitStatus, Duration
 
 namespace lastcall {
 

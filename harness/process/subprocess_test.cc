@@ -1,7 +1,7 @@
 // Tests of Subprocess with real processes. Nothing sleeps and hopes: every
 // wait is on a condition, with a deadline.
-#include "subprocess.h"
-#include "wait_until.h"
+#include "process/subprocess.h"
+#include "base/wait_until.h"
 
 #include <fcntl.h>
 #include <poll.h>

@@ -1,4 +1,4 @@
-#include "html_report.h"
+#include "report/html_report.h"
 
 #include <algorithm>
 #include <cctype>
@@ -12,8 +12,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "junit.h"  // XmlEscape: HTML text and attributes need the same escapes
-#include "matrix_table.h"
+#include "report/junit.h"  // XmlEscape: HTML text and attributes need the same escapes
+#include "report/matrix_table.h"
 
 namespace lastcall {
 

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "history.h"
-#include "report.h"
+#include "history/history.h"
+#include "report/report.h"
 
 namespace lastcall {
 

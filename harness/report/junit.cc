@@ -1,9 +1,9 @@
-#include "junit.h"
+#include "report/junit.h"
 
 #include <algorithm>
 #include <cstdio>
 
-#include "visible_text.h"
+#include "base/visible_text.h"
 
 namespace lastcall {
 

@@ -1,4 +1,4 @@
-#include "junit.h"
+#include "report/junit.h"
 
 #include <algorithm>
 

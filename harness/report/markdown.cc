@@ -1,10 +1,10 @@
-#include "markdown.h"
+#include "report/markdown.h"
 
 #include <algorithm>
 #include <cstdio>
 
-#include "matrix_table.h"
-#include "visible_text.h"
+#include "report/matrix_table.h"
+#include "base/visible_text.h"
 
 namespace lastcall {
 

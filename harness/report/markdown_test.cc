@@ -1,4 +1,4 @@
-#include "markdown.h"
+#include "report/markdown.h"
 
 #include <catch2/catch.hpp>
 

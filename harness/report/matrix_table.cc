@@ -1,10 +1,10 @@
-#include "matrix_table.h"
+#include "report/matrix_table.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
-#include "matrix.h"
+#include "scenario/matrix.h"
 
 namespace lastcall {
 

@@ -1,4 +1,4 @@
-#include "matrix_table.h"
+#include "report/matrix_table.h"
 
 #include <csignal>
 

@@ -1,4 +1,4 @@
-#include "report.h"
+#include "report/report.h"
 
 #include <stdio.h>
 #include <sys/stat.h>
@@ -14,7 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "visible_text.h"
+#include "base/visible_text.h"
 
 namespace lastcall {
 

@@ -14,10 +14,10 @@
 #include <utility>
 #include <vector>
 
-#include "checks.h"
-#include "nemesis.h"
-#include "scenario.h"
-#include "socket_watch.h"
+#include "check/checks.h"
+#include "run/nemesis.h"
+#include "scenario/scenario.h"
+#include "process/socket_watch.h"
 
 namespace lastcall {
 

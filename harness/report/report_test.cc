@@ -1,4 +1,4 @@
-#include "report.h"
+#include "report/report.h"
 
 #include <fcntl.h>
 #include <pty.h>
@@ -10,7 +10,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "temp_dir.h"
+#include "base/temp_dir.h"
 
 using namespace lastcall;
 namespace fs = std::filesystem;

@@ -1,4 +1,4 @@
-#include "saved_run.h"
+#include "report/saved_run.h"
 
 #include <cmath>
 #include <cstdlib>
@@ -10,9 +10,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "html_report.h"
-#include "junit.h"
-#include "markdown.h"
+#include "report/html_report.h"
+#include "report/junit.h"
+#include "report/markdown.h"
 
 namespace lastcall {
 

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "history.h"
-#include "report.h"
-#include "scenario.h"
+#include "history/history.h"
+#include "report/report.h"
+#include "scenario/scenario.h"
 
 namespace lastcall {
 

@@ -1,4 +1,4 @@
-#include "saved_run.h"
+#include "report/saved_run.h"
 
 #include <csignal>
 #include <filesystem>
@@ -6,11 +6,11 @@
 
 #include <catch2/catch.hpp>
 
-#include "html_report.h"
-#include "junit.h"
-#include "markdown.h"
-#include "matrix_table.h"
-#include "temp_dir.h"
+#include "report/html_report.h"
+#include "report/junit.h"
+#include "report/markdown.h"
+#include "report/matrix_table.h"
+#include "base/temp_dir.h"
 
 using namespace lastcall;
 namespace fs = std::filesystem;

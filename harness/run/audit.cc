@@ -1,11 +1,11 @@
-#include "audit.h"
+#include "run/audit.h"
 
 #include <cctype>
 #include <optional>
 #include <pqxx/pqxx>
 #include <stdexcept>
 
-#include "database.h"
+#include "process/database.h"
 
 namespace lastcall {
 

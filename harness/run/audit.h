@@ -13,8 +13,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "checks.h"
-#include "database.h"
+#include "check/checks.h"
+#include "process/database.h"
 
 namespace pqxx {
 class result;

@@ -1,7 +1,7 @@
 // The audit connection on a real embedded PostgreSQL: one session serves the
 // whole run, so what the setup script does to it must not reach the audit
 // queries, and a session that a target terminated must be made again.
-#include "audit.h"
+#include "run/audit.h"
 
 #include <stdlib.h>
 
@@ -9,9 +9,9 @@
 #include <filesystem>
 #include <pqxx/pqxx>
 
-#include "database.h"
-#include "database_watch.h"
-#include "wait_until.h"
+#include "process/database.h"
+#include "run/database_watch.h"
+#include "base/wait_until.h"
 
 namespace lastcall {
 namespace {

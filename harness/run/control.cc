@@ -1,4 +1,4 @@
-#include "control.h"
+#include "run/control.h"
 
 #include <algorithm>
 #include <chrono>
@@ -7,9 +7,9 @@
 
 #include <pqxx/pqxx>
 
-#include "database.h"
-#include "database_watch.h"
-#include "saved_run.h"
+#include "process/database.h"
+#include "run/database_watch.h"
+#include "report/saved_run.h"
 
 namespace lastcall {
 

@@ -12,10 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "database.h"
-#include "interrupt.h"
-#include "report.h"
-#include "scenario.h"
+#include "process/database.h"
+#include "base/interrupt.h"
+#include "report/report.h"
+#include "scenario/scenario.h"
 
 namespace lastcall {
 

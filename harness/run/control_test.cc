@@ -1,4 +1,4 @@
-#include "control.h"
+#include "run/control.h"
 
 #include <filesystem>
 #include <fstream>
@@ -6,8 +6,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "saved_run.h"
-#include "temp_dir.h"
+#include "report/saved_run.h"
+#include "base/temp_dir.h"
 
 using namespace lastcall;
 namespace fs = std::filesystem;

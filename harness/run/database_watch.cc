@@ -1,4 +1,4 @@
-#include "database_watch.h"
+#include "run/database_watch.h"
 
 #include <sys/socket.h>
 
@@ -6,7 +6,7 @@
 
 #include <chrono>
 
-#include "database.h"
+#include "process/database.h"
 
 namespace lastcall {
 

@@ -15,9 +15,9 @@
 #include <string>
 #include <thread>
 
-#include "database.h"
-#include "history.h"
-#include "nemesis.h"
+#include "process/database.h"
+#include "history/history.h"
+#include "run/nemesis.h"
 
 namespace lastcall {
 

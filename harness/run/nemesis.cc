@@ -1,10 +1,10 @@
-#include "nemesis.h"
+#include "run/nemesis.h"
 
 #include <signal.h>
 
 #include <algorithm>
 
-#include "splitmix.h"
+#include "base/splitmix.h"
 
 namespace lastcall {
 

@@ -22,9 +22,9 @@
 #include <regex>
 #include <vector>
 
-#include "history.h"
-#include "load.h"
-#include "scenario.h"
+#include "history/history.h"
+#include "client/load.h"
+#include "scenario/scenario.h"
 
 namespace lastcall {
 

@@ -1,4 +1,4 @@
-#include "nemesis.h"
+#include "run/nemesis.h"
 
 #include <signal.h>
 

@@ -13,7 +13,7 @@
 #include <optional>
 #include <string>
 
-#include "scenario.h"
+#include "scenario/scenario.h"
 
 namespace lastcall {
 

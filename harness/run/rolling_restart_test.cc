@@ -1,4 +1,4 @@
-#include "rolling_restart.h"
+#include "run/rolling_restart.h"
 
 #include <catch2/catch.hpp>
 #include <string>

@@ -1,4 +1,4 @@
-#include "run.h"
+#include "run/run.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -23,22 +23,22 @@
 #include <sstream>
 #include <thread>
 
-#include "audit.h"
-#include "causes.h"
-#include "control.h"
-#include "database_watch.h"
-#include "job_queue.h"
-#include "load.h"
-#include "load_balancer.h"
-#include "nemesis.h"
-#include "proc_scan.h"
-#include "rolling_restart.h"
-#include "saved_run.h"
-#include "server_log.h"
-#include "socket_watch.h"
-#include "substitution.h"
-#include "target.h"
-#include "websocket_load.h"
+#include "run/audit.h"
+#include "check/causes.h"
+#include "run/control.h"
+#include "run/database_watch.h"
+#include "client/job_queue.h"
+#include "client/load.h"
+#include "process/load_balancer.h"
+#include "run/nemesis.h"
+#include "process/proc_scan.h"
+#include "run/rolling_restart.h"
+#include "report/saved_run.h"
+#include "process/server_log.h"
+#include "process/socket_watch.h"
+#include "scenario/substitution.h"
+#include "run/target.h"
+#include "client/websocket_load.h"
 
 extern char** environ;
 

@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "database.h"
-#include "interrupt.h"
-#include "progress.h"
-#include "report.h"
-#include "scenario.h"
+#include "process/database.h"
+#include "base/interrupt.h"
+#include "run/progress.h"
+#include "report/report.h"
+#include "scenario/scenario.h"
 
 namespace lastcall {
 

@@ -1,4 +1,4 @@
-#include "scheduler.h"
+#include "run/scheduler.h"
 
 #include <algorithm>
 #include <mutex>

@@ -1,4 +1,4 @@
-#include "scheduler.h"
+#include "run/scheduler.h"
 
 #include <atomic>
 #include <condition_variable>

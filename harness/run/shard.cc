@@ -1,4 +1,4 @@
-#include "shard.h"
+#include "run/shard.h"
 
 #include <cstdio>
 #include <filesystem>
@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "saved_run.h"
+#include "report/saved_run.h"
 
 namespace lastcall {
 

@@ -20,8 +20,8 @@
 #include <string>
 #include <vector>
 
-#include "report.h"
-#include "scenario.h"
+#include "report/report.h"
+#include "scenario/scenario.h"
 
 namespace lastcall {
 

@@ -1,10 +1,10 @@
-#include "shard.h"
+#include "run/shard.h"
 
 #include <filesystem>
 
 #include <catch2/catch.hpp>
 
-#include "temp_dir.h"
+#include "base/temp_dir.h"
 
 using namespace lastcall;
 

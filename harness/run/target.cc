@@ -1,4 +1,4 @@
-#include "target.h"
+#include "run/target.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -8,8 +8,8 @@
 #include <cstdio>
 #include <cstring>
 
-#include "container.h"
-#include "http_client.h"
+#include "process/container.h"
+#include "client/http_client.h"
 
 namespace lastcall {
 

@@ -15,10 +15,10 @@
 #include <string>
 #include <vector>
 
-#include "history.h"
-#include "interrupt.h"
-#include "scenario.h"
-#include "subprocess.h"
+#include "history/history.h"
+#include "base/interrupt.h"
+#include "scenario/scenario.h"
+#include "process/subprocess.h"
 
 namespace lastcall {
 

@@ -1,10 +1,10 @@
-#include "matrix.h"
+#include "scenario/matrix.h"
 
 #include <cctype>
 #include <cstdio>
 #include <set>
 
-#include "edit_distance.h"
+#include "base/edit_distance.h"
 
 namespace lastcall {
 

@@ -1,8 +1,8 @@
-#include "matrix.h"
+#include "scenario/matrix.h"
 
 #include <catch2/catch.hpp>
 
-#include "scenario.h"
+#include "scenario/scenario.h"
 
 namespace lastcall {
 namespace {

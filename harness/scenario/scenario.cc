@@ -1,4 +1,4 @@
-#include "scenario.h"
+#include "scenario/scenario.h"
 
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
@@ -22,11 +22,11 @@
 #pragma GCC diagnostic pop
 #include <sstream>
 
-#include "edit_distance.h"
-#include "matrix.h"
-#include "sender.h"
-#include "substitution.h"
-#include "visible_text.h"
+#include "base/edit_distance.h"
+#include "scenario/matrix.h"
+#include "scenario/sender.h"
+#include "scenario/substitution.h"
+#include "base/visible_text.h"
 
 namespace lastcall {
 

@@ -10,8 +10,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "scenario.h"
-#include "sender.h"
+#include "scenario/scenario.h"
+#include "scenario/sender.h"
 
 using namespace lastcall;
 using nlohmann::json;

@@ -1,4 +1,4 @@
-#include "sender.h"
+#include "scenario/sender.h"
 
 #include <csignal>
 

@@ -1,4 +1,4 @@
-#include "starter.h"
+#include "scenario/starter.h"
 
 #include <regex>
 #include <sstream>

@@ -1,9 +1,9 @@
-#include "starter.h"
+#include "scenario/starter.h"
 
 #include <catch2/catch.hpp>
 
-#include "scenario.h"
-#include "temp_dir.h"
+#include "scenario/scenario.h"
+#include "base/temp_dir.h"
 
 using namespace lastcall;
 

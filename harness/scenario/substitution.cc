@@ -1,8 +1,8 @@
-#include "substitution.h"
+#include "scenario/substitution.h"
 
 #include <cstdlib>
 
-#include "edit_distance.h"
+#include "base/edit_distance.h"
 
 namespace lastcall {
 

@@ -1,4 +1,4 @@
-#include "substitution.h"
+#include "scenario/substitution.h"
 
 #include <atomic>
 #include <cstdlib>
