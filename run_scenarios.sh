@@ -90,7 +90,7 @@ if [[ ${1:-} == --test ]]; then
   # command-line tests two at a time (their verdicts do not depend on the
   # machine's speed), and explore's alone: it searches for a fault timing a
   # few milliseconds wide against a loaded target.
-  (cd build && ctest --output-on-failure -j"$jobs" -R '^(bench|readme|schema):' &&
+  (cd build && ctest --output-on-failure -j"$jobs" -R '^(bench|docs|schema):' &&
                ctest --output-on-failure -j"$jobs" -R '^cli_test:' &&
                ctest --output-on-failure -R '^explore_cli_test:')
   finish_background "$sanitize_build" build/sanitize-build.log "the sanitized build of lastcall"
@@ -100,7 +100,8 @@ if [[ ${1:-} == --test ]]; then
   status=0
   record() { local rc=$?; ((status)) || status=$rc; }
   export LSAN_OPTIONS=suppressions=$PWD/harness/lsan.supp
-  unit_tests=(scenario_test process_test core_test load_balancer_test scheduler_test explore_test)
+  unit_tests=(base_test scenario_test history_test process_test client_test check_test report_test
+              run_test explore_test)
   start_background build/tests-build.log bash -c 'cmake --build build-sanitize -j"$1" --target "${@:2}" &&
                                                   scripts/fuzz.sh --build' - "$jobs" "${unit_tests[@]}"
   tests_build=$!
