@@ -17,6 +17,7 @@
 #include <CLI/CLI.hpp>
 
 #include "process/container.h"
+#include "base/file.h"
 #include "run/control.h"
 #include "explore/explore.h"
 #include "report/html_report.h"
@@ -202,12 +203,11 @@ int Init(const std::string& command, const std::string& health_path, const std::
   const fs::path folder = output == "-" ? fs::current_path() : fs::absolute(output).parent_path();
   const std::string schema_file = AskIfMissing(schema, "schema SQL file (empty: none)", "");
   if (!schema_file.empty()) {
-    std::ifstream in(schema_file);
-    if (!in) {
-      std::cerr << "lastcall init: cannot read the schema " << schema_file << "\n";
+    std::string error;
+    if (!ReadFile(schema_file, &o.schema_sql, &error)) {
+      std::cerr << "lastcall init: the schema " << error << "\n";
       return kBadInput;
     }
-    o.schema_sql.assign(std::istreambuf_iterator<char>(in), {});
     o.schema = fs::absolute(schema_file).lexically_relative(folder).string();
   }
   o.name = output == "-" ? fs::path(o.command[0]).stem().string() : fs::path(output).stem().string();

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/file.h"
 #include "scenario/scenario.h"
 
 namespace lastcall {
@@ -21,10 +22,7 @@ std::vector<std::pair<std::string, std::string>> BugScenarios() {
   for (const auto& entry : std::filesystem::recursive_directory_iterator(
            LASTCALL_SOURCE_DIR "/scenarios/bugs")) {
     if (entry.path().extension() != ".yaml") continue;
-    std::ifstream in(entry.path());
-    std::stringstream text;
-    text << in.rdbuf();
-    files.emplace_back(entry.path().string(), text.str());
+    files.emplace_back(entry.path().string(), ReadFileOrEmpty(entry.path().string()));
   }
   return files;
 }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "base/file.h"
 #include "process/subprocess.h"
 
 namespace lastcall {
@@ -30,12 +31,6 @@ inline std::string Execute(const std::vector<std::string>& argv, const std::stri
   if (!process) return error;
   if (!process->Wait(std::chrono::seconds(170))) return "timeout";
   return process->exit_status()->ToString();
-}
-
-// The whole content of the file `path`, "" if it cannot be read.
-inline std::string Read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
 }
 
 }  // namespace lastcall

@@ -78,7 +78,7 @@ std::string Lastcall(const TempDir& dir, const std::string& name,
   args.insert(args.begin(), LASTCALL_BINARY);
   const std::string log = (dir.path / (name + ".log")).string();
   std::string exit = Execute(args, log);
-  *output = Read(log);
+  *output = ReadFileOrEmpty(log);
   return exit;
 }
 
@@ -124,7 +124,7 @@ TEST_CASE("explore finds abandon-transaction, shrinks it, and lastcall run repro
   // shrunk (a client fewer, a shorter load, an earlier count...).
   CHECK(std::regex_search(output, std::regex("confirming: transactions_abandoned 3/3")));
   CHECK(std::stoi(repro[3]) >= 1);
-  const std::string text = Read(repro[1]);
+  const std::string text = ReadFileOrEmpty(repro[1]);
   CHECK(text.find("# Found by lastcall explore " + base + " --seed 10") == 0);
   CHECK(text.find("transactions_abandoned") != std::string::npos);
   CHECK(text.find("explore:") == std::string::npos);
@@ -149,7 +149,7 @@ TEST_CASE("explore finds respond-before-commit's millisecond window with --set",
   INFO(output);
   std::smatch repro;
   REQUIRE(std::regex_search(output, repro, std::regex("repro: (\\S+/repro-lost\\.yaml)")));
-  const std::string text = Read(repro[1]);
+  const std::string text = ReadFileOrEmpty(repro[1]);
   INFO(text);
   CHECK(text.find(" --set target.env.PAYMENT_LATENCY=0: run ") != std::string::npos);
   CHECK(text.find("PAYMENT_LATENCY: 0") != std::string::npos);

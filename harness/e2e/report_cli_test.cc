@@ -31,7 +31,7 @@ std::string RunBugScenario(const TempDir& dir) {
       Execute({LASTCALL_BINARY, "run", "--reports", (dir.path / "reports").string(),
                kBugScenario},
               log);
-  INFO(Read(log));
+  INFO(ReadFileOrEmpty(log));
   REQUIRE(status == "exit 0");
   return (dir.path / "reports" / "respond-before-commit").string();
 }
@@ -58,14 +58,14 @@ TEST_CASE("index.html in headless Chromium: every attempt and event drawn, lost 
   const std::string run = RunBugScenario(dir);
   // What the page must show, from the files it was rendered from.
   long long attempts = 0, events = 0;
-  std::istringstream history(Read(run + "/history.jsonl"));
+  std::istringstream history(ReadFileOrEmpty(run + "/history.jsonl"));
   for (std::string line; std::getline(history, line);) {
     nlohmann::json op = nlohmann::json::parse(line);
     if (op["process"] == "nemesis") ++events;
     else if (op["type"] == "invoke") ++attempts;
   }
   std::set<std::string> lost;
-  const nlohmann::json result = nlohmann::json::parse(Read(run + "/result.json"));
+  const nlohmann::json result = nlohmann::json::parse(ReadFileOrEmpty(run + "/result.json"));
   for (const auto& check : result["checks"])
     if (check["name"] == "lost")
       for (const auto& entry : check["offending"]) {
@@ -86,7 +86,7 @@ TEST_CASE("index.html in headless Chromium: every attempt and event drawn, lost 
   std::vector<std::string> dump = chromium;
   dump.insert(dump.end(), {"--dump-dom", page});
   REQUIRE(Execute(dump, dom_file) == "exit 0");
-  const std::string dom = Read(dom_file);
+  const std::string dom = ReadFileOrEmpty(dom_file);
   INFO(dom.substr(0, 2000));
   CHECK(dom.find("data-report=\"ready\"") != std::string::npos);  // the script ran to its end
   CHECK(dom.find("Uncaught") == std::string::npos);  // no script error in the console
@@ -106,7 +106,7 @@ TEST_CASE("index.html in headless Chromium: every attempt and event drawn, lost 
   const std::string png = (dir.path / "page.png").string();
   screenshot.insert(screenshot.end(), {"--window-size=1200,1600", "--screenshot=" + png, page});
   REQUIRE(Execute(screenshot, (dir.path / "screenshot.log").string()) == "exit 0");
-  CHECK(Read(png).rfind("\x89PNG", 0) == 0);
+  CHECK(ReadFileOrEmpty(png).rfind("\x89PNG", 0) == 0);
 }
 
 TEST_CASE("lastcall report renders a run's junit.xml, summary.md and index.html again, the same") {
@@ -114,20 +114,20 @@ TEST_CASE("lastcall report renders a run's junit.xml, summary.md and index.html 
   const std::string run = RunBugScenario(dir);
   std::map<std::string, std::string> rendered;
   for (const char* file : {"junit.xml", "summary.md", "index.html"}) {
-    rendered[file] = Read(run + "/" + file);
+    rendered[file] = ReadFileOrEmpty(run + "/" + file);
     std::filesystem::remove(run + "/" + file);
   }
   const std::string log = (dir.path / "report.log").string();
   CHECK(Execute({LASTCALL_BINARY, "report", run + "/result.json"}, log) == "exit 0");
-  INFO(Read(log));
-  CHECK(Read(log).find("reports rendered again in " + run) != std::string::npos);
+  INFO(ReadFileOrEmpty(log));
+  CHECK(ReadFileOrEmpty(log).find("reports rendered again in " + run) != std::string::npos);
   for (const auto& [file, text] : rendered) {
     INFO(file);
     CHECK(!text.empty());
-    CHECK(Read(run + "/" + file) == text);
+    CHECK(ReadFileOrEmpty(run + "/" + file) == text);
   }
   // The run-level page links the run's own.
-  CHECK(Read((dir.path / "reports" / "index.html").string())
+  CHECK(ReadFileOrEmpty((dir.path / "reports" / "index.html").string())
             .find("<a href=\"respond-before-commit/index.html\">respond-before-commit</a>") !=
         std::string::npos);
 }
@@ -137,8 +137,8 @@ TEST_CASE("lastcall report of a file that is not a run's result.json: exit 2 wit
   const std::string log = (dir.path / "report.log").string();
   std::string missing = (dir.path / "result.json").string();
   CHECK(Execute({LASTCALL_BINARY, "report", missing}, log) == "exit 2");
-  CHECK(Read(log) == "lastcall: cannot read " + missing + "\n");
+  CHECK(ReadFileOrEmpty(log) == "lastcall: cannot read " + missing + "\n");
   std::string other = dir.Write("other.json", "[1, 2]");
   CHECK(Execute({LASTCALL_BINARY, "report", other}, log) == "exit 2");
-  CHECK(Read(log).rfind("lastcall: " + other + ": ", 0) == 0);
+  CHECK(ReadFileOrEmpty(log).rfind("lastcall: " + other + ": ", 0) == 0);
 }

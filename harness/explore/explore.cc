@@ -1,4 +1,5 @@
 #include "explore/explore.h"
+#include "base/file.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -337,13 +338,11 @@ int Explore(const ExploreOptions& options, const RunOptions& run_options,
                  options.path.c_str());
     return kBadInput;
   }
-  std::ifstream in(options.path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
+  const std::string text = ReadFileOrEmpty(options.path);
   // Every variation is written from the overridden text (LoadScenario has
   // already said whether the overrides apply).
   std::string base_yaml;
-  if (!OverriddenScenarioText(text.str(), options.path, run_options.overrides, &base_yaml,
+  if (!OverriddenScenarioText(text, options.path, run_options.overrides, &base_yaml,
                               &error)) {
     std::fprintf(stderr, "%s\n", error.c_str());
     return kBadInput;

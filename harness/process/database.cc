@@ -14,6 +14,9 @@
 // As root, initdb and postgres run as the `postgres` system user (else
 // `nobody`): PostgreSQL refuses to run as root.
 #include "process/database.h"
+#include "base/errno_text.h"
+#include "base/file.h"
+#include "base/free_port.h"
 #include "base/wait_until.h"
 
 #include <arpa/inet.h>
@@ -64,7 +67,6 @@ constexpr char kDataDir[] = "pgdata";  // the cluster's copy, in the work folder
 // pg_advisory_lock(int, int) namespace for template creation: "lc" "tp".
 constexpr int kTemplateLockClass = 0x6c637470;
 
-std::string ErrnoText(int err) { return std::generic_category().message(err); }
 
 // The environment of the PostgreSQL programs we run: fixed, so that the
 // cached cluster and the server do not depend on the harness's locale or
@@ -170,15 +172,6 @@ std::string Tail(const std::string& text, int n) {
   std::istringstream in(text.substr(start, end - start));
   for (std::string line; std::getline(in, line);) out += "\n  " + line;
   return out;
-}
-
-std::string ReadFile(const std::string& path, std::streamoff from = 0) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "";
-  in.seekg(from);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 bool IsExecutable(const std::string& path) { return ::access(path.c_str(), X_OK) == 0; }
@@ -289,7 +282,7 @@ class FileLock {
 // A complete cached cluster has PG_VERSION with its major version; the
 // rename that publishes it is atomic, so there is nothing half-made to see.
 bool ClusterReady(const std::string& dir, int major) {
-  std::string v = ReadFile(dir + "/PG_VERSION");
+  std::string v = ReadFileOrEmpty(dir + "/PG_VERSION");
   return std::atoi(v.c_str()) == major;
 }
 
@@ -474,35 +467,10 @@ bool Traversable(const std::string& dir, const ServiceUser& user) {
   return true;
 }
 
-// A free TCP port on 127.0.0.1, picked by the kernel. Someone may take it
-// before postgres binds it; Start retries then.
-int FreePort(std::string* error) {
-  int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (s < 0) {
-    *error = std::string("socket: ") + ErrnoText(errno);
-    return 0;
-  }
-  struct sockaddr_in a;
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  socklen_t len = sizeof a;
-  int port = 0;
-  if (::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-    port = ntohs(a.sin_port);
-  } else {
-    *error = std::string("cannot find a free port on 127.0.0.1: ") + ErrnoText(errno);
-  }
-  ::close(s);
-  return port;
-}
-
 // Line 8 of postmaster.pid is the postmaster's status: "ready" once it
 // accepts connections.
 bool PostmasterReady(const std::string& data_dir) {
-  std::istringstream in(ReadFile(data_dir + "/postmaster.pid"));
+  std::istringstream in(ReadFileOrEmpty(data_dir + "/postmaster.pid"));
   std::string line;
   for (int i = 0; i < 8 && std::getline(in, line); ++i) {
   }
@@ -657,7 +625,8 @@ std::unique_ptr<EmbeddedPostgres> EmbeddedPostgres::Start(const std::string& wor
     } log_guard{log_fd};
 
     for (int attempt = 1;; ++attempt) {
-      const int port = FreePort(error);
+      // Someone may take the port before postgres binds it; Start retries then.
+      const int port = FreeLoopbackPort(error);
       if (port == 0) return nullptr;
       const std::streamoff log_start = ::lseek(log_fd, 0, SEEK_END);
 
@@ -727,7 +696,7 @@ std::unique_ptr<EmbeddedPostgres> EmbeddedPostgres::Start(const std::string& wor
         return pg;
       }
 
-      const std::string log = ReadFile(pg->log_path_, log_start);
+      const std::string log = ReadFileOrEmpty(pg->log_path_, log_start);
       if (pg->server_->exited()) {
         if (BindFailed(log) && attempt < kPortAttempts) {
           pg->server_.reset();
@@ -780,7 +749,7 @@ EmbeddedPostgres::~EmbeddedPostgres() {
 bool ReleaseStaleCluster(const std::string& work_dir, Duration patience) {
   // postmaster.pid: line 1 the postmaster's pid, line 7 "<key> <shmid>".
   const fs::path data = fs::path(work_dir) / kDataDir;
-  std::istringstream in(ReadFile((data / "postmaster.pid").string()));
+  std::istringstream in(ReadFileOrEmpty((data / "postmaster.pid").string()));
   std::string line;
   pid_t postmaster = 0;
   long key = 0;

@@ -1,4 +1,5 @@
 #include "process/load_balancer.h"
+#include "base/file.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -30,15 +31,6 @@ std::vector<std::string> SplitCsv(const std::string& line) {
   std::string field;
   while (std::getline(in, field, ',')) fields.push_back(field);
   return fields;
-}
-
-// The last `max` bytes of a file, for error messages.
-std::string TailOf(const std::string& path, size_t max) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string all = text.str();
-  return all.size() > max ? all.substr(all.size() - max) : all;
 }
 
 }  // namespace
@@ -142,7 +134,7 @@ std::unique_ptr<LoadBalancer> LoadBalancer::Start(
       *error = "HAProxy " +
                (lb->process_->exited() ? lb->process_->exit_status()->ToString()
                                        : std::string("did not answer within 5 s")) +
-               "; its log:\n" + TailOf(lb->log_path_, 2000);
+               "; its log:\n" + ReadFileTail(lb->log_path_, 2000);
       return nullptr;
     }
     std::this_thread::sleep_for(pause);

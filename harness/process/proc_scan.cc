@@ -1,4 +1,5 @@
 #include "process/proc_scan.h"
+#include "base/file.h"
 
 #include <dirent.h>
 
@@ -11,8 +12,7 @@ namespace lastcall {
 namespace {
 
 std::string ReadProcFile(pid_t pid, const char* name) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/" + name, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
+  return ReadFileOrEmpty("/proc/" + std::to_string(pid) + "/" + name);
 }
 
 // The state letter of /proc/PID/stat; 'Z' for a zombie. The command name in

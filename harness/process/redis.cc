@@ -1,5 +1,6 @@
 // The embedded Redis and the harness's Redis client. See redis.h.
 #include "process/redis.h"
+#include "base/file.h"
 
 #include <fcntl.h>
 #include <hiredis/hiredis.h>
@@ -51,11 +52,7 @@ std::string ServerBinary() {
 
 // The end of the server's log, for an error message.
 std::string LogEnd(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string log = text.str();
-  if (log.size() > kLogShown) log = "..." + log.substr(log.size() - kLogShown);
+  std::string log = ReadFileTail(path, kLogShown);
   return log.empty() ? "" : "; its log:\n" + log;
 }
 

@@ -1,4 +1,5 @@
 #include "process/socket_watch.h"
+#include "base/errno_text.h"
 
 #include <errno.h>
 #include <linux/filter.h>
@@ -56,7 +57,6 @@ constexpr size_t kBufferBytes = 64 * 1024;
 // never a verdict.
 constexpr int kDumpTimeoutSeconds = 5;
 
-std::string ErrnoText(int err) { return std::generic_category().message(err); }
 
 // An inet_diag dump request: the port's sockets in kDumpedStates, with their
 // tcp_info, IPv4 and IPv6 alike. TCPDIAG_GETSOCK, the request inet_diag kept

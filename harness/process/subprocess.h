@@ -15,7 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "scenario/scenario.h"  // ExitStatus, Duration
+#include "base/duration.h"
+#include "base/exit_status.h"  // ExitStatus, Duration
 
 namespace lastcall {
 

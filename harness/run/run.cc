@@ -1,4 +1,6 @@
 #include "run/run.h"
+#include "base/file.h"
+#include "base/free_port.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -176,23 +178,6 @@ std::string NewRunId() {
   return id;
 }
 
-// A free port on 127.0.0.1, found by binding port 0.
-int FreePort(std::string* error) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  int port = 0;
-  if (fd >= 0 && bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
-    port = ntohs(addr.sin_port);
-  else
-    *error = std::string("cannot find a free port: ") + std::strerror(errno);
-  if (fd >= 0) close(fd);
-  return port;
-}
-
 // `t` on the wall clock, in seconds since 1970.
 double WallClockSeconds(Clock::time_point t) {
   auto wall = std::chrono::system_clock::now() - (Clock::now() - t);
@@ -207,14 +192,6 @@ size_t FileSize(const std::string& path) {
   std::error_code ec;
   auto size = fs::file_size(path, ec);
   return ec ? 0 : static_cast<size_t>(size);
-}
-
-std::string ReadFile(const std::string& path, size_t offset = 0) {
-  std::ifstream in(path, std::ios::binary);
-  in.seekg(static_cast<std::streamoff>(offset));
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 // An eventfd the client threads use to wake the event loop.
@@ -542,7 +519,7 @@ bool ScenarioRun::Prepare() {
   if (!session_->ServerLog().empty()) server_log_offset_ = FileSize(session_->ServerLog());
   std::string schema;
   if (!scenario_.database.schema_path.empty())
-    schema = ReadFile(scenario_.database.schema_path);
+    schema = ReadFileOrEmpty(scenario_.database.schema_path);
   db_name_ = "lastcall_run_" + run_id_;
   RunDatabases::Failure failure;
   const StatementLimits limits{session_->interrupt(), Clock::now() + scenario_.database.timeout};
@@ -583,12 +560,12 @@ bool ScenarioRun::Prepare() {
   if (scenario_.uses_redis && !PrepareRedis()) return false;
 
   // Behind a load balancer, the port the clients use is HAProxy's.
-  launch_.port = FreePort(&error);
+  launch_.port = FreeLoopbackPort(&error);
   if (launch_.port == 0) return Fail(Verdict::kInfrastructure, error);
   // ${ws_port}, for a second listener (the reference target's WebSocket
   // feed); bind(0) may hand out the same port twice in a row, rarely.
-  ws_port_ = FreePort(&error);
-  if (ws_port_ == launch_.port) ws_port_ = FreePort(&error);
+  ws_port_ = FreeLoopbackPort(&error);
+  if (ws_port_ == launch_.port) ws_port_ = FreeLoopbackPort(&error);
   if (ws_port_ == 0) return Fail(Verdict::kInfrastructure, error);
   if (behind_load_balancer() && !ChooseSlotPorts(&error))
     return Fail(Verdict::kInfrastructure, error);
@@ -691,7 +668,7 @@ void ScenarioRun::AddRollingRestartFaults() {
 bool ScenarioRun::ChooseSlotPorts(std::string* error) {
   // bind(0) hands out ports at random; a repeat is rare but possible.
   while (static_cast<int>(slot_ports_.size()) < scenario_.target.instances) {
-    int port = FreePort(error);
+    int port = FreeLoopbackPort(error);
     if (port == 0) return false;
     if (port != launch_.port && port != ws_port_ &&
         std::find(slot_ports_.begin(), slot_ports_.end(), port) == slot_ports_.end())
@@ -1203,7 +1180,7 @@ void ScenarioRun::Audit() {
   if (FailIfInterrupted("the audit") || (jobs_ && !AuditJobs(&in))) return;
   if (!session_->ServerLog().empty())
     in.unclean_disconnects = FindUncleanDisconnects(
-        ReadFile(session_->ServerLog(), server_log_offset_),
+        ReadFileOrEmpty(session_->ServerLog(), server_log_offset_),
         RunSessions{db_name_, role_prefix_, own_sessions_.sessions(),
                     static_cast<int64_t>(WallClockSeconds(history_.epoch()) * 1e9)});
   in.roles_error = roles_error_;
@@ -1332,7 +1309,7 @@ void ScenarioRun::WriteReports() {
   }
   if (!session_->ServerLog().empty())
     ok = ok && WriteFileAtomically(report_dir_ + "/postgres.log",
-                                   ReadFile(session_->ServerLog(), server_log_offset_),
+                                   ReadFileOrEmpty(session_->ServerLog(), server_log_offset_),
                                    &error);
   ok = ok && CapOffending(report_dir_, &result_.checks, &error);
   ok = ok && WriteFileAtomically(report_dir_ + "/result.json",

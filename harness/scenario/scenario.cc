@@ -1,4 +1,5 @@
 #include "scenario/scenario.h"
+#include "base/file.h"
 
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
@@ -32,10 +33,6 @@ namespace lastcall {
 
 namespace fs = std::filesystem;
 
-std::string ExitStatus::ToString() const {
-  return by_signal ? "killed by " + SignalName(value)
-                   : "exit " + std::to_string(value);
-}
 
 bool Expectation::MustPass(const std::string& check) const {
   return pass && (pass_checks.empty() || std::find(pass_checks.begin(),
@@ -179,18 +176,6 @@ std::string DurationText(Duration duration) {
 
 namespace {
 
-struct SignalEntry {
-  const char* name;
-  int number;
-};
-
-// The signals a scenario may name.
-const SignalEntry kSignals[] = {
-    {"TERM", SIGTERM}, {"INT", SIGINT},   {"KILL", SIGKILL}, {"QUIT", SIGQUIT},
-    {"HUP", SIGHUP},   {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"CONT", SIGCONT},
-    {"STOP", SIGSTOP}, {"ALRM", SIGALRM}, {"PIPE", SIGPIPE}, {"WINCH", SIGWINCH},
-};
-
 bool IsDigits(const std::string& text) {
   if (text.empty())
     return false;
@@ -203,27 +188,6 @@ bool IsDigits(const std::string& text) {
 
 }  // namespace
 
-std::optional<int> ParseSignal(const std::string& name) {
-  if (IsDigits(name)) {
-    if (name.size() > 3)
-      return std::nullopt;
-    int number = std::atoi(name.c_str());
-    if (number < 1 || number > SIGRTMAX)
-      return std::nullopt;
-    return number;
-  }
-  std::string upper;
-  for (char c : name)
-    upper += static_cast<char>(toupper(static_cast<unsigned char>(c)));
-  if (upper.rfind("SIG", 0) == 0)
-    upper.erase(0, 3);
-  for (const SignalEntry& entry : kSignals) {
-    if (upper == entry.name)
-      return entry.number;
-  }
-  return std::nullopt;
-}
-
 const char* RecipientName(Recipient recipient) {
   switch (recipient) {
     case Recipient::kProcess: return "process";
@@ -234,13 +198,6 @@ const char* RecipientName(Recipient recipient) {
   return "?";
 }
 
-std::string SignalName(int signal) {
-  for (const SignalEntry& entry : kSignals) {
-    if (signal == entry.number)
-      return entry.name;
-  }
-  return std::to_string(signal);
-}
 
 namespace {
 
@@ -756,12 +713,9 @@ bool Parser::AsSignal(const Value& value, int* out) {
     return true;
   std::optional<int> signal = ParseSignal(name);
   if (!signal) {
-    std::vector<std::string> names;
-    for (const SignalEntry& entry : kSignals)
-      names.push_back(entry.name);
     return Fail(value, value.path +
                            " must be a signal such as TERM, INT or KILL, got " +
-                           Describe(value.node) + DidYouMean(name, names));
+                           Describe(value.node) + DidYouMean(name, SignalNames()));
   }
   *out = *signal;
   return true;
@@ -1901,16 +1855,9 @@ bool ParseScenarioText(const std::string& yaml_text,
 bool LoadScenario(const std::string& path,
                   const std::vector<std::string>& overrides,
                   std::vector<Scenario>* scenarios, std::string* error) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  if (in)
-    text << in.rdbuf();  // fails harmlessly on an empty file
-  if (!in || in.bad() || fs::is_directory(path)) {
-    *error = path + ": cannot read: " +
-             std::strerror(fs::is_directory(path) ? EISDIR : errno);
-    return false;
-  }
-  return ParseScenarioText(text.str(), path, overrides, scenarios, error);
+  std::string text;
+  return ReadFile(path, &text, error) &&
+         ParseScenarioText(text, path, overrides, scenarios, error);
 }
 
 const std::vector<SectionKeys>& ScenarioSections() {

@@ -13,9 +13,11 @@
 #include <utility>
 #include <vector>
 
-namespace lastcall {
+#include "base/duration.h"
+#include "base/exit_status.h"
+#include "base/signal_name.h"
 
-using Duration = std::chrono::nanoseconds;
+namespace lastcall {
 
 // Where something was written in a scenario file, for error messages.
 struct SourceLocation {
@@ -32,18 +34,6 @@ struct ReadyProbe {
   std::string http_path = "/healthz";  // kHttp: GET must answer 2xx
   std::string log_regex;               // kLog: ECMAScript regex on a stdout/stderr line
   Duration timeout = std::chrono::seconds(10);
-};
-
-// An exit status that counts as clean: exit(code) or death by a signal
-// (for frameworks that re-raise the signal after clean-up).
-struct ExitStatus {
-  bool by_signal = false;
-  int value = 0;  // exit code, or signal number when by_signal
-  bool operator==(const ExitStatus& o) const {
-    return by_signal == o.by_signal && value == o.value;
-  }
-  // "exit 0", "killed by TERM".
-  std::string ToString() const;
 };
 
 struct TargetSpec {
@@ -371,11 +361,6 @@ std::optional<Duration> ParseDuration(const std::string& text);
 // The text ParseDuration() reads back as exactly `duration`: whole seconds
 // as "2s", anything else in milliseconds ("250ms", "1.5ms").
 std::string DurationText(Duration duration);
-
-// Signal by name ("TERM", "SIGTERM", "int", "9"). Returns nullopt if unknown.
-std::optional<int> ParseSignal(const std::string& name);
-// "TERM" for 15.
-std::string SignalName(int signal);
 
 }  // namespace lastcall
 
