@@ -86,11 +86,12 @@ if [[ ${1:-} == --test ]]; then
   cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DLASTCALL_SANITIZE=ON >/dev/null
   start_background build/sanitize-build.log cmake --build build-sanitize -j"$jobs" --target lastcall
   sanitize_build=$!
-  # Benchmarks once each, the bug table of docs/bugs.md, the JSON Schema; then the
+  # Benchmarks once each, the docs (bug table, links), the layers, the locking
+  # annotations, the JSON Schema; then the
   # command-line tests two at a time (their verdicts do not depend on the
   # machine's speed), and explore's alone: it searches for a fault timing a
   # few milliseconds wide against a loaded target.
-  (cd build && ctest --output-on-failure -j"$jobs" -R '^(bench|docs|schema):' &&
+  (cd build && ctest --output-on-failure -j"$jobs" -R '^(bench|docs|layers|schema|thread-safety):' &&
                ctest --output-on-failure -j"$jobs" -R '^cli_test:' &&
                ctest --output-on-failure -R '^explore_cli_test:')
   finish_background "$sanitize_build" build/sanitize-build.log "the sanitized build of lastcall"

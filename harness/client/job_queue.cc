@@ -37,16 +37,16 @@ void JobGenerator::Start(Clock::time_point start) {
 
 void JobGenerator::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(&mutex_);
     stopping_ = true;
   }
-  stop_requested_.notify_all();
+  stop_requested_.NotifyAll();
   if (thread_.joinable()) thread_.join();
 }
 
 void JobGenerator::Run(Clock::time_point start) {
   const double per_job_ns = 1e9 / static_cast<double>(spec_.rate);
-  std::unique_lock<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   while (!stopping_ && enqueued_ < spec_.enqueue) {
     // Jobs due by now: the one at `start`, then one every 1/rate.
     const double elapsed_ns =
@@ -55,19 +55,19 @@ void JobGenerator::Run(Clock::time_point start) {
     const int64_t due = std::min<int64_t>(
         spec_.enqueue, elapsed_ns < 0 ? 0 : static_cast<int64_t>(elapsed_ns / per_job_ns) + 1);
     if (due > enqueued_) {
-      lock.unlock();
+      mutex_.Unlock();  // Redis's answer may take a while; Stop() must not wait for it
       std::vector<std::string> push = {"LPUSH", spec_.queue};
       for (int64_t n = enqueued_; n < std::min(due, enqueued_ + kMaxBatch); ++n)
         push.push_back(JobId(seed_, n));
       const bool pushed = client_->Command(push, nullptr, &error_);
-      lock.lock();
+      mutex_.Lock();
       if (!pushed) return;
       enqueued_ += static_cast<int64_t>(push.size() - 2);
       continue;
     }
     const auto next = start + std::chrono::nanoseconds(
                                   static_cast<int64_t>(static_cast<double>(enqueued_) * per_job_ns));
-    stop_requested_.wait_until(lock, std::min(next, Clock::now() + kMaxSleep));
+    stop_requested_.WaitUntil(std::min(next, Clock::now() + kMaxSleep));
   }
 }
 

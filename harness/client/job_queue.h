@@ -6,14 +6,13 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "base/mutex.h"
 #include "process/redis.h"
 #include "scenario/scenario.h"
 
@@ -66,9 +65,9 @@ class JobGenerator {
   const uint64_t seed_;
   std::atomic<int64_t> enqueued_{0};
   std::string error_;
-  std::mutex mutex_;
-  std::condition_variable stop_requested_;
-  bool stopping_ = false;
+  Mutex mutex_;
+  CondVar stop_requested_{&mutex_};
+  bool stopping_ GUARDED_BY(mutex_) = false;
   std::thread thread_;  // last: it uses everything above
 };
 

@@ -86,14 +86,14 @@ Clock::time_point Load::Start() {
 
 void Load::NoteOwnFailure(const std::string& what) {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(&mutex_);
     if (own_failure_.empty()) own_failure_ = what;
   }
   Abandon();
 }
 
 std::string Load::own_failure() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   return own_failure_;
 }
 
@@ -101,11 +101,11 @@ void Load::Stop() { stopped_ = true; }
 
 void Load::Abandon() {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(&mutex_);
     stopped_ = true;
     abandoned_ = true;
   }
-  abandon_cv_.notify_all();
+  abandon_cv_.NotifyAll();
 }
 
 void Load::Join() {
@@ -190,8 +190,12 @@ bool Load::Retryable(const Attempt& attempt) const {
 bool Load::Backoff(int next_attempt) {
   // Exponential: backoff, 2*backoff, 4*backoff... before attempts 2, 3, 4...
   Duration wait = spec_.retry.backoff * (int64_t{1} << std::min(next_attempt - 2, 20));
-  std::unique_lock<std::mutex> lock(mutex_);
-  return !abandon_cv_.wait_for(lock, wait, [this] { return abandoned_.load(); });
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  MutexLock lock(&mutex_);
+  while (!abandoned_) {
+    if (!abandon_cv_.WaitUntil(deadline)) return !abandoned_;
+  }
+  return false;
 }
 
 void Load::ClientLoop(int client) {

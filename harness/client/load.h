@@ -8,16 +8,15 @@
 #define LASTCALL_LOAD_H_
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "base/mutex.h"
 #include "history/history.h"
 #include "scenario/scenario.h"
 #include "scenario/substitution.h"
@@ -135,9 +134,9 @@ class Load {
   std::atomic<bool> stopped_{false};
   std::atomic<bool> abandoned_{false};
   std::atomic<bool> held_{false};
-  std::mutex mutex_;  // guards own_failure_, and the wait on abandon_cv_
-  std::string own_failure_;
-  std::condition_variable abandon_cv_;
+  Mutex mutex_;  // guards own_failure_, and the wait on abandon_cv_
+  std::string own_failure_ GUARDED_BY(mutex_);
+  CondVar abandon_cv_{&mutex_};
   std::vector<std::thread> clients_;
 };
 

@@ -173,10 +173,10 @@ std::unique_ptr<WebSocketLoad> WebSocketLoad::Start(int clients, int port,
   load->thread_ = std::thread([io = &load->io_] { io->run(); });
   // Every wait of a client ends by the deadline (connect) or the handshake
   // timeout after it.
-  load->WaitFor(load->settled_, deadline + kHandshakeTimeout);
+  load->WaitFor(&WebSocketLoad::settled_, deadline + kHandshakeTimeout);
   int connected = 0;
   {
-    std::lock_guard<std::mutex> lock(load->mutex_);
+    MutexLock lock(&load->mutex_);
     connected = load->connected_;
   }
   history->Record("websockets", std::to_string(connected) + " of " +
@@ -186,24 +186,25 @@ std::unique_ptr<WebSocketLoad> WebSocketLoad::Start(int clients, int port,
 
 WebSocketLoad::~WebSocketLoad() { Stop(Duration(0)); }
 
-void WebSocketLoad::WaitFor(const int& count, Clock::time_point deadline) {
-  std::unique_lock<std::mutex> lock(mutex_);
-  changed_.wait_until(lock, deadline,
-                      [&] { return count >= static_cast<int>(clients_.size()); });
+void WebSocketLoad::WaitFor(int WebSocketLoad::*count, Clock::time_point deadline) {
+  MutexLock lock(&mutex_);
+  while (this->*count < static_cast<int>(clients_.size())) {
+    if (!changed_.WaitUntil(deadline)) return;
+  }
 }
 
 void WebSocketLoad::OnSettled(bool connected) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   ++settled_;
   connected_ += connected;
-  changed_.notify_all();
+  changed_.NotifyAll();
 }
 
 void WebSocketLoad::OnFinished(bool connected) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  MutexLock lock(&mutex_);
   ++finished_;
   finished_connected_ += connected;
-  changed_.notify_all();
+  changed_.NotifyAll();
 }
 
 void WebSocketLoad::Stop(Duration timeout) {
@@ -211,11 +212,12 @@ void WebSocketLoad::Stop(Duration timeout) {
   net::post(io_, [this] {
     for (const auto& client : clients_) client->Close();
   });
-  WaitFor(finished_, Clock::now() + std::chrono::duration_cast<Clock::duration>(timeout));
+  WaitFor(&WebSocketLoad::finished_,
+          Clock::now() + std::chrono::duration_cast<Clock::duration>(timeout));
   net::post(io_, [this] {
     for (const auto& client : clients_) client->Drop();
   });
-  WaitFor(finished_, Clock::now() + kDropTimeout);
+  WaitFor(&WebSocketLoad::finished_, Clock::now() + kDropTimeout);
   work_.reset();
   io_.stop();
   thread_.join();

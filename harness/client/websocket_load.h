@@ -6,9 +6,7 @@
 #ifndef LASTCALL_WEBSOCKET_LOAD_H_
 #define LASTCALL_WEBSOCKET_LOAD_H_
 
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -16,6 +14,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include "base/mutex.h"
 #include "history/history.h"
 #include "scenario/scenario.h"
 
@@ -47,7 +46,7 @@ class WebSocketLoad {
 
   // How many connections have upgraded and not ended yet (thread-safe).
   int open() {
-    std::lock_guard<std::mutex> lock(mutex_);
+    MutexLock lock(&mutex_);
     return connected_ - finished_connected_;
   }
 
@@ -57,8 +56,9 @@ class WebSocketLoad {
 
  private:
   WebSocketLoad(History* history);
-  // Waits until `count` reaches the number of clients, or until `deadline`.
-  void WaitFor(const int& count, std::chrono::steady_clock::time_point deadline);
+  // Waits until the counter `count` reaches the number of clients, or until
+  // `deadline`.
+  void WaitFor(int WebSocketLoad::*count, std::chrono::steady_clock::time_point deadline);
 
   History* history_;
   boost::asio::io_context io_;
@@ -66,12 +66,12 @@ class WebSocketLoad {
   std::vector<std::shared_ptr<WebSocketClient>> clients_;
   std::thread thread_;
 
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  int settled_ = 0;
-  int connected_ = 0;
-  int finished_ = 0;
-  int finished_connected_ = 0;  // of those that had upgraded
+  Mutex mutex_;
+  CondVar changed_{&mutex_};
+  int settled_ GUARDED_BY(mutex_) = 0;
+  int connected_ GUARDED_BY(mutex_) = 0;
+  int finished_ GUARDED_BY(mutex_) = 0;
+  int finished_connected_ GUARDED_BY(mutex_) = 0;  // of those that had upgraded
 };
 
 }  // namespace lastcall
