@@ -1,4 +1,4 @@
-// `lastcall explore` (issue #11): finds the shutdown bugs nobody scripted.
+// `lastcall explore`: finds the shutdown bugs nobody scripted.
 // Each run draws a variation of a base scenario within its `explore:`
 // bounds (variation.h) and runs it exactly as `lastcall run` would; a check
 // that fails where the base expects it to pass is a failure. A failure is
