@@ -1,6 +1,6 @@
 // Causes: why each attempt that got no answer ended, from the kernel's view
-// of the target's side of its connection (socket_watch.h) instead of a time
-// window. A connection reset can mean three different things for the
+// of the target's side of its connection (history/kernel_records.h) instead
+// of a time window. A connection reset can mean three different things for the
 // target: it never accepted the connection (the listener closed with it in
 // the accept queue), it accepted it and never read the request, or it read
 // the request and closed without answering. Only the last two drop work the

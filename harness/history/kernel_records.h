@@ -102,6 +102,7 @@ struct LiveTable {
   const LiveSocket* Find(uint16_t peer_port) const;
 };
 
+// The figures of the watch that took the looks (SocketWatch::stats()).
 struct SocketWatchStats {
   int64_t looks = 0;
   int64_t look_errors = 0;
