@@ -4,7 +4,7 @@
 
 using namespace lastcall;
 
-TEST_CASE("SocketWatch: without the FIN, counts are the request's bytes") {
+TEST_CASE("ReceivedBytes: without the FIN, counts are the request's bytes") {
   ReceivedBytes partial;
   partial.bytes_received = 5;
   partial.unread = 5;
@@ -22,4 +22,20 @@ TEST_CASE("SocketWatch: without the FIN, counts are the request's bytes") {
   CHECK(data.received == 10);
   CHECK(data.unread == 0);
   CHECK(data.read == 10);
+}
+
+TEST_CASE("LiveTable::Find looks a socket up by its peer port") {
+  LiveSocket queued;
+  queued.peer_port = 40000;
+  queued.state = LiveSocket::kQueued;
+  LiveSocket accepted;
+  accepted.peer_port = 40002;
+  accepted.state = LiveSocket::kAccepted;
+  const LiveTable live{7, true, {queued, accepted}};
+  REQUIRE(live.Find(40002) != nullptr);
+  CHECK(live.Find(40002)->state == LiveSocket::kAccepted);
+  CHECK(live.Find(40000)->state == LiveSocket::kQueued);
+  CHECK(live.Find(40001) == nullptr);
+  CHECK(live.Find(40003) == nullptr);
+  CHECK(LiveTable{}.Find(40000) == nullptr);
 }
