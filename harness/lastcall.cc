@@ -28,7 +28,7 @@
 #include "report/matrix_table.h"
 #include "run/progress.h"
 #include "run/run.h"
-#include "report/saved_run.h"
+#include "report/saved_report.h"
 #include "scenario/scenario.h"
 #include "run/scheduler.h"
 #include "scenario/sender.h"
@@ -107,9 +107,9 @@ int Check(const std::vector<std::string>& paths,
 // `lastcall report`: junit.xml, summary.md and index.html of an earlier run
 // rendered again from its result.json and history.jsonl.
 int Report(const std::string& result_json) {
-  SavedRun run;
+  SavedReport run;
   std::string error;
-  if (!LoadSavedRun(result_json, &run, &error)) {
+  if (!LoadSavedReport(result_json, &run, &error)) {
     std::cerr << "lastcall: " << error << "\n";
     return kBadInput;
   }

@@ -13,7 +13,7 @@
 
 #include "check/checks.h"
 #include "report/report.h"
-#include "report/saved_run.h"
+#include "report/saved_report.h"
 #include "base/temp_dir.h"
 
 namespace lastcall {
@@ -102,7 +102,7 @@ bool WriteResultAndRendered(const LargeRun& run, const ScenarioResult& result,
                             std::string* error) {
   return WriteFileAtomically(result.report_dir + "/result.json",
                              ResultJson(result, run.scenario), error) &&
-         WriteRenderedReports(SavedRun::Of(result, run.scenario.expect, run.history), error);
+         WriteRenderedReports(SavedReport::Of(result, run.scenario.expect, run.history), error);
 }
 
 // A result of `run` with its checks, reported into `dir`.
@@ -116,7 +116,7 @@ ScenarioResult CheckedResult(const LargeRun& run, const TempDir& dir) {
 
 // The audit, then the reports as WriteReports writes them: the outcome
 // counts, history.jsonl streamed to its file, result.json, and junit.xml,
-// summary.md and index.html from the run's SavedRun.
+// summary.md and index.html from the run's SavedReport.
 void BM_AuditAndReport(benchmark::State& state) {
   const auto run = std::make_unique<LargeRun>(state.range(0));
   TempDir dir;

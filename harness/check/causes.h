@@ -1,6 +1,6 @@
 // Causes: why each attempt that got no answer ended, from the kernel's view
-// of the target's side of its connection (socket_watch.h) instead of a time
-// window. A connection reset can mean three different things for the
+// of the target's side of its connection (history/kernel_records.h) instead
+// of a time window. A connection reset can mean three different things for the
 // target: it never accepted the connection (the listener closed with it in
 // the accept queue), it accepted it and never read the request, or it read
 // the request and closed without answering. Only the last two drop work the
@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "history/history.h"
-#include "process/socket_watch.h"
+#include "history/kernel_records.h"
 
 namespace lastcall {
 
@@ -38,14 +38,6 @@ struct DrainWindow {
 // `request_end` on this connection (the bytes written on it up to the
 // request's end): the socket was accept()ed and that many bytes were read.
 bool HasRead(const LiveSocket& socket, uint64_t request_end);
-
-// What the target had read when a graceful signal went out: a look at its
-// sockets taken just before kill(2). A request read by then was in flight
-// at the signal, and must be finished, not answered 503.
-struct SignalSnapshot {
-  int64_t time = 0;  // history time of the signal
-  LiveTable live;
-};
 
 // Whether an attempt that ended with `cause` lost work the target had taken:
 // it accepted the connection and the request reached its socket (read or
@@ -69,18 +61,6 @@ class SocketIndex {
 
  private:
   std::unordered_multimap<uint16_t, const ServerSocket*> by_port_;
-};
-
-// What the kernel showed of a run.
-struct KernelRecords {
-  std::vector<ServerSocket> sockets;  // every server socket of the target's port
-  // The looks taken as each graceful signal went out.
-  std::vector<SignalSnapshot> at_signals;
-  // The first look after each drain became visible: after a graceful
-  // signal, a client saw the target turn work away (a refused connect(), a
-  // `Connection: close`). A response the target had not sent by then was
-  // written while it knew it was draining.
-  std::vector<SignalSnapshot> drains_visible;
 };
 
 // KernelRecords with its sockets indexed.

@@ -15,10 +15,10 @@
 #include <vector>
 
 #include "check/causes.h"
+#include "history/fault_record.h"
 #include "history/history.h"
-#include "run/nemesis.h"
+#include "history/server_records.h"
 #include "scenario/scenario.h"
-#include "process/server_log.h"
 
 namespace lastcall {
 

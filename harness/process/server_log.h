@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "history/server_records.h"
 #include "process/database.h"
 
 namespace lastcall {
@@ -20,15 +21,6 @@ struct RunSessions {
   std::string role_prefix;  // instance N logs in as role_prefix + N
   std::vector<OwnSessions::Session> own;  // lastcall's, not the target's
   int64_t history_epoch = 0;  // the wall clock (ns since 1970) at history time 0
-};
-
-// A target session that ended without the protocol's Terminate message.
-struct UncleanDisconnect {
-  std::string role;               // the role it logged in as
-  int instance = 0;               // the instance whose role that is; 0: none's
-  int64_t connected = -1;         // history time (ns) it connected; -1 unknown
-  bool open_transaction = false;  // it was inside a transaction
-  std::string line;               // the log line, for the report
 };
 
 // The unclean disconnects in `log` (the server log's text) of the target's

@@ -15,9 +15,9 @@
 #include <vector>
 
 #include "check/checks.h"
-#include "run/nemesis.h"
+#include "history/fault_record.h"
+#include "history/kernel_records.h"
 #include "scenario/scenario.h"
-#include "process/socket_watch.h"
 
 namespace lastcall {
 

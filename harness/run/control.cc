@@ -9,7 +9,7 @@
 
 #include "process/database.h"
 #include "run/database_watch.h"
-#include "report/saved_run.h"
+#include "report/saved_report.h"
 
 namespace lastcall {
 
@@ -60,7 +60,7 @@ bool WriteNotRunReports(const ScenarioResult& result, const Scenario& scenario,
   return WriteFileAtomically(result.report_dir + "/history.jsonl", "", error) &&
          WriteFileAtomically(result.report_dir + "/result.json", ResultJson(result, resolved),
                              error) &&
-         WriteRenderedReports(SavedRun{result, scenario.expect, {}, {}}, error);
+         WriteRenderedReports(SavedReport{result, scenario.expect, {}, {}}, error);
 }
 
 // Puts result->control into the real run's result.json, and renders its
@@ -72,7 +72,7 @@ void RecordInReports(ScenarioResult* result, const Expectation& expect) {
   if (result->report_dir.empty() || !fs::exists(path, ignored)) return;
   std::string error;
   if (RecordControl(path, *result->control, &error) &&
-      WriteTextReports(SavedRun{*result, expect, {}, {}}, &error))
+      WriteTextReports(SavedReport{*result, expect, {}, {}}, &error))
     return;
   if (result->verdict == Verdict::kMet) {  // as a run whose reports fail
     result->verdict = Verdict::kInfrastructure;

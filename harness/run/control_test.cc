@@ -6,7 +6,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "report/saved_run.h"
+#include "report/saved_report.h"
 #include "base/temp_dir.h"
 
 using namespace lastcall;
@@ -156,9 +156,9 @@ TEST_CASE("RunWithControl: a failed control skips the real run and writes its re
   CHECK(json["control"]["failed_checks"] == nlohmann::json::array({"lost"}));
   CHECK(json["resolved_scenario"]["control"] == true);
   // `lastcall report` renders it again.
-  SavedRun loaded;
+  SavedReport loaded;
   std::string error;
-  REQUIRE(LoadSavedRun((dir.path / "s" / "result.json").string(), &loaded, &error));
+  REQUIRE(LoadSavedReport((dir.path / "s" / "result.json").string(), &loaded, &error));
   CHECK(loaded.result.verdict == Verdict::kInvalid);
 }
 

@@ -1,7 +1,5 @@
 #include "run/nemesis.h"
 
-#include <signal.h>
-
 #include <algorithm>
 
 #include "base/splitmix.h"
@@ -9,10 +7,6 @@
 namespace lastcall {
 
 using Clock = std::chrono::steady_clock;
-
-bool IsGraceful(int signal) {
-  return signal != SIGKILL && signal != SIGSTOP && signal != SIGCONT;
-}
 
 namespace {
 

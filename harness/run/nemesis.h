@@ -22,6 +22,7 @@
 #include <regex>
 #include <vector>
 
+#include "history/fault_record.h"
 #include "history/history.h"
 #include "client/load.h"
 #include "scenario/scenario.h"
@@ -45,21 +46,6 @@ class TargetControl {
   virtual void DrainVisible(int64_t /*time*/) {}
 };
 
-// What became of one fault.
-struct FaultRecord {
-  bool fired = false;
-  int64_t trigger_time = -1;   // when its condition held
-  int64_t delivery_time = -1;  // when kill(2) returned (or restart began)
-  int instance = 0;            // the instance it hit; 0 if none was running
-  bool grace_expired = false;  // grace ran out with the instance alive
-  bool escalated = false;      // ...and the escalation signal was sent
-  int64_t escalation_time = -1;
-  // db_transactions_open: the target's sessions inside a transaction just
-  // after the signal was sent (did it land inside one?); -1 if not measured.
-  int64_t transactions_at_delivery = -1;
-  double poll_interval_us = -1;  // database triggers: mean time per poll
-};
-
 // Replaces each `random` trigger by the `at` drawn for it, uniformly between
 // its bounds, from `seed` and the fault's position only: the same seed gives
 // the same schedule.
@@ -70,9 +56,6 @@ struct DatabaseCondition {
   size_t fault = 0;
   Trigger trigger;  // kDbTransactionsOpen or kSql
 };
-
-// True for the signals a service is expected to shut down on gracefully.
-bool IsGraceful(int signal);
 
 class Nemesis : public LoadObserver {
  public:

@@ -35,7 +35,7 @@
 #include "run/nemesis.h"
 #include "process/proc_scan.h"
 #include "run/rolling_restart.h"
-#include "report/saved_run.h"
+#include "report/saved_report.h"
 #include "process/server_log.h"
 #include "process/socket_watch.h"
 #include "scenario/substitution.h"
@@ -1314,7 +1314,7 @@ void ScenarioRun::WriteReports() {
   ok = ok && CapOffending(report_dir_, &result_.checks, &error);
   ok = ok && WriteFileAtomically(report_dir_ + "/result.json",
                                  ResultJson(result_, scenario_), &error);
-  ok = ok && WriteRenderedReports(SavedRun::Of(result_, scenario_.expect, history_), &error);
+  ok = ok && WriteRenderedReports(SavedReport::Of(result_, scenario_.expect, history_), &error);
   if (!ok && result_.verdict == Verdict::kMet) Fail(Verdict::kInfrastructure, error);
 }
 

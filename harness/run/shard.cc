@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "report/saved_run.h"
+#include "report/saved_report.h"
 
 namespace lastcall {
 
@@ -101,7 +101,7 @@ bool ReadPlanRuns(const std::vector<const Manifest*>& plan, MergedRuns* out,
       result_json[run.position] =
           std::filesystem::absolute(m->dir + "/" + run.report_name + "/result.json").string();
   for (const auto& [position, path] : result_json) {
-    SavedRun saved;
+    SavedReport saved;
     if (!LoadSavedResult(path, &saved, error)) {
       *error += " (was that shard interrupted?)";
       return false;

@@ -1,4 +1,4 @@
-#include "report/saved_run.h"
+#include "report/saved_report.h"
 
 #include <cmath>
 #include <cstdlib>
@@ -197,7 +197,7 @@ void ReadHistoryLine(const json& line, uint64_t seed,
     throw std::runtime_error("unknown outcome, error or cause");
 }
 
-bool ReadHistory(const std::string& path, SavedRun* run, std::string* error) {
+bool ReadHistory(const std::string& path, SavedReport* run, std::string* error) {
   std::ifstream in(path);
   if (!in) {
     *error = "cannot read " + path;
@@ -219,9 +219,9 @@ bool ReadHistory(const std::string& path, SavedRun* run, std::string* error) {
 
 }  // namespace
 
-SavedRun SavedRun::Of(const ScenarioResult& result, const Expectation& expect,
-                      const History& history) {
-  SavedRun run{result, expect, {}, history.events()};
+SavedReport SavedReport::Of(const ScenarioResult& result, const Expectation& expect,
+                            const History& history) {
+  SavedReport run{result, expect, {}, history.events()};
   size_t total = 0;
   for (const auto& client : history.all_attempts()) total += client.size();
   run.attempts.reserve(total);  // no growth: a million attempts are ~100 MB
@@ -230,12 +230,12 @@ SavedRun SavedRun::Of(const ScenarioResult& result, const Expectation& expect,
   return run;
 }
 
-bool LoadSavedRun(const std::string& result_json, SavedRun* run, std::string* error) {
+bool LoadSavedReport(const std::string& result_json, SavedReport* run, std::string* error) {
   return LoadSavedResult(result_json, run, error) &&
          ReadHistory(run->result.report_dir + "/history.jsonl", run, error);
 }
 
-bool LoadSavedResult(const std::string& result_json, SavedRun* run, std::string* error) {
+bool LoadSavedResult(const std::string& result_json, SavedReport* run, std::string* error) {
   std::ifstream in(result_json);
   if (!in) {
     *error = "cannot read " + result_json;
@@ -252,14 +252,14 @@ bool LoadSavedResult(const std::string& result_json, SavedRun* run, std::string*
   return true;
 }
 
-bool WriteRenderedReports(const SavedRun& run, std::string* error) {
+bool WriteRenderedReports(const SavedReport& run, std::string* error) {
   const ScenarioResult& r = run.result;
   return WriteTextReports(run, error) &&
          WriteFileAtomically(r.report_dir + "/index.html",
                              HtmlReport(r, run.attempts, run.events), error);
 }
 
-bool WriteTextReports(const SavedRun& run, std::string* error) {
+bool WriteTextReports(const SavedReport& run, std::string* error) {
   const ScenarioResult& r = run.result;
   return WriteFileAtomically(r.report_dir + "/junit.xml", JunitXml({r}, {run.expect}), error) &&
          WriteFileAtomically(r.report_dir + "/summary.md", SummaryMarkdown({r}), error);

@@ -1,4 +1,4 @@
-#include "report/saved_run.h"
+#include "report/saved_report.h"
 
 #include <csignal>
 #include <filesystem>
@@ -18,7 +18,7 @@ namespace fs = std::filesystem;
 namespace {
 
 // A finished run: a lost key with two attempts, an escalated fault, events.
-SavedRun Finished(const History& history, const std::string& dir) {
+SavedReport Finished(const History& history, const std::string& dir) {
   ScenarioResult r;
   r.name = "s";
   r.file = "/s.yaml";
@@ -55,11 +55,11 @@ SavedRun Finished(const History& history, const std::string& dir) {
   Expectation bug;
   bug.pass = false;
   bug.fail_checks = {"lost"};
-  return SavedRun::Of(r, bug, history);
+  return SavedReport::Of(r, bug, history);
 }
 
 // The scenario that Finished() ran, as far as result.json keeps it.
-Scenario ScenarioOf(const SavedRun& run) {
+Scenario ScenarioOf(const SavedReport& run) {
   Scenario scenario;
   scenario.expect = run.expect;
   scenario.faults = {Fault()};  // a TERM
@@ -97,15 +97,15 @@ TEST_CASE("a saved run renders the same reports as the run did") {
   history.attempts(0).push_back(a);
   history.RecordAt(1500, "signal", "TERM to process", 1);
   history.RecordAt(0, "target_start", "pid 1 \"quoted\"", 1);
-  const SavedRun run = Finished(history, dir.path.string());
+  const SavedReport run = Finished(history, dir.path.string());
   dir.Write("result.json", ResultJson(run.result, ScenarioOf(run)));
   std::ostringstream jsonl;
   history.WriteJsonl(jsonl, run.result.seed);
   dir.Write("history.jsonl", jsonl.str());
 
-  SavedRun loaded;
+  SavedReport loaded;
   std::string error;
-  REQUIRE(LoadSavedRun((dir.path / "result.json").string(), &loaded, &error));
+  REQUIRE(LoadSavedReport((dir.path / "result.json").string(), &loaded, &error));
   CHECK(loaded.result.report_dir == dir.path.string());
   CHECK(loaded.attempts.size() == 3);
   CHECK(loaded.events.size() == 2);
@@ -131,15 +131,15 @@ TEST_CASE("a saved run renders the same reports as the run did") {
 TEST_CASE("a saved run keeps an expectation that names the checks that must pass") {
   TempDir dir;
   History history(1);
-  SavedRun run = Finished(history, dir.path.string());
+  SavedReport run = Finished(history, dir.path.string());
   Scenario scenario;
   scenario.expect.pass = true;
   scenario.expect.pass_checks = {"lost", "duplicated"};
   dir.Write("result.json", ResultJson(run.result, scenario));
   dir.Write("history.jsonl", "");
-  SavedRun loaded;
+  SavedReport loaded;
   std::string error;
-  REQUIRE(LoadSavedRun((dir.path / "result.json").string(), &loaded, &error));
+  REQUIRE(LoadSavedReport((dir.path / "result.json").string(), &loaded, &error));
   CHECK(loaded.expect.pass);
   CHECK(loaded.expect.pass_checks == std::vector<std::string>{"lost", "duplicated"});
 }
@@ -147,27 +147,27 @@ TEST_CASE("a saved run keeps an expectation that names the checks that must pass
 TEST_CASE("a saved run that lastcall did not write: the file and line in the error") {
   TempDir dir;
   const std::string result = dir.Write("result.json", "{\"scenario\": 1}");
-  SavedRun run;
+  SavedReport run;
   std::string error;
-  CHECK_FALSE(LoadSavedRun((dir.path / "missing.json").string(), &run, &error));
+  CHECK_FALSE(LoadSavedReport((dir.path / "missing.json").string(), &run, &error));
   CHECK(error == "cannot read " + (dir.path / "missing.json").string());
-  CHECK_FALSE(LoadSavedRun(result, &run, &error));
+  CHECK_FALSE(LoadSavedReport(result, &run, &error));
   CHECK(error.rfind(result + ": ", 0) == 0);
 
   History history(1);
-  SavedRun empty = Finished(history, dir.path.string());
+  SavedReport empty = Finished(history, dir.path.string());
   dir.Write("result.json", ResultJson(empty.result, Scenario{}));
   dir.Write("history.jsonl", "{\"type\":\"info\",\"f\":\"x\",\"process\":\"nemesis\","
                              "\"time\":0,\"value\":\"\"}\n{\"type\":\"ok\"}\n");
-  SavedRun broken;
-  CHECK_FALSE(LoadSavedRun(result, &broken, &error));
+  SavedReport broken;
+  CHECK_FALSE(LoadSavedReport(result, &broken, &error));
   CHECK(error.rfind((dir.path / "history.jsonl").string() + ":2: ", 0) == 0);
 }
 
 TEST_CASE("a saved run keeps its control run's outcome, and an invalid verdict") {
   TempDir dir;
   History history(1);
-  SavedRun run = Finished(history, dir.path.string());
+  SavedReport run = Finished(history, dir.path.string());
   run.result.verdict = Verdict::kInvalid;
   ControlOutcome control;
   control.verdict = Verdict::kNotMet;
@@ -178,9 +178,9 @@ TEST_CASE("a saved run keeps its control run's outcome, and an invalid verdict")
   run.result.control = control;
   dir.Write("result.json", ResultJson(run.result, ScenarioOf(run)));
   dir.Write("history.jsonl", "");
-  SavedRun loaded;
+  SavedReport loaded;
   std::string error;
-  REQUIRE(LoadSavedRun((dir.path / "result.json").string(), &loaded, &error));
+  REQUIRE(LoadSavedReport((dir.path / "result.json").string(), &loaded, &error));
   CHECK(loaded.result.verdict == Verdict::kInvalid);
   REQUIRE(loaded.result.control);
   CHECK(loaded.result.control->verdict == Verdict::kNotMet);
