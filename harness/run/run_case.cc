@@ -1,0 +1,266 @@
+#include "run/run_case.h"
+
+namespace lastcall {
+
+ScenarioRun::~ScenarioRun() {
+  sockets_.reset();
+  load_.reset();
+  jobs_.reset();
+  redis_.reset();  // before its folder in run_dir_ goes
+  std::error_code ignored;
+  if (!run_dir_.empty()) fs::remove_all(run_dir_, ignored);
+}
+
+TemplateVariables ScenarioRun::RunVariables() const {
+  TemplateVariables variables;
+  variables.constants = {{"port", std::to_string(launch_.port)},
+                         {"ws_port", std::to_string(ws_port_)},
+                         {"database_url", InstanceUrl(1)},
+                         {"run_dir", run_dir_},
+                         {"seed", std::to_string(scenario_.seed)},
+                         {"redis_url", redis_url_}};
+  return variables;
+}
+
+bool ScenarioRun::Expand(const std::string& text, std::string* out) {
+  std::string error;
+  std::optional<Template> t = Template::Compile(text, RunVariables(), &error);
+  if (!t) return Fail(Verdict::kBadInput, scenario_.file + ": " + error);
+  out->clear();
+  t->Render({}, out);
+  return true;
+}
+
+bool ScenarioRun::Prepare() {
+  run_id_ = NewRunId();
+  // Instance N's sessions are named app_name_ + N, for a reader of the
+  // server's log; what tells the instances apart is their roles.
+  app_name_ = "lastcall-" + run_id_ + "-";
+  role_prefix_ = "lastcall_" + run_id_ + "_";
+  role_password_ = RandomPassword();
+  result_.run_id = run_id_;
+  result_.seed = scenario_.seed;
+  std::string folder_error;
+  switch (MakeRunFolder(session_->options().reports_dir, report_name_, &folder_error)) {
+    case RunFolder::kReady: break;
+    case RunFolder::kCannotMake: return Fail(Verdict::kBadInput, folder_error);
+    case RunFolder::kSymbolicLink: return Fail(Verdict::kInfrastructure, folder_error);
+  }
+  report_dir_ = session_->options().reports_dir + "/" + report_name_;
+  result_.report_dir = report_dir_;
+  std::error_code ec;
+  run_dir_ = session_->work_dir() + "/" + run_id_;
+  fs::create_directories(run_dir_, ec);
+  if (ec) return Fail(Verdict::kInfrastructure, "cannot create " + run_dir_ + ": " + ec.message());
+
+  Clock::time_point db_start = Clock::now();
+  std::string error;
+  admin_url_ = session_->AdminUrl(&error);
+  if (admin_url_.empty()) return Fail(Verdict::kInfrastructure, error);
+  if (!session_->ServerLog().empty()) server_log_offset_ = FileSize(session_->ServerLog());
+  std::string schema;
+  if (!scenario_.database.schema_path.empty())
+    schema = ReadFileOrEmpty(scenario_.database.schema_path);
+  db_name_ = "lastcall_run_" + run_id_;
+  RunDatabases::Failure failure;
+  const StatementLimits limits{session_->interrupt(), Clock::now() + scenario_.database.timeout};
+  if (!database_.Create(session_->Databases(&error), db_name_,
+                        DatabaseContent{schema, scenario_.database.setup_sql}, &failure,
+                        &error, limits)) {
+    switch (failure) {
+      case RunDatabases::Failure::kServer:
+        return Fail(Verdict::kInfrastructure, error);
+      case RunDatabases::Failure::kInterrupted:
+        FailIfInterrupted(error);  // the watch counted the signal: this fails
+        return false;
+      case RunDatabases::Failure::kTimedOut:
+        // Like a target that is not ready in time: the limit is the
+        // scenario's, the slowness may be the machine's.
+        return Fail(Verdict::kInfrastructure,
+                    scenario_.file + ": " + error + " (database.timeout: " +
+                        DurationText(scenario_.database.timeout) + ")");
+      case RunDatabases::Failure::kSchema:
+        return Fail(Verdict::kBadInput, scenario_.database.schema_path + ": " + error);
+      case RunDatabases::Failure::kSetup:
+        return Fail(Verdict::kBadInput, scenario_.file + ": " + error);
+    }
+  }
+  // A signal while the server started, or the spare was renamed, stops the
+  // run here, not when the target starts.
+  if (FailIfInterrupted("the database's preparation")) return false;
+  db_url_ = UrlWithDatabase(admin_url_, db_name_);
+  // A connection costs a server backend's start (60-170 ms on a busy
+  // machine): it is made while the rest is prepared; the first instance's
+  // role waits for it.
+  audit_opening_ = std::async(std::launch::async, [url = db_url_, own = &own_sessions_] {
+    std::string error;
+    std::unique_ptr<AuditConnection> audit = AuditConnection::Open(url, &error, own);
+    return std::make_pair(std::move(audit), error);
+  });
+  result_.database = SecondsBetween(db_start, Clock::now());
+  if (scenario_.uses_redis && !PrepareRedis()) return false;
+
+  // Behind a load balancer, the port the clients use is HAProxy's.
+  launch_.port = FreeLoopbackPort(&error);
+  if (launch_.port == 0) return Fail(Verdict::kInfrastructure, error);
+  // ${ws_port}, for a second listener (the reference target's WebSocket
+  // feed); bind(0) may hand out the same port twice in a row, rarely.
+  ws_port_ = FreeLoopbackPort(&error);
+  if (ws_port_ == launch_.port) ws_port_ = FreeLoopbackPort(&error);
+  if (ws_port_ == 0) return Fail(Verdict::kInfrastructure, error);
+  if (behind_load_balancer() && !ChooseSlotPorts(&error))
+    return Fail(Verdict::kInfrastructure, error);
+  launch_.cwd = scenario_.target.cwd;
+  launch_.container = scenario_.target.container;
+  launch_.ready = scenario_.target.ready;
+  for (const std::string& arg : scenario_.target.command) {
+    launch_.argv.emplace_back();
+    if (!Expand(arg, &launch_.argv.back())) return false;
+  }
+  // The harness's environment, then what the target needs to know, then
+  // the scenario's own variables, which may override any of it.
+  std::map<std::string, std::string> env;
+  for (char** e = environ; *e; ++e) {
+    std::string entry = *e;
+    size_t eq = entry.find('=');
+    if (eq != std::string::npos) env[entry.substr(0, eq)] = entry.substr(eq + 1);
+  }
+  env["PORT"] = std::to_string(launch_.port);
+  // DATABASE_URL and the PG* variables are each instance's (StartInstance()).
+  env["DATABASE_URL"] = db_url_;
+  for (const auto& [name, value] : LibpqEnvironment(db_url_)) env[name] = value;
+  env["PGAPPNAME"] = app_name_ + "1";  // see StartInstance()
+  env["TMPDIR"] = run_dir_ + "/tmp/1";  // see StartInstance()
+  env["LASTCALL_RUN_ID"] = run_id_;
+  for (const auto& [name, value] : scenario_.target.env)
+    if (!Expand(value, &env[name])) return false;
+  for (const auto& [name, value] : env) launch_.env.push_back(name + "=" + value);
+
+  const std::string target_log = report_dir_ + "/target.log.partial";
+  unlink(target_log.c_str());  // a symbolic link left there is not written through
+  target_log_.open(target_log, std::ios::trunc);
+  if (!target_log_)
+    return Fail(Verdict::kBadInput, "cannot write " + report_dir_ + "/target.log");
+  return true;
+}
+
+void ScenarioRun::AddRollingRestartFaults() {
+  const LoadBalancerSpec& lb = scenario_.load_balancer;
+  first_rollout_fault_ = scenario_.faults.size();
+  if (!lb.enabled || !lb.rolling_restart.enabled) return;
+  for (int slot = 0; slot < scenario_.target.instances; ++slot) {
+    Fault fault;
+    fault.trigger.kind = Trigger::Kind::kRollingRestart;
+    fault.trigger.count = slot + 1;
+    fault.signal = lb.rolling_restart.signal;
+    fault.grace = lb.rolling_restart.grace;
+    fault.location = SourceLocation{scenario_.file, 0, 0};
+    scenario_.faults.push_back(fault);
+  }
+}
+
+bool ScenarioRun::PrepareRedis() {
+  std::string error;
+  if (!scenario_.redis_url.empty()) {
+    if (!Expand(scenario_.redis_url, &redis_url_)) return false;
+  } else {
+    redis_ = EmbeddedRedis::Start(run_dir_ + "/redis", &error);
+    if (!redis_) return Fail(Verdict::kInfrastructure, "cannot start Redis: " + error);
+    redis_url_ = redis_->url();
+  }
+  if (!scenario_.jobs.enabled) return true;
+  jobs_ = JobGenerator::Create(redis_url_, scenario_.jobs, scenario_.seed, &error);
+  if (!jobs_) return Fail(Verdict::kInfrastructure, error);
+  return true;
+}
+
+bool ScenarioRun::AwaitAuditConnection() {
+  if (!audit_opening_.valid()) return audit_ != nullptr;  // taken before
+  auto [audit, error] = audit_opening_.get();
+  audit_ = std::move(audit);
+  if (!audit_)
+    return Fail(Verdict::kInfrastructure, "cannot connect to the run's database: " + error);
+  return true;
+}
+
+// lastcall's own close of the WebSockets still open at the end of a run
+// waits this long for the target's close frames.
+constexpr std::chrono::seconds kWebSocketCloseTimeout{1};
+
+ScenarioResult ScenarioRun::Run() {
+  Clock::time_point start = Clock::now();
+  try {
+    RunPhases();
+  } catch (const std::exception& e) {
+    // lastcall itself lacked something (a thread, memory, a descriptor)
+    // where it had no better answer: the run cannot be judged, and what it
+    // started must still stop before the reports are written.
+    const std::string lacked = load_ ? load_->own_failure() : "";
+    Fail(Verdict::kInfrastructure,
+         !lacked.empty() ? lacked
+                         : std::string("lastcall could not get a resource it needed: ") + e.what());
+    if (load_) {
+      load_->Abandon();
+      load_->Join();
+    }
+    if (websockets_) websockets_->Stop(kWebSocketCloseTimeout);
+    StopTarget();
+  }
+  result_.total = SecondsBetween(start, Clock::now());
+  status_->phase = "reports";
+  if (!report_dir_.empty() && access(report_dir_.c_str(), W_OK) == 0) WriteReports();
+  return result_;
+}
+
+void ScenarioRun::RunPhases() {
+  result_.name = scenario_.name;
+  result_.file = scenario_.file;
+  result_.matrix = scenario_.matrix;
+  for (const Fault& f : scenario_.faults)
+    result_.fault_signals.push_back(f.kind == Fault::Kind::kSignal ? f.signal : 0);
+  status_->phase = "database";
+  if (Prepare()) {
+    Clock::time_point target_start = Clock::now();
+    status_->phase = "starting";
+    bool ready = StartTarget();
+    if (ready) result_.target_ready = SecondsBetween(target_start, Clock::now());
+    if (AwaitAuditConnection() && ready) {
+      status_->phase = "load";
+      Drive();
+      // A control run's teardown must not cut short what it would judge.
+      if (scenario_.rest_before_teardown.count() > 0 && result_.message.empty())
+        history_.Record("rest", AwaitTargetAtRest(db_url_, &own_sessions_,
+                                                  scenario_.rest_before_teardown,
+                                                  session_->interrupt()));
+    }
+    bool failed = !result_.message.empty();
+    Clock::time_point teardown_start = Clock::now();
+    status_->phase = "teardown";
+    if (load_) {
+      load_->Stop();
+      if (failed) load_->Abandon();
+    }
+    // Before the target's teardown: a close by the teardown is not judged.
+    if (websockets_) websockets_->Stop(kWebSocketCloseTimeout);
+    StopTarget();
+    if (load_) load_->Join();
+    CloseSocketWatch();
+    // The clients are done: HAProxy goes before the leftovers are judged.
+    load_balancer_.reset();
+    if (load_ && load_end_ == Clock::time_point()) load_end_ = Clock::now();
+    if (load_) {
+      result_.load = SecondsBetween(load_start_, load_end_);
+      result_.load_started_at = WallClockSeconds(load_start_);
+    }
+    CollectLeftovers();
+    result_.teardown = SecondsBetween(teardown_start, Clock::now());
+    if (!failed && nemesis_) {
+      status_->phase = "audit";
+      Clock::time_point audit_start = Clock::now();
+      Audit();
+      result_.audit = SecondsBetween(audit_start, Clock::now());
+    }
+  }
+}
+
+}  // namespace lastcall

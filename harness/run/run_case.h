@@ -1,0 +1,321 @@
+// One scenario run, from its database to its verdict (ScenarioRun), and
+// what it is made of. Internal to the run layer.
+#ifndef LASTCALL_RUN_CASE_H_
+#define LASTCALL_RUN_CASE_H_
+
+#include "run/run.h"
+#include "base/file.h"
+#include "base/free_port.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "run/audit.h"
+#include "check/causes.h"
+#include "run/control.h"
+#include "run/database_watch.h"
+#include "client/job_queue.h"
+#include "client/load.h"
+#include "process/load_balancer.h"
+#include "run/nemesis.h"
+#include "process/proc_scan.h"
+#include "run/rolling_restart.h"
+#include "report/saved_run.h"
+#include "process/server_log.h"
+#include "process/socket_watch.h"
+#include "scenario/substitution.h"
+#include "run/target.h"
+#include "client/websocket_load.h"
+
+extern char** environ;
+
+namespace lastcall {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+inline std::string NewRunId() {
+  std::random_device random;
+  char id[16];
+  std::snprintf(id, sizeof id, "%08x", random());
+  return id;
+}
+
+// `t` on the wall clock, in seconds since 1970.
+inline double WallClockSeconds(Clock::time_point t) {
+  auto wall = std::chrono::system_clock::now() - (Clock::now() - t);
+  return std::chrono::duration<double>(wall.time_since_epoch()).count();
+}
+
+inline double SecondsBetween(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+inline size_t FileSize(const std::string& path) {
+  std::error_code ec;
+  auto size = fs::file_size(path, ec);
+  return ec ? 0 : static_cast<size_t>(size);
+}
+
+// An eventfd the client threads use to wake the event loop.
+class Waker {
+ public:
+  Waker() : fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+  ~Waker() { close(fd_); }
+  void Wake() {
+    uint64_t one = 1;
+    (void)!write(fd_, &one, sizeof one);
+  }
+  void Drain() {
+    uint64_t n;
+    (void)!read(fd_, &n, sizeof n);
+  }
+  int fd() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// The run's database, given back to be dropped when the run ends, then the
+// roles made for its target.
+class RunDatabase {
+ public:
+  ~RunDatabase() {
+    if (databases_) databases_->Drop(name_, roles_);
+  }
+  void AddRole(const std::string& role) { roles_.push_back(role); }
+  bool Create(RunDatabases* databases, const std::string& name,
+              const DatabaseContent& content, RunDatabases::Failure* failure,
+              std::string* error, const StatementLimits& limits) {
+    *failure = RunDatabases::Failure::kServer;
+    if (!databases || !databases->Create(name, content, &owner_, failure, error, limits))
+      return false;
+    databases_ = databases;
+    name_ = name;
+    return true;
+  }
+  // The role that owns the database (RunDatabases::Create()).
+  const std::string& owner() const { return owner_; }
+
+ private:
+  RunDatabases* databases_ = nullptr;  // owned by the session
+  std::string name_, owner_;
+  std::vector<std::string> roles_;
+};
+
+class ScenarioRun : public TargetControl, public RolloutControl {
+ public:
+  ScenarioRun(const Scenario& scenario, Session* session,
+              const std::string& report_name, RunStatus* status)
+      : scenario_(scenario), session_(session), report_name_(report_name),
+        status_(status ? status : &unwatched_), history_(scenario.load.clients) {
+    if (session->options().seed) scenario_.seed = *session->options().seed;
+    DrawRandomTriggers(scenario_.seed, &scenario_.faults);
+    AddRollingRestartFaults();
+  }
+  ~ScenarioRun() override;
+
+  ScenarioResult Run();
+
+  // TargetControl, called from client threads and the event loop.
+  int Deliver(int instance, int signal, Recipient to) override;
+  void Wake() override { waker_.Wake(); }
+  void DrainVisible(int64_t time) override { drain_visible_at_ = time; }
+
+  // RolloutControl, called from the event loop.
+  void SignalSlot(int slot) override;
+  void Deregister(int slot) override;
+  void Readmit(int slot) override;
+  bool StartReplacement(int slot) override;
+  bool SlotUp(int slot) override;
+
+ private:
+  // Run()'s phases, from the database to the audit.
+  void RunPhases();
+  bool Prepare();
+  // Redis, embedded or redis.url, and the job generator with fresh lists.
+  bool PrepareRedis();
+  // audit.jobs and the Redis lists, into in->jobs.
+  bool AuditJobs(AuditInputs* in);
+  // ${port}, ${database_url}, ${run_dir}, ${seed}.
+  TemplateVariables RunVariables() const;
+  bool Expand(const std::string& text, std::string* out);
+  // Starts an instance and waits until it is ready; behind the load
+  // balancer, the one serving `slot`, on the slot's port.
+  bool StartInstance(int slot = 0);
+  // The database URL of instance `id`: as a role of its own, made now, else
+  // (lastcall may not make roles there) the run's, with the reason in
+  // roles_error_. Returns false (and fails the run) if the audit connection
+  // that makes roles could not be had.
+  bool InstanceDatabaseUrl(int id, std::string* url);
+  // Instance `id`'s URL once its role is made: lastcall's own login (db_url_)
+  // goes to nobody else, unless roles could not be made.
+  std::string InstanceUrl(int id) const {
+    return roles_error_.empty() ? UrlWithLogin(db_url_, role_prefix_ + std::to_string(id),
+                                               role_password_)
+                                : db_url_;
+  }
+  // The first instance, or behind the load balancer one per slot, then
+  // HAProxy, waiting until it reports every slot UP.
+  bool StartTarget();
+  bool behind_load_balancer() const { return scenario_.load_balancer.enabled; }
+  // The rolling restart's signals are faults of the scenario, one per slot
+  // after the scenario's own, so that every check judges them as any other.
+  void AddRollingRestartFaults();
+  // Behind the load balancer: N more free ports, one per slot.
+  bool ChooseSlotPorts(std::string* error);
+  // launch_ for the instance serving `slot` (0 without a load balancer):
+  // its port in ${port} and PORT, its `database_url` in ${database_url},
+  // DATABASE_URL and the PG* variables.
+  bool SlotLaunch(int slot, const std::string& database_url, TargetLaunch* out);
+  // Sets the slot's server `state` through HAProxy's runtime API and records
+  // `event` ("<server> <what>"), or the error.
+  void SetSlotState(int slot, const std::string& state, const std::string& event,
+                    const std::string& what);
+  // Lets the nemesis see the instance's output lines.
+  void WatchInstance(TargetInstance* instance) {
+    instance->set_line_observer(
+        [this](const std::string& line) { nemesis_->OnOutputLine(line); });
+  }
+  void Drive();
+  // Drive()'s event loop: until the load is over and no fault is pending.
+  void DriveLoop();
+  void OnInstanceExit(TargetInstance* instance);
+  void StopTarget();
+  void StopInstance(TargetInstance* target);
+  // The WebSocket clients of load.websockets, connected before the load.
+  bool StartWebSockets();
+  // Opens the kernel's view of the target's port, or notes why it cannot:
+  // it is what tells a dropped request from one never accepted, and what
+  // counts `in_flight`.
+  void OpenSocketWatch();
+  // The look's count of requests the target has read and not answered.
+  void CountInFlight(const LiveTable& live);
+  // Before a graceful signal goes out: what the target has read by then.
+  // Requires target_mutex_.
+  void SnapshotAtSignal();
+  // After the load and the target: the destroy events of every socket,
+  // then the watch stops; its records go to the audit.
+  void CloseSocketWatch();
+  void CollectLeftovers();
+  void Audit();
+  // Gives every attempt its cause (causes.h), from the socket watch's
+  // records; notes the kernel view's figures, or why there was none.
+  void ClassifyCauses(AuditInputs* in);
+  void AttemptsOfOffendingKeys();
+  void WriteReports();
+  // Takes the connection Prepare() began to open. Returns false (and fails
+  // the run) if it could not be made.
+  bool AwaitAuditConnection();
+  bool Fail(Verdict verdict, const std::string& message) {
+    result_.verdict = verdict;
+    result_.message = message;
+    return false;
+  }
+  std::string TmpDirOf(int instance) const {
+    return run_dir_ + "/tmp/" + std::to_string(instance);
+  }
+  TargetInstance* current() {
+    return instances_.empty() ? nullptr : instances_.back().get();
+  }
+  bool interrupted() { return session_->interrupt()->Check() > 0; }
+  // If the harness has been interrupted, fails the run so, naming `phase`,
+  // and returns true.
+  bool FailIfInterrupted(const std::string& phase) {
+    if (!interrupted()) return false;
+    Fail(Verdict::kInterrupted, "interrupted by " +
+                                    SignalName(session_->interrupt()->first_signal()) +
+                                    " during " + phase);
+    return true;
+  }
+  // An audit query that failed: cancelled by an interrupt (the run is
+  // interrupted), else bad input, as `message` says.
+  void FailAuditQuery(const std::string& message) {
+    if (!FailIfInterrupted("the audit")) Fail(Verdict::kBadInput, message);
+  }
+
+  // The live counters for the console, from the load and the nemesis.
+  void PublishProgress();
+
+  Scenario scenario_;
+  Session* session_;
+  std::string report_name_;
+  RunStatus unwatched_;  // when nobody watches
+  RunStatus* status_;
+  ScenarioResult result_;
+  History history_;
+  Waker waker_;
+  std::string run_id_, app_name_, report_dir_, run_dir_, admin_url_, db_url_;
+  // The target's sessions are all those on the run's database but lastcall's
+  // own (own_sessions_); instance N logs in as role_prefix_ + N, with
+  // role_password_, unless roles_error_ says why it could not be made.
+  std::string db_name_, role_prefix_, role_password_, roles_error_;
+  OwnSessions own_sessions_;  // before the connections that join it
+  RunDatabase database_;
+  // Setup, session polls and audit queries: one connection for the run.
+  // After database_, so that it is closed before the database is dropped.
+  // Opened by Prepare() in the background, taken by AwaitAuditConnection().
+  std::future<std::pair<std::unique_ptr<AuditConnection>, std::string>> audit_opening_;
+  std::unique_ptr<AuditConnection> audit_;
+  // When the scenario uses Redis; released before the database, and the
+  // generator (which talks to it) before the server.
+  std::unique_ptr<EmbeddedRedis> redis_;
+  std::string redis_url_;
+  std::unique_ptr<JobGenerator> jobs_;
+  size_t server_log_offset_ = 0;
+  TargetLaunch launch_;
+  std::ofstream target_log_;
+  std::mutex target_mutex_;  // guards instances_ against reaping while signalling
+  std::vector<std::unique_ptr<TargetInstance>> instances_;
+  // Behind the load balancer: each slot's port and the instance serving it.
+  std::vector<int> slot_ports_;
+  std::vector<TargetInstance*> slots_;
+  size_t first_rollout_fault_ = 0;  // index of slot 0's fault in faults
+  std::unique_ptr<LoadBalancer> load_balancer_;  // after instances_: stopped first
+  std::unique_ptr<RollingRestartDriver> rollout_;
+  std::unique_ptr<Nemesis> nemesis_;
+  std::unique_ptr<Load> load_;  // after nemesis_: destroyed first, it calls it
+  std::unique_ptr<DatabaseWatch> watch_;  // the same
+  // The kernel's view of the target's sockets; it calls the load and the
+  // nemesis, so it stops before they go.
+  std::unique_ptr<SocketWatch> sockets_;
+  std::string kernel_view_missing_;  // why there is no sockets_, if so
+  // What the kernel showed: the looks at graceful signals (guarded by
+  // target_mutex_, which Deliver() holds), the looks after drains became
+  // visible (guarded by kernel_mutex_), and, once the watch has stopped,
+  // every socket.
+  KernelRecords kernel_;
+  std::mutex kernel_mutex_;
+  // When a drain became visible, while the look that follows has not been
+  // kept yet; -1 otherwise.
+  std::atomic<int64_t> drain_visible_at_{-1};
+  std::optional<Clock::time_point> restart_at_;
+  AuditInputs leftovers_;  // sessions, processes and files left behind
+  Clock::time_point load_start_, load_end_;
+  int ws_port_ = 0;  // ${ws_port}
+  std::unique_ptr<WebSocketLoad> websockets_;
+};
+
+}  // namespace lastcall
+
+#endif  // LASTCALL_RUN_CASE_H_
