@@ -6,7 +6,7 @@ namespace lastcall {
 // trigger fires within about this much of the moment.
 constexpr std::chrono::microseconds kLookInterval{500};
 
-bool ScenarioRun::StartWebSockets() {
+bool RunCase::StartWebSockets() {
   const WebSocketSpec& spec = scenario_.load.websockets;
   std::string port, path;
   if (!Expand(spec.port, &port) || !Expand(spec.path, &path)) return false;
@@ -21,7 +21,7 @@ bool ScenarioRun::StartWebSockets() {
   return true;
 }
 
-void ScenarioRun::Drive() {
+void RunCase::Drive() {
   std::string error;
   if (scenario_.load.websockets.clients > 0 && !StartWebSockets()) return;
   nemesis_ = std::make_unique<Nemesis>(scenario_.faults, &history_, this);
@@ -89,7 +89,7 @@ void ScenarioRun::Drive() {
     Fail(Verdict::kInfrastructure, lacked);
 }
 
-void ScenarioRun::PublishProgress() {
+void RunCase::PublishProgress() {
   status_->ok = load_->attempts_ended(Outcome::kOk);
   status_->failed = load_->attempts_ended(Outcome::kFailed);
   status_->unknown = load_->attempts_ended(Outcome::kUnknown);
@@ -100,7 +100,7 @@ void ScenarioRun::PublishProgress() {
   status_->signals = signals;
 }
 
-void ScenarioRun::DriveLoop() {
+void RunCase::DriveLoop() {
   bool load_done_seen = false;
   for (;;) {
     // Several instances run at once behind the load balancer; otherwise

@@ -2,7 +2,7 @@
 
 namespace lastcall {
 
-void ScenarioRun::OpenSocketWatch() {
+void RunCase::OpenSocketWatch() {
   if (behind_load_balancer()) {
     kernel_view_missing_ =
         "behind the load balancer, the target's sockets are HAProxy's connections, not the "
@@ -20,7 +20,7 @@ namespace {
 thread_local const LiveTable* look_in_hand = nullptr;
 }  // namespace
 
-void ScenarioRun::CountInFlight(const LiveTable& live) {
+void RunCase::CountInFlight(const LiveTable& live) {
   // A listener gone is a drain begun; the first look from the moment a
   // drain became visible is kept.
   if (!live.listening) nemesis_->OnTurnedAway(live.time);
@@ -37,7 +37,7 @@ void ScenarioRun::CountInFlight(const LiveTable& live) {
   look_in_hand = nullptr;
 }
 
-void ScenarioRun::SnapshotAtSignal() {
+void RunCase::SnapshotAtSignal() {
   SignalSnapshot snapshot;
   snapshot.time = history_.Now();
   if (look_in_hand) {
@@ -50,7 +50,7 @@ void ScenarioRun::SnapshotAtSignal() {
   kernel_.at_signals.push_back(std::move(snapshot));
 }
 
-void ScenarioRun::CloseSocketWatch() {
+void RunCase::CloseSocketWatch() {
   if (!sockets_) return;
   if (!sockets_->AwaitDestroyEvents(Clock::now() + std::chrono::seconds(1)))
     history_.Record("socket_watch", "some sockets' destroy events never came");

@@ -7,7 +7,7 @@ namespace lastcall {
 // until no process carrying the run's id is left; what is left then is an
 // orphan. Sessions still open then (an orphan's included) are leaks. Then
 // the orphans are killed, and the private TMPDIR is listed.
-void ScenarioRun::CollectLeftovers() {
+void RunCase::CollectLeftovers() {
   Clock::time_point deadline = Clock::now() + std::chrono::seconds(2);
   const std::vector<FaultRecord> records =
       nemesis_ ? nemesis_->records() : std::vector<FaultRecord>{};

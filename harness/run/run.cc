@@ -72,10 +72,10 @@ bool TargetFoundPortTaken(const ScenarioResult& result) {
 
 }  // namespace
 
-ScenarioResult RunScenario(const Scenario& scenario, Session* session,
+ScenarioResult RunAndReport(const Scenario& scenario, Session* session,
                            const std::string& report_name, RunStatus* status) {
   for (int attempt = 1;; ++attempt) {
-    ScenarioResult result = ScenarioRun(scenario, session, report_name, status).Run();
+    ScenarioResult result = RunCase(scenario, session, report_name, status).Run();
     if (!TargetFoundPortTaken(result)) return result;
     if (attempt == kPortAttempts) {
       result.message = "the target could not bind its port, " +

@@ -16,7 +16,7 @@ namespace lastcall {
 // options.reports_dir/`report_name`/. Never throws; every failure is a
 // verdict in the result. Publishes its progress in *status (may be null;
 // owned by the caller).
-ScenarioResult RunScenario(const Scenario& scenario, Session* session,
+ScenarioResult RunAndReport(const Scenario& scenario, Session* session,
                            const std::string& report_name,
                            RunStatus* status = nullptr);
 

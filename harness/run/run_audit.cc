@@ -5,7 +5,7 @@ namespace lastcall {
 // The rows of each invariant kept for the reports; the others are counted.
 constexpr size_t kRowsListedPerInvariant = 1000;
 
-void ScenarioRun::Audit() {
+void RunCase::Audit() {
   std::string error;
   AuditInputs in = leftovers_;
   in.scenario = &scenario_;
@@ -68,7 +68,7 @@ void ScenarioRun::Audit() {
                         : why;
 }
 
-void ScenarioRun::ClassifyCauses(AuditInputs* in) {
+void RunCase::ClassifyCauses(AuditInputs* in) {
   in->kernel_view_missing = kernel_view_missing_;
   result_.kernel_view_missing = kernel_view_missing_;
   if (sockets_) {
@@ -78,7 +78,7 @@ void ScenarioRun::ClassifyCauses(AuditInputs* in) {
   ClassifyAttempts(sockets_ ? &kernel_ : nullptr, DrainWindowsOf(*in), &history_);
 }
 
-bool ScenarioRun::AuditJobs(AuditInputs* in) {
+bool RunCase::AuditJobs(AuditInputs* in) {
   std::string error;
   JobsAudit jobs;
   jobs.processing_list = scenario_.jobs.processing;
@@ -101,7 +101,7 @@ bool ScenarioRun::AuditJobs(AuditInputs* in) {
 
 // For the report: the attempts of the first offending keys of each failed
 // check, so a reader sees what the client saw without opening the history.
-void ScenarioRun::AttemptsOfOffendingKeys() {
+void RunCase::AttemptsOfOffendingKeys() {
   std::map<std::string, std::vector<const Attempt*>> wanted;
   for (const CheckResult& c : result_.checks) {
     if (c.status != CheckStatus::kFail) continue;
@@ -135,7 +135,7 @@ void ScenarioRun::AttemptsOfOffendingKeys() {
   }
 }
 
-void ScenarioRun::WriteReports() {
+void RunCase::WriteReports() {
   CountRequests(history_, &result_);
   AttemptsOfOffendingKeys();
   std::string error;

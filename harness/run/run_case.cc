@@ -2,7 +2,7 @@
 
 namespace lastcall {
 
-ScenarioRun::~ScenarioRun() {
+RunCase::~RunCase() {
   sockets_.reset();
   load_.reset();
   jobs_.reset();
@@ -11,7 +11,7 @@ ScenarioRun::~ScenarioRun() {
   if (!run_dir_.empty()) fs::remove_all(run_dir_, ignored);
 }
 
-TemplateVariables ScenarioRun::RunVariables() const {
+TemplateVariables RunCase::RunVariables() const {
   TemplateVariables variables;
   variables.constants = {{"port", std::to_string(launch_.port)},
                          {"ws_port", std::to_string(ws_port_)},
@@ -22,7 +22,7 @@ TemplateVariables ScenarioRun::RunVariables() const {
   return variables;
 }
 
-bool ScenarioRun::Expand(const std::string& text, std::string* out) {
+bool RunCase::Expand(const std::string& text, std::string* out) {
   std::string error;
   std::optional<Template> t = Template::Compile(text, RunVariables(), &error);
   if (!t) return Fail(Verdict::kBadInput, scenario_.file + ": " + error);
@@ -31,7 +31,7 @@ bool ScenarioRun::Expand(const std::string& text, std::string* out) {
   return true;
 }
 
-bool ScenarioRun::Prepare() {
+bool RunCase::Prepare() {
   run_id_ = NewRunId();
   // Instance N's sessions are named app_name_ + N, for a reader of the
   // server's log; what tells the instances apart is their roles.
@@ -144,7 +144,7 @@ bool ScenarioRun::Prepare() {
   return true;
 }
 
-void ScenarioRun::AddRollingRestartFaults() {
+void RunCase::AddRollingRestartFaults() {
   const LoadBalancerSpec& lb = scenario_.load_balancer;
   first_rollout_fault_ = scenario_.faults.size();
   if (!lb.enabled || !lb.rolling_restart.enabled) return;
@@ -159,7 +159,7 @@ void ScenarioRun::AddRollingRestartFaults() {
   }
 }
 
-bool ScenarioRun::PrepareRedis() {
+bool RunCase::PrepareRedis() {
   std::string error;
   if (!scenario_.redis_url.empty()) {
     if (!Expand(scenario_.redis_url, &redis_url_)) return false;
@@ -174,7 +174,7 @@ bool ScenarioRun::PrepareRedis() {
   return true;
 }
 
-bool ScenarioRun::AwaitAuditConnection() {
+bool RunCase::AwaitAuditConnection() {
   if (!audit_opening_.valid()) return audit_ != nullptr;  // taken before
   auto [audit, error] = audit_opening_.get();
   audit_ = std::move(audit);
@@ -187,7 +187,7 @@ bool ScenarioRun::AwaitAuditConnection() {
 // waits this long for the target's close frames.
 constexpr std::chrono::seconds kWebSocketCloseTimeout{1};
 
-ScenarioResult ScenarioRun::Run() {
+ScenarioResult RunCase::Run() {
   Clock::time_point start = Clock::now();
   try {
     RunPhases();
@@ -212,7 +212,7 @@ ScenarioResult ScenarioRun::Run() {
   return result_;
 }
 
-void ScenarioRun::RunPhases() {
+void RunCase::RunPhases() {
   result_.name = scenario_.name;
   result_.file = scenario_.file;
   result_.matrix = scenario_.matrix;

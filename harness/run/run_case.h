@@ -1,4 +1,4 @@
-// One scenario run, from its database to its verdict (ScenarioRun), and
+// One scenario run, from its database to its verdict (RunCase), and
 // what it is made of. Internal to the run layer.
 #ifndef LASTCALL_RUN_CASE_H_
 #define LASTCALL_RUN_CASE_H_
@@ -123,9 +123,9 @@ class RunDatabase {
   std::vector<std::string> roles_;
 };
 
-class ScenarioRun : public TargetControl, public RolloutControl {
+class RunCase : public TargetControl, public RolloutControl {
  public:
-  ScenarioRun(const Scenario& scenario, Session* session,
+  RunCase(const Scenario& scenario, Session* session,
               const std::string& report_name, RunStatus* status)
       : scenario_(scenario), session_(session), report_name_(report_name),
         status_(status ? status : &unwatched_), history_(scenario.load.clients) {
@@ -133,7 +133,7 @@ class ScenarioRun : public TargetControl, public RolloutControl {
     DrawRandomTriggers(scenario_.seed, &scenario_.faults);
     AddRollingRestartFaults();
   }
-  ~ScenarioRun() override;
+  ~RunCase() override;
 
   ScenarioResult Run();
 

@@ -2,7 +2,7 @@
 
 namespace lastcall {
 
-int ScenarioRun::Deliver(int instance, int signal, Recipient to) {
+int RunCase::Deliver(int instance, int signal, Recipient to) {
   std::lock_guard<std::mutex> lock(target_mutex_);
   TargetInstance* target =
       instance == 0 ? current()
@@ -30,7 +30,7 @@ int ScenarioRun::Deliver(int instance, int signal, Recipient to) {
   return sent ? target->id() : 0;
 }
 
-bool ScenarioRun::StartInstance(int slot) {
+bool RunCase::StartInstance(int slot) {
   std::string error;
   int id = static_cast<int>(instances_.size()) + 1;
   // Each instance has its own database role and TMPDIR, so that what one
@@ -77,7 +77,7 @@ bool ScenarioRun::StartInstance(int slot) {
                   "; its last output:\n" + started->Tail(20));
 }
 
-bool ScenarioRun::ChooseSlotPorts(std::string* error) {
+bool RunCase::ChooseSlotPorts(std::string* error) {
   // bind(0) hands out ports at random; a repeat is rare but possible.
   while (static_cast<int>(slot_ports_.size()) < scenario_.target.instances) {
     int port = FreeLoopbackPort(error);
@@ -90,7 +90,7 @@ bool ScenarioRun::ChooseSlotPorts(std::string* error) {
   return true;
 }
 
-bool ScenarioRun::InstanceDatabaseUrl(int id, std::string* url) {
+bool RunCase::InstanceDatabaseUrl(int id, std::string* url) {
   *url = db_url_;
   if (!roles_error_.empty()) return true;  // no use trying again
   if (!AwaitAuditConnection()) return false;
@@ -101,7 +101,7 @@ bool ScenarioRun::InstanceDatabaseUrl(int id, std::string* url) {
   return true;
 }
 
-bool ScenarioRun::SlotLaunch(int slot, const std::string& database_url, TargetLaunch* out) {
+bool RunCase::SlotLaunch(int slot, const std::string& database_url, TargetLaunch* out) {
   TemplateVariables variables = RunVariables();
   *out = launch_;
   if (behind_load_balancer()) out->port = slot_ports_[slot];
@@ -137,7 +137,7 @@ bool ScenarioRun::SlotLaunch(int slot, const std::string& database_url, TargetLa
   return true;
 }
 
-bool ScenarioRun::StartTarget() {
+bool RunCase::StartTarget() {
   if (!behind_load_balancer()) return StartInstance();
   for (int slot = 0; slot < scenario_.target.instances; ++slot)
     if (!StartInstance(slot)) return false;
@@ -164,11 +164,11 @@ bool ScenarioRun::StartTarget() {
   return true;
 }
 
-void ScenarioRun::SignalSlot(int slot) {
+void RunCase::SignalSlot(int slot) {
   nemesis_->FireRollingRestart(first_rollout_fault_ + slot, slots_[slot]->id());
 }
 
-void ScenarioRun::SetSlotState(int slot, const std::string& state,
+void RunCase::SetSlotState(int slot, const std::string& state,
                                const std::string& event, const std::string& what) {
   std::string error;
   if (load_balancer_->SetState(slot, state, &error))
@@ -177,27 +177,27 @@ void ScenarioRun::SetSlotState(int slot, const std::string& state,
     history_.Record("load_balancer_error", error);
 }
 
-void ScenarioRun::Deregister(int slot) {
+void RunCase::Deregister(int slot) {
   SetSlotState(slot, "maint", "deregister", "out of rotation");
 }
 
-void ScenarioRun::Readmit(int slot) {
+void RunCase::Readmit(int slot) {
   SetSlotState(slot, "ready", "readmit", "back in rotation");
 }
 
-bool ScenarioRun::StartReplacement(int slot) {
+bool RunCase::StartReplacement(int slot) {
   history_.Record("restart", "starting instance " + std::to_string(instances_.size() + 1) +
                                  " for " + BackendServerName(slot));
   return StartInstance(slot);
 }
 
-bool ScenarioRun::SlotUp(int slot) {
+bool RunCase::SlotUp(int slot) {
   if (!load_balancer_->Up(slot)) return false;
   history_.Record("load_balancer_up", BackendServerName(slot) + " is UP", slots_[slot]->id());
   return true;
 }
 
-void ScenarioRun::OnInstanceExit(TargetInstance* instance) {
+void RunCase::OnInstanceExit(TargetInstance* instance) {
   if (behind_load_balancer()) {
     // Another slot serves meanwhile; only the rolling restart replaces it.
     nemesis_->OnTargetExit(instance->id(), instance->exit_time());
@@ -218,12 +218,12 @@ void ScenarioRun::OnInstanceExit(TargetInstance* instance) {
 // The harness's own stop at the end of a run (not a fault: no check judges
 // it): SIGTERM to the target's group, SIGKILL if it is still there after 10 s
 // or at a second interrupt.
-void ScenarioRun::StopTarget() {
+void RunCase::StopTarget() {
   // Behind the load balancer every slot's instance is still up.
   for (size_t i = 0; i < instances_.size(); ++i) StopInstance(instances_[i].get());
 }
 
-void ScenarioRun::StopInstance(TargetInstance* target) {
+void RunCase::StopInstance(TargetInstance* target) {
   if (target->process().exited()) return;
   history_.Record("teardown", "TERM to group", target->id());
   target->mark_stopped_by_harness();
