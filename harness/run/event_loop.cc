@@ -1,76 +1,79 @@
-#include "run/run_case.h"
+#include "run/event_loop.h"
+
+#include <algorithm>
 
 namespace lastcall {
 
-void RunCase::DriveLoop() {
-  bool load_done_seen = false;
+using Clock = std::chrono::steady_clock;
+
+EventLoop::EventLoop(Nemesis* nemesis, RollingRestartDriver* rollout, LoopFleet* fleet,
+                     LoopLoad* load, History* history)
+    : nemesis_(nemesis), rollout_(rollout), fleet_(fleet), load_(load), history_(history) {}
+
+EventLoop::End EventLoop::Run(const std::function<void()>& each_turn) {
   for (;;) {
     // Several instances run at once behind the load balancer; otherwise
     // only the current one can.
-    bool target_running = false;
-    std::vector<pollfd> fds = {{session_->interrupt()->fd(), POLLIN, 0},
-                               {waker_.fd(), POLLIN, 0}};
-    for (const auto& instance : instances_) {
-      bool running = !instance->process().exited();
-      target_running = target_running || running;
-      fds.push_back({running ? instance->process().exit_fd() : -1, POLLIN, 0});
-      fds.push_back({instance->output_fd(), POLLIN, 0});
-    }
+    bool target_running = fleet_->AnyRunning();
     bool load_running = !load_->finished();
-    if (!load_running && !load_done_seen) {
-      load_done_seen = true;
-      load_end_ = Clock::now();
-    }
+    if (!load_running && !load_end_) load_end_ = Clock::now();
     bool deploying = rollout_ && !rollout_->done() && load_running;
     if (!load_running && !restart_at_ && !deploying &&
         !nemesis_->Pending(load_running, target_running))
-      return;
+      return End::kDone;
     Clock::time_point wake = std::min(nemesis_->NextDeadline(),
                                       Clock::now() + std::chrono::milliseconds(100));
     if (restart_at_) wake = std::min(wake, *restart_at_);
     if (deploying) wake = std::min(wake, rollout_->NextDeadline());
-    // ppoll, not poll: an `at` trigger is due to the nanosecond, not the
-    // next whole millisecond.
-    int64_t wait_ns = std::max<int64_t>(
-        0, std::chrono::duration_cast<std::chrono::nanoseconds>(wake - Clock::now()).count());
-    timespec timeout{static_cast<time_t>(wait_ns / 1000000000),
-                     static_cast<long>(wait_ns % 1000000000)};
-    ppoll(fds.data(), fds.size(), &timeout, nullptr);
-    if (interrupted()) {
-      Fail(Verdict::kInterrupted, "interrupted by " + SignalName(session_->interrupt()->first_signal()));
-      return;
-    }
-    waker_.Drain();
-    // By index: a restart below adds instances.
-    for (size_t i = 0; i < instances_.size(); ++i) {
-      TargetInstance* target = instances_[i].get();
-      target->PumpOutput();
-      if (target->process().exited()) continue;
-      bool exited;
-      {
-        std::lock_guard<std::mutex> lock(target_mutex_);
-        exited = target->TryReap();
-      }
-      if (exited) OnInstanceExit(target);
-    }
+    fleet_->WaitUntil(wake);
+    if (fleet_->Interrupted()) return End::kInterrupted;
+    fleet_->ReapExited([this](int id, int64_t exit_time) { OnInstanceExit(id, exit_time); });
     nemesis_->OnTick();
-    if (deploying && !rollout_->Tick(Clock::now())) {
-      history_.Record("restart_failed", result_.message);
-      load_->Abandon();
-      if (result_.verdict == Verdict::kInterrupted) return;
-    }
+    if (deploying && !rollout_->Tick(Clock::now()) &&
+        OnStartFailure(fleet_->replacement_failure()))
+      return End::kDone;
     if (rollout_ && rollout_->done()) load_->Hold(false);
-    PublishProgress();
+    each_turn();
     if (restart_at_ && Clock::now() >= *restart_at_) {
       restart_at_.reset();
-      history_.Record("restart", "starting instance " + std::to_string(instances_.size() + 1));
-      if (!StartInstance()) {
-        history_.Record("restart_failed", result_.message);
-        load_->Abandon();
-        if (result_.verdict == Verdict::kInterrupted) return;
-      }
+      RunFailure failure;
+      if (!fleet_->Restart(&failure) && OnStartFailure(failure)) return End::kDone;
     }
   }
+}
+
+void EventLoop::OnInstanceExit(int id, int64_t exit_time) {
+  if (fleet_->behind_load_balancer()) {
+    // Another slot serves meanwhile; only the rolling restart replaces it.
+    nemesis_->OnTargetExit(id, exit_time);
+    if (std::optional<int> slot = fleet_->SlotOf(id); slot && rollout_)
+      rollout_->OnSlotExit(*slot);
+    return;
+  }
+  std::optional<Duration> delay = nemesis_->OnTargetExit(id, exit_time);
+  if (!delay) {
+    // Gone for good: retrying against a closed port proves nothing.
+    load_->Abandon();
+    return;
+  }
+  restart_at_ = Clock::now() + *delay;
+}
+
+bool EventLoop::OnStartFailure(const RunFailure& failure) {
+  start_failure_ = failure;
+  history_->Record("restart_failed", failure.message);
+  load_->Abandon();
+  return failure.verdict == Verdict::kInterrupted;
+}
+
+std::string FaultsCutShortByMaxDuration(const Nemesis& nemesis, int64_t completed,
+                                        Duration max_duration) {
+  std::vector<std::string> unfired = nemesis.UnfiredCountFaults(completed);
+  if (unfired.empty()) return "";
+  std::string list;
+  for (const std::string& fault : unfired) list += (list.empty() ? "" : "; ") + fault;
+  return "the load was held until load.max_duration (" + DurationText(max_duration) +
+         ") and a fault never fired: " + list;
 }
 
 }  // namespace lastcall

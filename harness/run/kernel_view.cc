@@ -10,7 +10,13 @@ void RunCase::OpenSocketWatch() {
     return;
   }
   sockets_ = SocketWatch::Open(launch_.port, &history_, &kernel_view_missing_);
-  if (sockets_) nemesis_->CountInFlightByKernel();
+  if (!sockets_) return;
+  nemesis_->CountInFlightByKernel();
+  // sockets_ goes first when the run ends: a signal a client thread sends
+  // after that has no look to keep.
+  fleet_->OnGracefulSignal([this] {
+    if (sockets_) SnapshotAtSignal();
+  });
 }
 
 namespace {

@@ -46,23 +46,23 @@ void RunCase::CollectLeftovers() {
   if (audit_ && error.empty()) leftovers_.leaked_sessions = sessions;
 
   for (pid_t pid : left) kill(pid, SIGKILL);
-  for (const auto& instance : instances_) instance->process().Signal(SIGKILL, true);
+  fleet_->KillAll();
   if (!left.empty()) history_.Record("orphans_killed", std::to_string(left.size()) + " processes");
   if (audit_) audit_->TerminateSessions();
 
   // A SIGKILLed instance could not clean up: only the others are judged.
   std::vector<std::string> files;
   bool judged = false;
-  for (const auto& instance : instances_) {
-    const std::optional<ExitStatus>& exit = instance->process().exit_status();
+  for (const InstanceRecord& instance : fleet_->Records()) {
+    const std::optional<ExitStatus>& exit = instance.exit;
     if (exit && exit->by_signal && exit->value == SIGKILL) continue;
     judged = true;
     std::error_code ec;
-    const fs::path tmp = TmpDirOf(instance->id());
+    const fs::path tmp = fleet_->TmpDirOf(instance.id);
     for (auto it = fs::recursive_directory_iterator(tmp, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
       if (!it->is_directory())
-        files.push_back("instance " + std::to_string(instance->id()) + ": " +
+        files.push_back("instance " + std::to_string(instance.id) + ": " +
                         fs::relative(it->path(), tmp).string());
   }
   std::sort(files.begin(), files.end());

@@ -18,17 +18,7 @@ void RunCase::Audit() {
       result_.rolling_restart = SecondsBetween(*rollout_->started(), *rollout_->finished());
     }
   }
-  for (const auto& instance : instances_) {
-    InstanceRecord record;
-    record.id = instance->id();
-    record.pid = instance->MainPid();
-    record.stopped_by_harness = instance->stopped_by_harness();
-    record.start_time = instance->start_time();
-    record.ready_time = instance->ready_time();
-    record.exit_time = instance->exit_time();
-    record.exit = instance->process().exit_status();
-    result_.instances.push_back(record);
-  }
+  result_.instances = fleet_->Records();
   in.instances = result_.instances;
   AppliedFold applied(scenario_.seed, history_.KeyOutcomes().size(), &in.applied, &in.unkept);
   // A query that runs long gives way to Ctrl-C, and is then no error of it.
@@ -142,13 +132,12 @@ void RunCase::WriteReports() {
   bool ok = WriteFileAtomically(
       report_dir_ + "/history.jsonl",
       [&](std::ostream& out) { history_.WriteJsonl(out, scenario_.seed); }, &error);
-  if (target_log_.is_open()) {
-    for (const auto& instance : instances_) instance->PumpOutput();
-    target_log_.close();
+  if (fleet_ && fleet_->log_open()) {
+    bool written = fleet_->CloseLog();
     // A short write (a full disk) must not replace the previous target.log,
     // nor may a complete one stand beside a previous, unrelated history.
     const std::string partial = report_dir_ + "/target.log.partial";
-    if (ok && target_log_) {
+    if (ok && written) {
       std::rename(partial.c_str(), (report_dir_ + "/target.log").c_str());
     } else {
       if (ok) error = "cannot write " + report_dir_ + "/target.log: " + std::strerror(errno);

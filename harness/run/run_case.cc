@@ -126,20 +126,35 @@ bool RunCase::Prepare() {
     if (eq != std::string::npos) env[entry.substr(0, eq)] = entry.substr(eq + 1);
   }
   env["PORT"] = std::to_string(launch_.port);
-  // DATABASE_URL and the PG* variables are each instance's (StartInstance()).
+  // DATABASE_URL and the PG* variables are each instance's (TargetFleet).
   env["DATABASE_URL"] = db_url_;
   for (const auto& [name, value] : LibpqEnvironment(db_url_)) env[name] = value;
-  env["PGAPPNAME"] = app_name_ + "1";  // see StartInstance()
-  env["TMPDIR"] = run_dir_ + "/tmp/1";  // see StartInstance()
+  env["PGAPPNAME"] = app_name_ + "1";  // see TargetFleet
+  env["TMPDIR"] = run_dir_ + "/tmp/1";  // see TargetFleet
   env["LASTCALL_RUN_ID"] = run_id_;
   for (const auto& [name, value] : scenario_.target.env)
     if (!Expand(value, &env[name])) return false;
   for (const auto& [name, value] : env) launch_.env.push_back(name + "=" + value);
 
-  const std::string target_log = report_dir_ + "/target.log.partial";
-  unlink(target_log.c_str());  // a symbolic link left there is not written through
-  target_log_.open(target_log, std::ios::trunc);
-  if (!target_log_)
+  return MakeFleet();
+}
+
+bool RunCase::MakeFleet() {
+  FleetSetup setup;
+  setup.scenario = &scenario_;
+  setup.history = &history_;
+  setup.interrupt = session_->interrupt();
+  setup.database = this;
+  setup.run_id = run_id_;
+  setup.app_name = app_name_;
+  setup.run_dir = run_dir_;
+  setup.launch = launch_;
+  setup.variables = RunVariables();
+  setup.slot_ports = slot_ports_;
+  setup.first_rollout_fault = first_rollout_fault_;
+  fleet_ = std::make_unique<TargetFleet>(std::move(setup));
+  fleet_->OnDrainVisible([this](int64_t time) { drain_visible_at_ = time; });
+  if (!fleet_->OpenLog(report_dir_ + "/target.log.partial"))
     return Fail(Verdict::kBadInput, "cannot write " + report_dir_ + "/target.log");
   return true;
 }
@@ -183,6 +198,32 @@ bool RunCase::AwaitAuditConnection() {
   return true;
 }
 
+bool RunCase::ChooseSlotPorts(std::string* error) {
+  // bind(0) hands out ports at random; a repeat is rare but possible.
+  while (static_cast<int>(slot_ports_.size()) < scenario_.target.instances) {
+    int port = FreeLoopbackPort(error);
+    if (port == 0) return false;
+    if (port != launch_.port && port != ws_port_ &&
+        std::find(slot_ports_.begin(), slot_ports_.end(), port) == slot_ports_.end())
+      slot_ports_.push_back(port);
+  }
+  return true;
+}
+
+bool RunCase::UrlFor(int id, std::string* url, RunFailure* failure) {
+  *url = db_url_;
+  if (!roles_error_.empty()) return true;  // no use trying again
+  if (!AwaitAuditConnection()) {
+    *failure = {result_.verdict, result_.message};
+    return false;
+  }
+  const std::string role = role_prefix_ + std::to_string(id);
+  if (!audit_->CreateRole(role, role_password_, database_.owner(), &roles_error_)) return true;
+  database_.AddRole(role);
+  *url = InstanceUrl(id);
+  return true;
+}
+
 // lastcall's own close of the WebSockets still open at the end of a run
 // waits this long for the target's close frames.
 constexpr std::chrono::seconds kWebSocketCloseTimeout{1};
@@ -204,7 +245,7 @@ ScenarioResult RunCase::Run() {
       load_->Join();
     }
     if (websockets_) websockets_->Stop(kWebSocketCloseTimeout);
-    StopTarget();
+    if (fleet_) fleet_->StopAll();
   }
   result_.total = SecondsBetween(start, Clock::now());
   status_->phase = "reports";
@@ -222,7 +263,9 @@ void RunCase::RunPhases() {
   if (Prepare()) {
     Clock::time_point target_start = Clock::now();
     status_->phase = "starting";
-    bool ready = StartTarget();
+    RunFailure failure;
+    bool ready = fleet_->Start(&failure);
+    if (!ready) Fail(failure);
     if (ready) result_.target_ready = SecondsBetween(target_start, Clock::now());
     if (AwaitAuditConnection() && ready) {
       status_->phase = "load";
@@ -242,11 +285,11 @@ void RunCase::RunPhases() {
     }
     // Before the target's teardown: a close by the teardown is not judged.
     if (websockets_) websockets_->Stop(kWebSocketCloseTimeout);
-    StopTarget();
+    fleet_->StopAll();
     if (load_) load_->Join();
     CloseSocketWatch();
     // The clients are done: HAProxy goes before the leftovers are judged.
-    load_balancer_.reset();
+    fleet_->StopLoadBalancer();
     if (load_ && load_end_ == Clock::time_point()) load_end_ = Clock::now();
     if (load_) {
       result_.load = SecondsBetween(load_start_, load_end_);
@@ -267,6 +310,33 @@ void RunCase::RunPhases() {
 // trigger fires within about this much of the moment.
 constexpr std::chrono::microseconds kLookInterval{500};
 
+namespace {
+
+// The load as the event loop drives it.
+class LoadInLoop : public LoopLoad {
+ public:
+  explicit LoadInLoop(Load* load) : load_(load) {}
+  bool finished() const override { return load_->finished(); }
+  void Hold(bool held) override { load_->Hold(held); }
+  void Abandon() override { load_->Abandon(); }
+
+ private:
+  Load* load_;
+};
+
+}  // namespace
+
+void RunCase::DriveLoop() {
+  LoadInLoop load(load_.get());
+  EventLoop loop(nemesis_.get(), rollout_.get(), fleet_.get(), &load, &history_);
+  EventLoop::End end = loop.Run([this] { PublishProgress(); });
+  if (loop.load_end()) load_end_ = *loop.load_end();
+  if (loop.start_failure()) Fail(*loop.start_failure());
+  if (end == EventLoop::End::kInterrupted)
+    Fail(Verdict::kInterrupted,
+         "interrupted by " + SignalName(session_->interrupt()->first_signal()));
+}
+
 bool RunCase::StartWebSockets() {
   const WebSocketSpec& spec = scenario_.load.websockets;
   std::string port, path;
@@ -285,14 +355,14 @@ bool RunCase::StartWebSockets() {
 void RunCase::Drive() {
   std::string error;
   if (scenario_.load.websockets.clients > 0 && !StartWebSockets()) return;
-  nemesis_ = std::make_unique<Nemesis>(scenario_.faults, &history_, this);
+  nemesis_ = std::make_unique<Nemesis>(scenario_.faults, &history_, fleet_.get());
   load_ = Load::Create(scenario_.load, RunVariables(), launch_.port, scenario_.seed,
                        &history_, nemesis_.get(), &error);
   if (!load_) {
     Fail(Verdict::kBadInput, scenario_.file + ": load.request: " + error);
     return;
   }
-  if (TargetInstance* target = current()) WatchInstance(target);
+  fleet_->AttachNemesis(nemesis_.get());
   for (const Fault& fault : scenario_.faults) {
     Trigger::Kind kind = fault.trigger.kind;
     if (fault.kind == Fault::Kind::kSignal &&
@@ -304,7 +374,7 @@ void RunCase::Drive() {
   }
   if (behind_load_balancer() && scenario_.load_balancer.rolling_restart.enabled)
     rollout_ = std::make_unique<RollingRestartDriver>(
-        scenario_.load_balancer.rolling_restart, scenario_.target.instances, this);
+        scenario_.load_balancer.rolling_restart, scenario_.target.instances, fleet_.get());
   OpenSocketWatch();
   load_start_ = load_->Start();
   if (sockets_)
@@ -319,15 +389,9 @@ void RunCase::Drive() {
   }
   if (load_->own_failure().empty()) DriveLoop();
   if (load_->reached_max_duration()) {
-    // A count the load did not reach in time says nothing of the target's
-    // shutdown: no verdict may come of it.
-    std::vector<std::string> unfired = nemesis_->UnfiredCountFaults(load_->completed());
-    std::string list;
-    for (const std::string& fault : unfired) list += (list.empty() ? "" : "; ") + fault;
-    if (!unfired.empty())
-      Fail(Verdict::kInfrastructure,
-           "the load was held until load.max_duration (" +
-               DurationText(MaxDuration(scenario_.load)) + ") and a fault never fired: " + list);
+    std::string cut_short = FaultsCutShortByMaxDuration(*nemesis_, load_->completed(),
+                                                        MaxDuration(scenario_.load));
+    if (!cut_short.empty()) Fail(Verdict::kInfrastructure, cut_short);
   }
   if (jobs_) {
     jobs_->Stop();  // bounded by the load's time as well as by its count

@@ -44,7 +44,9 @@
 #include "process/server_log.h"
 #include "process/socket_watch.h"
 #include "scenario/substitution.h"
+#include "run/event_loop.h"
 #include "run/target.h"
+#include "run/target_fleet.h"
 #include "client/websocket_load.h"
 
 extern char** environ;
@@ -77,25 +79,6 @@ inline size_t FileSize(const std::string& path) {
   return ec ? 0 : static_cast<size_t>(size);
 }
 
-// An eventfd the client threads use to wake the event loop.
-class Waker {
- public:
-  Waker() : fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
-  ~Waker() { close(fd_); }
-  void Wake() {
-    uint64_t one = 1;
-    (void)!write(fd_, &one, sizeof one);
-  }
-  void Drain() {
-    uint64_t n;
-    (void)!read(fd_, &n, sizeof n);
-  }
-  int fd() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 // The run's database, given back to be dropped when the run ends, then the
 // roles made for its target.
 class RunDatabase {
@@ -123,7 +106,7 @@ class RunDatabase {
   std::vector<std::string> roles_;
 };
 
-class RunCase : public TargetControl, public RolloutControl {
+class RunCase : public InstanceDatabase {
  public:
   RunCase(const Scenario& scenario, Session* session,
               const std::string& report_name, RunStatus* status)
@@ -137,18 +120,6 @@ class RunCase : public TargetControl, public RolloutControl {
 
   ScenarioResult Run();
 
-  // TargetControl, called from client threads and the event loop.
-  int Deliver(int instance, int signal, Recipient to) override;
-  void Wake() override { waker_.Wake(); }
-  void DrainVisible(int64_t time) override { drain_visible_at_ = time; }
-
-  // RolloutControl, called from the event loop.
-  void SignalSlot(int slot) override;
-  void Deregister(int slot) override;
-  void Readmit(int slot) override;
-  bool StartReplacement(int slot) override;
-  bool SlotUp(int slot) override;
-
  private:
   // Run()'s phases, from the database to the audit.
   void RunPhases();
@@ -160,14 +131,11 @@ class RunCase : public TargetControl, public RolloutControl {
   // ${port}, ${database_url}, ${run_dir}, ${seed}.
   TemplateVariables RunVariables() const;
   bool Expand(const std::string& text, std::string* out);
-  // Starts an instance and waits until it is ready; behind the load
-  // balancer, the one serving `slot`, on the slot's port.
-  bool StartInstance(int slot = 0);
-  // The database URL of instance `id`: as a role of its own, made now, else
-  // (lastcall may not make roles there) the run's, with the reason in
-  // roles_error_. Returns false (and fails the run) if the audit connection
-  // that makes roles could not be had.
-  bool InstanceDatabaseUrl(int id, std::string* url);
+  // InstanceDatabase: the database URL of instance `id`, as a role of its
+  // own, made now, else (lastcall may not make roles there) the run's, with
+  // the reason in roles_error_. Returns false (and fails the run) if the
+  // audit connection that makes roles could not be had.
+  bool UrlFor(int id, std::string* url, RunFailure* failure) override;
   // Instance `id`'s URL once its role is made: lastcall's own login (db_url_)
   // goes to nobody else, unless roles could not be made.
   std::string InstanceUrl(int id) const {
@@ -175,34 +143,18 @@ class RunCase : public TargetControl, public RolloutControl {
                                                role_password_)
                                 : db_url_;
   }
-  // The first instance, or behind the load balancer one per slot, then
-  // HAProxy, waiting until it reports every slot UP.
-  bool StartTarget();
   bool behind_load_balancer() const { return scenario_.load_balancer.enabled; }
   // The rolling restart's signals are faults of the scenario, one per slot
   // after the scenario's own, so that every check judges them as any other.
   void AddRollingRestartFaults();
   // Behind the load balancer: N more free ports, one per slot.
   bool ChooseSlotPorts(std::string* error);
-  // launch_ for the instance serving `slot` (0 without a load balancer):
-  // its port in ${port} and PORT, its `database_url` in ${database_url},
-  // DATABASE_URL and the PG* variables.
-  bool SlotLaunch(int slot, const std::string& database_url, TargetLaunch* out);
-  // Sets the slot's server `state` through HAProxy's runtime API and records
-  // `event` ("<server> <what>"), or the error.
-  void SetSlotState(int slot, const std::string& state, const std::string& event,
-                    const std::string& what);
-  // Lets the nemesis see the instance's output lines.
-  void WatchInstance(TargetInstance* instance) {
-    instance->set_line_observer(
-        [this](const std::string& line) { nemesis_->OnOutputLine(line); });
-  }
   void Drive();
-  // Drive()'s event loop: until the load is over and no fault is pending.
+  // Drive()'s event loop (event_loop.h): until the load is over and no
+  // fault is pending.
   void DriveLoop();
-  void OnInstanceExit(TargetInstance* instance);
-  void StopTarget();
-  void StopInstance(TargetInstance* target);
+  // The target fleet, made once the launch is known.
+  bool MakeFleet();
   // The WebSocket clients of load.websockets, connected before the load.
   bool StartWebSockets();
   // Opens the kernel's view of the target's port, or notes why it cannot:
@@ -212,7 +164,7 @@ class RunCase : public TargetControl, public RolloutControl {
   // The look's count of requests the target has read and not answered.
   void CountInFlight(const LiveTable& live);
   // Before a graceful signal goes out: what the target has read by then.
-  // Requires target_mutex_.
+  // Called with the fleet's lock held.
   void SnapshotAtSignal();
   // After the load and the target: the destroy events of every socket,
   // then the watch stops; its records go to the audit.
@@ -227,16 +179,11 @@ class RunCase : public TargetControl, public RolloutControl {
   // Takes the connection Prepare() began to open. Returns false (and fails
   // the run) if it could not be made.
   bool AwaitAuditConnection();
+  bool Fail(const RunFailure& failure) { return Fail(failure.verdict, failure.message); }
   bool Fail(Verdict verdict, const std::string& message) {
     result_.verdict = verdict;
     result_.message = message;
     return false;
-  }
-  std::string TmpDirOf(int instance) const {
-    return run_dir_ + "/tmp/" + std::to_string(instance);
-  }
-  TargetInstance* current() {
-    return instances_.empty() ? nullptr : instances_.back().get();
   }
   bool interrupted() { return session_->interrupt()->Check() > 0; }
   // If the harness has been interrupted, fails the run so, naming `phase`,
@@ -264,7 +211,6 @@ class RunCase : public TargetControl, public RolloutControl {
   RunStatus* status_;
   ScenarioResult result_;
   History history_;
-  Waker waker_;
   std::string run_id_, app_name_, report_dir_, run_dir_, admin_url_, db_url_;
   // The target's sessions are all those on the run's database but lastcall's
   // own (own_sessions_); instance N logs in as role_prefix_ + N, with
@@ -284,14 +230,10 @@ class RunCase : public TargetControl, public RolloutControl {
   std::unique_ptr<JobGenerator> jobs_;
   size_t server_log_offset_ = 0;
   TargetLaunch launch_;
-  std::ofstream target_log_;
-  std::mutex target_mutex_;  // guards instances_ against reaping while signalling
-  std::vector<std::unique_ptr<TargetInstance>> instances_;
-  // Behind the load balancer: each slot's port and the instance serving it.
+  // Behind the load balancer: each slot's port.
   std::vector<int> slot_ports_;
-  std::vector<TargetInstance*> slots_;
   size_t first_rollout_fault_ = 0;  // index of slot 0's fault in faults
-  std::unique_ptr<LoadBalancer> load_balancer_;  // after instances_: stopped first
+  std::unique_ptr<TargetFleet> fleet_;
   std::unique_ptr<RollingRestartDriver> rollout_;
   std::unique_ptr<Nemesis> nemesis_;
   std::unique_ptr<Load> load_;  // after nemesis_: destroyed first, it calls it
@@ -301,7 +243,7 @@ class RunCase : public TargetControl, public RolloutControl {
   std::unique_ptr<SocketWatch> sockets_;
   std::string kernel_view_missing_;  // why there is no sockets_, if so
   // What the kernel showed: the looks at graceful signals (guarded by
-  // target_mutex_, which Deliver() holds), the looks after drains became
+  // the fleet's lock, which Deliver() holds), the looks after drains became
   // visible (guarded by kernel_mutex_), and, once the watch has stopped,
   // every socket.
   KernelRecords kernel_;
@@ -309,7 +251,6 @@ class RunCase : public TargetControl, public RolloutControl {
   // When a drain became visible, while the look that follows has not been
   // kept yet; -1 otherwise.
   std::atomic<int64_t> drain_visible_at_{-1};
-  std::optional<Clock::time_point> restart_at_;
   AuditInputs leftovers_;  // sessions, processes and files left behind
   Clock::time_point load_start_, load_end_;
   int ws_port_ = 0;  // ${ws_port}

@@ -1,16 +1,147 @@
-#include "run/run_case.h"
+#include "run/target_fleet.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "process/proc_scan.h"
 
 namespace lastcall {
 
-int RunCase::Deliver(int instance, int signal, Recipient to) {
-  std::lock_guard<std::mutex> lock(target_mutex_);
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+TargetFleet::Waker::Waker() : fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
+
+TargetFleet::Waker::~Waker() { close(fd_); }
+
+void TargetFleet::Waker::Wake() {
+  uint64_t one = 1;
+  (void)!write(fd_, &one, sizeof one);
+}
+
+void TargetFleet::Waker::Drain() {
+  uint64_t n;
+  (void)!read(fd_, &n, sizeof n);
+}
+
+TargetFleet::TargetFleet(FleetSetup setup) : setup_(std::move(setup)) {}
+
+TargetFleet::~TargetFleet() = default;
+
+bool TargetFleet::OpenLog(const std::string& path) {
+  unlink(path.c_str());  // a symbolic link left there is not written through
+  log_.open(path, std::ios::trunc);
+  return static_cast<bool>(log_);
+}
+
+bool TargetFleet::CloseLog() {
+  for (const auto& instance : instances_) instance->PumpOutput();
+  log_.close();
+  return static_cast<bool>(log_);
+}
+
+void TargetFleet::AttachNemesis(Nemesis* nemesis) {
+  nemesis_ = nemesis;
+  if (TargetInstance* target = current()) WatchInstance(target);
+}
+
+void TargetFleet::WatchInstance(TargetInstance* instance) {
+  instance->set_line_observer([this](const std::string& line) { nemesis_->OnOutputLine(line); });
+}
+
+std::string TargetFleet::TmpDirOf(int id) const {
+  return setup_.run_dir + "/tmp/" + std::to_string(id);
+}
+
+std::vector<InstanceRecord> TargetFleet::Records() const {
+  std::vector<InstanceRecord> records;
+  for (const auto& instance : instances_) {
+    InstanceRecord record;
+    record.id = instance->id();
+    record.pid = instance->MainPid();
+    record.stopped_by_harness = instance->stopped_by_harness();
+    record.start_time = instance->start_time();
+    record.ready_time = instance->ready_time();
+    record.exit_time = instance->exit_time();
+    record.exit = instance->process().exit_status();
+    records.push_back(record);
+  }
+  return records;
+}
+
+void TargetFleet::KillAll() {
+  for (const auto& instance : instances_) instance->process().Signal(SIGKILL, true);
+}
+
+void TargetFleet::Wake() { waker_.Wake(); }
+
+void TargetFleet::DrainVisible(int64_t time) {
+  if (drain_visible_) drain_visible_(time);
+}
+
+bool TargetFleet::AnyRunning() const {
+  for (const auto& instance : instances_)
+    if (!instance->process().exited()) return true;
+  return false;
+}
+
+void TargetFleet::WaitUntil(TimePoint deadline) {
+  std::vector<pollfd> fds = {{setup_.interrupt->fd(), POLLIN, 0}, {waker_.fd(), POLLIN, 0}};
+  for (const auto& instance : instances_) {
+    bool running = !instance->process().exited();
+    fds.push_back({running ? instance->process().exit_fd() : -1, POLLIN, 0});
+    fds.push_back({instance->output_fd(), POLLIN, 0});
+  }
+  // ppoll, not poll: an `at` trigger is due to the nanosecond, not the
+  // next whole millisecond.
+  int64_t wait_ns = std::max<int64_t>(
+      0, std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - Clock::now()).count());
+  timespec timeout{static_cast<time_t>(wait_ns / 1000000000),
+                   static_cast<long>(wait_ns % 1000000000)};
+  ppoll(fds.data(), fds.size(), &timeout, nullptr);
+  waker_.Drain();
+}
+
+void TargetFleet::ReapExited(const std::function<void(int id, int64_t exit_time)>& exited) {
+  // By index: a restart the callback leads to adds instances.
+  for (size_t i = 0; i < instances_.size(); ++i) {
+    TargetInstance* target = instances_[i].get();
+    target->PumpOutput();
+    if (target->process().exited()) continue;
+    bool reaped;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      reaped = target->TryReap();
+    }
+    if (reaped) exited(target->id(), target->exit_time());
+  }
+}
+
+std::optional<int> TargetFleet::SlotOf(int id) const {
+  for (size_t slot = 0; slot < slots_.size(); ++slot)
+    if (slots_[slot] && slots_[slot]->id() == id) return static_cast<int>(slot);
+  return std::nullopt;
+}
+
+bool TargetFleet::Restart(RunFailure* failure) {
+  setup_.history->Record("restart", "starting instance " + std::to_string(instances_.size() + 1));
+  return StartInstance(0, failure);
+}
+
+int TargetFleet::Deliver(int instance, int signal, Recipient to) {
+  std::lock_guard<std::mutex> lock(mutex_);
   TargetInstance* target =
       instance == 0 ? current()
                     : (instance <= static_cast<int>(instances_.size())
                            ? instances_[instance - 1].get()
                            : nullptr);
   if (!target || target->process().exited()) return 0;
-  if (sockets_ && signal != 0 && IsGraceful(signal)) SnapshotAtSignal();
+  if (before_graceful_ && signal != 0 && IsGraceful(signal)) before_graceful_();
   std::vector<pid_t> pids;
   switch (to) {
     case Recipient::kProcess:
@@ -22,7 +153,7 @@ int RunCase::Deliver(int instance, int signal, Recipient to) {
       pids = ProcessTree(target->MainPid());
       break;
     case Recipient::kAll:
-      pids = ProcessesWithEnvironment("LASTCALL_RUN_ID", run_id_);
+      pids = ProcessesWithEnvironment("LASTCALL_RUN_ID", setup_.run_id);
       break;
   }
   bool sent = false;
@@ -30,7 +161,7 @@ int RunCase::Deliver(int instance, int signal, Recipient to) {
   return sent ? target->id() : 0;
 }
 
-bool RunCase::StartInstance(int slot) {
+bool TargetFleet::StartInstance(int slot, RunFailure* failure) {
   std::string error;
   int id = static_cast<int>(instances_.size()) + 1;
   // Each instance has its own database role and TMPDIR, so that what one
@@ -38,73 +169,56 @@ bool RunCase::StartInstance(int slot) {
   // cannot clean up; the next one must not be blamed for it).
   TargetLaunch launch;
   std::string database_url;
-  if (!InstanceDatabaseUrl(id, &database_url) || !SlotLaunch(slot, database_url, &launch))
+  if (!setup_.database->UrlFor(id, &database_url, failure) ||
+      !SlotLaunch(slot, database_url, &launch, failure))
     return false;
   std::string tmpdir = TmpDirOf(id);
   std::error_code ec;
   fs::create_directories(tmpdir, ec);
   for (std::string& entry : launch.env) {
-    if (entry.rfind("PGAPPNAME=", 0) == 0) entry = "PGAPPNAME=" + app_name_ + std::to_string(id);
+    if (entry.rfind("PGAPPNAME=", 0) == 0) entry = "PGAPPNAME=" + setup_.app_name + std::to_string(id);
     if (entry.rfind("TMPDIR=", 0) == 0) entry = "TMPDIR=" + tmpdir;
   }
   std::unique_ptr<TargetInstance> instance =
-      TargetInstance::Start(id, launch, &history_, &target_log_, &error);
-  if (!instance) return Fail(Verdict::kBadInput, scenario_.file + ": target.command: " + error);
+      TargetInstance::Start(id, launch, setup_.history, &log_, &error);
+  if (!instance) {
+    *failure = {Verdict::kBadInput, setup_.scenario->file + ": target.command: " + error};
+    return false;
+  }
   TargetInstance* started = instance.get();
   {
-    std::lock_guard<std::mutex> lock(target_mutex_);
+    std::lock_guard<std::mutex> lock(mutex_);
     instances_.push_back(std::move(instance));
     if (behind_load_balancer()) slots_[slot] = started;
   }
   if (nemesis_) WatchInstance(started);
-  switch (started->WaitReady(session_->interrupt())) {
+  switch (started->WaitReady(setup_.interrupt)) {
     case TargetInstance::Readiness::kReady:
       started->MainPid();  // known from now on, even after the exit
       if (nemesis_) nemesis_->OnTargetReady(id, Clock::now());
       return true;
     case TargetInstance::Readiness::kInterrupted:
-      return Fail(Verdict::kInterrupted, "interrupted while the target was starting");
+      *failure = {Verdict::kInterrupted, "interrupted while the target was starting"};
+      return false;
     case TargetInstance::Readiness::kExited:
-      return Fail(Verdict::kInfrastructure,
-                  "the target exited before it was ready (" +
-                      started->process().exit_status()->ToString() +
-                      "); its last output:\n" + started->Tail(20));
+      *failure = {Verdict::kInfrastructure, "the target exited before it was ready (" +
+                                                started->process().exit_status()->ToString() +
+                                                "); its last output:\n" + started->Tail(20)};
+      return false;
     case TargetInstance::Readiness::kTimedOut:
       break;
   }
-  return Fail(Verdict::kInfrastructure,
-              "the target was not ready within " + DurationText(launch_.ready.timeout) +
-                  "; its last output:\n" + started->Tail(20));
+  *failure = {Verdict::kInfrastructure, "the target was not ready within " +
+                                            DurationText(setup_.launch.ready.timeout) +
+                                            "; its last output:\n" + started->Tail(20)};
+  return false;
 }
 
-bool RunCase::ChooseSlotPorts(std::string* error) {
-  // bind(0) hands out ports at random; a repeat is rare but possible.
-  while (static_cast<int>(slot_ports_.size()) < scenario_.target.instances) {
-    int port = FreeLoopbackPort(error);
-    if (port == 0) return false;
-    if (port != launch_.port && port != ws_port_ &&
-        std::find(slot_ports_.begin(), slot_ports_.end(), port) == slot_ports_.end())
-      slot_ports_.push_back(port);
-  }
-  slots_.assign(slot_ports_.size(), nullptr);
-  return true;
-}
-
-bool RunCase::InstanceDatabaseUrl(int id, std::string* url) {
-  *url = db_url_;
-  if (!roles_error_.empty()) return true;  // no use trying again
-  if (!AwaitAuditConnection()) return false;
-  const std::string role = role_prefix_ + std::to_string(id);
-  if (!audit_->CreateRole(role, role_password_, database_.owner(), &roles_error_)) return true;
-  database_.AddRole(role);
-  *url = InstanceUrl(id);
-  return true;
-}
-
-bool RunCase::SlotLaunch(int slot, const std::string& database_url, TargetLaunch* out) {
-  TemplateVariables variables = RunVariables();
-  *out = launch_;
-  if (behind_load_balancer()) out->port = slot_ports_[slot];
+bool TargetFleet::SlotLaunch(int slot, const std::string& database_url, TargetLaunch* out,
+                         RunFailure* failure) const {
+  TemplateVariables variables = setup_.variables;
+  *out = setup_.launch;
+  if (behind_load_balancer()) out->port = setup_.slot_ports[slot];
   variables.constants["port"] = std::to_string(out->port);
   variables.constants["database_url"] = database_url;
   std::map<std::string, std::string> own = {{"PORT", std::to_string(out->port)},
@@ -113,19 +227,22 @@ bool RunCase::SlotLaunch(int slot, const std::string& database_url, TargetLaunch
   std::string error;
   auto render = [&](const std::string& text, std::string* rendered) {
     std::optional<Template> t = Template::Compile(text, variables, &error);
-    if (!t) return Fail(Verdict::kBadInput, scenario_.file + ": " + error);
+    if (!t) {
+      *failure = {Verdict::kBadInput, setup_.scenario->file + ": " + error};
+      return false;
+    }
     rendered->clear();
     t->Render({}, rendered);
     return true;
   };
-  for (size_t i = 0; i < scenario_.target.command.size(); ++i)
-    if (!render(scenario_.target.command[i], &out->argv[i])) return false;
+  for (size_t i = 0; i < setup_.scenario->target.command.size(); ++i)
+    if (!render(setup_.scenario->target.command[i], &out->argv[i])) return false;
   for (std::string& entry : out->env) {
     std::string name = entry.substr(0, entry.find('='));
-    auto templated = scenario_.target.env.find(name);
+    auto templated = setup_.scenario->target.env.find(name);
     auto instance_value = own.find(name);
     std::string value;
-    if (templated != scenario_.target.env.end()) {
+    if (templated != setup_.scenario->target.env.end()) {
       if (!render(templated->second, &value)) return false;
     } else if (instance_value != own.end()) {
       value = instance_value->second;
@@ -137,111 +254,103 @@ bool RunCase::SlotLaunch(int slot, const std::string& database_url, TargetLaunch
   return true;
 }
 
-bool RunCase::StartTarget() {
-  if (!behind_load_balancer()) return StartInstance();
-  for (int slot = 0; slot < scenario_.target.instances; ++slot)
-    if (!StartInstance(slot)) return false;
+bool TargetFleet::Start(RunFailure* failure) {
+  if (!behind_load_balancer()) return StartInstance(0, failure);
+  slots_.assign(setup_.slot_ports.size(), nullptr);
+  for (int slot = 0; slot < setup_.scenario->target.instances; ++slot)
+    if (!StartInstance(slot, failure)) return false;
+  return StartLoadBalancer(failure);
+}
+
+bool TargetFleet::StartLoadBalancer(RunFailure* failure) {
   std::string error;
-  load_balancer_ = LoadBalancer::Start(scenario_.load_balancer, launch_.port,
-                                       slot_ports_, run_dir_, &error);
-  if (!load_balancer_) return Fail(Verdict::kInfrastructure, error);
-  history_.Record("load_balancer_start",
+  load_balancer_ = LoadBalancer::Start(setup_.scenario->load_balancer, setup_.launch.port,
+                                       setup_.slot_ports, setup_.run_dir, &error);
+  if (!load_balancer_) {
+    *failure = {Verdict::kInfrastructure, error};
+    return false;
+  }
+  setup_.history->Record("load_balancer_start",
                   "HAProxy pid " + std::to_string(load_balancer_->pid()) + " on port " +
-                      std::to_string(launch_.port));
+                      std::to_string(setup_.launch.port));
   // Its health checks must have seen every instance before the load begins.
-  Clock::time_point deadline = Clock::now() + launch_.ready.timeout;
-  for (int slot = 0; slot < scenario_.target.instances; ++slot) {
+  Clock::time_point deadline = Clock::now() + setup_.launch.ready.timeout;
+  for (int slot = 0; slot < setup_.scenario->target.instances; ++slot) {
     while (!load_balancer_->Up(slot)) {
-      if (interrupted()) return Fail(Verdict::kInterrupted, "interrupted while HAProxy was starting");
-      if (Clock::now() > deadline)
-        return Fail(Verdict::kInfrastructure,
+      if (Interrupted()) {
+        *failure = {Verdict::kInterrupted, "interrupted while HAProxy was starting"};
+        return false;
+      }
+      if (Clock::now() > deadline) {
+        *failure = {Verdict::kInfrastructure,
                     "HAProxy did not report " + BackendServerName(slot) + " UP within " +
-                        DurationText(launch_.ready.timeout) + " (status " +
-                        load_balancer_->Status(slot, &error) + ")");
+                        DurationText(setup_.launch.ready.timeout) + " (status " +
+                        load_balancer_->Status(slot, &error) + ")"};
+        return false;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
   }
   return true;
 }
 
-void RunCase::SignalSlot(int slot) {
-  nemesis_->FireRollingRestart(first_rollout_fault_ + slot, slots_[slot]->id());
+void TargetFleet::SignalSlot(int slot) {
+  nemesis_->FireRollingRestart(setup_.first_rollout_fault + slot, slots_[slot]->id());
 }
 
-void RunCase::SetSlotState(int slot, const std::string& state,
+void TargetFleet::SetSlotState(int slot, const std::string& state,
                                const std::string& event, const std::string& what) {
   std::string error;
   if (load_balancer_->SetState(slot, state, &error))
-    history_.Record(event, BackendServerName(slot) + " " + what, slots_[slot]->id());
+    setup_.history->Record(event, BackendServerName(slot) + " " + what, slots_[slot]->id());
   else
-    history_.Record("load_balancer_error", error);
+    setup_.history->Record("load_balancer_error", error);
 }
 
-void RunCase::Deregister(int slot) {
+void TargetFleet::Deregister(int slot) {
   SetSlotState(slot, "maint", "deregister", "out of rotation");
 }
 
-void RunCase::Readmit(int slot) {
+void TargetFleet::Readmit(int slot) {
   SetSlotState(slot, "ready", "readmit", "back in rotation");
 }
 
-bool RunCase::StartReplacement(int slot) {
-  history_.Record("restart", "starting instance " + std::to_string(instances_.size() + 1) +
+bool TargetFleet::StartReplacement(int slot) {
+  setup_.history->Record("restart", "starting instance " + std::to_string(instances_.size() + 1) +
                                  " for " + BackendServerName(slot));
-  return StartInstance(slot);
+  return StartInstance(slot, &replacement_failure_);
 }
 
-bool RunCase::SlotUp(int slot) {
+bool TargetFleet::SlotUp(int slot) {
   if (!load_balancer_->Up(slot)) return false;
-  history_.Record("load_balancer_up", BackendServerName(slot) + " is UP", slots_[slot]->id());
+  setup_.history->Record("load_balancer_up", BackendServerName(slot) + " is UP", slots_[slot]->id());
   return true;
 }
 
-void RunCase::OnInstanceExit(TargetInstance* instance) {
-  if (behind_load_balancer()) {
-    // Another slot serves meanwhile; only the rolling restart replaces it.
-    nemesis_->OnTargetExit(instance->id(), instance->exit_time());
-    for (size_t slot = 0; slot < slots_.size(); ++slot)
-      if (rollout_ && slots_[slot] == instance) rollout_->OnSlotExit(static_cast<int>(slot));
-    return;
-  }
-  std::optional<Duration> delay =
-      nemesis_->OnTargetExit(instance->id(), instance->exit_time());
-  if (!delay) {
-    // Gone for good: retrying against a closed port proves nothing.
-    load_->Abandon();
-    return;
-  }
-  restart_at_ = Clock::now() + *delay;
-}
-
-// The harness's own stop at the end of a run (not a fault: no check judges
-// it): SIGTERM to the target's group, SIGKILL if it is still there after 10 s
-// or at a second interrupt.
-void RunCase::StopTarget() {
+void TargetFleet::StopAll() {
   // Behind the load balancer every slot's instance is still up.
   for (size_t i = 0; i < instances_.size(); ++i) StopInstance(instances_[i].get());
 }
 
-void RunCase::StopInstance(TargetInstance* target) {
+void TargetFleet::StopInstance(TargetInstance* target) {
   if (target->process().exited()) return;
-  history_.Record("teardown", "TERM to group", target->id());
+  setup_.history->Record("teardown", "TERM to group", target->id());
   target->mark_stopped_by_harness();
   target->process().Signal(SIGTERM, true);
   Clock::time_point deadline = Clock::now() + std::chrono::seconds(10);
-  int interrupts = session_->interrupt()->count();
-  while (Clock::now() < deadline && session_->interrupt()->Check() == interrupts) {
-    pollfd fds[3] = {{session_->interrupt()->fd(), POLLIN, 0},
+  int interrupts = setup_.interrupt->count();
+  while (Clock::now() < deadline && setup_.interrupt->Check() == interrupts) {
+    pollfd fds[3] = {{setup_.interrupt->fd(), POLLIN, 0},
                      {target->process().exit_fd(), POLLIN, 0},
                      {target->output_fd(), POLLIN, 0}};
     poll(fds, 3, 100);
     target->PumpOutput();
-    std::lock_guard<std::mutex> lock(target_mutex_);
+    std::lock_guard<std::mutex> lock(mutex_);
     if (target->TryReap()) return;
   }
-  history_.Record("teardown", "KILL to group", target->id());
+  setup_.history->Record("teardown", "KILL to group", target->id());
   target->process().Signal(SIGKILL, true);
-  std::lock_guard<std::mutex> lock(target_mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   target->process().Wait(std::chrono::seconds(5));
   target->TryReap();
 }
