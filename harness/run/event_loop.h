@@ -18,14 +18,9 @@
 #include "report/report.h"
 #include "run/nemesis.h"
 #include "run/rolling_restart.h"
+#include "run/run_record.h"
 
 namespace lastcall {
-
-// Why a run failed: its verdict and the message that goes with it.
-struct RunFailure {
-  Verdict verdict = Verdict::kInfrastructure;
-  std::string message;
-};
 
 // The target's instances as the event loop sees them; TargetFleet is the
 // real one.
