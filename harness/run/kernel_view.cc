@@ -4,12 +4,12 @@ namespace lastcall {
 
 void RunCase::OpenSocketWatch() {
   if (behind_load_balancer()) {
-    kernel_view_missing_ =
+    record_.kernel_view_missing =
         "behind the load balancer, the target's sockets are HAProxy's connections, not the "
         "clients'";
     return;
   }
-  sockets_ = SocketWatch::Open(launch_.port, &history_, &kernel_view_missing_);
+  sockets_ = SocketWatch::Open(launch_.port, &history_, &record_.kernel_view_missing);
   if (!sockets_) return;
   nemesis_->CountInFlightByKernel();
   // sockets_ goes first when the run ends: a signal a client thread sends
@@ -33,7 +33,7 @@ void RunCase::CountInFlight(const LiveTable& live) {
   int64_t visible = drain_visible_at_.load();
   if (visible >= 0 && live.time >= visible && drain_visible_at_.compare_exchange_strong(visible, -1)) {
     std::lock_guard<std::mutex> lock(kernel_mutex_);
-    kernel_.drains_visible.push_back({live.time, live});
+    record_.kernel.drains_visible.push_back({live.time, live});
   }
   look_in_hand = &live;
   nemesis_->OnInFlight(load_->CountOutstanding([&](uint16_t port, uint64_t request_end) {
@@ -53,7 +53,7 @@ void RunCase::SnapshotAtSignal() {
     load_->ConnectionPorts(&ports);
     sockets_->LookAt(ports, &snapshot.live);
   }
-  kernel_.at_signals.push_back(std::move(snapshot));
+  record_.kernel.at_signals.push_back(std::move(snapshot));
 }
 
 void RunCase::CloseSocketWatch() {

@@ -29,7 +29,7 @@ void RunCase::CollectLeftovers() {
   }
   std::vector<std::string> orphans;
   for (pid_t pid : left) orphans.push_back(DescribeProcess(pid));
-  leftovers_.orphans = orphans;
+  record_.audit.orphans = orphans;
 
   // A session of a process that just died takes a moment to be noticed by
   // the server; a leak is what is still there after 2 s. A look costs a
@@ -43,7 +43,7 @@ void RunCase::CollectLeftovers() {
     std::this_thread::sleep_for(pause);
     pause = std::min(pause * 2, std::chrono::milliseconds(10));
   }
-  if (audit_ && error.empty()) leftovers_.leaked_sessions = sessions;
+  if (audit_ && error.empty()) record_.audit.leaked_sessions = sessions;
 
   for (pid_t pid : left) kill(pid, SIGKILL);
   fleet_->KillAll();
@@ -66,7 +66,7 @@ void RunCase::CollectLeftovers() {
                         fs::relative(it->path(), tmp).string());
   }
   std::sort(files.begin(), files.end());
-  if (judged) leftovers_.temp_files = files;
+  if (judged) record_.audit.temp_files = files;
 }
 
 }  // namespace lastcall

@@ -5,21 +5,19 @@ namespace lastcall {
 // The rows of each invariant kept for the reports; the others are counted.
 constexpr size_t kRowsListedPerInvariant = 1000;
 
-void RunCase::Audit() {
+void RunCase::QueryAudit() {
   std::string error;
-  AuditInputs in = leftovers_;
-  in.scenario = &scenario_;
-  in.history = &history_;
-  in.faults = nemesis_->records();
+  AuditInputs& in = record_.audit;  // the leftovers are in already
+  record_.faults = nemesis_->records();
   if (rollout_ && rollout_->started()) {
     in.deploy_start = history_.Since(*rollout_->started());
     if (rollout_->finished()) {
       in.deploy_end = history_.Since(*rollout_->finished());
-      result_.rolling_restart = SecondsBetween(*rollout_->started(), *rollout_->finished());
+      record_.timings.rolling_restart =
+          SecondsBetween(*rollout_->started(), *rollout_->finished());
     }
   }
-  result_.instances = fleet_->Records();
-  in.instances = result_.instances;
+  record_.instances = fleet_->Records();
   AppliedFold applied(scenario_.seed, history_.KeyOutcomes().size(), &in.applied, &in.unkept);
   // A query that runs long gives way to Ctrl-C, and is then no error of it.
   audit_->CancelOnInterrupt(session_->interrupt());
@@ -47,25 +45,11 @@ void RunCase::Audit() {
         RunSessions{db_name_, role_prefix_, own_sessions_.sessions(),
                     static_cast<int64_t>(WallClockSeconds(history_.epoch()) * 1e9)});
   in.roles_error = roles_error_;
-  result_.faults = in.faults;
-  ClassifyCauses(&in);
-  result_.checks = RunChecks(in);
-  std::string why;
-  bool met = ExpectationMet(scenario_.expect, result_.checks, &why);
-  result_.verdict = met ? Verdict::kMet : Verdict::kNotMet;
-  result_.message = met ? (scenario_.expect.pass ? "every check passed"
-                                                 : "the expected checks failed")
-                        : why;
-}
-
-void RunCase::ClassifyCauses(AuditInputs* in) {
-  in->kernel_view_missing = kernel_view_missing_;
-  result_.kernel_view_missing = kernel_view_missing_;
   if (sockets_) {
-    kernel_.sockets = sockets_->Sockets();
-    result_.kernel_view = sockets_->stats();
+    record_.kernel.sockets = sockets_->Sockets();
+    record_.kernel_view = sockets_->stats();
   }
-  ClassifyAttempts(sockets_ ? &kernel_ : nullptr, DrainWindowsOf(*in), &history_);
+  record_.audited = true;
 }
 
 bool RunCase::AuditJobs(AuditInputs* in) {

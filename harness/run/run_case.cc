@@ -38,8 +38,8 @@ bool RunCase::Prepare() {
   app_name_ = "lastcall-" + run_id_ + "-";
   role_prefix_ = "lastcall_" + run_id_ + "_";
   role_password_ = RandomPassword();
-  result_.run_id = run_id_;
-  result_.seed = scenario_.seed;
+  record_.run_id = run_id_;
+  record_.seed = scenario_.seed;
   std::string folder_error;
   switch (MakeRunFolder(session_->options().reports_dir, report_name_, &folder_error)) {
     case RunFolder::kReady: break;
@@ -47,7 +47,7 @@ bool RunCase::Prepare() {
     case RunFolder::kSymbolicLink: return Fail(Verdict::kInfrastructure, folder_error);
   }
   report_dir_ = session_->options().reports_dir + "/" + report_name_;
-  result_.report_dir = report_dir_;
+  record_.report_dir = report_dir_;
   std::error_code ec;
   run_dir_ = session_->work_dir() + "/" + run_id_;
   fs::create_directories(run_dir_, ec);
@@ -97,7 +97,7 @@ bool RunCase::Prepare() {
     std::unique_ptr<AuditConnection> audit = AuditConnection::Open(url, &error, own);
     return std::make_pair(std::move(audit), error);
   });
-  result_.database = SecondsBetween(db_start, Clock::now());
+  record_.timings.database = SecondsBetween(db_start, Clock::now());
   if (scenario_.uses_redis && !PrepareRedis()) return false;
 
   // Behind a load balancer, the port the clients use is HAProxy's.
@@ -214,7 +214,7 @@ bool RunCase::UrlFor(int id, std::string* url, RunFailure* failure) {
   *url = db_url_;
   if (!roles_error_.empty()) return true;  // no use trying again
   if (!AwaitAuditConnection()) {
-    *failure = {result_.verdict, result_.message};
+    *failure = record_.failure;
     return false;
   }
   const std::string role = role_prefix_ + std::to_string(id);
@@ -228,7 +228,7 @@ bool RunCase::UrlFor(int id, std::string* url, RunFailure* failure) {
 // waits this long for the target's close frames.
 constexpr std::chrono::seconds kWebSocketCloseTimeout{1};
 
-ScenarioResult RunCase::Run() {
+RunRecord& RunCase::Run() {
   Clock::time_point start = Clock::now();
   try {
     RunPhases();
@@ -247,18 +247,19 @@ ScenarioResult RunCase::Run() {
     if (websockets_) websockets_->Stop(kWebSocketCloseTimeout);
     if (fleet_) fleet_->StopAll();
   }
-  result_.total = SecondsBetween(start, Clock::now());
-  status_->phase = "reports";
-  if (!report_dir_.empty() && access(report_dir_.c_str(), W_OK) == 0) WriteReports();
-  return result_;
+  record_.timings.total = SecondsBetween(start, Clock::now());
+  return record_;
+}
+
+ReportSources RunCase::report_sources() {
+  ReportSources sources;
+  if (fleet_ && fleet_->log_open()) sources.finish_target_log = [this] { return fleet_->CloseLog(); };
+  sources.server_log = session_->ServerLog();
+  sources.server_log_offset = server_log_offset_;
+  return sources;
 }
 
 void RunCase::RunPhases() {
-  result_.name = scenario_.name;
-  result_.file = scenario_.file;
-  result_.matrix = scenario_.matrix;
-  for (const Fault& f : scenario_.faults)
-    result_.fault_signals.push_back(f.kind == Fault::Kind::kSignal ? f.signal : 0);
   status_->phase = "database";
   if (Prepare()) {
     Clock::time_point target_start = Clock::now();
@@ -266,17 +267,17 @@ void RunCase::RunPhases() {
     RunFailure failure;
     bool ready = fleet_->Start(&failure);
     if (!ready) Fail(failure);
-    if (ready) result_.target_ready = SecondsBetween(target_start, Clock::now());
+    if (ready) record_.timings.target_ready = SecondsBetween(target_start, Clock::now());
     if (AwaitAuditConnection() && ready) {
       status_->phase = "load";
       Drive();
       // A control run's teardown must not cut short what it would judge.
-      if (scenario_.rest_before_teardown.count() > 0 && result_.message.empty())
+      if (scenario_.rest_before_teardown.count() > 0 && !record_.failed())
         history_.Record("rest", AwaitTargetAtRest(db_url_, &own_sessions_,
                                                   scenario_.rest_before_teardown,
                                                   session_->interrupt()));
     }
-    bool failed = !result_.message.empty();
+    bool failed = record_.failed();
     Clock::time_point teardown_start = Clock::now();
     status_->phase = "teardown";
     if (load_) {
@@ -292,16 +293,16 @@ void RunCase::RunPhases() {
     fleet_->StopLoadBalancer();
     if (load_ && load_end_ == Clock::time_point()) load_end_ = Clock::now();
     if (load_) {
-      result_.load = SecondsBetween(load_start_, load_end_);
-      result_.load_started_at = WallClockSeconds(load_start_);
+      record_.timings.load = SecondsBetween(load_start_, load_end_);
+      record_.timings.load_started_at = WallClockSeconds(load_start_);
     }
     CollectLeftovers();
-    result_.teardown = SecondsBetween(teardown_start, Clock::now());
+    record_.timings.teardown = SecondsBetween(teardown_start, Clock::now());
     if (!failed && nemesis_) {
       status_->phase = "audit";
       Clock::time_point audit_start = Clock::now();
-      Audit();
-      result_.audit = SecondsBetween(audit_start, Clock::now());
+      QueryAudit();
+      record_.timings.audit = SecondsBetween(audit_start, Clock::now());
     }
   }
 }
@@ -396,21 +397,21 @@ void RunCase::Drive() {
   if (jobs_) {
     jobs_->Stop();  // bounded by the load's time as well as by its count
     history_.Record("jobs_enqueued", std::to_string(jobs_->enqueued()) + " jobs");
-    if (!jobs_->error().empty() && result_.message.empty())
+    if (!jobs_->error().empty() && !record_.failed())
       Fail(Verdict::kInfrastructure, "cannot enqueue jobs: " + jobs_->error());
   }
   if (watch_) {
     std::string watch_error = watch_->error();
     std::optional<size_t> fault = watch_->error_fault();
     watch_.reset();
-    if (!watch_error.empty() && result_.message.empty())
+    if (!watch_error.empty() && !record_.failed())
       Fail(Verdict::kBadInput,
            (fault ? scenario_.faults[*fault].location.ToString() : scenario_.file) +
                ": the database trigger failed: " + watch_error);
   }
   // What lastcall itself lacked is the cause of whatever else went wrong.
   if (std::string lacked = load_->own_failure();
-      !lacked.empty() && result_.verdict != Verdict::kInterrupted)
+      !lacked.empty() && record_.failure.verdict != Verdict::kInterrupted)
     Fail(Verdict::kInfrastructure, lacked);
 }
 

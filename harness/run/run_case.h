@@ -45,6 +45,8 @@
 #include "process/socket_watch.h"
 #include "scenario/substitution.h"
 #include "run/event_loop.h"
+#include "run/judge.h"
+#include "run/run_record.h"
 #include "run/target.h"
 #include "run/target_fleet.h"
 #include "client/websocket_load.h"
@@ -111,14 +113,23 @@ class RunCase : public InstanceDatabase {
   RunCase(const Scenario& scenario, Session* session,
               const std::string& report_name, RunStatus* status)
       : scenario_(scenario), session_(session), report_name_(report_name),
-        status_(status ? status : &unwatched_), history_(scenario.load.clients) {
+        status_(status ? status : &unwatched_), record_(scenario.load.clients),
+        history_(record_.history) {
     if (session->options().seed) scenario_.seed = *session->options().seed;
     DrawRandomTriggers(scenario_.seed, &scenario_.faults);
     AddRollingRestartFaults();
   }
   ~RunCase() override;
 
-  ScenarioResult Run();
+  // Runs the case, from its database to the audit's queries, and returns
+  // its record. The record's history is shared with the case's parts: the
+  // record lives as long as the case. Never throws.
+  RunRecord& Run();
+  // The scenario as run: the seed given, the random triggers drawn, the
+  // rolling restart's faults added.
+  const Scenario& scenario() const { return scenario_; }
+  // What the reports need of the run besides its record.
+  ReportSources report_sources();
 
  private:
   // Run()'s phases, from the database to the audit.
@@ -170,19 +181,15 @@ class RunCase : public InstanceDatabase {
   // then the watch stops; its records go to the audit.
   void CloseSocketWatch();
   void CollectLeftovers();
-  void Audit();
-  // Gives every attempt its cause (causes.h), from the socket watch's
-  // records; notes the kernel view's figures, or why there was none.
-  void ClassifyCauses(AuditInputs* in);
-  void AttemptsOfOffendingKeys();
-  void WriteReports();
+  // The audit's queries and what the checks read besides, into the record;
+  // record_.audited once every query answered.
+  void QueryAudit();
   // Takes the connection Prepare() began to open. Returns false (and fails
   // the run) if it could not be made.
   bool AwaitAuditConnection();
   bool Fail(const RunFailure& failure) { return Fail(failure.verdict, failure.message); }
   bool Fail(Verdict verdict, const std::string& message) {
-    result_.verdict = verdict;
-    result_.message = message;
+    record_.failure = {verdict, message};
     return false;
   }
   bool interrupted() { return session_->interrupt()->Check() > 0; }
@@ -209,8 +216,8 @@ class RunCase : public InstanceDatabase {
   std::string report_name_;
   RunStatus unwatched_;  // when nobody watches
   RunStatus* status_;
-  ScenarioResult result_;
-  History history_;
+  RunRecord record_;
+  History& history_;  // the record's
   std::string run_id_, app_name_, report_dir_, run_dir_, admin_url_, db_url_;
   // The target's sessions are all those on the run's database but lastcall's
   // own (own_sessions_); instance N logs in as role_prefix_ + N, with
@@ -241,17 +248,15 @@ class RunCase : public InstanceDatabase {
   // The kernel's view of the target's sockets; it calls the load and the
   // nemesis, so it stops before they go.
   std::unique_ptr<SocketWatch> sockets_;
-  std::string kernel_view_missing_;  // why there is no sockets_, if so
-  // What the kernel showed: the looks at graceful signals (guarded by
-  // the fleet's lock, which Deliver() holds), the looks after drains became
-  // visible (guarded by kernel_mutex_), and, once the watch has stopped,
-  // every socket.
-  KernelRecords kernel_;
+  // What the kernel showed goes to record_.kernel: the looks at graceful
+  // signals (guarded by the fleet's lock, which Deliver() holds), the looks
+  // after drains became visible (guarded by kernel_mutex_), and, once the
+  // watch has stopped, every socket. Why there is no sockets_, if so, goes
+  // to record_.kernel_view_missing.
   std::mutex kernel_mutex_;
   // When a drain became visible, while the look that follows has not been
   // kept yet; -1 otherwise.
   std::atomic<int64_t> drain_visible_at_{-1};
-  AuditInputs leftovers_;  // sessions, processes and files left behind
   Clock::time_point load_start_, load_end_;
   int ws_port_ = 0;  // ${ws_port}
   std::unique_ptr<WebSocketLoad> websockets_;
