@@ -6,9 +6,7 @@ RunCase::~RunCase() {
   sockets_.reset();
   load_.reset();
   jobs_.reset();
-  redis_.reset();  // before its folder in run_dir_ goes
-  std::error_code ignored;
-  if (!run_dir_.empty()) fs::remove_all(run_dir_, ignored);
+  redis_.reset();  // before its folder in the workspace goes
 }
 
 TemplateVariables RunCase::RunVariables() const {
@@ -16,7 +14,7 @@ TemplateVariables RunCase::RunVariables() const {
   variables.constants = {{"port", std::to_string(launch_.port)},
                          {"ws_port", std::to_string(ws_port_)},
                          {"database_url", InstanceUrl(1)},
-                         {"run_dir", run_dir_},
+                         {"run_dir", workspace_.run_dir()},
                          {"seed", std::to_string(scenario_.seed)},
                          {"redis_url", redis_url_}};
   return variables;
@@ -40,18 +38,11 @@ bool RunCase::Prepare() {
   role_password_ = RandomPassword();
   record_.run_id = run_id_;
   record_.seed = scenario_.seed;
-  std::string folder_error;
-  switch (MakeRunFolder(session_->options().reports_dir, report_name_, &folder_error)) {
-    case RunFolder::kReady: break;
-    case RunFolder::kCannotMake: return Fail(Verdict::kBadInput, folder_error);
-    case RunFolder::kSymbolicLink: return Fail(Verdict::kInfrastructure, folder_error);
-  }
-  report_dir_ = session_->options().reports_dir + "/" + report_name_;
-  record_.report_dir = report_dir_;
-  std::error_code ec;
-  run_dir_ = session_->work_dir() + "/" + run_id_;
-  fs::create_directories(run_dir_, ec);
-  if (ec) return Fail(Verdict::kInfrastructure, "cannot create " + run_dir_ + ": " + ec.message());
+  RunFailure folder_failure;
+  const bool made = workspace_.Make(session_->options().reports_dir, report_name_,
+                                    session_->work_dir(), run_id_, &folder_failure);
+  record_.report_dir = workspace_.report_dir();
+  if (!made) return Fail(folder_failure);
 
   Clock::time_point db_start = Clock::now();
   std::string error;
@@ -130,7 +121,7 @@ bool RunCase::Prepare() {
   env["DATABASE_URL"] = db_url_;
   for (const auto& [name, value] : LibpqEnvironment(db_url_)) env[name] = value;
   env["PGAPPNAME"] = app_name_ + "1";  // see TargetFleet
-  env["TMPDIR"] = run_dir_ + "/tmp/1";  // see TargetFleet
+  env["TMPDIR"] = workspace_.run_dir() + "/tmp/1";  // see TargetFleet
   env["LASTCALL_RUN_ID"] = run_id_;
   for (const auto& [name, value] : scenario_.target.env)
     if (!Expand(value, &env[name])) return false;
@@ -147,15 +138,16 @@ bool RunCase::MakeFleet() {
   setup.database = this;
   setup.run_id = run_id_;
   setup.app_name = app_name_;
-  setup.run_dir = run_dir_;
+  setup.run_dir = workspace_.run_dir();
   setup.launch = launch_;
   setup.variables = RunVariables();
   setup.slot_ports = slot_ports_;
   setup.first_rollout_fault = first_rollout_fault_;
   fleet_ = std::make_unique<TargetFleet>(std::move(setup));
   fleet_->OnDrainVisible([this](int64_t time) { drain_visible_at_ = time; });
-  if (!fleet_->OpenLog(report_dir_ + "/target.log.partial"))
-    return Fail(Verdict::kBadInput, "cannot write " + report_dir_ + "/target.log");
+  const std::string& report_dir = workspace_.report_dir();
+  if (!fleet_->OpenLog(report_dir + "/target.log.partial"))
+    return Fail(Verdict::kBadInput, "cannot write " + report_dir + "/target.log");
   return true;
 }
 
@@ -179,7 +171,7 @@ bool RunCase::PrepareRedis() {
   if (!scenario_.redis_url.empty()) {
     if (!Expand(scenario_.redis_url, &redis_url_)) return false;
   } else {
-    redis_ = EmbeddedRedis::Start(run_dir_ + "/redis", &error);
+    redis_ = EmbeddedRedis::Start(workspace_.run_dir() + "/redis", &error);
     if (!redis_) return Fail(Verdict::kInfrastructure, "cannot start Redis: " + error);
     redis_url_ = redis_->url();
   }

@@ -47,6 +47,7 @@
 #include "run/event_loop.h"
 #include "run/judge.h"
 #include "run/run_record.h"
+#include "run/workspace.h"
 #include "run/target.h"
 #include "run/target_fleet.h"
 #include "client/websocket_load.h"
@@ -218,7 +219,7 @@ class RunCase : public InstanceDatabase {
   RunStatus* status_;
   RunRecord record_;
   History& history_;  // the record's
-  std::string run_id_, app_name_, report_dir_, run_dir_, admin_url_, db_url_;
+  std::string run_id_, app_name_, admin_url_, db_url_;
   // The target's sessions are all those on the run's database but lastcall's
   // own (own_sessions_); instance N logs in as role_prefix_ + N, with
   // role_password_, unless roles_error_ says why it could not be made.
@@ -260,6 +261,10 @@ class RunCase : public InstanceDatabase {
   Clock::time_point load_start_, load_end_;
   int ws_port_ = 0;  // ${ws_port}
   std::unique_ptr<WebSocketLoad> websockets_;
+  // Declared last, so it goes first: once the destructor has stopped what
+  // runs in its work folder (Redis), before the target's instances and the
+  // database go.
+  RunWorkspace workspace_;
 };
 
 }  // namespace lastcall
