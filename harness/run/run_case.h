@@ -45,6 +45,7 @@
 #include "process/socket_watch.h"
 #include "scenario/substitution.h"
 #include "run/event_loop.h"
+#include "run/case_database.h"
 #include "run/judge.h"
 #include "run/run_record.h"
 #include "run/workspace.h"
@@ -81,33 +82,6 @@ inline size_t FileSize(const std::string& path) {
   auto size = fs::file_size(path, ec);
   return ec ? 0 : static_cast<size_t>(size);
 }
-
-// The run's database, given back to be dropped when the run ends, then the
-// roles made for its target.
-class RunDatabase {
- public:
-  ~RunDatabase() {
-    if (databases_) databases_->Drop(name_, roles_);
-  }
-  void AddRole(const std::string& role) { roles_.push_back(role); }
-  bool Create(RunDatabases* databases, const std::string& name,
-              const DatabaseContent& content, RunDatabases::Failure* failure,
-              std::string* error, const StatementLimits& limits) {
-    *failure = RunDatabases::Failure::kServer;
-    if (!databases || !databases->Create(name, content, &owner_, failure, error, limits))
-      return false;
-    databases_ = databases;
-    name_ = name;
-    return true;
-  }
-  // The role that owns the database (RunDatabases::Create()).
-  const std::string& owner() const { return owner_; }
-
- private:
-  RunDatabases* databases_ = nullptr;  // owned by the session
-  std::string name_, owner_;
-  std::vector<std::string> roles_;
-};
 
 class RunCase : public InstanceDatabase {
  public:
