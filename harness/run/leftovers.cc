@@ -38,17 +38,18 @@ void RunCase::CollectLeftovers() {
   std::vector<std::string> sessions;
   deadline = Clock::now() + std::chrono::seconds(2);
   auto pause = std::chrono::milliseconds(1);
-  while (audit_ && audit_->TargetSessions(&sessions, &error) &&
+  AuditConnection* audit = database_.connection();
+  while (audit && audit->TargetSessions(&sessions, &error) &&
          !sessions.empty() && Clock::now() < deadline && !interrupted()) {
     std::this_thread::sleep_for(pause);
     pause = std::min(pause * 2, std::chrono::milliseconds(10));
   }
-  if (audit_ && error.empty()) record_.audit.leaked_sessions = sessions;
+  if (audit && error.empty()) record_.audit.leaked_sessions = sessions;
 
   for (pid_t pid : left) kill(pid, SIGKILL);
   fleet_->KillAll();
   if (!left.empty()) history_.Record("orphans_killed", std::to_string(left.size()) + " processes");
-  if (audit_) audit_->TerminateSessions();
+  if (audit) audit->TerminateSessions();
 
   // A SIGKILLed instance could not clean up: only the others are judged.
   std::vector<std::string> files;

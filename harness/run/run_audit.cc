@@ -19,9 +19,10 @@ void RunCase::QueryAudit() {
   }
   record_.instances = fleet_->Records();
   AppliedFold applied(scenario_.seed, history_.KeyOutcomes().size(), &in.applied, &in.unkept);
+  AuditConnection* audit = database_.connection();
   // A query that runs long gives way to Ctrl-C, and is then no error of it.
-  audit_->CancelOnInterrupt(session_->interrupt());
-  if (!audit_->QueryApplied(
+  audit->CancelOnInterrupt(session_->interrupt());
+  if (!audit->QueryApplied(
           scenario_.audit.applied_sql,
           [&](const std::string& key, int64_t times) { applied.Add(key, times); }, &error)) {
     FailAuditQuery(scenario_.audit.applied_location.ToString() + ": " + error);
@@ -31,8 +32,8 @@ void RunCase::QueryAudit() {
   // violation, which `expect: {fail: [invariants]}` would take for a pass.
   for (const Invariant& invariant : scenario_.audit.invariants) {
     in.invariants.emplace_back();
-    if (!audit_->QueryInvariant(invariant, kRowsListedPerInvariant, &in.invariants.back(),
-                                &error)) {
+    if (!audit->QueryInvariant(invariant, kRowsListedPerInvariant, &in.invariants.back(),
+                               &error)) {
       FailAuditQuery(invariant.location.ToString() + ": audit.invariants \"" +
                      invariant.name + "\" failed: " + error);
       return;
@@ -42,9 +43,10 @@ void RunCase::QueryAudit() {
   if (!session_->ServerLog().empty())
     in.unclean_disconnects = FindUncleanDisconnects(
         ReadFileOrEmpty(session_->ServerLog(), server_log_offset_),
-        RunSessions{db_name_, role_prefix_, own_sessions_.sessions(),
+        RunSessions{database_.name(), database_.role_prefix(),
+                    database_.own_sessions()->sessions(),
                     static_cast<int64_t>(WallClockSeconds(history_.epoch()) * 1e9)});
-  in.roles_error = roles_error_;
+  in.roles_error = database_.roles_error();
   if (sockets_) {
     record_.kernel.sockets = sockets_->Sockets();
     record_.kernel_view = sockets_->stats();
@@ -57,7 +59,7 @@ bool RunCase::AuditJobs(AuditInputs* in) {
   JobsAudit jobs;
   jobs.processing_list = scenario_.jobs.processing;
   for (int64_t n = 0; n < jobs_->enqueued(); ++n) jobs.enqueued.push_back(JobId(scenario_.seed, n));
-  if (!audit_->QueryApplied(
+  if (!database_.connection()->QueryApplied(
           scenario_.audit.jobs_sql,
           [&](const std::string& id, int64_t times) { jobs.done[id] += times; }, &error,
           "audit.jobs")) {

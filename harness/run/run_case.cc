@@ -13,7 +13,7 @@ TemplateVariables RunCase::RunVariables() const {
   TemplateVariables variables;
   variables.constants = {{"port", std::to_string(launch_.port)},
                          {"ws_port", std::to_string(ws_port_)},
-                         {"database_url", InstanceUrl(1)},
+                         {"database_url", database_.InstanceUrl(1)},
                          {"run_dir", workspace_.run_dir()},
                          {"seed", std::to_string(scenario_.seed)},
                          {"redis_url", redis_url_}};
@@ -30,12 +30,9 @@ bool RunCase::Expand(const std::string& text, std::string* out) {
 }
 
 bool RunCase::Prepare() {
-  run_id_ = NewRunId();
   // Instance N's sessions are named app_name_ + N, for a reader of the
   // server's log; what tells the instances apart is their roles.
   app_name_ = "lastcall-" + run_id_ + "-";
-  role_prefix_ = "lastcall_" + run_id_ + "_";
-  role_password_ = RandomPassword();
   record_.run_id = run_id_;
   record_.seed = scenario_.seed;
   RunFailure folder_failure;
@@ -45,52 +42,11 @@ bool RunCase::Prepare() {
   if (!made) return Fail(folder_failure);
 
   Clock::time_point db_start = Clock::now();
-  std::string error;
-  admin_url_ = session_->AdminUrl(&error);
-  if (admin_url_.empty()) return Fail(Verdict::kInfrastructure, error);
-  if (!session_->ServerLog().empty()) server_log_offset_ = FileSize(session_->ServerLog());
-  std::string schema;
-  if (!scenario_.database.schema_path.empty())
-    schema = ReadFileOrEmpty(scenario_.database.schema_path);
-  db_name_ = "lastcall_run_" + run_id_;
-  RunDatabases::Failure failure;
-  const StatementLimits limits{session_->interrupt(), Clock::now() + scenario_.database.timeout};
-  if (!database_.Create(session_->Databases(&error), db_name_,
-                        DatabaseContent{schema, scenario_.database.setup_sql}, &failure,
-                        &error, limits)) {
-    switch (failure) {
-      case RunDatabases::Failure::kServer:
-        return Fail(Verdict::kInfrastructure, error);
-      case RunDatabases::Failure::kInterrupted:
-        FailIfInterrupted(error);  // the watch counted the signal: this fails
-        return false;
-      case RunDatabases::Failure::kTimedOut:
-        // Like a target that is not ready in time: the limit is the
-        // scenario's, the slowness may be the machine's.
-        return Fail(Verdict::kInfrastructure,
-                    scenario_.file + ": " + error + " (database.timeout: " +
-                        DurationText(scenario_.database.timeout) + ")");
-      case RunDatabases::Failure::kSchema:
-        return Fail(Verdict::kBadInput, scenario_.database.schema_path + ": " + error);
-      case RunDatabases::Failure::kSetup:
-        return Fail(Verdict::kBadInput, scenario_.file + ": " + error);
-    }
-  }
-  // A signal while the server started, or the spare was renamed, stops the
-  // run here, not when the target starts.
-  if (FailIfInterrupted("the database's preparation")) return false;
-  db_url_ = UrlWithDatabase(admin_url_, db_name_);
-  // A connection costs a server backend's start (60-170 ms on a busy
-  // machine): it is made while the rest is prepared; the first instance's
-  // role waits for it.
-  audit_opening_ = std::async(std::launch::async, [url = db_url_, own = &own_sessions_] {
-    std::string error;
-    std::unique_ptr<AuditConnection> audit = AuditConnection::Open(url, &error, own);
-    return std::make_pair(std::move(audit), error);
-  });
+  if (!PrepareDatabase()) return false;
   record_.timings.database = SecondsBetween(db_start, Clock::now());
   if (scenario_.uses_redis && !PrepareRedis()) return false;
 
+  std::string error;
   // Behind a load balancer, the port the clients use is HAProxy's.
   launch_.port = FreeLoopbackPort(&error);
   if (launch_.port == 0) return Fail(Verdict::kInfrastructure, error);
@@ -118,8 +74,8 @@ bool RunCase::Prepare() {
   }
   env["PORT"] = std::to_string(launch_.port);
   // DATABASE_URL and the PG* variables are each instance's (TargetFleet).
-  env["DATABASE_URL"] = db_url_;
-  for (const auto& [name, value] : LibpqEnvironment(db_url_)) env[name] = value;
+  env["DATABASE_URL"] = database_.url();
+  for (const auto& [name, value] : LibpqEnvironment(database_.url())) env[name] = value;
   env["PGAPPNAME"] = app_name_ + "1";  // see TargetFleet
   env["TMPDIR"] = workspace_.run_dir() + "/tmp/1";  // see TargetFleet
   env["LASTCALL_RUN_ID"] = run_id_;
@@ -130,12 +86,50 @@ bool RunCase::Prepare() {
   return MakeFleet();
 }
 
+bool RunCase::PrepareDatabase() {
+  std::string error;
+  const std::string admin_url = session_->AdminUrl(&error);
+  if (admin_url.empty()) return Fail(Verdict::kInfrastructure, error);
+  if (!session_->ServerLog().empty()) server_log_offset_ = FileSize(session_->ServerLog());
+  std::string schema;
+  if (!scenario_.database.schema_path.empty())
+    schema = ReadFileOrEmpty(scenario_.database.schema_path);
+  RunDatabases::Failure failure;
+  const StatementLimits limits{session_->interrupt(), Clock::now() + scenario_.database.timeout};
+  if (!database_.Create(session_->Databases(&error), admin_url,
+                        DatabaseContent{schema, scenario_.database.setup_sql}, limits, &failure,
+                        &error)) {
+    switch (failure) {
+      case RunDatabases::Failure::kServer:
+        return Fail(Verdict::kInfrastructure, error);
+      case RunDatabases::Failure::kInterrupted:
+        FailIfInterrupted(error);  // the watch counted the signal: this fails
+        return false;
+      case RunDatabases::Failure::kTimedOut:
+        // Like a target that is not ready in time: the limit is the
+        // scenario's, the slowness may be the machine's.
+        return Fail(Verdict::kInfrastructure,
+                    scenario_.file + ": " + error + " (database.timeout: " +
+                        DurationText(scenario_.database.timeout) + ")");
+      case RunDatabases::Failure::kSchema:
+        return Fail(Verdict::kBadInput, scenario_.database.schema_path + ": " + error);
+      case RunDatabases::Failure::kSetup:
+        return Fail(Verdict::kBadInput, scenario_.file + ": " + error);
+    }
+  }
+  // A signal while the server started, or the spare was renamed, stops the
+  // run here, not when the target starts.
+  if (FailIfInterrupted("the database's preparation")) return false;
+  database_.OpenConnection();
+  return true;
+}
+
 bool RunCase::MakeFleet() {
   FleetSetup setup;
   setup.scenario = &scenario_;
   setup.history = &history_;
   setup.interrupt = session_->interrupt();
-  setup.database = this;
+  setup.database = &database_;
   setup.run_id = run_id_;
   setup.app_name = app_name_;
   setup.run_dir = workspace_.run_dir();
@@ -181,15 +175,6 @@ bool RunCase::PrepareRedis() {
   return true;
 }
 
-bool RunCase::AwaitAuditConnection() {
-  if (!audit_opening_.valid()) return audit_ != nullptr;  // taken before
-  auto [audit, error] = audit_opening_.get();
-  audit_ = std::move(audit);
-  if (!audit_)
-    return Fail(Verdict::kInfrastructure, "cannot connect to the run's database: " + error);
-  return true;
-}
-
 bool RunCase::ChooseSlotPorts(std::string* error) {
   // bind(0) hands out ports at random; a repeat is rare but possible.
   while (static_cast<int>(slot_ports_.size()) < scenario_.target.instances) {
@@ -199,20 +184,6 @@ bool RunCase::ChooseSlotPorts(std::string* error) {
         std::find(slot_ports_.begin(), slot_ports_.end(), port) == slot_ports_.end())
       slot_ports_.push_back(port);
   }
-  return true;
-}
-
-bool RunCase::UrlFor(int id, std::string* url, RunFailure* failure) {
-  *url = db_url_;
-  if (!roles_error_.empty()) return true;  // no use trying again
-  if (!AwaitAuditConnection()) {
-    *failure = record_.failure;
-    return false;
-  }
-  const std::string role = role_prefix_ + std::to_string(id);
-  if (!audit_->CreateRole(role, role_password_, database_.owner(), &roles_error_)) return true;
-  database_.AddRole(role);
-  *url = InstanceUrl(id);
   return true;
 }
 
@@ -245,7 +216,8 @@ RunRecord& RunCase::Run() {
 
 ReportSources RunCase::report_sources() {
   ReportSources sources;
-  if (fleet_ && fleet_->log_open()) sources.finish_target_log = [this] { return fleet_->CloseLog(); };
+  if (fleet_ && fleet_->log_open())
+    sources.finish_target_log = [this] { return fleet_->CloseLog(); };
   sources.server_log = session_->ServerLog();
   sources.server_log_offset = server_log_offset_;
   return sources;
@@ -265,7 +237,7 @@ void RunCase::RunPhases() {
       Drive();
       // A control run's teardown must not cut short what it would judge.
       if (scenario_.rest_before_teardown.count() > 0 && !record_.failed())
-        history_.Record("rest", AwaitTargetAtRest(db_url_, &own_sessions_,
+        history_.Record("rest", AwaitTargetAtRest(database_.url(), database_.own_sessions(),
                                                   scenario_.rest_before_teardown,
                                                   session_->interrupt()));
     }
@@ -360,8 +332,8 @@ void RunCase::Drive() {
     Trigger::Kind kind = fault.trigger.kind;
     if (fault.kind == Fault::Kind::kSignal &&
         (kind == Trigger::Kind::kDbTransactionsOpen || kind == Trigger::Kind::kSql)) {
-      watch_ = std::make_unique<DatabaseWatch>(db_url_, &own_sessions_, nemesis_.get(),
-                                               &history_);
+      watch_ = std::make_unique<DatabaseWatch>(database_.url(), database_.own_sessions(),
+                                               nemesis_.get(), &history_);
       break;
     }
   }

@@ -83,18 +83,18 @@ inline size_t FileSize(const std::string& path) {
   return ec ? 0 : static_cast<size_t>(size);
 }
 
-class RunCase : public InstanceDatabase {
+class RunCase {
  public:
   RunCase(const Scenario& scenario, Session* session,
-              const std::string& report_name, RunStatus* status)
+          const std::string& report_name, RunStatus* status)
       : scenario_(scenario), session_(session), report_name_(report_name),
         status_(status ? status : &unwatched_), record_(scenario.load.clients),
-        history_(record_.history) {
+        history_(record_.history), run_id_(NewRunId()), database_(run_id_) {
     if (session->options().seed) scenario_.seed = *session->options().seed;
     DrawRandomTriggers(scenario_.seed, &scenario_.faults);
     AddRollingRestartFaults();
   }
-  ~RunCase() override;
+  ~RunCase();
 
   // Runs the case, from its database to the audit's queries, and returns
   // its record. The record's history is shared with the case's parts: the
@@ -117,18 +117,6 @@ class RunCase : public InstanceDatabase {
   // ${port}, ${database_url}, ${run_dir}, ${seed}.
   TemplateVariables RunVariables() const;
   bool Expand(const std::string& text, std::string* out);
-  // InstanceDatabase: the database URL of instance `id`, as a role of its
-  // own, made now, else (lastcall may not make roles there) the run's, with
-  // the reason in roles_error_. Returns false (and fails the run) if the
-  // audit connection that makes roles could not be had.
-  bool UrlFor(int id, std::string* url, RunFailure* failure) override;
-  // Instance `id`'s URL once its role is made: lastcall's own login (db_url_)
-  // goes to nobody else, unless roles could not be made.
-  std::string InstanceUrl(int id) const {
-    return roles_error_.empty() ? UrlWithLogin(db_url_, role_prefix_ + std::to_string(id),
-                                               role_password_)
-                                : db_url_;
-  }
   bool behind_load_balancer() const { return scenario_.load_balancer.enabled; }
   // The rolling restart's signals are faults of the scenario, one per slot
   // after the scenario's own, so that every check judges them as any other.
@@ -161,7 +149,12 @@ class RunCase : public InstanceDatabase {
   void QueryAudit();
   // Takes the connection Prepare() began to open. Returns false (and fails
   // the run) if it could not be made.
-  bool AwaitAuditConnection();
+  bool AwaitAuditConnection() {
+    RunFailure failure;
+    return database_.AwaitConnection(&failure) || Fail(failure);
+  }
+  // Makes the run's database (Prepare()).
+  bool PrepareDatabase();
   bool Fail(const RunFailure& failure) { return Fail(failure.verdict, failure.message); }
   bool Fail(Verdict verdict, const std::string& message) {
     record_.failure = {verdict, message};
@@ -193,18 +186,8 @@ class RunCase : public InstanceDatabase {
   RunStatus* status_;
   RunRecord record_;
   History& history_;  // the record's
-  std::string run_id_, app_name_, admin_url_, db_url_;
-  // The target's sessions are all those on the run's database but lastcall's
-  // own (own_sessions_); instance N logs in as role_prefix_ + N, with
-  // role_password_, unless roles_error_ says why it could not be made.
-  std::string db_name_, role_prefix_, role_password_, roles_error_;
-  OwnSessions own_sessions_;  // before the connections that join it
-  RunDatabase database_;
-  // Setup, session polls and audit queries: one connection for the run.
-  // After database_, so that it is closed before the database is dropped.
-  // Opened by Prepare() in the background, taken by AwaitAuditConnection().
-  std::future<std::pair<std::unique_ptr<AuditConnection>, std::string>> audit_opening_;
-  std::unique_ptr<AuditConnection> audit_;
+  std::string run_id_, app_name_;
+  CaseDatabase database_;
   // When the scenario uses Redis; released before the database, and the
   // generator (which talks to it) before the server.
   std::unique_ptr<EmbeddedRedis> redis_;

@@ -176,7 +176,8 @@ bool TargetFleet::StartInstance(int slot, RunFailure* failure) {
   std::error_code ec;
   fs::create_directories(tmpdir, ec);
   for (std::string& entry : launch.env) {
-    if (entry.rfind("PGAPPNAME=", 0) == 0) entry = "PGAPPNAME=" + setup_.app_name + std::to_string(id);
+    if (entry.rfind("PGAPPNAME=", 0) == 0)
+      entry = "PGAPPNAME=" + setup_.app_name + std::to_string(id);
     if (entry.rfind("TMPDIR=", 0) == 0) entry = "TMPDIR=" + tmpdir;
   }
   std::unique_ptr<TargetInstance> instance =
@@ -271,8 +272,8 @@ bool TargetFleet::StartLoadBalancer(RunFailure* failure) {
     return false;
   }
   setup_.history->Record("load_balancer_start",
-                  "HAProxy pid " + std::to_string(load_balancer_->pid()) + " on port " +
-                      std::to_string(setup_.launch.port));
+                         "HAProxy pid " + std::to_string(load_balancer_->pid()) + " on port " +
+                             std::to_string(setup_.launch.port));
   // Its health checks must have seen every instance before the load begins.
   Clock::time_point deadline = Clock::now() + setup_.launch.ready.timeout;
   for (int slot = 0; slot < setup_.scenario->target.instances; ++slot) {
@@ -298,8 +299,8 @@ void TargetFleet::SignalSlot(int slot) {
   nemesis_->FireRollingRestart(setup_.first_rollout_fault + slot, slots_[slot]->id());
 }
 
-void TargetFleet::SetSlotState(int slot, const std::string& state,
-                               const std::string& event, const std::string& what) {
+void TargetFleet::SetSlotState(int slot, const std::string& state, const std::string& event,
+                               const std::string& what) {
   std::string error;
   if (load_balancer_->SetState(slot, state, &error))
     setup_.history->Record(event, BackendServerName(slot) + " " + what, slots_[slot]->id());
@@ -316,14 +317,16 @@ void TargetFleet::Readmit(int slot) {
 }
 
 bool TargetFleet::StartReplacement(int slot) {
-  setup_.history->Record("restart", "starting instance " + std::to_string(instances_.size() + 1) +
-                                 " for " + BackendServerName(slot));
+  setup_.history->Record("restart", "starting instance " +
+                                        std::to_string(instances_.size() + 1) + " for " +
+                                        BackendServerName(slot));
   return StartInstance(slot, &replacement_failure_);
 }
 
 bool TargetFleet::SlotUp(int slot) {
   if (!load_balancer_->Up(slot)) return false;
-  setup_.history->Record("load_balancer_up", BackendServerName(slot) + " is UP", slots_[slot]->id());
+  setup_.history->Record("load_balancer_up", BackendServerName(slot) + " is UP",
+                         slots_[slot]->id());
   return true;
 }
 
