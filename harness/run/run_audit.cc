@@ -47,10 +47,7 @@ void RunCase::QueryAudit() {
                     database_.own_sessions()->sessions(),
                     static_cast<int64_t>(WallClockSeconds(history_.epoch()) * 1e9)});
   in.roles_error = database_.roles_error();
-  if (sockets_) {
-    record_.kernel.sockets = sockets_->Sockets();
-    record_.kernel_view = sockets_->stats();
-  }
+  if (kernel_) record_.kernel_view = kernel_->KeepSockets();
   record_.audited = true;
 }
 

@@ -3,7 +3,7 @@
 namespace lastcall {
 
 RunCase::~RunCase() {
-  sockets_.reset();
+  kernel_.reset();
   load_.reset();
   jobs_.reset();
   redis_.reset();  // before its folder in the workspace goes
@@ -138,7 +138,14 @@ bool RunCase::MakeFleet() {
   setup.slot_ports = slot_ports_;
   setup.first_rollout_fault = first_rollout_fault_;
   fleet_ = std::make_unique<TargetFleet>(std::move(setup));
-  fleet_->OnDrainVisible([this](int64_t time) { drain_visible_at_ = time; });
+  fleet_->OnDrainVisible([this](int64_t time) {
+    if (kernel_) kernel_->DrainVisible(time);
+  });
+  // kernel_ goes first when the run ends: a signal a client thread sends
+  // after that has no look to keep.
+  fleet_->OnGracefulSignal([this] {
+    if (kernel_) kernel_->SnapshotAtSignal();
+  });
   const std::string& report_dir = workspace_.report_dir();
   if (!fleet_->OpenLog(report_dir + "/target.log.partial"))
     return Fail(Verdict::kBadInput, "cannot write " + report_dir + "/target.log");
@@ -252,7 +259,7 @@ void RunCase::RunPhases() {
     if (websockets_) websockets_->Stop(kWebSocketCloseTimeout);
     fleet_->StopAll();
     if (load_) load_->Join();
-    CloseSocketWatch();
+    if (kernel_) kernel_->Close();
     // The clients are done: HAProxy goes before the leftovers are judged.
     fleet_->StopLoadBalancer();
     if (load_ && load_end_ == Clock::time_point()) load_end_ = Clock::now();
@@ -271,9 +278,6 @@ void RunCase::RunPhases() {
   }
 }
 
-// How often the socket watch looks at the target's sockets: an `in_flight`
-// trigger fires within about this much of the moment.
-constexpr std::chrono::microseconds kLookInterval{500};
 
 namespace {
 
@@ -300,6 +304,17 @@ void RunCase::DriveLoop() {
   if (end == EventLoop::End::kInterrupted)
     Fail(Verdict::kInterrupted,
          "interrupted by " + SignalName(session_->interrupt()->first_signal()));
+}
+
+void RunCase::OpenSocketWatch() {
+  if (behind_load_balancer()) {
+    record_.kernel_view_missing =
+        "behind the load balancer, the target's sockets are HAProxy's connections, not the "
+        "clients'";
+    return;
+  }
+  kernel_ = KernelWatch::Open(launch_.port, &history_, nemesis_.get(), load_.get(),
+                              &record_.kernel, &record_.kernel_view_missing);
 }
 
 bool RunCase::StartWebSockets() {
@@ -342,10 +357,7 @@ void RunCase::Drive() {
         scenario_.load_balancer.rolling_restart, scenario_.target.instances, fleet_.get());
   OpenSocketWatch();
   load_start_ = load_->Start();
-  if (sockets_)
-    sockets_->Start(
-        kLookInterval, [this](const LiveTable& live) { CountInFlight(live); },
-        [this](std::vector<uint16_t>* ports) { load_->ConnectionPorts(ports); });
+  if (kernel_) kernel_->Start();
   if (jobs_) jobs_->Start(load_start_);
   nemesis_->Begin(load_start_);
   if (rollout_) {

@@ -47,6 +47,7 @@
 #include "run/event_loop.h"
 #include "run/case_database.h"
 #include "run/judge.h"
+#include "run/kernel_view.h"
 #include "run/run_record.h"
 #include "run/workspace.h"
 #include "run/target.h"
@@ -135,14 +136,6 @@ class RunCase {
   // it is what tells a dropped request from one never accepted, and what
   // counts `in_flight`.
   void OpenSocketWatch();
-  // The look's count of requests the target has read and not answered.
-  void CountInFlight(const LiveTable& live);
-  // Before a graceful signal goes out: what the target has read by then.
-  // Called with the fleet's lock held.
-  void SnapshotAtSignal();
-  // After the load and the target: the destroy events of every socket,
-  // then the watch stops; its records go to the audit.
-  void CloseSocketWatch();
   void CollectLeftovers();
   // The audit's queries and what the checks read besides, into the record;
   // record_.audited once every query answered.
@@ -203,18 +196,10 @@ class RunCase {
   std::unique_ptr<Nemesis> nemesis_;
   std::unique_ptr<Load> load_;  // after nemesis_: destroyed first, it calls it
   std::unique_ptr<DatabaseWatch> watch_;  // the same
-  // The kernel's view of the target's sockets; it calls the load and the
-  // nemesis, so it stops before they go.
-  std::unique_ptr<SocketWatch> sockets_;
-  // What the kernel showed goes to record_.kernel: the looks at graceful
-  // signals (guarded by the fleet's lock, which Deliver() holds), the looks
-  // after drains became visible (guarded by kernel_mutex_), and, once the
-  // watch has stopped, every socket. Why there is no sockets_, if so, goes
-  // to record_.kernel_view_missing.
-  std::mutex kernel_mutex_;
-  // When a drain became visible, while the look that follows has not been
-  // kept yet; -1 otherwise.
-  std::atomic<int64_t> drain_visible_at_{-1};
+  // The kernel's view of the target's sockets, its looks kept in
+  // record_.kernel (or why there is none in record_.kernel_view_missing);
+  // it calls the load and the nemesis, so it stops before they go.
+  std::unique_ptr<KernelWatch> kernel_;
   Clock::time_point load_start_, load_end_;
   int ws_port_ = 0;  // ${ws_port}
   std::unique_ptr<WebSocketLoad> websockets_;
