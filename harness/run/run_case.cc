@@ -267,7 +267,10 @@ void RunCase::RunPhases() {
       record_.timings.load = SecondsBetween(load_start_, load_end_);
       record_.timings.load_started_at = WallClockSeconds(load_start_);
     }
-    CollectLeftovers();
+    LeftoverScan scan{&scenario_, {}, &history_, run_id_, session_->interrupt(),
+                      database_.connection(), fleet_.get()};
+    if (nemesis_) scan.fault_records = nemesis_->records();
+    CollectLeftovers(scan, &record_.audit);
     record_.timings.teardown = SecondsBetween(teardown_start, Clock::now());
     if (!failed && nemesis_) {
       status_->phase = "audit";

@@ -48,6 +48,7 @@
 #include "run/case_database.h"
 #include "run/judge.h"
 #include "run/kernel_view.h"
+#include "run/leftovers.h"
 #include "run/run_record.h"
 #include "run/workspace.h"
 #include "run/target.h"
@@ -136,7 +137,6 @@ class RunCase {
   // it is what tells a dropped request from one never accepted, and what
   // counts `in_flight`.
   void OpenSocketWatch();
-  void CollectLeftovers();
   // The audit's queries and what the checks read besides, into the record;
   // record_.audited once every query answered.
   void QueryAudit();
