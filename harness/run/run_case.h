@@ -49,6 +49,7 @@
 #include "run/judge.h"
 #include "run/kernel_view.h"
 #include "run/leftovers.h"
+#include "run/run_audit.h"
 #include "run/run_record.h"
 #include "run/workspace.h"
 #include "run/target.h"
@@ -67,16 +68,6 @@ inline std::string NewRunId() {
   char id[16];
   std::snprintf(id, sizeof id, "%08x", random());
   return id;
-}
-
-// `t` on the wall clock, in seconds since 1970.
-inline double WallClockSeconds(Clock::time_point t) {
-  auto wall = std::chrono::system_clock::now() - (Clock::now() - t);
-  return std::chrono::duration<double>(wall.time_since_epoch()).count();
-}
-
-inline double SecondsBetween(Clock::time_point a, Clock::time_point b) {
-  return std::chrono::duration<double>(b - a).count();
 }
 
 inline size_t FileSize(const std::string& path) {
@@ -114,8 +105,6 @@ class RunCase {
   bool Prepare();
   // Redis, embedded or redis.url, and the job generator with fresh lists.
   bool PrepareRedis();
-  // audit.jobs and the Redis lists, into in->jobs.
-  bool AuditJobs(AuditInputs* in);
   // ${port}, ${database_url}, ${run_dir}, ${seed}.
   TemplateVariables RunVariables() const;
   bool Expand(const std::string& text, std::string* out);
@@ -137,9 +126,9 @@ class RunCase {
   // it is what tells a dropped request from one never accepted, and what
   // counts `in_flight`.
   void OpenSocketWatch();
-  // The audit's queries and what the checks read besides, into the record;
-  // record_.audited once every query answered.
-  void QueryAudit();
+  // The audit's queries (run_audit.h) and what the checks read besides,
+  // into the record; record_.audited once every query answered.
+  void Audit();
   // Takes the connection Prepare() began to open. Returns false (and fails
   // the run) if it could not be made.
   bool AwaitAuditConnection() {
@@ -162,11 +151,6 @@ class RunCase {
                                     SignalName(session_->interrupt()->first_signal()) +
                                     " during " + phase);
     return true;
-  }
-  // An audit query that failed: cancelled by an interrupt (the run is
-  // interrupted), else bad input, as `message` says.
-  void FailAuditQuery(const std::string& message) {
-    if (!FailIfInterrupted("the audit")) Fail(Verdict::kBadInput, message);
   }
 
   // The live counters for the console, from the load and the nemesis.

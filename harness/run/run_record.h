@@ -4,6 +4,7 @@
 #ifndef LASTCALL_RUN_RECORD_H_
 #define LASTCALL_RUN_RECORD_H_
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -23,6 +24,17 @@ struct RunFailure {
   Verdict verdict = Verdict::kInfrastructure;
   std::string message;
 };
+
+// `t` on the wall clock, in seconds since 1970.
+inline double WallClockSeconds(std::chrono::steady_clock::time_point t) {
+  auto wall = std::chrono::system_clock::now() - (std::chrono::steady_clock::now() - t);
+  return std::chrono::duration<double>(wall.time_since_epoch()).count();
+}
+
+inline double SecondsBetween(std::chrono::steady_clock::time_point a,
+                             std::chrono::steady_clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
 
 // Seconds spent in each phase (ScenarioResult's, which see).
 struct RunTimings {
