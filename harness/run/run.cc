@@ -1,52 +1,16 @@
-#include "run/run_case.h"
-#include "base/file.h"
-#include "base/free_port.h"
+#include "run/run.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/eventfd.h>
-#include <sys/socket.h>
-#include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
-#include <csignal>
-#include <cstdlib>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <future>
-#include <random>
-#include <sstream>
-#include <thread>
+#include <chrono>
 
-#include "run/audit.h"
-#include "check/causes.h"
-#include "run/control.h"
-#include "run/database_watch.h"
-#include "client/job_queue.h"
-#include "client/load.h"
-#include "process/load_balancer.h"
-#include "run/nemesis.h"
-#include "process/proc_scan.h"
-#include "run/rolling_restart.h"
-#include "report/saved_run.h"
-#include "process/server_log.h"
-#include "process/socket_watch.h"
-#include "scenario/substitution.h"
-#include "run/target.h"
-#include "client/websocket_load.h"
-
-extern char** environ;
+#include "run/judge.h"
+#include "run/run_case.h"
 
 namespace lastcall {
 
-namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 namespace {

@@ -1,6 +1,52 @@
 #include "run/run_case.h"
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+
+#include "base/file.h"
+#include "base/free_port.h"
+#include "run/control.h"
+#include "run/event_loop.h"
+#include "run/launch.h"
+#include "run/leftovers.h"
+#include "run/run_audit.h"
+
 namespace lastcall {
+
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::string NewRunId() {
+  std::random_device random;
+  char id[16];
+  std::snprintf(id, sizeof id, "%08x", random());
+  return id;
+}
+
+size_t FileSize(const std::string& path) {
+  std::error_code ec;
+  auto size = std::filesystem::file_size(path, ec);
+  return ec ? 0 : static_cast<size_t>(size);
+}
+
+}  // namespace
+
+RunCase::RunCase(const Scenario& scenario, Session* session, const std::string& report_name,
+                 RunStatus* status)
+    : scenario_(scenario), session_(session), report_name_(report_name),
+      status_(status ? status : &unwatched_), record_(scenario.load.clients),
+      history_(record_.history), run_id_(NewRunId()), database_(run_id_) {
+  if (session->options().seed) scenario_.seed = *session->options().seed;
+  DrawRandomTriggers(scenario_.seed, &scenario_.faults);
+  AddRollingRestartFaults();
+}
 
 RunCase::~RunCase() {
   kernel_.reset();
@@ -21,12 +67,8 @@ TemplateVariables RunCase::RunVariables() const {
 }
 
 bool RunCase::Expand(const std::string& text, std::string* out) {
-  std::string error;
-  std::optional<Template> t = Template::Compile(text, RunVariables(), &error);
-  if (!t) return Fail(Verdict::kBadInput, scenario_.file + ": " + error);
-  out->clear();
-  t->Render({}, out);
-  return true;
+  RunFailure failure;
+  return ExpandTemplate(scenario_, text, RunVariables(), out, &failure) || Fail(failure);
 }
 
 bool RunCase::Prepare() {
@@ -57,32 +99,9 @@ bool RunCase::Prepare() {
   if (ws_port_ == 0) return Fail(Verdict::kInfrastructure, error);
   if (behind_load_balancer() && !ChooseSlotPorts(&error))
     return Fail(Verdict::kInfrastructure, error);
-  launch_.cwd = scenario_.target.cwd;
-  launch_.container = scenario_.target.container;
-  launch_.ready = scenario_.target.ready;
-  for (const std::string& arg : scenario_.target.command) {
-    launch_.argv.emplace_back();
-    if (!Expand(arg, &launch_.argv.back())) return false;
-  }
-  // The harness's environment, then what the target needs to know, then
-  // the scenario's own variables, which may override any of it.
-  std::map<std::string, std::string> env;
-  for (char** e = environ; *e; ++e) {
-    std::string entry = *e;
-    size_t eq = entry.find('=');
-    if (eq != std::string::npos) env[entry.substr(0, eq)] = entry.substr(eq + 1);
-  }
-  env["PORT"] = std::to_string(launch_.port);
-  // DATABASE_URL and the PG* variables are each instance's (TargetFleet).
-  env["DATABASE_URL"] = database_.url();
-  for (const auto& [name, value] : LibpqEnvironment(database_.url())) env[name] = value;
-  env["PGAPPNAME"] = app_name_ + "1";  // see TargetFleet
-  env["TMPDIR"] = workspace_.run_dir() + "/tmp/1";  // see TargetFleet
-  env["LASTCALL_RUN_ID"] = run_id_;
-  for (const auto& [name, value] : scenario_.target.env)
-    if (!Expand(value, &env[name])) return false;
-  for (const auto& [name, value] : env) launch_.env.push_back(name + "=" + value);
-
+  const RunIdentity run{launch_.port, database_.url(), app_name_, workspace_.run_dir(), run_id_};
+  RunFailure failure;
+  if (!RunLaunch(scenario_, RunVariables(), run, &launch_, &failure)) return Fail(failure);
   return MakeFleet();
 }
 
@@ -303,7 +322,6 @@ void RunCase::RunPhases() {
     }
   }
 }
-
 
 namespace {
 

@@ -3,90 +3,38 @@
 #ifndef LASTCALL_RUN_CASE_H_
 #define LASTCALL_RUN_CASE_H_
 
-#include "run/run.h"
-#include "base/file.h"
-#include "base/free_port.h"
+#include <memory>
+#include <string>
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/eventfd.h>
-#include <sys/socket.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <cctype>
-#include <cerrno>
-#include <csignal>
-#include <cstdlib>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <future>
-#include <random>
-#include <sstream>
-#include <thread>
-
-#include "run/audit.h"
-#include "check/causes.h"
-#include "run/control.h"
-#include "run/database_watch.h"
 #include "client/job_queue.h"
 #include "client/load.h"
-#include "process/load_balancer.h"
-#include "run/nemesis.h"
-#include "process/proc_scan.h"
-#include "run/rolling_restart.h"
-#include "report/saved_run.h"
-#include "process/server_log.h"
-#include "process/socket_watch.h"
-#include "scenario/substitution.h"
-#include "run/event_loop.h"
+#include "client/websocket_load.h"
+#include "history/history.h"
+#include "process/redis.h"
 #include "run/case_database.h"
+#include "run/database_watch.h"
 #include "run/judge.h"
 #include "run/kernel_view.h"
-#include "run/leftovers.h"
-#include "run/run_audit.h"
+#include "run/nemesis.h"
+#include "run/progress.h"
+#include "run/rolling_restart.h"
 #include "run/run_record.h"
-#include "run/workspace.h"
+#include "run/session.h"
 #include "run/target.h"
 #include "run/target_fleet.h"
-#include "client/websocket_load.h"
-
-extern char** environ;
+#include "run/workspace.h"
+#include "scenario/scenario.h"
+#include "scenario/substitution.h"
 
 namespace lastcall {
 
-namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
-
-inline std::string NewRunId() {
-  std::random_device random;
-  char id[16];
-  std::snprintf(id, sizeof id, "%08x", random());
-  return id;
-}
-
-inline size_t FileSize(const std::string& path) {
-  std::error_code ec;
-  auto size = fs::file_size(path, ec);
-  return ec ? 0 : static_cast<size_t>(size);
-}
-
 class RunCase {
  public:
-  RunCase(const Scenario& scenario, Session* session,
-          const std::string& report_name, RunStatus* status)
-      : scenario_(scenario), session_(session), report_name_(report_name),
-        status_(status ? status : &unwatched_), record_(scenario.load.clients),
-        history_(record_.history), run_id_(NewRunId()), database_(run_id_) {
-    if (session->options().seed) scenario_.seed = *session->options().seed;
-    DrawRandomTriggers(scenario_.seed, &scenario_.faults);
-    AddRollingRestartFaults();
-  }
+  // The case of `scenario` (with the session's --seed, if given), its
+  // reports in the session's reports folder under `report_name`; its
+  // progress published in *status (may be null).
+  RunCase(const Scenario& scenario, Session* session, const std::string& report_name,
+          RunStatus* status);
   ~RunCase();
 
   // Runs the case, from its database to the audit's queries, and returns

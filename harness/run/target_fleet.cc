@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "process/proc_scan.h"
+#include "run/launch.h"
 
 namespace lastcall {
 
@@ -169,8 +170,10 @@ bool TargetFleet::StartInstance(int slot, RunFailure* failure) {
   // cannot clean up; the next one must not be blamed for it).
   TargetLaunch launch;
   std::string database_url;
+  const int port = behind_load_balancer() ? setup_.slot_ports[slot] : setup_.launch.port;
   if (!setup_.database->UrlFor(id, &database_url, failure) ||
-      !SlotLaunch(slot, database_url, &launch, failure))
+      !InstanceLaunch(*setup_.scenario, setup_.variables, setup_.launch, port, database_url,
+                      &launch, failure))
     return false;
   std::string tmpdir = TmpDirOf(id);
   std::error_code ec;
@@ -213,46 +216,6 @@ bool TargetFleet::StartInstance(int slot, RunFailure* failure) {
                                             DurationText(setup_.launch.ready.timeout) +
                                             "; its last output:\n" + started->Tail(20)};
   return false;
-}
-
-bool TargetFleet::SlotLaunch(int slot, const std::string& database_url, TargetLaunch* out,
-                         RunFailure* failure) const {
-  TemplateVariables variables = setup_.variables;
-  *out = setup_.launch;
-  if (behind_load_balancer()) out->port = setup_.slot_ports[slot];
-  variables.constants["port"] = std::to_string(out->port);
-  variables.constants["database_url"] = database_url;
-  std::map<std::string, std::string> own = {{"PORT", std::to_string(out->port)},
-                                            {"DATABASE_URL", database_url}};
-  for (const auto& [name, value] : LibpqEnvironment(database_url)) own[name] = value;
-  std::string error;
-  auto render = [&](const std::string& text, std::string* rendered) {
-    std::optional<Template> t = Template::Compile(text, variables, &error);
-    if (!t) {
-      *failure = {Verdict::kBadInput, setup_.scenario->file + ": " + error};
-      return false;
-    }
-    rendered->clear();
-    t->Render({}, rendered);
-    return true;
-  };
-  for (size_t i = 0; i < setup_.scenario->target.command.size(); ++i)
-    if (!render(setup_.scenario->target.command[i], &out->argv[i])) return false;
-  for (std::string& entry : out->env) {
-    std::string name = entry.substr(0, entry.find('='));
-    auto templated = setup_.scenario->target.env.find(name);
-    auto instance_value = own.find(name);
-    std::string value;
-    if (templated != setup_.scenario->target.env.end()) {
-      if (!render(templated->second, &value)) return false;
-    } else if (instance_value != own.end()) {
-      value = instance_value->second;
-    } else {
-      continue;
-    }
-    entry = name + "=" + value;
-  }
-  return true;
 }
 
 bool TargetFleet::Start(RunFailure* failure) {

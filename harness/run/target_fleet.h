@@ -118,11 +118,6 @@ class TargetFleet : public TargetControl, public RolloutControl, public LoopFlee
   // Starts an instance and waits until it is ready; behind the load
   // balancer, the one serving `slot`, on the slot's port.
   bool StartInstance(int slot, RunFailure* failure);
-  // The launch of the instance serving `slot` (0 without a load balancer):
-  // its port in ${port} and PORT, its `database_url` in ${database_url},
-  // DATABASE_URL and the PG* variables.
-  bool SlotLaunch(int slot, const std::string& database_url, TargetLaunch* out,
-                  RunFailure* failure) const;
   bool StartLoadBalancer(RunFailure* failure);
   // Sets the slot's server `state` through HAProxy's runtime API and records
   // `event` ("<server> <what>"), or the error.
