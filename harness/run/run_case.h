@@ -1,5 +1,10 @@
-// One scenario run, from its database to its verdict (RunCase), and
-// what it is made of. Internal to the run layer.
+// A run case: one scenario run, from its database to the audit's queries,
+// returning its record (run_record.h) for the verdict and the reports
+// (judge.h). It holds what it acquires: the workspace (workspace.h), the
+// database (case_database.h), the target fleet (target_fleet.h), and the
+// load with the nemesis, driven by the event loop (event_loop.h). Its
+// destructor lets go of the load and the watches first, then the work
+// folder, the fleet, and the database last. Internal to the run layer.
 #ifndef LASTCALL_RUN_CASE_H_
 #define LASTCALL_RUN_CASE_H_
 
