@@ -351,7 +351,7 @@ int Run(const std::vector<std::string>& paths, const RunOptions& options,
   auto run_scenario = [&](const Scenario& scenario, const std::string& report_name) {
     RunStatus status;
     board.Add(report_name, &status);
-    ScenarioResult result = RunScenario(scenario, session.get(), report_name, &status);
+    ScenarioResult result = RunAndReport(scenario, session.get(), report_name, &status);
     board.Remove(&status);
     return result;
   };

@@ -140,7 +140,7 @@ bool Explorer::RunVariation(const Variation& variation, const std::string& label
   }
   RunStatus status;
   board_.Add(progress, &status);
-  *result = RunScenario(scenario, session_, "explore/" + label, &status);
+  *result = RunAndReport(scenario, session_, "explore/" + label, &status);
   board_.Remove(&status);
   if (result->verdict == Verdict::kBadInput || result->verdict == Verdict::kInfrastructure) {
     board_.Print(ConsoleLines(*result));

@@ -53,7 +53,7 @@ ScenarioResult NotRunResult(const Scenario& scenario, const ScenarioResult& cont
 std::string AwaitTargetAtRest(const std::string& url, OwnSessions* own, Duration limit,
                               Interrupt* interrupt);
 
-// One scenario run into the reports folder `report_name` (RunScenario(),
+// One scenario run into the reports folder `report_name` (RunAndReport(),
 // with whatever the caller shows around it).
 using RunFunction =
     std::function<ScenarioResult(const Scenario& scenario, const std::string& report_name)>;

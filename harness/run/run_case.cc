@@ -1,0 +1,449 @@
+#include "run/run_case.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+
+#include "base/file.h"
+#include "base/free_port.h"
+#include "run/control.h"
+#include "run/event_loop.h"
+#include "run/launch.h"
+#include "run/leftovers.h"
+#include "run/run_audit.h"
+
+namespace lastcall {
+
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::string NewRunId() {
+  std::random_device random;
+  char id[16];
+  std::snprintf(id, sizeof id, "%08x", random());
+  return id;
+}
+
+size_t FileSize(const std::string& path) {
+  std::error_code ec;
+  auto size = std::filesystem::file_size(path, ec);
+  return ec ? 0 : static_cast<size_t>(size);
+}
+
+}  // namespace
+
+RunCase::RunCase(const Scenario& scenario, Session* session, const std::string& report_name,
+                 RunStatus* status)
+    : scenario_(scenario), session_(session), report_name_(report_name),
+      status_(status ? status : &unwatched_), record_(scenario.load.clients),
+      history_(record_.history), run_id_(NewRunId()), database_(run_id_) {
+  if (session->options().seed) scenario_.seed = *session->options().seed;
+  DrawRandomTriggers(scenario_.seed, &scenario_.faults);
+  AddRollingRestartFaults();
+}
+
+RunCase::~RunCase() {
+  kernel_.reset();
+  load_.reset();
+  jobs_.reset();
+  redis_.reset();  // before its folder in the workspace goes
+}
+
+TemplateVariables RunCase::RunVariables() const {
+  TemplateVariables variables;
+  variables.constants = {{"port", std::to_string(launch_.port)},
+                         {"ws_port", std::to_string(ws_port_)},
+                         {"database_url", database_.InstanceUrl(1)},
+                         {"run_dir", workspace_.run_dir()},
+                         {"seed", std::to_string(scenario_.seed)},
+                         {"redis_url", redis_url_}};
+  return variables;
+}
+
+bool RunCase::Expand(const std::string& text, std::string* out) {
+  RunFailure failure;
+  return ExpandTemplate(scenario_, text, RunVariables(), out, &failure) || Fail(failure);
+}
+
+bool RunCase::Prepare() {
+  // Instance N's sessions are named app_name_ + N, for a reader of the
+  // server's log; what tells the instances apart is their roles.
+  app_name_ = "lastcall-" + run_id_ + "-";
+  record_.run_id = run_id_;
+  record_.seed = scenario_.seed;
+  RunFailure folder_failure;
+  const bool made = workspace_.Make(session_->options().reports_dir, report_name_,
+                                    session_->work_dir(), run_id_, &folder_failure);
+  record_.report_dir = workspace_.report_dir();
+  if (!made) return Fail(folder_failure);
+
+  Clock::time_point db_start = Clock::now();
+  if (!PrepareDatabase()) return false;
+  record_.timings.database = SecondsBetween(db_start, Clock::now());
+  if (scenario_.uses_redis && !PrepareRedis()) return false;
+
+  std::string error;
+  // Behind a load balancer, the port the clients use is HAProxy's.
+  launch_.port = FreeLoopbackPort(&error);
+  if (launch_.port == 0) return Fail(Verdict::kInfrastructure, error);
+  // ${ws_port}, for a second listener (the reference target's WebSocket
+  // feed); bind(0) may hand out the same port twice in a row, rarely.
+  ws_port_ = FreeLoopbackPort(&error);
+  if (ws_port_ == launch_.port) ws_port_ = FreeLoopbackPort(&error);
+  if (ws_port_ == 0) return Fail(Verdict::kInfrastructure, error);
+  if (behind_load_balancer() && !ChooseSlotPorts(&error))
+    return Fail(Verdict::kInfrastructure, error);
+  const RunIdentity run{launch_.port, database_.url(), app_name_, workspace_.run_dir(), run_id_};
+  RunFailure failure;
+  if (!RunLaunch(scenario_, RunVariables(), run, &launch_, &failure)) return Fail(failure);
+  return MakeFleet();
+}
+
+bool RunCase::PrepareDatabase() {
+  std::string error;
+  const std::string admin_url = session_->AdminUrl(&error);
+  if (admin_url.empty()) return Fail(Verdict::kInfrastructure, error);
+  if (!session_->ServerLog().empty()) server_log_offset_ = FileSize(session_->ServerLog());
+  std::string schema;
+  if (!scenario_.database.schema_path.empty())
+    schema = ReadFileOrEmpty(scenario_.database.schema_path);
+  RunDatabases::Failure failure;
+  const StatementLimits limits{session_->interrupt(), Clock::now() + scenario_.database.timeout};
+  if (!database_.Create(session_->Databases(&error), admin_url,
+                        DatabaseContent{schema, scenario_.database.setup_sql}, limits, &failure,
+                        &error)) {
+    switch (failure) {
+      case RunDatabases::Failure::kServer:
+        return Fail(Verdict::kInfrastructure, error);
+      case RunDatabases::Failure::kInterrupted:
+        FailIfInterrupted(error);  // the watch counted the signal: this fails
+        return false;
+      case RunDatabases::Failure::kTimedOut:
+        // Like a target that is not ready in time: the limit is the
+        // scenario's, the slowness may be the machine's.
+        return Fail(Verdict::kInfrastructure,
+                    scenario_.file + ": " + error + " (database.timeout: " +
+                        DurationText(scenario_.database.timeout) + ")");
+      case RunDatabases::Failure::kSchema:
+        return Fail(Verdict::kBadInput, scenario_.database.schema_path + ": " + error);
+      case RunDatabases::Failure::kSetup:
+        return Fail(Verdict::kBadInput, scenario_.file + ": " + error);
+    }
+  }
+  // A signal while the server started, or the spare was renamed, stops the
+  // run here, not when the target starts.
+  if (FailIfInterrupted("the database's preparation")) return false;
+  database_.OpenConnection();
+  return true;
+}
+
+bool RunCase::MakeFleet() {
+  FleetSetup setup;
+  setup.scenario = &scenario_;
+  setup.history = &history_;
+  setup.interrupt = session_->interrupt();
+  setup.database = &database_;
+  setup.run_id = run_id_;
+  setup.app_name = app_name_;
+  setup.run_dir = workspace_.run_dir();
+  setup.launch = launch_;
+  setup.variables = RunVariables();
+  setup.slot_ports = slot_ports_;
+  setup.first_rollout_fault = first_rollout_fault_;
+  fleet_ = std::make_unique<TargetFleet>(std::move(setup));
+  fleet_->OnDrainVisible([this](int64_t time) {
+    if (kernel_) kernel_->DrainVisible(time);
+  });
+  // kernel_ goes first when the run ends: a signal a client thread sends
+  // after that has no look to keep.
+  fleet_->OnGracefulSignal([this] {
+    if (kernel_) kernel_->SnapshotAtSignal();
+  });
+  const std::string& report_dir = workspace_.report_dir();
+  if (!fleet_->OpenLog(report_dir + "/target.log.partial"))
+    return Fail(Verdict::kBadInput, "cannot write " + report_dir + "/target.log");
+  return true;
+}
+
+void RunCase::AddRollingRestartFaults() {
+  const LoadBalancerSpec& lb = scenario_.load_balancer;
+  first_rollout_fault_ = scenario_.faults.size();
+  if (!lb.enabled || !lb.rolling_restart.enabled) return;
+  for (int slot = 0; slot < scenario_.target.instances; ++slot) {
+    Fault fault;
+    fault.trigger.kind = Trigger::Kind::kRollingRestart;
+    fault.trigger.count = slot + 1;
+    fault.signal = lb.rolling_restart.signal;
+    fault.grace = lb.rolling_restart.grace;
+    fault.location = SourceLocation{scenario_.file, 0, 0};
+    scenario_.faults.push_back(fault);
+  }
+}
+
+bool RunCase::PrepareRedis() {
+  std::string error;
+  if (!scenario_.redis_url.empty()) {
+    if (!Expand(scenario_.redis_url, &redis_url_)) return false;
+  } else {
+    redis_ = EmbeddedRedis::Start(workspace_.run_dir() + "/redis", &error);
+    if (!redis_) return Fail(Verdict::kInfrastructure, "cannot start Redis: " + error);
+    redis_url_ = redis_->url();
+  }
+  if (!scenario_.jobs.enabled) return true;
+  jobs_ = JobGenerator::Create(redis_url_, scenario_.jobs, scenario_.seed, &error);
+  if (!jobs_) return Fail(Verdict::kInfrastructure, error);
+  return true;
+}
+
+bool RunCase::ChooseSlotPorts(std::string* error) {
+  // bind(0) hands out ports at random; a repeat is rare but possible.
+  while (static_cast<int>(slot_ports_.size()) < scenario_.target.instances) {
+    int port = FreeLoopbackPort(error);
+    if (port == 0) return false;
+    if (port != launch_.port && port != ws_port_ &&
+        std::find(slot_ports_.begin(), slot_ports_.end(), port) == slot_ports_.end())
+      slot_ports_.push_back(port);
+  }
+  return true;
+}
+
+// lastcall's own close of the WebSockets still open at the end of a run
+// waits this long for the target's close frames.
+constexpr std::chrono::seconds kWebSocketCloseTimeout{1};
+
+RunRecord& RunCase::Run() {
+  Clock::time_point start = Clock::now();
+  try {
+    RunPhases();
+  } catch (const std::exception& e) {
+    // lastcall itself lacked something (a thread, memory, a descriptor)
+    // where it had no better answer: the run cannot be judged, and what it
+    // started must still stop before the reports are written.
+    const std::string lacked = load_ ? load_->own_failure() : "";
+    Fail(Verdict::kInfrastructure,
+         !lacked.empty() ? lacked
+                         : std::string("lastcall could not get a resource it needed: ") + e.what());
+    if (load_) {
+      load_->Abandon();
+      load_->Join();
+    }
+    if (websockets_) websockets_->Stop(kWebSocketCloseTimeout);
+    if (fleet_) fleet_->StopAll();
+  }
+  record_.timings.total = SecondsBetween(start, Clock::now());
+  return record_;
+}
+
+void RunCase::Audit() {
+  AuditInputs& in = record_.audit;  // the leftovers are in already
+  record_.faults = nemesis_->records();
+  if (rollout_ && rollout_->started()) {
+    in.deploy_start = history_.Since(*rollout_->started());
+    if (rollout_->finished()) {
+      in.deploy_end = history_.Since(*rollout_->finished());
+      record_.timings.rolling_restart =
+          SecondsBetween(*rollout_->started(), *rollout_->finished());
+    }
+  }
+  record_.instances = fleet_->Records();
+  const AuditSources sources{&scenario_, &history_, &database_, session_->interrupt(),
+                             jobs_.get(), session_->ServerLog(), server_log_offset_};
+  RunFailure failure;
+  if (!QueryAudit(sources, &in, &failure)) {
+    Fail(failure);
+    return;
+  }
+  if (kernel_) record_.kernel_view = kernel_->KeepSockets();
+  record_.audited = true;
+}
+
+ReportSources RunCase::report_sources() {
+  ReportSources sources;
+  if (fleet_ && fleet_->log_open())
+    sources.finish_target_log = [this] { return fleet_->CloseLog(); };
+  sources.server_log = session_->ServerLog();
+  sources.server_log_offset = server_log_offset_;
+  return sources;
+}
+
+void RunCase::RunPhases() {
+  status_->phase = "database";
+  if (Prepare()) {
+    Clock::time_point target_start = Clock::now();
+    status_->phase = "starting";
+    RunFailure failure;
+    bool ready = fleet_->Start(&failure);
+    if (!ready) Fail(failure);
+    if (ready) record_.timings.target_ready = SecondsBetween(target_start, Clock::now());
+    if (AwaitAuditConnection() && ready) {
+      status_->phase = "load";
+      Drive();
+      // A control run's teardown must not cut short what it would judge.
+      if (scenario_.rest_before_teardown.count() > 0 && !record_.failed())
+        history_.Record("rest", AwaitTargetAtRest(database_.url(), database_.own_sessions(),
+                                                  scenario_.rest_before_teardown,
+                                                  session_->interrupt()));
+    }
+    bool failed = record_.failed();
+    Clock::time_point teardown_start = Clock::now();
+    status_->phase = "teardown";
+    if (load_) {
+      load_->Stop();
+      if (failed) load_->Abandon();
+    }
+    // Before the target's teardown: a close by the teardown is not judged.
+    if (websockets_) websockets_->Stop(kWebSocketCloseTimeout);
+    fleet_->StopAll();
+    if (load_) load_->Join();
+    if (kernel_) kernel_->Close();
+    // The clients are done: HAProxy goes before the leftovers are judged.
+    fleet_->StopLoadBalancer();
+    if (load_ && load_end_ == Clock::time_point()) load_end_ = Clock::now();
+    if (load_) {
+      record_.timings.load = SecondsBetween(load_start_, load_end_);
+      record_.timings.load_started_at = WallClockSeconds(load_start_);
+    }
+    LeftoverScan scan{&scenario_, {}, &history_, run_id_, session_->interrupt(),
+                      database_.connection(), fleet_.get()};
+    if (nemesis_) scan.fault_records = nemesis_->records();
+    CollectLeftovers(scan, &record_.audit);
+    record_.timings.teardown = SecondsBetween(teardown_start, Clock::now());
+    if (!failed && nemesis_) {
+      status_->phase = "audit";
+      Clock::time_point audit_start = Clock::now();
+      Audit();
+      record_.timings.audit = SecondsBetween(audit_start, Clock::now());
+    }
+  }
+}
+
+namespace {
+
+// The load as the event loop drives it.
+class LoadInLoop : public LoopLoad {
+ public:
+  explicit LoadInLoop(Load* load) : load_(load) {}
+  bool finished() const override { return load_->finished(); }
+  void Hold(bool held) override { load_->Hold(held); }
+  void Abandon() override { load_->Abandon(); }
+
+ private:
+  Load* load_;
+};
+
+}  // namespace
+
+void RunCase::DriveLoop() {
+  LoadInLoop load(load_.get());
+  EventLoop loop(nemesis_.get(), rollout_.get(), fleet_.get(), &load, &history_);
+  EventLoop::End end = loop.Run([this] { PublishProgress(); });
+  if (loop.load_end()) load_end_ = *loop.load_end();
+  if (loop.start_failure()) Fail(*loop.start_failure());
+  if (end == EventLoop::End::kInterrupted)
+    Fail(Verdict::kInterrupted,
+         "interrupted by " + SignalName(session_->interrupt()->first_signal()));
+}
+
+void RunCase::OpenSocketWatch() {
+  if (behind_load_balancer()) {
+    record_.kernel_view_missing =
+        "behind the load balancer, the target's sockets are HAProxy's connections, not the "
+        "clients'";
+    return;
+  }
+  kernel_ = KernelWatch::Open(launch_.port, &history_, nemesis_.get(), load_.get(),
+                              &record_.kernel, &record_.kernel_view_missing);
+}
+
+bool RunCase::StartWebSockets() {
+  const WebSocketSpec& spec = scenario_.load.websockets;
+  std::string port, path;
+  if (!Expand(spec.port, &port) || !Expand(spec.path, &path)) return false;
+  int number = 0;
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+      (number = std::atoi(port.c_str())) < 1 || number > 65535)
+    return Fail(Verdict::kBadInput, spec.port_location.ToString() +
+                                        ": load.websockets.port must be a port number "
+                                        "(1-65535), got \"" + port + "\"");
+  websockets_ = WebSocketLoad::Start(spec.clients, number, path, &history_,
+                                     scenario_.load.request.timeout);
+  return true;
+}
+
+void RunCase::Drive() {
+  std::string error;
+  if (scenario_.load.websockets.clients > 0 && !StartWebSockets()) return;
+  nemesis_ = std::make_unique<Nemesis>(scenario_.faults, &history_, fleet_.get());
+  load_ = Load::Create(scenario_.load, RunVariables(), launch_.port, scenario_.seed,
+                       &history_, nemesis_.get(), &error);
+  if (!load_) {
+    Fail(Verdict::kBadInput, scenario_.file + ": load.request: " + error);
+    return;
+  }
+  fleet_->AttachNemesis(nemesis_.get());
+  for (const Fault& fault : scenario_.faults) {
+    Trigger::Kind kind = fault.trigger.kind;
+    if (fault.kind == Fault::Kind::kSignal &&
+        (kind == Trigger::Kind::kDbTransactionsOpen || kind == Trigger::Kind::kSql)) {
+      watch_ = std::make_unique<DatabaseWatch>(database_.url(), database_.own_sessions(),
+                                               nemesis_.get(), &history_);
+      break;
+    }
+  }
+  if (behind_load_balancer() && scenario_.load_balancer.rolling_restart.enabled)
+    rollout_ = std::make_unique<RollingRestartDriver>(
+        scenario_.load_balancer.rolling_restart, scenario_.target.instances, fleet_.get());
+  OpenSocketWatch();
+  load_start_ = load_->Start();
+  if (kernel_) kernel_->Start();
+  if (jobs_) jobs_->Start(load_start_);
+  nemesis_->Begin(load_start_);
+  if (rollout_) {
+    rollout_->Begin(load_start_);
+    load_->Hold(true);
+  }
+  if (load_->own_failure().empty()) DriveLoop();
+  if (load_->reached_max_duration()) {
+    std::string cut_short = FaultsCutShortByMaxDuration(*nemesis_, load_->completed(),
+                                                        MaxDuration(scenario_.load));
+    if (!cut_short.empty()) Fail(Verdict::kInfrastructure, cut_short);
+  }
+  if (jobs_) {
+    jobs_->Stop();  // bounded by the load's time as well as by its count
+    history_.Record("jobs_enqueued", std::to_string(jobs_->enqueued()) + " jobs");
+    if (!jobs_->error().empty() && !record_.failed())
+      Fail(Verdict::kInfrastructure, "cannot enqueue jobs: " + jobs_->error());
+  }
+  if (watch_) {
+    std::string watch_error = watch_->error();
+    std::optional<size_t> fault = watch_->error_fault();
+    watch_.reset();
+    if (!watch_error.empty() && !record_.failed())
+      Fail(Verdict::kBadInput,
+           (fault ? scenario_.faults[*fault].location.ToString() : scenario_.file) +
+               ": the database trigger failed: " + watch_error);
+  }
+  // What lastcall itself lacked is the cause of whatever else went wrong.
+  if (std::string lacked = load_->own_failure();
+      !lacked.empty() && record_.failure.verdict != Verdict::kInterrupted)
+    Fail(Verdict::kInfrastructure, lacked);
+}
+
+void RunCase::PublishProgress() {
+  status_->ok = load_->attempts_ended(Outcome::kOk);
+  status_->failed = load_->attempts_ended(Outcome::kFailed);
+  status_->unknown = load_->attempts_ended(Outcome::kUnknown);
+  status_->in_flight = load_->in_flight();
+  int64_t signals = 0;
+  for (const FaultRecord& record : nemesis_->records())
+    signals += record.delivery_time >= 0;
+  status_->signals = signals;
+}
+
+}  // namespace lastcall
