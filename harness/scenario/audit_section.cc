@@ -1,19 +1,26 @@
 #include "scenario/sections.h"
 
-namespace lastcall {
+#include <string>
+#include <vector>
+
+namespace lastcall::scenario_file {
 
 const Keys kAuditKeys = {{"applied", "invariants", "checks", "jobs"}, {}};
 const Keys kInvariantKeys = {{"name", "sql"}, {}};
 const Keys kExpectKeys = {{"fail", "pass"}, {}};
-bool Parser::AsCheckNames(const Value& value, std::vector<std::string>* out) {
+
+namespace {
+
+bool AsCheckNames(YamlReader* yaml, const Value& value,
+                  std::vector<std::string>* out) {
   std::vector<Value> items;
-  if (!AsList(value, &items))
+  if (!yaml->AsList(value, &items))
     return false;
   if (value.present && items.empty())
-    return Fail(value, value.path + " must name at least one check");
+    return yaml->Fail(value, value.path + " must name at least one check");
   for (const Value& item : items) {
     std::string name;
-    if (!AsString(item, &name))
+    if (!yaml->AsString(item, &name))
       return false;
     if (!Contains(KnownChecks(), name)) {
       std::string hint = DidYouMean(name, KnownChecks());
@@ -22,43 +29,48 @@ bool Parser::AsCheckNames(const Value& value, std::vector<std::string>* out) {
         for (const std::string& check : KnownChecks())
           hint += (check == KnownChecks().front() ? " " : ", ") + check;
       }
-      return Fail(item, "unknown check '" + name + "' in " + value.path + hint);
+      return yaml->Fail(item,
+                        "unknown check '" + name + "' in " + value.path + hint);
     }
     out->push_back(name);
   }
   return true;
 }
 
-bool Parser::ParseAudit(const Value& value, const JobsSpec& jobs,
-                        AuditSpec* out) {
+}  // namespace
+
+bool ParseAudit(YamlReader* yaml, const Value& value, const JobsSpec& jobs,
+                AuditSpec* out) {
   Section section;
-  if (!AsSection(value, kAuditKeys, &section) ||
-      !Require(section, "applied") ||
-      !AsString(section.Get("applied"), &out->applied_sql) ||
-      !AsString(section.Get("jobs"), &out->jobs_sql))
+  if (!yaml->AsSection(value, kAuditKeys, &section) ||
+      !yaml->Require(section, "applied") ||
+      !yaml->AsString(section.Get("applied"), &out->applied_sql) ||
+      !yaml->AsString(section.Get("jobs"), &out->jobs_sql))
     return false;
   if (jobs.enabled && out->jobs_sql.empty())
-    return Fail(section.self.key, "audit.jobs is required when the scenario "
-                                  "has jobs: a query of (job id, times it took "
-                                  "effect)");
+    return yaml->Fail(section.self.key,
+                      "audit.jobs is required when the scenario "
+                      "has jobs: a query of (job id, times it took "
+                      "effect)");
   if (!jobs.enabled && section.Get("jobs").present)
-    return Fail(section.Get("jobs").key, "audit.jobs needs a jobs section "
-                                         "that enqueues them");
-  out->applied_location = Location(section.Get("applied").node);
-  out->jobs_location = Location(section.Get("jobs").node);
+    return yaml->Fail(section.Get("jobs").key,
+                      "audit.jobs needs a jobs section "
+                      "that enqueues them");
+  out->applied_location = yaml->Location(section.Get("applied").node);
+  out->jobs_location = yaml->Location(section.Get("jobs").node);
 
   std::vector<Value> invariants;
-  if (!AsList(section.Get("invariants"), &invariants))
+  if (!yaml->AsList(section.Get("invariants"), &invariants))
     return false;
   for (const Value& item : invariants) {
     Section invariant;
     Invariant parsed;
-    if (!AsSection(item, kInvariantKeys, &invariant) ||
-        !Require(invariant, "name") || !Require(invariant, "sql") ||
-        !AsString(invariant.Get("name"), &parsed.name) ||
-        !AsString(invariant.Get("sql"), &parsed.sql))
+    if (!yaml->AsSection(item, kInvariantKeys, &invariant) ||
+        !yaml->Require(invariant, "name") || !yaml->Require(invariant, "sql") ||
+        !yaml->AsString(invariant.Get("name"), &parsed.name) ||
+        !yaml->AsString(invariant.Get("sql"), &parsed.sql))
       return false;
-    parsed.location = Location(invariant.Get("sql").node);
+    parsed.location = yaml->Location(invariant.Get("sql").node);
     out->invariants.push_back(parsed);
   }
 
@@ -67,12 +79,14 @@ bool Parser::ParseAudit(const Value& value, const JobsSpec& jobs,
       checks.node.Scalar() == "default")
     return true;
   if (checks.present && !checks.node.IsSequence())
-    return Fail(checks, "audit.checks must be default or a list of checks, "
-                        "got " + Describe(checks.node));
-  return AsCheckNames(checks, &out->checks);
+    return yaml->Fail(checks,
+                      "audit.checks must be default or a list of checks, "
+                      "got " +
+                          Describe(checks.node));
+  return AsCheckNames(yaml, checks, &out->checks);
 }
 
-bool Parser::ParseExpect(const Value& value, Expectation* out) {
+bool ParseExpect(YamlReader* yaml, const Value& value, Expectation* out) {
   if (!value.present)
     return true;
   if (value.node.IsScalar() && value.node.Scalar() == "pass") {
@@ -80,32 +94,34 @@ bool Parser::ParseExpect(const Value& value, Expectation* out) {
     return true;
   }
   if (!value.node.IsMap())
-    return Fail(value, "expect must be pass, {fail: [checks]} or "
-                       "{pass: [checks]}, got " + Describe(value.node));
+    return yaml->Fail(value,
+                      "expect must be pass, {fail: [checks]} or "
+                      "{pass: [checks]}, got " +
+                          Describe(value.node));
   Section section;
-  if (!AsSection(value, kExpectKeys, &section))
+  if (!yaml->AsSection(value, kExpectKeys, &section))
     return false;
   Value fail = section.Get("fail");
   Value pass = section.Get("pass");
   if (fail.present == pass.present)
-    return Fail(value, "expect takes one of fail and pass");
+    return yaml->Fail(value, "expect takes one of fail and pass");
   out->pass = pass.present;
-  return AsCheckNames(fail, &out->fail_checks) &&
-         AsCheckNames(pass, &out->pass_checks);
+  return AsCheckNames(yaml, fail, &out->fail_checks) &&
+         AsCheckNames(yaml, pass, &out->pass_checks);
 }
 
 // An expectation on a check that audit.checks leaves out could never be met.
-bool Parser::CheckExpectRuns(const Value& expect, const Scenario& scenario) {
+bool CheckExpectRuns(YamlReader* yaml, const Value& expect,
+                     const Scenario& scenario) {
   const std::vector<std::string>& runs = scenario.audit.checks;
   if (runs.empty()) return true;  // default: every check runs
   const Expectation& e = scenario.expect;
   for (const std::string& name : e.pass ? e.pass_checks : e.fail_checks)
     if (!Contains(runs, name))
-      return Fail(expect, std::string(e.pass ? "expect.pass" : "expect.fail") +
-                              " names '" + name +
-                              "', which audit.checks does not run");
+      return yaml->Fail(
+          expect, std::string(e.pass ? "expect.pass" : "expect.fail") +
+                      " names '" + name + "', which audit.checks does not run");
   return true;
 }
 
-
-}  // namespace lastcall
+}  // namespace lastcall::scenario_file

@@ -1,5 +1,10 @@
 #include "scenario/sections.h"
 
+#include <string>
+#include <vector>
+
+#include "scenario/sender.h"
+
 namespace lastcall {
 
 const char* RecipientName(Recipient recipient) {
@@ -12,6 +17,7 @@ const char* RecipientName(Recipient recipient) {
   return "?";
 }
 
+namespace scenario_file {
 
 const Keys kFaultKeys = {{"at", "when", "random", "sender", "signal", "to",
                           "also", "grace", "escalation", "deploys",
@@ -22,9 +28,12 @@ const Keys kWhenKeys = {
 const Keys kRandomKeys = {{"between"}, {}};
 const Keys kEscalationKeys = {{"signal", "to"}, {}};
 const Keys kAfterExitKeys = {{"restart", "delay"}, {}};
-bool Parser::AsSender(const Value& value, const SenderPreset** out) {
+
+namespace {
+
+bool AsSender(YamlReader* yaml, const Value& value, const SenderPreset** out) {
   std::string name;
-  if (!AsString(value, &name))
+  if (!yaml->AsString(value, &name))
     return false;
   if (!value.present)
     return true;
@@ -40,14 +49,15 @@ bool Parser::AsSender(const Value& value, const SenderPreset** out) {
     for (const std::string& n : names)
       hint += (n == names.front() ? " " : ", ") + n;
   }
-  return Fail(value, "unknown sender '" + name + "' in " + value.path + hint);
+  return yaml->Fail(value,
+                    "unknown sender '" + name + "' in " + value.path + hint);
 }
 
-bool Parser::AsRecipient(const Value& value, Recipient* out) {
+bool AsRecipient(YamlReader* yaml, const Value& value, Recipient* out) {
   static const std::vector<std::string> kNames = {"process", "group", "tree",
                                                   "all"};
   std::string name;
-  if (!AsString(value, &name))
+  if (!yaml->AsString(value, &name))
     return false;
   if (!value.present)
     return true;
@@ -57,12 +67,13 @@ bool Parser::AsRecipient(const Value& value, Recipient* out) {
       return true;
     }
   }
-  return Fail(value, value.path + " must be process, group, tree or all, got " +
-                         Describe(value.node) + DidYouMean(name, kNames));
+  return yaml->Fail(value, value.path +
+                               " must be process, group, tree or all, got " +
+                               Describe(value.node) + DidYouMean(name, kNames));
 }
 
 // `escalation: none`, or `{signal: KILL, to: all}`.
-bool Parser::ParseEscalation(const Value& value, Fault* out) {
+bool ParseEscalation(YamlReader* yaml, const Value& value, Fault* out) {
   if (!value.present)
     return true;
   if (value.node.IsScalar() && value.node.Scalar() == "none") {
@@ -70,61 +81,58 @@ bool Parser::ParseEscalation(const Value& value, Fault* out) {
     return true;
   }
   if (!value.node.IsMap())
-    return Fail(value, value.path + " must be none or {signal: KILL, to: "
-                                    "process|group|tree|all}, got " +
-                           Describe(value.node));
+    return yaml->Fail(value, value.path +
+                                 " must be none or {signal: KILL, to: "
+                                 "process|group|tree|all}, got " +
+                                 Describe(value.node));
   Section section;
-  return AsSection(value, kEscalationKeys, &section) &&
-         AsSignal(section.Get("signal"), &out->escalation_signal) &&
-         AsRecipient(section.Get("to"), &out->escalate_to);
+  return yaml->AsSection(value, kEscalationKeys, &section) &&
+         yaml->AsSignal(section.Get("signal"), &out->escalation_signal) &&
+         AsRecipient(yaml, section.Get("to"), &out->escalate_to);
 }
 
-bool Parser::ParseWhen(const Value& value, const LoadSpec& load,
-                       Trigger* out) {
+bool ParseWhen(YamlReader* yaml, const Value& value, const LoadSpec& load,
+               Trigger* out) {
   Section section;
-  if (!AsSection(value, kWhenKeys, &section))
+  if (!yaml->AsSection(value, kWhenKeys, &section))
     return false;
   if (section.fields.size() != 1)
-    return Fail(value, value.path + " must have exactly one condition: "
-                                    "in_flight, completed, "
-                                    "db_transactions_open, log or sql");
+    return yaml->Fail(value, value.path +
+                                 " must have exactly one condition: "
+                                 "in_flight, completed, "
+                                 "db_transactions_open, log or sql");
   const std::string& condition = section.fields[0].key.Scalar();
   Value argument = section.Get(condition);
   if (condition == "log" || condition == "sql") {
     out->kind = condition == "log" ? Trigger::Kind::kLog : Trigger::Kind::kSql;
-    if (!AsString(argument, &out->text))
+    // An empty text is a valid regular expression: the check below holds.
+    if (!(out->kind == Trigger::Kind::kLog
+              ? yaml->AsRegex(argument, &out->text)
+              : yaml->AsString(argument, &out->text)))
       return false;
     if (out->text.empty())
-      return Fail(argument, argument.path + " must not be empty");
-    if (out->kind == Trigger::Kind::kLog) {
-      try {
-        std::regex compiled(out->text, std::regex::ECMAScript);
-      } catch (const std::regex_error& e) {
-        return Fail(argument, argument.path +
-                                  " is not a valid regular expression: " +
-                                  std::string(e.what()));
-      }
-    }
+      return yaml->Fail(argument, argument.path + " must not be empty");
     return true;
   }
   out->kind = condition == "in_flight"   ? Trigger::Kind::kInFlight
               : condition == "completed" ? Trigger::Kind::kCompleted
                                          : Trigger::Kind::kDbTransactionsOpen;
   // N >= 1: a count of 0 holds before the first request, i.e. `at: 0s`.
-  if (!AsInt(argument, 1, &out->count))
+  if (!yaml->AsInt(argument, 1, &out->count))
     return false;
   // A closed loop never has more requests in flight than clients.
   if (out->kind == Trigger::Kind::kInFlight && out->count > load.clients)
-    return Fail(argument, argument.path + " " + std::to_string(out->count) +
-                              " can never fire: at most " +
-                              std::to_string(load.clients) +
-                              " requests are in flight (load.clients)");
+    return yaml->Fail(argument, argument.path + " " +
+                                    std::to_string(out->count) +
+                                    " can never fire: at most " +
+                                    std::to_string(load.clients) +
+                                    " requests are in flight (load.clients)");
   return true;
 }
 
 // Exactly one of at, random and when.
-bool Parser::ParseTrigger(const Section& fault, const LoadSpec& load,
-                          Trigger* out) {
+bool ParseTrigger(YamlReader* yaml, const Section& fault, const LoadSpec& load,
+                  Trigger* out) {
   Value at = fault.Get("at");
   Value random = fault.Get("random");
   Value when = fault.Get("when");
@@ -133,87 +141,92 @@ bool Parser::ParseTrigger(const Section& fault, const LoadSpec& load,
     if (trigger->present)
       given.push_back(trigger);
   if (given.empty())
-    return Fail(fault.self, fault.self.path +
-                                " needs a trigger (at, random or when), or "
-                                "after_exit");
+    return yaml->Fail(fault.self,
+                      fault.self.path +
+                          " needs a trigger (at, random or when), or "
+                          "after_exit");
   if (given.size() > 1)
-    return Fail(given[1]->key, fault.self.path + " has both " +
-                                   given[0]->key.Scalar() + " and " +
-                                   given[1]->key.Scalar() +
-                                   "; a fault has exactly one trigger");
+    return yaml->Fail(given[1]->key, fault.self.path + " has both " +
+                                         given[0]->key.Scalar() + " and " +
+                                         given[1]->key.Scalar() +
+                                         "; a fault has exactly one trigger");
   if (at.present) {
     // at: 0s is allowed: a signal racing the very first requests.
     out->kind = Trigger::Kind::kAt;
-    return AsDuration(at, true, &out->at);
+    return yaml->AsDuration(at, true, &out->at);
   }
   if (when.present)
-    return ParseWhen(when, load, out);
+    return ParseWhen(yaml, when, load, out);
   Section section;
   std::vector<Value> bounds;
-  if (!AsSection(random, kRandomKeys, &section) ||
-      !Require(section, "between") || !AsList(section.Get("between"), &bounds))
+  if (!yaml->AsSection(random, kRandomKeys, &section) ||
+      !yaml->Require(section, "between") ||
+      !yaml->AsList(section.Get("between"), &bounds))
     return false;
   Value between = section.Get("between");
   if (bounds.size() != 2)
-    return Fail(between, between.path + " must be [min, max]");
+    return yaml->Fail(between, between.path + " must be [min, max]");
   out->kind = Trigger::Kind::kRandom;
-  if (!AsDuration(bounds[0], true, &out->random_min) ||
-      !AsDuration(bounds[1], true, &out->random_max))
+  if (!yaml->AsDuration(bounds[0], true, &out->random_min) ||
+      !yaml->AsDuration(bounds[1], true, &out->random_max))
     return false;
   if (out->random_min > out->random_max)
-    return Fail(between, between.path + ": min is greater than max");
+    return yaml->Fail(between, between.path + ": min is greater than max");
   return true;
 }
 
-bool Parser::ParseAfterExit(const Value& value, Fault* out) {
+bool ParseAfterExit(YamlReader* yaml, const Value& value, Fault* out) {
   Section section;
-  if (!AsSection(value, kAfterExitKeys, &section) ||
-      !Require(section, "restart"))
+  if (!yaml->AsSection(value, kAfterExitKeys, &section) ||
+      !yaml->Require(section, "restart"))
     return false;
   Value restart = section.Get("restart");
   bool enabled = false;
-  if (!AsBool(restart, &enabled))
+  if (!yaml->AsBool(restart, &enabled))
     return false;
   if (!enabled)
-    return Fail(restart, restart.path + " must be true: restarting is the "
-                                        "only action after exit");
-  return AsDuration(section.Get("delay"), true, &out->restart_delay);
+    return yaml->Fail(restart, restart.path +
+                                   " must be true: restarting is the "
+                                   "only action after exit");
+  return yaml->AsDuration(section.Get("delay"), true, &out->restart_delay);
 }
 
-bool Parser::ParseFault(const Value& value, const LoadSpec& load, Fault* out,
-                        int64_t* deploys, Duration* restart_delay) {
+bool ParseFault(YamlReader* yaml, const Value& value, const LoadSpec& load,
+                Fault* out, int64_t* deploys, Duration* restart_delay) {
   Section section;
-  if (!AsSection(value, kFaultKeys, &section))
+  if (!yaml->AsSection(value, kFaultKeys, &section))
     return false;
-  out->location = Location(value.node);
+  out->location = yaml->Location(value.node);
 
   Value after_exit = section.Get("after_exit");
   if (after_exit.present) {
     for (const Field& field : section.fields) {
       if (field.key.Scalar() != "after_exit")
-        return Fail(field.key, section.PathOf(field.key.Scalar()) +
-                                   " does not apply to an after_exit fault");
+        return yaml->Fail(field.key,
+                          section.PathOf(field.key.Scalar()) +
+                              " does not apply to an after_exit fault");
     }
     *out = Fault();
     out->kind = Fault::Kind::kRestart;
-    out->location = Location(value.node);
-    return ParseAfterExit(after_exit, out);
+    out->location = yaml->Location(value.node);
+    return ParseAfterExit(yaml, after_exit, out);
   }
 
   const SenderPreset* preset = nullptr;
-  if (!AsSender(section.Get("sender"), &preset))
+  if (!AsSender(yaml, section.Get("sender"), &preset))
     return false;
   if (preset)
     ApplySender(*preset, out);
-  if (!ParseTrigger(section, load, &out->trigger))
+  if (!ParseTrigger(yaml, section, load, &out->trigger))
     return false;
 
   Value to = section.Get("to");
   std::vector<Value> also;
-  if (!AsSignal(section.Get("signal"), &out->signal) ||
-      !AsRecipient(to, &out->to) || !AsList(section.Get("also"), &also) ||
+  if (!yaml->AsSignal(section.Get("signal"), &out->signal) ||
+      !AsRecipient(yaml, to, &out->to) ||
+      !yaml->AsList(section.Get("also"), &also) ||
       // grace: 0s escalates at once.
-      !AsDuration(section.Get("grace"), true, &out->grace))
+      !yaml->AsDuration(section.Get("grace"), true, &out->grace))
     return false;
   // Without a preset the escalation goes where the signal went.
   if (out->sender.empty())
@@ -221,36 +234,39 @@ bool Parser::ParseFault(const Value& value, const LoadSpec& load, Fault* out,
   if (section.Get("also").present) {
     out->also.assign(also.size(), 0);
     for (size_t i = 0; i < also.size(); ++i) {
-      if (!AsSignal(also[i], &out->also[i]))
+      if (!yaml->AsSignal(also[i], &out->also[i]))
         return false;
     }
   }
-  if (!ParseEscalation(section.Get("escalation"), out))
+  if (!ParseEscalation(yaml, section.Get("escalation"), out))
     return false;
 
   Value count = section.Get("deploys");
   Value delay = section.Get("restart_delay");
-  if (!AsInt(count, 1, 1000, deploys) ||
-      !AsDuration(delay, true, restart_delay))
+  if (!yaml->AsInt(count, 1, 1000, deploys) ||
+      !yaml->AsDuration(delay, true, restart_delay))
     return false;
   if ((count.present || delay.present) &&
       out->trigger.kind != Trigger::Kind::kAt)
-    return Fail(count.present ? count.key : delay.key,
-                value.path + ": deploys need an `at` trigger (each deploy "
-                             "after the first fires that long after the new "
-                             "instance is ready)");
+    return yaml->Fail(count.present ? count.key : delay.key,
+                      value.path +
+                          ": deploys need an `at` trigger (each deploy "
+                          "after the first fires that long after the new "
+                          "instance is ready)");
   if (delay.present && !count.present)
     *deploys = 1;
   return true;
 }
 
-bool Parser::ParseFaults(const Value& value, const Value& sender,
-                         const LoadSpec& load, std::vector<Fault>* out) {
+}  // namespace
+
+bool ParseFaults(YamlReader* yaml, const Value& value, const Value& sender,
+                 const LoadSpec& load, std::vector<Fault>* out) {
   const SenderPreset* preset = nullptr;
-  if (!AsSender(sender, &preset))
+  if (!AsSender(yaml, sender, &preset))
     return false;
   std::vector<Value> faults;
-  if (!AsList(value, &faults))
+  if (!yaml->AsList(value, &faults))
     return false;
   for (const Value& item : faults) {
     Fault fault;
@@ -258,7 +274,7 @@ bool Parser::ParseFaults(const Value& value, const Value& sender,
       ApplySender(*preset, &fault);
     int64_t deploys = 1;
     Duration restart_delay{0};
-    if (!ParseFault(item, load, &fault, &deploys, &restart_delay))
+    if (!ParseFault(yaml, item, load, &fault, &deploys, &restart_delay))
       return false;
     if (deploys == 1 && restart_delay.count() == 0) {
       out->push_back(fault);
@@ -279,5 +295,5 @@ bool Parser::ParseFaults(const Value& value, const Value& sender,
   return true;
 }
 
-
+}  // namespace scenario_file
 }  // namespace lastcall

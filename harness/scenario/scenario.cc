@@ -1,38 +1,22 @@
 #include "scenario/scenario.h"
-#include "base/file.h"
 
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
-#include <climits>
-#include <cmath>
-#include <csignal>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <limits>
-// With -fsanitize (LASTCALL_SANITIZE), GCC 12 warns of maybe-uninitialized
-// members inside libstdc++'s regex compiler: a false positive, GCC PR 105616.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <regex>
-#pragma GCC diagnostic pop
-#include <sstream>
 
-#include "base/edit_distance.h"
-#include "scenario/matrix.h"
-#include "scenario/sender.h"
-#include "scenario/substitution.h"
+#include "base/file.h"
 #include "base/visible_text.h"
+#include "scenario/matrix.h"
+#include "scenario/sections.h"
+#include "scenario/yaml_reader.h"
 
 namespace lastcall {
 
 namespace fs = std::filesystem;
-
 
 bool Expectation::MustPass(const std::string& check) const {
   return pass && (pass_checks.empty() || std::find(pass_checks.begin(),
@@ -106,8 +90,8 @@ const std::vector<std::string>& KnownChecks() {
   return kNames;
 }
 
+namespace scenario_file {
 namespace {
-
 
 // `matrix` is expanded before parsing (matrix.h); the parser passes over it.
 const Keys kTopKeys = {{"name", "description", "seed", "database", "target",
@@ -115,6 +99,7 @@ const Keys kTopKeys = {{"name", "description", "seed", "database", "target",
                         "matrix", "load_balancer", "jobs", "redis",
                         "explore", "control"},
                        {}};
+
 // The files lastcall writes at the top of the reports folder, beside the
 // runs' folders.
 const char* const kReportsFolderFiles[] = {"junit.xml", "summary.md", "index.html",
@@ -154,37 +139,9 @@ std::string ReportNameProblem(const std::string& name) {
   return "";
 }
 
-bool Parser::Parse(const YAML::Node& root, Scenario* scenario) {
-  Section top;
-  if (!AsSection(Value{true, root, root, ""}, kTopKeys, &top))
-    return false;
-  return Require(top, "target") && Require(top, "load") &&
-         Require(top, "audit") &&
-         AsString(top.Get("name"), &scenario->name) &&
-         CheckName(top, scenario->name) &&
-         AsString(top.Get("description"), &scenario->description) &&
-         ParseSeed(top.Get("seed"), &scenario->seed) &&
-         ParseDatabase(top.Get("database"), &scenario->database) &&
-         ParseTarget(top.Get("target"), &scenario->target) &&
-         ParseLoad(top.Get("load"), &scenario->load) &&
-         // After the load: triggers are checked against load.clients.
-         ParseFaults(top.Get("faults"), top.Get("sender"), scenario->load,
-                     &scenario->faults) &&
-         ParseLoadBalancer(top.Get("load_balancer"), *scenario,
-                           &scenario->load_balancer) &&
-         ParseJobs(top.Get("jobs"), &scenario->jobs) &&
-         ParseRedis(top.Get("redis"), scenario) &&
-         ParseAudit(top.Get("audit"), scenario->jobs, &scenario->audit) &&
-         ParseExpect(top.Get("expect"), &scenario->expect) &&
-         CheckExpectRuns(top.Get("expect"), *scenario) &&
-         AsBool(top.Get("control"), &scenario->control) &&
-         // Last: its defaults come from the load and the faults.
-         ParseExplore(top.Get("explore"), *scenario, &scenario->explore);
-}
-
 // The name is the path of the run's folder under the reports folder: it must
 // not lead out of it, nor onto files lastcall writes there.
-bool Parser::CheckName(const Section& top, const std::string& name) {
+bool CheckName(YamlReader* yaml, const Section& top, const std::string& name) {
   const std::string problem = ReportNameProblem(name);
   if (problem.empty())
     return true;
@@ -193,23 +150,60 @@ bool Parser::CheckName(const Section& top, const std::string& name) {
       "without '\\' or control characters: ";
   Value value = top.Get("name");
   if (value.present)
-    return Fail(value, "name" + rule + problem + ", got " + Describe(value.node));
-  return Fail(top.self.node, "the scenario's name, from its file name (\"" + name +
-                                 "\")," + rule + problem + "; give it a name:");
+    return yaml->Fail(
+        value, "name" + rule + problem + ", got " + Describe(value.node));
+  return yaml->Fail(top.self.node,
+                    "the scenario's name, from its file name (\"" + name +
+                        "\")," + rule + problem + "; give it a name:");
 }
 
-bool Parser::ParseSeed(const Value& value, uint64_t* out) {
+bool ParseSeed(YamlReader* yaml, const Value& value, uint64_t* out) {
   if (!value.present)
     return true;
   const std::string text = value.node.IsScalar() ? value.node.Scalar() : "";
   errno = 0;
   uint64_t seed = IsDigits(text) ? std::strtoull(text.c_str(), nullptr, 10) : 0;
   if (!IsDigits(text) || errno == ERANGE)
-    return Fail(value, "seed must be an unsigned 64-bit integer, got " +
-                           Describe(value.node));
+    return yaml->Fail(value, "seed must be an unsigned 64-bit integer, got " +
+                                 Describe(value.node));
   *out = seed;
   return true;
 }
+
+// Reads the scenario's YAML tree into *scenario, each section in turn.
+bool ParseDocument(YamlReader* yaml, const YAML::Node& root,
+                   Scenario* scenario) {
+  Section top;
+  if (!yaml->AsSection(Value{true, root, root, ""}, kTopKeys, &top))
+    return false;
+  return yaml->Require(top, "target") && yaml->Require(top, "load") &&
+         yaml->Require(top, "audit") &&
+         yaml->AsString(top.Get("name"), &scenario->name) &&
+         CheckName(yaml, top, scenario->name) &&
+         yaml->AsString(top.Get("description"), &scenario->description) &&
+         ParseSeed(yaml, top.Get("seed"), &scenario->seed) &&
+         ParseDatabase(yaml, top.Get("database"), &scenario->database) &&
+         ParseTarget(yaml, top.Get("target"), &scenario->target) &&
+         ParseLoad(yaml, top.Get("load"), &scenario->load) &&
+         // After the load: triggers are checked against load.clients.
+         ParseFaults(yaml, top.Get("faults"), top.Get("sender"), scenario->load,
+                     &scenario->faults) &&
+         ParseLoadBalancer(yaml, top.Get("load_balancer"), *scenario,
+                           &scenario->load_balancer) &&
+         ParseJobs(yaml, top.Get("jobs"), &scenario->jobs) &&
+         ParseRedis(yaml, top.Get("redis"), scenario) &&
+         ParseAudit(yaml, top.Get("audit"), scenario->jobs, &scenario->audit) &&
+         ParseExpect(yaml, top.Get("expect"), &scenario->expect) &&
+         CheckExpectRuns(yaml, top.Get("expect"), *scenario) &&
+         yaml->AsBool(top.Get("control"), &scenario->control) &&
+         // Last: its defaults come from the load and the faults.
+         ParseExplore(yaml, top.Get("explore"), *scenario, &scenario->explore);
+}
+
+}  // namespace
+}  // namespace scenario_file
+
+namespace {
 
 // "payments.yaml" -> "payments".
 std::string DefaultName(const fs::path& file) {
@@ -219,10 +213,6 @@ std::string DefaultName(const fs::path& file) {
   return file.filename().string();
 }
 
-}  // namespace
-
-namespace {
-
 // The YAML tree of `yaml_text`, with `overrides` applied.
 bool LoadTree(const std::string& yaml_text, const std::string& file_path,
               const std::vector<std::string>& overrides, YAML::Node* root,
@@ -231,11 +221,13 @@ bool LoadTree(const std::string& yaml_text, const std::string& file_path,
     *root = YAML::Load(yaml_text);
   } catch (const YAML::DeepRecursion& e) {
     // yaml-cpp's own message for it is "bad file".
-    *error = LocationOf(file_path, e.mark).ToString() + ": lists and maps nested deeper than " +
+    *error = scenario_file::LocationOf(file_path, e.mark).ToString() +
+             ": lists and maps nested deeper than " +
              std::to_string(e.depth() - 1) + " levels";
     return false;
   } catch (const YAML::Exception& e) {
-    *error = LocationOf(file_path, e.mark).ToString() + ": " + e.msg;
+    *error =
+        scenario_file::LocationOf(file_path, e.mark).ToString() + ": " + e.msg;
     return false;
   }
   for (const std::string& assignment : overrides) {
@@ -279,9 +271,9 @@ bool ParseTree(const YAML::Node& root, const std::string& file_path,
   scenario->dir = file.parent_path().string();
   scenario->name = DefaultName(file);
   scenario->target.cwd = scenario->dir;
-  Parser parser(file_path, scenario->dir);
-  if (!parser.Parse(root, scenario)) {
-    *error = parser.error();
+  scenario_file::YamlReader yaml(file_path, scenario->dir);
+  if (!scenario_file::ParseDocument(&yaml, root, scenario)) {
+    *error = yaml.error();
     return false;
   }
   return true;
@@ -366,6 +358,7 @@ const std::vector<SectionKeys>& ScenarioSections() {
   // A new section's Keys needs a line here, and its keys a place in
   // schema/scenario.schema.json; scenario_schema_test says what is missing.
   static const std::vector<SectionKeys> kSections = [] {
+    using namespace scenario_file;
     const std::pair<const char*, const Keys*> kPaths[] = {
         {"", &kTopKeys},
         {"database", &kDatabaseKeys},

@@ -1,4 +1,19 @@
-#include "scenario/sections.h"
+#include "scenario/yaml_reader.h"
+
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+// With -fsanitize (LASTCALL_SANITIZE), GCC 12 warns of maybe-uninitialized
+// members inside libstdc++'s regex compiler: a false positive, GCC PR 105616.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <regex>
+#pragma GCC diagnostic pop
+
+#include "base/edit_distance.h"
+#include "base/signal_name.h"
+#include "scenario/substitution.h"
 
 namespace lastcall {
 
@@ -64,7 +79,9 @@ std::string DurationText(Duration duration) {
   return text + "ms";
 }
 
-namespace {
+namespace scenario_file {
+
+namespace fs = std::filesystem;
 
 bool IsDigits(const std::string& text) {
   if (text.empty())
@@ -76,7 +93,7 @@ bool IsDigits(const std::string& text) {
   return true;
 }
 
-}  // namespace
+namespace {
 
 // Merge keys (<<) may merge maps that merge maps; yaml-cpp accepts an
 // anchor that contains its own alias, so the nesting needs a bound.
@@ -99,7 +116,8 @@ std::string InSection(const std::string& path) {
   return path.empty() ? "" : " in " + path;
 }
 
-// " (did you mean 'clients'?)", or "".
+}  // namespace
+
 std::string DidYouMean(const std::string& word,
                        const std::vector<std::string>& candidates) {
   std::string suggestion = SpellingSuggestion(word, candidates);
@@ -114,7 +132,6 @@ bool Contains(const std::vector<std::string>& list, const std::string& word) {
   return false;
 }
 
-// A decimal integer with an optional minus sign; out-of-range values clamp.
 bool ParseInteger(const std::string& text, int64_t* out) {
   bool negative = !text.empty() && text[0] == '-';
   if (!IsDigits(negative ? text.substr(1) : text))
@@ -122,6 +139,8 @@ bool ParseInteger(const std::string& text, int64_t* out) {
   *out = std::strtoll(text.c_str(), nullptr, 10);
   return true;
 }
+
+namespace {
 
 bool IsNumber(const std::string& text) {
   size_t dot = text.find('.');
@@ -132,7 +151,8 @@ bool IsNumber(const std::string& text) {
          (dot == std::string::npos || IsDigits(text.substr(dot + 1)));
 }
 
-// How a wrong value is shown after "got": numbers bare, other text quoted.
+}  // namespace
+
 std::string Describe(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Map:
@@ -147,13 +167,13 @@ std::string Describe(const YAML::Node& node) {
   }
 }
 
-// 1-based; the start of the file when yaml-cpp has no position (an empty
-// document), so that every message has one.
 SourceLocation LocationOf(const std::string& file, const YAML::Mark& mark) {
   if (mark.is_null())
     return SourceLocation{file, 1, 1};
   return SourceLocation{file, mark.line + 1, mark.column + 1};
 }
+
+namespace {
 
 std::string IntegerKind(int64_t min) {
   if (min == 0)
@@ -163,29 +183,35 @@ std::string IntegerKind(int64_t min) {
   return "an integer >= " + std::to_string(min);
 }
 
-SourceLocation Parser::Location(const YAML::Node& node) const {
+}  // namespace
+
+SourceLocation YamlReader::Location(const YAML::Node& node) const {
   return LocationOf(file_, node.Mark());
 }
 
-bool Parser::Fail(const YAML::Node& at, const std::string& message) {
-  error_ = Location(at).ToString() + ": " + message;
-  return false;
+bool YamlReader::Fail(const YAML::Node& at, const std::string& message) {
+  return Fail(Location(at), message);
 }
 
-bool Parser::Fail(const Value& value, const std::string& message) {
+bool YamlReader::Fail(const Value& value, const std::string& message) {
   // An empty value ("clients:") has the position of whatever follows it.
   return Fail(value.present && !value.node.IsNull() ? value.node : value.key,
               message);
 }
 
-bool Parser::Require(const Section& section, const std::string& key) {
+bool YamlReader::Fail(const SourceLocation& at, const std::string& message) {
+  error_ = at.ToString() + ": " + message;
+  return false;
+}
+
+bool YamlReader::Require(const Section& section, const std::string& key) {
   if (section.Get(key).present)
     return true;
   return Fail(section.self.key, section.PathOf(key) + " is required");
 }
 
-bool Parser::CollectFields(const YAML::Node& map, const std::string& path,
-                           int depth, std::vector<Field>* out) {
+bool YamlReader::CollectFields(const YAML::Node& map, const std::string& path,
+                               int depth, std::vector<Field>* out) {
   // yaml-cpp 0.7 leaves merge keys (`<<: *defaults`, `<<: [*a, *b]`) as
   // ordinary keys. Resolve them as YAML 1.1 does: explicit keys win over
   // merged ones, earlier merged maps over later ones.
@@ -232,7 +258,7 @@ bool Parser::CollectFields(const YAML::Node& map, const std::string& path,
   return true;
 }
 
-bool Parser::AsMap(const Value& value, Section* out) {
+bool YamlReader::AsMap(const Value& value, Section* out) {
   out->self = value;
   if (!value.present)
     return true;
@@ -243,7 +269,7 @@ bool Parser::AsMap(const Value& value, Section* out) {
   return CollectFields(value.node, value.path, 0, &out->fields);
 }
 
-bool Parser::AsSection(const Value& value, const Keys& keys, Section* out) {
+bool YamlReader::AsSection(const Value& value, const Keys& keys, Section* out) {
   if (!AsMap(value, out))
     return false;
   for (const Field& field : out->fields) {
@@ -259,7 +285,7 @@ bool Parser::AsSection(const Value& value, const Keys& keys, Section* out) {
   return true;
 }
 
-bool Parser::AsList(const Value& value, std::vector<Value>* out) {
+bool YamlReader::AsList(const Value& value, std::vector<Value>* out) {
   if (!value.present)
     return true;
   if (!value.node.IsSequence())
@@ -274,7 +300,7 @@ bool Parser::AsList(const Value& value, std::vector<Value>* out) {
   return true;
 }
 
-bool Parser::AsString(const Value& value, std::string* out) {
+bool YamlReader::AsString(const Value& value, std::string* out) {
   if (!value.present)
     return true;
   if (!value.node.IsScalar())
@@ -284,7 +310,19 @@ bool Parser::AsString(const Value& value, std::string* out) {
   return true;
 }
 
-bool Parser::AsBool(const Value& value, bool* out) {
+bool YamlReader::AsRegex(const Value& value, std::string* out) {
+  if (!AsString(value, out))
+    return false;
+  try {
+    std::regex compiled(*out, std::regex::ECMAScript);
+  } catch (const std::regex_error& e) {
+    return Fail(value, value.path + " is not a valid regular expression: " +
+                           std::string(e.what()));
+  }
+  return true;
+}
+
+bool YamlReader::AsBool(const Value& value, bool* out) {
   if (!value.present)
     return true;
   if (!value.node.IsScalar() || !YAML::convert<bool>::decode(value.node, *out))
@@ -293,8 +331,8 @@ bool Parser::AsBool(const Value& value, bool* out) {
   return true;
 }
 
-bool Parser::AsInt(const Value& value, int64_t min, int64_t max,
-                   int64_t* out) {
+bool YamlReader::AsInt(const Value& value, int64_t min, int64_t max,
+                       int64_t* out) {
   if (!value.present)
     return true;
   int64_t n = 0;
@@ -309,7 +347,8 @@ bool Parser::AsInt(const Value& value, int64_t min, int64_t max,
   return true;
 }
 
-bool Parser::AsDuration(const Value& value, bool allow_zero, Duration* out) {
+bool YamlReader::AsDuration(const Value& value, bool allow_zero,
+                            Duration* out) {
   if (!value.present)
     return true;
   Duration duration{0};
@@ -331,7 +370,7 @@ bool Parser::AsDuration(const Value& value, bool allow_zero, Duration* out) {
   return true;
 }
 
-bool Parser::AsTemplate(const Value& value, Scope scope, std::string* out) {
+bool YamlReader::AsTemplate(const Value& value, Scope scope, std::string* out) {
   if (!AsString(value, out))
     return false;
   if (!value.present)
@@ -348,16 +387,20 @@ bool Parser::AsTemplate(const Value& value, Scope scope, std::string* out) {
   return Fail(value, value.path + ": " + error);
 }
 
-bool Parser::AsPath(const Value& value, std::string* out) {
+bool YamlReader::AsPath(const Value& value, std::string* out) {
   std::string path;
   if (!AsString(value, &path))
     return false;
   if (value.present)
-    *out = (fs::path(dir_) / path).lexically_normal().string();
+    *out = Resolve(path);
   return true;
 }
 
-bool Parser::AsSignal(const Value& value, int* out) {
+std::string YamlReader::Resolve(const std::string& path) const {
+  return (fs::path(dir_) / path).lexically_normal().string();
+}
+
+bool YamlReader::AsSignal(const Value& value, int* out) {
   std::string name;
   if (!AsString(value, &name))
     return false;
@@ -373,5 +416,5 @@ bool Parser::AsSignal(const Value& value, int* out) {
   return true;
 }
 
-
+}  // namespace scenario_file
 }  // namespace lastcall

@@ -1,6 +1,24 @@
+// The generic half of the scenario parser, as ninja's Lexer is of its
+// ManifestParser: YAML values that know their path ("load.clients") and
+// position, mappings whose keys are checked against a list (with a "did you
+// mean" for a misspelt one), and typed readers that record the first error
+// as "file:line:column: message". Each section of the file is read with it
+// (sections.h); nothing here knows what a section means.
+#ifndef LASTCALL_SCENARIO_YAML_READER_H_
+#define LASTCALL_SCENARIO_YAML_READER_H_
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/duration.h"
 #include "scenario/scenario.h"
 
-namespace lastcall {
+namespace lastcall::scenario_file {
 
 // The keys a mapping of the scenario file may have.
 struct Keys {
@@ -9,6 +27,7 @@ struct Keys {
   // "not supported yet" rather than as unknown, since the spec documents them.
   std::vector<std::string> unsupported;
 };
+
 // A value of the scenario file, with what messages need to point at it.
 struct Value {
   bool present = false;  // false: the key is absent, keep the default
@@ -44,28 +63,41 @@ struct Section {
 // load.request, run variables everywhere.
 enum class Scope { kRun, kRequest };
 
-// Reads the scenario's YAML tree into a Scenario. Each step returns false
-// after recording the first error, with the location of the offending node.
-class Parser {
+// Whether `text` is one or more decimal digits and nothing else.
+bool IsDigits(const std::string& text);
+// A decimal integer with an optional minus sign; out-of-range values clamp.
+bool ParseInteger(const std::string& text, int64_t* out);
+bool Contains(const std::vector<std::string>& list, const std::string& word);
+// " (did you mean 'clients'?)", or "".
+std::string DidYouMean(const std::string& word,
+                       const std::vector<std::string>& candidates);
+// How a wrong value is shown after "got": numbers bare, other text quoted.
+std::string Describe(const YAML::Node& node);
+// 1-based; the start of the file when yaml-cpp has no position (an empty
+// document), so that every message has one.
+SourceLocation LocationOf(const std::string& file, const YAML::Mark& mark);
+
+// Reads values of one scenario file. Each reader returns false after
+// recording the first error, with the location of the offending node, and
+// leaves *out untouched when the value is not present.
+class YamlReader {
  public:
-  Parser(std::string file, std::string dir)
+  YamlReader(std::string file, std::string dir)
       : file_(std::move(file)), dir_(std::move(dir)) {}
 
-  bool Parse(const YAML::Node& root, Scenario* scenario);
   const std::string& error() const { return error_; }
-
- private:
   SourceLocation Location(const YAML::Node& node) const;
   bool Fail(const YAML::Node& at, const std::string& message);
   bool Fail(const Value& value, const std::string& message);
-  bool CheckExpectRuns(const Value& expect, const Scenario& scenario);
+  bool Fail(const SourceLocation& at, const std::string& message);
   bool Require(const Section& section, const std::string& key);
 
-  // Converters. Each leaves *out untouched when the value is not present.
   bool AsSection(const Value& value, const Keys& keys, Section* out);
   bool AsMap(const Value& value, Section* out);
   bool AsList(const Value& value, std::vector<Value>* out);
   bool AsString(const Value& value, std::string* out);
+  // A string that must be an ECMAScript regular expression.
+  bool AsRegex(const Value& value, std::string* out);
   bool AsBool(const Value& value, bool* out);
   bool AsInt(const Value& value, int64_t min, int64_t max, int64_t* out);
   template <typename Int>
@@ -76,48 +108,12 @@ class Parser {
   bool AsTemplate(const Value& value, Scope scope, std::string* out);
   bool AsPath(const Value& value, std::string* out);
   bool AsSignal(const Value& value, int* out);
-  bool AsCheckNames(const Value& value, std::vector<std::string>* out);
-  bool CheckName(const Section& top, const std::string& name);
+  // `path` made absolute relative to the scenario file's folder.
+  std::string Resolve(const std::string& path) const;
 
+ private:
   bool CollectFields(const YAML::Node& map, const std::string& path, int depth,
                      std::vector<Field>* out);
-
-  bool ParseSeed(const Value& value, uint64_t* out);
-  bool ParseDatabase(const Value& value, DatabaseSpec* out);
-  bool ParseTarget(const Value& value, TargetSpec* out);
-  bool ParseReady(const Value& value, ReadyProbe* out);
-  bool ParseExitStatus(const Value& value, ExitStatus* out);
-  bool ParseLoad(const Value& value, LoadSpec* out);
-  bool ParseRequest(const Value& value, RequestTemplate* out);
-  bool ParseAccounts(const Value& value, LoadSpec* out);
-  bool ParseRetry(const Value& value, RetryPolicy* out);
-  bool ParseWebSockets(const Value& value, WebSocketSpec* out);
-  bool ParseFaults(const Value& value, const Value& sender,
-                   const LoadSpec& load, std::vector<Fault>* out);
-  bool AsSender(const Value& value, const SenderPreset** out);
-  bool AsRecipient(const Value& value, Recipient* out);
-  bool ParseTrigger(const Section& fault, const LoadSpec& load, Trigger* out);
-  bool ParseEscalation(const Value& value, Fault* out);
-  bool ParseRetryOutcome(const Value& value, RetryPolicy* out);
-  bool ParseFault(const Value& value, const LoadSpec& load, Fault* out,
-                  int64_t* deploys, Duration* restart_delay);
-  bool ParseWhen(const Value& value, const LoadSpec& load, Trigger* out);
-  bool ParseAfterExit(const Value& value, Fault* out);
-  bool ParseJobs(const Value& value, JobsSpec* out);
-  bool ParseRedis(const Value& value, Scenario* out);
-  bool ParseAudit(const Value& value, const JobsSpec& jobs, AuditSpec* out);
-  bool ParseLoadBalancer(const Value& value, const Scenario& scenario,
-                         LoadBalancerSpec* out);
-  bool ParseHealthCheck(const Value& value, LoadBalancerSpec* out);
-  bool ParseRollingRestart(const Value& value, RollingRestart* out);
-  bool ParseExpect(const Value& value, Expectation* out);
-  bool ParseExplore(const Value& value, const Scenario& scenario,
-                    ExploreSpec* out);
-  bool ParseExploreRestart(const Value& value, ExploreSpec* out);
-  bool ParseExploreTriggers(const Value& value, const Scenario& scenario,
-                            ExploreSpec* out);
-  bool AsRange(const Value& value, bool durations, int64_t min,
-               ExploreSpec::Range* out);
 
   const std::string file_;  // as given, for messages
   const std::string dir_;   // absolute, for relative paths
@@ -125,12 +121,12 @@ class Parser {
 };
 
 template <typename Int>
-bool Parser::AsInt(const Value& value, int64_t min, Int* out) {
+bool YamlReader::AsInt(const Value& value, int64_t min, Int* out) {
   return AsInt(value, min, std::numeric_limits<Int>::max(), out);
 }
 
 template <typename Int>
-bool Parser::AsInt(const Value& value, int64_t min, int64_t max, Int* out) {
+bool YamlReader::AsInt(const Value& value, int64_t min, int64_t max, Int* out) {
   int64_t n = *out;
   if (!AsInt(value, min, max, &n))
     return false;
@@ -138,5 +134,6 @@ bool Parser::AsInt(const Value& value, int64_t min, int64_t max, Int* out) {
   return true;
 }
 
+}  // namespace lastcall::scenario_file
 
-}  // namespace lastcall
+#endif  // LASTCALL_SCENARIO_YAML_READER_H_
