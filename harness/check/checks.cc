@@ -724,6 +724,66 @@ CheckResult CheckWebSocketClose(const AuditInputs& in, const Facts&) {
   return r;
 }
 
+const std::vector<CheckInfo>& CheckCatalogue() {
+  static const std::vector<CheckInfo> kChecks = {
+      {"lost", "a payment acknowledged (2xx) that is not in the database",
+       "audit.applied; ${key} in load.request"},
+      {"duplicated", "a payment applied more than once (a double charge)",
+       "audit.applied; ${key} in load.request"},
+      {"phantom", "a payment the target said failed that was applied after all",
+       "audit.applied; ${key} in load.request"},
+      {"invariants", "an audit.invariants query that returns rows", "audit.invariants"},
+      {"drained",
+       "a request the target took (in flight at a graceful signal, or accepted during the "
+       "drain) that got no answer, or a 5xx other than 503; the kernel tells taken from "
+       "never accepted",
+       "a fault with a graceful signal (TERM, INT...)"},
+      {"unannounced_close",
+       "a response during a drain that kept its connection alive (no Connection: close), "
+       "then the target closed that connection under the client's next request",
+       "a fault with a graceful signal; load.keep_alive"},
+      {"refused_while_draining",
+       "reported, never failed: requests never taken while draining, by cause",
+       "a fault with a graceful signal"},
+      {"exit",
+       "no exit by itself within the grace with a target.clean_exit status (SIGKILL "
+       "needed), or death by a signal it should handle",
+       "a fault with a graceful signal; target.clean_exit"},
+      {"connections_leaked",
+       "database sessions of the target still open (or idle in transaction) after it exited",
+       "the target uses the run's database (any role)"},
+      {"unclean_disconnects",
+       "a session that ended without the protocol's Terminate message after a graceful signal",
+       "the embedded database; a fault with a graceful signal"},
+      {"transactions_abandoned", "a session that disconnected inside a transaction",
+       "the embedded database"},
+      {"orphans", "a process the target started that outlived it (double forks included)",
+       "nothing"},
+      {"temp_files", "files left in the private TMPDIR the target was given",
+       "the target writes temp files under $TMPDIR"},
+      {"jobs", "a background job enqueued and never done, or done twice",
+       "jobs, redis"},
+      {"websocket_close", "a WebSocket closed without a close frame (1001 Going Away)",
+       "load.websockets; a fault with a graceful signal"},
+      {"client_errors",
+       "more client errors during a rolling restart than "
+       "load_balancer.rolling_restart.allowed_client_errors",
+       "load_balancer.rolling_restart"},
+      {"faults", "a fault that never fired (a signal that never came proves nothing)",
+       "faults"},
+  };
+  return kChecks;
+}
+
+const std::vector<std::string>& KnownChecks() {
+  static const std::vector<std::string> kNames = [] {
+    std::vector<std::string> names;
+    for (const CheckInfo& check : CheckCatalogue()) names.push_back(check.name);
+    return names;
+  }();
+  return kNames;
+}
+
 using CheckFunction = CheckResult (*)(const AuditInputs&, const Facts&);
 
 const std::map<std::string, CheckFunction>& Implemented() {

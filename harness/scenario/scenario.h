@@ -294,20 +294,6 @@ struct Scenario {
   std::vector<std::pair<std::string, std::string>> matrix;
 };
 
-// Every check name the harness knows, in report order.
-const std::vector<std::string>& KnownChecks();
-
-// What a check catches and what a scenario needs for it to apply; the one
-// place these are written (`lastcall checks` prints them).
-struct CheckInfo {
-  const char* name;
-  const char* catches;
-  const char* needs;  // scenario keys; a check without them is skipped
-};
-
-// Every check, in KnownChecks() order.
-const std::vector<CheckInfo>& CheckCatalogue();
-
 // The keys each mapping of the scenario file accepts, by its path: "" for
 // the top level, "target.ready", "faults[]" for each item of a list. The
 // JSON Schema (schema/scenario.schema.json) must say the same; its test
