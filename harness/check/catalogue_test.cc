@@ -1,11 +1,17 @@
-#include "scenario/scenario_test_support.h"
+#include "check/catalogue.h"
+
+#include <set>
+#include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
+
+#include "scenario/schema_test_support.h"
 
 namespace lastcall {
 namespace {
 
-TEST_CASE("KnownChecks, in report order", "[scenario]") {
+TEST_CASE("KnownChecks, in report order", "[check]") {
   CHECK(KnownChecks() ==
         std::vector<std::string>{
             "lost", "duplicated", "phantom", "invariants", "drained",

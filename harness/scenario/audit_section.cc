@@ -11,8 +11,10 @@ const Keys kExpectKeys = {{"fail", "pass"}, {}};
 
 namespace {
 
+// Check names are recorded, not judged: see WrittenCheckName.
 bool AsCheckNames(YamlReader* yaml, const Value& value,
-                  std::vector<std::string>* out) {
+                  std::vector<std::string>* out,
+                  std::vector<WrittenCheckName>* written) {
   std::vector<Value> items;
   if (!yaml->AsList(value, &items))
     return false;
@@ -22,17 +24,8 @@ bool AsCheckNames(YamlReader* yaml, const Value& value,
     std::string name;
     if (!yaml->AsString(item, &name))
       return false;
-    if (!Contains(KnownChecks(), name)) {
-      std::string hint = DidYouMean(name, KnownChecks());
-      if (hint.empty()) {  // nothing close: name them all
-        hint = "; the checks are";
-        for (const std::string& check : KnownChecks())
-          hint += (check == KnownChecks().front() ? " " : ", ") + check;
-      }
-      return yaml->Fail(item,
-                        "unknown check '" + name + "' in " + value.path + hint);
-    }
     out->push_back(name);
+    written->push_back({name, value.path, yaml->Location(item.node)});
   }
   return true;
 }
@@ -40,7 +33,7 @@ bool AsCheckNames(YamlReader* yaml, const Value& value,
 }  // namespace
 
 bool ParseAudit(YamlReader* yaml, const Value& value, const JobsSpec& jobs,
-                AuditSpec* out) {
+                AuditSpec* out, std::vector<WrittenCheckName>* written) {
   Section section;
   if (!yaml->AsSection(value, kAuditKeys, &section) ||
       !yaml->Require(section, "applied") ||
@@ -83,10 +76,11 @@ bool ParseAudit(YamlReader* yaml, const Value& value, const JobsSpec& jobs,
                       "audit.checks must be default or a list of checks, "
                       "got " +
                           Describe(checks.node));
-  return AsCheckNames(yaml, checks, &out->checks);
+  return AsCheckNames(yaml, checks, &out->checks, written);
 }
 
-bool ParseExpect(YamlReader* yaml, const Value& value, Expectation* out) {
+bool ParseExpect(YamlReader* yaml, const Value& value, Expectation* out,
+                 std::vector<WrittenCheckName>* written) {
   if (!value.present)
     return true;
   if (value.node.IsScalar() && value.node.Scalar() == "pass") {
@@ -106,22 +100,9 @@ bool ParseExpect(YamlReader* yaml, const Value& value, Expectation* out) {
   if (fail.present == pass.present)
     return yaml->Fail(value, "expect takes one of fail and pass");
   out->pass = pass.present;
-  return AsCheckNames(yaml, fail, &out->fail_checks) &&
-         AsCheckNames(yaml, pass, &out->pass_checks);
-}
-
-// An expectation on a check that audit.checks leaves out could never be met.
-bool CheckExpectRuns(YamlReader* yaml, const Value& expect,
-                     const Scenario& scenario) {
-  const std::vector<std::string>& runs = scenario.audit.checks;
-  if (runs.empty()) return true;  // default: every check runs
-  const Expectation& e = scenario.expect;
-  for (const std::string& name : e.pass ? e.pass_checks : e.fail_checks)
-    if (!Contains(runs, name))
-      return yaml->Fail(
-          expect, std::string(e.pass ? "expect.pass" : "expect.fail") +
-                      " names '" + name + "', which audit.checks does not run");
-  return true;
+  out->location = yaml->Location(value.node);
+  return AsCheckNames(yaml, fail, &out->fail_checks, written) &&
+         AsCheckNames(yaml, pass, &out->pass_checks, written);
 }
 
 }  // namespace lastcall::scenario_file

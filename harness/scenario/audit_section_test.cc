@@ -1,6 +1,11 @@
-#include "scenario/scenario_test_support.h"
+#include "scenario/scenario.h"
+
+#include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
+
+#include "scenario/scenario_test_support.h"
 
 namespace lastcall {
 namespace {

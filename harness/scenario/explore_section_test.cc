@@ -1,9 +1,18 @@
-#include "scenario/scenario_test_support.h"
+#include "scenario/scenario.h"
+
+#include <csignal>
+#include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
+#include "scenario/scenario_test_support.h"
+
 namespace lastcall {
 namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
 
 TEST_CASE("explore: defaults come from the load and the first fault", "[scenario]") {
   Scenario s = Parse("load:\n  clients: 6\n  duration: 2s\n"

@@ -1,9 +1,18 @@
-#include "scenario/scenario_test_support.h"
+#include "scenario/scenario.h"
+
+#include <csignal>
+#include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
+#include "scenario/scenario_test_support.h"
+
 namespace lastcall {
 namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
 
 TEST_CASE("Several instances put HAProxy in front with its defaults", "[scenario]") {
   Scenario s = Parse("target:\n"

@@ -1,9 +1,16 @@
-#include "scenario/scenario_test_support.h"
+#include "scenario/scenario.h"
+
+#include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
+#include "scenario/scenario_test_support.h"
+
 namespace lastcall {
 namespace {
+
+using std::chrono::milliseconds;
 
 TEST_CASE("load: clients, duration, requests, keep_alive", "[scenario]") {
   Scenario s = Parse("load:\n"

@@ -132,9 +132,10 @@ bool ParseDocument(YamlReader* yaml, const YAML::Node& root,
                            &scenario->load_balancer) &&
          ParseJobs(yaml, top.Get("jobs"), &scenario->jobs) &&
          ParseRedis(yaml, top.Get("redis"), scenario) &&
-         ParseAudit(yaml, top.Get("audit"), scenario->jobs, &scenario->audit) &&
-         ParseExpect(yaml, top.Get("expect"), &scenario->expect) &&
-         CheckExpectRuns(yaml, top.Get("expect"), *scenario) &&
+         ParseAudit(yaml, top.Get("audit"), scenario->jobs, &scenario->audit,
+                    &scenario->written_check_names) &&
+         ParseExpect(yaml, top.Get("expect"), &scenario->expect,
+                     &scenario->written_check_names) &&
          yaml->AsBool(top.Get("control"), &scenario->control) &&
          // Last: its defaults come from the load and the faults.
          ParseExplore(yaml, top.Get("explore"), *scenario, &scenario->explore);

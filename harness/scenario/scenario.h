@@ -229,6 +229,7 @@ struct AuditSpec {
 };
 
 struct Expectation {
+  SourceLocation location;  // of expect's value, for messages
   bool pass = true;
   std::vector<std::string> fail_checks;  // when !pass: each must fail
   // When pass, from `expect: {pass: [checks]}`: the checks that must pass;
@@ -237,6 +238,16 @@ struct Expectation {
 
   // Whether a failure of `check` goes against this expectation.
   bool MustPass(const std::string& check) const;
+};
+
+// A check name as written in audit.checks, expect.fail or expect.pass. The
+// checks are known above the parser, in check/ (which reads the Scenario):
+// the parser records each name with its place, and ValidateCheckNames()
+// (check/check_names.h) rejects those it does not know.
+struct WrittenCheckName {
+  std::string name;
+  std::string list;  // "audit.checks", "expect.fail" or "expect.pass"
+  SourceLocation location;
 };
 
 // The bounds of `lastcall explore` (the `explore:` section): each run draws
@@ -281,6 +292,8 @@ struct Scenario {
   bool uses_redis = false;
   AuditSpec audit;
   Expectation expect;
+  // Every check name of audit.checks and expect, in file order.
+  std::vector<WrittenCheckName> written_check_names;
   // `control`: run the scenario once without its faults first; a check it
   // fails there makes the verdict "invalid" (docs/control-run.md).
   bool control = false;

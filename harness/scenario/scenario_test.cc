@@ -5,9 +5,10 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 
 #include <catch2/catch.hpp>
+
+#include "scenario/scenario_test_support.h"
 
 namespace lastcall {
 namespace {

@@ -1,4 +1,5 @@
-// Helpers of the parser's tests.
+// Helpers of the parser's tests: scenarios written with only what a test is
+// about.
 #ifndef LASTCALL_SCENARIO_SCENARIO_TEST_SUPPORT_H_
 #define LASTCALL_SCENARIO_SCENARIO_TEST_SUPPORT_H_
 
@@ -10,14 +11,14 @@
 
 namespace lastcall {
 
-bool HasTopLevelKey(const std::string& yaml, const std::string& key) {
+inline bool HasTopLevelKey(const std::string& yaml, const std::string& key) {
   return yaml.rfind(key + ":", 0) == 0 ||
          yaml.find("\n" + key + ":") != std::string::npos;
 }
 
 // `yaml` followed by whichever required section it lacks, so that a test
 // shows only what it is about and its line numbers are those of `yaml`.
-std::string Complete(std::string yaml) {
+inline std::string Complete(std::string yaml) {
   if (!HasTopLevelKey(yaml, "target"))
     yaml += "target:\n  command: [server]\n";
   if (!HasTopLevelKey(yaml, "load"))
@@ -28,7 +29,7 @@ std::string Complete(std::string yaml) {
 }
 
 // Parses Complete(yaml) as "s.yaml", which must succeed.
-Scenario Parse(const std::string& yaml) {
+inline Scenario Parse(const std::string& yaml) {
   Scenario scenario;
   std::string error;
   INFO(Complete(yaml));
@@ -38,7 +39,7 @@ Scenario Parse(const std::string& yaml) {
 }
 
 // Parses Complete(yaml) as "s.yaml", which must fail; returns the error.
-std::string Error(const std::string& yaml) {
+inline std::string Error(const std::string& yaml) {
   Scenario scenario;
   std::string error;
   INFO(Complete(yaml));

@@ -35,11 +35,11 @@ bool ParseLoadBalancer(YamlReader* yaml, const Value& value,
                        const Scenario& scenario, LoadBalancerSpec* out);
 bool ParseJobs(YamlReader* yaml, const Value& value, JobsSpec* out);
 bool ParseRedis(YamlReader* yaml, const Value& value, Scenario* out);
+// Both add the check names they read to *written.
 bool ParseAudit(YamlReader* yaml, const Value& value, const JobsSpec& jobs,
-                AuditSpec* out);
-bool ParseExpect(YamlReader* yaml, const Value& value, Expectation* out);
-bool CheckExpectRuns(YamlReader* yaml, const Value& expect,
-                     const Scenario& scenario);
+                AuditSpec* out, std::vector<WrittenCheckName>* written);
+bool ParseExpect(YamlReader* yaml, const Value& value, Expectation* out,
+                 std::vector<WrittenCheckName>* written);
 bool ParseExplore(YamlReader* yaml, const Value& value,
                   const Scenario& scenario, ExploreSpec* out);
 

@@ -1,9 +1,17 @@
-#include "scenario/scenario_test_support.h"
+#include "scenario/scenario.h"
+
+#include <csignal>
+#include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
+#include "scenario/scenario_test_support.h"
+
 namespace lastcall {
 namespace {
+
+using std::chrono::milliseconds;
 
 TEST_CASE("target.command", "[scenario]") {
   CHECK(Error("target:\n"

@@ -111,6 +111,14 @@ const TemplateVariables& VariablesFor(Scope scope) {
   return scope == Scope::kRun ? kRun : kRequest;
 }
 
+bool Contains(const std::vector<std::string>& list, const std::string& word) {
+  for (const std::string& item : list) {
+    if (item == word)
+      return true;
+  }
+  return false;
+}
+
 // " in load" for messages about keys; nothing at the top level.
 std::string InSection(const std::string& path) {
   return path.empty() ? "" : " in " + path;
@@ -124,13 +132,6 @@ std::string DidYouMean(const std::string& word,
   return suggestion.empty() ? "" : " (did you mean '" + suggestion + "'?)";
 }
 
-bool Contains(const std::vector<std::string>& list, const std::string& word) {
-  for (const std::string& item : list) {
-    if (item == word)
-      return true;
-  }
-  return false;
-}
 
 bool ParseInteger(const std::string& text, int64_t* out) {
   bool negative = !text.empty() && text[0] == '-';

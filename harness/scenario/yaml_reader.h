@@ -67,7 +67,6 @@ enum class Scope { kRun, kRequest };
 bool IsDigits(const std::string& text);
 // A decimal integer with an optional minus sign; out-of-range values clamp.
 bool ParseInteger(const std::string& text, int64_t* out);
-bool Contains(const std::vector<std::string>& list, const std::string& word);
 // " (did you mean 'clients'?)", or "".
 std::string DidYouMean(const std::string& word,
                        const std::vector<std::string>& candidates);

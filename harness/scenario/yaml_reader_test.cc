@@ -1,9 +1,19 @@
-#include "scenario/scenario_test_support.h"
+#include "scenario/scenario.h"
+
+#include <csignal>
+#include <string>
+#include <vector>
+#include <regex>
 
 #include <catch2/catch.hpp>
 
+#include "scenario/scenario_test_support.h"
+
 namespace lastcall {
 namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
 
 TEST_CASE("Malformed YAML is reported at yaml-cpp's position", "[scenario]") {
   Scenario s;
