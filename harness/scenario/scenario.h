@@ -229,12 +229,12 @@ struct AuditSpec {
 };
 
 struct Expectation {
-  SourceLocation location;  // of expect's value, for messages
   bool pass = true;
   std::vector<std::string> fail_checks;  // when !pass: each must fail
   // When pass, from `expect: {pass: [checks]}`: the checks that must pass;
   // the others are measured, not judged. Empty: every check must pass.
   std::vector<std::string> pass_checks;
+  SourceLocation location;  // of expect's value, for messages
 
   // Whether a failure of `check` goes against this expectation.
   bool MustPass(const std::string& check) const;
