@@ -16,6 +16,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "check/catalogue.h"
+#include "check/check_names.h"
 #include "process/container.h"
 #include "base/file.h"
 #include "run/control.h"
@@ -84,7 +86,7 @@ bool LoadAll(const std::vector<std::string>& paths,
   for (const std::string& file : files) {
     std::vector<Scenario> loaded;
     std::string error;
-    if (LoadScenario(file, overrides, &loaded, &error)) {
+    if (LoadCheckedScenario(file, overrides, &loaded, &error)) {
       for (Scenario& scenario : loaded) scenarios->push_back(std::move(scenario));
     } else {
       std::cerr << error << "\n";

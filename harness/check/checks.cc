@@ -726,45 +726,106 @@ CheckResult CheckWebSocketClose(const AuditInputs& in, const Facts&) {
 
 using CheckFunction = CheckResult (*)(const AuditInputs&, const Facts&);
 
-const std::map<std::string, CheckFunction>& Implemented() {
-  static const std::map<std::string, CheckFunction> checks = {
-      {"lost", CheckLost},
-      {"duplicated", CheckDuplicated},
-      {"phantom", CheckPhantom},
-      {"invariants", CheckInvariants},
-      {"drained", CheckDrained},
-      {"unannounced_close", CheckUnannouncedClose},
-      {"refused_while_draining", CheckRefusedWhileDraining},
-      {"exit", CheckExit},
-      {"connections_leaked", CheckConnectionsLeaked},
-      {"unclean_disconnects", CheckUncleanDisconnects},
-      {"transactions_abandoned", CheckTransactionsAbandoned},
-      {"orphans", CheckOrphans},
-      {"temp_files", CheckTempFiles},
-      {"websocket_close", CheckWebSocketClose},
-      {"jobs", CheckJobs},
-      {"client_errors", CheckClientErrors},
-      {"faults", CheckFaults},
+// The check catalogue (catalogue.h): each check with its function, what it
+// catches and what it needs, in report order.
+struct CatalogueLine {
+  const char* name;
+  CheckFunction check;
+  const char* catches;
+  const char* needs;
+};
+
+const std::vector<CatalogueLine>& Catalogue() {
+  static const std::vector<CatalogueLine> kLines = {
+      {"lost", CheckLost,
+       "a payment acknowledged (2xx) that is not in the database",
+       "audit.applied; ${key} in load.request"},
+      {"duplicated", CheckDuplicated,
+       "a payment applied more than once (a double charge)",
+       "audit.applied; ${key} in load.request"},
+      {"phantom", CheckPhantom,
+       "a payment the target said failed that was applied after all",
+       "audit.applied; ${key} in load.request"},
+      {"invariants", CheckInvariants,
+       "an audit.invariants query that returns rows",
+       "audit.invariants"},
+      {"drained", CheckDrained,
+       "a request the target took (in flight at a graceful signal, or accepted during the "
+       "drain) that got no answer, or a 5xx other than 503; the kernel tells taken from "
+       "never accepted",
+       "a fault with a graceful signal (TERM, INT...)"},
+      {"unannounced_close", CheckUnannouncedClose,
+       "a response during a drain that kept its connection alive (no Connection: close), "
+       "then the target closed that connection under the client's next request",
+       "a fault with a graceful signal; load.keep_alive"},
+      {"refused_while_draining", CheckRefusedWhileDraining,
+       "reported, never failed: requests never taken while draining, by cause",
+       "a fault with a graceful signal"},
+      {"exit", CheckExit,
+       "no exit by itself within the grace with a target.clean_exit status (SIGKILL "
+       "needed), or death by a signal it should handle",
+       "a fault with a graceful signal; target.clean_exit"},
+      {"connections_leaked", CheckConnectionsLeaked,
+       "database sessions of the target still open (or idle in transaction) after it exited",
+       "the target uses the run's database (any role)"},
+      {"unclean_disconnects", CheckUncleanDisconnects,
+       "a session that ended without the protocol's Terminate message after a graceful signal",
+       "the embedded database; a fault with a graceful signal"},
+      {"transactions_abandoned", CheckTransactionsAbandoned,
+       "a session that disconnected inside a transaction",
+       "the embedded database"},
+      {"orphans", CheckOrphans,
+       "a process the target started that outlived it (double forks included)",
+       "nothing"},
+      {"temp_files", CheckTempFiles,
+       "files left in the private TMPDIR the target was given",
+       "the target writes temp files under $TMPDIR"},
+      {"jobs", CheckJobs,
+       "a background job enqueued and never done, or done twice",
+       "jobs, redis"},
+      {"websocket_close", CheckWebSocketClose,
+       "a WebSocket closed without a close frame (1001 Going Away)",
+       "load.websockets; a fault with a graceful signal"},
+      {"client_errors", CheckClientErrors,
+       "more client errors during a rolling restart than "
+       "load_balancer.rolling_restart.allowed_client_errors",
+       "load_balancer.rolling_restart"},
+      {"faults", CheckFaults,
+       "a fault that never fired (a signal that never came proves nothing)",
+       "faults"},
   };
-  return checks;
+  return kLines;
 }
 
 }  // namespace
+
+const std::vector<CheckInfo>& CheckCatalogue() {
+  static const std::vector<CheckInfo> kChecks = [] {
+    std::vector<CheckInfo> checks;
+    for (const CatalogueLine& line : Catalogue())
+      checks.push_back({line.name, line.catches, line.needs});
+    return checks;
+  }();
+  return kChecks;
+}
+
+const std::vector<std::string>& KnownChecks() {
+  static const std::vector<std::string> kNames = [] {
+    std::vector<std::string> names;
+    for (const CheckInfo& check : CheckCatalogue()) names.push_back(check.name);
+    return names;
+  }();
+  return kNames;
+}
 
 std::vector<CheckResult> RunChecks(const AuditInputs& in) {
   Facts facts = Gather(in);
   const std::vector<std::string>& wanted = in.scenario->audit.checks;
   std::vector<CheckResult> results;
-  for (const std::string& name : KnownChecks()) {
+  for (const CatalogueLine& line : Catalogue()) {
     bool asked = wanted.empty() ||
-                 std::find(wanted.begin(), wanted.end(), name) != wanted.end();
-    if (!asked) continue;
-    auto it = Implemented().find(name);
-    if (it == Implemented().end()) {
-      results.push_back(Skip(name, "not checked by this version of lastcall"));
-      continue;
-    }
-    results.push_back(it->second(in, facts));
+                 std::find(wanted.begin(), wanted.end(), line.name) != wanted.end();
+    if (asked) results.push_back(line.check(in, facts));
   }
   return results;
 }

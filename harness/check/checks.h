@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "check/catalogue.h"
 #include "check/causes.h"
 #include "history/fault_record.h"
 #include "history/history.h"

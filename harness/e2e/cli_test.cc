@@ -22,6 +22,7 @@
 
 #include <pqxx/pqxx>
 
+#include "check/catalogue.h"
 #include "process/database.h"
 #include "scenario/scenario.h"
 #include "scenario/sender.h"

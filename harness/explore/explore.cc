@@ -8,6 +8,7 @@
 #include <map>
 #include <sstream>
 
+#include "check/check_names.h"
 #include "run/progress.h"
 #include "report/report.h"
 #include "explore/shrink.h"
@@ -322,7 +323,7 @@ int Explore(const ExploreOptions& options, const RunOptions& run_options,
             Interrupt* interrupt) {
   std::vector<Scenario> scenarios;
   std::string error;
-  if (!LoadScenario(options.path, run_options.overrides, &scenarios, &error)) {
+  if (!LoadCheckedScenario(options.path, run_options.overrides, &scenarios, &error)) {
     std::fprintf(stderr, "%s\n", error.c_str());
     return kBadInput;
   }

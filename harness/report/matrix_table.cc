@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "check/catalogue.h"
 #include "scenario/matrix.h"
 
 namespace lastcall {

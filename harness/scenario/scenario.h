@@ -234,9 +234,20 @@ struct Expectation {
   // When pass, from `expect: {pass: [checks]}`: the checks that must pass;
   // the others are measured, not judged. Empty: every check must pass.
   std::vector<std::string> pass_checks;
+  SourceLocation location;  // of expect's value, for messages
 
   // Whether a failure of `check` goes against this expectation.
   bool MustPass(const std::string& check) const;
+};
+
+// A check name as written in audit.checks, expect.fail or expect.pass. The
+// checks are known above the parser, in check/ (which reads the Scenario):
+// the parser records each name with its place, and ValidateCheckNames()
+// (check/check_names.h) rejects those it does not know.
+struct WrittenCheckName {
+  std::string name;
+  std::string list;  // "audit.checks", "expect.fail" or "expect.pass"
+  SourceLocation location;
 };
 
 // The bounds of `lastcall explore` (the `explore:` section): each run draws
@@ -281,6 +292,8 @@ struct Scenario {
   bool uses_redis = false;
   AuditSpec audit;
   Expectation expect;
+  // Every check name of audit.checks and expect, in file order.
+  std::vector<WrittenCheckName> written_check_names;
   // `control`: run the scenario once without its faults first; a check it
   // fails there makes the verdict "invalid" (docs/control-run.md).
   bool control = false;
@@ -293,20 +306,6 @@ struct Scenario {
   // "/" and the combination's label: "compare-timeouts/grace=1s,drain=10s".
   std::vector<std::pair<std::string, std::string>> matrix;
 };
-
-// Every check name the harness knows, in report order.
-const std::vector<std::string>& KnownChecks();
-
-// What a check catches and what a scenario needs for it to apply; the one
-// place these are written (`lastcall checks` prints them).
-struct CheckInfo {
-  const char* name;
-  const char* catches;
-  const char* needs;  // scenario keys; a check without them is skipped
-};
-
-// Every check, in KnownChecks() order.
-const std::vector<CheckInfo>& CheckCatalogue();
 
 // The keys each mapping of the scenario file accepts, by its path: "" for
 // the top level, "target.ready", "faults[]" for each item of a list. The
