@@ -33,7 +33,7 @@ enum class Verdict {
 };
 const char* VerdictName(Verdict verdict);
 
-// lastcall run's exit codes (README, Exit codes).
+// lastcall run's exit codes (README.md, "Exit codes"; docs/reports.md).
 constexpr int kExitAllMet = 0, kExitNotMet = 1, kExitBadInput = 2, kExitInfrastructure = 3,
               kExitInvalid = 4;
 

@@ -1,7 +1,7 @@
 // Sender presets: how each real system stops a process by default —
 // the first signal, who receives it, how long it waits, and what it sends
-// when the wait is over. The facts and their sources are in the README
-// ("Sender presets") and in shared/research/senders.md.
+// when the wait is over. The facts and their sources are in
+// docs/faults-and-senders.md ("Sender presets").
 #ifndef LASTCALL_SENDER_H_
 #define LASTCALL_SENDER_H_
 
@@ -23,7 +23,7 @@ struct SenderPreset {
   const char* source;  // where the defaults are documented
 };
 
-// Every preset, in the order of the README's sender table.
+// Every preset, in the order of the sender table of docs/faults-and-senders.md.
 const std::vector<SenderPreset>& SenderPresets();
 
 // The preset called `name`, or nullptr.

@@ -83,7 +83,8 @@ std::string StarterScenario(const StarterOptions& o) {
   if (!o.json_schema.empty()) out += "# yaml-language-server: $schema=" + o.json_schema + "\n";
   out += "# A starter scenario written by `lastcall init`: SIGTERM while clients are paying.\n"
          "# Validate it with `lastcall check FILE`, run it with `lastcall run FILE`.\n"
-         "# Lines marked TODO need what only you know. The format: lastcall's README.\n"
+         "# Lines marked TODO need what only you know. The format: docs/scenario-format.md\n"
+         "# in lastcall's repository.\n"
          "name: " + Quoted(o.name) + "\n"
          "description: SIGTERM under load; nothing acknowledged may be lost or applied twice\n"
          "seed: 1\n"
