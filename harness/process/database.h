@@ -9,6 +9,5 @@
 #include "process/own_sessions.h"
 #include "process/postgres_url.h"
 #include "process/run_databases.h"
-#include "process/service_user.h"
 
 #endif  // LASTCALL_DATABASE_H_

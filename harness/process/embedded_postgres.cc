@@ -12,6 +12,7 @@
 #include "base/errno_text.h"
 #include "base/file.h"
 #include "base/free_port.h"
+#include "base/last_lines.h"
 #include "base/wait_until.h"
 #include "process/copy_tree.h"
 #include "process/postgres_cluster.h"
@@ -216,7 +217,7 @@ std::unique_ptr<EmbeddedPostgres> EmbeddedPostgres::Start(const std::string& wor
         if (PostmasterReady(data)) {
           try {
             std::unique_ptr<pqxx::connection> c =
-                Connect(WithParam(socket_url, "connect_timeout", "5"));
+                ConnectAsLastcall(UrlWithParam(socket_url, "connect_timeout", "5"));
             const std::string password = RandomPassword();
             pqxx::nontransaction tx(*c);
             tx.exec("ALTER ROLE postgres PASSWORD " + tx.quote(password));
@@ -244,11 +245,11 @@ std::unique_ptr<EmbeddedPostgres> EmbeddedPostgres::Start(const std::string& wor
         const ExitStatus& s = *pg->server_->exit_status();
         *error = std::string("PostgreSQL exited during start-up (") +
                  (s.by_signal ? "signal " : "status ") + std::to_string(s.value) +
-                 "); the end of " + pg->log_path_ + ":" + Tail(log, kLogTailLines);
+                 "); the end of " + pg->log_path_ + ":" + LastLines(log, kLogTailLines);
       } else {
         *error = "PostgreSQL did not accept connections within 30 s" +
                  (last_connect_error.empty() ? "" : " (" + last_connect_error + ")") +
-                 "; the end of " + pg->log_path_ + ":" + Tail(log, kLogTailLines);
+                 "; the end of " + pg->log_path_ + ":" + LastLines(log, kLogTailLines);
       }
       return nullptr;  // ~EmbeddedPostgres stops the server
     }

@@ -10,6 +10,7 @@
 #include "process/postgres_cluster.h"
 #include "base/errno_text.h"
 #include "base/file.h"
+#include "base/last_lines.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,69 +37,9 @@ std::vector<std::string> PgEnv() {
   return {"PATH=/usr/bin:/bin", "LC_ALL=C", "LANG=C", "TZ=UTC"};
 }
 
-// The last `n` lines of `text`, indented for an error message.
-std::string Tail(const std::string& text, int n) {
-  size_t end = text.size();
-  while (end > 0 && text[end - 1] == '\n') --end;
-  size_t start = end;
-  for (int lines = 0; start > 0; --start) {
-    if (text[start - 1] == '\n' && ++lines == n) break;
-  }
-  std::string out;
-  std::istringstream in(text.substr(start, end - start));
-  for (std::string line; std::getline(in, line);) out += "\n  " + line;
-  return out;
-}
-
 namespace {
 
 constexpr Duration kInitdbTimeout = 120s;
-
-// Runs a short-lived program, collecting its merged stdout/stderr.
-struct RunResult {
-  bool ok = false;  // started and exited with status 0
-  std::string output;
-  std::string error;  // why not ok
-};
-
-RunResult RunCapture(const SpawnOptions& options, Duration timeout) {
-  RunResult r;
-  std::unique_ptr<Subprocess> p = Subprocess::Start(options, &r.error);
-  if (!p) return r;
-  const Clock::time_point deadline = Clock::now() + timeout;
-  bool eof = false;
-  while (!(eof && p->exited())) {
-    Duration left = deadline - Clock::now();
-    if (left <= Duration::zero()) {
-      p->Signal(SIGKILL, /*to_group=*/true);
-      p->Wait(5s);
-      r.error = "'" + options.argv[0] + "' did not finish within " +
-                std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()) +
-                " s";
-      return r;
-    }
-    struct pollfd fds[2] = {{eof ? -1 : p->output_fd(), POLLIN, 0}, {p->exit_fd(), POLLIN, 0}};
-    int ms = static_cast<int>(std::min<int64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(left).count() + 1, 1000));
-    ::poll(fds, 2, ms);
-    if (!eof) {
-      char buf[4096];
-      ssize_t n = ::read(p->output_fd(), buf, sizeof buf);
-      if (n > 0) r.output.append(buf, static_cast<size_t>(n));
-      if (n == 0) eof = true;
-    }
-    p->TryReap();
-  }
-  const ExitStatus& st = *p->exit_status();
-  if (st.by_signal || st.value != 0) {
-    r.error = "'" + options.argv[0] + "' " +
-              (st.by_signal ? "was killed by signal " + std::to_string(st.value)
-                            : "exited with status " + std::to_string(st.value));
-    return r;
-  }
-  r.ok = true;
-  return r;
-}
 
 bool IsExecutable(const std::string& path) { return ::access(path.c_str(), X_OK) == 0; }
 
@@ -114,9 +55,9 @@ bool FindBinaries(PgBinaries* bin, std::string* error) {
     SpawnOptions v;
     v.argv = {dir + "/postgres", "--version"};
     v.env = PgEnv();
-    RunResult out = RunCapture(v, 10s);
+    CapturedOutput out = RunCaptured(v, 10s);
     size_t at = out.output.find("(PostgreSQL) ");
-    if (!out.ok || at == std::string::npos) return false;
+    if (!out.ok() || at == std::string::npos) return false;
     bin->dir = dir;
     bin->major = std::atoi(out.output.c_str() + at + 13);
     bin->version = out.output.substr(0, out.output.find('\n'));
@@ -147,8 +88,8 @@ bool FindBinaries(PgBinaries* bin, std::string* error) {
   SpawnOptions pg_config;
   pg_config.argv = {"pg_config", "--bindir"};
   pg_config.env = {std::string("PATH=") + (getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin")};
-  RunResult r = RunCapture(pg_config, 10s);
-  if (r.ok && try_dir(r.output.substr(0, r.output.find('\n')))) return true;
+  CapturedOutput r = RunCaptured(pg_config, 10s);
+  if (r.ok() && try_dir(r.output.substr(0, r.output.find('\n')))) return true;
   *error = "PostgreSQL server binaries (postgres, initdb) not found in "
            "/usr/lib/postgresql/*/bin or `pg_config --bindir`; install them with: "
            "apt-get install postgresql-15";
@@ -256,11 +197,11 @@ bool EnsureCachedCluster(const PgBinaries& bin, const ServiceUser& user, std::st
   o.cwd = root;
   ApplyUser(user, &o);
   const auto t0 = Clock::now();
-  RunResult r = RunCapture(o, kInitdbTimeout);
+  CapturedOutput r = RunCaptured(o, kInitdbTimeout);
   *initdb_time = Clock::now() - t0;
-  if (!r.ok) {
+  if (!r.ok()) {
     fs::remove_all(tmp, ec);
-    *error = "initdb failed: " + r.error + Tail(r.output, kLogTailLines);
+    *error = "initdb failed: " + r.error + LastLines(r.output, kLogTailLines);
     if (user.active) {
       *error += "\n(it runs as '" + user.name + "', who must be able to reach " + root + ")";
     }

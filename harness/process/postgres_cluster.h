@@ -11,15 +11,13 @@
 
 namespace lastcall {
 
-constexpr int kLogTailLines = 20;
+// Lines of initdb's output or the server's log in an error message.
+constexpr size_t kLogTailLines = 20;
 
 // The environment of the PostgreSQL programs we run: fixed, so that the
 // cached cluster and the server do not depend on the harness's locale or
 // time zone (the cluster's default time zone is UTC).
 std::vector<std::string> PgEnv();
-
-// The last `n` lines of `text`, indented for an error message.
-std::string Tail(const std::string& text, int n);
 
 struct PgBinaries {
   std::string dir;

@@ -12,7 +12,7 @@
 
 namespace lastcall {
 
-std::string WithParam(const std::string& url, const std::string& key, const std::string& value) {
+std::string UrlWithParam(const std::string& url, const std::string& key, const std::string& value) {
   if (url.find("://") == std::string::npos) return url + " " + key + "=" + value;
   size_t hash = url.find('#');
   std::string head = url.substr(0, hash);
@@ -22,8 +22,8 @@ std::string WithParam(const std::string& url, const std::string& key, const std:
 
 // A connection for our own bookkeeping: named "lastcall", so that it can be
 // told apart from the target's sessions, and quiet (no NOTICEs on stderr).
-std::unique_ptr<pqxx::connection> Connect(const std::string& url) {
-  auto c = std::make_unique<pqxx::connection>(WithParam(url, "application_name", "lastcall"));
+std::unique_ptr<pqxx::connection> ConnectAsLastcall(const std::string& url) {
+  auto c = std::make_unique<pqxx::connection>(UrlWithParam(url, "application_name", "lastcall"));
   pqxx::nontransaction w(*c);
   w.exec("SET client_min_messages = warning");
   return c;

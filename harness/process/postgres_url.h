@@ -29,11 +29,11 @@ std::string UrlWithLogin(const std::string& url, const std::string& user,
                          const std::string& password);
 
 // `url` (a URI or a keyword/value conninfo) with one more parameter.
-std::string WithParam(const std::string& url, const std::string& key, const std::string& value);
+std::string UrlWithParam(const std::string& url, const std::string& key, const std::string& value);
 
 // A connection for our own bookkeeping: named "lastcall", so that it can be
 // told apart from the target's sessions, and quiet (no NOTICEs on stderr).
-std::unique_ptr<pqxx::connection> Connect(const std::string& url);
+std::unique_ptr<pqxx::connection> ConnectAsLastcall(const std::string& url);
 
 // The libpq environment variables (PGHOST, PGPORT, PGDATABASE, PGUSER,
 // PGPASSWORD) that say what `url` says, for clients that build their own

@@ -153,7 +153,7 @@ bool EnsureTemplate(pqxx::connection& admin, const std::string& admin_url,
   }
   std::string failed;
   {
-    auto c = Connect(url);
+    auto c = ConnectAsLastcall(url);
     StatementWatch watch(*c, limits);
     failed = ExecuteScript(*c, content.schema_sql);
     if (!failed.empty()) {
@@ -243,7 +243,7 @@ void DropDatabase(pqxx::connection& admin, const std::string& dbname) {
 // restart, a terminated session).
 pqxx::connection& AdminConnection(std::unique_ptr<pqxx::connection>* admin,
                                   const std::string& admin_url) {
-  if (!*admin || !(*admin)->is_open()) *admin = Connect(admin_url);
+  if (!*admin || !(*admin)->is_open()) *admin = ConnectAsLastcall(admin_url);
   return **admin;
 }
 

@@ -39,11 +39,4 @@ bool Chown(const std::string& path, const ServiceUser& user, std::string* error)
   return false;
 }
 
-bool RunAsServiceUser(SpawnOptions* options, std::string* error) {
-  ServiceUser user;
-  if (!LookupServiceUser(&user, error)) return false;
-  ApplyUser(user, options);
-  return true;
-}
-
 }  // namespace lastcall

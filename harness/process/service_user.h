@@ -23,15 +23,12 @@ struct ServiceUser {
 // when not. Returns false and sets *error when root and neither user exists.
 bool LookupServiceUser(ServiceUser* user, std::string* error);
 
+// Makes `o` run as `user` (nothing when it is inactive).
 void ApplyUser(const ServiceUser& user, SpawnOptions* o);
 
+// Gives `path` (a symbolic link itself, not what it points to) to `user`,
+// for a server that must write there; nothing when `user` is inactive.
 bool Chown(const std::string& path, const ServiceUser& user, std::string* error);
-
-// Sets options->uid and gid to the unprivileged user the embedded servers
-// (PostgreSQL, Redis) run as when the harness is root: `postgres`, else
-// `nobody`. Leaves them unset when not root. Returns false and sets *error
-// when root and neither user exists.
-bool RunAsServiceUser(SpawnOptions* options, std::string* error);
 
 }  // namespace lastcall
 
