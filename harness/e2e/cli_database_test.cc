@@ -191,7 +191,7 @@ nlohmann::json CheckOf(const nlohmann::json& result, const std::string& name) {
 std::string BugScenario(const TempDir& dir, const std::string& name, const std::string& bug,
                         const std::string& launcher, bool fixed = false) {
   std::string text =
-      FileText(std::string(LASTCALL_SOURCE_DIR) + "/scenarios/bugs/" + bug + ".yaml");
+      ReadFileOrEmpty(std::string(LASTCALL_SOURCE_DIR) + "/scenarios/bugs/" + bug + ".yaml");
   const std::string schema = "../../targets/payment-server/schema.sql";
   const std::string command = "[../../build/targets/payment-server/payment-server, ";
   text.replace(text.find(schema), schema.size(), kSchema);
@@ -350,7 +350,7 @@ TEST_CASE("a million rows of keys lastcall never sent: exact counts, short lists
 TEST_CASE("a schema that alters roles fails its own run alone") {
   TempDir dir;
   const std::string schema =
-      dir.Write("alters.sql", FileText(kSchema) + "ALTER ROLE postgres PASSWORD 'stolen';\n");
+      dir.Write("alters.sql", ReadFileOrEmpty(kSchema) + "ALTER ROLE postgres PASSWORD 'stolen';\n");
   std::string yaml = ScenarioYaml(kServerTarget);
   const std::string alters = dir.Write("alters.yaml", std::string(yaml).replace(
                                                           yaml.find(kSchema), kSchema.size(),

@@ -7,12 +7,6 @@ using namespace lastcall;
 
 namespace {
 
-nlohmann::json ReadJson(const fs::path& path) {
-  std::ifstream in(path.string());
-  REQUIRE(in);
-  return nlohmann::json::parse(in);
-}
-
 // Seconds from the first fault's delivery to its instance's exit.
 double DrainSeconds(const nlohmann::json& result) {
   return result["instances"][0]["exit_time"].get<double>() -
@@ -81,8 +75,7 @@ TEST_CASE("compare-timeouts: a short grace cuts payments, a long one slows the d
   CHECK(ReadJson(dir.path / "reports" / "compare-timeouts" / "grace=3s,drain=10s" /
                  "result.json")["resolved_scenario"]["matrix"] ==
         nlohmann::json::array({{"grace", "3s"}, {"drain", "10s"}}));
-  std::ifstream summary((dir.path / "reports" / "summary.md").string());
-  std::string text((std::istreambuf_iterator<char>(summary)), {});
+  std::string text = ReadFileOrEmpty(dir.path / "reports" / "summary.md");
   CHECK(text.find("### Matrix `compare-timeouts`") != std::string::npos);
 }
 
@@ -143,7 +136,7 @@ TEST_CASE("run --control: a correct target passes its control, then its real run
   CHECK(result["control"]["report_dir"] == reports + "/term/control");
   CHECK(result["faults"][0]["fired"] == true);
   CHECK(EventsOf(dir, "term", "signal").size() == 1);
-  CHECK(FileText(dir.path / "reports" / "term" / "junit.xml").find("name=\"control\"") !=
+  CHECK(ReadFileOrEmpty(dir.path / "reports" / "term" / "junit.xml").find("name=\"control\"") !=
         std::string::npos);
   // The control's own reports, beside the real run's: the same load, no signal.
   nlohmann::json control = ResultOf(dir, "term/control");
@@ -191,7 +184,7 @@ TEST_CASE("control: a target that loses payments without a signal is invalid, ex
   CHECK(invalid["checks"].empty());
   CHECK(invalid["control"]["failed_checks"] == nlohmann::json::array({"lost"}));
   // The real run was not run: the target was started once, by the control.
-  CHECK(FileText(dir.path / "reports" / "acks" / "history.jsonl").empty());
+  CHECK(ReadFileOrEmpty(dir.path / "reports" / "acks" / "history.jsonl").empty());
   CHECK_FALSE(fs::exists(dir.path / "reports" / "acks" / "target.log"));
   nlohmann::json control = ResultOf(dir, "acks/control");
   CHECK(control["verdict"] == "not met");
@@ -202,10 +195,10 @@ TEST_CASE("control: a target that loses payments without a signal is invalid, ex
   nlohmann::json bug = ResultOf(dir, "expects-lost");
   CHECK(bug["verdict"] == "not met");
   CHECK(bug["control"]["passed"] == true);
-  const std::string junit = FileText(dir.path / "reports" / "junit.xml");
+  const std::string junit = ReadFileOrEmpty(dir.path / "reports" / "junit.xml");
   CHECK(junit.find("<error type=\"invalid\" message=\"fails without a fault") != std::string::npos);
   CHECK(junit.find("<failure type=\"lost\" message=\"expected lost to fail") != std::string::npos);
-  CHECK(FileText(dir.path / "reports" / "summary.md").find("| ⚠️ `acks` | invalid |") !=
+  CHECK(ReadFileOrEmpty(dir.path / "reports" / "summary.md").find("| ⚠️ `acks` | invalid |") !=
         std::string::npos);
 }
 

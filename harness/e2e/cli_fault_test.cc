@@ -10,9 +10,7 @@ TEST_CASE("an in_flight trigger fires, and its moments are in result.json") {
                                     "faults:\n  - when: {in_flight: 2}\n    signal: TERM\n"));
   INFO(out.text);
   CHECK(out.code == 0);  // `faults` would fail had it never fired
-  std::ifstream result((dir.path / "reports" / "inflight" / "result.json").string());
-  REQUIRE(result);
-  nlohmann::json json = nlohmann::json::parse(result);
+  nlohmann::json json = ReadJson(dir.path / "reports" / "inflight" / "result.json");
   CHECK(json["faults"][0]["fired"] == true);
   CHECK(json["faults"][0]["delivery_time"].get<double>() >=
         json["faults"][0]["trigger_time"].get<double>());
@@ -31,7 +29,7 @@ TEST_CASE("a count trigger the load never reaches: held to max_duration, then ex
                                                "fault never fired: fault 1 \\(when: \\{completed: "
                                                "1000000\\}\\) at [^ ]*unreached.yaml:[0-9]+:[0-9]+: "
                                                "the count reached [0-9]+")));
-  nlohmann::json json = nlohmann::json::parse(FileText(dir.path / "reports/unreached/result.json"));
+  nlohmann::json json = nlohmann::json::parse(ReadFileOrEmpty(dir.path / "reports/unreached/result.json"));
   CHECK(json["verdict"] == "infrastructure failure");
   // The load went on past its 300 ms, waiting for the count.
   CHECK(json["timings"]["load"].get<double>() >= 0.85);
@@ -65,7 +63,7 @@ TEST_CASE("a target killed by SIGTERM with requests read fails drained, each dro
   Output out = RunYaml(dir, "dies", yaml);
   INFO(out.text);
   CHECK(out.code == 0);
-  nlohmann::json json = nlohmann::json::parse(FileText(dir.path / "reports/dies/result.json"));
+  nlohmann::json json = nlohmann::json::parse(ReadFileOrEmpty(dir.path / "reports/dies/result.json"));
   CHECK(json["kernel_view"]["available"] == true);
   // The 4 it had read when the signal went, and any that reached its
   // sockets unread before it died.
@@ -103,7 +101,7 @@ TEST_CASE("a port taken before the target binds it: a new port, else exit 3") {
   CHECK(out.text.find("Address already in use") != std::string::npos);
 }
 
-// --- Sender presets and triggers (issue #5) ---------------------------------
+// --- Sender presets and triggers -------------------------------------------
 
 namespace {
 
@@ -129,9 +127,8 @@ RecorderRun RunRecorder(const TempDir& dir, const std::string& name,
   RecorderRun run;
   run.out = RunYaml(dir, name, yaml);
   fs::path reports = dir.path / "reports" / name;
-  run.log = FileText(reports / "target.log");
-  std::ifstream result(reports / "result.json");
-  if (result) run.result = nlohmann::json::parse(result);
+  run.log = ReadFileOrEmpty(reports / "target.log");
+  if (fs::exists(reports / "result.json")) run.result = ReadJson(reports / "result.json");
   return run;
 }
 
@@ -243,7 +240,7 @@ TEST_CASE("a log trigger fires on the target's own line: a second TERM during th
   CHECK(out.code == 0);  // the reference target finishes its drain anyway
   std::vector<nlohmann::json> signals = EventsOf(dir, "log", "signal");
   REQUIRE(signals.size() == 2);
-  std::string log = FileText(dir.path / "reports" / "log" / "target.log");
+  std::string log = ReadFileOrEmpty(dir.path / "reports" / "log" / "target.log");
   size_t draining = log.find("draining ");
   REQUIRE(draining != std::string::npos);
   // target.log stamps each line with its time: the second signal follows it.
@@ -313,7 +310,7 @@ TEST_CASE("a restart's history spans two processes and container mode runs PID 1
   CHECK(instances[0]["pid"] != instances[1]["pid"]);
   CHECK(instances[0]["exit"] == "KILL");
   // The pid recorded is the namespace's PID 1 (the target), not its parent.
-  std::string log = FileText(dir.path / "reports" / "restart" / "target.log");
+  std::string log = ReadFileOrEmpty(dir.path / "reports" / "restart" / "target.log");
   CHECK(log.find("listening") != std::string::npos);
   for (const nlohmann::json& instance : instances) CHECK(instance["pid"].get<int>() > 0);
 }

@@ -20,7 +20,7 @@ TEST_CASE("lastcall init writes a starter scenario that check accepts and never 
   Output out = Lastcall(init);
   INFO(out.text);
   REQUIRE(out.code == 0);
-  const std::string text = FileText(file);
+  const std::string text = ReadFileOrEmpty(file);
   CHECK(text.find("applied: SELECT request_token, count(*) FROM transfers") != std::string::npos);
   CHECK(text.find("TODO") != std::string::npos);
   Output check = Lastcall({"check", file});
@@ -29,7 +29,7 @@ TEST_CASE("lastcall init writes a starter scenario that check accepts and never 
   Output again = Lastcall(init);
   CHECK(again.code == 2);
   CHECK(again.text.find("never overwrites") != std::string::npos);
-  CHECK(FileText(file) == text);
+  CHECK(ReadFileOrEmpty(file) == text);
   // stdin is not a terminal here: nothing is asked, a missing command is an error.
   Output no_command = Lastcall({"init", "-o", (dir.path / "other.yaml").string()});
   CHECK(no_command.code == 2);

@@ -13,9 +13,7 @@ TEST_CASE("lastcall interrupted by SIGINT: stops everything, exits 130, report m
                         [&] { return LongTargetServing(reports); }, (dir.path / "tmp").string());
   INFO(out.text);
   CHECK(out.code == 130);
-  std::ifstream result(reports + "/long/result.json");
-  REQUIRE(result);
-  nlohmann::json json = nlohmann::json::parse(result);
+  nlohmann::json json = ReadJson(reports + "/long/result.json");
   CHECK(json["interrupted"] == true);
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(30));
   // Nothing left behind: no process of the run, and lastcall's work folder
@@ -36,7 +34,7 @@ TEST_CASE("a second Ctrl-C skips the polite stop of a target that ignores SIGTER
   std::chrono::steady_clock::time_point second;
   auto told_to_stop = [&] {
     // The target reports the polite SIGTERM lastcall sent it after Ctrl-C.
-    bool told = FileText(reports + "/long/target.log.partial").find("received shutdown signal") !=
+    bool told = ReadFileOrEmpty(reports + "/long/target.log.partial").find("received shutdown signal") !=
                 std::string::npos;
     if (told) second = std::chrono::steady_clock::now();
     return told;
@@ -50,9 +48,7 @@ TEST_CASE("a second Ctrl-C skips the polite stop of a target that ignores SIGTER
   // Well before the 10 s the polite stop gives (not a timing claim: the
   // point is that the second Ctrl-C did not wait for it).
   CHECK(std::chrono::steady_clock::now() - second < std::chrono::seconds(5));
-  std::ifstream result(reports + "/long/result.json");
-  REQUIRE(result);
-  nlohmann::json json = nlohmann::json::parse(result);
+  nlohmann::json json = ReadJson(reports + "/long/result.json");
   CHECK(json["interrupted"] == true);
   CHECK_FALSE(RunProcessesAlive(json["run_id"]));
   CHECK(fs::is_empty(dir.path / "tmp"));
@@ -107,7 +103,7 @@ TEST_CASE("SIGINT during a long schema: exit 130 at once, the schema named, noth
   TempDir dir;
   fs::create_directory(dir.path / "tmp");
   std::unique_ptr<EmbeddedPostgres> server = ExternalServer(dir);
-  std::string schema = dir.Write("schema.sql", FileText(kSchema) + "SELECT pg_sleep(600);\n");
+  std::string schema = dir.Write("schema.sql", ReadFileOrEmpty(kSchema) + "SELECT pg_sleep(600);\n");
   std::string yaml = ScenarioYaml(kServerTarget);
   yaml.replace(yaml.find(kSchema), kSchema.size(), schema);
   std::chrono::duration<double> after{};
@@ -117,7 +113,7 @@ TEST_CASE("SIGINT during a long schema: exit 130 at once, the schema named, noth
   // Not a speed claim: without the cancel it would wait for the 600 s.
   CHECK(after < std::chrono::seconds(10));
   WARN("exit " << after.count() << " s after SIGINT during the schema");
-  nlohmann::json result = ReadResult(dir.path / "reports" / "schema" / "result.json");
+  nlohmann::json result = ReadJson(dir.path / "reports" / "schema" / "result.json");
   CHECK(result["interrupted"] == true);
   CHECK(result["message"].get<std::string>().find("during the schema") != std::string::npos);
   CheckNothingLeft(dir, *server, result);
@@ -130,7 +126,7 @@ TEST_CASE("SIGINT during a long schema: exit 130 at once, the schema named, noth
 
 TEST_CASE("a schema longer than database.timeout: exit 3 naming the schema and the limit") {
   TempDir dir;
-  std::string schema = dir.Write("schema.sql", FileText(kSchema) + "SELECT pg_sleep(600);\n");
+  std::string schema = dir.Write("schema.sql", ReadFileOrEmpty(kSchema) + "SELECT pg_sleep(600);\n");
   std::string yaml = ScenarioYaml(kServerTarget);
   yaml.replace(yaml.find(kSchema), kSchema.size(), schema + "\n  timeout: 500ms");
   Output out = RunYaml(dir, "slow-schema", yaml);
@@ -155,7 +151,7 @@ TEST_CASE("SIGINT during a long audit query: exit 130 at once, not a verdict, no
   CHECK(out.code == 130);
   CHECK(after < std::chrono::seconds(10));
   WARN("exit " << after.count() << " s after SIGINT during the audit");
-  nlohmann::json result = ReadResult(dir.path / "reports" / "audit" / "result.json");
+  nlohmann::json result = ReadJson(dir.path / "reports" / "audit" / "result.json");
   CHECK(result["interrupted"] == true);
   CHECK(result["message"].get<std::string>().find("during the audit") != std::string::npos);
   CheckNothingLeft(dir, *server, result);
@@ -176,7 +172,7 @@ TEST_CASE("a target printing 100 MB on one line is not ready within its timeout:
   // the timeout.
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(20));
   // The line is kept cut, saying so.
-  std::string log = FileText(dir.path / "reports" / "one-line" / "target.log");
+  std::string log = ReadFileOrEmpty(dir.path / "reports" / "one-line" / "target.log");
   CHECK(log.size() < 1000000);
   CHECK(log.find("[line truncated: ") != std::string::npos);
 }
@@ -204,7 +200,7 @@ TEST_CASE("SIGINT while the target floods one endless line: exit 130 at once, no
   CHECK(out.code == 130);
   CHECK(after < std::chrono::seconds(10));
   WARN("exit " << after.count() << " s after SIGINT during a one-line flood");
-  nlohmann::json result = ReadResult(dir.path / "reports" / "flood" / "result.json");
+  nlohmann::json result = ReadJson(dir.path / "reports" / "flood" / "result.json");
   CHECK(result["interrupted"] == true);
   CHECK_FALSE(RunProcessesAlive(result["run_id"]));
   CHECK(fs::is_empty(dir.path / "tmp"));
@@ -220,7 +216,7 @@ TEST_CASE("more clients than open files allow: exit 3 saying so, with a report")
   INFO(out.text);
   CHECK(out.code == 3);
   CHECK(out.text.find("Too many open files") != std::string::npos);
-  nlohmann::json result = ReadResult(dir.path / "reports" / "files" / "result.json");
+  nlohmann::json result = ReadJson(dir.path / "reports" / "files" / "result.json");
   CHECK(result["verdict"] == "infrastructure failure");
   CHECK(result["message"].get<std::string>().find("ulimit -n") != std::string::npos);
 }
@@ -253,7 +249,7 @@ TEST_CASE("more clients than threads allow: exit 3 saying so, with a report, no 
   INFO(out.text);
   CHECK(out.code == 3);
   CHECK(out.text.find("cannot start the thread of client") != std::string::npos);
-  nlohmann::json result = ReadResult(dir.path / "reports" / "threads" / "result.json");
+  nlohmann::json result = ReadJson(dir.path / "reports" / "threads" / "result.json");
   CHECK(result["verdict"] == "infrastructure failure");
   CHECK_FALSE(RunProcessesAlive(result["run_id"]));
   CHECK(fs::is_empty(dir.path / "tmp"));
@@ -277,9 +273,7 @@ TEST_CASE("run --jobs 2 interrupted by SIGINT: both runs stop, exit 130, nothing
   CHECK(out.code == 130);
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(30));
   for (const char* name : {"first", "second"}) {
-    std::ifstream result(reports + "/" + name + "/result.json");
-    REQUIRE(result);
-    nlohmann::json json = nlohmann::json::parse(result);
+    nlohmann::json json = ReadJson(reports + "/" + name + "/result.json");
     CHECK(json["interrupted"] == true);
     CHECK_FALSE(RunProcessesAlive(json["run_id"]));
   }

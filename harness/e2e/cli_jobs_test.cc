@@ -7,8 +7,7 @@ namespace {
 
 // The load window of a run's result.json, in seconds since 1970.
 std::pair<double, double> LoadWindow(const fs::path& result_json) {
-  std::ifstream in(result_json);
-  nlohmann::json json = nlohmann::json::parse(in);
+  nlohmann::json json = ReadJson(result_json);
   double start = json["timings"]["load_started_at"].get<double>();
   return {start, start + json["timings"]["load"].get<double>()};
 }

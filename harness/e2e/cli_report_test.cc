@@ -25,13 +25,10 @@ TEST_CASE("junit.xml parses as XML and summary.md reaches the GitHub step summar
                 "    assert len(suite.findall('testcase')) == int(suite.get('tests'))\n",
                 reports + "/junit.xml", reports + "/no-drain/junit.xml"};
   parse.env = {"PATH=/usr/bin:/bin"};
-  std::string error;
-  std::unique_ptr<Subprocess> python = Subprocess::Start(parse, &error);
-  REQUIRE(python);
-  REQUIRE(python->Wait(std::chrono::seconds(30)));
-  CHECK(python->exit_status()->ToString() == "exit 0");
-  std::ifstream summary(step_summary);
-  std::string text((std::istreambuf_iterator<char>(summary)), {});
+  CapturedOutput python = RunCaptured(parse, std::chrono::seconds(30));
+  INFO(python.output);
+  CHECK(python.Outcome() == "exit 0");
+  std::string text = ReadFileOrEmpty(step_summary);
   CHECK(text.find("1 of 1 scenario runs met their expectation") != std::string::npos);
   CHECK(text.find("**drained** failed") != std::string::npos);
 }
@@ -77,7 +74,7 @@ TEST_CASE("a full disk while writing reports: exit 3, the previous reports intac
   const fs::path report = disk.dir.path / "reports" / "full";
   std::map<std::string, std::string> previous;
   for (const auto& entry : fs::directory_iterator(report))
-    previous[entry.path().filename().string()] = FileText(entry.path());
+    previous[entry.path().filename().string()] = ReadFileOrEmpty(entry.path());
   CHECK(previous.count("result.json") == 1);
   CHECK(previous.count("target.log") == 1);
 
@@ -94,7 +91,7 @@ TEST_CASE("a full disk while writing reports: exit 3, the previous reports intac
   CHECK(names.size() == previous.size());
   for (const std::string& name : names) {
     INFO(name << " is not the previous one");
-    CHECK(FileText(report / name) == previous[name]);
+    CHECK(ReadFileOrEmpty(report / name) == previous[name]);
   }
 }
 
@@ -102,7 +99,7 @@ namespace {
 
 // (scenario run, verdict) of each testsuite of a junit.xml, in order.
 std::vector<std::pair<std::string, std::string>> JunitVerdicts(const fs::path& junit) {
-  const std::string xml = FileText(junit);
+  const std::string xml = ReadFileOrEmpty(junit);
   static const std::regex kSuite(
       "<testsuite name=\"([^\"]*)\"[\\s\\S]*?name=\"verdict\" value=\"([^\"]*)\"");
   std::vector<std::pair<std::string, std::string>> verdicts;
@@ -133,7 +130,7 @@ TEST_CASE("run --shard K/N and report --merge give the verdicts of the unsharded
     CHECK(out.code == (shard[0] == '1' ? 0 : 1));  // a and c; b
   }
   const nlohmann::json manifest =
-      nlohmann::json::parse(FileText(dir.path / "shard1" / "shard.json"));
+      nlohmann::json::parse(ReadFileOrEmpty(dir.path / "shard1" / "shard.json"));
   CHECK(manifest["runs"] == 3);
   CHECK(manifest["mine"].size() == 2);
   CHECK(fs::exists(dir.path / "shard1" / "c" / "result.json"));
@@ -147,7 +144,7 @@ TEST_CASE("run --shard K/N and report --merge give the verdicts of the unsharded
   REQUIRE(verdicts.size() == 3);
   CHECK(verdicts[1] == std::make_pair(std::string("b"), std::string("not met")));
   CHECK(JunitVerdicts(dir.path / "merged" / "junit.xml") == verdicts);
-  CHECK(FileText(dir.path / "merged" / "index.html").find("../shard2/b/index.html") !=
+  CHECK(ReadFileOrEmpty(dir.path / "merged" / "index.html").find("../shard2/b/index.html") !=
         std::string::npos);
 
   // With --repeat, each scenario's tally is out of its runs in the shard:

@@ -29,6 +29,8 @@
 #include "scenario/scenario.h"
 #include "scenario/sender.h"
 #include "process/subprocess.h"
+#include "base/file.h"
+#include "base/temp_dir.h"
 #include "base/wait_until.h"
 
 namespace fs = std::filesystem;
@@ -40,20 +42,6 @@ struct Output {
   std::string text;  // stdout and stderr
 };
 
-// A temporary folder, removed with everything in it.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "lastcall-test-XXXXXX").string();
-    path = mkdtemp(pattern.data());
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string Write(const std::string& name, const std::string& text) const {
-    std::ofstream(path / name) << text;
-    return (path / name).string();
-  }
-};
-
 // A signal for lastcall, sent as soon as `when()` holds (after the ones
 // before it).
 struct Poke {
@@ -61,39 +49,40 @@ struct Poke {
   std::function<bool()> when;
 };
 
-// Runs lastcall with `args` and TMPDIR=`tmpdir` (if given), poking it as
-// `pokes` say, through the command `wrapper` if given (it gets lastcall's
-// argv as its last arguments). Waits at most 120 s.
-inline Output Lastcall(std::vector<std::string> args, const std::vector<Poke>& pokes,
-                const std::string& tmpdir = "",
-                const std::vector<std::string>& wrapper = {}) {
-  args.insert(args.begin(), LASTCALL_BINARY);
-  args.insert(args.begin(), wrapper.begin(), wrapper.end());
+// `argv` run from the source folder with the tests' environment, and
+// TMPDIR=`tmpdir` if given.
+inline SpawnOptions FromSourceFolder(std::vector<std::string> argv,
+                                     const std::string& tmpdir = "") {
   SpawnOptions options;
-  options.argv = args;
+  options.argv = std::move(argv);
   for (char** e = environ; *e; ++e)
     if (tmpdir.empty() || std::string(*e).rfind("TMPDIR=", 0) != 0)
       options.env.push_back(*e);
   if (!tmpdir.empty()) options.env.push_back("TMPDIR=" + tmpdir);
   options.cwd = LASTCALL_SOURCE_DIR;
-  std::string error;
-  std::unique_ptr<Subprocess> p = Subprocess::Start(options, &error);
-  REQUIRE(p);
-  Output out;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  return options;
+}
+
+// Runs lastcall with `args` and TMPDIR=`tmpdir` (if given), poking it as
+// `pokes` say, through the command `wrapper` if given (it gets lastcall's
+// argv as its last arguments). Waits at most 150 s.
+inline Output Lastcall(std::vector<std::string> args, const std::vector<Poke>& pokes,
+                       const std::string& tmpdir = "",
+                       const std::vector<std::string>& wrapper = {}) {
+  args.insert(args.begin(), LASTCALL_BINARY);
+  args.insert(args.begin(), wrapper.begin(), wrapper.end());
   size_t poked = 0;
-  char buffer[4096];
-  while (std::chrono::steady_clock::now() < deadline) {
-    pollfd fd{p->output_fd(), POLLIN, 0};
-    poll(&fd, 1, 100);
-    ssize_t n = read(p->output_fd(), buffer, sizeof buffer);
-    if (n > 0) out.text.append(buffer, static_cast<size_t>(n));
-    if (poked < pokes.size() && pokes[poked].when()) p->Signal(pokes[poked++].signal, false);
-    if (n == 0) break;
-  }
-  REQUIRE(p->Wait(std::chrono::seconds(30)));
-  const ExitStatus& status = *p->exit_status();
-  out.code = status.by_signal ? 128 + status.value : status.value;
+  CapturedOutput run = RunCaptured(FromSourceFolder(args, tmpdir), std::chrono::seconds(150),
+                                   [&](Subprocess& lastcall) {
+                                     if (poked < pokes.size() && pokes[poked].when())
+                                       lastcall.Signal(pokes[poked++].signal, false);
+                                   });
+  INFO(run.output);
+  INFO(run.error);
+  REQUIRE(run.exit_status);
+  Output out;
+  out.code = run.exit_status->by_signal ? 128 + run.exit_status->value : run.exit_status->value;
+  out.text = run.output;
   return out;
 }
 
@@ -106,18 +95,11 @@ inline Output Lastcall(std::vector<std::string> args, int signal = 0,
   return Lastcall(std::move(args), pokes, tmpdir);
 }
 
-inline std::string FileText(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), {});
-}
-
 // True when a live process carries LASTCALL_RUN_ID=`run_id`.
 inline bool RunProcessesAlive(const std::string& run_id) {
   const std::string needle = "LASTCALL_RUN_ID=" + run_id;
   for (const auto& entry : fs::directory_iterator("/proc")) {
-    std::ifstream environ_file(entry.path() / "environ", std::ios::binary);
-    std::string env((std::istreambuf_iterator<char>(environ_file)), {});
-    if (env.find(needle) != std::string::npos) return true;
+    if (ReadFileOrEmpty(entry.path() / "environ").find(needle) != std::string::npos) return true;
   }
   return false;
 }
@@ -155,10 +137,15 @@ inline std::string LongScenario(const TempDir& dir, const std::string& name = "l
 
 // True once the target of `name`.yaml logs that it is serving.
 inline bool LongTargetServing(const std::string& reports, const std::string& name = "long") {
-  std::ifstream log(reports + "/" + name + "/target.log.partial");
-  std::stringstream content;
-  content << log.rdbuf();
-  return content.str().find("listening") != std::string::npos;
+  return ReadFileOrEmpty(reports + "/" + name + "/target.log.partial").find("listening") !=
+         std::string::npos;
+}
+
+// The JSON document in `path` (a result.json, a shard.json).
+inline nlohmann::json ReadJson(const fs::path& path) {
+  std::string text, error;
+  if (!ReadFile(path, &text, &error)) FAIL(error);
+  return nlohmann::json::parse(text);
 }
 
 // A PostgreSQL server of the test's own, in `dir`/server, for --db.
@@ -188,9 +175,7 @@ inline std::string TriggerScenario(const std::string& faults, const std::string&
 }
 
 inline nlohmann::json ResultOf(const TempDir& dir, const std::string& name) {
-  std::ifstream in(dir.path / "reports" / name / "result.json");
-  REQUIRE(in);
-  return nlohmann::json::parse(in);
+  return ReadJson(dir.path / "reports" / name / "result.json");
 }
 
 // The history's nemesis events of kind `f`, in time order.
@@ -205,11 +190,6 @@ inline std::vector<nlohmann::json> EventsOf(const TempDir& dir, const std::strin
   return events;
 }
 
-inline nlohmann::json ReadResult(const fs::path& path) {
-  std::ifstream in(path);
-  REQUIRE(in);
-  return nlohmann::json::parse(in);
-}
 
 }  // namespace lastcall
 

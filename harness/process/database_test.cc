@@ -3,6 +3,7 @@
 // normal user (e.g. runuser -u nobody with HOME or LASTCALL_CACHE writable).
 #include "process/database.h"
 
+#include "base/file.h"
 #include "base/wait_until.h"
 
 #include <signal.h>
@@ -24,13 +25,6 @@ namespace {
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // Gone, or a zombie nobody reaps.
 bool Dead(pid_t pid) {
@@ -138,7 +132,7 @@ TEST_CASE("EmbeddedPostgres: starts, serves, logs and is gone after destruction"
   CHECK_FALSE(ProcessGroupAlive(pid));
   CHECK_FALSE(fs::exists(data_dir));
   // The log stays (the caller's folder) and tells of a clean shutdown.
-  std::string log = Slurp(dir.path + "/postgres.log");
+  std::string log = ReadFileOrEmpty(dir.path + "/postgres.log");
   CHECK(log.find("database system is ready to accept connections") != std::string::npos);
   CHECK(log.find("database system is shut down") != std::string::npos);
 }
@@ -198,7 +192,7 @@ TEST_CASE("EmbeddedPostgres: a server that fails to start leaves nothing running
   CHECK(error.find("PostgreSQL exited during start-up (status 1)") != std::string::npos);
   CHECK(error.find("FATAL:  fake server cannot start") != std::string::npos);
   // The server's own child was killed with its group, the data removed.
-  std::string pid_text = Slurp(shared + "/child.pid");
+  std::string pid_text = ReadFileOrEmpty(shared + "/child.pid");
   REQUIRE_FALSE(pid_text.empty());
   const pid_t child = std::stoi(pid_text);
   CHECK(WaitUntil([&] { return Dead(child); }));
@@ -245,7 +239,7 @@ TEST_CASE("EmbeddedPostgres: the log has connections with their role and applica
   }
   // The server writes the log itself; wait for the lines to land.
   auto has = [&](const std::string& what) {
-    return Slurp(pg.log_path()).find(what) != std::string::npos;
+    return ReadFileOrEmpty(pg.log_path()).find(what) != std::string::npos;
   };
   CHECK(WaitUntil([&] { return has("application_name=xyz"); }));
   CHECK(has("connection authorized: user=postgres database=postgres application_name=xyz"));
