@@ -31,6 +31,7 @@
 #include "process/subprocess.h"
 #include "base/file.h"
 #include "base/temp_dir.h"
+#include "base/test_skip.h"
 #include "base/wait_until.h"
 
 namespace fs = std::filesystem;
