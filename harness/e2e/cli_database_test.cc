@@ -177,14 +177,6 @@ TEST_CASE("a dead lastcall's folder stays while its server still holds its share
 
 namespace {
 
-// The check `name` of a result.json.
-nlohmann::json CheckOf(const nlohmann::json& result, const std::string& name) {
-  for (const nlohmann::json& check : result["checks"])
-    if (check["name"] == name) return check;
-  FAIL("no check " << name << " in " << result.dump());
-  return {};
-}
-
 // scenarios/bugs/`bug`.yaml written to `dir` as `name`.yaml, its target
 // started through `launcher` (YAML list items, each followed by ", "); with
 // `fixed`, without the bug and expecting every check to pass.

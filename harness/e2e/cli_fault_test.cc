@@ -146,13 +146,6 @@ std::set<std::string> Receivers(const std::string& log, const std::string& signa
   return roles;
 }
 
-const nlohmann::json& CheckNamed(const nlohmann::json& result, const std::string& name) {
-  for (const nlohmann::json& check : result["checks"])
-    if (check["name"] == name) return check;
-  FAIL("no check " << name);
-  throw std::logic_error("unreachable");
-}
-
 }  // namespace
 
 TEST_CASE("each sender preset signals whom its system signals") {
@@ -184,7 +177,7 @@ TEST_CASE("each sender preset signals whom its system signals") {
           (c.sender == std::string("systemd") ? all : Roles{}));
     REQUIRE(run.result.is_object());
     CHECK(run.result["faults"][0]["delivery_time"].get<double>() >= 0);
-    CHECK(CheckNamed(run.result, "exit")["status"] == "pass");
+    CHECK(CheckOf(run.result, "exit")["status"] == "pass");
   }
 }
 
@@ -196,23 +189,23 @@ TEST_CASE("escalation: each preset's SIGKILL reaches whom its system kills") {
   INFO(supervisord.out.text << supervisord.log);
   REQUIRE(supervisord.result.is_object());
   CHECK(supervisord.result["faults"][0]["escalated"] == true);
-  CHECK(CheckNamed(supervisord.result, "exit")["status"] == "fail");
-  CHECK(CheckNamed(supervisord.result, "orphans")["offending"].size() == 3);
+  CHECK(CheckOf(supervisord.result, "exit")["status"] == "fail");
+  CHECK(CheckOf(supervisord.result, "orphans")["offending"].size() == 3);
   // Kubernetes kills everything left in the container.
   RecorderRun kubernetes = RunRecorder(
       dir, "kubernetes", "{at: 200ms, sender: kubernetes, grace: 300ms}", ", --ignore, TERM");
   INFO(kubernetes.out.text << kubernetes.log);
   REQUIRE(kubernetes.result.is_object());
   CHECK(kubernetes.result["faults"][0]["escalated"] == true);
-  CHECK(CheckNamed(kubernetes.result, "exit")["status"] == "fail");
-  CHECK(CheckNamed(kubernetes.result, "orphans")["status"] == "pass");
+  CHECK(CheckOf(kubernetes.result, "exit")["status"] == "fail");
+  CHECK(CheckOf(kubernetes.result, "orphans")["status"] == "pass");
   // A terminal never escalates: lastcall waits out the grace, then says so.
   RecorderRun terminal = RunRecorder(
       dir, "terminal", "{at: 200ms, sender: ctrl-c, grace: 300ms}", ", --ignore, INT");
   INFO(terminal.out.text << terminal.log);
   REQUIRE(terminal.result.is_object());
   CHECK(terminal.result["faults"][0]["escalated"] == false);
-  CHECK(CheckNamed(terminal.result, "exit")["offending"][0] ==
+  CHECK(CheckOf(terminal.result, "exit")["offending"][0] ==
         "instance 1: still running 0.3s after INT (the sender does not escalate)");
 }
 

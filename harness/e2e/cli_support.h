@@ -175,6 +175,14 @@ inline std::string TriggerScenario(const std::string& faults, const std::string&
   return text;
 }
 
+// The check `name` of a result.json.
+inline nlohmann::json CheckOf(const nlohmann::json& result, const std::string& name) {
+  for (const nlohmann::json& check : result["checks"])
+    if (check["name"] == name) return check;
+  FAIL("no check " << name << " in " << result.dump());
+  return {};
+}
+
 inline nlohmann::json ResultOf(const TempDir& dir, const std::string& name) {
   return ReadJson(dir.path / "reports" / name / "result.json");
 }
