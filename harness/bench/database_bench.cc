@@ -2,7 +2,8 @@
 // embedded PostgreSQL started once for the program: a new connection (TCP,
 // SCRAM, a backend fork), the run database's clone and drop, an instance's
 // role, and one look at pg_stat_activity, which the leftover scan repeats
-// until the target's sessions are gone.
+// until the target's sessions are gone; and what a server's start and stop
+// and each CREATE DATABASE strategy cost.
 #include <benchmark/benchmark.h>
 #include <stdlib.h>
 
@@ -11,6 +12,8 @@
 #include <memory>
 #include <string>
 #include <thread>
+
+#include <pqxx/pqxx>
 
 #include "run/audit.h"
 #include "process/database.h"
@@ -95,6 +98,76 @@ void BM_CreateRunDatabase(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_CreateRunDatabase)->ArgName("spares")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
+// EmbeddedPostgres::Start and the stop, each iteration a server of its own
+// from the cached cluster; the counters split the start into its copy of the
+// cluster and the wait for the server, and give the stop.
+void BM_EmbeddedStartStop(benchmark::State& state) {
+  auto ms = [](Duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
+  double copy = 0, start = 0, stop = 0;
+  for (auto _ : state) {
+    char folder[] = "/tmp/lastcall-bench-XXXXXX";
+    if (mkdtemp(folder) == nullptr) {
+      state.SkipWithError("cannot make a folder in /tmp");
+      break;
+    }
+    std::string error;
+    std::unique_ptr<EmbeddedPostgres> postgres = EmbeddedPostgres::Start(folder, &error);
+    if (!postgres) {
+      state.SkipWithError(error.c_str());
+      std::filesystem::remove_all(folder);
+      break;
+    }
+    copy += ms(postgres->start_timings().copy);
+    start += ms(postgres->start_timings().start);
+    const auto stopping = std::chrono::steady_clock::now();
+    postgres.reset();
+    stop += ms(std::chrono::steady_clock::now() - stopping);
+    std::filesystem::remove_all(folder);
+  }
+  state.counters["copy_ms"] = benchmark::Counter(copy, benchmark::Counter::kAvgIterations);
+  state.counters["start_ms"] = benchmark::Counter(start, benchmark::Counter::kAvgIterations);
+  state.counters["stop_ms"] = benchmark::Counter(stop, benchmark::Counter::kAvgIterations);
+}
+BENCHMARK(BM_EmbeddedStartStop)->Unit(benchmark::kMillisecond);
+
+// CREATE DATABASE from a scenario's template by each of PostgreSQL 15's
+// strategies, on the embedded server (fsync=off): what CloneTemplate's
+// choice of FILE_COPY rests on. The drops happen outside the timing.
+void BM_CreateDatabaseStrategy(benchmark::State& state) {
+  const char* strategy = state.range(0) == 0 ? "FILE_COPY" : "WAL_LOG";
+  state.SetLabel(strategy);
+  EmbeddedPostgres* server = ServerOrSkip(state);
+  if (!server) return;
+  const std::string admin = server->UrlFor("postgres");
+  std::string error, owner;
+  {
+    RunDatabases databases(admin, 0);  // makes the template
+    RunDatabases::Failure failure;
+    if (!databases.Create("lastcall_bench_strategy", DatabaseContent{kSchema, ""}, &owner,
+                          &failure, &error))
+      return state.SkipWithError(error.c_str());
+    databases.Drop("lastcall_bench_strategy");
+  }
+  pqxx::connection c(admin);
+  pqxx::nontransaction w(c);
+  const std::string tpl =
+      w.exec("SELECT datname FROM pg_database WHERE datistemplate AND "
+             "datname LIKE 'lastcall\\_tpl\\_%' ORDER BY oid DESC LIMIT 1")[0][0]
+          .as<std::string>();
+  for (auto _ : state) {
+    w.exec("CREATE DATABASE lastcall_bench_s TEMPLATE " + c.quote_name(tpl) +
+           " STRATEGY = " + strategy);
+    state.PauseTiming();
+    w.exec("DROP DATABASE lastcall_bench_s");
+    state.ResumeTiming();
+  }
+}
+BENCHMARK(BM_CreateDatabaseStrategy)
+    ->ArgName("wal_log")
+    ->Arg(0)
+    ->Arg(1)
+    ->Unit(benchmark::kMillisecond);
 
 // A connection to the server as a run's, or nullptr with the benchmark
 // marked skipped.

@@ -7,8 +7,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "e2e/execute.h"
-#include "base/temp_dir.h"
+#include "e2e/cli_support.h"
 
 using namespace lastcall;
 namespace fs = std::filesystem;
@@ -72,22 +71,19 @@ const char* kKillsAfterAnswers =
     "  restart: [true]\n"
     "  clients: [32, 64]\n";
 
-// lastcall `args`, with its output in dir/NAME.log; returns its exit.
-std::string Lastcall(const TempDir& dir, const std::string& name,
-                     std::vector<std::string> args, std::string* output) {
+// lastcall `args`, its output in *output; returns its exit.
+std::string Lastcall(std::vector<std::string> args, std::string* output) {
   args.insert(args.begin(), LASTCALL_BINARY);
-  const std::string log = (dir.path / (name + ".log")).string();
-  std::string exit = Execute(args, log);
-  *output = ReadFileOrEmpty(log);
-  return exit;
+  CapturedOutput run = RunCaptured(FromSourceFolder(args), std::chrono::seconds(170));
+  *output = run.output;
+  return run.Outcome();
 }
 
 // How many of `repeat` runs of `repro` met its expectation (it fails its
-// checks); the output in dir/replay.log.
+// checks).
 int Reproduced(const TempDir& dir, const std::string& repro, int repeat) {
   std::string replay;
-  Lastcall(dir, "replay",
-           {"run", repro, "--repeat", std::to_string(repeat), "--reports",
+  Lastcall({"run", repro, "--repeat", std::to_string(repeat), "--reports",
             (dir.path / "replay").string()},
            &replay);
   INFO(replay);
@@ -113,7 +109,7 @@ TEST_CASE("explore finds abandon-transaction, shrinks it, and lastcall run repro
   // transactions sometimes end between the watch seeing one and the TERM
   // (a 2-client candidate passed 1 of 3); 50 ms ones never did. At most 3
   // shrink candidates keep the test short (each accepted, 4.3 s, measured).
-  CHECK(Lastcall(dir, "explore", {"explore", base, "--runs", "2", "--seed", "10",
+  CHECK(Lastcall({"explore", base, "--runs", "2", "--seed", "10",
                                   "--set", "target.env.PAYMENT_LATENCY=50ms", "--shrink-tries",
                                   "3", "--reports", reports},
                  &output) == "exit 1");
@@ -142,7 +138,7 @@ TEST_CASE("explore finds respond-before-commit's millisecond window with --set",
   // repro file must say so. Seed 1's first run failed in each of 4
   // measurements (seeds 2 and 3: runs 3 and 1); 6 runs leave room. Not
   // shrunk (a KILL fewer makes it rarer), so that the test stays short.
-  CHECK(Lastcall(dir, "explore", {"explore", base, "--runs", "6", "--seed", "1",
+  CHECK(Lastcall({"explore", base, "--runs", "6", "--seed", "1",
                                   "--set", "target.env.PAYMENT_LATENCY=0", "--shrink-tries",
                                   "0", "--reports", (dir.path / "reports").string()},
                  &output) == "exit 1");
@@ -161,7 +157,7 @@ TEST_CASE("explore refuses a --set that makes the base invalid, before running",
   TempDir dir;
   const std::string base = dir.Write("correct.yaml", Base("", kBounds));
   std::string output;
-  CHECK(Lastcall(dir, "explore", {"explore", base, "--runs", "1", "--set", "load.clients=many",
+  CHECK(Lastcall({"explore", base, "--runs", "1", "--set", "load.clients=many",
                                   "--reports", (dir.path / "reports").string()},
                  &output) == "exit 2");
   INFO(output);
@@ -173,7 +169,7 @@ TEST_CASE("explore finds nothing wrong with the correct target", "[explore]") {
   TempDir dir;
   const std::string base = dir.Write("correct.yaml", Base("", kBounds));
   std::string output;
-  CHECK(Lastcall(dir, "explore", {"explore", base, "--runs", "2", "--seed", "10", "--reports",
+  CHECK(Lastcall({"explore", base, "--runs", "2", "--seed", "10", "--reports",
                                   (dir.path / "reports").string()},
                  &output) == "exit 0");
   INFO(output);

@@ -14,8 +14,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "e2e/execute.h"
-#include "base/temp_dir.h"
+#include "e2e/cli_support.h"
 
 using namespace lastcall;
 
@@ -26,13 +25,12 @@ const char* kBugScenario = "scenarios/bugs/respond-before-commit.yaml";
 // Runs the bug scenario with its reports under `dir`/reports; returns the
 // scenario run's folder.
 std::string RunBugScenario(const TempDir& dir) {
-  const std::string log = (dir.path / "run.log").string();
-  const std::string status =
-      Execute({LASTCALL_BINARY, "run", "--reports", (dir.path / "reports").string(),
-               kBugScenario},
-              log);
-  INFO(ReadFileOrEmpty(log));
-  REQUIRE(status == "exit 0");
+  CapturedOutput run = RunCaptured(
+      FromSourceFolder({LASTCALL_BINARY, "run", "--reports", (dir.path / "reports").string(),
+                        kBugScenario}),
+      std::chrono::seconds(170));
+  INFO(run.output);
+  REQUIRE(run.Outcome() == "exit 0");
   return (dir.path / "reports" / "respond-before-commit").string();
 }
 
@@ -78,15 +76,15 @@ TEST_CASE("index.html in headless Chromium: every attempt and event drawn, lost 
 
   // Chromium is a test dependency: missing, the test fails (run_scenarios.sh
   // installs it).
-  const std::string dom_file = (dir.path / "dom.html").string();
   const std::string page = "file://" + run + "/index.html";
   const std::vector<std::string> chromium = {
       "chromium", "--headless", "--disable-gpu", "--no-sandbox",
       "--user-data-dir=" + (dir.path / "profile").string(), "--enable-logging=stderr"};
   std::vector<std::string> dump = chromium;
   dump.insert(dump.end(), {"--dump-dom", page});
-  REQUIRE(Execute(dump, dom_file) == "exit 0");
-  const std::string dom = ReadFileOrEmpty(dom_file);
+  CapturedOutput dumped = RunCaptured(FromSourceFolder(dump), std::chrono::seconds(170));
+  REQUIRE(dumped.Outcome() == "exit 0");
+  const std::string& dom = dumped.output;
   INFO(dom.substr(0, 2000));
   CHECK(dom.find("data-report=\"ready\"") != std::string::npos);  // the script ran to its end
   CHECK(dom.find("Uncaught") == std::string::npos);  // no script error in the console
@@ -105,7 +103,9 @@ TEST_CASE("index.html in headless Chromium: every attempt and event drawn, lost 
   std::vector<std::string> screenshot = chromium;
   const std::string png = (dir.path / "page.png").string();
   screenshot.insert(screenshot.end(), {"--window-size=1200,1600", "--screenshot=" + png, page});
-  REQUIRE(Execute(screenshot, (dir.path / "screenshot.log").string()) == "exit 0");
+  CapturedOutput shot = RunCaptured(FromSourceFolder(screenshot), std::chrono::seconds(170));
+  INFO(shot.output);
+  REQUIRE(shot.Outcome() == "exit 0");
   CHECK(ReadFileOrEmpty(png).rfind("\x89PNG", 0) == 0);
 }
 
@@ -117,10 +117,12 @@ TEST_CASE("lastcall report renders a run's junit.xml, summary.md and index.html 
     rendered[file] = ReadFileOrEmpty(run + "/" + file);
     std::filesystem::remove(run + "/" + file);
   }
-  const std::string log = (dir.path / "report.log").string();
-  CHECK(Execute({LASTCALL_BINARY, "report", run + "/result.json"}, log) == "exit 0");
-  INFO(ReadFileOrEmpty(log));
-  CHECK(ReadFileOrEmpty(log).find("reports rendered again in " + run) != std::string::npos);
+  CapturedOutput report =
+      RunCaptured(FromSourceFolder({LASTCALL_BINARY, "report", run + "/result.json"}),
+                  std::chrono::seconds(170));
+  INFO(report.output);
+  CHECK(report.Outcome() == "exit 0");
+  CHECK(report.output.find("reports rendered again in " + run) != std::string::npos);
   for (const auto& [file, text] : rendered) {
     INFO(file);
     CHECK(!text.empty());
@@ -134,11 +136,12 @@ TEST_CASE("lastcall report renders a run's junit.xml, summary.md and index.html 
 
 TEST_CASE("lastcall report of a file that is not a run's result.json: exit 2 with the reason") {
   TempDir dir;
-  const std::string log = (dir.path / "report.log").string();
   std::string missing = (dir.path / "result.json").string();
-  CHECK(Execute({LASTCALL_BINARY, "report", missing}, log) == "exit 2");
-  CHECK(ReadFileOrEmpty(log) == "lastcall: cannot read " + missing + "\n");
+  Output out = Lastcall({"report", missing});
+  CHECK(out.code == 2);
+  CHECK(out.text == "lastcall: cannot read " + missing + "\n");
   std::string other = dir.Write("other.json", "[1, 2]");
-  CHECK(Execute({LASTCALL_BINARY, "report", other}, log) == "exit 2");
-  CHECK(ReadFileOrEmpty(log).rfind("lastcall: " + other + ": ", 0) == 0);
+  out = Lastcall({"report", other});
+  CHECK(out.code == 2);
+  CHECK(out.text.rfind("lastcall: " + other + ": ", 0) == 0);
 }

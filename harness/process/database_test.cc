@@ -3,6 +3,7 @@
 // normal user (e.g. runuser -u nobody with HOME or LASTCALL_CACHE writable).
 #include "process/database.h"
 
+#include "base/file.h"
 #include "base/wait_until.h"
 
 #include <signal.h>
@@ -24,13 +25,6 @@ namespace {
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // Gone, or a zombie nobody reaps.
 bool Dead(pid_t pid) {
@@ -138,7 +132,7 @@ TEST_CASE("EmbeddedPostgres: starts, serves, logs and is gone after destruction"
   CHECK_FALSE(ProcessGroupAlive(pid));
   CHECK_FALSE(fs::exists(data_dir));
   // The log stays (the caller's folder) and tells of a clean shutdown.
-  std::string log = Slurp(dir.path + "/postgres.log");
+  std::string log = ReadFileOrEmpty(dir.path + "/postgres.log");
   CHECK(log.find("database system is ready to accept connections") != std::string::npos);
   CHECK(log.find("database system is shut down") != std::string::npos);
 }
@@ -198,7 +192,7 @@ TEST_CASE("EmbeddedPostgres: a server that fails to start leaves nothing running
   CHECK(error.find("PostgreSQL exited during start-up (status 1)") != std::string::npos);
   CHECK(error.find("FATAL:  fake server cannot start") != std::string::npos);
   // The server's own child was killed with its group, the data removed.
-  std::string pid_text = Slurp(shared + "/child.pid");
+  std::string pid_text = ReadFileOrEmpty(shared + "/child.pid");
   REQUIRE_FALSE(pid_text.empty());
   const pid_t child = std::stoi(pid_text);
   CHECK(WaitUntil([&] { return Dead(child); }));
@@ -245,7 +239,7 @@ TEST_CASE("EmbeddedPostgres: the log has connections with their role and applica
   }
   // The server writes the log itself; wait for the lines to land.
   auto has = [&](const std::string& what) {
-    return Slurp(pg.log_path()).find(what) != std::string::npos;
+    return ReadFileOrEmpty(pg.log_path()).find(what) != std::string::npos;
   };
   CHECK(WaitUntil([&] { return has("application_name=xyz"); }));
   CHECK(has("connection authorized: user=postgres database=postgres application_name=xyz"));
@@ -595,72 +589,6 @@ TEST_CASE("RunDatabases: the roles given with a database go after it", "[databas
   }
   CHECK_FALSE(DatabaseExists(admin, "lastcall_run_roles"));
   CHECK(QueryInt(admin, "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'lastcall_roles_%'") == 0);
-}
-
-// Timings for the README (not run by default): ./process_test "[.bench]"
-TEST_CASE("bench: embedded start and CREATE DATABASE strategies", "[.bench]") {
-  for (int i = 0; i < 5; ++i) {
-    TempDir dir;
-    std::string error;
-    auto t0 = Clock::now();
-    auto pg = EmbeddedPostgres::Start(dir.path, &error);
-    auto total = Clock::now() - t0;
-    REQUIRE(pg != nullptr);
-    const auto& t = pg->start_timings();
-    auto ms = [](Duration d) {
-      return std::chrono::duration_cast<std::chrono::microseconds>(d).count() / 1000.0;
-    };
-    t0 = Clock::now();
-    pg.reset();
-    auto stop = Clock::now() - t0;
-    WARN("Start: initdb " << ms(t.initdb) << " ms, copy " << ms(t.copy) << " ms, start "
-                          << ms(t.start) << " ms, total " << ms(total) << " ms; stop "
-                          << ms(stop) << " ms");
-  }
-  EmbeddedPostgres& pg = Server();
-  const std::string admin = pg.UrlFor("postgres");
-  std::string error;
-  const std::string schema = UniqueSchema("bench");
-  {
-    RunDatabases databases(admin, 0);  // makes the template
-    REQUIRE(Create(databases, "lastcall_bench_0", schema, &error));
-    databases.Drop("lastcall_bench_0");
-  }
-  pqxx::connection c(admin);
-  pqxx::nontransaction w(c);
-  std::string tpl = w.exec("SELECT datname FROM pg_database WHERE datistemplate AND datname "
-                           "LIKE 'lastcall\\_tpl\\_%' ORDER BY oid DESC LIMIT 1")[0][0]
-                        .as<std::string>();
-  for (int round = 0; round < 2; ++round) {
-    for (const char* strategy : {"FILE_COPY", "WAL_LOG"}) {
-      Duration sum{0};
-      const int n = 10;
-      for (int i = 0; i < n; ++i) {
-        auto t0 = Clock::now();
-        w.exec("CREATE DATABASE lastcall_bench_s TEMPLATE " + c.quote_name(tpl) +
-               " STRATEGY = " + strategy);
-        sum += Clock::now() - t0;
-        w.exec("DROP DATABASE lastcall_bench_s");
-      }
-      WARN("CREATE DATABASE STRATEGY = " << strategy << ": "
-                                         << std::chrono::duration_cast<std::chrono::microseconds>(
-                                                sum / n)
-                                                    .count() /
-                                                1000.0
-                                         << " ms (mean of " << n << ")");
-    }
-  }
-  WARN("RunDatabases::Create without spares (template exists): ");
-  RunDatabases databases(admin, 0);
-  for (int i = 0; i < 5; ++i) {
-    const std::string name = "lastcall_bench_1_" + std::to_string(i);
-    auto t0 = Clock::now();
-    REQUIRE(Create(databases, name, schema, &error));
-    auto d = Clock::now() - t0;
-    databases.Drop(name);
-    WARN("  " << std::chrono::duration_cast<std::chrono::microseconds>(d).count() / 1000.0
-              << " ms");
-  }
 }
 
 }  // namespace

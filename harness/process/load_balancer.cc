@@ -1,5 +1,5 @@
 #include "process/load_balancer.h"
-#include "base/file.h"
+#include "base/last_lines.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -19,6 +19,7 @@ namespace lastcall {
 namespace {
 
 constexpr char kBackend[] = "instances";
+constexpr size_t kLogLinesShown = 20;  // of HAProxy's log, in an error
 
 int64_t Milliseconds(Duration d) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
@@ -134,7 +135,7 @@ std::unique_ptr<LoadBalancer> LoadBalancer::Start(
       *error = "HAProxy " +
                (lb->process_->exited() ? lb->process_->exit_status()->ToString()
                                        : std::string("did not answer within 5 s")) +
-               "; its log:\n" + ReadFileTail(lb->log_path_, 2000);
+               "; its log:" + LastLinesOfFile(lb->log_path_, kLogLinesShown);
       return nullptr;
     }
     std::this_thread::sleep_for(pause);

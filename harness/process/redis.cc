@@ -1,6 +1,6 @@
 // The embedded Redis and the harness's Redis client. See redis.h.
 #include "process/redis.h"
-#include "base/file.h"
+#include "base/last_lines.h"
 
 #include <fcntl.h>
 #include <hiredis/hiredis.h>
@@ -17,7 +17,7 @@
 #include <regex>
 #include <sstream>
 
-#include "process/database.h"  // RunAsServiceUser
+#include "process/service_user.h"
 
 namespace lastcall {
 
@@ -29,7 +29,7 @@ namespace {
 constexpr Duration kStartTimeout = 10s;
 constexpr Duration kStopTimeout = 5s;
 constexpr int kConnectTimeoutSeconds = 5;
-constexpr size_t kLogShown = 1500;  // bytes of the server's log in an error
+constexpr size_t kLogLinesShown = 20;  // of the server's log, in an error
 
 // The server's settings. `port 0`: no TCP at all, only the socket, whose
 // folder (mode 0700) is the only guard needed. `save ""` and `appendonly
@@ -52,14 +52,8 @@ std::string ServerBinary() {
 
 // The end of the server's log, for an error message.
 std::string LogEnd(const std::string& path) {
-  std::string log = ReadFileTail(path, kLogShown);
-  return log.empty() ? "" : "; its log:\n" + log;
-}
-
-bool ChownTo(const std::string& path, const SpawnOptions& as, std::string* error) {
-  if (!as.uid || ::chown(path.c_str(), *as.uid, *as.gid) == 0) return true;
-  *error = "cannot give " + path + " to the server's user: " + std::strerror(errno);
-  return false;
+  std::string log = LastLinesOfFile(path, kLogLinesShown);
+  return log.empty() ? "" : "; its log:" + log;
 }
 
 }  // namespace
@@ -81,18 +75,19 @@ std::unique_ptr<EmbeddedRedis> EmbeddedRedis::Start(const std::string& dir,
   redis->dir_ = folder;  // from here on, the destructor removes it
   redis->socket_path_ = socket;
 
-  SpawnOptions options;
-  if (!RunAsServiceUser(&options, error) || !ChownTo(folder, options, error))
-    return nullptr;
+  ServiceUser user;
+  if (!LookupServiceUser(&user, error) || !Chown(folder, user, error)) return nullptr;
   const std::string config = folder + "/redis.conf";
   const std::string log = folder + "/redis.log";
   std::ofstream(config) << ServerConfig(folder, socket);
-  if (!ChownTo(config, options, error)) return nullptr;
+  if (!Chown(config, user, error)) return nullptr;
   const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (log_fd < 0) {
     *error = "cannot create " + log + ": " + std::strerror(errno);
     return nullptr;
   }
+  SpawnOptions options;
+  ApplyUser(user, &options);
   options.argv = {ServerBinary(), config};
   const char* path = std::getenv("PATH");
   options.env = {std::string("PATH=") + (path ? path : "/usr/bin:/bin"), "LC_ALL=C"};

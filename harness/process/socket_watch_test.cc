@@ -15,6 +15,7 @@
 #include <catch2/catch.hpp>
 
 #include "process/crafted_listener.h"
+#include "base/test_skip.h"
 #include "base/wait_until.h"
 
 using namespace lastcall;
@@ -130,10 +131,8 @@ TEST_CASE("SocketWatch: a kept-alive connection closed idle loses the next reque
 }
 
 TEST_CASE("SocketWatch: a dual-stack listener reached through 127.0.0.1") {
-  if (UniqueFd probe(socket(AF_INET6, SOCK_STREAM, 0)); !probe.valid()) {
-    WARN("no IPv6 here: test not run");
-    return;
-  }
+  if (UniqueFd probe(socket(AF_INET6, SOCK_STREAM, 0)); !probe.valid())
+    return SkipTest("no IPv6 here");
   Scene scene({}, AF_INET6);
   scene.Connect();
   REQUIRE(scene.LookUntil(LiveSocket::kQueued, kRequest.size()));

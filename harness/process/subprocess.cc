@@ -55,6 +55,7 @@
 // at once (they mark everything close-on-exec); only a foreign fork()
 // without exec in another thread could stall a Start.
 #include "process/subprocess.h"
+#include "base/errno_text.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -86,8 +87,6 @@ namespace bp = boost::process;
 
 namespace lastcall {
 namespace {
-
-std::string ErrnoText(int err) { return std::generic_category().message(err); }
 
 // Closes a descriptor on scope exit.
 class Fd {
@@ -574,6 +573,48 @@ bool ProcessGroupAlive(pid_t pgid) {
   bool known;
   bool live = LiveMemberInProc(pgid, &known);
   return known ? live : true;
+}
+
+CapturedOutput RunCaptured(SpawnOptions options, Duration timeout,
+                           const std::function<void(Subprocess&)>& while_running) {
+  using namespace std::chrono_literals;
+  CapturedOutput r;
+  options.output_fd = -1;
+  std::unique_ptr<Subprocess> p = Subprocess::Start(options, &r.error);
+  if (!p) return r;
+  const Clock::time_point deadline = Clock::now() + timeout;
+  bool eof = false;
+  while (!(eof && p->exited())) {
+    Duration left = deadline - Clock::now();
+    if (left <= Duration::zero()) {
+      p->Signal(SIGKILL, /*to_group=*/true);
+      p->Wait(5s);
+      r.error = "'" + options.argv[0] + "' did not finish within " +
+                std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()) +
+                " s";
+      return r;
+    }
+    struct pollfd fds[2] = {{eof ? -1 : p->output_fd(), POLLIN, 0}, {p->exit_fd(), POLLIN, 0}};
+    int ms = static_cast<int>(std::min<int64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(left).count() + 1, 100));
+    ::poll(fds, 2, ms);
+    if (!eof) {
+      char buf[4096];
+      ssize_t n = ::read(p->output_fd(), buf, sizeof buf);
+      if (n > 0) r.output.append(buf, static_cast<size_t>(n));
+      if (n == 0) eof = true;
+      if (!eof && while_running) while_running(*p);
+    }
+    p->TryReap();
+  }
+  const ExitStatus& st = *p->exit_status();
+  r.exit_status = st;
+  if (st.by_signal || st.value != 0) {
+    r.error = "'" + options.argv[0] + "' " +
+              (st.by_signal ? "was killed by signal " + std::to_string(st.value)
+                            : "exited with status " + std::to_string(st.value));
+  }
+  return r;
 }
 
 }  // namespace lastcall

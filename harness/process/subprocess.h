@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -92,6 +93,24 @@ class Subprocess {
   std::optional<ExitStatus> exit_status_;
   Clock::time_point exit_time_;
 };
+
+// A program run to its end: its output and how it ended.
+struct CapturedOutput {
+  std::string output;  // stdout and stderr, merged as written
+  std::optional<ExitStatus> exit_status;  // unset: it did not start, or ran out of time
+  std::string error;  // "" when it exited 0; else why not ("'initdb' exited with status 1")
+  bool ok() const { return error.empty(); }
+  // "exit 0", "killed by TERM"; without an exit, why there is none.
+  std::string Outcome() const { return exit_status ? exit_status->ToString() : error; }
+};
+
+// Runs `options` (its output_fd is ignored: the output is captured) until it
+// exits and its output ends. After `timeout` its whole process group is
+// SIGKILLed and the error says it did not finish. `while_running`, when
+// given, is called with the process at least every 100 ms until its output
+// ends, e.g. to signal it at chosen moments.
+CapturedOutput RunCaptured(SpawnOptions options, Duration timeout,
+                           const std::function<void(Subprocess&)>& while_running = nullptr);
 
 // True when some process still belongs to process group `pgid`. Zombies do
 // not count (where PID 1 does not reap orphans, an orphaned zombie would

@@ -574,5 +574,38 @@ TEST_CASE("ProcessGroupAlive", "[subprocess]") {
   CHECK_FALSE(ProcessGroupAlive(-1));
 }
 
+TEST_CASE("RunCaptured: the output and how the program ended", "[subprocess]") {
+  CapturedOutput ok = RunCaptured(Cmd({"sh", "-c", "echo out; echo err >&2"}), 10s);
+  CHECK(ok.ok());
+  CHECK(ok.output == "out\nerr\n");
+  CHECK(ok.Outcome() == "exit 0");
+
+  CapturedOutput failed = RunCaptured(Cmd({"sh", "-c", "echo why; exit 3"}), 10s);
+  CHECK_FALSE(failed.ok());
+  CHECK(failed.output == "why\n");
+  CHECK(failed.error == "'sh' exited with status 3");
+  CHECK(failed.Outcome() == "exit 3");
+
+  CapturedOutput missing = RunCaptured(Cmd({"lastcall-no-such-command"}), 10s);
+  CHECK_FALSE(missing.exit_status);
+  CHECK(missing.error.find("lastcall-no-such-command") != std::string::npos);
+}
+
+TEST_CASE("RunCaptured: a program out of time is killed with its group", "[subprocess]") {
+  CapturedOutput slow = RunCaptured(Cmd({"sh", "-c", "echo started; sleep 300 & wait"}), 1s);
+  CHECK_FALSE(slow.exit_status);
+  CHECK(slow.output == "started\n");
+  CHECK(slow.error == "'sh' did not finish within 1 s");
+}
+
+TEST_CASE("RunCaptured: while_running may signal the program", "[subprocess]") {
+  int calls = 0;
+  CapturedOutput stopped = RunCaptured(Cmd({"sleep", "300"}), 30s, [&](Subprocess& p) {
+    if (++calls == 2) p.Signal(SIGTERM, /*to_group=*/false);
+  });
+  CHECK(calls >= 2);
+  CHECK(stopped.Outcome() == "killed by TERM");
+}
+
 }  // namespace
 }  // namespace lastcall
