@@ -67,18 +67,8 @@ class RunCase {
   void AddRollingRestartFaults();
   // Behind the load balancer: N more free ports, one per slot.
   bool ChooseSlotPorts(std::string* error);
-  void Drive();
-  // Drive()'s event loop (event_loop.h): until the load is over and no
-  // fault is pending.
-  void DriveLoop();
   // The target fleet, made once the launch is known.
   bool MakeFleet();
-  // The WebSocket clients of load.websockets, connected before the load.
-  bool StartWebSockets();
-  // Opens the kernel's view of the target's port, or notes why it cannot:
-  // it is what tells a dropped request from one never accepted, and what
-  // counts `in_flight`.
-  void OpenSocketWatch();
   // The audit's queries (run_audit.h) and what the checks read besides,
   // into the record; record_.audited once every query answered.
   void Audit();
@@ -106,8 +96,6 @@ class RunCase {
     return true;
   }
 
-  // The live counters for the console, from the load and the nemesis.
-  void PublishProgress();
 
   Scenario scenario_;
   Session* session_;
@@ -129,17 +117,7 @@ class RunCase {
   std::vector<int> slot_ports_;
   size_t first_rollout_fault_ = 0;  // index of slot 0's fault in faults
   std::unique_ptr<TargetFleet> fleet_;
-  std::unique_ptr<RollingRestartDriver> rollout_;
-  std::unique_ptr<Nemesis> nemesis_;
-  std::unique_ptr<Load> load_;  // after nemesis_: destroyed first, it calls it
-  std::unique_ptr<DatabaseWatch> watch_;  // the same
-  // The kernel's view of the target's sockets, its looks kept in
-  // record_.kernel (or why there is none in record_.kernel_view_missing);
-  // it calls the load and the nemesis, so it stops before they go.
-  std::unique_ptr<KernelWatch> kernel_;
-  Clock::time_point load_start_, load_end_;
   int ws_port_ = 0;  // ${ws_port}
-  std::unique_ptr<WebSocketLoad> websockets_;
   // Declared last, so it goes first: once the destructor has stopped what
   // runs in its work folder (Redis), before the target's instances and the
   // database go.
