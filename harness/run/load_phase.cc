@@ -1,3 +1,16 @@
+#include "run/load_phase.h"
+
+#include <chrono>
+#include <cstdlib>
+
+#include "run/control.h"
+#include "run/event_loop.h"
+#include "run/launch.h"
+
+namespace lastcall {
+
+using Clock = std::chrono::steady_clock;
+
 // lastcall's own close of the WebSockets still open at the end of a run
 // waits this long for the target's close frames.
 constexpr std::chrono::seconds kWebSocketCloseTimeout{1};
@@ -18,34 +31,73 @@ class LoadInLoop : public LoopLoad {
 
 }  // namespace
 
-void RunCase::DriveLoop() {
+LoadPhase::~LoadPhase() {
+  kernel_.reset();
+  load_.reset();
+}
+
+bool LoadPhase::Expand(const std::string& text, std::string* out) {
+  RunFailure failure;
+  return ExpandTemplate(scenario_, text, setup_.variables, out, &failure) || Fail(failure);
+}
+
+void LoadPhase::StopClients(bool abandon) {
+  if (load_) {
+    load_->Stop();
+    if (abandon) load_->Abandon();
+  }
+  if (websockets_) websockets_->Stop(kWebSocketCloseTimeout);
+}
+
+void LoadPhase::JoinClients() {
+  if (load_) load_->Join();
+  if (kernel_) kernel_->Close();
+}
+
+void LoadPhase::RecordLoadTimes() {
+  if (!load_) return;
+  if (load_end_ == Clock::time_point()) load_end_ = Clock::now();
+  record_.timings.load = SecondsBetween(load_start_, load_end_);
+  record_.timings.load_started_at = WallClockSeconds(load_start_);
+}
+
+void LoadPhase::Abandon() {
+  if (load_) {
+    load_->Abandon();
+    load_->Join();
+  }
+  if (websockets_) websockets_->Stop(kWebSocketCloseTimeout);
+}
+
+void LoadPhase::DriveLoop() {
   LoadInLoop load(load_.get());
-  EventLoop loop(nemesis_.get(), rollout_.get(), fleet_.get(), &load, &history_);
+  EventLoop loop(nemesis_.get(), rollout_.get(), setup_.fleet, &load, &history_);
   EventLoop::End end = loop.Run([this] { PublishProgress(); });
   if (loop.load_end()) load_end_ = *loop.load_end();
   if (loop.start_failure()) Fail(*loop.start_failure());
   if (end == EventLoop::End::kInterrupted)
     Fail(Verdict::kInterrupted,
-         "interrupted by " + SignalName(session_->interrupt()->first_signal()));
+         "interrupted by " + SignalName(setup_.interrupt->first_signal()));
 }
 
-void RunCase::OpenSocketWatch() {
-  if (behind_load_balancer()) {
+void LoadPhase::OpenSocketWatch() {
+  if (scenario_.load_balancer.enabled) {
     record_.kernel_view_missing =
         "behind the load balancer, the target's sockets are HAProxy's connections, not the "
         "clients'";
     return;
   }
-  kernel_ = KernelWatch::Open(launch_.port, &history_, nemesis_.get(), load_.get(),
+  kernel_ = KernelWatch::Open(setup_.port, &history_, nemesis_.get(), load_.get(),
                               &record_.kernel, &record_.kernel_view_missing);
 }
 
-bool RunCase::StartWebSockets() {
+bool LoadPhase::StartWebSockets() {
   const WebSocketSpec& spec = scenario_.load.websockets;
   std::string port, path;
   if (!Expand(spec.port, &port) || !Expand(spec.path, &path)) return false;
   int number = 0;
-  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+  if (port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string::npos ||
       (number = std::atoi(port.c_str())) < 1 || number > 65535)
     return Fail(Verdict::kBadInput, spec.port_location.ToString() +
                                         ": load.websockets.port must be a port number "
@@ -55,33 +107,33 @@ bool RunCase::StartWebSockets() {
   return true;
 }
 
-void RunCase::Drive() {
+void LoadPhase::Drive() {
   std::string error;
   if (scenario_.load.websockets.clients > 0 && !StartWebSockets()) return;
-  nemesis_ = std::make_unique<Nemesis>(scenario_.faults, &history_, fleet_.get());
-  load_ = Load::Create(scenario_.load, RunVariables(), launch_.port, scenario_.seed,
+  nemesis_ = std::make_unique<Nemesis>(scenario_.faults, &history_, setup_.fleet);
+  load_ = Load::Create(scenario_.load, setup_.variables, setup_.port, scenario_.seed,
                        &history_, nemesis_.get(), &error);
   if (!load_) {
     Fail(Verdict::kBadInput, scenario_.file + ": load.request: " + error);
     return;
   }
-  fleet_->AttachNemesis(nemesis_.get());
+  setup_.fleet->AttachNemesis(nemesis_.get());
   for (const Fault& fault : scenario_.faults) {
     Trigger::Kind kind = fault.trigger.kind;
     if (fault.kind == Fault::Kind::kSignal &&
         (kind == Trigger::Kind::kDbTransactionsOpen || kind == Trigger::Kind::kSql)) {
-      watch_ = std::make_unique<DatabaseWatch>(database_.url(), database_.own_sessions(),
-                                               nemesis_.get(), &history_);
+      watch_ = std::make_unique<DatabaseWatch>(
+          setup_.database->url(), setup_.database->own_sessions(), nemesis_.get(), &history_);
       break;
     }
   }
-  if (behind_load_balancer() && scenario_.load_balancer.rolling_restart.enabled)
+  if (scenario_.load_balancer.enabled && scenario_.load_balancer.rolling_restart.enabled)
     rollout_ = std::make_unique<RollingRestartDriver>(
-        scenario_.load_balancer.rolling_restart, scenario_.target.instances, fleet_.get());
+        scenario_.load_balancer.rolling_restart, scenario_.target.instances, setup_.fleet);
   OpenSocketWatch();
   load_start_ = load_->Start();
   if (kernel_) kernel_->Start();
-  if (jobs_) jobs_->Start(load_start_);
+  if (setup_.jobs) setup_.jobs->Start(load_start_);
   nemesis_->Begin(load_start_);
   if (rollout_) {
     rollout_->Begin(load_start_);
@@ -93,11 +145,11 @@ void RunCase::Drive() {
                                                         MaxDuration(scenario_.load));
     if (!cut_short.empty()) Fail(Verdict::kInfrastructure, cut_short);
   }
-  if (jobs_) {
-    jobs_->Stop();  // bounded by the load's time as well as by its count
-    history_.Record("jobs_enqueued", std::to_string(jobs_->enqueued()) + " jobs");
-    if (!jobs_->error().empty() && !record_.failed())
-      Fail(Verdict::kInfrastructure, "cannot enqueue jobs: " + jobs_->error());
+  if (setup_.jobs) {
+    setup_.jobs->Stop();  // bounded by the load's time as well as by its count
+    history_.Record("jobs_enqueued", std::to_string(setup_.jobs->enqueued()) + " jobs");
+    if (!setup_.jobs->error().empty() && !record_.failed())
+      Fail(Verdict::kInfrastructure, "cannot enqueue jobs: " + setup_.jobs->error());
   }
   if (watch_) {
     std::string watch_error = watch_->error();
@@ -114,13 +166,15 @@ void RunCase::Drive() {
     Fail(Verdict::kInfrastructure, lacked);
 }
 
-void RunCase::PublishProgress() {
-  status_->ok = load_->attempts_ended(Outcome::kOk);
-  status_->failed = load_->attempts_ended(Outcome::kFailed);
-  status_->unknown = load_->attempts_ended(Outcome::kUnknown);
-  status_->in_flight = load_->in_flight();
+void LoadPhase::PublishProgress() {
+  setup_.status->ok = load_->attempts_ended(Outcome::kOk);
+  setup_.status->failed = load_->attempts_ended(Outcome::kFailed);
+  setup_.status->unknown = load_->attempts_ended(Outcome::kUnknown);
+  setup_.status->in_flight = load_->in_flight();
   int64_t signals = 0;
   for (const FaultRecord& record : nemesis_->records())
     signals += record.delivery_time >= 0;
-  status_->signals = signals;
+  setup_.status->signals = signals;
 }
+
+}  // namespace lastcall

@@ -49,8 +49,7 @@ RunCase::RunCase(const Scenario& scenario, Session* session, const std::string& 
 }
 
 RunCase::~RunCase() {
-  kernel_.reset();
-  load_.reset();
+  load_phase_.reset();
   jobs_.reset();
   redis_.reset();  // before its folder in the workspace goes
 }
@@ -158,12 +157,12 @@ bool RunCase::MakeFleet() {
   setup.first_rollout_fault = first_rollout_fault_;
   fleet_ = std::make_unique<TargetFleet>(std::move(setup));
   fleet_->OnDrainVisible([this](int64_t time) {
-    if (kernel_) kernel_->DrainVisible(time);
+    if (load_phase_ && load_phase_->kernel()) load_phase_->kernel()->DrainVisible(time);
   });
-  // kernel_ goes first when the run ends: a signal a client thread sends
-  // after that has no look to keep.
+  // The load phase goes first when the run ends: a signal a client thread
+  // sends after that has no look to keep.
   fleet_->OnGracefulSignal([this] {
-    if (kernel_) kernel_->SnapshotAtSignal();
+    if (load_phase_ && load_phase_->kernel()) load_phase_->kernel()->SnapshotAtSignal();
   });
   const std::string& report_dir = workspace_.report_dir();
   if (!fleet_->OpenLog(report_dir + "/target.log.partial"))
@@ -213,6 +212,21 @@ bool RunCase::ChooseSlotPorts(std::string* error) {
   return true;
 }
 
+void RunCase::Drive() {
+  LoadPhaseSetup setup;
+  setup.scenario = &scenario_;
+  setup.history = &history_;
+  setup.interrupt = session_->interrupt();
+  setup.database = &database_;
+  setup.fleet = fleet_.get();
+  setup.jobs = jobs_.get();
+  setup.status = status_;
+  setup.record = &record_;
+  setup.variables = RunVariables();
+  setup.port = launch_.port;
+  load_phase_ = std::make_unique<LoadPhase>(std::move(setup));
+  load_phase_->Drive();
+}
 
 RunRecord& RunCase::Run() {
   Clock::time_point start = Clock::now();
@@ -222,15 +236,11 @@ RunRecord& RunCase::Run() {
     // lastcall itself lacked something (a thread, memory, a descriptor)
     // where it had no better answer: the run cannot be judged, and what it
     // started must still stop before the reports are written.
-    const std::string lacked = load_ ? load_->own_failure() : "";
+    const std::string lacked = load_phase_ ? load_phase_->own_failure() : "";
     Fail(Verdict::kInfrastructure,
          !lacked.empty() ? lacked
                          : std::string("lastcall could not get a resource it needed: ") + e.what());
-    if (load_) {
-      load_->Abandon();
-      load_->Join();
-    }
-    if (websockets_) websockets_->Stop(kWebSocketCloseTimeout);
+    if (load_phase_) load_phase_->Abandon();
     if (fleet_) fleet_->StopAll();
   }
   record_.timings.total = SecondsBetween(start, Clock::now());
@@ -239,13 +249,12 @@ RunRecord& RunCase::Run() {
 
 void RunCase::Audit() {
   AuditInputs& in = record_.audit;  // the leftovers are in already
-  record_.faults = nemesis_->records();
-  if (rollout_ && rollout_->started()) {
-    in.deploy_start = history_.Since(*rollout_->started());
-    if (rollout_->finished()) {
-      in.deploy_end = history_.Since(*rollout_->finished());
-      record_.timings.rolling_restart =
-          SecondsBetween(*rollout_->started(), *rollout_->finished());
+  record_.faults = load_phase_->nemesis()->records();
+  if (const RollingRestartDriver* rollout = load_phase_->rollout(); rollout && rollout->started()) {
+    in.deploy_start = history_.Since(*rollout->started());
+    if (rollout->finished()) {
+      in.deploy_end = history_.Since(*rollout->finished());
+      record_.timings.rolling_restart = SecondsBetween(*rollout->started(), *rollout->finished());
     }
   }
   record_.instances = fleet_->Records();
@@ -256,7 +265,7 @@ void RunCase::Audit() {
     Fail(failure);
     return;
   }
-  if (kernel_) record_.kernel_view = kernel_->KeepSockets();
+  if (KernelWatch* kernel = load_phase_->kernel()) record_.kernel_view = kernel->KeepSockets();
   record_.audited = true;
 }
 
@@ -290,28 +299,20 @@ void RunCase::RunPhases() {
     bool failed = record_.failed();
     Clock::time_point teardown_start = Clock::now();
     status_->phase = "teardown";
-    if (load_) {
-      load_->Stop();
-      if (failed) load_->Abandon();
-    }
     // Before the target's teardown: a close by the teardown is not judged.
-    if (websockets_) websockets_->Stop(kWebSocketCloseTimeout);
+    if (load_phase_) load_phase_->StopClients(failed);
     fleet_->StopAll();
-    if (load_) load_->Join();
-    if (kernel_) kernel_->Close();
+    if (load_phase_) load_phase_->JoinClients();
     // The clients are done: HAProxy goes before the leftovers are judged.
     fleet_->StopLoadBalancer();
-    if (load_ && load_end_ == Clock::time_point()) load_end_ = Clock::now();
-    if (load_) {
-      record_.timings.load = SecondsBetween(load_start_, load_end_);
-      record_.timings.load_started_at = WallClockSeconds(load_start_);
-    }
+    if (load_phase_) load_phase_->RecordLoadTimes();
+    const Nemesis* nemesis = load_phase_ ? load_phase_->nemesis() : nullptr;
     LeftoverScan scan{&scenario_, {}, &history_, run_id_, session_->interrupt(),
                       database_.connection(), fleet_.get()};
-    if (nemesis_) scan.fault_records = nemesis_->records();
+    if (nemesis) scan.fault_records = nemesis->records();
     CollectLeftovers(scan, &record_.audit);
     record_.timings.teardown = SecondsBetween(teardown_start, Clock::now());
-    if (!failed && nemesis_) {
+    if (!failed && nemesis) {
       status_->phase = "audit";
       Clock::time_point audit_start = Clock::now();
       Audit();

@@ -2,9 +2,9 @@
 // returning its record (run_record.h) for the verdict and the reports
 // (judge.h). It holds what it acquires: the workspace (workspace.h), the
 // database (case_database.h), the target fleet (target_fleet.h), and the
-// load with the nemesis, driven by the event loop (event_loop.h). Its
-// destructor lets go of the load and the watches first, then the work
-// folder, the fleet, and the database last. Internal to the run layer.
+// load phase (load_phase.h): the load with the nemesis and the watches. Its
+// destructor lets go of the load phase first, then Redis, the work folder,
+// the fleet, and the database last. Internal to the run layer.
 #ifndef LASTCALL_RUN_CASE_H_
 #define LASTCALL_RUN_CASE_H_
 
@@ -12,17 +12,12 @@
 #include <string>
 
 #include "client/job_queue.h"
-#include "client/load.h"
-#include "client/websocket_load.h"
 #include "history/history.h"
 #include "process/redis.h"
 #include "run/case_database.h"
-#include "run/database_watch.h"
 #include "run/judge.h"
-#include "run/kernel_view.h"
-#include "run/nemesis.h"
+#include "run/load_phase.h"
 #include "run/progress.h"
-#include "run/rolling_restart.h"
 #include "run/run_record.h"
 #include "run/session.h"
 #include "run/target.h"
@@ -67,6 +62,8 @@ class RunCase {
   void AddRollingRestartFaults();
   // Behind the load balancer: N more free ports, one per slot.
   bool ChooseSlotPorts(std::string* error);
+  // The load phase (load_phase.h), made and driven once the target is ready.
+  void Drive();
   // The target fleet, made once the launch is known.
   bool MakeFleet();
   // The audit's queries (run_audit.h) and what the checks read besides,
@@ -118,6 +115,9 @@ class RunCase {
   size_t first_rollout_fault_ = 0;  // index of slot 0's fault in faults
   std::unique_ptr<TargetFleet> fleet_;
   int ws_port_ = 0;  // ${ws_port}
+  // Let go of first (the destructor): its nemesis and watches call the
+  // fleet, the database and the job generator.
+  std::unique_ptr<LoadPhase> load_phase_;
   // Declared last, so it goes first: once the destructor has stopped what
   // runs in its work folder (Redis), before the target's instances and the
   // database go.
