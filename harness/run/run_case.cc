@@ -49,8 +49,7 @@ RunCase::RunCase(const Scenario& scenario, Session* session, const std::string& 
 }
 
 RunCase::~RunCase() {
-  kernel_.reset();
-  load_.reset();
+  load_phase_.reset();
   jobs_.reset();
   redis_.reset();  // before its folder in the workspace goes
 }
@@ -158,12 +157,12 @@ bool RunCase::MakeFleet() {
   setup.first_rollout_fault = first_rollout_fault_;
   fleet_ = std::make_unique<TargetFleet>(std::move(setup));
   fleet_->OnDrainVisible([this](int64_t time) {
-    if (kernel_) kernel_->DrainVisible(time);
+    if (load_phase_ && load_phase_->kernel()) load_phase_->kernel()->DrainVisible(time);
   });
-  // kernel_ goes first when the run ends: a signal a client thread sends
-  // after that has no look to keep.
+  // The load phase goes first when the run ends: a signal a client thread
+  // sends after that has no look to keep.
   fleet_->OnGracefulSignal([this] {
-    if (kernel_) kernel_->SnapshotAtSignal();
+    if (load_phase_ && load_phase_->kernel()) load_phase_->kernel()->SnapshotAtSignal();
   });
   const std::string& report_dir = workspace_.report_dir();
   if (!fleet_->OpenLog(report_dir + "/target.log.partial"))
@@ -213,9 +212,21 @@ bool RunCase::ChooseSlotPorts(std::string* error) {
   return true;
 }
 
-// lastcall's own close of the WebSockets still open at the end of a run
-// waits this long for the target's close frames.
-constexpr std::chrono::seconds kWebSocketCloseTimeout{1};
+void RunCase::Drive() {
+  LoadPhaseSetup setup;
+  setup.scenario = &scenario_;
+  setup.history = &history_;
+  setup.interrupt = session_->interrupt();
+  setup.database = &database_;
+  setup.fleet = fleet_.get();
+  setup.jobs = jobs_.get();
+  setup.status = status_;
+  setup.record = &record_;
+  setup.variables = RunVariables();
+  setup.port = launch_.port;
+  load_phase_ = std::make_unique<LoadPhase>(std::move(setup));
+  load_phase_->Drive();
+}
 
 RunRecord& RunCase::Run() {
   Clock::time_point start = Clock::now();
@@ -225,15 +236,11 @@ RunRecord& RunCase::Run() {
     // lastcall itself lacked something (a thread, memory, a descriptor)
     // where it had no better answer: the run cannot be judged, and what it
     // started must still stop before the reports are written.
-    const std::string lacked = load_ ? load_->own_failure() : "";
+    const std::string lacked = load_phase_ ? load_phase_->own_failure() : "";
     Fail(Verdict::kInfrastructure,
          !lacked.empty() ? lacked
                          : std::string("lastcall could not get a resource it needed: ") + e.what());
-    if (load_) {
-      load_->Abandon();
-      load_->Join();
-    }
-    if (websockets_) websockets_->Stop(kWebSocketCloseTimeout);
+    if (load_phase_) load_phase_->Abandon();
     if (fleet_) fleet_->StopAll();
   }
   record_.timings.total = SecondsBetween(start, Clock::now());
@@ -242,13 +249,12 @@ RunRecord& RunCase::Run() {
 
 void RunCase::Audit() {
   AuditInputs& in = record_.audit;  // the leftovers are in already
-  record_.faults = nemesis_->records();
-  if (rollout_ && rollout_->started()) {
-    in.deploy_start = history_.Since(*rollout_->started());
-    if (rollout_->finished()) {
-      in.deploy_end = history_.Since(*rollout_->finished());
-      record_.timings.rolling_restart =
-          SecondsBetween(*rollout_->started(), *rollout_->finished());
+  record_.faults = load_phase_->nemesis()->records();
+  if (const RollingRestartDriver* rollout = load_phase_->rollout(); rollout && rollout->started()) {
+    in.deploy_start = history_.Since(*rollout->started());
+    if (rollout->finished()) {
+      in.deploy_end = history_.Since(*rollout->finished());
+      record_.timings.rolling_restart = SecondsBetween(*rollout->started(), *rollout->finished());
     }
   }
   record_.instances = fleet_->Records();
@@ -259,7 +265,7 @@ void RunCase::Audit() {
     Fail(failure);
     return;
   }
-  if (kernel_) record_.kernel_view = kernel_->KeepSockets();
+  if (KernelWatch* kernel = load_phase_->kernel()) record_.kernel_view = kernel->KeepSockets();
   record_.audited = true;
 }
 
@@ -293,28 +299,20 @@ void RunCase::RunPhases() {
     bool failed = record_.failed();
     Clock::time_point teardown_start = Clock::now();
     status_->phase = "teardown";
-    if (load_) {
-      load_->Stop();
-      if (failed) load_->Abandon();
-    }
     // Before the target's teardown: a close by the teardown is not judged.
-    if (websockets_) websockets_->Stop(kWebSocketCloseTimeout);
+    if (load_phase_) load_phase_->StopClients(failed);
     fleet_->StopAll();
-    if (load_) load_->Join();
-    if (kernel_) kernel_->Close();
+    if (load_phase_) load_phase_->JoinClients();
     // The clients are done: HAProxy goes before the leftovers are judged.
     fleet_->StopLoadBalancer();
-    if (load_ && load_end_ == Clock::time_point()) load_end_ = Clock::now();
-    if (load_) {
-      record_.timings.load = SecondsBetween(load_start_, load_end_);
-      record_.timings.load_started_at = WallClockSeconds(load_start_);
-    }
+    if (load_phase_) load_phase_->RecordLoadTimes();
+    const Nemesis* nemesis = load_phase_ ? load_phase_->nemesis() : nullptr;
     LeftoverScan scan{&scenario_, {}, &history_, run_id_, session_->interrupt(),
                       database_.connection(), fleet_.get()};
-    if (nemesis_) scan.fault_records = nemesis_->records();
+    if (nemesis) scan.fault_records = nemesis->records();
     CollectLeftovers(scan, &record_.audit);
     record_.timings.teardown = SecondsBetween(teardown_start, Clock::now());
-    if (!failed && nemesis_) {
+    if (!failed && nemesis) {
       status_->phase = "audit";
       Clock::time_point audit_start = Clock::now();
       Audit();
@@ -323,127 +321,5 @@ void RunCase::RunPhases() {
   }
 }
 
-namespace {
-
-// The load as the event loop drives it.
-class LoadInLoop : public LoopLoad {
- public:
-  explicit LoadInLoop(Load* load) : load_(load) {}
-  bool finished() const override { return load_->finished(); }
-  void Hold(bool held) override { load_->Hold(held); }
-  void Abandon() override { load_->Abandon(); }
-
- private:
-  Load* load_;
-};
-
-}  // namespace
-
-void RunCase::DriveLoop() {
-  LoadInLoop load(load_.get());
-  EventLoop loop(nemesis_.get(), rollout_.get(), fleet_.get(), &load, &history_);
-  EventLoop::End end = loop.Run([this] { PublishProgress(); });
-  if (loop.load_end()) load_end_ = *loop.load_end();
-  if (loop.start_failure()) Fail(*loop.start_failure());
-  if (end == EventLoop::End::kInterrupted)
-    Fail(Verdict::kInterrupted,
-         "interrupted by " + SignalName(session_->interrupt()->first_signal()));
-}
-
-void RunCase::OpenSocketWatch() {
-  if (behind_load_balancer()) {
-    record_.kernel_view_missing =
-        "behind the load balancer, the target's sockets are HAProxy's connections, not the "
-        "clients'";
-    return;
-  }
-  kernel_ = KernelWatch::Open(launch_.port, &history_, nemesis_.get(), load_.get(),
-                              &record_.kernel, &record_.kernel_view_missing);
-}
-
-bool RunCase::StartWebSockets() {
-  const WebSocketSpec& spec = scenario_.load.websockets;
-  std::string port, path;
-  if (!Expand(spec.port, &port) || !Expand(spec.path, &path)) return false;
-  int number = 0;
-  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
-      (number = std::atoi(port.c_str())) < 1 || number > 65535)
-    return Fail(Verdict::kBadInput, spec.port_location.ToString() +
-                                        ": load.websockets.port must be a port number "
-                                        "(1-65535), got \"" + port + "\"");
-  websockets_ = WebSocketLoad::Start(spec.clients, number, path, &history_,
-                                     scenario_.load.request.timeout);
-  return true;
-}
-
-void RunCase::Drive() {
-  std::string error;
-  if (scenario_.load.websockets.clients > 0 && !StartWebSockets()) return;
-  nemesis_ = std::make_unique<Nemesis>(scenario_.faults, &history_, fleet_.get());
-  load_ = Load::Create(scenario_.load, RunVariables(), launch_.port, scenario_.seed,
-                       &history_, nemesis_.get(), &error);
-  if (!load_) {
-    Fail(Verdict::kBadInput, scenario_.file + ": load.request: " + error);
-    return;
-  }
-  fleet_->AttachNemesis(nemesis_.get());
-  for (const Fault& fault : scenario_.faults) {
-    Trigger::Kind kind = fault.trigger.kind;
-    if (fault.kind == Fault::Kind::kSignal &&
-        (kind == Trigger::Kind::kDbTransactionsOpen || kind == Trigger::Kind::kSql)) {
-      watch_ = std::make_unique<DatabaseWatch>(database_.url(), database_.own_sessions(),
-                                               nemesis_.get(), &history_);
-      break;
-    }
-  }
-  if (behind_load_balancer() && scenario_.load_balancer.rolling_restart.enabled)
-    rollout_ = std::make_unique<RollingRestartDriver>(
-        scenario_.load_balancer.rolling_restart, scenario_.target.instances, fleet_.get());
-  OpenSocketWatch();
-  load_start_ = load_->Start();
-  if (kernel_) kernel_->Start();
-  if (jobs_) jobs_->Start(load_start_);
-  nemesis_->Begin(load_start_);
-  if (rollout_) {
-    rollout_->Begin(load_start_);
-    load_->Hold(true);
-  }
-  if (load_->own_failure().empty()) DriveLoop();
-  if (load_->reached_max_duration()) {
-    std::string cut_short = FaultsCutShortByMaxDuration(*nemesis_, load_->completed(),
-                                                        MaxDuration(scenario_.load));
-    if (!cut_short.empty()) Fail(Verdict::kInfrastructure, cut_short);
-  }
-  if (jobs_) {
-    jobs_->Stop();  // bounded by the load's time as well as by its count
-    history_.Record("jobs_enqueued", std::to_string(jobs_->enqueued()) + " jobs");
-    if (!jobs_->error().empty() && !record_.failed())
-      Fail(Verdict::kInfrastructure, "cannot enqueue jobs: " + jobs_->error());
-  }
-  if (watch_) {
-    std::string watch_error = watch_->error();
-    std::optional<size_t> fault = watch_->error_fault();
-    watch_.reset();
-    if (!watch_error.empty() && !record_.failed())
-      Fail(Verdict::kBadInput,
-           (fault ? scenario_.faults[*fault].location.ToString() : scenario_.file) +
-               ": the database trigger failed: " + watch_error);
-  }
-  // What lastcall itself lacked is the cause of whatever else went wrong.
-  if (std::string lacked = load_->own_failure();
-      !lacked.empty() && record_.failure.verdict != Verdict::kInterrupted)
-    Fail(Verdict::kInfrastructure, lacked);
-}
-
-void RunCase::PublishProgress() {
-  status_->ok = load_->attempts_ended(Outcome::kOk);
-  status_->failed = load_->attempts_ended(Outcome::kFailed);
-  status_->unknown = load_->attempts_ended(Outcome::kUnknown);
-  status_->in_flight = load_->in_flight();
-  int64_t signals = 0;
-  for (const FaultRecord& record : nemesis_->records())
-    signals += record.delivery_time >= 0;
-  status_->signals = signals;
-}
 
 }  // namespace lastcall

@@ -2,9 +2,9 @@
 // returning its record (run_record.h) for the verdict and the reports
 // (judge.h). It holds what it acquires: the workspace (workspace.h), the
 // database (case_database.h), the target fleet (target_fleet.h), and the
-// load with the nemesis, driven by the event loop (event_loop.h). Its
-// destructor lets go of the load and the watches first, then the work
-// folder, the fleet, and the database last. Internal to the run layer.
+// load phase (load_phase.h): the load with the nemesis and the watches. Its
+// destructor lets go of the load phase first, then Redis, the work folder,
+// the fleet, and the database last. Internal to the run layer.
 #ifndef LASTCALL_RUN_CASE_H_
 #define LASTCALL_RUN_CASE_H_
 
@@ -12,17 +12,12 @@
 #include <string>
 
 #include "client/job_queue.h"
-#include "client/load.h"
-#include "client/websocket_load.h"
 #include "history/history.h"
 #include "process/redis.h"
 #include "run/case_database.h"
-#include "run/database_watch.h"
 #include "run/judge.h"
-#include "run/kernel_view.h"
-#include "run/nemesis.h"
+#include "run/load_phase.h"
 #include "run/progress.h"
-#include "run/rolling_restart.h"
 #include "run/run_record.h"
 #include "run/session.h"
 #include "run/target.h"
@@ -67,18 +62,10 @@ class RunCase {
   void AddRollingRestartFaults();
   // Behind the load balancer: N more free ports, one per slot.
   bool ChooseSlotPorts(std::string* error);
+  // The load phase (load_phase.h), made and driven once the target is ready.
   void Drive();
-  // Drive()'s event loop (event_loop.h): until the load is over and no
-  // fault is pending.
-  void DriveLoop();
   // The target fleet, made once the launch is known.
   bool MakeFleet();
-  // The WebSocket clients of load.websockets, connected before the load.
-  bool StartWebSockets();
-  // Opens the kernel's view of the target's port, or notes why it cannot:
-  // it is what tells a dropped request from one never accepted, and what
-  // counts `in_flight`.
-  void OpenSocketWatch();
   // The audit's queries (run_audit.h) and what the checks read besides,
   // into the record; record_.audited once every query answered.
   void Audit();
@@ -106,8 +93,6 @@ class RunCase {
     return true;
   }
 
-  // The live counters for the console, from the load and the nemesis.
-  void PublishProgress();
 
   Scenario scenario_;
   Session* session_;
@@ -129,17 +114,10 @@ class RunCase {
   std::vector<int> slot_ports_;
   size_t first_rollout_fault_ = 0;  // index of slot 0's fault in faults
   std::unique_ptr<TargetFleet> fleet_;
-  std::unique_ptr<RollingRestartDriver> rollout_;
-  std::unique_ptr<Nemesis> nemesis_;
-  std::unique_ptr<Load> load_;  // after nemesis_: destroyed first, it calls it
-  std::unique_ptr<DatabaseWatch> watch_;  // the same
-  // The kernel's view of the target's sockets, its looks kept in
-  // record_.kernel (or why there is none in record_.kernel_view_missing);
-  // it calls the load and the nemesis, so it stops before they go.
-  std::unique_ptr<KernelWatch> kernel_;
-  Clock::time_point load_start_, load_end_;
   int ws_port_ = 0;  // ${ws_port}
-  std::unique_ptr<WebSocketLoad> websockets_;
+  // Let go of first (the destructor): its nemesis and watches call the
+  // fleet, the database and the job generator.
+  std::unique_ptr<LoadPhase> load_phase_;
   // Declared last, so it goes first: once the destructor has stopped what
   // runs in its work folder (Redis), before the target's instances and the
   // database go.
