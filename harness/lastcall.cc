@@ -16,25 +16,25 @@
 
 #include <CLI/CLI.hpp>
 
+#include "base/file.h"
+#include "base/interrupt.h"
 #include "check/catalogue.h"
 #include "check/check_names.h"
-#include "process/container.h"
-#include "base/file.h"
-#include "run/control.h"
 #include "explore/explore.h"
+#include "process/container.h"
 #include "report/html_report.h"
-#include "base/interrupt.h"
 #include "report/junit.h"
 #include "report/markdown.h"
-#include "scenario/matrix.h"
 #include "report/matrix_table.h"
+#include "report/saved_report.h"
+#include "run/control.h"
 #include "run/progress.h"
 #include "run/run.h"
-#include "report/saved_report.h"
-#include "scenario/scenario.h"
 #include "run/scheduler.h"
-#include "scenario/sender.h"
 #include "run/shard.h"
+#include "scenario/matrix.h"
+#include "scenario/scenario.h"
+#include "scenario/sender.h"
 #include "scenario/starter.h"
 
 namespace fs = std::filesystem;
@@ -48,8 +48,7 @@ constexpr int kAllMet = kExitAllMet, kNotMet = kExitNotMet, kBadInput = kExitBad
 
 // The scenario files named by `paths`: files as given, folders searched
 // (recursively) for *.yaml / *.yml, in name order.
-bool CollectFiles(const std::vector<std::string>& paths,
-                  std::vector<std::string>* files) {
+bool CollectFiles(const std::vector<std::string>& paths, std::vector<std::string>* files) {
   for (const std::string& path : paths) {
     std::error_code ec;
     if (fs::is_directory(path, ec)) {
@@ -77,8 +76,7 @@ bool CollectFiles(const std::vector<std::string>& paths,
 
 // Loads every file, each with `overrides` (--set) applied and its matrix
 // expanded; reports every error, not only the first.
-bool LoadAll(const std::vector<std::string>& paths,
-             const std::vector<std::string>& overrides,
+bool LoadAll(const std::vector<std::string>& paths, const std::vector<std::string>& overrides,
              std::vector<Scenario>* scenarios) {
   std::vector<std::string> files;
   if (!CollectFiles(paths, &files)) return false;
@@ -96,13 +94,12 @@ bool LoadAll(const std::vector<std::string>& paths,
   return ok;
 }
 
-int Check(const std::vector<std::string>& paths,
-          const std::vector<std::string>& overrides) {
+int Check(const std::vector<std::string>& paths, const std::vector<std::string>& overrides) {
   std::vector<Scenario> scenarios;
   if (!LoadAll(paths, overrides, &scenarios)) return kBadInput;
   for (const Scenario& s : scenarios)
-    std::cout << "ok  " << s.file
-              << (s.matrix.empty() ? "" : "  " + CombinationLabel(s.matrix)) << "\n";
+    std::cout << "ok  " << s.file << (s.matrix.empty() ? "" : "  " + CombinationLabel(s.matrix))
+              << "\n";
   return kAllMet;
 }
 
@@ -133,8 +130,8 @@ void WriteRunReports(const std::string& dir, const std::vector<ScenarioResult>& 
   std::string summary = SummaryMarkdown(results);
   if (!WriteFileAtomically(dir + "/junit.xml", JunitXml(results, expectations), &error) ||
       !WriteFileAtomically(dir + "/summary.md", summary, &error) ||
-      !WriteFileAtomically(dir + "/index.html", RunIndexHtml(dir, results, MatrixTablesHtml(results)),
-                           &error))
+      !WriteFileAtomically(dir + "/index.html",
+                           RunIndexHtml(dir, results, MatrixTablesHtml(results)), &error))
     std::cerr << "lastcall: " << error << "\n";
   if (const char* step_summary = std::getenv("GITHUB_STEP_SUMMARY")) {
     std::ofstream out(step_summary, std::ios::app);
@@ -158,8 +155,8 @@ std::string GraceText(Duration grace) {
 
 // `lastcall senders`: the sender presets with their defaults and sources.
 int ListSenders() {
-  std::printf("%-15s %-10s %-8s %-6s %-16s %s\n", "preset", "signal", "to", "grace",
-              "then", "source");
+  std::printf("%-15s %-10s %-8s %-6s %-16s %s\n", "preset", "signal", "to", "grace", "then",
+              "source");
   for (const SenderPreset& p : SenderPresets()) {
     std::string signal = SignalName(p.signal);
     for (int also : p.also) signal += "+" + SignalName(also);
@@ -212,7 +209,8 @@ int Init(const std::string& command, const std::string& health_path, const std::
     }
     o.schema = fs::absolute(schema_file).lexically_relative(folder).string();
   }
-  o.name = output == "-" ? fs::path(o.command[0]).stem().string() : fs::path(output).stem().string();
+  o.name =
+      output == "-" ? fs::path(o.command[0]).stem().string() : fs::path(output).stem().string();
   const fs::path json_schema = fs::path(LASTCALL_SOURCE_DIR) / "schema/scenario.schema.json";
   if (fs::exists(json_schema)) o.json_schema = json_schema.lexically_relative(folder).string();
   const std::string text = StarterScenario(o);
@@ -264,12 +262,12 @@ int Merge(const std::vector<std::string>& dirs, const std::string& out_dir) {
   for (const MatrixTable& table : MatrixTables(merged.results))
     std::cout << "\n" << MatrixTableText(table);
   WriteRunReports(fs::absolute(out_dir).string(), merged.results, merged.expectations);
-  std::printf("\n%zu scenario runs from %zu folders: %d met, %d not met, %d bad input, "
-              "%d infrastructure failures, %d interrupted%s; merged reports in %s\n",
-              merged.results.size(), dirs.size(), count[Verdict::kMet], count[Verdict::kNotMet],
-              count[Verdict::kBadInput], count[Verdict::kInfrastructure],
-              count[Verdict::kInterrupted], InvalidTally(count[Verdict::kInvalid]).c_str(),
-              out_dir.c_str());
+  std::printf(
+      "\n%zu scenario runs from %zu folders: %d met, %d not met, %d bad input, "
+      "%d infrastructure failures, %d interrupted%s; merged reports in %s\n",
+      merged.results.size(), dirs.size(), count[Verdict::kMet], count[Verdict::kNotMet],
+      count[Verdict::kBadInput], count[Verdict::kInfrastructure], count[Verdict::kInterrupted],
+      InvalidTally(count[Verdict::kInvalid]).c_str(), out_dir.c_str());
   return SuiteExitCode(count);
 }
 
@@ -284,8 +282,8 @@ std::vector<PlannedRun> Plan(const std::vector<Scenario>& scenarios, int repeat)
   std::vector<PlannedRun> plan;
   for (int round = 1; round <= repeat; ++round)
     for (const Scenario& scenario : scenarios)
-      plan.push_back({&scenario, repeat > 1 ? scenario.name + "/" + std::to_string(round)
-                                            : scenario.name});
+      plan.push_back(
+          {&scenario, repeat > 1 ? scenario.name + "/" + std::to_string(round) : scenario.name});
   return plan;
 }
 
@@ -314,17 +312,17 @@ std::vector<PlannedRun> TakeShard(const std::vector<PlannedRun>& plan, const Sha
 
 // `control`: --control, a control run for every scenario whatever its file
 // says.
-int Run(const std::vector<std::string>& paths, const RunOptions& options,
-        const std::string& only, int repeat, int jobs, const Shard& shard, bool control,
-        Interrupt* interrupt) {
+int Run(const std::vector<std::string>& paths, const RunOptions& options, const std::string& only,
+        int repeat, int jobs, const Shard& shard, bool control, Interrupt* interrupt) {
   std::vector<Scenario> scenarios;
   if (!LoadAll(paths, options.overrides, &scenarios)) return kBadInput;
   if (control)
     for (Scenario& scenario : scenarios) scenario.control = true;
   if (!only.empty()) {
-    scenarios.erase(std::remove_if(scenarios.begin(), scenarios.end(),
-                                   [&](const Scenario& s) { return !SelectedByOnly(s.name, only); }),
-                    scenarios.end());
+    scenarios.erase(
+        std::remove_if(scenarios.begin(), scenarios.end(),
+                       [&](const Scenario& s) { return !SelectedByOnly(s.name, only); }),
+        scenarios.end());
     if (scenarios.empty()) {
       std::cerr << "no scenario is named '" << only << "'\n";
       return kBadInput;
@@ -340,15 +338,16 @@ int Run(const std::vector<std::string>& paths, const RunOptions& options,
   std::map<Verdict, int> count;
   std::map<std::string, int> met_by_scenario;  // for --repeat's tally
   auto start = std::chrono::steady_clock::now();
-  const std::vector<PlannedRun> plan = TakeShard(Plan(scenarios, repeat), shard, options.reports_dir);
+  const std::vector<PlannedRun> plan =
+      TakeShard(Plan(scenarios, repeat), shard, options.reports_dir);
   std::vector<std::optional<ScenarioResult>> done(plan.size());
   // The server dies with the thread that started it: with --jobs, this one.
   if (jobs > 1) session->AdminUrl(&error);
   std::mutex mutex;  // the tallies
   // On a terminal, a live line per run in progress below the finished ones.
   std::cout << std::flush;
-  ProgressBoard board(stdout, ProgressWanted() &&
-                                  options.console.detail != ConsoleStyle::Detail::kQuiet);
+  ProgressBoard board(stdout,
+                      ProgressWanted() && options.console.detail != ConsoleStyle::Detail::kQuiet);
   // A control run shows on the board under its own folder's name.
   auto run_scenario = [&](const Scenario& scenario, const std::string& report_name) {
     RunStatus status;
@@ -358,8 +357,8 @@ int Run(const std::vector<std::string>& paths, const RunOptions& options,
     return result;
   };
   auto run_one = [&](size_t i) {
-    ScenarioResult result = RunWithControl(*plan[i].scenario, options.reports_dir,
-                                           plan[i].report_name, run_scenario);
+    ScenarioResult result =
+        RunWithControl(*plan[i].scenario, options.reports_dir, plan[i].report_name, run_scenario);
     board.Print(ConsoleLines(result, options.console));  // whole lines, a run at a time
     std::lock_guard<std::mutex> lock(mutex);
     ++runs;
@@ -392,10 +391,11 @@ int Run(const std::vector<std::string>& paths, const RunOptions& options,
     std::cout << "\n" << MatrixTableText(table);
   WriteRunReports(options.reports_dir, results, expectations);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("\n%d scenario runs: %d met, %d not met, %d bad input, %d infrastructure failures%s  (%.1fs)\n",
-              runs, count[Verdict::kMet], count[Verdict::kNotMet], count[Verdict::kBadInput],
-              count[Verdict::kInfrastructure], InvalidTally(count[Verdict::kInvalid]).c_str(),
-              seconds);
+  std::printf(
+      "\n%d scenario runs: %d met, %d not met, %d bad input, %d infrastructure failures%s  "
+      "(%.1fs)\n",
+      runs, count[Verdict::kMet], count[Verdict::kNotMet], count[Verdict::kBadInput],
+      count[Verdict::kInfrastructure], InvalidTally(count[Verdict::kInvalid]).c_str(), seconds);
   if (interrupt->count() > 0) {
     std::printf("interrupted: partial reports are in %s\n", options.reports_dir.c_str());
     return 128 + interrupt->first_signal();
@@ -418,27 +418,38 @@ struct ExploreCommand {
 
   explicit ExploreCommand(CLI::App& app)
       : command(app.add_subcommand(
-            "explore", "draw variations of a scenario's faults and load from a seed; shrink a "
-                       "failure to a minimal scenario file that reproduces it")) {
-    command->add_option("path", options.path, "the base scenario (its explore: section "
-                                              "bounds the variations)")->required();
+            "explore",
+            "draw variations of a scenario's faults and load from a seed; shrink a "
+            "failure to a minimal scenario file that reproduces it")) {
+    command
+        ->add_option("path", options.path,
+                     "the base scenario (its explore: section "
+                     "bounds the variations)")
+        ->required();
     command->add_option("--runs", options.runs, "variations to run (default 20)")
         ->check(CLI::Range(1, 1000000));
-    seed_option = command->add_option("--seed", seed, "draw from this seed (default: the scenario's)");
+    seed_option =
+        command->add_option("--seed", seed, "draw from this seed (default: the scenario's)");
     command->add_flag("--keep-going", options.keep_going, "go on after the first failure");
     command->add_option("--reports", run_options.reports_dir,
                         "report folder (default: reports/); runs and repro files in its explore/");
-    command->add_option("--db", run_options.db_url, "use this PostgreSQL server instead of an embedded one");
-    command->add_option("--set", run_options.overrides,
-                        std::string(kSetHelp) + "; repro files hold the overridden values")
+    command->add_option("--db", run_options.db_url,
+                        "use this PostgreSQL server instead of an embedded one");
+    command
+        ->add_option("--set", run_options.overrides,
+                     std::string(kSetHelp) + "; repro files hold the overridden values")
         ->allow_extra_args(false);
-    command->add_option("--confirm", options.confirmations,
-                        "runs of a failure and of each shrink candidate; every one must fail (default 3)")
+    command
+        ->add_option(
+            "--confirm", options.confirmations,
+            "runs of a failure and of each shrink candidate; every one must fail (default 3)")
         ->check(CLI::Range(1, 100));
-    command->add_option("--shrink-tries", options.max_shrink_tries,
-                        "shrink candidates to try, at most (default 40; 0: no shrinking)")
+    command
+        ->add_option("--shrink-tries", options.max_shrink_tries,
+                     "shrink candidates to try, at most (default 40; 0: no shrinking)")
         ->check(CLI::Range(0, 10000));
-    command->add_option("--shrink-time", shrink_time, "stop shrinking after this long (default 3m)");
+    command->add_option("--shrink-time", shrink_time,
+                        "stop shrinking after this long (default 3m)");
     command->footer(
         "Example:\n"
         "  lastcall explore my-service.yaml --runs 50 --seed 7 --reports /tmp/explore \\\n"
@@ -491,11 +502,13 @@ int main(int argc, char** argv) {
   run->add_option("--reports", options.reports_dir, "report folder (default: reports/)");
   run->add_option("--db", options.db_url, "use this PostgreSQL server instead of an embedded one");
   CLI::Option* seed_option = run->add_option("--seed", seed, "override every scenario's seed");
-  run->add_option("--only", only, "run only the scenario with this name (or every combination of this matrix)");
+  run->add_option("--only", only,
+                  "run only the scenario with this name (or every combination of this matrix)");
   run->add_option("--set", options.overrides, kSetHelp)->allow_extra_args(false);
   run->add_option("--repeat", repeat, "run every scenario N times (reports in NAME/1, NAME/2...)")
       ->check(CLI::Range(1, 100000));
-  run->add_option("--jobs", jobs, "run up to N scenario runs at a time, sharing only the database server")
+  run->add_option("--jobs", jobs,
+                  "run up to N scenario runs at a time, sharing only the database server")
       ->check(CLI::Range(1, 64));
   std::string shard_text = "1/1";
   run->add_option("--shard", shard_text,
@@ -524,18 +537,21 @@ int main(int argc, char** argv) {
   check->add_option("paths", check_paths, "scenario files or folders (default: scenarios/)");
   std::vector<std::string> check_overrides;
   check->add_option("--set", check_overrides, kSetHelp)->allow_extra_args(false);
-  check->footer("Example:\n  lastcall check scenarios    # every file; errors as file:line:column, exit 2");
+  check->footer(
+      "Example:\n  lastcall check scenarios    # every file; errors as file:line:column, exit 2");
 
   std::string result_json;
-  CLI::App* report = app.add_subcommand(
-      "report", "render junit.xml, summary.md and index.html of an earlier run again, "
-                "or merge the reports of several (shards)");
-  CLI::Option* result_option = report->add_option(
-      "result", result_json, "the run's result.json (history.jsonl beside it)");
+  CLI::App* report =
+      app.add_subcommand("report",
+                         "render junit.xml, summary.md and index.html of an earlier run again, "
+                         "or merge the reports of several (shards)");
+  CLI::Option* result_option =
+      report->add_option("result", result_json, "the run's result.json (history.jsonl beside it)");
   std::vector<std::string> merge_dirs;
   std::string merged_dir = "reports";
-  report->add_option("--merge", merge_dirs,
-                     "the reports folders of lastcall runs (e.g. one per --shard) to merge")
+  report
+      ->add_option("--merge", merge_dirs,
+                   "the reports folders of lastcall runs (e.g. one per --shard) to merge")
       ->excludes(result_option);
   report->add_option("--reports", merged_dir,
                      "with --merge: where the merged junit.xml, summary.md, index.html go "
@@ -553,18 +569,23 @@ int main(int argc, char** argv) {
                    "the command that starts your service, split at spaces; ${port} is its port");
   init->add_option("--health-path", init_health, "a path that answers 2xx once it is ready");
   init->add_option("--endpoint", init_endpoint, "the payment endpoint: METHOD /PATH");
-  init->add_option("--schema", init_schema, "your schema's SQL file; the audit query is guessed from it");
-  init->add_option("-o,--output", init_output, "the file to write, - for stdout (default: scenario.yaml)");
+  init->add_option("--schema", init_schema,
+                   "your schema's SQL file; the audit query is guessed from it");
+  init->add_option("-o,--output", init_output,
+                   "the file to write, - for stdout (default: scenario.yaml)");
   init->footer(
       "Asks for what is missing on a terminal, nothing otherwise. Example:\n"
       "  lastcall init --command 'python3 app.py --port ${port}' --health-path /healthz \\\n"
       "                --endpoint 'POST /payments' --schema schema.sql -o shutdown.yaml");
 
-  CLI::App* checks = app.add_subcommand("checks", "list every check: what it catches, what it needs");
-  checks->footer("Example:\n  lastcall checks    # then audit.checks: [lost, duplicated] runs only those");
+  CLI::App* checks =
+      app.add_subcommand("checks", "list every check: what it catches, what it needs");
+  checks->footer(
+      "Example:\n  lastcall checks    # then audit.checks: [lost, duplicated] runs only those");
   CLI::App* senders = app.add_subcommand(
       "senders", "list the sender presets (how Kubernetes, Docker, systemd... stop a process)");
-  senders->footer("Example:\n  lastcall senders   # then in a fault: sender: kubernetes, grace: 5s");
+  senders->footer(
+      "Example:\n  lastcall senders   # then in a fault: sender: kubernetes, grace: 5s");
 
   ExploreCommand explore(app);
 

@@ -10,8 +10,7 @@ int EditDistance(std::string_view s1, std::string_view s2, int max_distance) {
   // the one being computed and the two above it (for swaps).
   const size_t n = s2.size();
   std::vector<int> before_last(n + 1), last(n + 1), row(n + 1);
-  for (size_t x = 0; x <= n; ++x)
-    row[x] = static_cast<int>(x);
+  for (size_t x = 0; x <= n; ++x) row[x] = static_cast<int>(x);
   int best_in_last = 0;
 
   for (size_t y = 1; y <= s1.size(); ++y) {
@@ -29,13 +28,11 @@ int EditDistance(std::string_view s1, std::string_view s2, int max_distance) {
     // An entry is at least the smallest of the row above, or of the row
     // before that plus one; once two rows in a row are over the limit, so
     // is every later one.
-    if (max_distance > 0 && best_in_row > max_distance &&
-        best_in_last > max_distance)
+    if (max_distance > 0 && best_in_row > max_distance && best_in_last > max_distance)
       return max_distance + 1;
     best_in_last = best_in_row;
   }
-  if (max_distance > 0 && row[n] > max_distance)
-    return max_distance + 1;
+  if (max_distance > 0 && row[n] > max_distance) return max_distance + 1;
   return row[n];
 }
 
@@ -43,8 +40,7 @@ std::string SpellingSuggestion(const std::string& word,
                                const std::vector<std::string>& candidates) {
   // Up to 3 edits, but no more than half the word: two letters can be
   // turned into any other two, which would make every short word "close".
-  const int max_distance =
-      std::min(3, std::max(1, static_cast<int>(word.size()) / 2));
+  const int max_distance = std::min(3, std::max(1, static_cast<int>(word.size()) / 2));
   int best_distance = max_distance + 1;
   const std::string* best = nullptr;
   for (const std::string& candidate : candidates) {

@@ -15,13 +15,11 @@ namespace lastcall {
 // typo: "clinets" is one edit from "clients", not two).
 // When max_distance > 0 and the distance is larger, returns max_distance + 1
 // as soon as that is certain, so that far-off words are rejected cheaply.
-int EditDistance(std::string_view s1, std::string_view s2,
-                 int max_distance = 0);
+int EditDistance(std::string_view s1, std::string_view s2, int max_distance = 0);
 
 // The candidate closest to `word`, or "" when none is close enough to be a
 // plausible typo. Ties go to the earliest candidate.
-std::string SpellingSuggestion(const std::string& word,
-                               const std::vector<std::string>& candidates);
+std::string SpellingSuggestion(const std::string& word, const std::vector<std::string>& candidates);
 
 }  // namespace lastcall
 

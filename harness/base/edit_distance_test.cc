@@ -7,21 +7,20 @@
 namespace lastcall {
 namespace {
 
-TEST_CASE("EditDistance counts insertions, deletions, replacements, swaps",
-          "[edit_distance]") {
+TEST_CASE("EditDistance counts insertions, deletions, replacements, swaps", "[edit_distance]") {
   CHECK(EditDistance("", "") == 0);
   CHECK(EditDistance("clients", "clients") == 0);
   CHECK(EditDistance("", "abc") == 3);
   CHECK(EditDistance("abc", "") == 3);
-  CHECK(EditDistance("client", "clients") == 1);   // insertion
-  CHECK(EditDistance("clientss", "clients") == 1); // deletion
-  CHECK(EditDistance("clienys", "clients") == 1);  // replacement
-  CHECK(EditDistance("clinets", "clients") == 1);  // swap
-  CHECK(EditDistance("prot", "port") == 1);        // swap
-  CHECK(EditDistance("ab", "ba") == 1);            // swap
-  CHECK(EditDistance("abc", "ca") == 3);  // no edits of an already-swapped pair
+  CHECK(EditDistance("client", "clients") == 1);    // insertion
+  CHECK(EditDistance("clientss", "clients") == 1);  // deletion
+  CHECK(EditDistance("clienys", "clients") == 1);   // replacement
+  CHECK(EditDistance("clinets", "clients") == 1);   // swap
+  CHECK(EditDistance("prot", "port") == 1);         // swap
+  CHECK(EditDistance("ab", "ba") == 1);             // swap
+  CHECK(EditDistance("abc", "ca") == 3);            // no edits of an already-swapped pair
   CHECK(EditDistance("kitten", "sitting") == 3);
-  CHECK(EditDistance("sitting", "kitten") == 3);   // symmetric
+  CHECK(EditDistance("sitting", "kitten") == 3);  // symmetric
 }
 
 TEST_CASE("EditDistance stops at max_distance", "[edit_distance]") {
@@ -32,14 +31,12 @@ TEST_CASE("EditDistance stops at max_distance", "[edit_distance]") {
   CHECK(EditDistance("abc", "abc", 1) == 0);
 }
 
-TEST_CASE("EditDistance with a max agrees with the full computation",
-          "[edit_distance]") {
+TEST_CASE("EditDistance with a max agrees with the full computation", "[edit_distance]") {
   // Every pair of short strings over a small alphabet, where typos abound.
   std::vector<std::string> words = {""};
   for (size_t i = 0; i < words.size() && words.size() < 400; ++i) {
     if (words[i].size() < 4) {
-      for (char c : {'a', 'b', 'c'})
-        words.push_back(words[i] + c);
+      for (char c : {'a', 'b', 'c'}) words.push_back(words[i] + c);
     }
   }
   for (const std::string& a : words) {
@@ -53,10 +50,8 @@ TEST_CASE("EditDistance with a max agrees with the full computation",
   }
 }
 
-TEST_CASE("SpellingSuggestion returns the closest plausible candidate",
-          "[edit_distance]") {
-  const std::vector<std::string> keys = {"clients", "rate", "duration",
-                                         "requests", "keep_alive"};
+TEST_CASE("SpellingSuggestion returns the closest plausible candidate", "[edit_distance]") {
+  const std::vector<std::string> keys = {"clients", "rate", "duration", "requests", "keep_alive"};
   CHECK(SpellingSuggestion("clinets", keys) == "clients");
   CHECK(SpellingSuggestion("duraton", keys) == "duration");
   CHECK(SpellingSuggestion("request", keys) == "requests");
@@ -64,17 +59,15 @@ TEST_CASE("SpellingSuggestion returns the closest plausible candidate",
   CHECK(SpellingSuggestion("rate", keys) == "rate");
 }
 
-TEST_CASE("SpellingSuggestion returns nothing for far-off words",
-          "[edit_distance]") {
+TEST_CASE("SpellingSuggestion returns nothing for far-off words", "[edit_distance]") {
   const std::vector<std::string> keys = {"at", "when", "signal", "to"};
-  CHECK(SpellingSuggestion("xy", keys).empty());      // 2 edits from "at"
+  CHECK(SpellingSuggestion("xy", keys).empty());  // 2 edits from "at"
   CHECK(SpellingSuggestion("completely", keys).empty());
   CHECK(SpellingSuggestion("", keys).empty());
   CHECK(SpellingSuggestion("signal", {}).empty());
 }
 
-TEST_CASE("SpellingSuggestion prefers the earliest of equally close ones",
-          "[edit_distance]") {
+TEST_CASE("SpellingSuggestion prefers the earliest of equally close ones", "[edit_distance]") {
   CHECK(SpellingSuggestion("cat", {"bat", "hat"}) == "bat");
   CHECK(SpellingSuggestion("cat", {"hat", "bat"}) == "hat");
   CHECK(SpellingSuggestion("cat", {"hat", "ca"}) == "hat");

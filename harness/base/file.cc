@@ -11,8 +11,7 @@ namespace lastcall {
 bool ReadFile(const std::string& path, std::string* text, std::string* error) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream out;
-  if (in)
-    out << in.rdbuf();  // fails harmlessly on an empty file
+  if (in) out << in.rdbuf();  // fails harmlessly on an empty file
   std::error_code ignored;
   const bool folder = std::filesystem::is_directory(path, ignored);
   if (!in || in.bad() || folder) {
@@ -25,8 +24,7 @@ bool ReadFile(const std::string& path, std::string* text, std::string* error) {
 
 std::string ReadFileOrEmpty(const std::string& path, size_t offset) {
   std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return "";
+  if (!in) return "";
   in.seekg(static_cast<std::streamoff>(offset));
   std::ostringstream out;
   out << in.rdbuf();

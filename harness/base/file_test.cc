@@ -1,8 +1,8 @@
 #include "base/file.h"
 
-#include <catch2/catch.hpp>
-
 #include <fstream>
+
+#include <catch2/catch.hpp>
 
 #include "base/temp_dir.h"
 

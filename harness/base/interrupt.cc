@@ -1,8 +1,9 @@
 #include "base/interrupt.h"
 
 #include <errno.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
+
+#include <sys/signalfd.h>
 
 namespace lastcall {
 

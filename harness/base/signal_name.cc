@@ -31,37 +31,30 @@ bool IsDigits(const std::string& text) {
 
 std::optional<int> ParseSignal(const std::string& name) {
   if (IsDigits(name)) {
-    if (name.size() > 3)
-      return std::nullopt;
+    if (name.size() > 3) return std::nullopt;
     int number = std::atoi(name.c_str());
-    if (number < 1 || number > SIGRTMAX)
-      return std::nullopt;
+    if (number < 1 || number > SIGRTMAX) return std::nullopt;
     return number;
   }
   std::string upper;
-  for (char c : name)
-    upper += static_cast<char>(toupper(static_cast<unsigned char>(c)));
-  if (upper.rfind("SIG", 0) == 0)
-    upper.erase(0, 3);
+  for (char c : name) upper += static_cast<char>(toupper(static_cast<unsigned char>(c)));
+  if (upper.rfind("SIG", 0) == 0) upper.erase(0, 3);
   for (const SignalEntry& entry : kSignals) {
-    if (upper == entry.name)
-      return entry.number;
+    if (upper == entry.name) return entry.number;
   }
   return std::nullopt;
 }
 
 std::string SignalName(int signal) {
   for (const SignalEntry& entry : kSignals) {
-    if (signal == entry.number)
-      return entry.name;
+    if (signal == entry.number) return entry.name;
   }
   return std::to_string(signal);
 }
 
 std::vector<std::string> SignalNames() {
   std::vector<std::string> names;
-  for (const SignalEntry& entry : kSignals)
-    names.push_back(entry.name);
+  for (const SignalEntry& entry : kSignals) names.push_back(entry.name);
   return names;
 }
 

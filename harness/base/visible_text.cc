@@ -49,10 +49,14 @@ std::string Escaped(std::string_view text, bool keep_layout) {
       continue;
     }
     if (c < 0x80) {  // C0 control characters and DEL
-      if (keep_layout && (c == '\n' || c == '\t')) out += static_cast<char>(c);
-      else if (c == '\n') out += "\\n";
-      else if (c == '\r') out += "\\r";
-      else if (c == '\t') out += "\\t";
+      if (keep_layout && (c == '\n' || c == '\t'))
+        out += static_cast<char>(c);
+      else if (c == '\n')
+        out += "\\n";
+      else if (c == '\r')
+        out += "\\r";
+      else if (c == '\t')
+        out += "\\t";
       else {
         std::snprintf(escape, sizeof escape, "\\x%02x", c);
         out += escape;

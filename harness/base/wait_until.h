@@ -13,8 +13,7 @@ namespace lastcall {
 // Polls `condition` every 2 ms. Returns true as soon as it holds, false if
 // `timeout` passes first.
 inline bool WaitUntil(const std::function<bool()>& condition,
-                      std::chrono::steady_clock::duration timeout =
-                          std::chrono::seconds(10)) {
+                      std::chrono::steady_clock::duration timeout = std::chrono::seconds(10)) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!condition()) {
     if (std::chrono::steady_clock::now() > deadline) return false;

@@ -5,16 +5,16 @@
 // from the counter peak_rss_MB when one benchmark runs alone:
 //   audit_bench --benchmark_filter='AuditAndReport/attempts:1000000'
 // (the peak is the process's: the large run itself, about 150 MB, is in it).
-#include <benchmark/benchmark.h>
-#include <sys/resource.h>
-
 #include <memory>
 #include <string>
 
+#include <benchmark/benchmark.h>
+#include <sys/resource.h>
+
+#include "base/temp_dir.h"
 #include "check/checks.h"
 #include "report/report.h"
 #include "report/saved_report.h"
-#include "base/temp_dir.h"
 
 namespace lastcall {
 namespace {
@@ -98,10 +98,9 @@ bool WriteHistory(const LargeRun& run, const ScenarioResult& result, std::string
       [&](std::ostream& out) { run.history.WriteJsonl(out, run.scenario.seed); }, error);
 }
 
-bool WriteResultAndRendered(const LargeRun& run, const ScenarioResult& result,
-                            std::string* error) {
-  return WriteFileAtomically(result.report_dir + "/result.json",
-                             ResultJson(result, run.scenario), error) &&
+bool WriteResultAndRendered(const LargeRun& run, const ScenarioResult& result, std::string* error) {
+  return WriteFileAtomically(result.report_dir + "/result.json", ResultJson(result, run.scenario),
+                             error) &&
          WriteRenderedReports(SavedReport::Of(result, run.scenario.expect, run.history), error);
 }
 
@@ -132,7 +131,11 @@ void BM_AuditAndReport(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * state.range(0));
   state.counters["peak_rss_MB"] = PeakRssMegabytes();
 }
-BENCHMARK(BM_AuditAndReport)->ArgName("attempts")->Arg(10000)->Arg(1000000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_AuditAndReport)
+    ->ArgName("attempts")
+    ->Arg(10000)
+    ->Arg(1000000)
+    ->Unit(benchmark::kMillisecond);
 
 // The phases alone, to see where the time of the whole goes.
 void BM_CountRequests(benchmark::State& state) {
@@ -157,9 +160,13 @@ void BM_Write(benchmark::State& state, WritePhase phase) {
     if (!phase(*run, result, &error)) state.SkipWithError(error.c_str());
 }
 BENCHMARK_CAPTURE(BM_Write, history_jsonl, WriteHistory)
-    ->ArgName("attempts")->Arg(1000000)->Unit(benchmark::kMillisecond);
+    ->ArgName("attempts")
+    ->Arg(1000000)
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_Write, result_and_rendered, WriteResultAndRendered)
-    ->ArgName("attempts")->Arg(1000000)->Unit(benchmark::kMillisecond);
+    ->ArgName("attempts")
+    ->Arg(1000000)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace lastcall

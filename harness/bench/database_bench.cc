@@ -4,7 +4,6 @@
 // role, and one look at pg_stat_activity, which the leftover scan repeats
 // until the target's sessions are gone; and what a server's start and stop
 // and each CREATE DATABASE strategy cost.
-#include <benchmark/benchmark.h>
 #include <stdlib.h>
 
 #include <chrono>
@@ -13,10 +12,11 @@
 #include <string>
 #include <thread>
 
+#include <benchmark/benchmark.h>
 #include <pqxx/pqxx>
 
-#include "run/audit.h"
 #include "process/database.h"
+#include "run/audit.h"
 
 namespace lastcall {
 namespace {
@@ -144,17 +144,17 @@ void BM_CreateDatabaseStrategy(benchmark::State& state) {
   {
     RunDatabases databases(admin, 0);  // makes the template
     RunDatabases::Failure failure;
-    if (!databases.Create("lastcall_bench_strategy", DatabaseContent{kSchema, ""}, &owner,
-                          &failure, &error))
+    if (!databases.Create("lastcall_bench_strategy", DatabaseContent{kSchema, ""}, &owner, &failure,
+                          &error))
       return state.SkipWithError(error.c_str());
     databases.Drop("lastcall_bench_strategy");
   }
   pqxx::connection c(admin);
   pqxx::nontransaction w(c);
-  const std::string tpl =
-      w.exec("SELECT datname FROM pg_database WHERE datistemplate AND "
-             "datname LIKE 'lastcall\\_tpl\\_%' ORDER BY oid DESC LIMIT 1")[0][0]
-          .as<std::string>();
+  const std::string tpl = w.exec(
+                               "SELECT datname FROM pg_database WHERE datistemplate AND "
+                               "datname LIKE 'lastcall\\_tpl\\_%' ORDER BY oid DESC LIMIT 1")[0][0]
+                              .as<std::string>();
   for (auto _ : state) {
     w.exec("CREATE DATABASE lastcall_bench_s TEMPLATE " + c.quote_name(tpl) +
            " STRATEGY = " + strategy);

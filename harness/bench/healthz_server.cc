@@ -5,13 +5,14 @@
 // with delayed ACKs holds each keep-alive answer ~40 ms.)
 //   healthz_server --port N      SIGTERM's default action ends it
 #include <httplib.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 namespace {
 

@@ -2,13 +2,13 @@
 // scenario each; files elsewhere may hold a matrix, which expands to many):
 // what `lastcall check` and the start of `lastcall run` pay per file (YAML,
 // validation, templates).
-#include <benchmark/benchmark.h>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <utility>
 #include <vector>
+
+#include <benchmark/benchmark.h>
 
 #include "base/file.h"
 #include "scenario/scenario.h"
@@ -19,8 +19,8 @@ namespace {
 // (path, text) of every scenarios/bugs/*.yaml, read once.
 std::vector<std::pair<std::string, std::string>> BugScenarios() {
   std::vector<std::pair<std::string, std::string>> files;
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(
-           LASTCALL_SOURCE_DIR "/scenarios/bugs")) {
+  for (const auto& entry :
+       std::filesystem::recursive_directory_iterator(LASTCALL_SOURCE_DIR "/scenarios/bugs")) {
     if (entry.path().extension() != ".yaml") continue;
     files.emplace_back(entry.path().string(), ReadFileOrEmpty(entry.path().string()));
   }
@@ -28,8 +28,7 @@ std::vector<std::pair<std::string, std::string>> BugScenarios() {
 }
 
 // Parses every file; false and *error at the first that does not parse.
-bool ParseAll(const std::vector<std::pair<std::string, std::string>>& files,
-              std::string* error) {
+bool ParseAll(const std::vector<std::pair<std::string, std::string>>& files, std::string* error) {
   for (const auto& [path, text] : files) {
     Scenario scenario;
     if (!ParseScenarioText(text, path, &scenario, error)) return false;

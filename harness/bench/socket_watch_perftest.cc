@@ -5,18 +5,18 @@
 // walks every bucket of the kernel's TCP hash table whatever the port holds
 // (arg 0 is that fixed part); a look at the connections' ports (BM_LookAt,
 // what the watch thread does during a load) is one hash lookup each.
+#include <memory>
+#include <string>
+#include <vector>
+
 #include <arpa/inet.h>
 #include <benchmark/benchmark.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include <memory>
-#include <string>
-#include <vector>
-
+#include "base/unique_fd.h"
 #include "history/history.h"
 #include "process/socket_watch.h"
-#include "base/unique_fd.h"
 
 namespace lastcall {
 namespace {

@@ -1,9 +1,9 @@
 // ${...} templates: compiled once per run, rendered for every request. The
 // template is the bundled scenarios' payment body; the values are what a
 // client computes for each request (ValuesFor).
-#include <benchmark/benchmark.h>
-
 #include <string_view>
+
+#include <benchmark/benchmark.h>
 
 #include "client/load.h"
 #include "scenario/substitution.h"

@@ -13,11 +13,11 @@ namespace {
 
 TEST_CASE("KnownChecks, in report order", "[check]") {
   CHECK(KnownChecks() ==
-        std::vector<std::string>{
-            "lost", "duplicated", "phantom", "invariants", "drained",
-            "unannounced_close", "refused_while_draining", "exit", "connections_leaked",
-            "unclean_disconnects", "transactions_abandoned", "orphans",
-            "temp_files", "jobs", "websocket_close", "client_errors", "faults"});
+        std::vector<std::string>{"lost", "duplicated", "phantom", "invariants", "drained",
+                                 "unannounced_close", "refused_while_draining", "exit",
+                                 "connections_leaked", "unclean_disconnects",
+                                 "transactions_abandoned", "orphans", "temp_files", "jobs",
+                                 "websocket_close", "client_errors", "faults"});
 }
 
 TEST_CASE("The JSON Schema names the catalogue's checks") {

@@ -180,9 +180,9 @@ void ClassifyAttempts(const KernelRecords* records, const std::vector<DrainWindo
     // A client holds one connection at a time: the attempt before on the
     // same connection is the one before in its list, if it shares its id.
     for (size_t i = 0; i < attempts.size(); ++i) {
-      const Attempt* previous =
-          i > 0 && attempts[i - 1].connection == attempts[i].connection ? &attempts[i - 1]
-                                                                        : nullptr;
+      const Attempt* previous = i > 0 && attempts[i - 1].connection == attempts[i].connection
+                                    ? &attempts[i - 1]
+                                    : nullptr;
       attempts[i].cause = CauseOf(attempts[i], previous, kernel ? &*kernel : nullptr, drains);
     }
   }

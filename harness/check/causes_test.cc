@@ -5,8 +5,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "process/crafted_listener.h"
 #include "client/http_client.h"
+#include "process/crafted_listener.h"
 
 using namespace lastcall;
 using namespace lastcall::crafted;
@@ -144,8 +144,7 @@ TEST_CASE("a reused connection after a drain-time keep-alive response") {
   // The drain became visible at 7.5 ms; the response was not out yet then:
   // written while the target knew it drained.
   const SignalSnapshot visible = LookAtMs(7, 100);
-  CHECK(CauseWith(next, unread, &previous, {drain}, {}, {visible}) ==
-        Cause::kClosedAfterKeepAlive);
+  CHECK(CauseWith(next, unread, &previous, {drain}, {}, {visible}) == Cause::kClosedAfterKeepAlive);
   // Even read: an event loop reads what arrives and drops it with the
   // connection; the response before invited it.
   CHECK(CauseWith(next, {Socket(true, 200, 0)}, &previous, {drain}, {}, {visible}) ==
@@ -219,7 +218,8 @@ struct ClientCall {
   std::thread thread;
   ClientCall(const Scene& scene)
       : connection(scene.listener.port, &ids), thread([this, &scene] {
-          connection.RoundTrip(kRequest, std::chrono::steady_clock::now() + std::chrono::seconds(10),
+          connection.RoundTrip(kRequest,
+                               std::chrono::steady_clock::now() + std::chrono::seconds(10),
                                scene.clock, &attempt);
         }) {}
   ~ClientCall() {
@@ -287,7 +287,8 @@ TEST_CASE("Causes end to end: the request read, then the connection closed unans
   CHECK(Classified(scene, a) == Cause::kDroppedAfterRead);
 }
 
-TEST_CASE("Causes end to end: an idle keep-alive connection closed as the next request is written") {
+TEST_CASE(
+    "Causes end to end: an idle keep-alive connection closed as the next request is written") {
   // lastcall's client checks a kept-alive connection before reusing it, so
   // the race is played with a bare socket.
   Scene scene;

@@ -29,16 +29,16 @@ std::string UnknownCheckHint(const std::string& name) {
 std::string CheckNamesProblem(const Scenario& scenario) {
   for (const WrittenCheckName& written : scenario.written_check_names)
     if (!Contains(KnownChecks(), written.name))
-      return written.location.ToString() + ": unknown check '" + written.name +
-             "' in " + written.list + UnknownCheckHint(written.name);
+      return written.location.ToString() + ": unknown check '" + written.name + "' in " +
+             written.list + UnknownCheckHint(written.name);
   // An expectation on a check that audit.checks leaves out could never be met.
   const std::vector<std::string>& runs = scenario.audit.checks;
   if (runs.empty()) return "";  // default: every check runs
   const Expectation& e = scenario.expect;
   for (const std::string& name : e.pass ? e.pass_checks : e.fail_checks)
     if (!Contains(runs, name))
-      return e.location.ToString() + ": " + (e.pass ? "expect.pass" : "expect.fail") +
-             " names '" + name + "', which audit.checks does not run";
+      return e.location.ToString() + ": " + (e.pass ? "expect.pass" : "expect.fail") + " names '" +
+             name + "', which audit.checks does not run";
   return "";
 }
 

@@ -29,17 +29,13 @@ bool ValidateCheckNames(const Scenario& scenario, std::string* error);
 
 // LoadScenario() and ParseScenarioText() (scenario.h), then
 // ValidateCheckNames() on each scenario.
-bool LoadCheckedScenario(const std::string& path,
-                         const std::vector<std::string>& overrides,
+bool LoadCheckedScenario(const std::string& path, const std::vector<std::string>& overrides,
                          std::vector<Scenario>* scenarios, std::string* error);
-bool ParseCheckedScenarioText(const std::string& yaml_text,
-                              const std::string& file_path,
+bool ParseCheckedScenarioText(const std::string& yaml_text, const std::string& file_path,
                               const std::vector<std::string>& overrides,
-                              std::vector<Scenario>* scenarios,
-                              std::string* error);
-bool ParseCheckedScenarioText(const std::string& yaml_text,
-                              const std::string& file_path, Scenario* scenario,
-                              std::string* error);
+                              std::vector<Scenario>* scenarios, std::string* error);
+bool ParseCheckedScenarioText(const std::string& yaml_text, const std::string& file_path,
+                              Scenario* scenario, std::string* error);
 
 }  // namespace lastcall
 

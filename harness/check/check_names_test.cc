@@ -50,8 +50,9 @@ TEST_CASE("Unknown check names in expect, and checks audit.checks does not run",
 }
 
 TEST_CASE("Known check names pass, and the parser alone records them", "[check]") {
-  const std::string yaml = Complete("audit: {applied: SELECT 1, checks: [lost, exit]}\n"
-                                    "expect: {fail: [lots]}\n");
+  const std::string yaml = Complete(
+      "audit: {applied: SELECT 1, checks: [lost, exit]}\n"
+      "expect: {fail: [lots]}\n");
   Scenario scenario;
   std::string error;
   REQUIRE(ParseScenarioText(yaml, "s.yaml", &scenario, &error));
@@ -61,17 +62,16 @@ TEST_CASE("Known check names pass, and the parser alone records them", "[check]"
   CHECK(scenario.written_check_names[2].location.ToString() == "s.yaml:2:17");
   CHECK_FALSE(ValidateCheckNames(scenario, &error));
   CHECK(error == "s.yaml:2:17: unknown check 'lots' in expect.fail (did you mean 'lost'?)");
-  CHECK(ParseCheckedScenarioText(Complete("expect: {fail: [exit]}\n"), "s.yaml", &scenario,
-                                 &error));
+  CHECK(
+      ParseCheckedScenarioText(Complete("expect: {fail: [exit]}\n"), "s.yaml", &scenario, &error));
 }
 
 TEST_CASE("An unknown check name in a combination of a matrix says which", "[check]") {
   std::vector<Scenario> scenarios;
   std::string error;
-  CHECK_FALSE(ParseCheckedScenarioText(
-      Complete("matrix: {check: [lost, lots]}\n"
-               "expect: {fail: [\"${matrix.check}\"]}\n"),
-      "s.yaml", {}, &scenarios, &error));
+  CHECK_FALSE(ParseCheckedScenarioText(Complete("matrix: {check: [lost, lots]}\n"
+                                                "expect: {fail: [\"${matrix.check}\"]}\n"),
+                                       "s.yaml", {}, &scenarios, &error));
   CHECK(error ==
         "s.yaml:2:17: unknown check 'lots' in expect.fail (did you mean 'lost'?) "
         "(in the combination check=lots)");

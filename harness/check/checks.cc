@@ -1,10 +1,10 @@
 #include "check/checks.h"
 
 #include <algorithm>
-#include <functional>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <unordered_set>
 
@@ -12,10 +12,14 @@ namespace lastcall {
 
 const char* CheckStatusName(CheckStatus status) {
   switch (status) {
-    case CheckStatus::kPass: return "pass";
-    case CheckStatus::kFail: return "fail";
-    case CheckStatus::kSkipped: return "skipped";
-    case CheckStatus::kInfo: return "info";
+    case CheckStatus::kPass:
+      return "pass";
+    case CheckStatus::kFail:
+      return "fail";
+    case CheckStatus::kSkipped:
+      return "skipped";
+    case CheckStatus::kInfo:
+      return "info";
   }
   return "?";
 }
@@ -106,8 +110,7 @@ CheckResult Finish(const std::string& name, std::vector<std::string> offending,
   r.offending = std::move(offending);
   r.unlisted = unlisted;
   r.status = r.OffendingCount() == 0 ? CheckStatus::kPass : CheckStatus::kFail;
-  r.summary = std::to_string(r.OffendingCount()) + " of " +
-              std::to_string(out_of) + " " + what;
+  r.summary = std::to_string(r.OffendingCount()) + " of " + std::to_string(out_of) + " " + what;
   return r;
 }
 
@@ -147,11 +150,8 @@ size_t CountOutcome(const Facts& facts, Outcome outcome) {
 }
 
 CheckResult CheckLost(const AuditInputs&, const Facts& facts) {
-  return Finish("lost",
-                KeysWhere(facts, Outcome::kOk,
-                          [](int64_t n) { return n == 0; }),
-                "acknowledged payments are not in the database",
-                CountOutcome(facts, Outcome::kOk));
+  return Finish("lost", KeysWhere(facts, Outcome::kOk, [](int64_t n) { return n == 0; }),
+                "acknowledged payments are not in the database", CountOutcome(facts, Outcome::kOk));
 }
 
 CheckResult CheckDuplicated(const AuditInputs& in, const Facts& facts) {
@@ -165,30 +165,27 @@ CheckResult CheckDuplicated(const AuditInputs& in, const Facts& facts) {
   for (const auto& [key, times] : facts.unsent)
     if (times > 1) add(key, times);
   std::sort(keys.begin(), keys.end());
-  const size_t returned =
-      facts.unsent.size() + static_cast<size_t>(in.unkept.rows) +
-      std::count_if(facts.keys.begin(), facts.keys.end(),
-                    [](const KeyFacts& key) { return key.returned; });
-  CheckResult r = Finish("duplicated", std::move(keys),
-                         "applied keys were applied more than once", returned,
-                         static_cast<size_t>(in.unkept.repeated));
+  const size_t returned = facts.unsent.size() + static_cast<size_t>(in.unkept.rows) +
+                          std::count_if(facts.keys.begin(), facts.keys.end(),
+                                        [](const KeyFacts& key) { return key.returned; });
+  CheckResult r = Finish("duplicated", std::move(keys), "applied keys were applied more than once",
+                         returned, static_cast<size_t>(in.unkept.repeated));
   NoteUnkept(in.unkept, in.unkept.repeated, &r);
   return r;
 }
 
 CheckResult CheckPhantom(const AuditInputs& in, const Facts& facts) {
-  std::vector<std::string> keys = KeysWhere(
-      facts, Outcome::kFailed, [](int64_t n) { return n >= 1; });
+  std::vector<std::string> keys =
+      KeysWhere(facts, Outcome::kFailed, [](int64_t n) { return n >= 1; });
   // A key the database holds that no client ever sent is a phantom too.
   std::vector<std::string> unsent;
   for (const auto& [key, times] : facts.unsent)
     if (times > 0) unsent.push_back(key + " (never sent)");
   std::sort(unsent.begin(), unsent.end());
   keys.insert(keys.end(), unsent.begin(), unsent.end());
-  CheckResult r = Finish("phantom", std::move(keys),
-                         "payments reported as failed were applied",
-                         CountOutcome(facts, Outcome::kFailed),
-                         static_cast<size_t>(in.unkept.applied));
+  CheckResult r =
+      Finish("phantom", std::move(keys), "payments reported as failed were applied",
+             CountOutcome(facts, Outcome::kFailed), static_cast<size_t>(in.unkept.applied));
   NoteUnkept(in.unkept, in.unkept.applied, &r);
   return r;
 }
@@ -202,16 +199,15 @@ CheckResult CheckInvariants(const AuditInputs& in, const Facts&) {
     for (const std::string& row : inv.rows) violations.push_back(inv.name + ": " + row);
     unlisted += static_cast<size_t>(inv.unlisted_rows);
   }
-  return Finish("invariants", std::move(violations), "invariants violated",
-                in.invariants.size(), unlisted);
+  return Finish("invariants", std::move(violations), "invariants violated", in.invariants.size(),
+                unlisted);
 }
 
 // "lc-1-4 attempt 2: HTTP 503", "lc-1-4 attempt 1: eof (dropped after read)".
 std::string DescribeAttempt(const Facts& facts, const Attempt& a) {
-  std::string text = History::KeyFor(facts.seed, a.seq) + " attempt " +
-                     std::to_string(a.attempt) + ": " +
-                     (a.status ? "HTTP " + std::to_string(a.status)
-                               : std::string(NetErrorName(a.error)));
+  std::string text =
+      History::KeyFor(facts.seed, a.seq) + " attempt " + std::to_string(a.attempt) + ": " +
+      (a.status ? "HTTP " + std::to_string(a.status) : std::string(NetErrorName(a.error)));
   // What the kernel adds to a connection that ended without an answer.
   if (a.status == 0 && (a.error == NetError::kReset || a.error == NetError::kEof ||
                         a.error == NetError::kWriteFailed))
@@ -243,10 +239,10 @@ std::string CountsByCause(const std::map<Cause, size_t>& counts) {
 // Judges every attempt that lived during a drain: the target took it
 // unless the kernel says it never did (refused, reset in the accept
 // queue, closed before the request reached it) or it answered 503 to a
-// request it had not read before the signal; what it took must be answered. An attempt lost on a connection that a drain-time
-// response kept alive is unannounced_close's to judge. Without a kernel
-// record, the window rule of old decides: a request written `settle`
-// before the signal was in flight, and an unknown outcome drops it.
+// request it had not read before the signal; what it took must be answered. An attempt lost on a
+// connection that a drain-time response kept alive is unannounced_close's to judge. Without a
+// kernel record, the window rule of old decides: a request written `settle` before the signal was
+// in flight, and an unknown outcome drops it.
 CheckResult CheckDrained(const AuditInputs& in, const Facts& facts) {
   if (facts.drains.empty()) return Skip("drained", "no graceful signal was delivered");
   std::vector<std::string> dropped;
@@ -319,7 +315,8 @@ CheckResult CheckUnannouncedClose(const AuditInputs& in, const Facts& facts) {
       if (!a.reused_connection || !DrainOf(facts, a)) continue;
       ++reused;
       if (a.cause != Cause::kClosedAfterKeepAlive) continue;
-      std::string text = DescribeAttempt(facts, a) + ", on connection " + std::to_string(a.connection);
+      std::string text =
+          DescribeAttempt(facts, a) + ", on connection " + std::to_string(a.connection);
       if (i > 0 && client[i - 1].connection == a.connection)
         text += " kept alive by HTTP " + std::to_string(client[i - 1].status) + " at " +
                 FormatSeconds(Duration(client[i - 1].done));
@@ -333,8 +330,8 @@ CheckResult CheckUnannouncedClose(const AuditInputs& in, const Facts& facts) {
 }
 
 bool IsCleanExit(const Scenario& s, const ExitStatus& status) {
-  return std::find(s.target.clean_exit.begin(), s.target.clean_exit.end(),
-                   status) != s.target.clean_exit.end();
+  return std::find(s.target.clean_exit.begin(), s.target.clean_exit.end(), status) !=
+         s.target.clean_exit.end();
 }
 
 // The graceful signal an instance got from the scenario's faults, if any.
@@ -352,8 +349,7 @@ GracefulSignal GracefulSignalOf(const AuditInputs& in, const InstanceRecord& ins
   GracefulSignal found;
   for (size_t i = 0; i < in.faults.size(); ++i) {
     const FaultRecord& r = in.faults[i];
-    if (r.instance != inst.id || r.delivery_time < 0 ||
-        s.faults[i].kind != Fault::Kind::kSignal)
+    if (r.instance != inst.id || r.delivery_time < 0 || s.faults[i].kind != Fault::Kind::kSignal)
       continue;
     if (IsGraceful(s.faults[i].signal)) {
       if (!found.fault) {
@@ -380,8 +376,10 @@ std::vector<DrainWindow> DrainWindowsOf(const AuditInputs& in) {
     d.begin = graceful.record->delivery_time;
     d.instance = inst.id;
     d.cut_short = graceful.cut_short;
-    if (graceful.cut_short) d.end = graceful.cut_time;
-    else if (inst.exit_time >= 0) d.end = inst.exit_time;
+    if (graceful.cut_short)
+      d.end = graceful.cut_time;
+    else if (inst.exit_time >= 0)
+      d.end = inst.exit_time;
     drains.push_back(d);
   }
   std::sort(drains.begin(), drains.end(),
@@ -405,27 +403,23 @@ CheckResult CheckExit(const AuditInputs& in, const Facts&) {
     std::string who = "instance " + std::to_string(inst.id);
     std::string sig = SignalName(graceful.fault->signal);
     if (graceful.record->grace_expired) {
-      problems.push_back(who + ": still running " +
-                         FormatSeconds(graceful.fault->grace) + " after " + sig +
+      problems.push_back(who + ": still running " + FormatSeconds(graceful.fault->grace) +
+                         " after " + sig +
                          (graceful.record->escalated
-                              ? ", " + SignalName(graceful.fault->escalation_signal) +
-                                    " was needed"
+                              ? ", " + SignalName(graceful.fault->escalation_signal) + " was needed"
                               : " (the sender does not escalate)"));
     } else if (!inst.exit || inst.stopped_by_harness) {
       problems.push_back(who + ": did not exit by itself after " + sig);
     } else if (!IsCleanExit(*in.scenario, *inst.exit)) {
       problems.push_back(who + ": " + inst.exit->ToString() + " after " + sig +
                          (inst.exit->by_signal ? " (the signal was not handled)" : ""));
-    } else if (inst.exit_time - graceful.record->delivery_time >
-               graceful.fault->grace.count()) {
+    } else if (inst.exit_time - graceful.record->delivery_time > graceful.fault->grace.count()) {
       problems.push_back(who + ": exited after the grace period");
     }
   }
-  if (judged == 0)
-    return Skip("exit", "no graceful signal reached a target instance");
+  if (judged == 0) return Skip("exit", "no graceful signal reached a target instance");
   return Finish("exit", std::move(problems),
-                "instances did not exit cleanly within grace after a graceful signal",
-                judged);
+                "instances did not exit cleanly within grace after a graceful signal", judged);
 }
 
 // How far the server's log and the history's clock may disagree on a
@@ -452,20 +446,20 @@ std::vector<int> InstancesOf(const UncleanDisconnect& d, const AuditInputs& in) 
 // The unclean disconnects of the instances `judged` accepts, and in
 // *unattributed those that more than one instance could have opened, one of
 // them judged; the count of judged instances in *instances.
-std::vector<std::string> DisconnectsOf(
-    const AuditInputs& in, bool open_transaction_only,
-    const std::function<bool(const InstanceRecord&)>& judged, size_t* instances,
-    std::vector<const UncleanDisconnect*>* unattributed) {
+std::vector<std::string> DisconnectsOf(const AuditInputs& in, bool open_transaction_only,
+                                       const std::function<bool(const InstanceRecord&)>& judged,
+                                       size_t* instances,
+                                       std::vector<const UncleanDisconnect*>* unattributed) {
   std::vector<std::string> lines;
   std::map<int, bool> judged_ids;
   for (const InstanceRecord& inst : in.instances) judged_ids[inst.id] = judged(inst);
-  *instances = std::count_if(judged_ids.begin(), judged_ids.end(),
-                             [](const auto& id) { return id.second; });
+  *instances =
+      std::count_if(judged_ids.begin(), judged_ids.end(), [](const auto& id) { return id.second; });
   for (const UncleanDisconnect& d : *in.unclean_disconnects) {
     if (open_transaction_only && !d.open_transaction) continue;
     std::vector<int> candidates = InstancesOf(d, in);
-    bool any_judged = std::any_of(candidates.begin(), candidates.end(),
-                                  [&](int id) { return judged_ids[id]; });
+    bool any_judged =
+        std::any_of(candidates.begin(), candidates.end(), [&](int id) { return judged_ids[id]; });
     if (!any_judged) continue;
     if (candidates.size() == 1)
       lines.push_back(d.line);
@@ -486,8 +480,9 @@ std::string UnattributedReason(const std::vector<const UncleanDisconnect*>& sess
   return std::to_string(sessions.size()) +
          " sessions could not be attributed to an instance: they logged in as " + names +
          ", not as an instance's role, and more than one instance could have opened them" +
-         (in.roles_error.empty() ? "" : " (instances have no role of their own: " +
-                                            in.roles_error + ")");
+         (in.roles_error.empty()
+              ? ""
+              : " (instances have no role of their own: " + in.roles_error + ")");
 }
 
 // A check over the unclean disconnects: fails on those of a judged instance;
@@ -557,14 +552,12 @@ CheckResult CheckOrphans(const AuditInputs& in, const Facts&) {
 }
 
 CheckResult CheckTempFiles(const AuditInputs& in, const Facts&) {
-  return CheckLeftovers("temp_files", in.temp_files,
-                        "files left in the target's TMPDIR",
+  return CheckLeftovers("temp_files", in.temp_files, "files left in the target's TMPDIR",
                         "every instance was SIGKILLed: none could clean up");
 }
 
 CheckResult CheckConnectionsLeaked(const AuditInputs& in, const Facts&) {
-  if (!in.leaked_sessions)
-    return Skip("connections_leaked", "pg_stat_activity could not be read");
+  if (!in.leaked_sessions) return Skip("connections_leaked", "pg_stat_activity could not be read");
   return Finish("connections_leaked", *in.leaked_sessions,
                 "target sessions remained after the target's processes were gone "
                 "(the server had up to 2 s to notice)",
@@ -576,10 +569,8 @@ CheckResult CheckConnectionsLeaked(const AuditInputs& in, const Facts&) {
 // outcome, not from the user who waited for it).
 CheckResult CheckClientErrors(const AuditInputs& in, const Facts& facts) {
   const RollingRestart& deploy = in.scenario->load_balancer.rolling_restart;
-  if (!deploy.enabled)
-    return Skip("client_errors", "no rolling restart behind a load balancer");
-  if (in.deploy_start < 0)
-    return Skip("client_errors", "the rolling restart never began");
+  if (!deploy.enabled) return Skip("client_errors", "no rolling restart behind a load balancer");
+  if (in.deploy_start < 0) return Skip("client_errors", "the rolling restart never began");
   const int64_t end = in.deploy_end >= 0 ? in.deploy_end : INT64_MAX;
   std::vector<std::string> errors;
   size_t attempts = 0;
@@ -592,7 +583,8 @@ CheckResult CheckClientErrors(const AuditInputs& in, const Facts& facts) {
   CheckResult r;
   r.name = "client_errors";
   r.status = static_cast<int64_t>(errors.size()) > deploy.allowed_client_errors
-                 ? CheckStatus::kFail : CheckStatus::kPass;
+                 ? CheckStatus::kFail
+                 : CheckStatus::kPass;
   char duration[48] = "an unfinished deploy";
   if (in.deploy_end >= 0)
     std::snprintf(duration, sizeof duration, "the %.2f s deploy",
@@ -612,8 +604,7 @@ CheckResult CheckJobs(const AuditInputs& in, const Facts&) {
   const JobsAudit& jobs = *in.jobs;
   const std::unordered_set<std::string> queued(jobs.queue.begin(), jobs.queue.end());
   const std::unordered_set<std::string> held(jobs.processing.begin(), jobs.processing.end());
-  const bool graceful_end =
-      !in.instances.empty() && !KilledBySigkill(in.instances.back());
+  const bool graceful_end = !in.instances.empty() && !KilledBySigkill(in.instances.back());
   std::vector<std::string> offending;
   size_t lost = 0, duplicated = 0, stranded = 0, done = 0;
   for (const std::string& id : jobs.enqueued) {
@@ -640,10 +631,9 @@ CheckResult CheckJobs(const AuditInputs& in, const Facts&) {
   std::sort(unknown.begin(), unknown.end());
   offending.insert(offending.end(), unknown.begin(), unknown.end());
   CheckResult r = Finish("jobs", std::move(offending), "", 0);
-  r.summary = std::to_string(jobs.enqueued.size()) + " jobs enqueued, " +
-              std::to_string(done) + " done, " + std::to_string(queued.size()) +
-              " still queued: " + std::to_string(lost) + " lost, " +
-              std::to_string(duplicated) + " duplicated, " + std::to_string(stranded) +
+  r.summary = std::to_string(jobs.enqueued.size()) + " jobs enqueued, " + std::to_string(done) +
+              " done, " + std::to_string(queued.size()) + " still queued: " + std::to_string(lost) +
+              " lost, " + std::to_string(duplicated) + " duplicated, " + std::to_string(stranded) +
               " stranded" + (graceful_end ? "" : " (not judged: the last instance was SIGKILLed)") +
               (unknown.empty() ? "" : ", " + std::to_string(unknown.size()) + " never enqueued");
   return r;
@@ -655,8 +645,7 @@ CheckResult CheckFaults(const AuditInputs& in, const Facts&) {
     if (!in.faults[i].fired)
       unfired.push_back("fault " + std::to_string(i + 1) + " at " +
                         in.scenario->faults[i].location.ToString());
-  return Finish("faults", std::move(unfired), "faults never fired",
-                in.faults.size());
+  return Finish("faults", std::move(unfired), "faults never fired", in.faults.size());
 }
 
 // The instance a connection made at `time` reached: the last one started
@@ -698,8 +687,8 @@ CheckResult CheckWebSocketClose(const AuditInputs& in, const Facts&) {
       problems.push_back(who + ": still open at the end of the run" + after +
                          " (lastcall closed it)");
     else if (!w.close_frame)
-      problems.push_back(who + ": the TCP connection ended without a close frame (" +
-                         w.error + ")" + after);
+      problems.push_back(who + ": the TCP connection ended without a close frame (" + w.error +
+                         ")" + after);
     else if (w.close_code != 1001)
       problems.push_back(who + ": close code " + std::to_string(w.close_code) + after +
                          ", not 1001 (Going Away)");
@@ -737,17 +726,13 @@ struct CatalogueLine {
 
 const std::vector<CatalogueLine>& Catalogue() {
   static const std::vector<CatalogueLine> kLines = {
-      {"lost", CheckLost,
-       "a payment acknowledged (2xx) that is not in the database",
+      {"lost", CheckLost, "a payment acknowledged (2xx) that is not in the database",
        "audit.applied; ${key} in load.request"},
-      {"duplicated", CheckDuplicated,
-       "a payment applied more than once (a double charge)",
+      {"duplicated", CheckDuplicated, "a payment applied more than once (a double charge)",
        "audit.applied; ${key} in load.request"},
-      {"phantom", CheckPhantom,
-       "a payment the target said failed that was applied after all",
+      {"phantom", CheckPhantom, "a payment the target said failed that was applied after all",
        "audit.applied; ${key} in load.request"},
-      {"invariants", CheckInvariants,
-       "an audit.invariants query that returns rows",
+      {"invariants", CheckInvariants, "an audit.invariants query that returns rows",
        "audit.invariants"},
       {"drained", CheckDrained,
        "a request the target took (in flight at a graceful signal, or accepted during the "
@@ -772,17 +757,12 @@ const std::vector<CatalogueLine>& Catalogue() {
        "a session that ended without the protocol's Terminate message after a graceful signal",
        "the embedded database; a fault with a graceful signal"},
       {"transactions_abandoned", CheckTransactionsAbandoned,
-       "a session that disconnected inside a transaction",
-       "the embedded database"},
+       "a session that disconnected inside a transaction", "the embedded database"},
       {"orphans", CheckOrphans,
-       "a process the target started that outlived it (double forks included)",
-       "nothing"},
-      {"temp_files", CheckTempFiles,
-       "files left in the private TMPDIR the target was given",
+       "a process the target started that outlived it (double forks included)", "nothing"},
+      {"temp_files", CheckTempFiles, "files left in the private TMPDIR the target was given",
        "the target writes temp files under $TMPDIR"},
-      {"jobs", CheckJobs,
-       "a background job enqueued and never done, or done twice",
-       "jobs, redis"},
+      {"jobs", CheckJobs, "a background job enqueued and never done, or done twice", "jobs, redis"},
       {"websocket_close", CheckWebSocketClose,
        "a WebSocket closed without a close frame (1001 Going Away)",
        "load.websockets; a fault with a graceful signal"},
@@ -790,8 +770,7 @@ const std::vector<CatalogueLine>& Catalogue() {
        "more client errors during a rolling restart than "
        "load_balancer.rolling_restart.allowed_client_errors",
        "load_balancer.rolling_restart"},
-      {"faults", CheckFaults,
-       "a fault that never fired (a signal that never came proves nothing)",
+      {"faults", CheckFaults, "a fault that never fired (a signal that never came proves nothing)",
        "faults"},
   };
   return kLines;
@@ -823,15 +802,15 @@ std::vector<CheckResult> RunChecks(const AuditInputs& in) {
   const std::vector<std::string>& wanted = in.scenario->audit.checks;
   std::vector<CheckResult> results;
   for (const CatalogueLine& line : Catalogue()) {
-    bool asked = wanted.empty() ||
-                 std::find(wanted.begin(), wanted.end(), line.name) != wanted.end();
+    bool asked =
+        wanted.empty() || std::find(wanted.begin(), wanted.end(), line.name) != wanted.end();
     if (asked) results.push_back(line.check(in, facts));
   }
   return results;
 }
 
-bool ExpectationMet(const Expectation& expect,
-                    const std::vector<CheckResult>& results, std::string* why) {
+bool ExpectationMet(const Expectation& expect, const std::vector<CheckResult>& results,
+                    std::string* why) {
   std::vector<std::string> missing;
   if (expect.pass) {
     for (const CheckResult& r : results)
@@ -844,8 +823,7 @@ bool ExpectationMet(const Expectation& expect,
       if (it == results.end())
         missing.push_back("expected " + name + " to fail, it did not run");
       else if (it->status != CheckStatus::kFail)
-        missing.push_back("expected " + name + " to fail, it was " +
-                          CheckStatusName(it->status));
+        missing.push_back("expected " + name + " to fail, it was " + CheckStatusName(it->status));
     }
   }
   why->clear();

@@ -5,14 +5,14 @@
 #ifndef LASTCALL_CHECKS_H_
 #define LASTCALL_CHECKS_H_
 
-#include <sys/types.h>
-
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include <sys/types.h>
 
 #include "check/catalogue.h"
 #include "check/causes.h"
@@ -42,11 +42,11 @@ struct InvariantResult {
 // Background jobs after the run: what the harness enqueued, what
 // `audit.jobs` says took effect, and what the Redis lists still held.
 struct JobsAudit {
-  std::vector<std::string> enqueued;  // job ids, in order
+  std::vector<std::string> enqueued;              // job ids, in order
   std::unordered_map<std::string, int64_t> done;  // job id -> times it took effect
-  std::vector<std::string> queue;       // still waiting (never taken, or returned)
-  std::vector<std::string> processing;  // taken and never acknowledged
-  std::string processing_list;          // its name, for messages
+  std::vector<std::string> queue;                 // still waiting (never taken, or returned)
+  std::vector<std::string> processing;            // taken and never acknowledged
+  std::string processing_list;                    // its name, for messages
 };
 
 // Rows of (key, times applied) in the order a query returned them; a key
@@ -148,8 +148,8 @@ std::vector<CheckResult> RunChecks(const AuditInputs& inputs);
 
 // Whether the results meet the scenario's expectation. `why` says what is
 // missing when they do not, e.g. "lost failed" or "expected duplicated to fail".
-bool ExpectationMet(const Expectation& expect,
-                    const std::vector<CheckResult>& results, std::string* why);
+bool ExpectationMet(const Expectation& expect, const std::vector<CheckResult>& results,
+                    std::string* why);
 
 }  // namespace lastcall
 

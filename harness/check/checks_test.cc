@@ -42,15 +42,14 @@ struct Fixture {
 
   // Adds an attempt for request `seq`; times in ms. Its cause is what
   // the client alone can tell (no kernel record) unless `cause` is given.
-  Attempt& Add(int64_t seq, int attempt, int64_t sent_ms, int64_t done_ms,
-               int status, NetError error = NetError::kNone,
-               std::optional<Cause> cause = std::nullopt) {
+  Attempt& Add(int64_t seq, int attempt, int64_t sent_ms, int64_t done_ms, int status,
+               NetError error = NetError::kNone, std::optional<Cause> cause = std::nullopt) {
     Attempt a;
     a.seq = seq;
     a.attempt = attempt;
     a.send_start = sent_ms * kMs - kMs / 10;
-    a.send_end = error == NetError::kRefused || error == NetError::kWriteFailed
-                     ? -1 : sent_ms * kMs;
+    a.send_end =
+        error == NetError::kRefused || error == NetError::kWriteFailed ? -1 : sent_ms * kMs;
     a.done = done_ms * kMs;
     a.status = status;
     a.error = error;
@@ -140,8 +139,7 @@ TEST_CASE("duplicated: a key the query returns twice is counted once per row") {
   f.in.applied.emplace_back("made-up", 1);
   f.in.applied.emplace_back("made-up", 2);
   r = f.Result("duplicated");
-  CHECK(r.offending ==
-        std::vector<std::string>{"lc-1-0 (applied 2x)", "made-up (applied 3x)"});
+  CHECK(r.offending == std::vector<std::string>{"lc-1-0 (applied 2x)", "made-up (applied 3x)"});
   CHECK(r.summary == "2 of 2 applied keys were applied more than once");
 }
 
@@ -154,8 +152,7 @@ TEST_CASE("phantom: told it failed, but it happened") {
   f.in.applied.clear();
   CHECK(f.Result("phantom").status == CheckStatus::kPass);
   f.in.applied.emplace_back("made-up", 1);
-  CHECK(f.Result("phantom").offending ==
-        std::vector<std::string>{"made-up (never sent)"});
+  CHECK(f.Result("phantom").offending == std::vector<std::string>{"made-up (never sent)"});
 }
 
 TEST_CASE("phantom: a key of this run spelt otherwise was never sent") {
@@ -197,11 +194,11 @@ TEST_CASE("AppliedFold: the run's keys and a bounded number of others, the rest 
   fold.Add("lc-1-1", 1);
   fold.Add("lc-1-0", 1);  // summed with its first row
   for (size_t i = 0; i < AppliedFold::kForeignKeysKept; ++i) fold.Add("x" + std::to_string(i), 1);
-  fold.Add("x0", 1);       // kept: summed
-  fold.Add("lc-1-2", 1);   // a seq never sent: a foreign key past the bound
+  fold.Add("x0", 1);      // kept: summed
+  fold.Add("lc-1-2", 1);  // a seq never sent: a foreign key past the bound
   fold.Add("y", 0);
   fold.Add("z", 2);
-  fold.Add("z", 3);        // past the bound, not summed: two rows
+  fold.Add("z", 3);  // past the bound, not summed: two rows
   CHECK(f.in.applied.size() == 2 + AppliedFold::kForeignKeysKept);
   CHECK(f.in.applied[0] == std::make_pair(std::string("lc-1-0"), int64_t{2}));
   CHECK(f.in.applied[2] == std::make_pair(std::string("x0"), int64_t{2}));
@@ -219,12 +216,11 @@ TEST_CASE("AppliedFold: the run's keys and a bounded number of others, the rest 
                              std::to_string(AppliedFold::kForeignKeysKept) + " such keys") !=
         std::string::npos);
   CheckResult duplicated = f.Result("duplicated");
-  CHECK(duplicated.offending ==
-        std::vector<std::string>{"lc-1-0 (applied 2x)", "x0 (applied 2x)"});
+  CHECK(duplicated.offending == std::vector<std::string>{"lc-1-0 (applied 2x)", "x0 (applied 2x)"});
   CHECK(duplicated.unlisted == 2);
-  CHECK(duplicated.summary.rfind("4 of " + std::to_string(2 + AppliedFold::kForeignKeysKept + 4) +
-                                     " applied keys",
-                                 0) == 0);
+  CHECK(duplicated.summary.rfind(
+            "4 of " + std::to_string(2 + AppliedFold::kForeignKeysKept + 4) + " applied keys", 0) ==
+        0);
 }
 
 TEST_CASE("drained without a kernel record: in flight at the signal by the settle window") {
@@ -234,8 +230,8 @@ TEST_CASE("drained without a kernel record: in flight at the signal by the settl
   f.Add(2, 1, 998, 1100, 0, NetError::kEof);     // written within settle: excused
   f.Add(3, 1, 1100, 1150, 0, NetError::kReset);  // sent after the signal
   CHECK(f.Result("drained").status == CheckStatus::kPass);
-  f.Add(4, 1, 700, 1300, 0, NetError::kEof);     // dropped
-  f.Add(5, 1, 800, 1300, 500);                   // answered with a 5xx
+  f.Add(4, 1, 700, 1300, 0, NetError::kEof);  // dropped
+  f.Add(5, 1, 800, 1300, 500);                // answered with a 5xx
   CheckResult r = f.Result("drained");
   CHECK(r.status == CheckStatus::kFail);
   CHECK(r.offending == std::vector<std::string>{"lc-1-4 attempt 1: eof (no kernel record)",
@@ -250,16 +246,17 @@ TEST_CASE("drained: the kernel's cause decides, whenever in the drain the reques
   Fixture f;
   // The signal is at 1000 ms, the exit at 1500 ms.
   f.Add(0, 1, 998, 1100, 0, NetError::kReset, Cause::kResetInAcceptQueue);  // never accepted
-  f.Add(1, 1, 1100, 1100, 0, NetError::kRefused);                            // listener closed
-  f.Add(2, 1, 1200, 1210, 0, NetError::kEof, Cause::kClosedIdleKeepAlive);   // the race
-  f.Add(3, 1, 1300, 1310, 503);                                              // clean refusal
-  f.Add(4, 1, 1300, 1400, 201);                                              // accepted in the drain
+  f.Add(1, 1, 1100, 1100, 0, NetError::kRefused);                           // listener closed
+  f.Add(2, 1, 1200, 1210, 0, NetError::kEof, Cause::kClosedIdleKeepAlive);  // the race
+  f.Add(3, 1, 1300, 1310, 503);                                             // clean refusal
+  f.Add(4, 1, 1300, 1400, 201);                                             // accepted in the drain
   CheckResult r = f.Result("drained");
   CHECK(r.status == CheckStatus::kPass);
   CHECK(r.summary == "0 of 1 requests the target took during a drain were dropped");
   CheckResult refused = f.Result("refused_while_draining");
-  CHECK(refused.summary == "4 requests were never taken during a drain (1 HTTP 503, 1 refused, "
-                           "1 reset in accept queue, 1 closed idle keep-alive)");
+  CHECK(refused.summary ==
+        "4 requests were never taken during a drain (1 HTTP 503, 1 refused, "
+        "1 reset in accept queue, 1 closed idle keep-alive)");
   // Written 1 ms before the signal, read, then dropped: the window would
   // have excused it; the kernel does not.
   f.Add(5, 1, 999, 1100, 0, NetError::kEof, Cause::kDroppedAfterRead);
@@ -285,8 +282,9 @@ TEST_CASE("drained: what a KILL fault cut short is not the target's drop") {
   CHECK(f.Result("drained").status == CheckStatus::kFail);
 }
 
-TEST_CASE("unannounced_close: a drain-time keep-alive response, then the close under the next "
-          "request") {
+TEST_CASE(
+    "unannounced_close: a drain-time keep-alive response, then the close under the next "
+    "request") {
   Fixture f;
   Attempt& before = f.Add(0, 1, 900, 1100, 201);  // answered during the drain
   before.keep_alive = true;
@@ -297,8 +295,9 @@ TEST_CASE("unannounced_close: a drain-time keep-alive response, then the close u
   CheckResult r = f.Result("unannounced_close");
   CHECK(r.status == CheckStatus::kFail);
   CHECK(r.offending.size() == 1);
-  CHECK(r.offending[0] == "lc-1-1 attempt 1: reset (closed after keep-alive response), on "
-                          "connection 3 kept alive by HTTP 201 at 1.1s");
+  CHECK(r.offending[0] ==
+        "lc-1-1 attempt 1: reset (closed after keep-alive response), on "
+        "connection 3 kept alive by HTTP 201 at 1.1s");
   CHECK(r.summary.rfind("1 of 1 requests on connections reused during a drain", 0) == 0);
   // drained leaves it to unannounced_close.
   CHECK(f.Result("drained").status == CheckStatus::kPass);
@@ -326,8 +325,7 @@ TEST_CASE("exit: clean, within grace, without SIGKILL") {
   CHECK(f.Result("exit").status == CheckStatus::kPass);
 
   f.in.instances[0].exit = ExitStatus{false, 1};
-  CHECK(f.Result("exit").offending ==
-        std::vector<std::string>{"instance 1: exit 1 after TERM"});
+  CHECK(f.Result("exit").offending == std::vector<std::string>{"instance 1: exit 1 after TERM"});
 
   f.in.instances[0].exit = ExitStatus{true, 15};
   CHECK(f.Result("exit").offending ==
@@ -339,8 +337,7 @@ TEST_CASE("exit: clean, within grace, without SIGKILL") {
   f.in.instances[0].exit = ExitStatus{true, 9};
   f.in.faults[0].grace_expired = f.in.faults[0].escalated = true;
   CHECK(f.Result("exit").offending ==
-        std::vector<std::string>{
-            "instance 1: still running 5s after TERM, KILL was needed"});
+        std::vector<std::string>{"instance 1: still running 5s after TERM, KILL was needed"});
 
   // A sender that never escalates (a terminal): lastcall stopped it.
   f.in.faults[0].escalated = false;
@@ -420,8 +417,8 @@ TEST_CASE("unclean_disconnects: only after a graceful signal, not after SIGKILL"
 
 TEST_CASE("transactions_abandoned: any instance that was not SIGKILLed") {
   Fixture f;
-  f.in.unclean_disconnects = std::vector<UncleanDisconnect>{
-      {"lastcall_ab_1", 1, -1, false, "plain EOF"}};
+  f.in.unclean_disconnects =
+      std::vector<UncleanDisconnect>{{"lastcall_ab_1", 1, -1, false, "plain EOF"}};
   CHECK(f.Result("transactions_abandoned").status == CheckStatus::kPass);
   f.in.unclean_disconnects->push_back({"lastcall_ab_1", 1, -1, true, "EOF in a transaction"});
   CHECK(f.Result("transactions_abandoned").offending ==
@@ -466,8 +463,9 @@ TEST_CASE("sessions no single instance could have opened: skipped with the reaso
         "1 sessions could not be attributed to an instance: they logged in as postgres, "
         "not as an instance's role, and more than one instance could have opened them");
   f.in.roles_error = "permission denied to create role";
-  CHECK(f.Result("unclean_disconnects").summary.find(
-            "(instances have no role of their own: permission denied to create role)") !=
+  CHECK(f.Result("unclean_disconnects")
+            .summary.find(
+                "(instances have no role of their own: permission denied to create role)") !=
         std::string::npos);
   // Each instance was not SIGKILLed: transactions_abandoned judges both.
   (*f.in.unclean_disconnects)[0].open_transaction = true;
@@ -514,8 +512,7 @@ TEST_CASE("orphans and temp_files fail on anything left") {
   CHECK(f.Result("temp_files").status == CheckStatus::kPass);
   f.in.orphans->push_back("4242 payment-server --worker");
   f.in.temp_files->push_back("instance 1: receipt-7.json");
-  CHECK(f.Result("orphans").offending ==
-        std::vector<std::string>{"4242 payment-server --worker"});
+  CHECK(f.Result("orphans").offending == std::vector<std::string>{"4242 payment-server --worker"});
   CHECK(f.Result("temp_files").status == CheckStatus::kFail);
 }
 
@@ -550,10 +547,10 @@ TEST_CASE("jobs: lost and duplicated jobs and effects of jobs never enqueued") {
   f.in.jobs = jobs;
   CheckResult r = f.Result("jobs");
   CHECK(r.status == CheckStatus::kFail);
-  CHECK(r.offending == std::vector<std::string>{
-                           "job-1-0 (took effect 2x)",
-                           "job-1-1 (lost: never took effect, in neither list)",
-                           "job-9-9 (took effect, never enqueued)"});
+  CHECK(r.offending ==
+        std::vector<std::string>{"job-1-0 (took effect 2x)",
+                                 "job-1-1 (lost: never took effect, in neither list)",
+                                 "job-9-9 (took effect, never enqueued)"});
 }
 
 TEST_CASE("jobs: stranded in the processing list only counts after a graceful end") {
@@ -564,9 +561,9 @@ TEST_CASE("jobs: stranded in the processing list only counts after a graceful en
   f.in.jobs = jobs;
   CheckResult r = f.Result("jobs");
   CHECK(r.status == CheckStatus::kFail);
-  CHECK(r.offending ==
-        std::vector<std::string>{"job-1-0 (stranded in jobs:processing after a graceful shutdown)",
-                                 "job-1-1 (stranded in jobs:processing after a graceful shutdown)"});
+  CHECK(r.offending == std::vector<std::string>{
+                           "job-1-0 (stranded in jobs:processing after a graceful shutdown)",
+                           "job-1-1 (stranded in jobs:processing after a graceful shutdown)"});
   // SIGKILLed: nobody could hand them back; a restart would. Not lost either.
   f.in.instances.back().exit = ExitStatus{true, 9};
   r = f.Result("jobs");
@@ -665,18 +662,19 @@ TEST_CASE("client_errors: attempts that failed during the rolling restart") {
   CHECK(f.Result("client_errors").summary == "the rolling restart never began");
   f.in.deploy_start = 1000 * kMs;
   f.in.deploy_end = 2000 * kMs;
-  f.Add(0, 1, 900, 905, 503);                        // before the deploy
+  f.Add(0, 1, 900, 905, 503);  // before the deploy
   f.Add(1, 1, 1100, 1105, 201);
-  f.Add(2, 1, 1200, 1205, 503);                      // a client error...
-  f.Add(2, 2, 1300, 1305, 201);                      // ...even when a retry succeeds
-  f.Add(3, 1, 1400, 6400, 0, NetError::kTimeout);    // unknown
-  f.Add(4, 1, 2100, 2105, 0, NetError::kRefused);    // after the deploy
+  f.Add(2, 1, 1200, 1205, 503);                    // a client error...
+  f.Add(2, 2, 1300, 1305, 201);                    // ...even when a retry succeeds
+  f.Add(3, 1, 1400, 6400, 0, NetError::kTimeout);  // unknown
+  f.Add(4, 1, 2100, 2105, 0, NetError::kRefused);  // after the deploy
   CheckResult r = f.Result("client_errors");
   CHECK(r.status == CheckStatus::kFail);
-  CHECK(r.offending == std::vector<std::string>{"lc-1-2 attempt 1: HTTP 503",
-                                                "lc-1-3 attempt 1: timeout"});
-  CHECK(r.summary == "2 of 4 attempts during the 1.00 s deploy failed or ended unknown "
-                     "(0 allowed)");
+  CHECK(r.offending ==
+        std::vector<std::string>{"lc-1-2 attempt 1: HTTP 503", "lc-1-3 attempt 1: timeout"});
+  CHECK(r.summary ==
+        "2 of 4 attempts during the 1.00 s deploy failed or ended unknown "
+        "(0 allowed)");
   f.scenario.load_balancer.rolling_restart.allowed_client_errors = 2;
   CHECK(f.Result("client_errors").status == CheckStatus::kPass);
   f.in.deploy_end = -1;

@@ -1,18 +1,18 @@
 #include "client/http_client.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <poll.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstring>
 
+#include <arpa/inet.h>
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 namespace lastcall {
 
@@ -23,8 +23,7 @@ namespace {
 
 // Milliseconds left until `deadline`, for poll(); 0 when past.
 int MillisLeft(Clock::time_point deadline) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-      deadline - Clock::now());
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
   if (left.count() <= 0) return 0;
   return static_cast<int>(left.count()) + 1;
 }
@@ -62,8 +61,7 @@ NetError ConnectLoopback(int port, Clock::time_point deadline, int* fd,
   int one = 1;
   setsockopt(*fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   sockaddr_in addr = Loopback(port);
-  if (connect(*fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0)
-    return NetError::kNone;
+  if (connect(*fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) return NetError::kNone;
   const int err = errno;
   if (err == ECONNREFUSED) return NetError::kRefused;
   if ((err == EADDRNOTAVAIL || err == ENOBUFS || err == ENOMEM) && own_failure)
@@ -116,12 +114,10 @@ NetError HttpConnection::Connect(Clock::time_point deadline) {
   return error;
 }
 
-NetError HttpConnection::Write(const std::string& request,
-                               Clock::time_point deadline) {
+NetError HttpConnection::Write(const std::string& request, Clock::time_point deadline) {
   size_t written = 0;
   while (written < request.size()) {
-    ssize_t n = send(fd_, request.data() + written, request.size() - written,
-                     MSG_NOSIGNAL);
+    ssize_t n = send(fd_, request.data() + written, request.size() - written, MSG_NOSIGNAL);
     if (n > 0) {
       written += static_cast<size_t>(n);
       bytes_sent_ += static_cast<size_t>(n);
@@ -137,8 +133,8 @@ NetError HttpConnection::Write(const std::string& request,
   return NetError::kNone;
 }
 
-NetError HttpConnection::Read(Clock::time_point deadline, int* status,
-                              std::string* body, bool* keep_alive) {
+NetError HttpConnection::Read(Clock::time_point deadline, int* status, std::string* body,
+                              bool* keep_alive) {
   http::response_parser<http::string_body> parser;
   parser.eager(true);
   parser.body_limit(64 * 1024 * 1024);
@@ -163,9 +159,8 @@ NetError HttpConnection::Read(Clock::time_point deadline, int* status,
       pending.append(buffer, static_cast<size_t>(n));
       size_t used = 0;
       while (used < pending.size() && !parser.is_done()) {
-        size_t put = parser.put(
-            boost::asio::buffer(pending.data() + used, pending.size() - used),
-            ec);
+        size_t put =
+            parser.put(boost::asio::buffer(pending.data() + used, pending.size() - used), ec);
         used += put;
         if (ec == http::error::need_more) break;
         if (ec) return NetError::kBadResponse;
@@ -182,10 +177,8 @@ NetError HttpConnection::Read(Clock::time_point deadline, int* status,
   }
 }
 
-std::string HttpConnection::RoundTrip(const std::string& request,
-                                      Clock::time_point deadline,
-                                      const History& history,
-                                      Attempt* attempt,
+std::string HttpConnection::RoundTrip(const std::string& request, Clock::time_point deadline,
+                                      const History& history, Attempt* attempt,
                                       const std::function<void()>& on_written) {
   attempt->send_start = history.Now();
   attempt->reused_connection = fd_ >= 0 && !PeerClosed();
@@ -205,8 +198,7 @@ std::string HttpConnection::RoundTrip(const std::string& request,
   }
   std::string body;
   bool keep_alive = false;
-  if (error == NetError::kNone)
-    error = Read(deadline, &attempt->status, &body, &keep_alive);
+  if (error == NetError::kNone) error = Read(deadline, &attempt->status, &body, &keep_alive);
   attempt->done = history.Now();
   attempt->keep_alive = keep_alive;
   if (attempt->status != 0) attempt->response_end = bytes_received_;
@@ -216,14 +208,12 @@ std::string HttpConnection::RoundTrip(const std::string& request,
   return body;
 }
 
-bool HttpGetOk(int port, const std::string& path,
-               std::chrono::milliseconds timeout) {
+bool HttpGetOk(int port, const std::string& path, std::chrono::milliseconds timeout) {
   std::atomic<int64_t> probe_ids{0};
   const History clock(0);
   HttpConnection connection(port, &probe_ids);
   Attempt attempt;
-  std::string request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" +
-                        std::to_string(port) +
+  std::string request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
                         "\r\nConnection: close\r\n\r\n";
   connection.RoundTrip(request, Clock::now() + timeout, clock, &attempt);
   return attempt.status >= 200 && attempt.status < 300;

@@ -36,8 +36,7 @@ class HttpConnection {
   // keep_alive, error, outcome}; times from `history`. Calls `on_written`
   // (if set) as soon as the request is fully written. Returns the response
   // body (empty on error).
-  std::string RoundTrip(const std::string& request,
-                        std::chrono::steady_clock::time_point deadline,
+  std::string RoundTrip(const std::string& request, std::chrono::steady_clock::time_point deadline,
                         const History& history, Attempt* attempt,
                         const std::function<void()>& on_written = nullptr);
 
@@ -49,10 +48,9 @@ class HttpConnection {
 
  private:
   NetError Connect(std::chrono::steady_clock::time_point deadline);
-  NetError Write(const std::string& request,
-                 std::chrono::steady_clock::time_point deadline);
-  NetError Read(std::chrono::steady_clock::time_point deadline, int* status,
-                std::string* body, bool* keep_alive);
+  NetError Write(const std::string& request, std::chrono::steady_clock::time_point deadline);
+  NetError Read(std::chrono::steady_clock::time_point deadline, int* status, std::string* body,
+                bool* keep_alive);
   bool PeerClosed() const;
 
   int port_;
@@ -67,8 +65,7 @@ class HttpConnection {
 };
 
 // A one-shot GET for readiness probes: true when the answer is 2xx.
-bool HttpGetOk(int port, const std::string& path,
-               std::chrono::milliseconds timeout);
+bool HttpGetOk(int port, const std::string& path, std::chrono::milliseconds timeout);
 
 // True when a TCP connection to 127.0.0.1:port succeeds.
 bool TcpConnects(int port, std::chrono::milliseconds timeout);

@@ -20,8 +20,7 @@ std::string JobId(uint64_t seed, int64_t n) {
   return "job-" + std::to_string(seed) + "-" + std::to_string(n);
 }
 
-std::unique_ptr<JobGenerator> JobGenerator::Create(const std::string& url,
-                                                   const JobsSpec& spec,
+std::unique_ptr<JobGenerator> JobGenerator::Create(const std::string& url, const JobsSpec& spec,
                                                    uint64_t seed, std::string* error) {
   std::unique_ptr<RedisClient> client = RedisClient::Connect(url, error);
   if (!client || !client->Command({"DEL", spec.queue, spec.processing}, nullptr, error))
@@ -49,9 +48,8 @@ void JobGenerator::Run(Clock::time_point start) {
   MutexLock lock(&mutex_);
   while (!stopping_ && enqueued_ < spec_.enqueue) {
     // Jobs due by now: the one at `start`, then one every 1/rate.
-    const double elapsed_ns =
-        static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                Clock::now() - start).count());
+    const double elapsed_ns = static_cast<double>(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count());
     const int64_t due = std::min<int64_t>(
         spec_.enqueue, elapsed_ns < 0 ? 0 : static_cast<int64_t>(elapsed_ns / per_job_ns) + 1);
     if (due > enqueued_) {
@@ -65,8 +63,9 @@ void JobGenerator::Run(Clock::time_point start) {
       enqueued_ += static_cast<int64_t>(push.size() - 2);
       continue;
     }
-    const auto next = start + std::chrono::nanoseconds(
-                                  static_cast<int64_t>(static_cast<double>(enqueued_) * per_job_ns));
+    const auto next =
+        start +
+        std::chrono::nanoseconds(static_cast<int64_t>(static_cast<double>(enqueued_) * per_job_ns));
     stop_requested_.WaitUntil(std::min(next, Clock::now() + kMaxSleep));
   }
 }

@@ -35,8 +35,7 @@ class JobGenerator {
   // Connects to Redis at `url` and deletes the scenario's queue and
   // processing lists, so that the run starts from empty lists (on an
   // existing server too). Returns nullptr and sets *error on failure.
-  static std::unique_ptr<JobGenerator> Create(const std::string& url,
-                                              const JobsSpec& spec,
+  static std::unique_ptr<JobGenerator> Create(const std::string& url, const JobsSpec& spec,
                                               uint64_t seed, std::string* error);
   // Stop().
   ~JobGenerator();

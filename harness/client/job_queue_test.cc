@@ -1,9 +1,8 @@
 // The job generator against a real (embedded) Redis.
 #include "client/job_queue.h"
 
-#include <sys/stat.h>
-
 #include <catch2/catch.hpp>
+#include <sys/stat.h>
 
 #include "base/temp_dir.h"
 #include "base/wait_until.h"
@@ -21,8 +20,8 @@ struct RedisFixture {
   std::string error;
   std::unique_ptr<EmbeddedRedis> redis =
       EmbeddedRedis::Start((dir.path / "redis").string(), &error);
-  std::unique_ptr<RedisClient> client = redis ? RedisClient::Connect(redis->url(), &error)
-                                              : nullptr;
+  std::unique_ptr<RedisClient> client =
+      redis ? RedisClient::Connect(redis->url(), &error) : nullptr;
   JobsSpec spec;
   RedisFixture() {
     INFO(error);

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <system_error>
 
-#include "client/http_client.h"
 #include "base/splitmix.h"
+#include "client/http_client.h"
 
 namespace lastcall {
 
@@ -23,18 +23,14 @@ RequestValues ValuesFor(uint64_t seed, int64_t seq, const LoadSpec& spec) {
   uint64_t to = (from + 1 + SplitMix64(r) % (count - 1)) % count;
   uint64_t span = static_cast<uint64_t>(spec.amount_max - spec.amount_min) + 1;
   int64_t amount = spec.amount_min + static_cast<int64_t>(SplitMix64(r + 1) % span);
-  return RequestValues{History::KeyFor(seed, seq), std::to_string(from + 1),
-                       std::to_string(to + 1), std::to_string(amount),
-                       std::to_string(seq)};
+  return RequestValues{History::KeyFor(seed, seq), std::to_string(from + 1), std::to_string(to + 1),
+                       std::to_string(amount), std::to_string(seq)};
 }
 
-Load::Load(const LoadSpec& spec, int port, uint64_t seed, History* history,
-           LoadObserver* observer)
-    : spec_(spec), port_(port), seed_(seed), history_(history),
-      observer_(observer) {}
+Load::Load(const LoadSpec& spec, int port, uint64_t seed, History* history, LoadObserver* observer)
+    : spec_(spec), port_(port), seed_(seed), history_(history), observer_(observer) {}
 
-std::unique_ptr<Load> Load::Create(const LoadSpec& spec,
-                                   const TemplateVariables& run_variables,
+std::unique_ptr<Load> Load::Create(const LoadSpec& spec, const TemplateVariables& run_variables,
                                    int port, uint64_t seed, History* history,
                                    LoadObserver* observer, std::string* error) {
   std::unique_ptr<Load> load(new Load(spec, port, seed, history, observer));
@@ -63,8 +59,7 @@ Clock::time_point Load::Start() {
   Clock::time_point start = Clock::now();
   history_->RecordAt(history_->Since(start), "load_start",
                      std::to_string(spec_.clients) + " clients");
-  end_time_ = spec_.duration.count() > 0 ? start + spec_.duration
-                                         : Clock::time_point::max();
+  end_time_ = spec_.duration.count() > 0 ? start + spec_.duration : Clock::time_point::max();
   max_end_time_ = start + MaxDuration(spec_);
   outstanding_.reset(new std::atomic<uint64_t>[static_cast<size_t>(spec_.clients)]());
   connection_ports_.reset(new std::atomic<uint16_t>[static_cast<size_t>(spec_.clients)]());
@@ -132,7 +127,8 @@ int64_t Load::NextSeq() {
 void Load::ConnectionPorts(std::vector<uint16_t>* ports) const {
   if (!connection_ports_) return;
   for (int c = 0; c < spec_.clients; ++c)
-    if (uint16_t port = connection_ports_[c].load(std::memory_order_relaxed)) ports->push_back(port);
+    if (uint16_t port = connection_ports_[c].load(std::memory_order_relaxed))
+      ports->push_back(port);
 }
 
 int64_t Load::CountOutstanding(
@@ -149,8 +145,7 @@ int64_t Load::CountOutstanding(
 
 void Load::BuildRequest(int64_t seq, std::string* request) const {
   RequestValues v = ValuesFor(seed_, seq, spec_);
-  const std::vector<std::string_view> values{v.key, v.from, v.to, v.amount,
-                                             v.seq};
+  const std::vector<std::string_view> values{v.key, v.from, v.to, v.amount, v.seq};
   std::string body;
   body_->Render(values, &body);
   request->clear();
@@ -171,8 +166,8 @@ void Load::BuildRequest(int64_t seq, std::string* request) const {
 bool Load::Retryable(const Attempt& attempt) const {
   const RetryPolicy& retry = spec_.retry;
   if (attempt.status != 0) {
-    return std::find(retry.on_status.begin(), retry.on_status.end(),
-                     attempt.status) != retry.on_status.end();
+    return std::find(retry.on_status.begin(), retry.on_status.end(), attempt.status) !=
+           retry.on_status.end();
   }
   switch (attempt.error) {
     case NetError::kRefused:
@@ -210,15 +205,13 @@ void Load::ClientLoop(int client) {
       attempt.attempt = number;
       attempt.client = client;
       bool counted = false;
-      connection.RoundTrip(request, Clock::now() + spec_.request.timeout,
-                           *history_, &attempt, [&] {
-                             counted = true;
-                             outstanding_[client].store(
-                                 uint64_t{attempt.local_port} << 48 |
-                                     (attempt.request_end & kOffsetMask),
-                                 std::memory_order_release);
-                             observer_->OnProgress(++in_flight_, completed_);
-                           });
+      connection.RoundTrip(request, Clock::now() + spec_.request.timeout, *history_, &attempt, [&] {
+        counted = true;
+        outstanding_[client].store(
+            uint64_t{attempt.local_port} << 48 | (attempt.request_end & kOffsetMask),
+            std::memory_order_release);
+        observer_->OnProgress(++in_flight_, completed_);
+      });
       outstanding_[client].store(0, std::memory_order_release);
       if (!connection.own_failure().empty()) {
         // Not an attempt the target could answer: lastcall's own lack.
@@ -234,8 +227,8 @@ void Load::ClientLoop(int client) {
         observer_->OnTurnedAway(attempt.done);
       ++outcomes_[static_cast<int>(attempt.outcome)];
       attempts.push_back(attempt);
-      if (number >= spec_.retry.attempts || !Retryable(attempt) ||
-          abandoned_ || !Backoff(number + 1))
+      if (number >= spec_.retry.attempts || !Retryable(attempt) || abandoned_ ||
+          !Backoff(number + 1))
         break;
     }
   }

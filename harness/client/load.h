@@ -51,11 +51,9 @@ class Load {
  public:
   // Compiles the request template with the run's constants. Returns nullptr
   // and sets *error if a template does not compile.
-  static std::unique_ptr<Load> Create(const LoadSpec& spec,
-                                      const TemplateVariables& run_variables,
+  static std::unique_ptr<Load> Create(const LoadSpec& spec, const TemplateVariables& run_variables,
                                       int port, uint64_t seed, History* history,
-                                      LoadObserver* observer,
-                                      std::string* error);
+                                      LoadObserver* observer, std::string* error);
   ~Load();  // stops and joins the clients
 
   // Starts the clients; records "load_start". Returns the start time. A
@@ -96,8 +94,7 @@ class Load {
   }
 
  private:
-  Load(const LoadSpec& spec, int port, uint64_t seed, History* history,
-       LoadObserver* observer);
+  Load(const LoadSpec& spec, int port, uint64_t seed, History* history, LoadObserver* observer);
   void ClientLoop(int client);
   // The next request number, or -1 when the load is over.
   int64_t NextSeq();

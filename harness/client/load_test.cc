@@ -1,17 +1,17 @@
 #include "client/load.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <set>
 
+#include <arpa/inet.h>
 #include <catch2/catch.hpp>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
-#include "process/crafted_listener.h"
 #include "base/wait_until.h"
+#include "process/crafted_listener.h"
 
 using namespace lastcall;
 
@@ -60,7 +60,6 @@ struct HoldingObserver : LoadObserver {
   bool HoldsLoad() override { return hold; }
 };
 
-
 }  // namespace
 
 TEST_CASE("A held load goes past its requests until released, never past max_duration") {
@@ -72,7 +71,8 @@ TEST_CASE("A held load goes past its requests until released, never past max_dur
   HoldingObserver observer;
   History history(spec.clients);
   std::string error;
-  std::unique_ptr<Load> load = Load::Create(spec, {}, crafted::FreeLoopbackPort(), 1, &history, &observer, &error);
+  std::unique_ptr<Load> load =
+      Load::Create(spec, {}, crafted::FreeLoopbackPort(), 1, &history, &observer, &error);
   REQUIRE(load);
   load->Start();
   REQUIRE(WaitUntil([&] { return observer.finished == 1; }, std::chrono::seconds(5)));

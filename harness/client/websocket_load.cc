@@ -39,11 +39,15 @@ std::string ErrorName(const beast::error_code& ec) {
 // is touched there only, so nothing here locks.
 class WebSocketClient : public std::enable_shared_from_this<WebSocketClient> {
  public:
-  WebSocketClient(net::io_context& io, int client, tcp::endpoint endpoint,
-                  std::string path, History* history, Clock::time_point deadline,
-                  WebSocketLoad* load)
-      : ws_(io), retry_(io), endpoint_(endpoint), path_(std::move(path)),
-        history_(history), connect_deadline_(deadline), load_(load) {
+  WebSocketClient(net::io_context& io, int client, tcp::endpoint endpoint, std::string path,
+                  History* history, Clock::time_point deadline, WebSocketLoad* load)
+      : ws_(io),
+        retry_(io),
+        endpoint_(endpoint),
+        path_(std::move(path)),
+        history_(history),
+        connect_deadline_(deadline),
+        load_(load) {
     record_.client = client;
   }
 
@@ -51,9 +55,7 @@ class WebSocketClient : public std::enable_shared_from_this<WebSocketClient> {
     if (record_.connect_start < 0) record_.connect_start = history_->Now();
     beast::get_lowest_layer(ws_).expires_at(connect_deadline_);
     beast::get_lowest_layer(ws_).async_connect(
-        endpoint_, [self = shared_from_this()](beast::error_code ec) {
-          self->OnConnect(ec);
-        });
+        endpoint_, [self = shared_from_this()](beast::error_code ec) { self->OnConnect(ec); });
   }
 
   // lastcall's own close at the end of the run. A connection whose server
@@ -90,8 +92,8 @@ class WebSocketClient : public std::enable_shared_from_this<WebSocketClient> {
     beast::get_lowest_layer(ws_).expires_never();
     // The server may stay silent for as long as it likes; no pings, they
     // would be messages of our own in its history.
-    ws_.set_option(websocket::stream_base::timeout{
-        kHandshakeTimeout, websocket::stream_base::none(), false});
+    ws_.set_option(
+        websocket::stream_base::timeout{kHandshakeTimeout, websocket::stream_base::none(), false});
     ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
       if (kind == websocket::frame_type::close && record_.close_time < 0)
         record_.close_time = history_->Now();
@@ -157,19 +159,16 @@ class WebSocketClient : public std::enable_shared_from_this<WebSocketClient> {
 WebSocketLoad::WebSocketLoad(History* history)
     : history_(history), work_(net::make_work_guard(io_)) {}
 
-std::unique_ptr<WebSocketLoad> WebSocketLoad::Start(int clients, int port,
-                                                    const std::string& path,
-                                                    History* history,
-                                                    Duration connect_timeout) {
+std::unique_ptr<WebSocketLoad> WebSocketLoad::Start(int clients, int port, const std::string& path,
+                                                    History* history, Duration connect_timeout) {
   std::unique_ptr<WebSocketLoad> load(new WebSocketLoad(history));
   Clock::time_point deadline =
       Clock::now() + std::chrono::duration_cast<Clock::duration>(connect_timeout);
   tcp::endpoint endpoint(net::ip::address_v4::loopback(), static_cast<unsigned short>(port));
   for (int i = 0; i < clients; ++i)
-    load->clients_.push_back(std::make_shared<WebSocketClient>(
-        load->io_, i, endpoint, path, history, deadline, load.get()));
-  for (const auto& client : load->clients_)
-    net::post(load->io_, [client] { client->Connect(); });
+    load->clients_.push_back(std::make_shared<WebSocketClient>(load->io_, i, endpoint, path,
+                                                               history, deadline, load.get()));
+  for (const auto& client : load->clients_) net::post(load->io_, [client] { client->Connect(); });
   load->thread_ = std::thread([io = &load->io_] { io->run(); });
   // Every wait of a client ends by the deadline (connect) or the handshake
   // timeout after it.
@@ -179,8 +178,8 @@ std::unique_ptr<WebSocketLoad> WebSocketLoad::Start(int clients, int port,
     MutexLock lock(&load->mutex_);
     connected = load->connected_;
   }
-  history->Record("websockets", std::to_string(connected) + " of " +
-                                    std::to_string(clients) + " clients connected");
+  history->Record("websockets", std::to_string(connected) + " of " + std::to_string(clients) +
+                                    " clients connected");
   return load;
 }
 

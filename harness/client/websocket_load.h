@@ -29,10 +29,8 @@ class WebSocketLoad {
   // `connect_timeout` has passed. A failure is recorded in that client's
   // connection, not returned. Records the event "websockets" (how many
   // connected). The history must outlive the returned object.
-  static std::unique_ptr<WebSocketLoad> Start(int clients, int port,
-                                              const std::string& path,
-                                              History* history,
-                                              Duration connect_timeout);
+  static std::unique_ptr<WebSocketLoad> Start(int clients, int port, const std::string& path,
+                                              History* history, Duration connect_timeout);
 
   // Stop(0) when Stop() was not called.
   ~WebSocketLoad();
@@ -51,7 +49,7 @@ class WebSocketLoad {
   }
 
   // Called on the clients' thread.
-  void OnSettled(bool connected);  // a client has upgraded, or failed to
+  void OnSettled(bool connected);   // a client has upgraded, or failed to
   void OnFinished(bool connected);  // a client's connection has ended
 
  private:

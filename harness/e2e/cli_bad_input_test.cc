@@ -1,12 +1,13 @@
-// End-to-end tests of the lastcall command: Bad input: scenario files, commands, schemas, queries and report folders
-// that lastcall refuses, and what it writes (or not) then.
+// End-to-end tests of the lastcall command: Bad input: scenario files, commands, schemas, queries
+// and report folders that lastcall refuses, and what it writes (or not) then.
 #include "e2e/cli_support.h"
 
 using namespace lastcall;
 
 TEST_CASE("a bad scenario file: file:line:column, exit 2, nothing started") {
   TempDir dir;
-  std::string file = dir.Write("bad.yaml", ScenarioYaml("  command: [/bin/true]\n", "expect: pas\nloud: 1\n"));
+  std::string file =
+      dir.Write("bad.yaml", ScenarioYaml("  command: [/bin/true]\n", "expect: pas\nloud: 1\n"));
   Output out = Lastcall({"run", "--reports", (dir.path / "reports").string(), file});
   INFO(out.text);
   CHECK(out.code == 2);
@@ -26,10 +27,9 @@ TEST_CASE("a target command that does not exist: exit 2 with the reason") {
 
 TEST_CASE("a target that never becomes ready: exit 3 with its log tail") {
   TempDir dir;
-  Output out = RunYaml(
-      dir, "slow",
-      ScenarioYaml("  command: [/bin/sh, -c, 'echo warming up; exec sleep 30']\n"
-                   "  ready: {http: /healthz, timeout: 300ms}\n"));
+  Output out = RunYaml(dir, "slow",
+                       ScenarioYaml("  command: [/bin/sh, -c, 'echo warming up; exec sleep 30']\n"
+                                    "  ready: {http: /healthz, timeout: 300ms}\n"));
   INFO(out.text);
   CHECK(out.code == 3);
   CHECK(out.text.find("not ready within 300ms; its last output") != std::string::npos);
@@ -38,9 +38,8 @@ TEST_CASE("a target that never becomes ready: exit 3 with its log tail") {
 
 TEST_CASE("a target that exits before it is ready: exit 3 with its output") {
   TempDir dir;
-  Output out = RunYaml(
-      dir, "crash",
-      ScenarioYaml("  command: [/bin/sh, -c, 'echo cannot bind >&2; exit 4']\n"));
+  Output out = RunYaml(dir, "crash",
+                       ScenarioYaml("  command: [/bin/sh, -c, 'echo cannot bind >&2; exit 4']\n"));
   INFO(out.text);
   CHECK(out.code == 3);
   CHECK(out.text.find("exit 4") != std::string::npos);
@@ -104,8 +103,8 @@ TEST_CASE("a name that leads out of --reports: exit 2 at its position, nothing w
   const fs::path reports = dir.path / "a" / "b" / "reports";
   for (const std::string name : {"../../escape", "..", ".", "/tmp/x", ""}) {
     INFO(name);
-    std::string file = dir.Write("hostile.yaml", "name: \"" + name + "\"\n" +
-                                                     ScenarioYaml(kServerTarget));
+    std::string file =
+        dir.Write("hostile.yaml", "name: \"" + name + "\"\n" + ScenarioYaml(kServerTarget));
     Output check = Lastcall({"check", file});
     INFO(check.text);
     CHECK(check.code == 2);
@@ -146,11 +145,11 @@ TEST_CASE("a target's file name with ESC, newline and backticks: escaped in ever
   // ESC [2J (clear the screen), a newline and ``x`` in its TMPDIR.
   const std::string leaked = "\x1b]0;owned\x07\x1b[2J\nnext ``x``";
   const std::string shown = "instance 1: \\x1b]0;owned\\x07\\x1b[2J\\nnext ``x``";
-  Output out = RunYaml(
-      dir, "hostile",
-      ScenarioYaml("  command: [/bin/sh, -c, 'touch \"$TMPDIR/$(printf \"\\033]0;owned\\007"
-                   "\\033[2J\\nnext \\140\\140x\\140\\140\")\"; exec " + kServer +
-                   " --port \"$PORT\"']\n"));
+  Output out =
+      RunYaml(dir, "hostile",
+              ScenarioYaml("  command: [/bin/sh, -c, 'touch \"$TMPDIR/$(printf \"\\033]0;owned\\007"
+                           "\\033[2J\\nnext \\140\\140x\\140\\140\")\"; exec " +
+                           kServer + " --port \"$PORT\"']\n"));
   INFO(out.text);
   CHECK(out.code == 1);
   auto has_controls = [](const std::string& text) {
@@ -171,9 +170,11 @@ TEST_CASE("a target's file name with ESC, newline and backticks: escaped in ever
   }
   for (const fs::path& page : {reports / "index.html", reports / "hostile" / "index.html"})
     CHECK_FALSE(has_controls(ReadFileOrEmpty(page)));
-  CHECK(ReadFileOrEmpty(reports / "hostile" / "index.html").find(shown + "<br>") != std::string::npos);
+  CHECK(ReadFileOrEmpty(reports / "hostile" / "index.html").find(shown + "<br>") !=
+        std::string::npos);
   // result.json keeps the exact name.
-  nlohmann::json result = nlohmann::json::parse(ReadFileOrEmpty(reports / "hostile" / "result.json"));
+  nlohmann::json result =
+      nlohmann::json::parse(ReadFileOrEmpty(reports / "hostile" / "result.json"));
   bool found = false;
   for (const nlohmann::json& check : result["checks"])
     if (check["name"] == "temp_files")

@@ -1,5 +1,5 @@
-// End-to-end tests of the lastcall command: The database: an existing server (--db), the embedded server's leftovers
-// after a SIGKILL, the target's sessions, large audits and hostile schemas.
+// End-to-end tests of the lastcall command: The database: an existing server (--db), the embedded
+// server's leftovers after a SIGKILL, the target's sessions, large audits and hostile schemas.
 #include "e2e/cli_support.h"
 
 using namespace lastcall;
@@ -10,8 +10,7 @@ TEST_CASE("run with --db uses an existing server and drops the run database") {
   // A crash and a restart: lost, duplicated and connections_leaked, all
   // judged on the external server.
   Output out = Lastcall({"run", "--db", server->UrlFor("postgres"), "--reports",
-                         (dir.path / "reports").string(),
-                         "scenarios/sigkill-then-restart.yaml"});
+                         (dir.path / "reports").string(), "scenarios/sigkill-then-restart.yaml"});
   INFO(out.text);
   CHECK(out.code == 0);
   pqxx::connection c(server->UrlFor("postgres"));
@@ -25,9 +24,8 @@ TEST_CASE("run with --db uses an existing server and drops the run database") {
 
 TEST_CASE("run with --db and an unreachable server: exit 3, nothing started") {
   TempDir dir;
-  Output out = Lastcall({"run", "--db", "postgresql://nobody@127.0.0.1:1/none",
-                         "--reports", (dir.path / "reports").string(),
-                         "scenarios/sigterm-under-load.yaml"});
+  Output out = Lastcall({"run", "--db", "postgresql://nobody@127.0.0.1:1/none", "--reports",
+                         (dir.path / "reports").string(), "scenarios/sigterm-under-load.yaml"});
   INFO(out.text);
   CHECK(out.code == 3);
   CHECK(out.text.find("cannot reach the database server") != std::string::npos);
@@ -83,8 +81,9 @@ TEST_CASE("after lastcall is SIGKILLed, the next run removes its cluster and sha
   fs::create_directory(tmp);
   std::string file = LongScenario(dir);
   std::string reports = (dir.path / "reports").string();
-  Output out = Lastcall({"run", "--reports", reports, file}, SIGKILL,
-                        [&] { return LongTargetServing(reports); }, tmp.string());
+  Output out = Lastcall(
+      {"run", "--reports", reports, file}, SIGKILL, [&] { return LongTargetServing(reports); },
+      tmp.string());
   INFO(out.text);
   CHECK(out.code == 128 + SIGKILL);
   // What it left: its work folder with the cluster in it, and the server's
@@ -152,10 +151,12 @@ TEST_CASE("a dead lastcall's folder stays while its server still holds its share
   fs::create_directories(stale / "postgres" / "pgdata");
   std::ofstream(stale / "lastcall.pid") << dead->pid() << "\n";
   std::ofstream(stale / "postgres" / "pgdata" / "postmaster.pid")
-      << postmaster << "\n/data\n1\n5432\n/sock\n127.0.0.1\n  5432001  " << shmid
-      << "\nready\n";
-  const std::vector<std::string> args = {"run", "--db", "postgresql://nobody@127.0.0.1:1/none",
-                                         "--reports", (dir.path / "reports").string(),
+      << postmaster << "\n/data\n1\n5432\n/sock\n127.0.0.1\n  5432001  " << shmid << "\nready\n";
+  const std::vector<std::string> args = {"run",
+                                         "--db",
+                                         "postgresql://nobody@127.0.0.1:1/none",
+                                         "--reports",
+                                         (dir.path / "reports").string(),
                                          "scenarios/sigterm-under-load.yaml"};
   Output out = Lastcall(args, 0, nullptr, tmp.string());
   INFO(out.text);
@@ -233,8 +234,10 @@ TEST_CASE("sessions of a driver that ignores PGAPPNAME are still the target's") 
 
 TEST_CASE("db_transactions_open counts the transactions of a driver that ignores PGAPPNAME") {
   TempDir dir;
-  std::string yaml = TriggerScenario("  - when: {db_transactions_open: 3}\n"
-                                     "    signal: TERM\n", "80ms");
+  std::string yaml = TriggerScenario(
+      "  - when: {db_transactions_open: 3}\n"
+      "    signal: TERM\n",
+      "80ms");
   yaml.replace(yaml.find("[" + kServer), kServer.size() + 1, "[" + kWithoutAppName + kServer);
   Output out = RunYaml(dir, "db", yaml);
   INFO(out.text);
@@ -260,9 +263,9 @@ TEST_CASE("sessions under a role other than the instance's are still the target'
       "export DATABASE_URL\n"
       "unset PGAPPNAME PGUSER PGPASSWORD\n"
       "exec \"$@\"\n");
-  Output out = Lastcall({"run", "--db", server->UrlFor("postgres"), "--reports",
-                         (dir.path / "reports").string(),
-                         BugScenario(dir, "orphan-worker", "orphan-worker", "sh, " + script + ", ")});
+  Output out = Lastcall(
+      {"run", "--db", server->UrlFor("postgres"), "--reports", (dir.path / "reports").string(),
+       BugScenario(dir, "orphan-worker", "orphan-worker", "sh, " + script + ", ")});
   INFO(out.text);
   CHECK(out.code == 0);
   // One instance: every session is its own, whatever the role. (The server
@@ -279,10 +282,11 @@ TEST_CASE("with --db as a user that may not make roles the target's sessions are
   }
   // The target then logs in as lastcall does; its sessions are told from
   // lastcall's by their backends.
-  Output out = Lastcall({"run", "--db", UrlWithLogin(server->UrlFor("postgres"), "runner", "runner"),
-                         "--reports", (dir.path / "reports").string(),
-                         BugScenario(dir, "orphan-worker", "orphan-worker", kWithoutAppName),
-                         BugScenario(dir, "correct", "no-db-close", kWithoutAppName, true)});
+  Output out =
+      Lastcall({"run", "--db", UrlWithLogin(server->UrlFor("postgres"), "runner", "runner"),
+                "--reports", (dir.path / "reports").string(),
+                BugScenario(dir, "orphan-worker", "orphan-worker", kWithoutAppName),
+                BugScenario(dir, "correct", "no-db-close", kWithoutAppName, true)});
   INFO(out.text);
   CHECK(out.code == 0);
   CheckFailedOn(dir, "orphan-worker", "connections_leaked", " runner ");
@@ -296,12 +300,14 @@ TEST_CASE("with --db as a user that may not make roles the target's sessions are
 TEST_CASE("a million rows of keys lastcall never sent: exact counts, short lists, small reports") {
   TempDir dir;
   const std::string good = "SELECT idempotency_key, count(*) FROM ledger GROUP BY 1";
-  std::string yaml = ScenarioYaml(kServerTarget, "  invariants:\n    - name: rows\n"
-                                                 "      sql: SELECT generate_series(1, 1000000)\n"
-                                                 "expect: {fail: [phantom, invariants]}\n");
+  std::string yaml = ScenarioYaml(kServerTarget,
+                                  "  invariants:\n    - name: rows\n"
+                                  "      sql: SELECT generate_series(1, 1000000)\n"
+                                  "expect: {fail: [phantom, invariants]}\n");
   yaml.replace(yaml.find(good), good.size(),
-               good + " UNION ALL SELECT 'foreign-' || g, g % 2 + 1 "
-                      "FROM generate_series(1, 1000000) g");
+               good +
+                   " UNION ALL SELECT 'foreign-' || g, g % 2 + 1 "
+                   "FROM generate_series(1, 1000000) g");
   Output out = RunYaml(dir, "foreign", yaml);
   INFO(out.text);
   CHECK(out.code == 0);
@@ -309,7 +315,8 @@ TEST_CASE("a million rows of keys lastcall never sent: exact counts, short lists
   // Every foreign row applied is a phantom; every other one applied twice.
   nlohmann::json phantom = CheckOf(result, "phantom");
   CHECK(phantom["summary"].get<std::string>().rfind("1000000 of ", 0) == 0);
-  CHECK(phantom["summary"].get<std::string>().find("audit.applied returned 999000 more rows of keys lastcall never sent") !=
+  CHECK(phantom["summary"].get<std::string>().find(
+            "audit.applied returned 999000 more rows of keys lastcall never sent") !=
         std::string::npos);
   CHECK(phantom["offending"].size() == 1000);
   CHECK(phantom["unlisted"] == 999000);
@@ -330,8 +337,8 @@ TEST_CASE("a million rows of keys lastcall never sent: exact counts, short lists
   std::ifstream all(reports / "offending-keys.txt");
   std::map<std::string, int> lines;
   for (std::string line; std::getline(all, line);) ++lines[line.substr(0, line.find('\t'))];
-  CHECK(lines == std::map<std::string, int>{{"duplicated", 501}, {"invariants", 1001},
-                                            {"phantom", 1001}});
+  CHECK(lines ==
+        std::map<std::string, int>{{"duplicated", 501}, {"invariants", 1001}, {"phantom", 1001}});
   // Nor held whole in memory: the largest child's peak, lastcall's (the
   // rows alone were ~400 MB when the audit held them all).
   struct rusage usage;
@@ -341,12 +348,11 @@ TEST_CASE("a million rows of keys lastcall never sent: exact counts, short lists
 
 TEST_CASE("a schema that alters roles fails its own run alone") {
   TempDir dir;
-  const std::string schema =
-      dir.Write("alters.sql", ReadFileOrEmpty(kSchema) + "ALTER ROLE postgres PASSWORD 'stolen';\n");
+  const std::string schema = dir.Write(
+      "alters.sql", ReadFileOrEmpty(kSchema) + "ALTER ROLE postgres PASSWORD 'stolen';\n");
   std::string yaml = ScenarioYaml(kServerTarget);
-  const std::string alters = dir.Write("alters.yaml", std::string(yaml).replace(
-                                                          yaml.find(kSchema), kSchema.size(),
-                                                          schema));
+  const std::string alters = dir.Write(
+      "alters.yaml", std::string(yaml).replace(yaml.find(kSchema), kSchema.size(), schema));
   const std::string next = dir.Write("next.yaml", yaml);
   Output out = Lastcall({"run", "--reports", (dir.path / "reports").string(), alters, next});
   INFO(out.text);

@@ -1,4 +1,5 @@
-// End-to-end tests of the lastcall command: Deploys: --set and the timeout comparison, and the control run.
+// End-to-end tests of the lastcall command: Deploys: --set and the timeout comparison, and the
+// control run.
 #include "e2e/cli_support.h"
 
 using namespace lastcall;
@@ -23,23 +24,24 @@ std::string StatusOf(const nlohmann::json& result, const std::string& name) {
 
 TEST_CASE("run with --set overrides a scenario value, check with a bad path is exit 2") {
   TempDir dir;
-  std::string file = dir.Write(
-      "set.yaml", ScenarioYaml(kServerTarget,
-                               "faults:\n  - {at: 100ms, grace: 30s}\n"));
+  std::string file =
+      dir.Write("set.yaml", ScenarioYaml(kServerTarget, "faults:\n  - {at: 100ms, grace: 30s}\n"));
   // Each --set takes one value: the path after it stays a path.
   Output out = Lastcall({"run", "--reports", (dir.path / "reports").string(), "--set",
                          "faults.0.grace=7s", "--set", "target.env.PAYMENT_LATENCY=5ms", file});
   INFO(out.text);
   CHECK(out.code == 0);
-  nlohmann::json resolved = ReadJson(dir.path / "reports" / "set" / "result.json")["resolved_scenario"];
+  nlohmann::json resolved =
+      ReadJson(dir.path / "reports" / "set" / "result.json")["resolved_scenario"];
   CHECK(resolved["faults"][0]["grace"] == 7.0);
   CHECK(resolved["target"]["env"]["PAYMENT_LATENCY"] == "5ms");
 
   out = Lastcall({"check", "--set", "faults[3].grace=1s", file});
   INFO(out.text);
   CHECK(out.code == 2);
-  CHECK(out.text.find(file + ": --set faults[3].grace=1s: faults is a list of 1 item, no index 3") !=
-        std::string::npos);
+  CHECK(
+      out.text.find(file + ": --set faults[3].grace=1s: faults is a list of 1 item, no index 3") !=
+      std::string::npos);
 }
 
 TEST_CASE("compare-timeouts: a short grace cuts payments, a long one slows the deploy") {
@@ -51,7 +53,8 @@ TEST_CASE("compare-timeouts: a short grace cuts payments, a long one slows the d
   CHECK(out.text.find("matrix compare-timeouts:\n  grace  drain  verdict") != std::string::npos);
   const fs::path reports = dir.path / "reports" / "compare-timeouts";
   for (const char* drain : {"500ms", "10s"}) {
-    nlohmann::json short_grace = ReadJson(reports / ("grace=300ms,drain=" + std::string(drain)) / "result.json");
+    nlohmann::json short_grace =
+        ReadJson(reports / ("grace=300ms,drain=" + std::string(drain)) / "result.json");
     INFO("grace 300ms, drain " << drain);
     CHECK(short_grace["faults"][0]["escalated"] == true);
     CHECK(StatusOf(short_grace, "drained") == "fail");  // payments cut
@@ -145,11 +148,13 @@ TEST_CASE("run --control: a correct target passes its control, then its real run
   CHECK(control["resolved_scenario"]["faults"].empty());
   CHECK(control["counts"]["ok"].get<int64_t>() > 0);
   CHECK(EventsOf(dir, "term/control", "signal").empty());
-  for (const char* report : {"history.jsonl", "target.log", "junit.xml", "summary.md", "index.html"})
+  for (const char* report :
+       {"history.jsonl", "target.log", "junit.xml", "summary.md", "index.html"})
     CHECK(fs::exists(dir.path / "reports" / "term" / "control" / report));
 }
 
-TEST_CASE("control: a target that loses payments without a signal is invalid, exit 4 over a not met") {
+TEST_CASE(
+    "control: a target that loses payments without a signal is invalid, exit 4 over a not met") {
   TempDir dir;
   const std::string server = dir.Write("acks.py", kAcksWithoutApplying);
   fs::create_directories(dir.path / "suite");
@@ -157,17 +162,18 @@ TEST_CASE("control: a target that loses payments without a signal is invalid, ex
   dir.Write("suite/acks.yaml",
             "control: true\n"
             "database: {setup: 'CREATE TABLE payments (key text PRIMARY KEY)'}\n"
-            "target:\n  command: [/usr/bin/python3, " + server + ", \"${port}\"]\n"
-            "  ready: {log: listening}\n"
-            "load:\n  clients: 2\n  duration: 300ms\n"
-            "  request: {headers: {Idempotency-Key: \"${key}\"}}\n"
-            "faults:\n  - {at: 150ms, signal: TERM}\n"
-            "audit:\n  applied: SELECT key, 1 FROM payments\n");
+            "target:\n  command: [/usr/bin/python3, " +
+                server +
+                ", \"${port}\"]\n"
+                "  ready: {log: listening}\n"
+                "load:\n  clients: 2\n  duration: 300ms\n"
+                "  request: {headers: {Idempotency-Key: \"${key}\"}}\n"
+                "faults:\n  - {at: 150ms, signal: TERM}\n"
+                "audit:\n  applied: SELECT key, 1 FROM payments\n");
   // A correct target that a bug-reproduction scenario expects to lose
   // payments: its control passes, its real run's verdict (not met) stands.
-  dir.Write("suite/expects-lost.yaml",
-            "control: true\nexpect: {fail: [lost]}\n" +
-                TriggerScenario("  - {at: 300ms, signal: TERM}\n"));
+  dir.Write("suite/expects-lost.yaml", "control: true\nexpect: {fail: [lost]}\n" +
+                                           TriggerScenario("  - {at: 300ms, signal: TERM}\n"));
   const std::string reports = (dir.path / "reports").string();
   Output out = Lastcall({"run", "--reports", reports, (dir.path / "suite").string()});
   INFO(out.text);
@@ -202,7 +208,9 @@ TEST_CASE("control: a target that loses payments without a signal is invalid, ex
         std::string::npos);
 }
 
-TEST_CASE("control: a shutdown bug's reproduction passes its control, waited for at rest, and keeps its verdict") {
+TEST_CASE(
+    "control: a shutdown bug's reproduction passes its control, waited for at rest, and keeps its "
+    "verdict") {
   // respond-before-commit answers before it commits: a teardown right after
   // the load would cut those commits short, and the control would blame the
   // service for what a shutdown did.

@@ -1,4 +1,5 @@
-// End-to-end tests of the lastcall command: Faults and senders: triggers, signal presets, restarts, a taken port.
+// End-to-end tests of the lastcall command: Faults and senders: triggers, signal presets, restarts,
+// a taken port.
 #include "e2e/cli_support.h"
 
 using namespace lastcall;
@@ -19,17 +20,20 @@ TEST_CASE("an in_flight trigger fires, and its moments are in result.json") {
 
 TEST_CASE("a count trigger the load never reaches: held to max_duration, then exit 3") {
   TempDir dir;
-  std::string yaml = ScenarioYaml(kServerTarget, "faults:\n  - when: {completed: 1000000}\n"
-                                                 "    signal: TERM\n");
+  std::string yaml = ScenarioYaml(kServerTarget,
+                                  "faults:\n  - when: {completed: 1000000}\n"
+                                  "    signal: TERM\n");
   yaml.replace(yaml.find("  duration: 300ms\n"), 18, "  duration: 300ms\n  max_duration: 900ms\n");
   Output out = RunYaml(dir, "unreached", yaml);
   INFO(out.text);
   CHECK(out.code == 3);
-  CHECK(std::regex_search(out.text, std::regex("held until load.max_duration \\(900ms\\) and a "
-                                               "fault never fired: fault 1 \\(when: \\{completed: "
-                                               "1000000\\}\\) at [^ ]*unreached.yaml:[0-9]+:[0-9]+: "
-                                               "the count reached [0-9]+")));
-  nlohmann::json json = nlohmann::json::parse(ReadFileOrEmpty(dir.path / "reports/unreached/result.json"));
+  CHECK(
+      std::regex_search(out.text, std::regex("held until load.max_duration \\(900ms\\) and a "
+                                             "fault never fired: fault 1 \\(when: \\{completed: "
+                                             "1000000\\}\\) at [^ ]*unreached.yaml:[0-9]+:[0-9]+: "
+                                             "the count reached [0-9]+")));
+  nlohmann::json json =
+      nlohmann::json::parse(ReadFileOrEmpty(dir.path / "reports/unreached/result.json"));
   CHECK(json["verdict"] == "infrastructure failure");
   // The load went on past its 300 ms, waiting for the count.
   CHECK(json["timings"]["load"].get<double>() >= 0.85);
@@ -55,15 +59,17 @@ TEST_CASE("a target killed by SIGTERM with requests read fails drained, each dro
   // The signal waits until the target has read 4 requests, so the default
   // action kills it with work in hand, whatever the machine's speed.
   TempDir dir;
-  std::string yaml = ScenarioYaml("  command: [" + kServer + ", --port, \"${port}\", --bug, no-handler]\n"
-                                  "  env: {PAYMENT_LATENCY: 50ms}\n",
+  std::string yaml = ScenarioYaml("  command: [" + kServer +
+                                      ", --port, \"${port}\", --bug, no-handler]\n"
+                                      "  env: {PAYMENT_LATENCY: 50ms}\n",
                                   "faults:\n  - when: {in_flight: 4}\n    signal: TERM\n"
                                   "expect: {fail: [drained, exit]}\n");
   yaml.replace(yaml.find("clients: 2"), 10, "clients: 8");
   Output out = RunYaml(dir, "dies", yaml);
   INFO(out.text);
   CHECK(out.code == 0);
-  nlohmann::json json = nlohmann::json::parse(ReadFileOrEmpty(dir.path / "reports/dies/result.json"));
+  nlohmann::json json =
+      nlohmann::json::parse(ReadFileOrEmpty(dir.path / "reports/dies/result.json"));
   CHECK(json["kernel_view"]["available"] == true);
   // The 4 it had read when the signal went, and any that reached its
   // sockets unread before it died.
@@ -78,17 +84,17 @@ TEST_CASE("a target killed by SIGTERM with requests read fails drained, each dro
 TEST_CASE("a port taken before the target binds it: a new port, else exit 3") {
   TempDir dir;
   // Takes the run's port itself, then binds it again: a real EADDRINUSE.
-  std::string bind_twice = dir.Write(
-      "bind_twice.py",
-      "import os, socket\n"
-      "port = int(os.environ['PORT'])\n"
-      "first = socket.socket(); first.bind(('127.0.0.1', port)); first.listen()\n"
-      "socket.socket().bind(('127.0.0.1', port))\n");
+  std::string bind_twice =
+      dir.Write("bind_twice.py",
+                "import os, socket\n"
+                "port = int(os.environ['PORT'])\n"
+                "first = socket.socket(); first.bind(('127.0.0.1', port)); first.listen()\n"
+                "socket.socket().bind(('127.0.0.1', port))\n");
   // Loses the race the first time only.
-  std::string once = dir.Write(
-      "taken_once.sh",
-      "if [ -e \"$0.done\" ]; then exec " + kServer + " --port \"$PORT\"; fi\n"
-      "touch \"$0.done\"; exec python3 " + bind_twice + "\n");
+  std::string once = dir.Write("taken_once.sh", "if [ -e \"$0.done\" ]; then exec " + kServer +
+                                                    " --port \"$PORT\"; fi\n"
+                                                    "touch \"$0.done\"; exec python3 " +
+                                                    bind_twice + "\n");
   Output out = RunYaml(dir, "once", ScenarioYaml("  command: [/bin/sh, " + once + "]\n"));
   INFO(out.text);
   CHECK(out.code == 0);
@@ -109,21 +115,23 @@ const std::string kRecorder = SIGNAL_RECORDER_BINARY;
 
 struct RecorderRun {
   Output out;
-  std::string log;       // target.log
+  std::string log;        // target.log
   nlohmann::json result;  // result.json
 };
 
 // Runs the signal recorder (main, child, session, daemon processes) under
 // one fault, given as a YAML flow map; `args` are more recorder arguments.
-RecorderRun RunRecorder(const TempDir& dir, const std::string& name,
-                        const std::string& fault, const std::string& args = "") {
-  std::string yaml =
-      "target:\n  command: [" + kRecorder + ", --port, \"${port}\"" + args + "]\n"
-      "  ready: {log: listening}\n"
-      "load:\n  clients: 2\n  duration: 600ms\n  request: {method: GET, path: /}\n"
-      "faults:\n  - " + fault + "\n"
-      "audit:\n  applied: SELECT NULL::text, 0 WHERE false\n"
-      "  checks: [exit, orphans, faults]\n";
+RecorderRun RunRecorder(const TempDir& dir, const std::string& name, const std::string& fault,
+                        const std::string& args = "") {
+  std::string yaml = "target:\n  command: [" + kRecorder + ", --port, \"${port}\"" + args +
+                     "]\n"
+                     "  ready: {log: listening}\n"
+                     "load:\n  clients: 2\n  duration: 600ms\n  request: {method: GET, path: /}\n"
+                     "faults:\n  - " +
+                     fault +
+                     "\n"
+                     "audit:\n  applied: SELECT NULL::text, 0 WHERE false\n"
+                     "  checks: [exit, orphans, faults]\n";
   RecorderRun run;
   run.out = RunYaml(dir, name, yaml);
   fs::path reports = dir.path / "reports" / name;
@@ -156,25 +164,24 @@ TEST_CASE("each sender preset signals whom its system signals") {
     const char* signal;
     Roles roles;
   } cases[] = {
-      {"kubernetes", "TERM", {"main"}},                   // PID 1 only
-      {"supervisord", "TERM", {"main"}},                  // the child it spawned
-      {"nomad", "INT", {"main"}},                         // SIGINT, the task
-      {"ctrl-c", "INT", {"main", "child"}},               // the foreground group
-      {"pm2", "INT", {"main", "child", "session"}},       // the process tree
-      {"systemd", "TERM", all},                           // the control group
-      {"heroku", "TERM", all},                            // every dyno process
+      {"kubernetes", "TERM", {"main"}},              // PID 1 only
+      {"supervisord", "TERM", {"main"}},             // the child it spawned
+      {"nomad", "INT", {"main"}},                    // SIGINT, the task
+      {"ctrl-c", "INT", {"main", "child"}},          // the foreground group
+      {"pm2", "INT", {"main", "child", "session"}},  // the process tree
+      {"systemd", "TERM", all},                      // the control group
+      {"heroku", "TERM", all},                       // every dyno process
   };
   TempDir dir;
   for (const auto& c : cases) {
-    RecorderRun run = RunRecorder(dir, c.sender, std::string("{at: 200ms, sender: ") +
-                                                     c.sender + "}");
+    RecorderRun run =
+        RunRecorder(dir, c.sender, std::string("{at: 200ms, sender: ") + c.sender + "}");
     INFO(c.sender << "\n" << run.out.text << run.log);
     CHECK(run.out.code == 0);
     CHECK(Receivers(run.log, c.signal) == c.roles);
     CHECK(Receivers(run.log, c.signal == std::string("TERM") ? "INT" : "TERM").empty());
     // systemd follows TERM with CONT, to the same processes; nobody else does.
-    CHECK(Receivers(run.log, "CONT") ==
-          (c.sender == std::string("systemd") ? all : Roles{}));
+    CHECK(Receivers(run.log, "CONT") == (c.sender == std::string("systemd") ? all : Roles{}));
     REQUIRE(run.result.is_object());
     CHECK(run.result["faults"][0]["delivery_time"].get<double>() >= 0);
     CHECK(CheckOf(run.result, "exit")["status"] == "pass");
@@ -200,8 +207,8 @@ TEST_CASE("escalation: each preset's SIGKILL reaches whom its system kills") {
   CHECK(CheckOf(kubernetes.result, "exit")["status"] == "fail");
   CHECK(CheckOf(kubernetes.result, "orphans")["status"] == "pass");
   // A terminal never escalates: lastcall waits out the grace, then says so.
-  RecorderRun terminal = RunRecorder(
-      dir, "terminal", "{at: 200ms, sender: ctrl-c, grace: 300ms}", ", --ignore, INT");
+  RecorderRun terminal =
+      RunRecorder(dir, "terminal", "{at: 200ms, sender: ctrl-c, grace: 300ms}", ", --ignore, INT");
   INFO(terminal.out.text << terminal.log);
   REQUIRE(terminal.result.is_object());
   CHECK(terminal.result["faults"][0]["escalated"] == false);
@@ -211,8 +218,10 @@ TEST_CASE("escalation: each preset's SIGKILL reaches whom its system kills") {
 
 TEST_CASE("db_transactions_open fires while payments are inside their transaction") {
   TempDir dir;
-  Output out = RunYaml(dir, "db", TriggerScenario("  - when: {db_transactions_open: 3}\n"
-                                                  "    signal: TERM\n", "80ms"));
+  Output out = RunYaml(dir, "db",
+                       TriggerScenario("  - when: {db_transactions_open: 3}\n"
+                                       "    signal: TERM\n",
+                                       "80ms"));
   INFO(out.text);
   CHECK(out.code == 0);
   nlohmann::json fault = ResultOf(dir, "db")["faults"][0];
@@ -226,9 +235,10 @@ TEST_CASE("db_transactions_open fires while payments are inside their transactio
 
 TEST_CASE("a log trigger fires on the target's own line: a second TERM during the drain") {
   TempDir dir;
-  Output out = RunYaml(dir, "log", TriggerScenario("  - {at: 300ms, signal: TERM}\n"
-                                                   "  - when: {log: 'draining [0-9]+'}\n"
-                                                   "    signal: TERM\n"));
+  Output out = RunYaml(dir, "log",
+                       TriggerScenario("  - {at: 300ms, signal: TERM}\n"
+                                       "  - when: {log: 'draining [0-9]+'}\n"
+                                       "    signal: TERM\n"));
   INFO(out.text);
   CHECK(out.code == 0);  // the reference target finishes its drain anyway
   std::vector<nlohmann::json> signals = EventsOf(dir, "log", "signal");
@@ -244,8 +254,8 @@ TEST_CASE("a log trigger fires on the target's own line: a second TERM during th
 
 TEST_CASE("an sql trigger fires once the query returns true") {
   TempDir dir;
-  Output out = RunYaml(dir, "sql", TriggerScenario(
-                                       "  - when: {sql: 'SELECT count(*) >= 40 FROM ledger'}\n"
+  Output out = RunYaml(dir, "sql",
+                       TriggerScenario("  - when: {sql: 'SELECT count(*) >= 40 FROM ledger'}\n"
                                        "    signal: TERM\n"));
   INFO(out.text);
   CHECK(out.code == 0);
@@ -265,8 +275,9 @@ TEST_CASE("an sql trigger fires once the query returns true") {
   CHECK(started >= 40);
   CHECK(before <= started);
 
-  Output bad = RunYaml(dir, "badsql", TriggerScenario("  - when: {sql: 'SELECT nonsense'}\n"
-                                                      "    signal: TERM\n"));
+  Output bad = RunYaml(dir, "badsql",
+                       TriggerScenario("  - when: {sql: 'SELECT nonsense'}\n"
+                                       "    signal: TERM\n"));
   CHECK(bad.code == 2);
   // At the fault whose query failed.
   CHECK(std::regex_search(bad.text, std::regex("badsql\\.yaml:[0-9]+:[0-9]+: the database "
@@ -278,8 +289,8 @@ TEST_CASE("a random trigger: the same seed gives the same moment and another see
   std::string faults = "  - random: {between: [100ms, 900ms]}\n    signal: TERM\n";
   std::string file = dir.Write("random.yaml", TriggerScenario(faults));
   auto moment = [&](const std::string& seed) {
-    Output out = Lastcall({"run", "--reports", (dir.path / "reports").string(), "--seed", seed,
-                           file});
+    Output out =
+        Lastcall({"run", "--reports", (dir.path / "reports").string(), "--seed", seed, file});
     INFO(out.text);
     CHECK(out.code == 0);
     return ResultOf(dir, "random")["resolved_scenario"]["faults"][0]["trigger"]["at"].get<double>();
@@ -293,8 +304,9 @@ TEST_CASE("a random trigger: the same seed gives the same moment and another see
 
 TEST_CASE("a restart's history spans two processes and container mode runs PID 1") {
   TempDir dir;
-  std::string yaml = TriggerScenario("  - {at: 300ms, signal: KILL}\n"
-                                     "  - after_exit: {restart: true}\n");
+  std::string yaml = TriggerScenario(
+      "  - {at: 300ms, signal: KILL}\n"
+      "  - after_exit: {restart: true}\n");
   yaml.replace(yaml.find("  env:"), 0, "  container: true\n");
   Output out = RunYaml(dir, "restart", yaml);
   INFO(out.text);

@@ -1,4 +1,5 @@
-// End-to-end tests of the lastcall command: `lastcall check`, `lastcall init` and the listing commands.
+// End-to-end tests of the lastcall command: `lastcall check`, `lastcall init` and the listing
+// commands.
 #include "check/catalogue.h"
 #include "e2e/cli_support.h"
 
@@ -15,9 +16,17 @@ TEST_CASE("lastcall init writes a starter scenario that check accepts and never 
   const std::string file = (dir.path / "my-service.yaml").string();
   const std::string schema =
       std::string(LASTCALL_SOURCE_DIR) + "/targets/examples/python-payments/schema.sql";
-  const std::vector<std::string> init = {"init", "--command", "python3 app.py --port ${port}",
-                                         "--health-path", "/health", "--endpoint",
-                                         "PUT /v1/transfers", "--schema", schema, "-o", file};
+  const std::vector<std::string> init = {"init",
+                                         "--command",
+                                         "python3 app.py --port ${port}",
+                                         "--health-path",
+                                         "/health",
+                                         "--endpoint",
+                                         "PUT /v1/transfers",
+                                         "--schema",
+                                         schema,
+                                         "-o",
+                                         file};
   Output out = Lastcall(init);
   INFO(out.text);
   REQUIRE(out.code == 0);
@@ -40,7 +49,8 @@ TEST_CASE("lastcall init writes a starter scenario that check accepts and never 
 TEST_CASE("lastcall checks and senders list every check and preset and help shows examples") {
   Output checks = Lastcall({"checks"});
   CHECK(checks.code == 0);
-  for (const std::string& name : KnownChecks()) CHECK(checks.text.find(name + " ") != std::string::npos);
+  for (const std::string& name : KnownChecks())
+    CHECK(checks.text.find(name + " ") != std::string::npos);
   Output senders = Lastcall({"senders"});
   CHECK(senders.code == 0);
   for (const SenderPreset& preset : SenderPresets()) {

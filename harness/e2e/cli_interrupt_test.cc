@@ -1,4 +1,5 @@
-// End-to-end tests of the lastcall command: Ctrl-C, deadlines and resources in every phase of a run.
+// End-to-end tests of the lastcall command: Ctrl-C, deadlines and resources in every phase of a
+// run.
 #include "e2e/cli_support.h"
 
 using namespace lastcall;
@@ -9,8 +10,9 @@ TEST_CASE("lastcall interrupted by SIGINT: stops everything, exits 130, report m
   std::string reports = (dir.path / "reports").string();
   fs::create_directory(dir.path / "tmp");
   auto start = std::chrono::steady_clock::now();
-  Output out = Lastcall({"run", "--reports", reports, file}, SIGINT,
-                        [&] { return LongTargetServing(reports); }, (dir.path / "tmp").string());
+  Output out = Lastcall(
+      {"run", "--reports", reports, file}, SIGINT, [&] { return LongTargetServing(reports); },
+      (dir.path / "tmp").string());
   INFO(out.text);
   CHECK(out.code == 130);
   nlohmann::json json = ReadJson(reports + "/long/result.json");
@@ -25,8 +27,8 @@ TEST_CASE("lastcall interrupted by SIGINT: stops everything, exits 130, report m
 TEST_CASE("a second Ctrl-C skips the polite stop of a target that ignores SIGTERM") {
   TempDir dir;
   // lastcall's polite stop would wait 10 s for this target before SIGKILL.
-  std::string text = ScenarioYaml("  command: [" + kServer +
-                                  ", --port, \"${port}\", --bug, ignore-signal]\n");
+  std::string text =
+      ScenarioYaml("  command: [" + kServer + ", --port, \"${port}\", --bug, ignore-signal]\n");
   text.replace(text.find("300ms"), 5, "60s");
   std::string file = dir.Write("long.yaml", text);
   std::string reports = (dir.path / "reports").string();
@@ -34,15 +36,16 @@ TEST_CASE("a second Ctrl-C skips the polite stop of a target that ignores SIGTER
   std::chrono::steady_clock::time_point second;
   auto told_to_stop = [&] {
     // The target reports the polite SIGTERM lastcall sent it after Ctrl-C.
-    bool told = ReadFileOrEmpty(reports + "/long/target.log.partial").find("received shutdown signal") !=
-                std::string::npos;
+    bool told =
+        ReadFileOrEmpty(reports + "/long/target.log.partial").find("received shutdown signal") !=
+        std::string::npos;
     if (told) second = std::chrono::steady_clock::now();
     return told;
   };
-  Output out = Lastcall({"run", "--reports", reports, file},
-                        {{SIGINT, [&] { return LongTargetServing(reports); }},
-                         {SIGINT, told_to_stop}},
-                        (dir.path / "tmp").string());
+  Output out =
+      Lastcall({"run", "--reports", reports, file},
+               {{SIGINT, [&] { return LongTargetServing(reports); }}, {SIGINT, told_to_stop}},
+               (dir.path / "tmp").string());
   INFO(out.text);
   CHECK(out.code == 130);
   // Well before the 10 s the polite stop gives (not a timing claim: the
@@ -63,33 +66,34 @@ namespace {
 bool Sleeping(EmbeddedPostgres& server) {
   pqxx::connection c(server.UrlFor("postgres"));
   pqxx::nontransaction tx(c);
-  return !tx.exec("SELECT 1 FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND "
-                  "pid <> pg_backend_pid()")
+  return !tx.exec(
+                "SELECT 1 FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND "
+                "pid <> pg_backend_pid()")
               .empty();
 }
 
 // Runs `file` on `server`, with a SIGINT as soon as a statement sleeps
 // there. Returns lastcall's output and sets *after to the time from the
 // SIGINT to lastcall's exit.
-Output InterruptWhileSleeping(const TempDir& dir, EmbeddedPostgres& server,
-                              const std::string& file, std::chrono::duration<double>* after) {
+Output InterruptWhileSleeping(const TempDir& dir, EmbeddedPostgres& server, const std::string& file,
+                              std::chrono::duration<double>* after) {
   std::chrono::steady_clock::time_point poked;
-  Output out = Lastcall({"run", "--db", server.UrlFor("postgres"), "--reports",
-                         (dir.path / "reports").string(), file},
-                        SIGINT,
-                        [&] {
-                          poked = std::chrono::steady_clock::now();
-                          return Sleeping(server);
-                        },
-                        (dir.path / "tmp").string());
+  Output out = Lastcall(
+      {"run", "--db", server.UrlFor("postgres"), "--reports", (dir.path / "reports").string(),
+       file},
+      SIGINT,
+      [&] {
+        poked = std::chrono::steady_clock::now();
+        return Sleeping(server);
+      },
+      (dir.path / "tmp").string());
   *after = std::chrono::steady_clock::now() - poked;
   return out;
 }
 
 // Nothing of an interrupted run is left: its processes, its work folder,
 // its statements on `server`.
-void CheckNothingLeft(const TempDir& dir, EmbeddedPostgres& server,
-                      const nlohmann::json& result) {
+void CheckNothingLeft(const TempDir& dir, EmbeddedPostgres& server, const nlohmann::json& result) {
   CHECK_FALSE(RunProcessesAlive(result["run_id"]));
   CHECK(fs::is_empty(dir.path / "tmp"));
   CHECK(WaitUntil([&] { return !Sleeping(server); }));
@@ -103,7 +107,8 @@ TEST_CASE("SIGINT during a long schema: exit 130 at once, the schema named, noth
   TempDir dir;
   fs::create_directory(dir.path / "tmp");
   std::unique_ptr<EmbeddedPostgres> server = ExternalServer(dir);
-  std::string schema = dir.Write("schema.sql", ReadFileOrEmpty(kSchema) + "SELECT pg_sleep(600);\n");
+  std::string schema =
+      dir.Write("schema.sql", ReadFileOrEmpty(kSchema) + "SELECT pg_sleep(600);\n");
   std::string yaml = ScenarioYaml(kServerTarget);
   yaml.replace(yaml.find(kSchema), kSchema.size(), schema);
   std::chrono::duration<double> after{};
@@ -121,12 +126,14 @@ TEST_CASE("SIGINT during a long schema: exit 130 at once, the schema named, noth
   pqxx::connection c(server->UrlFor("postgres"));
   pqxx::nontransaction tx(c);
   CHECK(tx.exec("SELECT 1 FROM pg_database WHERE datname LIKE 'lastcall_tpl_%' AND "
-                "NOT datistemplate").empty());
+                "NOT datistemplate")
+            .empty());
 }
 
 TEST_CASE("a schema longer than database.timeout: exit 3 naming the schema and the limit") {
   TempDir dir;
-  std::string schema = dir.Write("schema.sql", ReadFileOrEmpty(kSchema) + "SELECT pg_sleep(600);\n");
+  std::string schema =
+      dir.Write("schema.sql", ReadFileOrEmpty(kSchema) + "SELECT pg_sleep(600);\n");
   std::string yaml = ScenarioYaml(kServerTarget);
   yaml.replace(yaml.find(kSchema), kSchema.size(), schema + "\n  timeout: 500ms");
   Output out = RunYaml(dir, "slow-schema", yaml);
@@ -160,11 +167,11 @@ TEST_CASE("SIGINT during a long audit query: exit 130 at once, not a verdict, no
 TEST_CASE("a target printing 100 MB on one line is not ready within its timeout: exit 3 in time") {
   TempDir dir;
   auto start = std::chrono::steady_clock::now();
-  Output out = RunYaml(
-      dir, "one-line",
-      ScenarioYaml("  command: [/bin/sh, -c, \"head -c 100000000 /dev/zero | tr '\\\\0' x; "
-                   "exec sleep 30\"]\n"
-                   "  ready: {http: /healthz, timeout: 1s}\n"));
+  Output out =
+      RunYaml(dir, "one-line",
+              ScenarioYaml("  command: [/bin/sh, -c, \"head -c 100000000 /dev/zero | tr '\\\\0' x; "
+                           "exec sleep 30\"]\n"
+                           "  ready: {http: /healthz, timeout: 1s}\n"));
   INFO(out.text);
   CHECK(out.code == 3);
   CHECK(out.text.find("not ready within") != std::string::npos);
@@ -185,16 +192,19 @@ TEST_CASE("SIGINT while the target floods one endless line: exit 130 at once, no
   std::string file = dir.Write(
       "flood.yaml",
       ScenarioYaml("  command: [/bin/sh, -c, \"head -c 100000000 /dev/zero | tr '\\\\0' x; "
-                   "touch " + flooded.string() + "; yes | tr -d '\\\\n'\"]\n"
+                   "touch " +
+                   flooded.string() +
+                   "; yes | tr -d '\\\\n'\"]\n"
                    "  ready: {http: /healthz, timeout: 60s}\n"));
   std::string reports = (dir.path / "reports").string();
   std::chrono::steady_clock::time_point poked;
-  Output out = Lastcall({"run", "--reports", reports, file}, SIGINT,
-                        [&] {
-                          poked = std::chrono::steady_clock::now();
-                          return fs::exists(flooded);
-                        },
-                        (dir.path / "tmp").string());
+  Output out = Lastcall(
+      {"run", "--reports", reports, file}, SIGINT,
+      [&] {
+        poked = std::chrono::steady_clock::now();
+        return fs::exists(flooded);
+      },
+      (dir.path / "tmp").string());
   std::chrono::duration<double> after = std::chrono::steady_clock::now() - poked;
   INFO(out.text);
   CHECK(out.code == 130);
@@ -239,11 +249,10 @@ TEST_CASE("more clients than threads allow: exit 3 saying so, with a report, no 
   std::string yaml = ScenarioYaml(kServerTarget);
   yaml.replace(yaml.find("clients: 2"), 10, "clients: 1000");
   std::string file = dir.Write("threads.yaml", yaml);
-  Output out = Lastcall({"run", "--reports", (dir.path / "reports").string(), file}, {},
-                        (dir.path / "tmp").string(),
-                        {"/bin/sh", "-c",
-                         "echo $$ > " + (cgroup / "cgroup.procs").string() + " && exec \"$@\"",
-                         "sh"});
+  Output out = Lastcall(
+      {"run", "--reports", (dir.path / "reports").string(), file}, {}, (dir.path / "tmp").string(),
+      {"/bin/sh", "-c", "echo $$ > " + (cgroup / "cgroup.procs").string() + " && exec \"$@\"",
+       "sh"});
   INFO(out.text);
   CHECK(out.code == 3);
   CHECK(out.text.find("cannot start the thread of client") != std::string::npos);
@@ -260,13 +269,10 @@ TEST_CASE("run --jobs 2 interrupted by SIGINT: both runs stop, exit 130, nothing
   for (const char* name : {"first", "second"}) LongScenario(suite_dir, name);
   std::string reports = (dir.path / "reports").string();
   auto start = std::chrono::steady_clock::now();
-  Output out = Lastcall({"run", "--jobs", "2", "--reports", reports, suite_dir.path.string()},
-                        SIGINT,
-                        [&] {
-                          return LongTargetServing(reports, "first") &&
-                                 LongTargetServing(reports, "second");
-                        },
-                        (dir.path / "tmp").string());
+  Output out = Lastcall(
+      {"run", "--jobs", "2", "--reports", reports, suite_dir.path.string()}, SIGINT,
+      [&] { return LongTargetServing(reports, "first") && LongTargetServing(reports, "second"); },
+      (dir.path / "tmp").string());
   INFO(out.text);
   CHECK(out.code == 130);
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(30));

@@ -1,4 +1,5 @@
-// End-to-end tests of the lastcall command: Several runs at once (--jobs, a shared reports folder) and WebSocket clients.
+// End-to-end tests of the lastcall command: Several runs at once (--jobs, a shared reports folder)
+// and WebSocket clients.
 #include "e2e/cli_support.h"
 
 using namespace lastcall;
@@ -65,8 +66,7 @@ TEST_CASE("WebSocket clients hear of every payment and each gets 1001 after SIGT
   TempDir dir;
   std::string yaml = TriggerScenario("  - {when: {completed: 30}, signal: TERM}\n");
   yaml.replace(yaml.find("\"${port}\"]"), 10, "\"${port}\", --ws-port, \"${ws_port}\"]");
-  yaml.replace(yaml.find("  request:"), 0,
-               "  websockets: {clients: 3, port: \"${ws_port}\"}\n");
+  yaml.replace(yaml.find("  request:"), 0, "  websockets: {clients: 3, port: \"${ws_port}\"}\n");
   Output out = RunYaml(dir, "ws", yaml);
   INFO(out.text);
   CHECK(out.code == 0);

@@ -1,4 +1,5 @@
-// End-to-end tests of the lastcall command: The reports: JUnit and the step summary, a full disk, shards merged.
+// End-to-end tests of the lastcall command: The reports: JUnit and the step summary, a full disk,
+// shards merged.
 #include "e2e/cli_support.h"
 
 using namespace lastcall;
@@ -156,7 +157,8 @@ TEST_CASE("run --shard K/N and report --merge give the verdicts of the unsharded
   CHECK(missing.code == 2);
   CHECK(missing.text.find("shard 2/2") != std::string::npos);
   for (const char* bad : {"0/0", "3/2", "x"}) {
-    Output out = Lastcall({"run", "--shard", bad, "--reports", reports("bad"), suite.path.string()});
+    Output out =
+        Lastcall({"run", "--shard", bad, "--reports", reports("bad"), suite.path.string()});
     CHECK(out.code == 2);
     CHECK(out.text.find("--shard must be K/N") != std::string::npos);
   }

@@ -5,9 +5,6 @@
 
 #include <poll.h>
 #include <signal.h>
-#include <sys/resource.h>
-#include <sys/shm.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,17 +19,19 @@
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
-
 #include <pqxx/pqxx>
+#include <sys/resource.h>
+#include <sys/shm.h>
+#include <sys/wait.h>
 
-#include "process/database.h"
-#include "scenario/scenario.h"
-#include "scenario/sender.h"
-#include "process/subprocess.h"
 #include "base/file.h"
 #include "base/temp_dir.h"
 #include "base/test_skip.h"
 #include "base/wait_until.h"
+#include "process/database.h"
+#include "process/subprocess.h"
+#include "scenario/scenario.h"
+#include "scenario/sender.h"
 
 namespace fs = std::filesystem;
 
@@ -57,8 +56,7 @@ inline SpawnOptions FromSourceFolder(std::vector<std::string> argv,
   SpawnOptions options;
   options.argv = std::move(argv);
   for (char** e = environ; *e; ++e)
-    if (tmpdir.empty() || std::string(*e).rfind("TMPDIR=", 0) != 0)
-      options.env.push_back(*e);
+    if (tmpdir.empty() || std::string(*e).rfind("TMPDIR=", 0) != 0) options.env.push_back(*e);
   if (!tmpdir.empty()) options.env.push_back("TMPDIR=" + tmpdir);
   options.cwd = LASTCALL_SOURCE_DIR;
   return options;
@@ -89,8 +87,8 @@ inline Output Lastcall(std::vector<std::string> args, const std::vector<Poke>& p
 
 // Lastcall() with at most one signal.
 inline Output Lastcall(std::vector<std::string> args, int signal = 0,
-                const std::function<bool()>& when = nullptr,
-                const std::string& tmpdir = "") {
+                       const std::function<bool()>& when = nullptr,
+                       const std::string& tmpdir = "") {
   std::vector<Poke> pokes;
   if (signal) pokes.push_back({signal, when});
   return Lastcall(std::move(args), pokes, tmpdir);
@@ -113,17 +111,20 @@ inline const std::string kServerTarget = "  command: [" + kServer + ", --port, \
 
 // The YAML of a scenario around `target` (YAML of the target section's body).
 inline std::string ScenarioYaml(const std::string& target, const std::string& extra = "") {
-  return "database:\n  schema: " + kSchema + "\n"
-         "target:\n" + target +
+  return "database:\n  schema: " + kSchema +
+         "\n"
+         "target:\n" +
+         target +
          "load:\n  clients: 2\n  duration: 300ms\n"
-         "  request: {body: '{\"from\":\"acct-${from}\",\"to\":\"acct-${to}\",\"amount\":${amount}}',"
+         "  request: {body: "
+         "'{\"from\":\"acct-${from}\",\"to\":\"acct-${to}\",\"amount\":${amount}}',"
          " headers: {Idempotency-Key: \"${key}\"}}\n"
-         "audit:\n  applied: SELECT idempotency_key, count(*) FROM ledger GROUP BY 1\n" + extra;
+         "audit:\n  applied: SELECT idempotency_key, count(*) FROM ledger GROUP BY 1\n" +
+         extra;
 }
 
 // Writes `yaml` as `name`.yaml in `dir` and runs it, reports in dir/reports.
-inline Output RunYaml(const TempDir& dir, const std::string& name,
-               const std::string& yaml) {
+inline Output RunYaml(const TempDir& dir, const std::string& name, const std::string& yaml) {
   std::string file = dir.Write(name + ".yaml", yaml);
   return Lastcall({"run", "--reports", (dir.path / "reports").string(), file});
 }
@@ -160,12 +161,13 @@ inline std::unique_ptr<EmbeddedPostgres> ExternalServer(const TempDir& dir) {
   return server;
 }
 
-
 // A scenario on the reference target whose payments hold their transaction
 // open for `latency` (the card processor call), under `faults` (YAML).
 inline std::string TriggerScenario(const std::string& faults, const std::string& latency = "30ms") {
-  std::string text = ScenarioYaml("  command: [" + kServer + ", --port, \"${port}\"]\n"
-                                  "  env: {PAYMENT_LATENCY: " + latency + "}\n",
+  std::string text = ScenarioYaml("  command: [" + kServer +
+                                      ", --port, \"${port}\"]\n"
+                                      "  env: {PAYMENT_LATENCY: " +
+                                      latency + "}\n",
                                   "faults:\n" + faults);
   text.replace(text.find("target:"), 0,
                "  setup: INSERT INTO accounts SELECT 'acct-' || g, 100000 "
@@ -189,7 +191,7 @@ inline nlohmann::json ResultOf(const TempDir& dir, const std::string& name) {
 
 // The history's nemesis events of kind `f`, in time order.
 inline std::vector<nlohmann::json> EventsOf(const TempDir& dir, const std::string& name,
-                                     const std::string& f) {
+                                            const std::string& f) {
   std::ifstream in(dir.path / "reports" / name / "history.jsonl");
   std::vector<nlohmann::json> events;
   for (std::string line; std::getline(in, line);) {
@@ -198,7 +200,6 @@ inline std::vector<nlohmann::json> EventsOf(const TempDir& dir, const std::strin
   }
   return events;
 }
-
 
 }  // namespace lastcall
 

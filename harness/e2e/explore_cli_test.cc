@@ -22,14 +22,20 @@ std::string Base(const std::string& server_args, const std::string& explore,
                  const std::string& duration = "800ms") {
   return "seed: 1\n"
          "database:\n"
-         "  schema: " LASTCALL_SOURCE_DIR "/targets/payment-server/schema.sql\n"
-         "  setup: INSERT INTO accounts SELECT 'acct-' || g, 100000 FROM generate_series(1, 200) g;\n"
+         "  schema: " LASTCALL_SOURCE_DIR
+         "/targets/payment-server/schema.sql\n"
+         "  setup: INSERT INTO accounts SELECT 'acct-' || g, 100000 FROM generate_series(1, 200) "
+         "g;\n"
          "target:\n"
-         "  command: [" PAYMENT_SERVER_BINARY ", --port, \"${port}\"" + server_args + "]\n"
+         "  command: [" PAYMENT_SERVER_BINARY ", --port, \"${port}\"" +
+         server_args +
+         "]\n"
          "  env: {DRAIN_TIMEOUT: 5s, PAYMENT_LATENCY: 5ms}\n"
          "load:\n"
          "  clients: 4\n"
-         "  duration: " + duration + "\n"
+         "  duration: " +
+         duration +
+         "\n"
          "  request:\n"
          "    headers: {Idempotency-Key: \"${key}\", Content-Type: application/json}\n"
          "    body: '{\"from\":\"acct-${from}\",\"to\":\"acct-${to}\",\"amount\":${amount}}'\n"
@@ -40,7 +46,8 @@ std::string Base(const std::string& server_args, const std::string& explore,
          "  invariants:\n"
          "    - name: money is conserved\n"
          "      sql: SELECT sum(balance) FROM accounts HAVING sum(balance) <> 20000000\n"
-         "explore:\n" + explore;
+         "explore:\n" +
+         explore;
 }
 
 // Signals at any moment of the load, or inside open transactions.
@@ -88,8 +95,7 @@ int Reproduced(const TempDir& dir, const std::string& repro, int repeat) {
            &replay);
   INFO(replay);
   std::smatch met;
-  REQUIRE(std::regex_search(replay, met,
-                            std::regex("\\s(\\d+)/" + std::to_string(repeat) + "  ")));
+  REQUIRE(std::regex_search(replay, met, std::regex("\\s(\\d+)/" + std::to_string(repeat) + "  ")));
   return std::stoi(met[1]);
 }
 
@@ -109,13 +115,13 @@ TEST_CASE("explore finds abandon-transaction, shrinks it, and lastcall run repro
   // transactions sometimes end between the watch seeing one and the TERM
   // (a 2-client candidate passed 1 of 3); 50 ms ones never did. At most 3
   // shrink candidates keep the test short (each accepted, 4.3 s, measured).
-  CHECK(Lastcall({"explore", base, "--runs", "2", "--seed", "10",
-                                  "--set", "target.env.PAYMENT_LATENCY=50ms", "--shrink-tries",
-                                  "3", "--reports", reports},
+  CHECK(Lastcall({"explore", base, "--runs", "2", "--seed", "10", "--set",
+                  "target.env.PAYMENT_LATENCY=50ms", "--shrink-tries", "3", "--reports", reports},
                  &output) == "exit 1");
   INFO(output);
   std::smatch repro;
-  REQUIRE(std::regex_search(output, repro, std::regex("repro: (\\S+/repro-(\\w+)\\.yaml)  \\((\\d+) shrink steps")));
+  REQUIRE(std::regex_search(
+      output, repro, std::regex("repro: (\\S+/repro-(\\w+)\\.yaml)  \\((\\d+) shrink steps")));
   // Inside a transaction the failure is steady: confirmed in every run, and
   // shrunk (a client fewer, a shorter load, an earlier count...).
   CHECK(std::regex_search(output, std::regex("confirming: transactions_abandoned 3/3")));
@@ -131,17 +137,17 @@ TEST_CASE("explore finds abandon-transaction, shrinks it, and lastcall run repro
 
 TEST_CASE("explore finds respond-before-commit's millisecond window with --set", "[explore]") {
   TempDir dir;
-  const std::string base = dir.Write(
-      "respond.yaml", Base(", --bug, respond-before-commit", kKillsAfterAnswers, "3s"));
+  const std::string base =
+      dir.Write("respond.yaml", Base(", --bug, respond-before-commit", kKillsAfterAnswers, "3s"));
   std::string output;
   // The base's payments take 5 ms; --set takes the latency away, and the
   // repro file must say so. Seed 1's first run failed in each of 4
   // measurements (seeds 2 and 3: runs 3 and 1); 6 runs leave room. Not
   // shrunk (a KILL fewer makes it rarer), so that the test stays short.
-  CHECK(Lastcall({"explore", base, "--runs", "6", "--seed", "1",
-                                  "--set", "target.env.PAYMENT_LATENCY=0", "--shrink-tries",
-                                  "0", "--reports", (dir.path / "reports").string()},
-                 &output) == "exit 1");
+  CHECK(Lastcall(
+            {"explore", base, "--runs", "6", "--seed", "1", "--set", "target.env.PAYMENT_LATENCY=0",
+             "--shrink-tries", "0", "--reports", (dir.path / "reports").string()},
+            &output) == "exit 1");
   INFO(output);
   std::smatch repro;
   REQUIRE(std::regex_search(output, repro, std::regex("repro: (\\S+/repro-lost\\.yaml)")));
@@ -157,8 +163,8 @@ TEST_CASE("explore refuses a --set that makes the base invalid, before running",
   TempDir dir;
   const std::string base = dir.Write("correct.yaml", Base("", kBounds));
   std::string output;
-  CHECK(Lastcall({"explore", base, "--runs", "1", "--set", "load.clients=many",
-                                  "--reports", (dir.path / "reports").string()},
+  CHECK(Lastcall({"explore", base, "--runs", "1", "--set", "load.clients=many", "--reports",
+                  (dir.path / "reports").string()},
                  &output) == "exit 2");
   INFO(output);
   CHECK(output.find(base + ":") != std::string::npos);
@@ -170,7 +176,7 @@ TEST_CASE("explore finds nothing wrong with the correct target", "[explore]") {
   const std::string base = dir.Write("correct.yaml", Base("", kBounds));
   std::string output;
   CHECK(Lastcall({"explore", base, "--runs", "2", "--seed", "10", "--reports",
-                                  (dir.path / "reports").string()},
+                  (dir.path / "reports").string()},
                  &output) == "exit 0");
   INFO(output);
   CHECK(output.find("explore: 2 runs, 0 failed") != std::string::npos);

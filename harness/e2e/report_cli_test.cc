@@ -25,10 +25,10 @@ const char* kBugScenario = "scenarios/bugs/respond-before-commit.yaml";
 // Runs the bug scenario with its reports under `dir`/reports; returns the
 // scenario run's folder.
 std::string RunBugScenario(const TempDir& dir) {
-  CapturedOutput run = RunCaptured(
-      FromSourceFolder({LASTCALL_BINARY, "run", "--reports", (dir.path / "reports").string(),
-                        kBugScenario}),
-      std::chrono::seconds(170));
+  CapturedOutput run =
+      RunCaptured(FromSourceFolder({LASTCALL_BINARY, "run", "--reports",
+                                    (dir.path / "reports").string(), kBugScenario}),
+                  std::chrono::seconds(170));
   INFO(run.output);
   REQUIRE(run.Outcome() == "exit 0");
   return (dir.path / "reports" / "respond-before-commit").string();
@@ -36,8 +36,7 @@ std::string RunBugScenario(const TempDir& dir) {
 
 size_t Count(const std::string& text, const std::string& needle) {
   size_t n = 0;
-  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
-    ++n;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
   return n;
 }
 
@@ -59,8 +58,10 @@ TEST_CASE("index.html in headless Chromium: every attempt and event drawn, lost 
   std::istringstream history(ReadFileOrEmpty(run + "/history.jsonl"));
   for (std::string line; std::getline(history, line);) {
     nlohmann::json op = nlohmann::json::parse(line);
-    if (op["process"] == "nemesis") ++events;
-    else if (op["type"] == "invoke") ++attempts;
+    if (op["process"] == "nemesis")
+      ++events;
+    else if (op["type"] == "invoke")
+      ++attempts;
   }
   std::set<std::string> lost;
   const nlohmann::json result = nlohmann::json::parse(ReadFileOrEmpty(run + "/result.json"));
@@ -77,9 +78,12 @@ TEST_CASE("index.html in headless Chromium: every attempt and event drawn, lost 
   // Chromium is a test dependency: missing, the test fails (run_scenarios.sh
   // installs it).
   const std::string page = "file://" + run + "/index.html";
-  const std::vector<std::string> chromium = {
-      "chromium", "--headless", "--disable-gpu", "--no-sandbox",
-      "--user-data-dir=" + (dir.path / "profile").string(), "--enable-logging=stderr"};
+  const std::vector<std::string> chromium = {"chromium",
+                                             "--headless",
+                                             "--disable-gpu",
+                                             "--no-sandbox",
+                                             "--user-data-dir=" + (dir.path / "profile").string(),
+                                             "--enable-logging=stderr"};
   std::vector<std::string> dump = chromium;
   dump.insert(dump.end(), {"--dump-dom", page});
   CapturedOutput dumped = RunCaptured(FromSourceFolder(dump), std::chrono::seconds(170));
@@ -87,7 +91,7 @@ TEST_CASE("index.html in headless Chromium: every attempt and event drawn, lost 
   const std::string& dom = dumped.output;
   INFO(dom.substr(0, 2000));
   CHECK(dom.find("data-report=\"ready\"") != std::string::npos);  // the script ran to its end
-  CHECK(dom.find("Uncaught") == std::string::npos);  // no script error in the console
+  CHECK(dom.find("Uncaught") == std::string::npos);               // no script error in the console
   CHECK(PageNumber(dom, "attempts") == attempts);
   CHECK(PageNumber(dom, "bars") == static_cast<long long>(Count(dom, "<rect class=\"bar ")));
   CHECK(PageNumber(dom, "marks") == events);

@@ -1,5 +1,4 @@
 #include "explore/explore.h"
-#include "base/file.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -8,12 +7,13 @@
 #include <map>
 #include <sstream>
 
+#include "base/file.h"
 #include "check/check_names.h"
-#include "run/progress.h"
-#include "report/report.h"
 #include "explore/shrink.h"
 #include "explore/variation.h"
 #include "explore/variation_file.h"
+#include "report/report.h"
+#include "run/progress.h"
 
 namespace lastcall {
 
@@ -27,12 +27,10 @@ constexpr int kNothingFound = 0, kFound = 1, kBadInput = 2, kInfrastructure = 3;
 // The checks of a run that failed where the base expects a pass. `faults`
 // is not one: a fault that never fired says the variation missed its
 // moment, not that the target is wrong.
-std::vector<std::string> Findings(const ScenarioResult& result,
-                                  const Expectation& expect) {
+std::vector<std::string> Findings(const ScenarioResult& result, const Expectation& expect) {
   std::vector<std::string> found;
   for (const CheckResult& check : result.checks)
-    if (check.status == CheckStatus::kFail && check.name != "faults" &&
-        expect.MustPass(check.name))
+    if (check.status == CheckStatus::kFail && check.name != "faults" && expect.MustPass(check.name))
       found.push_back(check.name);
   return found;
 }
@@ -62,10 +60,13 @@ std::string Seconds(Clock::duration d) {
 
 class Explorer {
  public:
-  Explorer(const ExploreOptions& options, const Scenario& base,
-           const std::string& base_yaml, Session* session)
-      : options_(options), base_(base), base_yaml_(base_yaml),
-        session_(session), seed_(options.seed.value_or(base.seed)),
+  Explorer(const ExploreOptions& options, const Scenario& base, const std::string& base_yaml,
+           Session* session)
+      : options_(options),
+        base_(base),
+        base_yaml_(base_yaml),
+        session_(session),
+        seed_(options.seed.value_or(base.seed)),
         dir_(session->options().reports_dir + "/explore"),
         board_(stdout, ProgressWanted()) {}
 
@@ -99,8 +100,7 @@ class Explorer {
   bool Steady(const Variation& failing, const std::string& check, Variation* steadier,
               std::vector<std::string>* everywhere, int* tried);
   // Confirms, shrinks and writes a failure found by run `run`.
-  void ShrinkAndWrite(const Variation& failing, int64_t run,
-                      const std::vector<std::string>& found);
+  void ShrinkAndWrite(const Variation& failing, int64_t run, const std::vector<std::string>& found);
   bool Stopped() {
     if (exit_code_ == kNothingFound && session_->interrupt()->Check() > 0)
       exit_code_ = 128 + session_->interrupt()->first_signal();
@@ -168,16 +168,16 @@ bool Explorer::FailsEveryTime(const Variation& variation, const std::string& che
     std::vector<std::string> found = Findings(result, base_.expect);
     if (!Contains(found, check)) {
       board_.Print("  shrink-" + std::to_string(shrink_runs_) + "  passes " + check + " (run " +
-                   std::to_string(i) + " of " + std::to_string(times) + "): " +
-                   DescribeVariation(variation) + "\n");
+                   std::to_string(i) + " of " + std::to_string(times) +
+                   "): " + DescribeVariation(variation) + "\n");
       return false;
     }
     if (i == 1) common = everywhere->empty() ? found : *everywhere;
     KeepOnly(found, &common);
   }
   board_.Print("  shrink-" + std::to_string(shrink_runs_) + "  fails " + check + " (" +
-               std::to_string(times) + " of " + std::to_string(times) + "): " +
-               DescribeVariation(variation) + "\n");
+               std::to_string(times) + " of " + std::to_string(times) +
+               "): " + DescribeVariation(variation) + "\n");
   *everywhere = common;
   return true;
 }
@@ -198,8 +198,8 @@ std::map<std::string, int> Explorer::Confirm(const Variation& failing,
   return failed;
 }
 
-bool Explorer::Steady(const Variation& failing, const std::string& check,
-                      Variation* steadier, std::vector<std::string>* everywhere, int* tried) {
+bool Explorer::Steady(const Variation& failing, const std::string& check, Variation* steadier,
+                      std::vector<std::string>* everywhere, int* tried) {
   for (const Variation& candidate : SteadierVariations(failing)) {
     if (*tried >= options_.max_shrink_tries || Stopped()) return false;
     ++*tried;
@@ -253,20 +253,19 @@ void Explorer::ShrinkAndWrite(const Variation& failing, int64_t run,
   comment << "Found by lastcall explore " << base_.file << " --seed " << seed_;
   for (const std::string& assignment : session_->options().overrides)
     comment << " --set " << assignment;
-  comment << ": run " << run << " of " << options_.runs << ",\n  "
-          << DescribeVariation(failing) << "\nwhich failed " << tally
-          << " of its confirming runs.\n";
+  comment << ": run " << run << " of " << options_.runs << ",\n  " << DescribeVariation(failing)
+          << "\nwhich failed " << tally << " of its confirming runs.\n";
   if (steady)
-    comment << "Shrunk in " << shrunk.steps << " steps (" << shrunk.tried
-            << " candidates, " << Seconds(Clock::now() - start) << ") to\n  "
-            << DescribeVariation(shrunk.smallest) << "\nwhich failed "
-            << Joined(everywhere) << " in each of " << confirmations << " runs.\n";
+    comment << "Shrunk in " << shrunk.steps << " steps (" << shrunk.tried << " candidates, "
+            << Seconds(Clock::now() - start) << ") to\n  " << DescribeVariation(shrunk.smallest)
+            << "\nwhich failed " << Joined(everywhere) << " in each of " << confirmations
+            << " runs.\n";
   else
     comment << "No steadier form failed every time, so it was not shrunk: expect it to "
             << "reproduce only sometimes.\n";
   comment << "Replay: lastcall run " << fs::absolute(path).string() << " --repeat 20\n";
-  VariationFile file{base_.name + "-repro-" + check, steady ? everywhere : std::vector<std::string>{check},
-                     comment.str()};
+  VariationFile file{base_.name + "-repro-" + check,
+                     steady ? everywhere : std::vector<std::string>{check}, comment.str()};
   std::string yaml, error;
   if (!VariationYaml(base_yaml_, base_, shrunk.smallest, file, &yaml, &error) ||
       !WriteFileAtomically(path, yaml, &error)) {
@@ -277,8 +276,8 @@ void Explorer::ShrinkAndWrite(const Variation& failing, int64_t run,
   repros_.push_back(path);
   reproduced_checks_.push_back(check);
   board_.Print("repro: " + path + "  (" + std::to_string(shrunk.steps) + " shrink steps, " +
-               std::to_string(shrunk.tried) + " candidates, " +
-               Seconds(Clock::now() - start) + ")\n");
+               std::to_string(shrunk.tried) + " candidates, " + Seconds(Clock::now() - start) +
+               ")\n");
 }
 
 int Explorer::Run() {
@@ -308,8 +307,8 @@ int Explorer::Run() {
       ShrinkAndWrite(variation, run, found);
     if (!options_.keep_going) break;
   }
-  board_.Print("\nexplore: " + std::to_string(runs_done_) + " runs, " +
-               std::to_string(failures_) + " failed, " + std::to_string(inconclusive_) +
+  board_.Print("\nexplore: " + std::to_string(runs_done_) + " runs, " + std::to_string(failures_) +
+               " failed, " + std::to_string(inconclusive_) +
                " with a fault that never fired  (seed " + std::to_string(seed_) + ", " +
                Seconds(Clock::now() - start) + ")\n");
   for (const std::string& repro : repros_) board_.Print("  repro file: " + repro + "\n");
@@ -319,8 +318,7 @@ int Explorer::Run() {
 
 }  // namespace
 
-int Explore(const ExploreOptions& options, const RunOptions& run_options,
-            Interrupt* interrupt) {
+int Explore(const ExploreOptions& options, const RunOptions& run_options, Interrupt* interrupt) {
   std::vector<Scenario> scenarios;
   std::string error;
   if (!LoadCheckedScenario(options.path, run_options.overrides, &scenarios, &error)) {
@@ -343,8 +341,7 @@ int Explore(const ExploreOptions& options, const RunOptions& run_options,
   // Every variation is written from the overridden text (LoadScenario has
   // already said whether the overrides apply).
   std::string base_yaml;
-  if (!OverriddenScenarioText(text, options.path, run_options.overrides, &base_yaml,
-                              &error)) {
+  if (!OverriddenScenarioText(text, options.path, run_options.overrides, &base_yaml, &error)) {
     std::fprintf(stderr, "%s\n", error.c_str());
     return kBadInput;
   }

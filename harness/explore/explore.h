@@ -17,14 +17,14 @@
 namespace lastcall {
 
 struct ExploreOptions {
-  std::string path;                // the base scenario file
-  int64_t runs = 20;               // variations to try
-  std::optional<uint64_t> seed;    // default: the base scenario's seed
-  bool keep_going = false;         // go on after the first failure
+  std::string path;              // the base scenario file
+  int64_t runs = 20;             // variations to try
+  std::optional<uint64_t> seed;  // default: the base scenario's seed
+  bool keep_going = false;       // go on after the first failure
   // A failing variation, and each shrink candidate, is run this many times
   // in all; it "still fails" only if every run fails the same check.
   int confirmations = 3;
-  int max_shrink_tries = 40;       // shrink candidates run, at most
+  int max_shrink_tries = 40;                       // shrink candidates run, at most
   Duration shrink_time = std::chrono::minutes(3);  // then the shrink stops
 };
 
@@ -33,8 +33,7 @@ struct ExploreOptions {
 // failure was found, 1 when one was (its repro file is under
 // <reports>/explore/), 2 for a bad base file, 3 when the infrastructure
 // failed, 128 + N when lastcall got signal N.
-int Explore(const ExploreOptions& options, const RunOptions& run_options,
-            Interrupt* interrupt);
+int Explore(const ExploreOptions& options, const RunOptions& run_options, Interrupt* interrupt);
 
 }  // namespace lastcall
 

@@ -19,8 +19,8 @@ int64_t WholeMillis(int64_t ns) { return ns / kMillisecond * kMillisecond; }
 // one less), largest step first, none below `floor`.
 std::vector<int64_t> SmallerValues(int64_t value, bool time, int64_t floor) {
   std::vector<int64_t> values;
-  for (int64_t smaller : {time ? WholeMillis(value / 2) : value / 2,
-                          time ? WholeMillis(value * 3 / 4) : value - 1}) {
+  for (int64_t smaller :
+       {time ? WholeMillis(value / 2) : value / 2, time ? WholeMillis(value * 3 / 4) : value - 1}) {
     if (smaller >= floor && smaller < value &&
         std::find(values.begin(), values.end(), smaller) == values.end())
       values.push_back(smaller);
@@ -141,8 +141,8 @@ std::vector<Variation> SteadierVariations(const Variation& v) {
 }
 
 ShrinkResult Shrink(const Variation& failing,
-                    const std::function<bool(const Variation&)>& still_fails,
-                    int max_tried, const std::function<bool()>& stop) {
+                    const std::function<bool(const Variation&)>& still_fails, int max_tried,
+                    const std::function<bool()>& stop) {
   ShrinkResult result;
   result.smallest = failing;
   for (bool progress = true; progress;) {

@@ -41,8 +41,8 @@ struct ShrinkResult {
 // it. Ends when none does, after `max_tried` candidates, or as soon as
 // `stop()` (time is up, lastcall is interrupted) says so.
 ShrinkResult Shrink(const Variation& failing,
-                    const std::function<bool(const Variation&)>& still_fails,
-                    int max_tried, const std::function<bool()>& stop);
+                    const std::function<bool(const Variation&)>& still_fails, int max_tried,
+                    const std::function<bool()>& stop);
 
 }  // namespace lastcall
 

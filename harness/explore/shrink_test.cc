@@ -68,7 +68,8 @@ TEST_CASE("shrinking keeps what the failure needs and drops the rest", "[explore
 
 TEST_CASE("a failure that needs everything is not shrunk", "[explore]") {
   Variation v = Failing();
-  ShrinkResult r = Shrink(v, [&](const Variation& c) { return c == v; }, 1000, Never);
+  ShrinkResult r = Shrink(
+      v, [&](const Variation& c) { return c == v; }, 1000, Never);
   CHECK(r.smallest == v);
   CHECK(r.steps == 0);
   CHECK(r.tried == static_cast<int>(SimplerVariations(v).size()));
@@ -76,7 +77,10 @@ TEST_CASE("a failure that needs everything is not shrunk", "[explore]") {
 
 TEST_CASE("shrinking stops at its bound and when told to", "[explore]") {
   int asked = 0;
-  auto always = [&](const Variation&) { ++asked; return true; };
+  auto always = [&](const Variation&) {
+    ++asked;
+    return true;
+  };
   ShrinkResult bounded = Shrink(Failing(), always, 5, Never);
   CHECK(bounded.tried == 5);
   CHECK(bounded.steps == 5);

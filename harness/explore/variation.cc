@@ -36,7 +36,9 @@ class Draws {
     return low > high ? range.min : Between(low, high) * kMillisecond;
   }
 
-  size_t Index(size_t size) { return static_cast<size_t>(Between(0, static_cast<int64_t>(size) - 1)); }
+  size_t Index(size_t size) {
+    return static_cast<size_t>(Between(0, static_cast<int64_t>(size) - 1));
+  }
 
  private:
   const uint64_t key_;
@@ -61,8 +63,8 @@ void IncreasingCompletedCounts(std::vector<VariedFault>* faults) {
 }  // namespace
 
 bool Variation::operator==(const Variation& o) const {
-  if (seed != o.seed || clients != o.clients || duration != o.duration ||
-      requests != o.requests || faults.size() != o.faults.size())
+  if (seed != o.seed || clients != o.clients || duration != o.duration || requests != o.requests ||
+      faults.size() != o.faults.size())
     return false;
   for (size_t i = 0; i < faults.size(); ++i) {
     const VariedFault& a = faults[i];
@@ -86,8 +88,7 @@ Variation DrawVariation(const Scenario& base, uint64_t seed, int64_t run) {
   for (int64_t i = 0; i < count; ++i) {
     VariedFault fault;
     fault.signal = bounds.signals[draws.Index(bounds.signals.size())];
-    const ExploreSpec::TriggerRange& trigger =
-        bounds.triggers[draws.Index(bounds.triggers.size())];
+    const ExploreSpec::TriggerRange& trigger = bounds.triggers[draws.Index(bounds.triggers.size())];
     fault.trigger = trigger.kind;
     ExploreSpec::Range range = trigger.range;
     if (fault.trigger == Trigger::Kind::kInFlight) {
@@ -95,9 +96,8 @@ Variation DrawVariation(const Scenario& base, uint64_t seed, int64_t run) {
       range.max = std::min<int64_t>(range.max, v.clients);
       range.min = std::min(range.min, range.max);
     }
-    fault.value = fault.trigger == Trigger::Kind::kAt
-                      ? draws.Millis(range)
-                      : draws.Between(range.min, range.max);
+    fault.value = fault.trigger == Trigger::Kind::kAt ? draws.Millis(range)
+                                                      : draws.Between(range.min, range.max);
     fault.grace = Duration(draws.Millis(bounds.grace));
     fault.restart = bounds.restart[draws.Index(bounds.restart.size())];
     v.faults.push_back(fault);
@@ -107,10 +107,9 @@ Variation DrawVariation(const Scenario& base, uint64_t seed, int64_t run) {
 }
 
 std::string DescribeVariation(const Variation& v) {
-  std::string text = std::to_string(v.clients) +
-                     (v.clients == 1 ? " client, " : " clients, ") +
-                     (v.requests > 0 ? std::to_string(v.requests) + " requests"
-                                     : DurationText(v.duration));
+  std::string text =
+      std::to_string(v.clients) + (v.clients == 1 ? " client, " : " clients, ") +
+      (v.requests > 0 ? std::to_string(v.requests) + " requests" : DurationText(v.duration));
   for (const VariedFault& f : v.faults) {
     text += "; " + SignalName(f.signal) + " ";
     switch (f.trigger) {

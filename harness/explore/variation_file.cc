@@ -1,9 +1,9 @@
 #include "explore/variation_file.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <csignal>
 #include <sstream>
+
+#include <yaml-cpp/yaml.h>
 
 namespace lastcall {
 
@@ -11,9 +11,12 @@ namespace {
 
 const char* TriggerKey(Trigger::Kind kind) {
   switch (kind) {
-    case Trigger::Kind::kInFlight: return "in_flight";
-    case Trigger::Kind::kCompleted: return "completed";
-    default: return "db_transactions_open";
+    case Trigger::Kind::kInFlight:
+      return "in_flight";
+    case Trigger::Kind::kCompleted:
+      return "completed";
+    default:
+      return "db_transactions_open";
   }
 }
 
@@ -65,8 +68,7 @@ YAML::Node FaultsNode(const Variation& variation, const Fault& delivery) {
 // The paths of the base, which were relative to its folder, made absolute;
 // the target runs in the base's folder, as it did.
 void MakePathsAbsolute(const Scenario& base, YAML::Node root) {
-  if (!base.database.schema_path.empty())
-    root["database"]["schema"] = base.database.schema_path;
+  if (!base.database.schema_path.empty()) root["database"]["schema"] = base.database.schema_path;
   root["target"]["command"][0] = base.target.command[0];
   root["target"]["cwd"] = base.target.cwd;
 }
@@ -82,9 +84,8 @@ void SetLoad(const Variation& variation, YAML::Node load) {
 
 }  // namespace
 
-bool VariationYaml(const std::string& base_yaml, const Scenario& base,
-                   const Variation& variation, const VariationFile& file,
-                   std::string* yaml, std::string* error) {
+bool VariationYaml(const std::string& base_yaml, const Scenario& base, const Variation& variation,
+                   const VariationFile& file, std::string* yaml, std::string* error) {
   YAML::Node root;
   try {
     root = YAML::Load(base_yaml);

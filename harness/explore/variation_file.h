@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "scenario/scenario.h"
 #include "explore/variation.h"
+#include "scenario/scenario.h"
 
 namespace lastcall {
 
@@ -27,9 +27,8 @@ struct VariationFile {
 // out (each fault says its recipient and escalation, taken from the base's
 // first signal fault). Returns false and sets *error when `base_yaml` is not
 // a YAML map.
-bool VariationYaml(const std::string& base_yaml, const Scenario& base,
-                   const Variation& variation, const VariationFile& file,
-                   std::string* yaml, std::string* error);
+bool VariationYaml(const std::string& base_yaml, const Scenario& base, const Variation& variation,
+                   const VariationFile& file, std::string* yaml, std::string* error);
 
 }  // namespace lastcall
 

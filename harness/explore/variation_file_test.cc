@@ -39,8 +39,9 @@ Variation Sample() {
   v.seed = 18446744073709551615ULL;
   v.clients = 2;
   v.duration = milliseconds(700);
-  v.faults = {{SIGINT, Trigger::Kind::kDbTransactionsOpen, 2, milliseconds(1500), true},
-              {SIGKILL, Trigger::Kind::kAt, Duration(milliseconds(450)).count(), milliseconds(100), false}};
+  v.faults = {
+      {SIGINT, Trigger::Kind::kDbTransactionsOpen, 2, milliseconds(1500), true},
+      {SIGKILL, Trigger::Kind::kAt, Duration(milliseconds(450)).count(), milliseconds(100), false}};
   return v;
 }
 
@@ -115,8 +116,8 @@ TEST_CASE("explore's --set overrides are in the text every variation is written 
   std::string text, error, yaml;
   REQUIRE(OverriddenScenarioText(kBase, "b.yaml", {}, &text, &error));
   CHECK(text == kBase);  // nothing to apply: the file as written, comments and all
-  REQUIRE(OverriddenScenarioText(kBase, "b.yaml", {"target.env.PAYMENT_LATENCY=0", "load.clients=9"},
-                         &text, &error));
+  REQUIRE(OverriddenScenarioText(
+      kBase, "b.yaml", {"target.env.PAYMENT_LATENCY=0", "load.clients=9"}, &text, &error));
   Scenario base, s;
   REQUIRE(ParseScenarioText(text, dir.Write("b.yaml", text), &base, &error));
   CHECK(base.target.env.at("PAYMENT_LATENCY") == "0");

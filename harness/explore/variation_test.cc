@@ -15,11 +15,13 @@ using std::chrono::milliseconds;
 Scenario Base(const std::string& explore) {
   Scenario s;
   std::string error;
-  REQUIRE(ParseScenarioText("target: {command: [server]}\n"
-                            "load: {clients: 4, duration: 1s}\n"
-                            "audit: {applied: SELECT 1}\n"
-                            "explore:\n" + explore,
-                            "/tmp/base.yaml", &s, &error));
+  REQUIRE(
+      ParseScenarioText("target: {command: [server]}\n"
+                        "load: {clients: 4, duration: 1s}\n"
+                        "audit: {applied: SELECT 1}\n"
+                        "explore:\n" +
+                            explore,
+                        "/tmp/base.yaml", &s, &error));
   return s;
 }
 
@@ -101,8 +103,9 @@ TEST_CASE("a variation in one line", "[explore]") {
 }
 
 TEST_CASE("a run's completed counts increase from fault to fault", "[explore]") {
-  Scenario base = Base("  signals: [KILL]\n  triggers: {completed: [5, 500], in_flight: [1, 2]}\n"
-                       "  faults: [4, 6]\n  restart: [true]\n");
+  Scenario base = Base(
+      "  signals: [KILL]\n  triggers: {completed: [5, 500], in_flight: [1, 2]}\n"
+      "  faults: [4, 6]\n  restart: [true]\n");
   int mixed = 0;  // runs with both kinds of trigger: the in_flight ones stay put
   for (int64_t run = 1; run <= 200; ++run) {
     Variation v = DrawVariation(base, 3, run);

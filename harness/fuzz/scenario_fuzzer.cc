@@ -15,22 +15,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string error;
   // A folder that does not exist, so that relative paths in the input (a
   // schema file, a command) never reach real files.
-  bool ok = lastcall::ParseScenarioText(text, "/nonexistent/fuzz.yaml",
-                                        &scenario, &error);
+  bool ok = lastcall::ParseScenarioText(text, "/nonexistent/fuzz.yaml", &scenario, &error);
   // The contract of ParseScenarioText: a failure always says why, without a
   // control character that a terminal would obey.
-  if (!ok && error.empty())
-    __builtin_trap();
+  if (!ok && error.empty()) __builtin_trap();
   for (char c : error)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
-      __builtin_trap();
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) __builtin_trap();
   // A scenario's name is the path of its reports below the reports folder:
   // never the folder itself or outside it.
   if (ok) {
     const std::filesystem::path folder =
         (std::filesystem::path("reports") / scenario.name).lexically_normal();
-    if (*folder.begin() != "reports" || folder == "reports" ||
-        folder == "reports/")
+    if (*folder.begin() != "reports" || folder == "reports" || folder == "reports/")
       __builtin_trap();
   }
   return 0;

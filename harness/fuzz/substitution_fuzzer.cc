@@ -38,7 +38,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Fewer values than slots (a caller's bug) must not read out of bounds.
   compiled->Render({}, &out);
   // Text without '$' is its own expansion.
-  if (text.find('$') == std::string::npos && out != text + text)
-    __builtin_trap();
+  if (text.find('$') == std::string::npos && out != text + text) __builtin_trap();
   return 0;
 }

@@ -4,8 +4,6 @@
 
 namespace lastcall {
 
-bool IsGraceful(int signal) {
-  return signal != SIGKILL && signal != SIGSTOP && signal != SIGCONT;
-}
+bool IsGraceful(int signal) { return signal != SIGKILL && signal != SIGSTOP && signal != SIGCONT; }
 
 }  // namespace lastcall

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cstring>
 #include <cstdint>
+#include <cstring>
 #include <tuple>
 
 #include <nlohmann/json.hpp>
@@ -12,9 +12,12 @@ namespace lastcall {
 
 const char* OutcomeName(Outcome outcome) {
   switch (outcome) {
-    case Outcome::kOk: return "ok";
-    case Outcome::kFailed: return "failed";
-    case Outcome::kUnknown: return "unknown";
+    case Outcome::kOk:
+      return "ok";
+    case Outcome::kFailed:
+      return "failed";
+    case Outcome::kUnknown:
+      return "unknown";
   }
   return "?";
 }
@@ -43,58 +46,78 @@ Outcome CombineOutcomes(Outcome so_far, Outcome next) {
 
 const char* NetErrorName(NetError error) {
   switch (error) {
-    case NetError::kNone: return "none";
-    case NetError::kRefused: return "refused";
-    case NetError::kConnect: return "connect";
-    case NetError::kWriteFailed: return "write_failed";
-    case NetError::kReset: return "reset";
-    case NetError::kEof: return "eof";
-    case NetError::kTimeout: return "timeout";
-    case NetError::kBadResponse: return "bad_response";
+    case NetError::kNone:
+      return "none";
+    case NetError::kRefused:
+      return "refused";
+    case NetError::kConnect:
+      return "connect";
+    case NetError::kWriteFailed:
+      return "write_failed";
+    case NetError::kReset:
+      return "reset";
+    case NetError::kEof:
+      return "eof";
+    case NetError::kTimeout:
+      return "timeout";
+    case NetError::kBadResponse:
+      return "bad_response";
   }
   return "?";
 }
 
 const char* CauseName(Cause cause) {
   switch (cause) {
-    case Cause::kNone: return "answered";
-    case Cause::kHttp503: return "HTTP 503";
-    case Cause::kHttp503InFlight: return "HTTP 503 in flight";
-    case Cause::kHttp5xx: return "HTTP 5xx";
-    case Cause::kRefused: return "refused";
-    case Cause::kConnectFailed: return "connect failed";
-    case Cause::kResetInAcceptQueue: return "reset in accept queue";
-    case Cause::kResetUnread: return "reset unread";
-    case Cause::kDroppedAfterRead: return "dropped after read";
-    case Cause::kClosedBeforeRequest: return "closed before request";
-    case Cause::kClosedIdleKeepAlive: return "closed idle keep-alive";
-    case Cause::kClosedAfterKeepAlive: return "closed after keep-alive response";
-    case Cause::kTimeout: return "timeout";
-    case Cause::kBadResponse: return "bad response";
-    case Cause::kNoKernelRecord: return "no kernel record";
+    case Cause::kNone:
+      return "answered";
+    case Cause::kHttp503:
+      return "HTTP 503";
+    case Cause::kHttp503InFlight:
+      return "HTTP 503 in flight";
+    case Cause::kHttp5xx:
+      return "HTTP 5xx";
+    case Cause::kRefused:
+      return "refused";
+    case Cause::kConnectFailed:
+      return "connect failed";
+    case Cause::kResetInAcceptQueue:
+      return "reset in accept queue";
+    case Cause::kResetUnread:
+      return "reset unread";
+    case Cause::kDroppedAfterRead:
+      return "dropped after read";
+    case Cause::kClosedBeforeRequest:
+      return "closed before request";
+    case Cause::kClosedIdleKeepAlive:
+      return "closed idle keep-alive";
+    case Cause::kClosedAfterKeepAlive:
+      return "closed after keep-alive response";
+    case Cause::kTimeout:
+      return "timeout";
+    case Cause::kBadResponse:
+      return "bad response";
+    case Cause::kNoKernelRecord:
+      return "no kernel record";
   }
   return "?";
 }
 
-History::History(int clients)
-    : epoch_(std::chrono::steady_clock::now()), attempts_(clients) {}
+History::History(int clients) : epoch_(std::chrono::steady_clock::now()), attempts_(clients) {}
 
 int64_t History::Now() const { return Since(std::chrono::steady_clock::now()); }
 
 int64_t History::Since(std::chrono::steady_clock::time_point t) const {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(t - epoch_)
-      .count();
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t - epoch_).count();
 }
 
-int64_t History::Record(const std::string& kind, const std::string& detail,
-                        int instance) {
+int64_t History::Record(const std::string& kind, const std::string& detail, int instance) {
   int64_t now = Now();
   RecordAt(now, kind, detail, instance);
   return now;
 }
 
-void History::RecordAt(int64_t time, const std::string& kind,
-                       const std::string& detail, int instance) {
+void History::RecordAt(int64_t time, const std::string& kind, const std::string& detail,
+                       int instance) {
   std::lock_guard<std::mutex> lock(events_mutex_);
   events_.push_back(Event{time, kind, detail, instance});
 }
@@ -171,8 +194,7 @@ std::string History::KeyFor(uint64_t seed, int64_t seq) {
 std::optional<int64_t> History::SeqOfKey(uint64_t seed, std::string_view key) {
   const std::string prefix = KeyFor(seed, 0);  // "lc-<seed>-0"
   const size_t digits = prefix.size() - 1;
-  if (key.size() <= digits || key.compare(0, digits, prefix, 0, digits) != 0)
-    return std::nullopt;
+  if (key.size() <= digits || key.compare(0, digits, prefix, 0, digits) != 0) return std::nullopt;
   int64_t seq = 0;
   const char* end = key.data() + key.size();
   auto [ptr, error] = std::from_chars(key.data() + digits, end, seq);
@@ -188,9 +210,12 @@ namespace {
 // Jepsen's completion types: ok = happened, fail = did not, info = unknown.
 const char* JepsenType(Outcome outcome) {
   switch (outcome) {
-    case Outcome::kOk: return "ok";
-    case Outcome::kFailed: return "fail";
-    case Outcome::kUnknown: return "info";
+    case Outcome::kOk:
+      return "ok";
+    case Outcome::kFailed:
+      return "fail";
+    case Outcome::kUnknown:
+      return "info";
   }
   return "info";
 }
@@ -226,8 +251,10 @@ char* WriteAttemptLine(const Attempt& a, bool completion, uint64_t seed, char* o
 
 // One line of JSON; bytes that are not UTF-8 are replaced, not thrown on.
 std::string EventJson(const Event& e) {
-  nlohmann::json line = {{"type", "info"}, {"f", e.kind},
-                         {"process", "nemesis"}, {"time", e.time},
+  nlohmann::json line = {{"type", "info"},
+                         {"f", e.kind},
+                         {"process", "nemesis"},
+                         {"time", e.time},
                          {"value", e.detail}};
   if (e.instance > 0) line["instance"] = e.instance;
   return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -249,7 +276,8 @@ std::string WebSocketJson(const WebSocketConnection& w, bool completion) {
     value["closed_by_lastcall"] = w.closed_by_lastcall;
     value["error"] = w.error;
   }
-  nlohmann::json line = {{"type", type}, {"f", "websocket"},
+  nlohmann::json line = {{"type", type},
+                         {"f", "websocket"},
                          {"process", "websocket-" + std::to_string(w.client)},
                          {"time", completion ? w.ended : w.connect_start},
                          {"value", value}};
@@ -257,9 +285,9 @@ std::string WebSocketJson(const WebSocketConnection& w, bool completion) {
 }
 
 // A line to be written, sorted by time; on equal times, attempts before
-// WebSocket connections before events, client by client, each attempt's invoke before its completion
-// (the order the lines are listed in). 16 bytes: the history's lines are
-// formatted only as they are written.
+// WebSocket connections before events, client by client, each attempt's invoke before its
+// completion (the order the lines are listed in). 16 bytes: the history's lines are formatted only
+// as they are written.
 struct LineRef {
   static constexpr uint32_t kEvents = UINT32_MAX;
   static constexpr uint32_t kWebSockets = UINT32_MAX - 1;
@@ -354,7 +382,8 @@ void History::WriteJsonl(std::ostream& out, uint64_t seed) const {
     }
   }
   for (uint32_t i = 0; i < websockets_.size(); ++i) {
-    sources[attempts_.size()].push_back({websockets_[i].connect_start, LineRef::kWebSockets, 2 * i});
+    sources[attempts_.size()].push_back(
+        {websockets_[i].connect_start, LineRef::kWebSockets, 2 * i});
     sources[attempts_.size()].push_back({websockets_[i].ended, LineRef::kWebSockets, 2 * i + 1});
   }
   for (uint32_t i = 0; i < events.size(); ++i)

@@ -72,9 +72,9 @@ const char* CauseName(Cause cause);
 
 // One HTTP request attempt. Times are ns since the run epoch; -1 = never.
 struct Attempt {
-  int64_t seq = 0;      // the request (key) number, 0-based
-  int attempt = 1;      // 1 for the first try of a key, 2 for its first retry...
-  int client = 0;       // the client (lane)
+  int64_t seq = 0;         // the request (key) number, 0-based
+  int attempt = 1;         // 1 for the first try of a key, 2 for its first retry...
+  int client = 0;          // the client (lane)
   int64_t connection = 0;  // connection id, unique in the run
   bool reused_connection = false;
   int64_t send_start = -1;
@@ -112,8 +112,8 @@ struct WebSocketConnection {
   // lastcall closed it itself at the end of the run (code 1000): the
   // target's part in it is not judged.
   bool closed_by_lastcall = false;
-  int64_t ended = -1;     // the TCP connection ended, or the connect failed
-  std::string error;      // how it ended without a close frame: "eof", ...
+  int64_t ended = -1;  // the TCP connection ended, or the connect failed
+  std::string error;   // how it ended without a close frame: "eof", ...
 };
 
 // A lifecycle or nemesis event (target start/ready/exit, signal, restart...).
@@ -136,27 +136,19 @@ class History {
   // Per-client attempt lists. Only client `c` appends to attempts(c) while
   // the load runs; read them only after the load has stopped.
   std::vector<Attempt>& attempts(int client) { return attempts_[client]; }
-  const std::vector<std::vector<Attempt>>& all_attempts() const {
-    return attempts_;
-  }
+  const std::vector<std::vector<Attempt>>& all_attempts() const { return attempts_; }
 
   // Records an event now (thread-safe). Returns its time.
-  int64_t Record(const std::string& kind, const std::string& detail,
-                 int instance = 0);
+  int64_t Record(const std::string& kind, const std::string& detail, int instance = 0);
   // Records an event that happened at `time` (thread-safe).
-  void RecordAt(int64_t time, const std::string& kind,
-                const std::string& detail, int instance = 0);
+  void RecordAt(int64_t time, const std::string& kind, const std::string& detail, int instance = 0);
   // A copy of the events, sorted by time.
   std::vector<Event> events() const;
 
   // The WebSocket clients' connections. Add only once the clients have
   // stopped (not thread-safe); read after that.
-  void AddWebSocket(const WebSocketConnection& connection) {
-    websockets_.push_back(connection);
-  }
-  const std::vector<WebSocketConnection>& websockets() const {
-    return websockets_;
-  }
+  void AddWebSocket(const WebSocketConnection& connection) { websockets_.push_back(connection); }
+  const std::vector<WebSocketConnection>& websockets() const { return websockets_; }
 
   // Each request's outcome over all its attempts (CombineOutcomes), indexed
   // by seq; nullopt for a seq no attempt was made for (sequence numbers are

@@ -29,12 +29,22 @@ TEST_CASE("Keys are unique per request and stable across retries") {
 TEST_CASE("The JSONL history is Jepsen-style and in time order") {
   History history(2);
   Attempt a;
-  a.seq = 1; a.client = 1; a.send_start = 30; a.send_end = 35; a.done = 90;
-  a.status = 201; a.outcome = Outcome::kOk;
+  a.seq = 1;
+  a.client = 1;
+  a.send_start = 30;
+  a.send_end = 35;
+  a.done = 90;
+  a.status = 201;
+  a.outcome = Outcome::kOk;
   history.attempts(1).push_back(a);
   Attempt b;
-  b.seq = 0; b.client = 0; b.send_start = 10; b.send_end = 12; b.done = 50;
-  b.error = NetError::kReset; b.outcome = Outcome::kUnknown;
+  b.seq = 0;
+  b.client = 0;
+  b.send_start = 10;
+  b.send_end = 12;
+  b.done = 50;
+  b.error = NetError::kReset;
+  b.outcome = Outcome::kUnknown;
   history.attempts(0).push_back(b);
   history.RecordAt(40, "signal", "TERM to process", 1);
 
@@ -59,8 +69,8 @@ TEST_CASE("SeqOfKey inverts KeyFor, one spelling per key") {
   CHECK(History::SeqOfKey(7, History::KeyFor(7, 123)) == 123);
   CHECK(History::SeqOfKey(7, "lc-7-0") == 0);
   CHECK(History::SeqOfKey(18446744073709551615u, "lc-18446744073709551615-9") == 9);
-  for (const char* other : {"lc-7-07", "lc-7-", "lc-7-1x", "lc-7--1", "lc-7-+1",
-                            "lc-8-1", "lc-77-1", "lc-7", "made-up", ""})
+  for (const char* other : {"lc-7-07", "lc-7-", "lc-7-1x", "lc-7--1", "lc-7-+1", "lc-8-1",
+                            "lc-77-1", "lc-7", "made-up", ""})
     CHECK_FALSE(History::SeqOfKey(7, other).has_value());
 }
 
@@ -75,12 +85,24 @@ TEST_CASE("CombineOutcomes: ok wins, then unknown, then failed") {
 TEST_CASE("The JSONL attempt lines are byte for byte what nlohmann::json writes") {
   History history(1);
   Attempt a;
-  a.seq = 12; a.attempt = 2; a.connection = 7; a.reused_connection = true;
-  a.send_start = -1; a.send_end = -1; a.done = 5;
-  a.error = NetError::kRefused; a.outcome = Outcome::kFailed;
+  a.seq = 12;
+  a.attempt = 2;
+  a.connection = 7;
+  a.reused_connection = true;
+  a.send_start = -1;
+  a.send_end = -1;
+  a.done = 5;
+  a.error = NetError::kRefused;
+  a.outcome = Outcome::kFailed;
   history.attempts(0).push_back(a);
-  a.seq = 13; a.attempt = 1; a.reused_connection = false; a.send_start = 6;
-  a.send_end = 7; a.done = 9; a.status = 503; a.error = NetError::kNone;
+  a.seq = 13;
+  a.attempt = 1;
+  a.reused_connection = false;
+  a.send_start = 6;
+  a.send_end = 7;
+  a.done = 9;
+  a.status = 503;
+  a.error = NetError::kNone;
   history.attempts(0).push_back(a);
   std::ostringstream out;
   history.WriteJsonl(out, 42);

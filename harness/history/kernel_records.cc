@@ -17,9 +17,8 @@ DataBytes ReceivedBytes::WithoutFin(uint64_t client_wrote) const {
 }
 
 const LiveSocket* LiveTable::Find(uint16_t peer_port) const {
-  auto it = std::lower_bound(
-      sockets.begin(), sockets.end(), peer_port,
-      [](const LiveSocket& s, uint16_t port) { return s.peer_port < port; });
+  auto it = std::lower_bound(sockets.begin(), sockets.end(), peer_port,
+                             [](const LiveSocket& s, uint16_t port) { return s.peer_port < port; });
   return it != sockets.end() && it->peer_port == peer_port ? &*it : nullptr;
 }
 

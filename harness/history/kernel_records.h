@@ -30,9 +30,7 @@ struct ReceivedBytes {
   uint32_t unread = 0;          // of those, the ones the target had not read
 
   // The bytes the target read: bytes_received - unread.
-  uint64_t bytes_read() const {
-    return unread > bytes_received ? 0 : bytes_received - unread;
-  }
+  uint64_t bytes_read() const { return unread > bytes_received ? 0 : bytes_received - unread; }
   // The counts without the FIN, for a client that wrote `client_wrote`
   // bytes on the connection: more received means that the FIN came, last.
   DataBytes WithoutFin(uint64_t client_wrote) const;
@@ -65,8 +63,8 @@ struct ServerSocket : ReceivedBytes {
   // peer port and byte counts, so peer_port and the counts are the last
   // look's.
   bool destroyed_unaccepted = false;
-  int64_t first_seen = -1;   // the first look that showed it alive
-  int64_t last_seen = -1;    // the last look that showed it alive
+  int64_t first_seen = -1;  // the first look that showed it alive
+  int64_t last_seen = -1;   // the last look that showed it alive
   // The first look, after one that showed it, that no longer did: it was
   // destroyed or about to be (a socket the client reset leaves the dump at
   // once but is destroyed only when the target closes it).
@@ -94,8 +92,8 @@ struct LiveSocket : ReceivedBytes {
 
 // Everything one look showed.
 struct LiveTable {
-  int64_t time = -1;       // the look's time
-  bool listening = false;  // a listener on the port existed
+  int64_t time = -1;                // the look's time
+  bool listening = false;           // a listener on the port existed
   std::vector<LiveSocket> sockets;  // sorted by peer port
 
   // The socket whose peer port is `peer_port`, or nullptr.
@@ -106,17 +104,17 @@ struct LiveTable {
 struct SocketWatchStats {
   int64_t looks = 0;
   int64_t look_errors = 0;
-  std::string last_error;     // of a look, or of reading events
+  std::string last_error;  // of a look, or of reading events
   double mean_look_us = 0;
   int64_t max_look_us = 0;
-  int64_t max_gap_us = 0;     // the longest time between two looks of Start()
+  int64_t max_gap_us = 0;  // the longest time between two looks of Start()
   bool destroy_events = false;
   std::string no_events_why;  // why destroy events are off
   int64_t events = 0;         // destroy events read for the port's sockets
   // Times the kernel dropped destroy events because the buffer was full
   // (ENOBUFS); each time, one event or more is lost.
   int64_t event_overflows = 0;
-  int64_t sockets = 0;        // records kept
+  int64_t sockets = 0;  // records kept
 };
 
 // What the target had read when a graceful signal went out: a look at its

@@ -3,8 +3,6 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,6 +11,9 @@
 #include <cstring>
 #include <fstream>
 
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
 namespace lastcall {
 
 std::vector<std::string> ContainerCommand(const std::vector<std::string>& argv,
@@ -20,12 +21,11 @@ std::vector<std::string> ContainerCommand(const std::vector<std::string>& argv,
   char self[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
   if (n <= 0) {
-    *error = std::string("container mode: cannot find lastcall's own path: ") +
-             std::strerror(errno);
+    *error =
+        std::string("container mode: cannot find lastcall's own path: ") + std::strerror(errno);
     return {};
   }
-  std::vector<std::string> command = {std::string(self, static_cast<size_t>(n)),
-                                      kContainerFlag};
+  std::vector<std::string> command = {std::string(self, static_cast<size_t>(n)), kContainerFlag};
   command.insert(command.end(), argv.begin(), argv.end());
   return command;
 }
@@ -55,7 +55,7 @@ bool EnterPidNamespace() {
 
 // The signals a sender may aim at the target's process group: the parent
 // outside the namespace is not the target and must not react to them.
-const int kShielded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2,
+const int kShielded[] = {SIGTERM, SIGINT,  SIGHUP,   SIGQUIT, SIGUSR1, SIGUSR2,
                          SIGALRM, SIGPIPE, SIGWINCH, SIGCONT, SIGTSTP};
 
 }  // namespace
@@ -111,8 +111,8 @@ void RunContainerParent(const std::vector<std::string>& argv) {
 }
 
 pid_t ContainerInitPid(pid_t parent) {
-  std::ifstream children("/proc/" + std::to_string(parent) + "/task/" +
-                         std::to_string(parent) + "/children");
+  std::ifstream children("/proc/" + std::to_string(parent) + "/task/" + std::to_string(parent) +
+                         "/children");
   pid_t pid = 0;
   return children >> pid ? pid : 0;
 }

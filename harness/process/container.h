@@ -12,10 +12,10 @@
 #ifndef LASTCALL_CONTAINER_H_
 #define LASTCALL_CONTAINER_H_
 
-#include <sys/types.h>
-
 #include <string>
 #include <vector>
+
+#include <sys/types.h>
 
 namespace lastcall {
 
@@ -25,8 +25,7 @@ constexpr char kContainerFlag[] = "--internal-container-parent";
 // The argv that runs `argv` as PID 1 of a new PID namespace through this
 // executable (found through /proc/self/exe). Returns an empty vector and sets
 // *error if this executable's path cannot be read.
-std::vector<std::string> ContainerCommand(const std::vector<std::string>& argv,
-                                          std::string* error);
+std::vector<std::string> ContainerCommand(const std::vector<std::string>& argv, std::string* error);
 
 // The container parent's main: `argv` is the target command. Makes a new PID
 // namespace (in a new user namespace when not root, mapping the user to

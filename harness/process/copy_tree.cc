@@ -1,14 +1,16 @@
 // A plain recursive copy with copy_file_range (~40 MB, well under 200 ms).
 // See copy_tree.h.
 #include "process/copy_tree.h"
-#include "base/errno_text.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
+
+#include <sys/stat.h>
+
+#include "base/errno_text.h"
 
 namespace fs = std::filesystem;
 

@@ -5,22 +5,22 @@
 #ifndef LASTCALL_CRAFTED_LISTENER_H_
 #define LASTCALL_CRAFTED_LISTENER_H_
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <memory>
 #include <string>
 #include <vector>
 
+#include <arpa/inet.h>
 #include <catch2/catch.hpp>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
-#include "process/socket_watch.h"
 #include "base/unique_fd.h"
 #include "base/wait_until.h"
+#include "process/socket_watch.h"
 
 namespace lastcall {
 namespace crafted {
@@ -101,8 +101,7 @@ inline int FreeLoopbackPort() {
 }
 
 inline void WriteAll(int fd, const std::string& bytes) {
-  REQUIRE(send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
-          static_cast<ssize_t>(bytes.size()));
+  REQUIRE(send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size()));
 }
 
 inline UniqueFd Accept(const Listener& listener) {
@@ -215,7 +214,6 @@ struct Scene {
     return found[0];
   }
 };
-
 
 }  // namespace crafted
 }  // namespace lastcall

@@ -3,22 +3,23 @@
 // normal user (e.g. runuser -u nobody with HOME or LASTCALL_CACHE writable).
 #include "process/database.h"
 
-#include "base/file.h"
-#include "base/wait_until.h"
-
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <pqxx/pqxx>
 #include <sstream>
 #include <thread>
+
+#include <catch2/catch.hpp>
+#include <pqxx/pqxx>
+#include <sys/stat.h>
+
+#include "base/file.h"
+#include "base/wait_until.h"
 
 namespace lastcall {
 namespace {
@@ -104,10 +105,9 @@ TEST_CASE("EmbeddedPostgres: starts, serves, logs and is gone after destruction"
     CHECK(url.compare(0, prefix.size(), prefix) == 0);
     CHECK(url.compare(prefix.size() + 32, suffix.size(), suffix) == 0);
     // Without it, TCP on loopback is refused: other local users cannot get in.
-    CHECK_THROWS_WITH(
-        pqxx::connection("postgresql://postgres@127.0.0.1:" + std::to_string(pg->port()) +
-                         "/postgres"),
-        Catch::Contains("password"));
+    CHECK_THROWS_WITH(pqxx::connection("postgresql://postgres@127.0.0.1:" +
+                                       std::to_string(pg->port()) + "/postgres"),
+                      Catch::Contains("password"));
     CHECK(pg->log_path() == dir.path + "/postgres.log");
     pid = pg->server_pid();
     data_dir = pg->data_dir();
@@ -123,8 +123,7 @@ TEST_CASE("EmbeddedPostgres: starts, serves, logs and is gone after destruction"
     CHECK(w.exec("SHOW listen_addresses")[0][0].as<std::string>() == "127.0.0.1");
     CHECK(w.exec("SHOW server_encoding")[0][0].as<std::string>() == "UTF8");
     if (::geteuid() == 0) {
-      CHECK(w.exec("SELECT current_setting('data_directory')")[0][0].as<std::string>() ==
-            data_dir);
+      CHECK(w.exec("SELECT current_setting('data_directory')")[0][0].as<std::string>() == data_dir);
     }
   }
   // Destroyed: the postmaster and its backends are gone, the data removed.
@@ -155,8 +154,7 @@ TEST_CASE("EmbeddedPostgres: missing binaries are a clear error", "[database]") 
         std::string::npos);
 }
 
-TEST_CASE("EmbeddedPostgres: a server that fails to start leaves nothing running",
-          "[database]") {
+TEST_CASE("EmbeddedPostgres: a server that fails to start leaves nothing running", "[database]") {
   // A fake PostgreSQL: initdb makes a "cluster"; postgres starts a child of
   // its own, writes to its log and dies.
   TempDir dir;
@@ -178,7 +176,9 @@ TEST_CASE("EmbeddedPostgres: a server that fails to start leaves nothing running
     f << "#!/bin/sh\n"
          "if [ \"$1\" = --version ]; then echo 'postgres (PostgreSQL) 99.1'; exit 0; fi\n"
          "sleep 300 &\n"
-         "echo $! > " << shared << "/child.pid\n"
+         "echo $! > "
+      << shared
+      << "/child.pid\n"
          "echo 'FATAL:  fake server cannot start' >&2\n"
          "exit 1\n";
   }
@@ -257,8 +257,9 @@ bool Create(RunDatabases& databases, const std::string& dbname, const std::strin
 }
 
 int64_t Spares(const std::string& admin) {
-  return QueryInt(admin, "SELECT count(*) FROM pg_database WHERE datname LIKE 'lastcall\\_spare\\_" +
-                             std::to_string(getpid()) + "\\_%'");
+  return QueryInt(admin,
+                  "SELECT count(*) FROM pg_database WHERE datname LIKE 'lastcall\\_spare\\_" +
+                      std::to_string(getpid()) + "\\_%'");
 }
 
 TEST_CASE("RunDatabases: a run database from a schema, usable, dropped", "[database]") {
@@ -290,8 +291,8 @@ TEST_CASE("RunDatabases: a second database from the same schema reuses the templ
   const std::string admin = pg.UrlFor("postgres");
   const std::string schema = UniqueSchema("reuse");
   std::string error;
-  const int64_t templates_before = QueryInt(
-      admin, "SELECT count(*) FROM pg_database WHERE datname LIKE 'lastcall\\_tpl\\_%'");
+  const int64_t templates_before =
+      QueryInt(admin, "SELECT count(*) FROM pg_database WHERE datname LIKE 'lastcall\\_tpl\\_%'");
   RunDatabases databases(admin, 0);
 
   auto t0 = Clock::now();
@@ -308,23 +309,23 @@ TEST_CASE("RunDatabases: a second database from the same schema reuses the templ
   REQUIRE(Create(databases, "lastcall_run_b2", schema, &error));
   auto second = Clock::now() - t0;
 
-  CHECK(QueryInt(admin, "SELECT count(*) FROM pg_database WHERE datname LIKE "
-                        "'lastcall\\_tpl\\_%' AND datistemplate AND NOT datallowconn") ==
+  CHECK(QueryInt(admin,
+                 "SELECT count(*) FROM pg_database WHERE datname LIKE "
+                 "'lastcall\\_tpl\\_%' AND datistemplate AND NOT datallowconn") ==
         templates_before + 1);
   CHECK(QueryInt(pg.UrlFor("lastcall_run_b2"), "SELECT sum(balance) FROM accounts") == 300);
   // Reuse skips creating and filling the template: faster, and fast.
   CHECK(second < first);
   CHECK(second < 2s);
-  WARN("first Create "
-       << std::chrono::duration_cast<std::chrono::milliseconds>(first).count()
-       << " ms, second (template reused) "
-       << std::chrono::duration_cast<std::chrono::milliseconds>(second).count() << " ms");
+  WARN("first Create " << std::chrono::duration_cast<std::chrono::milliseconds>(first).count()
+                       << " ms, second (template reused) "
+                       << std::chrono::duration_cast<std::chrono::milliseconds>(second).count()
+                       << " ms");
   databases.Drop("lastcall_run_b1");
   databases.Drop("lastcall_run_b2");
 }
 
-TEST_CASE("RunDatabases: spares are cloned ahead and renamed, and none is left",
-          "[database]") {
+TEST_CASE("RunDatabases: spares are cloned ahead and renamed, and none is left", "[database]") {
   EmbeddedPostgres& pg = Server();
   const std::string admin = pg.UrlFor("postgres");
   const std::string schema = UniqueSchema("spares");
@@ -359,8 +360,7 @@ TEST_CASE("RunDatabases: spares are cloned ahead and renamed, and none is left",
   CHECK_FALSE(DatabaseExists(admin, "lastcall_run_s3"));
 }
 
-TEST_CASE("RunDatabases: a schema error gives PostgreSQL's message and the line",
-          "[database]") {
+TEST_CASE("RunDatabases: a schema error gives PostgreSQL's message and the line", "[database]") {
   EmbeddedPostgres& pg = Server();
   const std::string admin = pg.UrlFor("postgres");
   const int64_t dbs_before = QueryInt(admin, "SELECT count(*) FROM pg_database");
@@ -396,8 +396,8 @@ TEST_CASE("RunDatabases: a schema error gives PostgreSQL's message and the line"
             std::string::npos);
       RunDatabases::Failure schema_failure = RunDatabases::Failure::kServer;
       CHECK_FALSE(databases.Create("lastcall_run_c",
-                                   DatabaseContent{schema + "CREAT x;", "SELECT 1"},
-                                   &owner, &schema_failure, &error));
+                                   DatabaseContent{schema + "CREAT x;", "SELECT 1"}, &owner,
+                                   &schema_failure, &error));
       CHECK(schema_failure == RunDatabases::Failure::kSchema);
     }
   }
@@ -416,12 +416,12 @@ TEST_CASE("RunDatabases: the setup is part of the clone, per schema and setup", 
   RunDatabases databases(admin, 1);
   const std::string add = "INSERT INTO accounts VALUES ('acct-3', 700);";
   std::string owner;
-  REQUIRE(databases.Create("lastcall_run_u1", DatabaseContent{schema, add}, &owner, &failure,
-                           &error));
-  REQUIRE(databases.Create("lastcall_run_u2", DatabaseContent{schema, ""}, &owner, &failure,
-                           &error));
-  REQUIRE(databases.Create("lastcall_run_u3", DatabaseContent{schema, add}, &owner, &failure,
-                           &error));
+  REQUIRE(
+      databases.Create("lastcall_run_u1", DatabaseContent{schema, add}, &owner, &failure, &error));
+  REQUIRE(
+      databases.Create("lastcall_run_u2", DatabaseContent{schema, ""}, &owner, &failure, &error));
+  REQUIRE(
+      databases.Create("lastcall_run_u3", DatabaseContent{schema, add}, &owner, &failure, &error));
   CHECK(QueryInt(pg.UrlFor("lastcall_run_u1"), "SELECT sum(balance) FROM accounts") == 1000);
   CHECK(QueryInt(pg.UrlFor("lastcall_run_u2"), "SELECT sum(balance) FROM accounts") == 300);
   CHECK(QueryInt(pg.UrlFor("lastcall_run_u3"), "SELECT sum(balance) FROM accounts") == 1000);
@@ -438,8 +438,8 @@ TEST_CASE("RunDatabases: the schema runs as the database's owner, who is no supe
   RunDatabases databases(admin, 0);
   SECTION("a schema that alters lastcall's own role fails, and changes nothing") {
     const std::string schema = UniqueSchema("alters_roles") + "ALTER ROLE postgres PASSWORD 'x';\n";
-    CHECK_FALSE(databases.Create("lastcall_run_o", DatabaseContent{schema, ""}, &owner, &failure,
-                                 &error));
+    CHECK_FALSE(
+        databases.Create("lastcall_run_o", DatabaseContent{schema, ""}, &owner, &failure, &error));
     INFO(error);
     CHECK(failure == RunDatabases::Failure::kSchema);
     CHECK(error.find("the schema failed: ERROR:  ") == 0);
@@ -452,22 +452,27 @@ TEST_CASE("RunDatabases: the schema runs as the database's owner, who is no supe
                              &failure, &error));
     REQUIRE(owner.rfind("lastcall_tpl_", 0) == 0);
     const std::string url = pg.UrlFor("lastcall_run_o");
-    CHECK(QueryInt(url, "SELECT count(*) FROM pg_database WHERE datname = current_database() "
-                        "AND pg_get_userbyid(datdba) = '" + owner + "'") == 1);
+    CHECK(QueryInt(url,
+                   "SELECT count(*) FROM pg_database WHERE datname = current_database() "
+                   "AND pg_get_userbyid(datdba) = '" +
+                       owner + "'") == 1);
     CHECK(QueryInt(url, "SELECT count(*) FROM pg_roles WHERE rolname = '" + owner +
                             "' AND NOT rolsuper AND NOT rolcanlogin AND NOT rolcreatedb "
                             "AND NOT rolcreaterole") == 1);
     // As AuditConnection::CreateRole makes an instance's role.
     {
       pqxx::connection c(admin);
-      pqxx::nontransaction(c).exec("CREATE ROLE lastcall_owned_1 LOGIN NOSUPERUSER PASSWORD "
-                                   "'pw' IN ROLE " + c.quote_name(owner));
+      pqxx::nontransaction(c).exec(
+          "CREATE ROLE lastcall_owned_1 LOGIN NOSUPERUSER PASSWORD "
+          "'pw' IN ROLE " +
+          c.quote_name(owner));
     }
     {
       pqxx::connection target(UrlWithLogin(url, "lastcall_owned_1", "pw"));
       pqxx::nontransaction w(target);
-      w.exec("INSERT INTO ledger VALUES ('k1', 5); CREATE TABLE app.extra (x int); "
-             "CREATE TABLE public.more (x int)");
+      w.exec(
+          "INSERT INTO ledger VALUES ('k1', 5); CREATE TABLE app.extra (x int); "
+          "CREATE TABLE public.more (x int)");
       CHECK_THROWS_AS(w.exec("ALTER ROLE postgres PASSWORD 'x'"), pqxx::sql_error);
     }
     CHECK(QueryInt(url, "SELECT count(*) FROM ledger") == 1);
@@ -485,17 +490,17 @@ TEST_CASE("RunDatabases: names are quoted", "[database]") {
     REQUIRE(Create(databases, name, UniqueSchema("quoted"), &error));
     CHECK(DatabaseExists(admin, name));
     CHECK(QueryInt(pg.UrlFor(name), "SELECT count(*) FROM accounts") == 2);
-    CHECK(QueryInt(pg.UrlFor(name), "SELECT count(*) FROM pg_database WHERE datname = "
-                                    "current_database() AND datname = 'Run \"1\"; DROP DATABASE "
-                                    "postgres; --/x?y'") == 1);
+    CHECK(QueryInt(pg.UrlFor(name),
+                   "SELECT count(*) FROM pg_database WHERE datname = "
+                   "current_database() AND datname = 'Run \"1\"; DROP DATABASE "
+                   "postgres; --/x?y'") == 1);
     databases.Drop(name);
   }
   CHECK_FALSE(DatabaseExists(admin, name));
   CHECK(DatabaseExists(admin, "postgres"));
 }
 
-TEST_CASE("RunDatabases: two lastcalls making the same new template at once",
-          "[database]") {
+TEST_CASE("RunDatabases: two lastcalls making the same new template at once", "[database]") {
   EmbeddedPostgres& pg = Server();
   const std::string admin = pg.UrlFor("postgres");
   // A schema slow enough for the two to overlap.
@@ -561,9 +566,11 @@ TEST_CASE("UrlWithLogin", "[database]") {
 
 TEST_CASE("LibpqEnvironment", "[database]") {
   using Env = std::vector<std::pair<std::string, std::string>>;
-  CHECK(LibpqEnvironment("postgresql://r:s@127.0.0.1:5433/run") ==
-        Env{{"PGUSER", "r"}, {"PGPASSWORD", "s"}, {"PGDATABASE", "run"},
-            {"PGHOST", "127.0.0.1"}, {"PGPORT", "5433"}});
+  CHECK(LibpqEnvironment("postgresql://r:s@127.0.0.1:5433/run") == Env{{"PGUSER", "r"},
+                                                                       {"PGPASSWORD", "s"},
+                                                                       {"PGDATABASE", "run"},
+                                                                       {"PGHOST", "127.0.0.1"},
+                                                                       {"PGPORT", "5433"}});
   CHECK(LibpqEnvironment("host=h dbname=d") == Env{{"PGDATABASE", "d"}, {"PGHOST", "h"}});
   CHECK(LibpqEnvironment("postgresql://a%20b@h/db") ==
         Env{{"PGUSER", "a b"}, {"PGDATABASE", "db"}, {"PGHOST", "h"}});
@@ -584,11 +591,13 @@ TEST_CASE("RunDatabases: the roles given with a database go after it", "[databas
     }
     // The first owns a table in the database: it can only go after it.
     pqxx::connection c(pg.UrlFor("lastcall_run_roles"));
-    pqxx::nontransaction(c).exec("CREATE TABLE owned (x int); ALTER TABLE owned OWNER TO lastcall_roles_1");
+    pqxx::nontransaction(c).exec(
+        "CREATE TABLE owned (x int); ALTER TABLE owned OWNER TO lastcall_roles_1");
     databases.Drop("lastcall_run_roles", {"lastcall_roles_1", "lastcall_roles_2"});
   }
   CHECK_FALSE(DatabaseExists(admin, "lastcall_run_roles"));
-  CHECK(QueryInt(admin, "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'lastcall_roles_%'") == 0);
+  CHECK(QueryInt(admin, "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'lastcall_roles_%'") ==
+        0);
 }
 
 }  // namespace

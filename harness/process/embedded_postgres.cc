@@ -9,6 +9,21 @@
 // As root, initdb and postgres run as the `postgres` system user (else
 // `nobody`): PostgreSQL refuses to run as root.
 #include "process/embedded_postgres.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <pqxx/pqxx>
+#include <sys/shm.h>
+#include <sys/stat.h>
+
 #include "base/errno_text.h"
 #include "base/file.h"
 #include "base/free_port.h"
@@ -17,19 +32,6 @@
 #include "process/copy_tree.h"
 #include "process/postgres_cluster.h"
 #include "process/postgres_url.h"
-
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <stdlib.h>
-#include <sys/shm.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <filesystem>
-#include <fstream>
-#include <pqxx/pqxx>
-#include <sstream>
 
 namespace fs = std::filesystem;
 
@@ -73,8 +75,8 @@ bool BindFailed(const std::string& log) {
 }
 
 // Writes `text` to `path`, owned by `user`.
-bool WriteFileAs(const std::string& path, const std::string& text,
-                 const ServiceUser& user, std::string* error) {
+bool WriteFileAs(const std::string& path, const std::string& text, const ServiceUser& user,
+                 std::string* error) {
   std::ofstream out(path, std::ios::trunc);
   out << text;
   out.close();
@@ -153,8 +155,8 @@ std::unique_ptr<EmbeddedPostgres> EmbeddedPostgres::Start(const std::string& wor
     pg->remove_dirs_.push_back(sock);
     if (!Chown(sock, user, error)) return nullptr;
 
-    int log_fd = ::open(pg->log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
-                        0644);
+    int log_fd =
+        ::open(pg->log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
     if (log_fd < 0) {
       *error = "cannot create " + pg->log_path_ + ": " + ErrnoText(errno);
       return nullptr;
@@ -171,30 +173,22 @@ std::unique_ptr<EmbeddedPostgres> EmbeddedPostgres::Start(const std::string& wor
       const std::streamoff log_start = ::lseek(log_fd, 0, SEEK_END);
 
       SpawnOptions o;
-      o.argv = {bin.dir + "/postgres",
-                "-D", data,
-                "-p", std::to_string(port),
-                "-k", sock,
-                "-c", "listen_addresses=127.0.0.1",
+      o.argv = {bin.dir + "/postgres", "-D", data, "-p", std::to_string(port), "-k", sock, "-c",
+                "listen_addresses=127.0.0.1",
                 // Speed: we never survive a host crash, so no fsync and no
                 // full-page images. synchronous_commit stays on: a commit is
                 // still in the WAL before it is acknowledged, which is what
                 // the audit of a killed *target* relies on.
-                "-c", "fsync=off",
-                "-c", "full_page_writes=off",
-                "-c", "log_connections=on",
-                "-c", "log_disconnections=on",
-                "-c", "log_min_messages=debug1",
+                "-c", "fsync=off", "-c", "full_page_writes=off", "-c", "log_connections=on", "-c",
+                "log_disconnections=on", "-c", "log_min_messages=debug1",
                 // The role (%u) names the instance whose session a line is
                 // (run.cc gives each its own); the application name only
                 // helps a reader, a driver may not set it.
-                "-c", "log_line_prefix=%m [%p] %d %u %a ",
-                "-c", "log_timezone=UTC",
-                "-c", "max_connections=200",
+                "-c", "log_line_prefix=%m [%p] %d %u %a ", "-c", "log_timezone=UTC", "-c",
+                "max_connections=200",
                 // Dynamic shared memory as files in the data folder, not in
                 // /dev/shm: a SIGKILLed server's segments go with the folder.
-                "-c", "dynamic_shared_memory_type=mmap",
-                "-c", "shared_buffers=64MB"};
+                "-c", "dynamic_shared_memory_type=mmap", "-c", "shared_buffers=64MB"};
       o.env = PgEnv();
       o.cwd = data;
       o.output_fd = log_fd;
@@ -205,8 +199,8 @@ std::unique_ptr<EmbeddedPostgres> EmbeddedPostgres::Start(const std::string& wor
       if (!pg->server_) return nullptr;
       pg->port_ = port;
       // Until the password is set, only the private socket lets us in.
-      const std::string socket_url = "postgresql://postgres@/postgres?host=" + sock +
-                                     "&port=" + std::to_string(port);
+      const std::string socket_url =
+          "postgresql://postgres@/postgres?host=" + sock + "&port=" + std::to_string(port);
 
       const auto deadline = t_start + kStartTimeout;
       bool ready = false;
@@ -221,8 +215,8 @@ std::unique_ptr<EmbeddedPostgres> EmbeddedPostgres::Start(const std::string& wor
             const std::string password = RandomPassword();
             pqxx::nontransaction tx(*c);
             tx.exec("ALTER ROLE postgres PASSWORD " + tx.quote(password));
-            pg->url_base_ = "postgresql://postgres:" + password + "@127.0.0.1:" +
-                            std::to_string(port) + "/";
+            pg->url_base_ =
+                "postgresql://postgres:" + password + "@127.0.0.1:" + std::to_string(port) + "/";
             ready = true;
             break;
           } catch (const std::exception& e) {

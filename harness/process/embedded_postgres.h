@@ -16,16 +16,15 @@ namespace lastcall {
 // server on it listening on 127.0.0.1 at a free port and on a unix socket in
 // that folder, with trust authentication (nothing else can reach it), logging
 // connections, disconnections and client EOFs with the database, the role
-// and the application name in each line's prefix ('%m [%p] %d %u %a '). When the harness runs as root, the server runs as an
-// unprivileged system user (`postgres`, else `nobody`), because PostgreSQL
-// refuses to run as root.
+// and the application name in each line's prefix ('%m [%p] %d %u %a '). When the harness runs as
+// root, the server runs as an unprivileged system user (`postgres`, else `nobody`), because
+// PostgreSQL refuses to run as root.
 class EmbeddedPostgres {
  public:
   // Starts the server under `work_dir` (a private folder the caller owns and
   // removes). Returns nullptr and sets *error (with the log's tail) if the
   // binaries are missing or the server does not come up within 30 s.
-  static std::unique_ptr<EmbeddedPostgres> Start(const std::string& work_dir,
-                                                 std::string* error);
+  static std::unique_ptr<EmbeddedPostgres> Start(const std::string& work_dir, std::string* error);
 
   // Stops the server (fast shutdown: SIGINT, then SIGKILL after 10 s) and
   // removes its data folder.

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "scenario/scenario.h"
 #include "process/subprocess.h"
+#include "scenario/scenario.h"
 
 namespace lastcall {
 
@@ -22,14 +22,12 @@ std::string BackendServerName(int slot);
 // of `server_ports` (on 127.0.0.1, health-checked as `spec` says), and the
 // runtime API on `socket_path`.
 std::string HaproxyConfig(const LoadBalancerSpec& spec, int frontend_port,
-                          const std::vector<int>& server_ports,
-                          const std::string& socket_path);
+                          const std::vector<int>& server_ports, const std::string& socket_path);
 
 // The status column of `server` in the runtime API's `show stat` CSV
 // ("UP", "DOWN", "MAINT", "UP 1/3" while going down...). Returns "" when
 // the server is not listed.
-std::string ServerStatus(const std::string& show_stat_csv,
-                         const std::string& server);
+std::string ServerStatus(const std::string& show_stat_csv, const std::string& server);
 
 class LoadBalancer {
  public:
@@ -37,11 +35,9 @@ class LoadBalancer {
   // haproxy in the foreground (-db), its output in work_dir/haproxy.log.
   // Returns once its runtime API answers, or nullptr and *error (with the
   // end of its log) if it exits first or does not answer within 5 s.
-  static std::unique_ptr<LoadBalancer> Start(const LoadBalancerSpec& spec,
-                                             int frontend_port,
+  static std::unique_ptr<LoadBalancer> Start(const LoadBalancerSpec& spec, int frontend_port,
                                              const std::vector<int>& server_ports,
-                                             const std::string& work_dir,
-                                             std::string* error);
+                                             const std::string& work_dir, std::string* error);
   // Stops haproxy (SIGTERM, then SIGKILL after 2 s) and waits for it.
   ~LoadBalancer();
 
@@ -57,8 +53,7 @@ class LoadBalancer {
 
   // The runtime API's answer to `command` (one command per connection).
   // Returns false and sets *error when the socket cannot be used.
-  bool Command(const std::string& command, std::string* answer,
-               std::string* error);
+  bool Command(const std::string& command, std::string* answer, std::string* error);
 
   const std::string& log_path() const { return log_path_; }
   pid_t pid() const { return process_->pid(); }

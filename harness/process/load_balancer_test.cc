@@ -1,22 +1,22 @@
 #include "process/load_balancer.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <filesystem>
 #include <string>
 
-#include "process/crafted_listener.h"
+#include <arpa/inet.h>
+#include <catch2/catch.hpp>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include "base/temp_dir.h"
 #include "base/wait_until.h"
+#include "process/crafted_listener.h"
 
 namespace lastcall {
 namespace {
-
 
 TEST_CASE("The HAProxy configuration follows the scenario", "[load_balancer]") {
   LoadBalancerSpec spec;
@@ -61,7 +61,8 @@ TEST_CASE("HAProxy starts and answers its runtime API and stops", "[load_balance
   pid_t pid = 0;
   {
     std::unique_ptr<LoadBalancer> lb =
-        LoadBalancer::Start(spec, crafted::FreeLoopbackPort(), {crafted::FreeLoopbackPort()}, dir.path.string(), &error);
+        LoadBalancer::Start(spec, crafted::FreeLoopbackPort(), {crafted::FreeLoopbackPort()},
+                            dir.path.string(), &error);
     REQUIRE(lb != nullptr);
     pid = lb->pid();
     CHECK(std::filesystem::status(dir.path.string() + "/haproxy.sock").permissions() ==

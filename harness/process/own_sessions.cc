@@ -10,8 +10,8 @@ const char kOwnSessionSql[] =
 
 void OwnSessions::Add(int pid, const std::string& backend_start) {
   std::lock_guard<std::mutex> lock(mutex_);
-  double now = std::chrono::duration<double>(
-                   std::chrono::system_clock::now().time_since_epoch()).count();
+  double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   sessions_.push_back(Session{pid, backend_start, now});
 }
 
@@ -35,7 +35,8 @@ std::string TargetSessionsCondition(const std::string& pids, const std::string& 
   // the database too. A pid alone could be a later backend that reused it.
   return "a.datname = current_database() AND a.backend_type = 'client backend' AND "
          "a.pid <> pg_backend_pid() AND (a.pid, a.backend_start) NOT IN "
-         "(SELECT * FROM unnest(" + pids + "::int[], " + starts + "::timestamptz[]))";
+         "(SELECT * FROM unnest(" +
+         pids + "::int[], " + starts + "::timestamptz[]))";
 }
 
 }  // namespace lastcall

@@ -8,9 +8,6 @@
 //      neither race nor see half a cluster).
 // As root, initdb runs as the `postgres` system user (else `nobody`).
 #include "process/postgres_cluster.h"
-#include "base/errno_text.h"
-#include "base/file.h"
-#include "base/last_lines.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,8 +15,6 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,15 +22,20 @@
 #include <filesystem>
 #include <sstream>
 
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include "base/errno_text.h"
+#include "base/file.h"
+#include "base/last_lines.h"
+
 namespace fs = std::filesystem;
 
 namespace lastcall {
 
 using namespace std::chrono_literals;
 
-std::vector<std::string> PgEnv() {
-  return {"PATH=/usr/bin:/bin", "LC_ALL=C", "LANG=C", "TZ=UTC"};
-}
+std::vector<std::string> PgEnv() { return {"PATH=/usr/bin:/bin", "LC_ALL=C", "LANG=C", "TZ=UTC"}; }
 
 namespace {
 
@@ -90,9 +90,10 @@ bool FindBinaries(PgBinaries* bin, std::string* error) {
   pg_config.env = {std::string("PATH=") + (getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin")};
   CapturedOutput r = RunCaptured(pg_config, 10s);
   if (r.ok() && try_dir(r.output.substr(0, r.output.find('\n')))) return true;
-  *error = "PostgreSQL server binaries (postgres, initdb) not found in "
-           "/usr/lib/postgresql/*/bin or `pg_config --bindir`; install them with: "
-           "apt-get install postgresql-15";
+  *error =
+      "PostgreSQL server binaries (postgres, initdb) not found in "
+      "/usr/lib/postgresql/*/bin or `pg_config --bindir`; install them with: "
+      "apt-get install postgresql-15";
   return false;
 }
 
@@ -191,8 +192,8 @@ bool EnsureCachedCluster(const PgBinaries& bin, const ServiceUser& user, std::st
   if (!Chown(tmp, user, error)) return false;
 
   SpawnOptions o;
-  o.argv = {bin.dir + "/initdb", "-D", tmp, "-A", "trust", "-U", "postgres", "-E", "UTF8",
-            "--locale=C", "--no-sync", "--no-instructions"};
+  o.argv = {bin.dir + "/initdb", "-D", tmp,    "-A",         "trust",     "-U",
+            "postgres",          "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"};
   o.env = PgEnv();
   o.cwd = root;
   ApplyUser(user, &o);

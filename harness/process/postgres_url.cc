@@ -1,14 +1,14 @@
 // PostgreSQL connection strings. See postgres_url.h.
 #include "process/postgres_url.h"
 
-#include <libpq-fe.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <map>
 #include <random>
 #include <sstream>
+
+#include <libpq-fe.h>
 
 namespace lastcall {
 
@@ -126,15 +126,17 @@ std::string UrlWithLogin(const std::string& url, const std::string& user,
   const size_t hosts = at != std::string::npos && at >= authority ? at + 1 : authority;
   const size_t params = std::min(url.find_first_of("?#", path), url.size());
   const size_t fragment = std::min(url.find('#', params), url.size());
-  return url.substr(0, authority) + PercentEncode(user) + ":" + PercentEncode(password) +
-         "@" + url.substr(hosts, params - hosts) +
+  return url.substr(0, authority) + PercentEncode(user) + ":" + PercentEncode(password) + "@" +
+         url.substr(hosts, params - hosts) +
          WithoutLoginParams(url.substr(params, fragment - params)) + url.substr(fragment);
 }
 
 std::vector<std::pair<std::string, std::string>> LibpqEnvironment(const std::string& url) {
-  static const std::map<std::string, std::string> kVariables = {
-      {"host", "PGHOST"}, {"port", "PGPORT"}, {"dbname", "PGDATABASE"},
-      {"user", "PGUSER"}, {"password", "PGPASSWORD"}};
+  static const std::map<std::string, std::string> kVariables = {{"host", "PGHOST"},
+                                                                {"port", "PGPORT"},
+                                                                {"dbname", "PGDATABASE"},
+                                                                {"user", "PGUSER"},
+                                                                {"password", "PGPASSWORD"}};
   std::vector<std::pair<std::string, std::string>> env;
   char* error = nullptr;
   PQconninfoOption* options = PQconninfoParse(url.c_str(), &error);

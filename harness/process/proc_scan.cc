@@ -1,11 +1,12 @@
 #include "process/proc_scan.h"
-#include "base/file.h"
 
 #include <dirent.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+
+#include "base/file.h"
 
 namespace lastcall {
 
@@ -20,14 +21,12 @@ std::string ReadProcFile(pid_t pid, const char* name) {
 char StateOf(pid_t pid) {
   std::string stat = ReadProcFile(pid, "stat");
   size_t close = stat.rfind(')');
-  return close == std::string::npos || close + 2 >= stat.size() ? '?'
-                                                                : stat[close + 2];
+  return close == std::string::npos || close + 2 >= stat.size() ? '?' : stat[close + 2];
 }
 
 }  // namespace
 
-std::vector<pid_t> ProcessesWithEnvironment(const std::string& name,
-                                            const std::string& value) {
+std::vector<pid_t> ProcessesWithEnvironment(const std::string& name, const std::string& value) {
   // environ is NUL-separated; match a whole entry, not a prefix of one.
   std::string entry = name + "=" + value;
   entry.push_back('\0');

@@ -5,17 +5,16 @@
 #ifndef LASTCALL_PROC_SCAN_H_
 #define LASTCALL_PROC_SCAN_H_
 
-#include <sys/types.h>
-
 #include <string>
 #include <vector>
+
+#include <sys/types.h>
 
 namespace lastcall {
 
 // Live processes (zombies excluded) whose environment contains exactly the
 // entry `name=value`. Processes that vanish or cannot be read are skipped.
-std::vector<pid_t> ProcessesWithEnvironment(const std::string& name,
-                                            const std::string& value);
+std::vector<pid_t> ProcessesWithEnvironment(const std::string& name, const std::string& value);
 
 // `root` and every live descendant of it, parents before children, as PM2's
 // treekill finds them (a process that was reparented is no longer found).

@@ -5,8 +5,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "process/subprocess.h"
 #include "base/wait_until.h"
+#include "process/subprocess.h"
 
 using namespace lastcall;
 
@@ -25,8 +25,7 @@ TEST_CASE("a run's processes are found by environment, even after setsid") {
   std::vector<pid_t> found;
   auto settled = [&] {
     found = ProcessesWithEnvironment("LASTCALL_RUN_ID", run);
-    return found.size() == 1 &&
-           DescribeProcess(found[0]) == std::to_string(found[0]) + " sleep 30";
+    return found.size() == 1 && DescribeProcess(found[0]) == std::to_string(found[0]) + " sleep 30";
   };
   REQUIRE(WaitUntil(settled));
   CHECK(getpgid(found[0]) != shell->pgid());  // it left the target's group
@@ -43,8 +42,7 @@ TEST_CASE("a process tree has children and grandchildren but not the reparented"
   SpawnOptions options;
   // sh starts a child sh that starts a sleep (a grandchild), and a sleep
   // that leaves the tree (double fork: its parent exits at once).
-  options.argv = {"/bin/sh", "-c",
-                  "sh -c 'sleep 30 & wait' & (sleep 31 &) ; echo started; wait"};
+  options.argv = {"/bin/sh", "-c", "sh -c 'sleep 30 & wait' & (sleep 31 &) ; echo started; wait"};
   options.env = {"PATH=/usr/bin:/bin"};
   std::string error;
   std::unique_ptr<Subprocess> shell = Subprocess::Start(options, &error);

@@ -1,12 +1,8 @@
 // The embedded Redis and the harness's Redis client. See redis.h.
 #include "process/redis.h"
-#include "base/last_lines.h"
 
 #include <fcntl.h>
-#include <hiredis/hiredis.h>
 #include <signal.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -17,6 +13,11 @@
 #include <regex>
 #include <sstream>
 
+#include <hiredis/hiredis.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include "base/last_lines.h"
 #include "process/service_user.h"
 
 namespace lastcall {
@@ -36,11 +37,15 @@ constexpr size_t kLogLinesShown = 20;  // of the server's log, in an error
 // no`: nothing is ever written to disk.
 std::string ServerConfig(const std::string& dir, const std::string& socket) {
   return "port 0\n"
-         "unixsocket " + socket + "\n"
+         "unixsocket " +
+         socket +
+         "\n"
          "unixsocketperm 700\n"
          "save \"\"\n"
          "appendonly no\n"
-         "dir " + dir + "\n"
+         "dir " +
+         dir +
+         "\n"
          "daemonize no\n"
          "logfile \"\"\n";
 }
@@ -58,8 +63,7 @@ std::string LogEnd(const std::string& path) {
 
 }  // namespace
 
-std::unique_ptr<EmbeddedRedis> EmbeddedRedis::Start(const std::string& dir,
-                                                    std::string* error) {
+std::unique_ptr<EmbeddedRedis> EmbeddedRedis::Start(const std::string& dir, std::string* error) {
   std::unique_ptr<EmbeddedRedis> redis(new EmbeddedRedis());
   const std::string folder = fs::absolute(dir).lexically_normal().string();
   const std::string socket = folder + "/redis.sock";
@@ -153,22 +157,22 @@ bool ParseRedisUrl(const std::string& url, RedisAddress* out, std::string* error
     out->db = m[9];
     return true;
   }
-  *error = "not a Redis URL (redis://[[user]:password@]host[:port][/db] or "
-           "unix:///path/to/socket[?db=N]): " + url;
+  *error =
+      "not a Redis URL (redis://[[user]:password@]host[:port][/db] or "
+      "unix:///path/to/socket[?db=N]): " +
+      url;
   return false;
 }
 
 }  // namespace
 
-std::unique_ptr<RedisClient> RedisClient::Connect(const std::string& url,
-                                                  std::string* error) {
+std::unique_ptr<RedisClient> RedisClient::Connect(const std::string& url, std::string* error) {
   RedisAddress address;
   if (!ParseRedisUrl(url, &address, error)) return nullptr;
   const timeval timeout{kConnectTimeoutSeconds, 0};
-  redisContext* context =
-      address.socket.empty()
-          ? redisConnectWithTimeout(address.host.c_str(), address.port, timeout)
-          : redisConnectUnixWithTimeout(address.socket.c_str(), timeout);
+  redisContext* context = address.socket.empty()
+                              ? redisConnectWithTimeout(address.host.c_str(), address.port, timeout)
+                              : redisConnectUnixWithTimeout(address.socket.c_str(), timeout);
   if (context == nullptr) {
     *error = "cannot connect to Redis at " + url + ": out of memory";
     return nullptr;
@@ -190,16 +194,16 @@ std::unique_ptr<RedisClient> RedisClient::Connect(const std::string& url,
 
 RedisClient::~RedisClient() { redisFree(context_); }
 
-bool RedisClient::Command(const std::vector<std::string>& words,
-                          std::vector<std::string>* items, std::string* error) {
+bool RedisClient::Command(const std::vector<std::string>& words, std::vector<std::string>* items,
+                          std::string* error) {
   std::vector<const char*> argv;
   std::vector<size_t> lengths;
   for (const std::string& word : words) {
     argv.push_back(word.data());
     lengths.push_back(word.size());
   }
-  auto* reply = static_cast<redisReply*>(redisCommandArgv(
-      context_, static_cast<int>(argv.size()), argv.data(), lengths.data()));
+  auto* reply = static_cast<redisReply*>(
+      redisCommandArgv(context_, static_cast<int>(argv.size()), argv.data(), lengths.data()));
   if (reply == nullptr) {
     *error = "Redis " + words[0] + ": " + context_->errstr;
     return false;

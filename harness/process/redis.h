@@ -5,11 +5,11 @@
 #ifndef LASTCALL_REDIS_H_
 #define LASTCALL_REDIS_H_
 
-#include <sys/types.h>
-
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <sys/types.h>
 
 #include "process/subprocess.h"
 
@@ -30,8 +30,7 @@ class EmbeddedRedis {
   // owns the folder and removes it when it stops. Returns nullptr and sets
   // *error (with the end of the server's log) if the binary is missing or
   // the server does not answer PING within 10 s.
-  static std::unique_ptr<EmbeddedRedis> Start(const std::string& dir,
-                                              std::string* error);
+  static std::unique_ptr<EmbeddedRedis> Start(const std::string& dir, std::string* error);
 
   // Stops the server (SIGTERM: with no persistence it exits at once; SIGKILL
   // after 5 s) and removes its folder.
@@ -60,8 +59,7 @@ class RedisClient {
   // unix:///path/to/socket[?db=N]. Returns nullptr and sets *error when the
   // URL is malformed, the server cannot be reached within 5 s, or AUTH or
   // SELECT is refused.
-  static std::unique_ptr<RedisClient> Connect(const std::string& url,
-                                              std::string* error);
+  static std::unique_ptr<RedisClient> Connect(const std::string& url, std::string* error);
   // Closes the connection.
   ~RedisClient();
 
@@ -72,8 +70,8 @@ class RedisClient {
   // *items (may be null) to the reply's strings: the elements of an array,
   // or the one string or status; empty for nil and integers. Returns false
   // and sets *error on an error reply or a broken connection.
-  bool Command(const std::vector<std::string>& words,
-               std::vector<std::string>* items, std::string* error);
+  bool Command(const std::vector<std::string>& words, std::vector<std::string>* items,
+               std::string* error);
 
  private:
   explicit RedisClient(redisContext* context) : context_(context) {}

@@ -2,12 +2,13 @@
 // redis-server.
 #include "process/redis.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+
+#include <catch2/catch.hpp>
+#include <sys/stat.h>
 
 #include "base/temp_dir.h"
 #include "base/wait_until.h"
@@ -68,8 +69,7 @@ TEST_CASE("A Redis URL that is malformed or unreachable is an error that says so
   CHECK(RedisClient::Connect("http://127.0.0.1:6379", &error) == nullptr);
   CHECK(error.find("not a Redis URL") != std::string::npos);
   TempDir nowhere;
-  CHECK(RedisClient::Connect("unix://" + (nowhere.path / "none.sock").string(), &error) ==
-        nullptr);
+  CHECK(RedisClient::Connect("unix://" + (nowhere.path / "none.sock").string(), &error) == nullptr);
   CHECK(error.find("cannot connect to Redis") != std::string::npos);
 }
 

@@ -1,6 +1,5 @@
 // The per-run databases. See run_databases.h.
 #include "process/run_databases.h"
-#include "process/postgres_url.h"
 
 #include <unistd.h>
 
@@ -10,9 +9,12 @@
 #include <deque>
 #include <map>
 #include <mutex>
-#include <pqxx/pqxx>
 #include <set>
 #include <thread>
+
+#include <pqxx/pqxx>
+
+#include "process/postgres_url.h"
 
 namespace lastcall {
 namespace {
@@ -93,15 +95,17 @@ bool IsSuperuser(pqxx::connection& admin) {
 // make it one).
 std::string TemplateOwner(pqxx::connection& admin, const std::string& tpl) {
   pqxx::nontransaction w(admin);
-  pqxx::result r = w.exec("SELECT r.rolname, r.rolsuper FROM pg_database d JOIN pg_roles r ON "
-                          "r.oid = d.datdba WHERE d.datname = " + w.quote(tpl));
+  pqxx::result r = w.exec(
+      "SELECT r.rolname, r.rolsuper FROM pg_database d JOIN pg_roles r ON "
+      "r.oid = d.datdba WHERE d.datname = " +
+      w.quote(tpl));
   return r.empty() || r[0][1].as<bool>() ? "" : r[0][0].as<std::string>();
 }
 
 // When `watch` cancelled what `what` names: sets *failure and *error so and
 // returns true.
-bool StoppedBy(const StatementWatch& watch, const std::string& what,
-               RunDatabases::Failure* failure, std::string* error) {
+bool StoppedBy(const StatementWatch& watch, const std::string& what, RunDatabases::Failure* failure,
+               std::string* error) {
   switch (watch.stop()) {
     case StatementWatch::Stop::kNone:
       return false;
@@ -123,16 +127,15 @@ bool StoppedBy(const StatementWatch& watch, const std::string& what,
 // and, through it, each run's database and everything the schema made: a
 // schema that alters roles or the server fails, its own run alone. Without
 // a superuser login, they run as `admin_url`'s user.
-bool EnsureTemplate(pqxx::connection& admin, const std::string& admin_url,
-                    const std::string& tpl, const DatabaseContent& content,
-                    const StatementLimits& limits, RunDatabases::Failure* failure,
-                    std::string* error) {
+bool EnsureTemplate(pqxx::connection& admin, const std::string& admin_url, const std::string& tpl,
+                    const DatabaseContent& content, const StatementLimits& limits,
+                    RunDatabases::Failure* failure, std::string* error) {
   const std::string q_tpl = admin.quote_name(tpl);
   const bool owned = IsSuperuser(admin);
   {
     pqxx::nontransaction w(admin);
-    pqxx::result r = w.exec("SELECT datistemplate FROM pg_database WHERE datname = " +
-                            w.quote(tpl));
+    pqxx::result r =
+        w.exec("SELECT datistemplate FROM pg_database WHERE datname = " + w.quote(tpl));
     if (!r.empty()) {
       if (r[0][0].as<bool>()) return true;
       // Half-made by a run that died while applying the schema.
@@ -140,8 +143,7 @@ bool EnsureTemplate(pqxx::connection& admin, const std::string& admin_url,
     }
     if (owned && w.exec("SELECT 1 FROM pg_roles WHERE rolname = " + w.quote(tpl)).empty())
       w.exec("CREATE ROLE " + q_tpl + " NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE");
-    w.exec("CREATE DATABASE " + q_tpl + " TEMPLATE template0" +
-           (owned ? " OWNER " + q_tpl : ""));
+    w.exec("CREATE DATABASE " + q_tpl + " TEMPLATE template0" + (owned ? " OWNER " + q_tpl : ""));
   }
   std::string url = UrlWithDatabase(admin_url, tpl);
   if (owned) {
@@ -185,9 +187,9 @@ bool EnsureTemplate(pqxx::connection& admin, const std::string& admin_url,
 // finds it. (Advisory locks are per database: callers share the lock when
 // their admin URLs name the same one.)
 bool EnsureTemplateLocked(pqxx::connection& admin, const std::string& admin_url,
-                          const std::string& tpl, uint64_t hash,
-                          const DatabaseContent& content, const StatementLimits& limits,
-                          RunDatabases::Failure* failure, std::string* error) {
+                          const std::string& tpl, uint64_t hash, const DatabaseContent& content,
+                          const StatementLimits& limits, RunDatabases::Failure* failure,
+                          std::string* error) {
   const std::string key = std::to_string(kTemplateLockClass) + ", " +
                           std::to_string(static_cast<int32_t>(hash & 0x7fffffff));
   {
@@ -195,8 +197,7 @@ bool EnsureTemplateLocked(pqxx::connection& admin, const std::string& admin_url,
     try {
       pqxx::nontransaction(admin).exec("SELECT pg_advisory_lock(" + key + ")");
     } catch (const pqxx::sql_error&) {
-      if (StoppedBy(watch, "the wait for another lastcall making the same schema", failure,
-                    error))
+      if (StoppedBy(watch, "the wait for another lastcall making the same schema", failure, error))
         return false;
       throw;
     }
@@ -224,9 +225,8 @@ std::string CloneTemplate(pqxx::connection& admin, const std::string& tpl,
       w.exec("SELECT current_setting('fsync')")[0][0].as<std::string>() == "off") {
     strategy = " STRATEGY = FILE_COPY";
   }
-  w.exec("CREATE DATABASE " + admin.quote_name(dbname) + " TEMPLATE " +
-         admin.quote_name(tpl) + strategy +
-         (owner.empty() ? "" : " OWNER " + admin.quote_name(owner)));
+  w.exec("CREATE DATABASE " + admin.quote_name(dbname) + " TEMPLATE " + admin.quote_name(tpl) +
+         strategy + (owner.empty() ? "" : " OWNER " + admin.quote_name(owner)));
   return owner;
 }
 
@@ -259,15 +259,15 @@ struct RunDatabases::Impl {
   std::mutex mutex;  // guards everything below
   std::condition_variable wake;
   std::map<std::string, std::vector<std::string>> ready;  // template -> spare names
-  std::map<std::string, int> making;    // template -> spares being cloned
-  std::set<std::string> broken;         // templates a spare could not be cloned from
+  std::map<std::string, int> making;                      // template -> spares being cloned
+  std::set<std::string> broken;  // templates a spare could not be cloned from
   // A database to drop, then the roles made for it.
   struct Dropped {
     std::string dbname;
     std::vector<std::string> roles;
   };
   std::deque<Dropped> to_drop;
-  int spares_made = 0;                  // for unique spare names
+  int spares_made = 0;  // for unique spare names
   bool stopping = false;
   std::thread worker;  // last: started once the members above exist
 
@@ -287,13 +287,12 @@ struct RunDatabases::Impl {
     std::unique_ptr<pqxx::connection> admin;
     std::unique_lock<std::mutex> lock(mutex);
     for (;;) {
-      wake.wait(lock, [&] {
-        return stopping || !to_drop.empty() || !TemplateWantingSpare().empty();
-      });
+      wake.wait(lock,
+                [&] { return stopping || !to_drop.empty() || !TemplateWantingSpare().empty(); });
       std::string tpl = stopping ? "" : TemplateWantingSpare();
       if (!tpl.empty()) {
-        std::string name = "lastcall_spare_" + std::to_string(getpid()) + "_" +
-                           std::to_string(++spares_made);
+        std::string name =
+            "lastcall_spare_" + std::to_string(getpid()) + "_" + std::to_string(++spares_made);
         ++making[tpl];
         lock.unlock();
         bool made = Try([&] { CloneTemplate(AdminConnection(&admin, admin_url), tpl, name); });
@@ -359,9 +358,8 @@ bool RunDatabases::Create(const std::string& dbname, const DatabaseContent& cont
   // v2: the setup is applied to the template too; v3: as the template's own
   // role. The setup's length keeps one schema + setup pair from hashing like
   // another split elsewhere.
-  const uint64_t hash = Fnv1a("lastcall template v3\n" +
-                              std::to_string(content.setup_sql.size()) + "\n" +
-                              content.setup_sql + content.schema_sql);
+  const uint64_t hash = Fnv1a("lastcall template v3\n" + std::to_string(content.setup_sql.size()) +
+                              "\n" + content.setup_sql + content.schema_sql);
   const std::string tpl = "lastcall_tpl_" + Hex16(hash);
   std::string spare;
   {
@@ -378,8 +376,8 @@ bool RunDatabases::Create(const std::string& dbname, const DatabaseContent& cont
     if (!spare.empty()) {
       // A rename is a catalogue update: milliseconds, where a clone is a
       // checkpoint and a copy of the template's files.
-      pqxx::nontransaction(admin).exec("ALTER DATABASE " + admin.quote_name(spare) +
-                                       " RENAME TO " + admin.quote_name(dbname));
+      pqxx::nontransaction(admin).exec("ALTER DATABASE " + admin.quote_name(spare) + " RENAME TO " +
+                                       admin.quote_name(dbname));
       *owner = TemplateOwner(admin, tpl);
     } else {
       if (!EnsureTemplateLocked(admin, impl_->admin_url, tpl, hash, content, limits, failure,

@@ -16,8 +16,7 @@ namespace {
 // DEBUG1; one that does so inside a transaction, the second at LOG. Every
 // session begins with the third (log_connections).
 constexpr char kEof[] = "unexpected EOF on client connection";
-constexpr char kEofInTransaction[] =
-    "unexpected EOF on client connection with an open transaction";
+constexpr char kEofInTransaction[] = "unexpected EOF on client connection with an open transaction";
 constexpr char kConnection[] = "connection received: ";
 
 // A line's prefix "date time zone [pid] db role " (each "[unknown]" before
@@ -107,8 +106,7 @@ std::vector<UncleanDisconnect> FindUncleanDisconnects(const std::string& log,
     UncleanDisconnect d;
     d.role = prefix.role;
     d.instance = InstanceOfRole(prefix.role, run.role_prefix);
-    if (start_time >= 0)
-      d.connected = start_time * 1000000 - run.history_epoch;
+    if (start_time >= 0) d.connected = start_time * 1000000 - run.history_epoch;
     d.open_transaction =
         line.compare(message, sizeof kEofInTransaction - 1, kEofInTransaction) == 0;
     d.line = line;

@@ -17,10 +17,10 @@ namespace lastcall {
 
 // What tells a run's sessions apart in the server's log.
 struct RunSessions {
-  std::string database;     // the run's database: lines of others are not the run's
-  std::string role_prefix;  // instance N logs in as role_prefix + N
+  std::string database;                   // the run's database: lines of others are not the run's
+  std::string role_prefix;                // instance N logs in as role_prefix + N
   std::vector<OwnSessions::Session> own;  // lastcall's, not the target's
-  int64_t history_epoch = 0;  // the wall clock (ns since 1970) at history time 0
+  int64_t history_epoch = 0;              // the wall clock (ns since 1970) at history time 0
 };
 
 // The unclean disconnects in `log` (the server log's text) of the target's

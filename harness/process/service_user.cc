@@ -1,10 +1,11 @@
 // The unprivileged user the embedded servers run as. See service_user.h.
 #include "process/service_user.h"
-#include "base/errno_text.h"
 
 #include <errno.h>
 #include <pwd.h>
 #include <unistd.h>
+
+#include "base/errno_text.h"
 
 namespace lastcall {
 
@@ -21,8 +22,9 @@ bool LookupServiceUser(ServiceUser* user, std::string* error) {
       return true;
     }
   }
-  *error = "running as root, but neither the 'postgres' nor the 'nobody' user exists "
-           "to run PostgreSQL as (it refuses to run as root)";
+  *error =
+      "running as root, but neither the 'postgres' nor the 'nobody' user exists "
+      "to run PostgreSQL as (it refuses to run as root)";
   return false;
 }
 

@@ -3,9 +3,9 @@
 #ifndef LASTCALL_SERVICE_USER_H_
 #define LASTCALL_SERVICE_USER_H_
 
-#include <sys/types.h>
-
 #include <string>
+
+#include <sys/types.h>
 
 #include "process/subprocess.h"
 

@@ -1,22 +1,24 @@
 #include "process/socket_watch.h"
-#include "base/errno_text.h"
 
 #include <errno.h>
-#include <linux/filter.h>
-#include <linux/inet_diag.h>
-#include <linux/netlink.h>
-#include <linux/sock_diag.h>
-#include <linux/tcp.h>
-#include <netinet/in.h>
 #include <poll.h>
-#include <sys/eventfd.h>
-#include <sys/socket.h>
 
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <functional>
 #include <system_error>
+
+#include <linux/filter.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+
+#include "base/errno_text.h"
 
 namespace lastcall {
 
@@ -44,10 +46,9 @@ enum KernelTcpState : uint8_t {
 // SYN_RECV asks for the request sockets of pending handshakes too
 // (TCP_NEW_SYN_RECV); FIN_WAIT2 brings timewait mini-sockets in that
 // substate, which Classify() skips.
-constexpr uint32_t kDumpedStates =
-    (1u << kEstablished) | (1u << kSynRecv) | (1u << kNewSynRecv) |
-    (1u << kFinWait1) | (1u << kFinWait2) | (1u << kCloseWait) |
-    (1u << kLastAck) | (1u << kListen) | (1u << kClosing);
+constexpr uint32_t kDumpedStates = (1u << kEstablished) | (1u << kSynRecv) | (1u << kNewSynRecv) |
+                                   (1u << kFinWait1) | (1u << kFinWait2) | (1u << kCloseWait) |
+                                   (1u << kLastAck) | (1u << kListen) | (1u << kClosing);
 
 // One recv()'s room: more than the 32 KiB a dump's skbs hold at most
 // (netlink_dump), so that none is truncated.
@@ -56,7 +57,6 @@ constexpr size_t kBufferBytes = 64 * 1024;
 // A look that takes longer means the kernel is not answering: an error,
 // never a verdict.
 constexpr int kDumpTimeoutSeconds = 5;
-
 
 // An inet_diag dump request: the port's sockets in kDumpedStates, with their
 // tcp_info, IPv4 and IPv6 alike. TCPDIAG_GETSOCK, the request inet_diag kept
@@ -70,8 +70,7 @@ struct DumpRequest {
   nlattr bytecode_header;
   inet_diag_bc_op bytecode[4];
 };
-static_assert(offsetof(DumpRequest, bytecode_header) ==
-                  NLMSG_LENGTH(sizeof(inet_diag_req)),
+static_assert(offsetof(DumpRequest, bytecode_header) == NLMSG_LENGTH(sizeof(inet_diag_req)),
               "the bytecode attribute follows the request, unpadded");
 
 DumpRequest MakeDumpRequest(uint16_t port, uint32_t sequence) {
@@ -137,8 +136,7 @@ ExactRequest MakeExactRequest(uint16_t port, uint16_t peer_port, uint32_t sequen
 // message (sock_diag_broadcast_destroy_work), so the local port is at a
 // fixed offset; BPF_ABS loads are big-endian, as idiag_sport is.
 bool AttachPortFilter(int fd, uint16_t port) {
-  constexpr uint32_t kSportOffset =
-      NLMSG_HDRLEN + offsetof(inet_diag_msg, id.idiag_sport);
+  constexpr uint32_t kSportOffset = NLMSG_HDRLEN + offsetof(inet_diag_msg, id.idiag_sport);
   sock_filter code[] = {
       BPF_STMT(BPF_LD | BPF_H | BPF_ABS, kSportOffset),
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, port, 0, 1),
@@ -151,10 +149,8 @@ bool AttachPortFilter(int fd, uint16_t port) {
 
 // A netlink socket bound to the destroy-event groups of TCP over IPv4 and
 // IPv6. Returns an invalid fd and sets *why when the kernel refuses.
-UniqueFd SubscribeToDestroyEvents(uint16_t port, int buffer_bytes,
-                                  std::string* why) {
-  UniqueFd fd(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK,
-                     NETLINK_SOCK_DIAG));
+UniqueFd SubscribeToDestroyEvents(uint16_t port, int buffer_bytes, std::string* why) {
+  UniqueFd fd(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_SOCK_DIAG));
   if (!fd.valid()) {
     *why = "no NETLINK_SOCK_DIAG socket: " + ErrnoText(errno);
     return UniqueFd();
@@ -168,16 +164,14 @@ UniqueFd SubscribeToDestroyEvents(uint16_t port, int buffer_bytes,
     return UniqueFd();
   }
   for (int group : {SKNLGRP_INET_TCP_DESTROY, SKNLGRP_INET6_TCP_DESTROY}) {
-    if (setsockopt(fd.get(), SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group,
-                   sizeof group) != 0) {
-      *why = "cannot join the TCP destroy-event group " +
-             std::to_string(group) + ": " + ErrnoText(errno);
+    if (setsockopt(fd.get(), SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof group) != 0) {
+      *why = "cannot join the TCP destroy-event group " + std::to_string(group) + ": " +
+             ErrnoText(errno);
       return UniqueFd();
     }
   }
   // SO_RCVBUFFORCE passes net.core.rmem_max but needs CAP_NET_ADMIN.
-  if (setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, &buffer_bytes,
-                 sizeof buffer_bytes) != 0)
+  if (setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUFFORCE, &buffer_bytes, sizeof buffer_bytes) != 0)
     setsockopt(fd.get(), SOL_SOCKET, SO_RCVBUF, &buffer_bytes, sizeof buffer_bytes);
   // Without the filter, the port check in DrainEventsLocked() still holds.
   AttachPortFilter(fd.get(), port);
@@ -228,8 +222,7 @@ struct SocketWatch::Sighting : ReceivedBytes {
     peer_address = IsSet(m->id.idiag_dst);
     unread = m->idiag_rqueue;
     ReadAttributes(reinterpret_cast<const char*>(m) + NLMSG_ALIGN(sizeof *m),
-                   static_cast<int>(h->nlmsg_len) -
-                       static_cast<int>(NLMSG_SPACE(sizeof *m)));
+                   static_cast<int>(h->nlmsg_len) - static_cast<int>(NLMSG_SPACE(sizeof *m)));
     return true;
   }
 
@@ -260,8 +253,7 @@ SocketWatch::SocketWatch(int port, const History* clock)
 
 SocketWatch::~SocketWatch() { Stop(); }
 
-std::unique_ptr<SocketWatch> SocketWatch::Open(int port, const History* clock,
-                                               std::string* why,
+std::unique_ptr<SocketWatch> SocketWatch::Open(int port, const History* clock, std::string* why,
                                                const SocketWatchOptions& options) {
   if (port <= 0 || port > 65535) {
     *why = "no TCP port " + std::to_string(port);
@@ -284,8 +276,7 @@ std::unique_ptr<SocketWatch> SocketWatch::Open(int port, const History* clock,
   // be destroyed unheard.
   if (options.destroy_events) {
     watch->event_fd_ = SubscribeToDestroyEvents(
-        static_cast<uint16_t>(port), options.event_buffer_bytes,
-        &watch->stats_.no_events_why);
+        static_cast<uint16_t>(port), options.event_buffer_bytes, &watch->stats_.no_events_why);
   } else {
     watch->stats_.no_events_why = "not wanted";
   }
@@ -359,8 +350,7 @@ void SocketWatch::ObserveAnswer(const nlmsghdr* h, LiveTable* live) {
 
 int SocketWatch::Dump(LiveTable* live) {
   const DumpRequest request = MakeDumpRequest(static_cast<uint16_t>(port_), ++sequence_);
-  if (send(dump_fd_.get(), &request, sizeof request, 0) != sizeof request)
-    return errno;
+  if (send(dump_fd_.get(), &request, sizeof request, 0) != sizeof request) return errno;
   return ReadAnswers([&](const nlmsghdr* h, int* error) {
     // What is left of a dump abandoned on an error.
     if (h->nlmsg_seq != sequence_) return true;
@@ -431,8 +421,8 @@ bool Classify(bool inode, bool full, uint8_t state, LiveSocket::State* out) {
   // No struct socket: in the accept queue, or orphaned by the target's
   // close() (which sends a FIN first: FIN_WAIT1, then FIN_WAIT2 or CLOSING;
   // LAST_ACK after the client's FIN).
-  const bool closing = state == kFinWait1 || state == kFinWait2 ||
-                       state == kClosing || state == kLastAck;
+  const bool closing =
+      state == kFinWait1 || state == kFinWait2 || state == kClosing || state == kLastAck;
   *out = closing ? LiveSocket::kClosedByTarget : LiveSocket::kQueued;
   return true;
 }
@@ -453,8 +443,7 @@ void SocketWatch::Observe(const Sighting& s, LiveTable* live) {
   if (socket.first_seen < 0) socket.first_seen = live->time;
   socket.last_seen = live->time;
   socket.seen_in_handshake |= state == LiveSocket::kHandshake;
-  socket.seen_in_accept_queue |=
-      state == LiveSocket::kHandshake || state == LiveSocket::kQueued;
+  socket.seen_in_accept_queue |= state == LiveSocket::kHandshake || state == LiveSocket::kQueued;
   socket.seen_accepted |= state == LiveSocket::kAccepted;
   socket.seen_closed_by_target |= state == LiveSocket::kClosedByTarget;
   r.full_socket |= state != LiveSocket::kHandshake;
@@ -584,17 +573,15 @@ bool SocketWatch::AwaitDestroyEvents(Clock::time_point deadline) {
   }
 }
 
-void SocketWatch::Start(std::chrono::microseconds interval, OnLook on_look,
-                        PeerPorts peer_ports) {
+void SocketWatch::Start(std::chrono::microseconds interval, OnLook on_look, PeerPorts peer_ports) {
   if (thread_.joinable()) return;
   {
     std::lock_guard<std::mutex> lock(mu_);
     running_ = true;
   }
-  thread_ = std::thread([this, interval, on_look = std::move(on_look),
-                         peer_ports = std::move(peer_ports)] {
-    Run(interval, on_look, peer_ports);
-  });
+  thread_ =
+      std::thread([this, interval, on_look = std::move(on_look),
+                   peer_ports = std::move(peer_ports)] { Run(interval, on_look, peer_ports); });
 }
 
 void SocketWatch::Stop() {

@@ -25,9 +25,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/unique_fd.h"
 #include "history/history.h"
 #include "history/kernel_records.h"
-#include "base/unique_fd.h"
 
 struct nlmsghdr;
 
@@ -62,8 +62,7 @@ class SocketWatch {
   // NETLINK_SOCK_DIAG, inet_diag refused). Destroy events are optional: a
   // watch without them (not permitted, or not wanted) works with looks alone
   // and says why in stats(). `clock` gives the times and must outlive it.
-  static std::unique_ptr<SocketWatch> Open(int port, const History* clock,
-                                           std::string* why,
+  static std::unique_ptr<SocketWatch> Open(int port, const History* clock, std::string* why,
                                            const SocketWatchOptions& options = {});
   // Stops the watch thread if it runs.
   ~SocketWatch();
@@ -143,8 +142,7 @@ class SocketWatch {
   void DrainEventsLocked();
   void OnDestroyed(const Sighting& s, int64_t now);
   size_t MissingEventsLocked();
-  void Run(std::chrono::microseconds interval, const OnLook& on_look,
-           const PeerPorts& peer_ports);
+  void Run(std::chrono::microseconds interval, const OnLook& on_look, const PeerPorts& peer_ports);
 
   const int port_;
   const History* clock_;
@@ -161,9 +159,9 @@ class SocketWatch {
   std::vector<Record> records_;
   std::unordered_map<uint64_t, uint32_t> index_;  // cookie -> records_ index,
                                                   // for the undestroyed ones
-  std::vector<uint32_t> alive_;    // records the last look showed
-  std::vector<uint32_t> seen_;     // records the current look has shown
-  std::vector<uint32_t> awaited_;  // vanished, their event not yet read
+  std::vector<uint32_t> alive_;                   // records the last look showed
+  std::vector<uint32_t> seen_;                    // records the current look has shown
+  std::vector<uint32_t> awaited_;                 // vanished, their event not yet read
   uint32_t looks_ = 0;
   bool listening_ = false;
   int64_t last_listening_ = -1;

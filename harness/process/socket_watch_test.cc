@@ -1,10 +1,6 @@
 #include "process/socket_watch.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <functional>
@@ -12,11 +8,15 @@
 #include <string>
 #include <vector>
 
+#include <arpa/inet.h>
 #include <catch2/catch.hpp>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
-#include "process/crafted_listener.h"
 #include "base/test_skip.h"
 #include "base/wait_until.h"
+#include "process/crafted_listener.h"
 
 using namespace lastcall;
 using namespace lastcall::crafted;
@@ -286,8 +286,8 @@ TEST_CASE("SocketWatch: a look at given peer ports sees what a whole look sees, 
   UniqueFd first = Accept(scene.listener);
   ReadExactly(first.get(), kRequest.size());
   REQUIRE(WaitUntil([&] {
-    const LiveSocket* s = scene.watch->LookAt({scene.client.port}, &live)
-                              ? live.Find(scene.client.port) : nullptr;
+    const LiveSocket* s =
+        scene.watch->LookAt({scene.client.port}, &live) ? live.Find(scene.client.port) : nullptr;
     return s && s->state == LiveSocket::kAccepted && s->bytes_read() == kRequest.size();
   }));
 

@@ -1,12 +1,13 @@
 #include "process/statement_watch.h"
 
 #include <poll.h>
-#include <sys/eventfd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <pqxx/pqxx>
 #include <system_error>
+
+#include <pqxx/pqxx>
+#include <sys/eventfd.h>
 
 namespace lastcall {
 
@@ -19,11 +20,8 @@ using Clock = std::chrono::steady_clock;
 constexpr std::chrono::milliseconds kLookInterval{50};
 }  // namespace
 
-StatementWatch::StatementWatch(pqxx::connection_base& connection,
-                               const StatementLimits& limits)
-    : connection_(connection),
-      limits_(limits),
-      done_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+StatementWatch::StatementWatch(pqxx::connection_base& connection, const StatementLimits& limits)
+    : connection_(connection), limits_(limits), done_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
   if (!done_.valid()) throw std::system_error(errno, std::generic_category(), "eventfd");
   thread_ = std::thread([this] { Watch(); });
 }

@@ -4,9 +4,10 @@
 #include <signal.h>
 #include <stdlib.h>
 
-#include <catch2/catch.hpp>
 #include <chrono>
 #include <filesystem>
+
+#include <catch2/catch.hpp>
 #include <pqxx/pqxx>
 
 #include "process/database.h"
@@ -38,8 +39,7 @@ struct Server {
 
 // Runs a statement that would take 10 minutes under `limits`; returns how
 // the watch stopped it and sets *failed when it failed.
-StatementWatch::Stop RunLong(const std::string& url, const StatementLimits& limits,
-                             bool* failed) {
+StatementWatch::Stop RunLong(const std::string& url, const StatementLimits& limits, bool* failed) {
   pqxx::connection c(url);
   StatementWatch watch(c, limits);
   try {
@@ -57,8 +57,8 @@ TEST_CASE("StatementWatch: a statement past its deadline is cancelled", "[databa
   Server server;
   bool failed = false;
   const Clock::time_point start = Clock::now();
-  CHECK(RunLong(server.pg->UrlFor("postgres"), StatementLimits{nullptr, start + 200ms},
-                &failed) == StatementWatch::Stop::kTimedOut);
+  CHECK(RunLong(server.pg->UrlFor("postgres"), StatementLimits{nullptr, start + 200ms}, &failed) ==
+        StatementWatch::Stop::kTimedOut);
   CHECK(failed);
   // Not a speed claim: the statement would have run for 600 s.
   CHECK(Clock::now() - start < 60s);

@@ -55,7 +55,6 @@
 // at once (they mark everything close-on-exec); only a foreign fork()
 // without exec in another thread could stall a Start.
 #include "process/subprocess.h"
-#include "base/errno_text.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -64,11 +63,9 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
+
+#include <system_error>
 
 #include <boost/process/args.hpp>
 #include <boost/process/child.hpp>
@@ -77,7 +74,12 @@
 #include <boost/process/exe.hpp>
 #include <boost/process/extend.hpp>
 #include <boost/process/search_path.hpp>
-#include <system_error>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "base/errno_text.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -131,15 +133,24 @@ enum SetupStep : int {
 
 const char* StepText(int step) {
   switch (step) {
-    case kStepSetpgid: return "setpgid";
-    case kStepDup2: return "redirecting stdio";
-    case kStepChdir: return "changing directory";
-    case kStepCloexec: return "marking descriptors close-on-exec";
-    case kStepSetgroups: return "setgroups";
-    case kStepSetgid: return "setgid";
-    case kStepSetuid: return "setuid";
-    case kStepPdeathsig: return "prctl(PR_SET_PDEATHSIG)";
-    case kStepSigmask: return "sigprocmask";
+    case kStepSetpgid:
+      return "setpgid";
+    case kStepDup2:
+      return "redirecting stdio";
+    case kStepChdir:
+      return "changing directory";
+    case kStepCloexec:
+      return "marking descriptors close-on-exec";
+    case kStepSetgroups:
+      return "setgroups";
+    case kStepSetgid:
+      return "setgid";
+    case kStepSetuid:
+      return "setuid";
+    case kStepPdeathsig:
+      return "prctl(PR_SET_PDEATHSIG)";
+    case kStepSigmask:
+      return "sigprocmask";
   }
   return "setting up the child";
 }
@@ -250,8 +261,7 @@ struct ChildSetup : bp::extend::handler {
     // No descriptor but 0-2 survives the exec. Close-on-exec rather than
     // close: Boost's error pipe must live until the exec (see the top).
     // Before setuid: a non-dumpable process cannot open /proc/self/fd.
-    if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0 &&
-        !CloexecFromProc()) {
+    if (::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) != 0 && !CloexecFromProc()) {
       Fail(kStepCloexec);
     }
 
@@ -299,8 +309,8 @@ std::string ResolveExecutable(const SpawnOptions& o, int* err) {
   size_t start = 0;
   for (;;) {
     size_t end = path.find(':', start);
-    std::string dir = path.substr(start, end == std::string::npos ? std::string::npos
-                                                                  : end - start);
+    std::string dir =
+        path.substr(start, end == std::string::npos ? std::string::npos : end - start);
     if (dir.empty()) dir = ".";  // an empty PATH entry means the current folder
     // The child resolves a relative result after its chdir: look there too.
     if (dir[0] != '/' && !o.cwd.empty()) dir = o.cwd + "/" + dir;
@@ -321,8 +331,7 @@ std::string ResolveExecutable(const SpawnOptions& o, int* err) {
 
 }  // namespace
 
-std::unique_ptr<Subprocess> Subprocess::Start(const SpawnOptions& options,
-                                              std::string* error) {
+std::unique_ptr<Subprocess> Subprocess::Start(const SpawnOptions& options, std::string* error) {
   if (options.argv.empty()) {
     *error = "cannot run an empty command";
     return nullptr;
@@ -387,7 +396,7 @@ std::unique_ptr<Subprocess> Subprocess::Start(const SpawnOptions& options,
   for (const std::string& e : options.env) {
     size_t eq = e.find('=');
     if (eq == std::string::npos || eq == 0) continue;  // not NAME=value
-    env.set(e.substr(0, eq), e.substr(eq + 1));  // a later duplicate wins
+    env.set(e.substr(0, eq), e.substr(eq + 1));        // a later duplicate wins
   }
 
   ChildSetup setup;
@@ -508,11 +517,15 @@ bool Subprocess::Wait(Duration timeout) {
       auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
       ts.tv_sec = static_cast<time_t>(ns / 1000000000);
       ts.tv_nsec = static_cast<long>(ns % 1000000000);
-      struct pollfd pfd{exit_fd_, POLLIN, 0};
+      struct pollfd pfd {
+        exit_fd_, POLLIN, 0
+      };
       ::ppoll(&pfd, 1, &ts, nullptr);
     } else {
       // No pidfd (kernel < 5.3): poll the status.
-      struct timespec ts{0, 2000000};
+      struct timespec ts {
+        0, 2000000
+      };
       ::nanosleep(&ts, nullptr);
     }
   }

@@ -7,14 +7,14 @@
 #ifndef LASTCALL_SUBPROCESS_H_
 #define LASTCALL_SUBPROCESS_H_
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <sys/types.h>
 
 #include "base/duration.h"
 #include "base/exit_status.h"  // ExitStatus, Duration
@@ -45,8 +45,7 @@ class Subprocess {
   // The parent-death signal is tied to the calling *thread* (Linux
   // PR_SET_PDEATHSIG semantics): call Start from a thread that outlives the
   // child, or the child is SIGKILLed when that thread exits.
-  static std::unique_ptr<Subprocess> Start(const SpawnOptions& options,
-                                           std::string* error);
+  static std::unique_ptr<Subprocess> Start(const SpawnOptions& options, std::string* error);
 
   // Last resort: if the process is still running, SIGKILLs its whole process
   // group and reaps it. Owners are expected to stop it politely first.
@@ -96,7 +95,7 @@ class Subprocess {
 
 // A program run to its end: its output and how it ended.
 struct CapturedOutput {
-  std::string output;  // stdout and stderr, merged as written
+  std::string output;                     // stdout and stderr, merged as written
   std::optional<ExitStatus> exit_status;  // unset: it did not start, or ran out of time
   std::string error;  // "" when it exited 0; else why not ("'initdb' exited with status 1")
   bool ok() const { return error.empty(); }

@@ -1,19 +1,15 @@
 // Tests of Subprocess with real processes. Nothing sleeps and hopes: every
 // wait is on a condition, with a deadline.
 #include "process/subprocess.h"
-#include "base/wait_until.h"
 
 #include <fcntl.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <catch2/catch.hpp>
 #include <chrono>
 #include <climits>
 #include <cstdio>
@@ -24,6 +20,12 @@
 #include <sstream>
 #include <string>
 #include <thread>
+
+#include <catch2/catch.hpp>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "base/wait_until.h"
 
 namespace lastcall {
 namespace {
@@ -51,7 +53,9 @@ std::string ReadAll(int fd, Clock::duration timeout = 10s) {
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) break;
-    struct pollfd p{fd, POLLIN, 0};
+    struct pollfd p {
+      fd, POLLIN, 0
+    };
     if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) continue;
     char buf[4096];
     ssize_t n = ::read(fd, buf, sizeof buf);
@@ -70,7 +74,9 @@ std::string ReadLine(int fd, Clock::duration timeout = 10s) {
   std::string out;
   const auto deadline = Clock::now() + timeout;
   while (out.find('\n') == std::string::npos && Clock::now() < deadline) {
-    struct pollfd p{fd, POLLIN, 0};
+    struct pollfd p {
+      fd, POLLIN, 0
+    };
     if (::poll(&p, 1, 100) <= 0) continue;
     char c;
     ssize_t n = ::read(fd, &c, 1);
@@ -246,8 +252,7 @@ TEST_CASE("Subprocess: PATH comes from the given environment", "[subprocess]") {
 
 TEST_CASE("Subprocess: argv[0] is passed as written", "[subprocess]") {
   std::string error;
-  auto p = Subprocess::Start(Cmd({"sh", "-c", "tr '\\0' ' ' < /proc/$$/cmdline", "x"}),
-                             &error);
+  auto p = Subprocess::Start(Cmd({"sh", "-c", "tr '\\0' ' ' < /proc/$$/cmdline", "x"}), &error);
   REQUIRE(p != nullptr);
   CHECK(ReadAll(p->output_fd()) == "sh -c tr '\\0' ' ' < /proc/$$/cmdline x ");
   REQUIRE(p->Wait(10s));
@@ -261,7 +266,8 @@ TEST_CASE("Subprocess: the child starts with an empty signal mask and default di
   sigaddset(&block, SIGINT);
   sigaddset(&block, SIGTERM);
   REQUIRE(::pthread_sigmask(SIG_BLOCK, &block, &old_mask) == 0);
-  struct sigaction ign{}, old_pipe{};
+  struct sigaction ign {
+  }, old_pipe{};
   ign.sa_handler = SIG_IGN;
   REQUIRE(::sigaction(SIGPIPE, &ign, &old_pipe) == 0);
 
@@ -367,7 +373,9 @@ TEST_CASE("Subprocess: exit_fd becomes readable on exit", "[subprocess]") {
   auto p = Subprocess::Start(Cmd({"sleep", "30"}), &error);
   REQUIRE(p != nullptr);
   REQUIRE(p->exit_fd() >= 0);
-  struct pollfd pfd{p->exit_fd(), POLLIN, 0};
+  struct pollfd pfd {
+    p->exit_fd(), POLLIN, 0
+  };
   CHECK(::poll(&pfd, 1, 0) == 0);  // running: not readable
   CHECK_FALSE(p->TryReap());
 
@@ -383,7 +391,9 @@ TEST_CASE("Subprocess: exit_fd becomes readable on exit", "[subprocess]") {
   // A process that exits at once: readable too.
   auto q = Subprocess::Start(Cmd({"true"}), &error);
   REQUIRE(q != nullptr);
-  struct pollfd qfd{q->exit_fd(), POLLIN, 0};
+  struct pollfd qfd {
+    q->exit_fd(), POLLIN, 0
+  };
   REQUIRE(::poll(&qfd, 1, 10000) == 1);
   REQUIRE(q->TryReap());
   CHECK(q->exit_status() == ExitStatus{false, 0});
@@ -410,7 +420,9 @@ TEST_CASE("Subprocess: the parent-death signal kills the child of a SIGKILLed pa
   }
   ::close(report[1]);
   pid_t sleeper = -1;
-  struct pollfd pfd{report[0], POLLIN, 0};
+  struct pollfd pfd {
+    report[0], POLLIN, 0
+  };
   REQUIRE(::poll(&pfd, 1, 10000) == 1);
   REQUIRE(::read(report[0], &sleeper, sizeof sleeper) == sizeof sleeper);
   ::close(report[0]);
@@ -423,8 +435,7 @@ TEST_CASE("Subprocess: the parent-death signal kills the child of a SIGKILLed pa
   CHECK(WaitUntil([&] { return Dead(sleeper); }));
 }
 
-TEST_CASE("Subprocess: Wait with a timeout on a running process returns false",
-          "[subprocess]") {
+TEST_CASE("Subprocess: Wait with a timeout on a running process returns false", "[subprocess]") {
   const std::set<pid_t> before = Children();
   std::string error;
   pid_t pgid;
@@ -509,8 +520,7 @@ TEST_CASE("Subprocess: runs as another user when root", "[subprocess]") {
   std::string out = ReadAll(p->output_fd());
   REQUIRE(p->Wait(10s));
   std::string g = std::to_string(pw->pw_gid);
-  CHECK(out == std::to_string(pw->pw_uid) + "\n" + g + "\n" + g +
-                   "\nSigBlk:\t0000000000000000\n");
+  CHECK(out == std::to_string(pw->pw_uid) + "\n" + g + "\n" + g + "\nSigBlk:\t0000000000000000\n");
 }
 
 TEST_CASE("Subprocess: the destructor kills a running child", "[subprocess]") {

@@ -26,8 +26,8 @@ __attribute__((format(printf, 1, 2))) std::string Format(const char* format, ...
   va_start(args, format);
   int n = std::vsnprintf(buffer, sizeof buffer, format, args);
   va_end(args);
-  return std::string(buffer, std::min<size_t>(static_cast<size_t>(std::max(n, 0)),
-                                              sizeof buffer - 1));
+  return std::string(buffer,
+                     std::min<size_t>(static_cast<size_t>(std::max(n, 0)), sizeof buffer - 1));
 }
 
 std::string Seconds(int64_t ns) { return Format("%.6f s", static_cast<double>(ns) / 1e9); }
@@ -67,8 +67,7 @@ double RoundUp(double value) {
 // Time (ns since the run's epoch) to x, over the span of the history.
 class TimeAxis {
  public:
-  TimeAxis(int64_t begin, int64_t end)
-      : begin_(begin), end_(std::max(end, begin + 1000000)) {}
+  TimeAxis(int64_t begin, int64_t end) : begin_(begin), end_(std::max(end, begin + 1000000)) {}
   int64_t begin() const { return begin_; }
   int64_t end() const { return end_; }
   double X(int64_t t) const {
@@ -83,9 +82,10 @@ class TimeAxis {
     for (double s = std::ceil(static_cast<double>(begin_) / 1e9 / step) * step;
          s * 1e9 <= static_cast<double>(end_); s += step) {
       double x = X(static_cast<int64_t>(std::llround(s * 1e9)));
-      out += Format("<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
-                    "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\">%g s</text>\n",
-                    x, top, x, bottom, x, bottom + 12, s);
+      out += Format(
+          "<line class=\"grid\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
+          "<text class=\"tick\" x=\"%.1f\" y=\"%.1f\">%g s</text>\n",
+          x, top, x, bottom, x, bottom + 12, s);
     }
     return out;
   }
@@ -95,9 +95,10 @@ class TimeAxis {
 };
 
 std::string SvgOpen(const char* id, double height) {
-  return Format("<svg id=\"%s\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" "
-                "width=\"%.0f\">\n",
-                id, kWidth, height, kWidth);
+  return Format(
+      "<svg id=\"%s\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" "
+      "width=\"%.0f\">\n",
+      id, kWidth, height, kWidth);
 }
 
 // From the first attempt (the target's start-up is only waiting) to the
@@ -157,9 +158,7 @@ struct Bar {
   int n;
 };
 
-int64_t EndOf(const Attempt& a, const TimeAxis& axis) {
-  return a.done >= 0 ? a.done : axis.end();
-}
+int64_t EndOf(const Attempt& a, const TimeAxis& axis) { return a.done >= 0 ? a.done : axis.end(); }
 
 // The bars of one lane's attempts (sorted by send_start).
 std::vector<Bar> BarsOf(const std::vector<const Attempt*>& lane, const KeyFacts& facts,
@@ -171,9 +170,9 @@ std::vector<Bar> BarsOf(const std::vector<const Attempt*>& lane, const KeyFacts&
   for (const Attempt* a : lane) {
     if (!bars.empty()) {
       Bar& last = bars.back();
-      bool merge = !alone(a) && !alone(last.first) && a->outcome == last.first->outcome &&
-                   static_cast<double>(EndOf(*a, axis) - last.first->send_start) <
-                       axis.NsPerPixel();
+      bool merge =
+          !alone(a) && !alone(last.first) && a->outcome == last.first->outcome &&
+          static_cast<double>(EndOf(*a, axis) - last.first->send_start) < axis.NsPerPixel();
       if (merge) {
         last.end = std::max(last.end, EndOf(*a, axis));
         ++last.n;
@@ -198,9 +197,8 @@ std::string AttemptTitle(const Attempt& a, uint64_t seed) {
   return out;
 }
 
-std::string BarSvg(const Bar& bar, double y, const KeyFacts& facts,
-                   const TimeAxis& axis, uint64_t seed,
-                   std::unordered_set<std::string>* anchors) {
+std::string BarSvg(const Bar& bar, double y, const KeyFacts& facts, const TimeAxis& axis,
+                   uint64_t seed, std::unordered_set<std::string>* anchors) {
   const Attempt& a = *bar.first;
   double x = axis.X(a.send_start);
   double width = std::max(axis.X(bar.end) - x, 0.6);
@@ -220,10 +218,8 @@ std::string BarSvg(const Bar& bar, double y, const KeyFacts& facts,
     title = std::to_string(bar.n) + " attempts, " + OutcomeName(a.outcome) + ", " +
             Seconds(a.send_start) + " to " + Seconds(bar.end);
   }
-  return "<rect class=\"" + cls + "\"" + attributes + " data-n=\"" + std::to_string(bar.n) +
-         "\"" +
-         Format(" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.0f\">", x, y, width,
-                kBarHeight) +
+  return "<rect class=\"" + cls + "\"" + attributes + " data-n=\"" + std::to_string(bar.n) + "\"" +
+         Format(" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.0f\">", x, y, width, kBarHeight) +
          "<title>" + XmlEscape(title) + "</title></rect>\n";
 }
 
@@ -240,11 +236,12 @@ std::string RetryLinks(const std::vector<Attempt>& attempts, const std::map<int,
     for (size_t i = 1; i < list.size(); ++i) {
       const Attempt& from = *list[i - 1];
       const Attempt& to = *list[i];
-      out += Format("<line class=\"retry\" data-k=\"%lld\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
-                    "y2=\"%.1f\"/>\n",
-                    static_cast<long long>(seq), axis.X(EndOf(from, axis)),
-                    lane_y.at(from.client) + kBarHeight / 2, axis.X(to.send_start),
-                    lane_y.at(to.client) + kBarHeight / 2);
+      out += Format(
+          "<line class=\"retry\" data-k=\"%lld\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
+          "y2=\"%.1f\"/>\n",
+          static_cast<long long>(seq), axis.X(EndOf(from, axis)),
+          lane_y.at(from.client) + kBarHeight / 2, axis.X(to.send_start),
+          lane_y.at(to.client) + kBarHeight / 2);
     }
   }
   return out;
@@ -268,8 +265,8 @@ std::string EventMarks(const std::vector<Event>& events, const TimeAxis& axis, d
     out += Format("<line class=\"mark %s\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\">",
                   XmlEscape(e.kind).c_str(), x, label_y + 2, x, bottom) +
            "<title>" + XmlEscape(EventTitle(e)) + "</title></line>" +
-           Format("<text class=\"label%s\" x=\"%.1f\" y=\"%.1f\">",
-                  right_edge ? " left" : "", right_edge ? x - 2 : x + 2, label_y) +
+           Format("<text class=\"label%s\" x=\"%.1f\" y=\"%.1f\">", right_edge ? " left" : "",
+                  right_edge ? x - 2 : x + 2, label_y) +
            XmlEscape(e.kind) + "</text>\n";
   }
   return out;
@@ -293,8 +290,7 @@ std::string Timeline(const ScenarioResult& result, const std::vector<Attempt>& a
   std::vector<int> lanes = LanesOf(attempts, facts);
   const double top = kMarkRow * kMarkRows + 8;
   std::map<int, double> lane_y;
-  for (size_t i = 0; i < lanes.size(); ++i)
-    lane_y[lanes[i]] = top + kLane * static_cast<double>(i);
+  for (size_t i = 0; i < lanes.size(); ++i) lane_y[lanes[i]] = top + kLane * static_cast<double>(i);
   std::map<int, std::vector<const Attempt*>> by_lane;
   for (const Attempt& a : attempts)
     if (lane_y.count(a.client)) by_lane[a.client].push_back(&a);
@@ -310,9 +306,8 @@ std::string Timeline(const ScenarioResult& result, const std::vector<Attempt>& a
   out += SvgOpen("timeline", bottom + 20);
   out += axis.Grid(top, bottom);
   for (auto& [client, list] : by_lane) {
-    std::sort(list.begin(), list.end(), [](const Attempt* a, const Attempt* b) {
-      return a->send_start < b->send_start;
-    });
+    std::sort(list.begin(), list.end(),
+              [](const Attempt* a, const Attempt* b) { return a->send_start < b->send_start; });
     double y = lane_y[client];
     out += Format("<text class=\"lane\" x=\"%.1f\" y=\"%.1f\">client %d</text>\n", kLeft - 4,
                   y + kBarHeight - 1, client);
@@ -357,15 +352,15 @@ Buckets BucketsOf(const std::vector<Attempt>& attempts, const TimeAxis& axis) {
 
 // The y axis of a plot: its maximum at the top, 0 at the bottom.
 std::string YAxis(double top, double bottom, double maximum, const char* unit) {
-  return Format("<text class=\"axis\" x=\"%.1f\" y=\"%.1f\">%g%s</text>"
-                "<text class=\"axis\" x=\"%.1f\" y=\"%.1f\">0</text>\n</svg>\n",
-                kLeft - 4, top + 8, maximum, unit, kLeft - 4, bottom);
+  return Format(
+      "<text class=\"axis\" x=\"%.1f\" y=\"%.1f\">%g%s</text>"
+      "<text class=\"axis\" x=\"%.1f\" y=\"%.1f\">0</text>\n</svg>\n",
+      kLeft - 4, top + 8, maximum, unit, kLeft - 4, bottom);
 }
 
 // Latency (median and maximum per bucket) over time, as steps; a gap where
 // nothing completed, e.g. while a killed target restarts.
-std::string LatencyPlot(Buckets& buckets, const std::vector<Event>& events,
-                        const TimeAxis& axis) {
+std::string LatencyPlot(Buckets& buckets, const std::vector<Event>& events, const TimeAxis& axis) {
   const double top = 10, height = 150, bottom = top + height;
   const size_t n = buckets.of.size();
   std::vector<double> median(n, -1), highest(n, -1);
@@ -415,9 +410,10 @@ std::string ThroughputPlot(const Buckets& buckets, const std::vector<Event>& eve
       if (count == 0) continue;
       double h = count / buckets.seconds / scale_max * height;
       y -= h;
-      out += Format("<rect class=\"tp %s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-                    "height=\"%.1f\"><title>%d %s</title></rect>",
-                    OutcomeName(o), buckets.X(b), y, buckets.width, h, count, OutcomeName(o));
+      out += Format(
+          "<rect class=\"tp %s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+          "height=\"%.1f\"><title>%d %s</title></rect>",
+          OutcomeName(o), buckets.X(b), y, buckets.width, h, count, OutcomeName(o));
     }
   }
   return out + "\n" + YAxis(top, bottom, scale_max, "/s");
@@ -462,8 +458,8 @@ std::string FaultsTable(const ScenarioResult& result) {
   for (size_t i = 0; i < result.faults.size(); ++i) {
     const FaultRecord& f = result.faults[i];
     out += "<tr><td>" + std::to_string(i + 1) + "</td><td>" + (f.fired ? "yes" : "no") +
-           "</td><td>" + time(f.trigger_time) + "</td><td>" + time(f.delivery_time) +
-           "</td><td>" + std::to_string(f.instance) + "</td><td>" +
+           "</td><td>" + time(f.trigger_time) + "</td><td>" + time(f.delivery_time) + "</td><td>" +
+           std::to_string(f.instance) + "</td><td>" +
            (f.escalated ? time(f.escalation_time) : "no") + "</td></tr>\n";
   }
   return out + "</table>\n";
@@ -475,8 +471,8 @@ std::string EventsTable(const std::vector<Event>& events) {
       "<th>detail</th></tr>\n";
   for (const Event& e : events)
     out += "<tr><td>" + Seconds(e.time) + "</td><td>" +
-           (e.instance > 0 ? std::to_string(e.instance) : "") + "</td><td>" +
-           XmlEscape(e.kind) + "</td><td>" + XmlEscape(e.detail) + "</td></tr>\n";
+           (e.instance > 0 ? std::to_string(e.instance) : "") + "</td><td>" + XmlEscape(e.kind) +
+           "</td><td>" + XmlEscape(e.detail) + "</td></tr>\n";
   return out + "</table>\n";
 }
 
@@ -551,11 +547,12 @@ std::string Header(const ScenarioResult& r) {
          (r.verdict == Verdict::kMet ? " met" : "") + "\">" + verdict + "</span></h1>\n<p>" +
          XmlEscapeLines(r.message) + "</p>\n<p>" + XmlEscape(r.file) + " &middot; seed " +
          std::to_string(r.seed) + " &middot; run " + XmlEscape(r.run_id) + " &middot; " +
-         Format("%lld requests in %lld attempts: %lld ok, %lld failed, %lld unknown &middot; "
-                "%.2f s",
-                static_cast<long long>(r.requests), static_cast<long long>(r.attempts),
-                static_cast<long long>(r.ok), static_cast<long long>(r.failed),
-                static_cast<long long>(r.unknown), r.total) +
+         Format(
+             "%lld requests in %lld attempts: %lld ok, %lld failed, %lld unknown &middot; "
+             "%.2f s",
+             static_cast<long long>(r.requests), static_cast<long long>(r.attempts),
+             static_cast<long long>(r.ok), static_cast<long long>(r.failed),
+             static_cast<long long>(r.unknown), r.total) +
          "</p>\n";
 }
 
@@ -571,14 +568,14 @@ std::string HtmlReport(const ScenarioResult& result, const std::vector<Attempt>&
   std::string timeline = Timeline(result, attempts, events, axis, &anchors);
   Buckets buckets = BucketsOf(attempts, axis);
   return PageHead(result.name + ": " + VerdictName(result.verdict)) + Header(result) +
-         "<h2>Checks</h2>\n" +
-         ChecksTable(result, anchors) + FaultsTable(result) +
+         "<h2>Checks</h2>\n" + ChecksTable(result, anchors) + FaultsTable(result) +
          "<h2>Timeline</h2>\n<p class=\"note\">A lane per client, a bar per attempt: "
          "<span style=\"color:#3a3\">ok</span>, <span style=\"color:#d33\">failed</span>, "
          "<span style=\"color:#e90\">unknown</span>; outlined in violet: an offending key; "
          "dashed: a retry of the same key; vertical lines: events.</p>\n"
          "<div id=\"info\">hover a bar for its key, status and timings</div>\n" +
-         timeline + "<h2>Latency</h2>\n<p class=\"note\">per completion time: "
+         timeline +
+         "<h2>Latency</h2>\n<p class=\"note\">per completion time: "
          "<span style=\"color:#06c\">median</span> and <span style=\"color:#e90\">maximum"
          "</span></p>\n" +
          LatencyPlot(buckets, events, axis) +
@@ -608,8 +605,9 @@ std::string RunIndexHtml(const std::string& dir, const std::vector<ScenarioResul
       name = "<a href=\"" +
              UrlPath(std::filesystem::path(r.report_dir).lexically_relative(dir).string()) +
              "/index.html\">" + name + "</a>";
-    out += "<tr><td>" + name + "</td><td><span class=\"verdict" + (r.verdict == Verdict::kMet ? " met" : "") +
-           "\">" + VerdictName(r.verdict) + "</span></td>" +
+    out += "<tr><td>" + name + "</td><td><span class=\"verdict" +
+           (r.verdict == Verdict::kMet ? " met" : "") + "\">" + VerdictName(r.verdict) +
+           "</span></td>" +
            Format("<td>%lld</td><td>%lld / %lld / %lld</td><td>%.2f s</td>",
                   static_cast<long long>(r.requests), static_cast<long long>(r.ok),
                   static_cast<long long>(r.failed), static_cast<long long>(r.unknown), r.total) +

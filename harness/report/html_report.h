@@ -25,8 +25,7 @@ constexpr int kMaxLanes = 100;
 
 // The page for one scenario run: `result` and every attempt and event of its
 // history (any order). Everything that came from the target is escaped.
-std::string HtmlReport(const ScenarioResult& result,
-                       const std::vector<Attempt>& attempts,
+std::string HtmlReport(const ScenarioResult& result, const std::vector<Attempt>& attempts,
                        const std::vector<Event>& events);
 
 // The run-level index.html in `dir`: a row per scenario run with its

@@ -11,8 +11,8 @@ namespace {
 
 constexpr int64_t kMs = 1000000;
 
-Attempt MakeAttempt(int64_t seq, int client, int64_t start_ms, int64_t length_ms,
-                    Outcome outcome, int attempt = 1) {
+Attempt MakeAttempt(int64_t seq, int client, int64_t start_ms, int64_t length_ms, Outcome outcome,
+                    int attempt = 1) {
   Attempt a;
   a.seq = seq;
   a.attempt = attempt;
@@ -44,8 +44,7 @@ ScenarioResult LostRun(int64_t seq) {
 
 size_t Count(const std::string& text, const std::string& needle) {
   size_t n = 0;
-  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
-    ++n;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
   return n;
 }
 
@@ -67,8 +66,7 @@ TEST_CASE("index.html: a bar per attempt, a mark per event, the offending key li
   ScenarioResult r = LostRun(2);
   std::vector<Attempt> attempts = {
       MakeAttempt(0, 0, 100, 20, Outcome::kOk), MakeAttempt(1, 1, 100, 30, Outcome::kOk),
-      MakeAttempt(2, 0, 200, 20, Outcome::kOk),
-      MakeAttempt(3, 1, 200, 50, Outcome::kUnknown),
+      MakeAttempt(2, 0, 200, 20, Outcome::kOk), MakeAttempt(3, 1, 200, 50, Outcome::kUnknown),
       MakeAttempt(3, 0, 400, 20, Outcome::kFailed, 2)};
   std::vector<Event> events = {{0, "target_start", "pid 1", 1},
                                {300 * kMs, "signal", "TERM to process", 1},
@@ -151,11 +149,9 @@ TEST_CASE("index.html of 100,000 attempts stays under 10 MB") {
                                {10500 * kMs, "restart", "starting instance 2", 0}};
   auto start = std::chrono::steady_clock::now();
   std::string html = HtmlReport(r, attempts, events);
-  double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   WARN(attempts.size() << " attempts: index.html of " << html.size() / 1024 << " KiB, "
-                       << Count(html, "<rect class=\"bar ") << " bars, in " << seconds
-                       << " s");
+                       << Count(html, "<rect class=\"bar ") << " bars, in " << seconds << " s");
   CHECK(attempts.size() >= 100000);
   CHECK(html.size() < 10u * 1024 * 1024);
   CHECK(AttemptsDrawn(html) == static_cast<long long>(attempts.size()));
@@ -189,8 +185,7 @@ TEST_CASE("the run-level index.html: link paths URL-encoded, a target's text esc
   r.message = "its last output:\n  | \x1b[2Jcleared";
   std::string html = RunIndexHtml("/r", {r}, "");
   INFO(html);
-  CHECK(html.find("<a href=\"s/grace%3D1s%2Cpath%3D%252Fa%23b/index.html\">") !=
-        std::string::npos);
+  CHECK(html.find("<a href=\"s/grace%3D1s%2Cpath%3D%252Fa%23b/index.html\">") != std::string::npos);
   CHECK(html.find('\x1b') == std::string::npos);
   CHECK(html.find("<td>its last output:\n  | \\x1b[2Jcleared</td>") != std::string::npos);
 }

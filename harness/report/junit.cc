@@ -14,12 +14,23 @@ std::string MarkupEscaped(const std::string& visible) {
   out.reserve(visible.size());
   for (char c : visible) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -29,9 +40,7 @@ std::string MarkupEscaped(const std::string& visible) {
 
 std::string XmlEscape(const std::string& text) { return MarkupEscaped(VisibleText(text)); }
 
-std::string XmlEscapeLines(const std::string& text) {
-  return MarkupEscaped(VisibleLines(text));
-}
+std::string XmlEscapeLines(const std::string& text) { return MarkupEscaped(VisibleLines(text)); }
 
 namespace {
 
@@ -42,8 +51,8 @@ std::string Seconds(double s) {
 }
 
 bool Expected(const Expectation& expect, const std::string& check) {
-  return !expect.pass && std::find(expect.fail_checks.begin(), expect.fail_checks.end(),
-                                   check) != expect.fail_checks.end();
+  return !expect.pass && std::find(expect.fail_checks.begin(), expect.fail_checks.end(), check) !=
+                             expect.fail_checks.end();
 }
 
 // Each of a check's offending entries escaped on a line of its own (a
@@ -63,23 +72,20 @@ std::string TestcaseHead(const ScenarioResult& r, const std::string& name,
 }
 
 // One check as a testcase: failure when it does not meet the expectation.
-std::string Testcase(const ScenarioResult& r, const Expectation& expect,
-                     const CheckResult& c) {
+std::string Testcase(const ScenarioResult& r, const Expectation& expect, const CheckResult& c) {
   std::string head = TestcaseHead(r, c.name, "0");
   bool expected_to_fail = Expected(expect, c.name);
   if (c.status == CheckStatus::kSkipped && !expected_to_fail)
-    return head + ">\n      <skipped message=\"" + XmlEscape(c.summary) +
-           "\"/>\n    </testcase>\n";
+    return head + ">\n      <skipped message=\"" + XmlEscape(c.summary) + "\"/>\n    </testcase>\n";
   bool failed = c.status == CheckStatus::kFail;
   // A bug-reproduction scenario needs its listed checks to fail and lets
   // the others fail too; any other scenario needs every check it
   // judges to pass (all, unless `expect: {pass: [...]}` names some).
   if ((expected_to_fail && !failed) || (failed && expect.MustPass(c.name))) {
-    std::string message = expected_to_fail ? "expected " + c.name + " to fail: " + c.summary
-                                           : c.summary;
+    std::string message =
+        expected_to_fail ? "expected " + c.name + " to fail: " + c.summary : c.summary;
     return head + ">\n      <failure type=\"" + XmlEscape(c.name) + "\" message=\"" +
-           XmlEscape(message) + "\">" + Lines(c) +
-           "</failure>\n    </testcase>\n";
+           XmlEscape(message) + "\">" + Lines(c) + "</failure>\n    </testcase>\n";
   }
   if (failed)  // as the bug-reproduction scenario expects, or allows
     return head + ">\n      <system-out>" +
@@ -125,20 +131,26 @@ std::string Testsuite(const ScenarioResult& r, const Expectation& expect) {
   for (const CheckResult& c : r.checks) add(Testcase(r, expect, c));
   // A run that never got to its checks is one error (an invalid one's is
   // its control's).
-  if (r.verdict != Verdict::kMet && r.verdict != Verdict::kNotMet &&
-      r.verdict != Verdict::kInvalid)
+  if (r.verdict != Verdict::kMet && r.verdict != Verdict::kNotMet && r.verdict != Verdict::kInvalid)
     add(TestcaseHead(r, "run", Seconds(r.total)) + ">\n      <error type=\"" +
         XmlEscape(VerdictName(r.verdict)) + "\" message=\"" + XmlEscape(r.message) +
         "\"/>\n    </testcase>\n");
-  return "  <testsuite name=\"" + XmlEscape(r.name) + "\" tests=\"" +
-         std::to_string(tests) + "\" failures=\"" + std::to_string(failures) +
-         "\" errors=\"" + std::to_string(errors) + "\" skipped=\"" +
-         std::to_string(skipped) + "\" time=\"" + Seconds(r.total) + "\">\n" +
+  return "  <testsuite name=\"" + XmlEscape(r.name) + "\" tests=\"" + std::to_string(tests) +
+         "\" failures=\"" + std::to_string(failures) + "\" errors=\"" + std::to_string(errors) +
+         "\" skipped=\"" + std::to_string(skipped) + "\" time=\"" + Seconds(r.total) + "\">\n" +
          "    <properties>\n"
-         "      <property name=\"file\" value=\"" + XmlEscape(r.file) + "\"/>\n"
-         "      <property name=\"seed\" value=\"" + std::to_string(r.seed) + "\"/>\n"
-         "      <property name=\"run_id\" value=\"" + XmlEscape(r.run_id) + "\"/>\n"
-         "      <property name=\"verdict\" value=\"" + XmlEscape(VerdictName(r.verdict)) + "\"/>\n"
+         "      <property name=\"file\" value=\"" +
+         XmlEscape(r.file) +
+         "\"/>\n"
+         "      <property name=\"seed\" value=\"" +
+         std::to_string(r.seed) +
+         "\"/>\n"
+         "      <property name=\"run_id\" value=\"" +
+         XmlEscape(r.run_id) +
+         "\"/>\n"
+         "      <property name=\"verdict\" value=\"" +
+         XmlEscape(VerdictName(r.verdict)) +
+         "\"/>\n"
          "    </properties>\n" +
          cases + "  </testsuite>\n";
 }
@@ -148,10 +160,9 @@ std::string Testsuite(const ScenarioResult& r, const Expectation& expect) {
 std::string JunitXml(const std::vector<ScenarioResult>& results,
                      const std::vector<Expectation>& expectations) {
   std::string suites;
-  for (size_t i = 0; i < results.size(); ++i)
-    suites += Testsuite(results[i], expectations[i]);
-  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"lastcall\">\n" +
-         suites + "</testsuites>\n";
+  for (size_t i = 0; i < results.size(); ++i) suites += Testsuite(results[i], expectations[i]);
+  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"lastcall\">\n" + suites +
+         "</testsuites>\n";
 }
 
 }  // namespace lastcall

@@ -29,8 +29,7 @@ size_t Count(const std::string& text, const std::string& what) {
 TEST_CASE("XmlEscape escapes markup and shows what XML cannot hold as escapes") {
   CHECK(XmlEscape("<a href=\"x\">'&'</a>") ==
         "&lt;a href=&quot;x&quot;&gt;&apos;&amp;&apos;&lt;/a&gt;");
-  CHECK(XmlEscape(std::string("bell\a\tok\n\x1b[2J\xff")) ==
-        "bell\\x07\\tok\\n\\x1b[2J\\xff");
+  CHECK(XmlEscape(std::string("bell\a\tok\n\x1b[2J\xff")) == "bell\\x07\\tok\\n\\x1b[2J\\xff");
   CHECK(XmlEscapeLines(std::string("bell\a\tok\n")) == "bell\\x07\tok\n");
 }
 
@@ -39,8 +38,7 @@ TEST_CASE("a pass scenario: every failed check is a failure") {
   r.name = "s<1>";
   r.verdict = Verdict::kNotMet;
   r.checks = {Check("lost", CheckStatus::kFail, {"lc-1-2", "<script>"}),
-              Check("duplicated", CheckStatus::kPass),
-              Check("orphans", CheckStatus::kSkipped)};
+              Check("duplicated", CheckStatus::kPass), Check("orphans", CheckStatus::kSkipped)};
   std::string xml = JunitXml({r}, {Expectation{}});
   CHECK(Count(xml, "<testcase ") == 3);
   CHECK(Count(xml, "<failure ") == 1);
@@ -86,10 +84,13 @@ TEST_CASE("an invalid scenario is a JUnit error of its control, not a failure") 
   r.name = "s";
   r.verdict = Verdict::kInvalid;
   r.message = "fails without a fault: its control run failed lost";
-  r.control = ControlOutcome{true, Verdict::kNotMet, "lost failed",
-                             {Check("lost", CheckStatus::kFail, {"lc-1-2"}),
-                              Check("duplicated", CheckStatus::kPass)},
-                             "reports/s/control", 2};
+  r.control = ControlOutcome{
+      true,
+      Verdict::kNotMet,
+      "lost failed",
+      {Check("lost", CheckStatus::kFail, {"lc-1-2"}), Check("duplicated", CheckStatus::kPass)},
+      "reports/s/control",
+      2};
   std::string xml = JunitXml({r}, {Expectation{}});
   INFO(xml);
   CHECK(Count(xml, "<testcase ") == 1);
@@ -122,9 +123,8 @@ TEST_CASE("junit.xml holds a target's text as escapes, one offending entry per l
   r.checks[0].summary = "2 files \x1b]0;title\x07 left";
   std::string xml = JunitXml({r}, {Expectation{}});
   INFO(xml);
-  CHECK(std::none_of(xml.begin(), xml.end(), [](char c) {
-    return static_cast<unsigned char>(c) < 0x20 && c != '\n';
-  }));
+  CHECK(std::none_of(xml.begin(), xml.end(),
+                     [](char c) { return static_cast<unsigned char>(c) < 0x20 && c != '\n'; }));
   CHECK(xml.find("message=\"2 files \\x1b]0;title\\x07 left\">"
                  "`evil\\x1b[2J\\nname\\xff`\nsecond\n</failure>") != std::string::npos);
 }

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "report/matrix_table.h"
 #include "base/visible_text.h"
+#include "report/matrix_table.h"
 
 namespace lastcall {
 
@@ -37,10 +37,9 @@ std::string Code(const std::string& text, Place place = Place::kText) {
   const std::string fence(LongestBacktickRun(visible) + 1, '`');
   // CommonMark strips one space from each end of a span that has both, and
   // a backtick at an end would join the fence: pad with a space then.
-  const bool pad = !visible.empty() &&
-                   (visible.front() == '`' || visible.back() == '`' ||
-                    (visible.front() == ' ' && visible.back() == ' ' &&
-                     visible.find_first_not_of(' ') != std::string::npos));
+  const bool pad = !visible.empty() && (visible.front() == '`' || visible.back() == '`' ||
+                                        (visible.front() == ' ' && visible.back() == ' ' &&
+                                         visible.find_first_not_of(' ') != std::string::npos));
   const std::string space = pad ? " " : "";
   return fence + space + visible + space + fence;
 }
@@ -70,8 +69,7 @@ std::string Row(const ScenarioResult& r) {
   char numbers[160];
   std::snprintf(numbers, sizeof numbers, "%lld | %lld / %lld / %lld | %.2f s",
                 static_cast<long long>(r.requests), static_cast<long long>(r.ok),
-                static_cast<long long>(r.failed), static_cast<long long>(r.unknown),
-                r.total);
+                static_cast<long long>(r.failed), static_cast<long long>(r.unknown), r.total);
   const char* mark = r.verdict == Verdict::kMet       ? "✅"
                      : r.verdict == Verdict::kInvalid ? "⚠️"
                                                       : "❌";
@@ -97,8 +95,8 @@ std::string FailedChecks(const std::vector<CheckResult>& checks,
       for (const std::string& a : attempts->second) out += "    - " + Code(a) + "\n";
     }
     if (c.OffendingCount() > shown)
-      out += "  - ... " + std::to_string(c.OffendingCount() - shown) +
-             " more in " + Code(report_dir + "/result.json") +
+      out += "  - ... " + std::to_string(c.OffendingCount() - shown) + " more in " +
+             Code(report_dir + "/result.json") +
              (c.unlisted ? " and " + Code(report_dir + "/" + kOffendingFile) : "") + "\n";
   }
   return out;
@@ -148,10 +146,11 @@ std::string MatrixMarkdown(const MatrixTable& table) {
 std::string SummaryMarkdown(const std::vector<ScenarioResult>& results) {
   int met = 0;
   for (const ScenarioResult& r : results) met += r.verdict == Verdict::kMet;
-  std::string out = "## lastcall: " + std::to_string(met) + " of " +
-                    std::to_string(results.size()) + " scenario runs met their expectation\n\n"
-                    "| scenario | verdict | requests | ok / failed / unknown | time | failed checks |\n"
-                    "|---|---|---|---|---|---|\n";
+  std::string out =
+      "## lastcall: " + std::to_string(met) + " of " + std::to_string(results.size()) +
+      " scenario runs met their expectation\n\n"
+      "| scenario | verdict | requests | ok / failed / unknown | time | failed checks |\n"
+      "|---|---|---|---|---|---|\n";
   for (const ScenarioResult& r : results) out += Row(r);
   for (const MatrixTable& table : MatrixTables(results)) out += MatrixMarkdown(table);
   for (const ScenarioResult& r : results)

@@ -30,16 +30,21 @@ TEST_CASE("summary.md: a table row per run, details of failed checks, escaped") 
   CHECK(md.find("### `fine`") == std::string::npos);  // nothing to explain
 }
 
-TEST_CASE("summary.md: an invalid run's row names its control's failed checks, its details say why") {
+TEST_CASE(
+    "summary.md: an invalid run's row names its control's failed checks, its details say why") {
   ScenarioResult r;
   r.name = "s";
   r.verdict = Verdict::kInvalid;
   r.message = "fails without a fault";
-  r.control = ControlOutcome{
-      true, Verdict::kNotMet, "lost failed",
-      {CheckResult{"lost", CheckStatus::kFail,
-                   "2 of 9 acknowledged payments are not in the database", {"lc-3-4"}}},
-      "reports/s/control", 0};
+  r.control = ControlOutcome{true,
+                             Verdict::kNotMet,
+                             "lost failed",
+                             {CheckResult{"lost",
+                                          CheckStatus::kFail,
+                                          "2 of 9 acknowledged payments are not in the database",
+                                          {"lc-3-4"}}},
+                             "reports/s/control",
+                             0};
   std::string md = SummaryMarkdown({r});
   INFO(md);
   CHECK(md.find("| ⚠️ `s` | invalid |") != std::string::npos);
@@ -53,8 +58,9 @@ TEST_CASE("summary.md: target text keeps its backticks and shows control charact
   ScenarioResult r;
   r.name = "s";
   r.verdict = Verdict::kInfrastructure;
-  r.message = "the target exited before it was ready (exit 4); its last output:\n"
-              "  | \x1b[2Jcleared ```fenced```\r\n";
+  r.message =
+      "the target exited before it was ready (exit 4); its last output:\n"
+      "  | \x1b[2Jcleared ```fenced```\r\n";
   CheckResult temp;
   temp.name = "temp_files";
   temp.status = CheckStatus::kFail;

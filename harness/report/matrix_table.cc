@@ -29,8 +29,7 @@ const InstanceRecord* Instance(const ScenarioResult& r, int id) {
 template <typename Predicate>
 const FaultRecord* FirstDelivered(const ScenarioResult& r, Predicate wanted) {
   for (size_t i = 0; i < r.faults.size() && i < r.fault_signals.size(); ++i)
-    if (r.faults[i].delivery_time >= 0 && r.fault_signals[i] != 0 &&
-        wanted(r.fault_signals[i]))
+    if (r.faults[i].delivery_time >= 0 && r.fault_signals[i] != 0 && wanted(r.fault_signals[i]))
       return &r.faults[i];
   return nullptr;
 }

@@ -1,7 +1,6 @@
 #include "report/report.h"
 
 #include <stdio.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +12,7 @@
 #include <optional>
 
 #include <nlohmann/json.hpp>
+#include <sys/stat.h>
 
 #include "base/visible_text.h"
 
@@ -22,12 +22,18 @@ using nlohmann::json;
 
 const char* VerdictName(Verdict verdict) {
   switch (verdict) {
-    case Verdict::kMet: return "met";
-    case Verdict::kNotMet: return "not met";
-    case Verdict::kBadInput: return "bad input";
-    case Verdict::kInfrastructure: return "infrastructure failure";
-    case Verdict::kInterrupted: return "interrupted";
-    case Verdict::kInvalid: return "invalid";
+    case Verdict::kMet:
+      return "met";
+    case Verdict::kNotMet:
+      return "not met";
+    case Verdict::kBadInput:
+      return "bad input";
+    case Verdict::kInfrastructure:
+      return "infrastructure failure";
+    case Verdict::kInterrupted:
+      return "interrupted";
+    case Verdict::kInvalid:
+      return "invalid";
   }
   return "?";
 }
@@ -66,7 +72,8 @@ void CountRequests(const History& history, ScenarioResult* result) {
     result->attempts += static_cast<int64_t>(client.size());
     for (const Attempt& a : client) ++by_cause[static_cast<int>(a.cause)];
   }
-  for (int c = static_cast<int>(Cause::kNone) + 1; c <= static_cast<int>(Cause::kNoKernelRecord); ++c)
+  for (int c = static_cast<int>(Cause::kNone) + 1; c <= static_cast<int>(Cause::kNoKernelRecord);
+       ++c)
     if (by_cause[c] > 0) result->causes[CauseName(static_cast<Cause>(c))] = by_cause[c];
   for (const std::optional<Outcome>& outcome : history.KeyOutcomes()) {
     if (!outcome) continue;
@@ -82,13 +89,12 @@ std::string KeyOf(const std::string& offending) {
   return offending.substr(0, offending.find(' '));
 }
 
-bool WriteFileAtomically(const std::string& path, const std::string& content,
-                         std::string* error) {
-  return WriteFileAtomically(path, [&](std::ostream& out) { out << content; }, error);
+bool WriteFileAtomically(const std::string& path, const std::string& content, std::string* error) {
+  return WriteFileAtomically(
+      path, [&](std::ostream& out) { out << content; }, error);
 }
 
-bool WriteFileAtomically(const std::string& path,
-                         const std::function<void(std::ostream&)>& write,
+bool WriteFileAtomically(const std::string& path, const std::function<void(std::ostream&)>& write,
                          std::string* error) {
   const std::string temp = path + ".tmp-" + std::to_string(getpid());
   unlink(temp.c_str());  // a symbolic link left there is not written through
@@ -182,13 +188,18 @@ json TriggerJson(const Trigger& t) {
       if (t.random_max.count() > 0) at["random"] = {{"between", between}};
       return at;
     }
-    case Trigger::Kind::kRandom: return {{"random", {{"between", between}}}};
-    case Trigger::Kind::kInFlight: return {{"in_flight", t.count}};
-    case Trigger::Kind::kCompleted: return {{"completed", t.count}};
+    case Trigger::Kind::kRandom:
+      return {{"random", {{"between", between}}}};
+    case Trigger::Kind::kInFlight:
+      return {{"in_flight", t.count}};
+    case Trigger::Kind::kCompleted:
+      return {{"completed", t.count}};
     case Trigger::Kind::kDbTransactionsOpen:
       return {{"db_transactions_open", t.count}};
-    case Trigger::Kind::kLog: return {{"log", t.text}};
-    case Trigger::Kind::kSql: return {{"sql", t.text}};
+    case Trigger::Kind::kLog:
+      return {{"log", t.text}};
+    case Trigger::Kind::kSql:
+      return {{"sql", t.text}};
     case Trigger::Kind::kRollingRestart:
       return {{"rolling_restart", t.count}};  // the instance slot
   }
@@ -202,12 +213,9 @@ json SignalFaultJson(const Fault& f) {
   if (f.escalation_signal != 0)
     escalation = {{"signal", SignalName(f.escalation_signal)},
                   {"to", RecipientName(f.escalate_to)}};
-  json fault = {{"trigger", TriggerJson(f.trigger)},
-                {"signal", SignalName(f.signal)},
-                {"to", RecipientName(f.to)},
-                {"also", also},
-                {"grace", Seconds(f.grace)},
-                {"escalation", escalation}};
+  json fault = {{"trigger", TriggerJson(f.trigger)}, {"signal", SignalName(f.signal)},
+                {"to", RecipientName(f.to)},         {"also", also},
+                {"grace", Seconds(f.grace)},         {"escalation", escalation}};
   if (!f.sender.empty()) fault["sender"] = f.sender;
   return fault;
 }
@@ -224,8 +232,7 @@ json ScenarioJson(const Scenario& s) {
   json faults = json::array();
   for (const Fault& f : s.faults) {
     if (f.kind == Fault::Kind::kRestart) {
-      faults.push_back({{"after_exit", {{"restart", true},
-                                        {"delay", Seconds(f.restart_delay)}}}});
+      faults.push_back({{"after_exit", {{"restart", true}, {"delay", Seconds(f.restart_delay)}}}});
     } else {
       faults.push_back(SignalFaultJson(f));
     }
@@ -245,35 +252,39 @@ json ScenarioJson(const Scenario& s) {
       {"description", s.description},
       {"file", s.file},
       {"seed", s.seed},
-      {"database", {{"embedded", s.database.embedded},
-                    {"url", s.database.url},
-                    {"schema", s.database.schema_path},
-                    {"setup", s.database.setup_sql}}},
-      {"target", {{"command", s.target.command},
-                  {"env", s.target.env},
-                  {"cwd", s.target.cwd},
-                  {"container", s.target.container},
-                  {"clean_exit", clean}}},
-      {"load", {{"clients", l.clients},
-                {"duration", Seconds(l.duration)},
-                {"requests", l.requests},
-                {"keep_alive", l.keep_alive},
-                {"request", {{"method", l.request.method},
-                             {"path", l.request.path},
-                             {"headers", l.request.headers},
-                             {"body", l.request.body},
-                             {"timeout", Seconds(l.request.timeout)}}},
-                {"accounts", {{"count", l.account_count},
-                              {"amount", {l.amount_min, l.amount_max}}}},
-                {"retry", {{"on", retry_on},
-                           {"attempts", l.retry.attempts},
-                           {"backoff", Seconds(l.retry.backoff)}}}}},
+      {"database",
+       {{"embedded", s.database.embedded},
+        {"url", s.database.url},
+        {"schema", s.database.schema_path},
+        {"setup", s.database.setup_sql}}},
+      {"target",
+       {{"command", s.target.command},
+        {"env", s.target.env},
+        {"cwd", s.target.cwd},
+        {"container", s.target.container},
+        {"clean_exit", clean}}},
+      {"load",
+       {{"clients", l.clients},
+        {"duration", Seconds(l.duration)},
+        {"requests", l.requests},
+        {"keep_alive", l.keep_alive},
+        {"request",
+         {{"method", l.request.method},
+          {"path", l.request.path},
+          {"headers", l.request.headers},
+          {"body", l.request.body},
+          {"timeout", Seconds(l.request.timeout)}}},
+        {"accounts", {{"count", l.account_count}, {"amount", {l.amount_min, l.amount_max}}}},
+        {"retry",
+         {{"on", retry_on},
+          {"attempts", l.retry.attempts},
+          {"backoff", Seconds(l.retry.backoff)}}}}},
       {"faults", faults},
-      {"audit", {{"applied", s.audit.applied_sql},
-                 {"invariants", invariants},
-                 {"checks", s.audit.checks.empty() ? json("default")
-                                                   : json(s.audit.checks)}}},
-      {"expect", !s.expect.pass            ? json({{"fail", s.expect.fail_checks}})
+      {"audit",
+       {{"applied", s.audit.applied_sql},
+        {"invariants", invariants},
+        {"checks", s.audit.checks.empty() ? json("default") : json(s.audit.checks)}}},
+      {"expect", !s.expect.pass                 ? json({{"fail", s.expect.fail_checks}})
                  : s.expect.pass_checks.empty() ? json("pass")
                                                 : json({{"pass", s.expect.pass_checks}})},
       {"matrix", MatrixJson(s.matrix)},
@@ -350,8 +361,7 @@ std::string ResultJson(const ScenarioResult& r, const Scenario& scenario) {
     if (f.transactions_at_delivery >= 0)
       fault["transactions_open_after_signal"] = f.transactions_at_delivery;
     if (f.delivery_time >= 0 && f.trigger_time >= 0)
-      fault["trigger_latency_us"] =
-          static_cast<double>(f.delivery_time - f.trigger_time) / 1e3;
+      fault["trigger_latency_us"] = static_cast<double>(f.delivery_time - f.trigger_time) / 1e3;
     faults.push_back(fault);
   }
   json instances = json::array();
@@ -366,8 +376,8 @@ std::string ResultJson(const ScenarioResult& r, const Scenario& scenario) {
     // Its drain: from the first graceful signal it got to its exit.
     for (size_t f = 0; f < r.faults.size() && f < r.fault_signals.size(); ++f) {
       const FaultRecord& fault = r.faults[f];
-      if (fault.instance != i.id || fault.delivery_time < 0 ||
-          r.fault_signals[f] == 0 || !IsGraceful(r.fault_signals[f]))
+      if (fault.instance != i.id || fault.delivery_time < 0 || r.fault_signals[f] == 0 ||
+          !IsGraceful(r.fault_signals[f]))
         continue;
       if (i.exit_time >= 0) instance["drain_time"] = Seconds(i.exit_time - fault.delivery_time);
       break;
@@ -391,16 +401,24 @@ std::string ResultJson(const ScenarioResult& r, const Scenario& scenario) {
       {"attempts_of", r.attempts_of},
       {"faults", faults},
       {"instances", instances},
-      {"counts", {{"requests", r.requests}, {"attempts", r.attempts},
-                  {"ok", r.ok}, {"failed", r.failed}, {"unknown", r.unknown}}},
+      {"counts",
+       {{"requests", r.requests},
+        {"attempts", r.attempts},
+        {"ok", r.ok},
+        {"failed", r.failed},
+        {"unknown", r.unknown}}},
       // Attempts without a 2xx/4xx answer, by cause (docs/checks.md).
       {"causes", r.causes},
       {"kernel_view", KernelViewJson(r)},
-      {"timings", {{"total", r.total}, {"database", r.database},
-                   {"target_ready", r.target_ready}, {"load", r.load},
-                   {"teardown", r.teardown}, {"audit", r.audit},
-                   {"load_started_at", r.load_started_at},
-                   {"rolling_restart", r.rolling_restart}}},
+      {"timings",
+       {{"total", r.total},
+        {"database", r.database},
+        {"target_ready", r.target_ready},
+        {"load", r.load},
+        {"teardown", r.teardown},
+        {"audit", r.audit},
+        {"load_started_at", r.load_started_at},
+        {"rolling_restart", r.rolling_restart}}},
       {"resolved_scenario", ScenarioJson(scenario)},
   };
   return ResultText(out);
@@ -436,8 +454,8 @@ std::string CheckLines(const std::vector<CheckResult>& checks, bool verbose,
   for (const CheckResult& c : checks) {
     if (c.status != CheckStatus::kFail) {
       if (verbose)
-        out += "\n      " + c.name + " " + CheckStatusName(c.status) + ": " +
-               VisibleText(c.summary);
+        out +=
+            "\n      " + c.name + " " + CheckStatusName(c.status) + ": " + VisibleText(c.summary);
       continue;
     }
     out += "\n      " + c.name + " failed: " + VisibleText(c.summary);
@@ -495,8 +513,8 @@ std::string ConsoleLines(const ScenarioResult& r, const ConsoleStyle& style) {
   // A verdict judged without the kernel's view says so on every run it
   // concerns, met or not: it is weaker evidence.
   for (const CheckResult& c : r.checks)
-    if (c.name == "drained" && c.status != CheckStatus::kSkipped && !r.kernel_view_missing.empty() &&
-        style.detail != ConsoleStyle::Detail::kQuiet)
+    if (c.name == "drained" && c.status != CheckStatus::kSkipped &&
+        !r.kernel_view_missing.empty() && style.detail != ConsoleStyle::Detail::kQuiet)
       out += "\n      note: no kernel view (" + r.kernel_view_missing +
              "): drained judged by a time window";
   if (r.control) out += ControlLines(*r.control, verbose);

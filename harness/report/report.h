@@ -6,8 +6,8 @@
 #define LASTCALL_REPORT_H_
 
 #include <cstdint>
-#include <map>
 #include <functional>
+#include <map>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -83,8 +83,7 @@ struct ScenarioResult {
   // Attempts that got no 2xx/4xx answer, by cause (causes.h).
   std::map<std::string, int64_t> causes;
   // Seconds spent in each phase.
-  double total = 0, database = 0, target_ready = 0, load = 0, teardown = 0,
-         audit = 0;
+  double total = 0, database = 0, target_ready = 0, load = 0, teardown = 0, audit = 0;
   // When the load began on the wall clock (seconds since 1970), so that runs
   // that ran side by side (--jobs) can be placed against each other.
   double load_started_at = 0;
@@ -116,12 +115,10 @@ std::string KeyOf(const std::string& offending);
 // rename. Returns false and sets *error on failure; `path` is then untouched.
 // No fsync: the rename keeps readers, and lastcall's own crash or Ctrl-C,
 // from ever seeing half a file; a report need not outlive a power cut.
-bool WriteFileAtomically(const std::string& path, const std::string& content,
-                         std::string* error);
+bool WriteFileAtomically(const std::string& path, const std::string& content, std::string* error);
 // The same for content that `write` streams out, which never has to be held
 // in memory whole (a history of a million attempts is ~330 MB of text).
-bool WriteFileAtomically(const std::string& path,
-                         const std::function<void(std::ostream&)>& write,
+bool WriteFileAtomically(const std::string& path, const std::function<void(std::ostream&)>& write,
                          std::string* error);
 
 // Makes `reports_dir`/`name` (`name` from the scenario, "a/b" for nested

@@ -77,7 +77,8 @@ TEST_CASE("WriteFileAtomically replaces whole files, and keeps the old one on fa
   fs::remove_all(dir);
 }
 
-TEST_CASE("the console: quiet says nothing of a met run, verbose names every check, colour if asked") {
+TEST_CASE(
+    "the console: quiet says nothing of a met run, verbose names every check, colour if asked") {
   ScenarioResult met = WithOffending("lc-1-1 acknowledged");
   met.verdict = Verdict::kMet;
   CheckResult exit;
@@ -146,7 +147,9 @@ ScenarioResult Invalid() {
 
 }  // namespace
 
-TEST_CASE("the console: an invalid run says so on a line of its own, naming the control's failed checks") {
+TEST_CASE(
+    "the console: an invalid run says so on a line of its own, naming the control's failed "
+    "checks") {
   const std::string text = ConsoleLines(Invalid());
   INFO(text);
   CHECK(text.find("INVALID  s ") == 0);

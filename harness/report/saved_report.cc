@@ -188,8 +188,8 @@ void ReadHistoryLine(const json& line, uint64_t seed,
   a.status = value.at("status").get<int>();
   a.send_end = value.at("send_end").get<int64_t>();
   a.reused_connection = value.at("reused_connection").get<bool>();
-  if (!Named(value.at("outcome").get<std::string>(), Outcome::kOk, Outcome::kUnknown,
-             OutcomeName, &a.outcome) ||
+  if (!Named(value.at("outcome").get<std::string>(), Outcome::kOk, Outcome::kUnknown, OutcomeName,
+             &a.outcome) ||
       !Named(value.at("error").get<std::string>(), NetError::kNone, NetError::kBadResponse,
              NetErrorName, &a.error) ||
       !Named(value.value("cause", CauseName(Cause::kNone)), Cause::kNone, Cause::kNoKernelRecord,
@@ -255,8 +255,8 @@ bool LoadSavedResult(const std::string& result_json, SavedReport* run, std::stri
 bool WriteRenderedReports(const SavedReport& run, std::string* error) {
   const ScenarioResult& r = run.result;
   return WriteTextReports(run, error) &&
-         WriteFileAtomically(r.report_dir + "/index.html",
-                             HtmlReport(r, run.attempts, run.events), error);
+         WriteFileAtomically(r.report_dir + "/index.html", HtmlReport(r, run.attempts, run.events),
+                             error);
 }
 
 bool WriteTextReports(const SavedReport& run, std::string* error) {

@@ -6,11 +6,11 @@
 
 #include <catch2/catch.hpp>
 
+#include "base/temp_dir.h"
 #include "report/html_report.h"
 #include "report/junit.h"
 #include "report/markdown.h"
 #include "report/matrix_table.h"
-#include "base/temp_dir.h"
 
 using namespace lastcall;
 namespace fs = std::filesystem;
@@ -157,8 +157,9 @@ TEST_CASE("a saved run that lastcall did not write: the file and line in the err
   History history(1);
   SavedReport empty = Finished(history, dir.path.string());
   dir.Write("result.json", ResultJson(empty.result, Scenario{}));
-  dir.Write("history.jsonl", "{\"type\":\"info\",\"f\":\"x\",\"process\":\"nemesis\","
-                             "\"time\":0,\"value\":\"\"}\n{\"type\":\"ok\"}\n");
+  dir.Write("history.jsonl",
+            "{\"type\":\"info\",\"f\":\"x\",\"process\":\"nemesis\","
+            "\"time\":0,\"value\":\"\"}\n{\"type\":\"ok\"}\n");
   SavedReport broken;
   CHECK_FALSE(LoadSavedReport(result, &broken, &error));
   CHECK(error.rfind((dir.path / "history.jsonl").string() + ":2: ", 0) == 0);

@@ -2,8 +2,9 @@
 
 #include <cctype>
 #include <optional>
-#include <pqxx/pqxx>
 #include <stdexcept>
+
+#include <pqxx/pqxx>
 
 #include "process/database.h"
 
@@ -16,8 +17,7 @@ constexpr char kAuditName[] = "lastcall-audit";
 // `url` with our application_name, for a reader of pg_stat_activity (the
 // target's sessions are told from ours by OwnSessions, not by this name).
 std::string AuditUrl(const std::string& url) {
-  return url + (url.find('?') == std::string::npos ? "?" : "&") +
-         "application_name=" + kAuditName;
+  return url + (url.find('?') == std::string::npos ? "?" : "&") + "application_name=" + kAuditName;
 }
 
 // Rows at a time from a cursor (StreamRows()): about a megabyte of short
@@ -57,8 +57,7 @@ void AuditConnection::Connect() {
   own_->Add(me[0].as<int>(), me[1].c_str());
 }
 
-std::unique_ptr<AuditConnection> AuditConnection::Open(const std::string& url,
-                                                       std::string* error,
+std::unique_ptr<AuditConnection> AuditConnection::Open(const std::string& url, std::string* error,
                                                        OwnSessions* own) {
   std::unique_ptr<AuditConnection> audit(new AuditConnection(url, own));
   try {
@@ -86,8 +85,7 @@ auto AuditConnection::WithSession(const Work& work) {
   }
 }
 
-bool ExecuteSql(const std::string& url, const std::string& sql,
-                std::string* error) {
+bool ExecuteSql(const std::string& url, const std::string& sql, std::string* error) {
   std::unique_ptr<AuditConnection> audit = AuditConnection::Open(url, error);
   return audit && audit->ExecuteScript(sql, error);
 }
@@ -118,8 +116,8 @@ void AuditConnection::StreamRows(const std::string& sql,
                                  const std::function<void(const pqxx::result&)>& batch) {
   // A cursor holds one statement, without the semicolon that may end it.
   std::string query = sql;
-  while (!query.empty() && (std::isspace(static_cast<unsigned char>(query.back())) ||
-                            query.back() == ';'))
+  while (!query.empty() &&
+         (std::isspace(static_cast<unsigned char>(query.back())) || query.back() == ';'))
     query.pop_back();
   bool streamed = false;
   try {
@@ -130,8 +128,8 @@ void AuditConnection::StreamRows(const std::string& sql,
       // No newline before the query: the server's "LINE n" stays the query's.
       tx.exec("DECLARE lastcall_rows NO SCROLL CURSOR FOR " + query);
       for (;;) {
-        pqxx::result rows = tx.exec("FETCH FORWARD " + std::to_string(kStreamBatchRows) +
-                                    " FROM lastcall_rows");
+        pqxx::result rows =
+            tx.exec("FETCH FORWARD " + std::to_string(kStreamBatchRows) + " FROM lastcall_rows");
         streamed = true;
         batch(rows);
         if (rows.size() < kStreamBatchRows) break;
@@ -150,8 +148,7 @@ void AuditConnection::StreamRows(const std::string& sql,
 }
 
 bool AuditConnection::QueryApplied(
-    const std::string& sql,
-    const std::function<void(const std::string& key, int64_t times)>& add,
+    const std::string& sql, const std::function<void(const std::string& key, int64_t times)>& add,
     std::string* error, const std::string& section) {
   try {
     StreamRows(sql, [&](const pqxx::result& rows) {
@@ -166,8 +163,7 @@ bool AuditConnection::QueryApplied(
         } catch (const pqxx::conversion_error&) {
         }
         if (row[0].is_null() || !integer)
-          throw BadRows(section + " returned a row that is not (key, integer): " +
-                        JoinRow(row));
+          throw BadRows(section + " returned a row that is not (key, integer): " + JoinRow(row));
         add(row[0].c_str(), times);
       }
     });
@@ -211,16 +207,14 @@ pqxx::result AuditConnection::QueryTargetSessions(const std::string& columns) {
   });
 }
 
-bool AuditConnection::TargetSessions(std::vector<std::string>* sessions,
-                                     std::string* error) {
+bool AuditConnection::TargetSessions(std::vector<std::string>* sessions, std::string* error) {
   try {
     pqxx::result rows = QueryTargetSessions(
         "a.pid, coalesce(a.usename, ''), coalesce(a.state, ''), left(a.query, 120)");
     sessions->clear();
     for (const pqxx::row& row : rows)
-      sessions->push_back("pid " + std::string(row[0].c_str()) + " " +
-                          row[1].c_str() + " " + row[2].c_str() + ": " +
-                          row[3].c_str());
+      sessions->push_back("pid " + std::string(row[0].c_str()) + " " + row[1].c_str() + " " +
+                          row[2].c_str() + ": " + row[3].c_str());
     return true;
   } catch (const std::exception& e) {
     *error = PostgresMessage(e);

@@ -24,8 +24,7 @@ namespace lastcall {
 
 // Runs `sql` (any number of statements) on `url`. Returns false and sets
 // *error to PostgreSQL's message on failure.
-bool ExecuteSql(const std::string& url, const std::string& sql,
-                std::string* error);
+bool ExecuteSql(const std::string& url, const std::string& sql, std::string* error);
 
 // One session to a run's database, kept for the whole run: the setup, every
 // look at pg_stat_activity while the leftover scan waits for the target's
@@ -39,8 +38,7 @@ class AuditConnection {
   // Connects to `url`, recording the session (and any made again later) in
   // `own` when given; `own` must outlive the connection. Returns nullptr and
   // sets *error to PostgreSQL's message on failure.
-  static std::unique_ptr<AuditConnection> Open(const std::string& url,
-                                               std::string* error,
+  static std::unique_ptr<AuditConnection> Open(const std::string& url, std::string* error,
                                                OwnSessions* own = nullptr);
   ~AuditConnection();
 
@@ -103,8 +101,7 @@ class AuditConnection {
   // few thousand at a time: a query that returns millions of rows costs one
   // batch of memory, not all of them. Throws what the query or `batch`
   // throws.
-  void StreamRows(const std::string& sql,
-                  const std::function<void(const pqxx::result&)>& batch);
+  void StreamRows(const std::string& sql, const std::function<void(const pqxx::result&)>& batch);
 
   std::string url_;
   OwnSessions* own_;  // may be null

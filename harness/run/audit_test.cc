@@ -5,13 +5,14 @@
 
 #include <stdlib.h>
 
-#include <catch2/catch.hpp>
 #include <filesystem>
+
+#include <catch2/catch.hpp>
 #include <pqxx/pqxx>
 
+#include "base/wait_until.h"
 #include "process/database.h"
 #include "run/database_watch.h"
-#include "base/wait_until.h"
 
 namespace lastcall {
 namespace {
@@ -53,13 +54,14 @@ TEST_CASE("AuditConnection: the setup script leaves nothing in the session") {
   std::string error;
   std::unique_ptr<AuditConnection> audit = AuditConnection::Open(Url(), &error);
   REQUIRE(audit);
-  REQUIRE(audit->ExecuteScript(
-      "SET search_path = nowhere; CREATE TEMP TABLE scratch (x int)", &error));
+  REQUIRE(
+      audit->ExecuteScript("SET search_path = nowhere; CREATE TEMP TABLE scratch (x int)", &error));
   REQUIRE(audit->ExecuteScript("BEGIN; CREATE TABLE public.half_done (x int)", &error));
   CHECK(Rows(audit.get(), "SELECT current_setting('search_path')") ==
         std::vector<std::string>{"\"$user\", public"});
-  CHECK(Rows(audit.get(), "SELECT relname FROM pg_class "
-                          "WHERE relname IN ('scratch', 'half_done')")
+  CHECK(Rows(audit.get(),
+             "SELECT relname FROM pg_class "
+             "WHERE relname IN ('scratch', 'half_done')")
             .empty());
   // What a script commits stays, of course.
   REQUIRE(audit->ExecuteScript("CREATE TABLE public.kept (x int)", &error));
@@ -106,8 +108,8 @@ TEST_CASE("AuditConnection: audit.applied streams its rows, however many") {
   CHECK(error.find("audit.applied failed: ERROR:  relation \"no_such_table\" does not exist") !=
         std::string::npos);
   CHECK(error.find("LINE 2: FROM no_such_table") != std::string::npos);
-  CHECK_FALSE(audit->QueryApplied("SELECT 'k' || g, 'many' FROM generate_series(1, 3) g", count,
-                                  &error));
+  CHECK_FALSE(
+      audit->QueryApplied("SELECT 'k' || g, 'many' FROM generate_series(1, 3) g", count, &error));
   CHECK(error == "audit.applied returned a row that is not (key, integer): k1, many");
   CHECK_FALSE(audit->QueryApplied("SELECT 1", count, &error, "audit.jobs"));
   CHECK(error == "audit.jobs must return 2 columns (key, times applied), got 1");
@@ -120,8 +122,8 @@ TEST_CASE("AuditConnection: an invariant keeps its first rows and counts the oth
   std::unique_ptr<AuditConnection> audit = AuditConnection::Open(Url(), &error);
   REQUIRE(audit);
   InvariantResult result;
-  REQUIRE(audit->QueryInvariant({"many", "SELECT g, 'x' FROM generate_series(1, 30000) g", {}},
-                                2, &result, &error));
+  REQUIRE(audit->QueryInvariant({"many", "SELECT g, 'x' FROM generate_series(1, 30000) g", {}}, 2,
+                                &result, &error));
   CHECK(result.name == "many");
   CHECK(result.rows == std::vector<std::string>{"1, x", "2, x"});
   CHECK(result.unlisted_rows == 29998);
@@ -142,10 +144,9 @@ TEST_CASE("AuditConnection: the target's sessions are all on its database but la
   std::string error;
   const std::string db = "lastcall_run_sessions";
   // One statement each: CREATE DATABASE cannot run inside a transaction.
-  for (const std::string& sql :
-       {"DROP DATABASE IF EXISTS " + db, "CREATE DATABASE " + db,
-        std::string("DROP ROLE IF EXISTS lastcall_sessions_1, other"),
-        std::string("CREATE ROLE other LOGIN PASSWORD 'pw'")}) {
+  for (const std::string& sql : {"DROP DATABASE IF EXISTS " + db, "CREATE DATABASE " + db,
+                                 std::string("DROP ROLE IF EXISTS lastcall_sessions_1, other"),
+                                 std::string("CREATE ROLE other LOGIN PASSWORD 'pw'")}) {
     INFO(error);
     REQUIRE(ExecuteSql(Url(), sql, &error));
   }
@@ -183,8 +184,7 @@ TEST_CASE("AuditConnection: the target's sessions are all on its database but la
   CHECK(sessions[0].find(" lastcall_sessions_1 idle in transaction: BEGIN") != std::string::npos);
   CHECK(sessions[1].find(" other idle: ") != std::string::npos);
   // The watch's query counts the instance's transaction, not lastcall's.
-  CHECK(Rows(audit.get(), WithOwn(OpenTransactionsSql(), own)) ==
-        std::vector<std::string>{"1"});
+  CHECK(Rows(audit.get(), WithOwn(OpenTransactionsSql(), own)) == std::vector<std::string>{"1"});
 
   audit->TerminateSessions();
   CHECK(WaitUntil([&] { return audit->TargetSessions(&sessions, &error) && sessions.empty(); }));

@@ -44,8 +44,7 @@ bool CaseDatabase::UrlFor(int id, std::string* url, RunFailure* failure) {
   if (!roles_error_.empty()) return true;  // no use trying again
   if (!AwaitConnection(failure)) return false;
   const std::string role = role_prefix_ + std::to_string(id);
-  if (!connection_->CreateRole(role, role_password_, database_.owner(), &roles_error_))
-    return true;
+  if (!connection_->CreateRole(role, role_password_, database_.owner(), &roles_error_)) return true;
   database_.AddRole(role);
   *url = InstanceUrl(id);
   return true;

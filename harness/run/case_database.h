@@ -26,9 +26,8 @@ class RunDatabase {
     if (databases_) databases_->Drop(name_, roles_);
   }
   void AddRole(const std::string& role) { roles_.push_back(role); }
-  bool Create(RunDatabases* databases, const std::string& name,
-              const DatabaseContent& content, RunDatabases::Failure* failure,
-              std::string* error, const StatementLimits& limits) {
+  bool Create(RunDatabases* databases, const std::string& name, const DatabaseContent& content,
+              RunDatabases::Failure* failure, std::string* error, const StatementLimits& limits) {
     *failure = RunDatabases::Failure::kServer;
     if (!databases || !databases->Create(name, content, &owner_, failure, error, limits))
       return false;
@@ -55,9 +54,8 @@ class CaseDatabase : public InstanceDatabase {
   // Makes the database on the server at `admin_url` (a superuser's), within
   // `limits`, from `content`. Returns false and sets *failure and *error
   // when it could not be made.
-  bool Create(RunDatabases* databases, const std::string& admin_url,
-              const DatabaseContent& content, const StatementLimits& limits,
-              RunDatabases::Failure* failure, std::string* error);
+  bool Create(RunDatabases* databases, const std::string& admin_url, const DatabaseContent& content,
+              const StatementLimits& limits, RunDatabases::Failure* failure, std::string* error);
   // Begins to open the connection in the background.
   void OpenConnection();
   // Takes the connection OpenConnection() began to open. Returns false and
@@ -87,7 +85,7 @@ class CaseDatabase : public InstanceDatabase {
   const std::string name_, role_prefix_, role_password_;
   std::string url_, roles_error_;
   std::string connection_error_;  // why the connection could not be made
-  OwnSessions own_sessions_;  // before the connections that join it
+  OwnSessions own_sessions_;      // before the connections that join it
   RunDatabase database_;
   // After database_, so that it is closed before the database is dropped.
   std::future<std::pair<std::unique_ptr<AuditConnection>, std::string>> opening_;

@@ -8,8 +8,8 @@
 #include <pqxx/pqxx>
 
 #include "process/database.h"
-#include "run/database_watch.h"
 #include "report/saved_report.h"
+#include "run/database_watch.h"
 
 namespace lastcall {
 

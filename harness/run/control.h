@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "process/database.h"
 #include "base/interrupt.h"
+#include "process/database.h"
 #include "report/report.h"
 #include "scenario/scenario.h"
 

@@ -6,8 +6,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "report/saved_report.h"
 #include "base/temp_dir.h"
+#include "report/saved_report.h"
 
 using namespace lastcall;
 namespace fs = std::filesystem;
@@ -72,7 +72,8 @@ TEST_CASE("the checks a control run judges are known checks, none about a shutdo
           ChecksWithoutFault().end());
 }
 
-TEST_CASE("a control scenario: no faults, no rolling restart, the checks without a fault must pass") {
+TEST_CASE(
+    "a control scenario: no faults, no rolling restart, the checks without a fault must pass") {
   Scenario bug = WithFaults();
   bug.expect.pass = false;
   bug.expect.fail_checks = {"lost"};
@@ -109,10 +110,10 @@ TEST_CASE("a scenario that judges no check that applies without a fault has no c
 
 TEST_CASE("a control that failed a check makes the scenario invalid, an error stays an error") {
   Scenario s = WithFaults();
-  ScenarioResult control = Result("s (control)", Verdict::kNotMet,
-                                  {Check("lost", CheckStatus::kFail, {"lc-9-3"}),
-                                   Check("duplicated", CheckStatus::kPass),
-                                   Check("invariants", CheckStatus::kFail)});
+  ScenarioResult control =
+      Result("s (control)", Verdict::kNotMet,
+             {Check("lost", CheckStatus::kFail, {"lc-9-3"}),
+              Check("duplicated", CheckStatus::kPass), Check("invariants", CheckStatus::kFail)});
   control.report_dir = "r/s/control";
   ScenarioResult invalid = NotRunResult(s, control, "r/s");
   CHECK(invalid.verdict == Verdict::kInvalid);
@@ -136,8 +137,8 @@ TEST_CASE("a control that failed a check makes the scenario invalid, an error st
 TEST_CASE("RunWithControl: a failed control skips the real run and writes its reports") {
   TempDir dir;
   FakeRuns runs;
-  runs.results = {Result("s (control)", Verdict::kNotMet,
-                         {Check("lost", CheckStatus::kFail, {"lc-9-3"})})};
+  runs.results = {
+      Result("s (control)", Verdict::kNotMet, {Check("lost", CheckStatus::kFail, {"lc-9-3"})})};
   const std::string reports = dir.path.string();
   fs::create_directories(dir.path / "s");
   std::ofstream(dir.path / "s" / "target.log") << "an earlier run's log\n";

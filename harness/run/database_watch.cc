@@ -1,18 +1,16 @@
 #include "run/database_watch.h"
 
-#include <sys/socket.h>
+#include <chrono>
 
 #include <pqxx/pqxx>
-
-#include <chrono>
+#include <sys/socket.h>
 
 #include "process/database.h"
 
 namespace lastcall {
 
 std::string OpenTransactionsSql() {
-  return "SELECT count(*) FROM pg_stat_activity a WHERE " +
-         TargetSessionsCondition("$1", "$2") +
+  return "SELECT count(*) FROM pg_stat_activity a WHERE " + TargetSessionsCondition("$1", "$2") +
          " AND (a.state LIKE 'idle in transaction%' OR "
          "(a.state = 'active' AND a.xact_start < a.query_start))";
 }
@@ -54,9 +52,12 @@ class WatchConnection {
   std::pair<std::string, std::string> own_;  // the parameters of "open"
 };
 
-DatabaseWatch::DatabaseWatch(const std::string& url, OwnSessions* own,
-                             Nemesis* nemesis, History* history)
-    : url_(url), own_(own), nemesis_(nemesis), history_(history),
+DatabaseWatch::DatabaseWatch(const std::string& url, OwnSessions* own, Nemesis* nemesis,
+                             History* history)
+    : url_(url),
+      own_(own),
+      nemesis_(nemesis),
+      history_(history),
       thread_(&DatabaseWatch::Watch, this) {}
 
 DatabaseWatch::~DatabaseWatch() {
@@ -140,8 +141,8 @@ void DatabaseWatch::Watch() {
           int64_t open = armed->trigger.kind == Trigger::Kind::kDbTransactionsOpen
                              ? connection.OpenTransactions()
                              : -1;
-          double poll_us = static_cast<double>(history_->Now() - started) / 1e3 /
-                           static_cast<double>(polls);
+          double poll_us =
+              static_cast<double>(history_->Now() - started) / 1e3 / static_cast<double>(polls);
           nemesis_->NoteDatabasePolls(armed->fault, open, poll_us);
         }
         std::lock_guard<std::mutex> check(mutex_);

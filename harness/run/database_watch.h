@@ -15,8 +15,8 @@
 #include <string>
 #include <thread>
 
-#include "process/database.h"
 #include "history/history.h"
+#include "process/database.h"
 #include "run/nemesis.h"
 
 namespace lastcall {
@@ -27,8 +27,7 @@ class DatabaseWatch {
   // database); the target's sessions are all the others on it but
   // lastcall's own, which `own` lists and the watch's session joins. `own`,
   // the nemesis and history must outlive the watch.
-  DatabaseWatch(const std::string& url, OwnSessions* own, Nemesis* nemesis,
-                History* history);
+  DatabaseWatch(const std::string& url, OwnSessions* own, Nemesis* nemesis, History* history);
   // Stops the thread and closes its connection. A poll that has not
   // returned after a second has its socket shut down.
   ~DatabaseWatch();
@@ -54,7 +53,7 @@ class DatabaseWatch {
   bool stop_ = false;
   std::string error_;
   std::optional<size_t> error_fault_;
-  int socket_ = -1;  // the connection's, while the thread has it open
+  int socket_ = -1;           // the connection's, while the thread has it open
   std::promise<void> ended_;  // set when Watch() returns
   std::thread thread_;
 };

@@ -21,16 +21,15 @@ EventLoop::End EventLoop::Run(const std::function<void()>& each_turn) {
     if (!load_running && !restart_at_ && !deploying &&
         !nemesis_->Pending(load_running, target_running))
       return End::kDone;
-    Clock::time_point wake = std::min(nemesis_->NextDeadline(),
-                                      Clock::now() + std::chrono::milliseconds(100));
+    Clock::time_point wake =
+        std::min(nemesis_->NextDeadline(), Clock::now() + std::chrono::milliseconds(100));
     if (restart_at_) wake = std::min(wake, *restart_at_);
     if (deploying) wake = std::min(wake, rollout_->NextDeadline());
     fleet_->WaitUntil(wake);
     if (fleet_->Interrupted()) return End::kInterrupted;
     fleet_->ReapExited([this](int id, int64_t exit_time) { OnInstanceExit(id, exit_time); });
     nemesis_->OnTick();
-    if (deploying && !rollout_->Tick(Clock::now()) &&
-        OnStartFailure(fleet_->replacement_failure()))
+    if (deploying && !rollout_->Tick(Clock::now()) && OnStartFailure(fleet_->replacement_failure()))
       return End::kDone;
     if (rollout_ && rollout_->done()) load_->Hold(false);
     each_turn();
@@ -46,8 +45,7 @@ void EventLoop::OnInstanceExit(int id, int64_t exit_time) {
   if (fleet_->behind_load_balancer()) {
     // Another slot serves meanwhile; only the rolling restart replaces it.
     nemesis_->OnTargetExit(id, exit_time);
-    if (std::optional<int> slot = fleet_->SlotOf(id); slot && rollout_)
-      rollout_->OnSlotExit(*slot);
+    if (std::optional<int> slot = fleet_->SlotOf(id); slot && rollout_) rollout_->OnSlotExit(*slot);
     return;
   }
   std::optional<Duration> delay = nemesis_->OnTargetExit(id, exit_time);

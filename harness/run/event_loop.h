@@ -63,8 +63,8 @@ class EventLoop {
  public:
   using TimePoint = std::chrono::steady_clock::time_point;
   // `rollout` is null without a rolling restart. All must outlive the loop.
-  EventLoop(Nemesis* nemesis, RollingRestartDriver* rollout, LoopFleet* fleet,
-            LoopLoad* load, History* history);
+  EventLoop(Nemesis* nemesis, RollingRestartDriver* rollout, LoopFleet* fleet, LoopLoad* load,
+            History* history);
 
   enum class End { kDone, kInterrupted };
   // Runs until the load is over, no fault is pending and no restart or

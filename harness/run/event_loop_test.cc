@@ -160,9 +160,7 @@ struct Rig {
     fleet.nemesis = &nemesis;
     nemesis.Begin(start);
   }
-  EventLoop::End Run(const std::function<void()>& each_turn = [] {}) {
-    return loop.Run(each_turn);
-  }
+  EventLoop::End Run(const std::function<void()>& each_turn = [] {}) { return loop.Run(each_turn); }
 
   std::vector<Fault> faults;
   History history{1};

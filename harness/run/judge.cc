@@ -54,9 +54,8 @@ ScenarioResult Judge(const Scenario& scenario, RunRecord* record) {
   std::string why;
   bool met = ExpectationMet(scenario.expect, result.checks, &why);
   result.verdict = met ? Verdict::kMet : Verdict::kNotMet;
-  result.message = met ? (scenario.expect.pass ? "every check passed"
-                                               : "the expected checks failed")
-                       : why;
+  result.message =
+      met ? (scenario.expect.pass ? "every check passed" : "the expected checks failed") : why;
   return result;
 }
 
@@ -84,15 +83,14 @@ void AttemptsOfOffendingKeys(uint64_t seed, const History& history, ScenarioResu
               [](const Attempt* a, const Attempt* b) { return a->attempt < b->attempt; });
     for (const Attempt* a : attempts) {
       char line[256];
-      std::snprintf(line, sizeof line, "attempt %d on connection %lld at %.6fs: %s, %s after %.1f ms%s%s%s",
-                    a->attempt, static_cast<long long>(a->connection),
-                    static_cast<double>(a->send_start) / 1e9,
-                    a->status ? ("HTTP " + std::to_string(a->status)).c_str()
-                              : NetErrorName(a->error),
-                    OutcomeName(a->outcome),
-                    static_cast<double>(a->done - a->send_start) / 1e6,
-                    a->cause == Cause::kNone ? "" : " (", a->cause == Cause::kNone ? "" : CauseName(a->cause),
-                    a->cause == Cause::kNone ? "" : ")");
+      std::snprintf(
+          line, sizeof line, "attempt %d on connection %lld at %.6fs: %s, %s after %.1f ms%s%s%s",
+          a->attempt, static_cast<long long>(a->connection),
+          static_cast<double>(a->send_start) / 1e9,
+          a->status ? ("HTTP " + std::to_string(a->status)).c_str() : NetErrorName(a->error),
+          OutcomeName(a->outcome), static_cast<double>(a->done - a->send_start) / 1e6,
+          a->cause == Cause::kNone ? "" : " (", a->cause == Cause::kNone ? "" : CauseName(a->cause),
+          a->cause == Cause::kNone ? "" : ")");
       result->attempts_of[key].push_back(line);
     }
   }
@@ -100,8 +98,8 @@ void AttemptsOfOffendingKeys(uint64_t seed, const History& history, ScenarioResu
 
 }  // namespace
 
-void WriteReports(const Scenario& scenario, const RunRecord& record,
-                  const ReportSources& sources, ScenarioResult* result) {
+void WriteReports(const Scenario& scenario, const RunRecord& record, const ReportSources& sources,
+                  ScenarioResult* result) {
   const std::string& report_dir = record.report_dir;
   CountRequests(record.history, result);
   AttemptsOfOffendingKeys(scenario.seed, record.history, result);
@@ -127,9 +125,10 @@ void WriteReports(const Scenario& scenario, const RunRecord& record,
                                    ReadFileOrEmpty(sources.server_log, sources.server_log_offset),
                                    &error);
   ok = ok && CapOffending(report_dir, &result->checks, &error);
-  ok = ok && WriteFileAtomically(report_dir + "/result.json",
-                                 ResultJson(*result, scenario), &error);
-  ok = ok && WriteRenderedReports(SavedReport::Of(*result, scenario.expect, record.history), &error);
+  ok =
+      ok && WriteFileAtomically(report_dir + "/result.json", ResultJson(*result, scenario), &error);
+  ok =
+      ok && WriteRenderedReports(SavedReport::Of(*result, scenario.expect, record.history), &error);
   if (!ok && result->verdict == Verdict::kMet) {
     result->verdict = Verdict::kInfrastructure;
     result->message = error;

@@ -38,8 +38,8 @@ struct ReportSources {
 // rendered reports into record.report_dir, and the requests' counts and the
 // offending keys' attempts into *result. A run that met its expectation but
 // whose reports could not be written fails as lastcall's own.
-void WriteReports(const Scenario& scenario, const RunRecord& record,
-                  const ReportSources& sources, ScenarioResult* result);
+void WriteReports(const Scenario& scenario, const RunRecord& record, const ReportSources& sources,
+                  ScenarioResult* result);
 
 }  // namespace lastcall
 

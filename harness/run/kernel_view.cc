@@ -25,8 +25,8 @@ std::unique_ptr<KernelWatch> KernelWatch::Open(int port, History* history, Nemes
       new KernelWatch(std::move(sockets), history, nemesis, load, records));
 }
 
-KernelWatch::KernelWatch(std::unique_ptr<SocketWatch> sockets, History* history,
-                         Nemesis* nemesis, Load* load, KernelRecords* records)
+KernelWatch::KernelWatch(std::unique_ptr<SocketWatch> sockets, History* history, Nemesis* nemesis,
+                         Load* load, KernelRecords* records)
     : sockets_(std::move(sockets)),
       history_(history),
       nemesis_(nemesis),

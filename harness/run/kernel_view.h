@@ -24,9 +24,8 @@ class KernelWatch {
   // the kernel shows for `nemesis`; the looks go to *records. Returns null
   // and sets *why_not when the kernel cannot be watched. All pointers must
   // outlive the watch.
-  static std::unique_ptr<KernelWatch> Open(int port, History* history, Nemesis* nemesis,
-                                           Load* load, KernelRecords* records,
-                                           std::string* why_not);
+  static std::unique_ptr<KernelWatch> Open(int port, History* history, Nemesis* nemesis, Load* load,
+                                           KernelRecords* records, std::string* why_not);
 
   // Begins looking, once the load has started.
   void Start();
@@ -43,8 +42,8 @@ class KernelWatch {
   SocketWatchStats KeepSockets();
 
  private:
-  KernelWatch(std::unique_ptr<SocketWatch> sockets, History* history, Nemesis* nemesis,
-              Load* load, KernelRecords* records);
+  KernelWatch(std::unique_ptr<SocketWatch> sockets, History* history, Nemesis* nemesis, Load* load,
+              KernelRecords* records);
   // The look's count of requests the target has read and not answered.
   void CountInFlight(const LiveTable& live);
 

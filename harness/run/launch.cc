@@ -22,8 +22,8 @@ bool ExpandTemplate(const Scenario& scenario, const std::string& text,
   return true;
 }
 
-bool RunLaunch(const Scenario& scenario, const TemplateVariables& variables,
-               const RunIdentity& run, TargetLaunch* out, RunFailure* failure) {
+bool RunLaunch(const Scenario& scenario, const TemplateVariables& variables, const RunIdentity& run,
+               TargetLaunch* out, RunFailure* failure) {
   out->port = run.port;
   out->cwd = scenario.target.cwd;
   out->container = scenario.target.container;
@@ -44,7 +44,7 @@ bool RunLaunch(const Scenario& scenario, const TemplateVariables& variables,
   // DATABASE_URL and the PG* variables are each instance's (InstanceLaunch()).
   env["DATABASE_URL"] = run.database_url;
   for (const auto& [name, value] : LibpqEnvironment(run.database_url)) env[name] = value;
-  env["PGAPPNAME"] = run.app_name + "1";  // each instance's (TargetFleet)
+  env["PGAPPNAME"] = run.app_name + "1";   // each instance's (TargetFleet)
   env["TMPDIR"] = run.run_dir + "/tmp/1";  // each instance's (TargetFleet)
   env["LASTCALL_RUN_ID"] = run.run_id;
   for (const auto& [name, value] : scenario.target.env)

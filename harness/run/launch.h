@@ -31,8 +31,8 @@ struct RunIdentity {
 // what the target needs to know, then the scenario's own variables, which
 // may override any of it. Returns false and sets *failure when a template
 // cannot be expanded.
-bool RunLaunch(const Scenario& scenario, const TemplateVariables& variables,
-               const RunIdentity& run, TargetLaunch* out, RunFailure* failure);
+bool RunLaunch(const Scenario& scenario, const TemplateVariables& variables, const RunIdentity& run,
+               TargetLaunch* out, RunFailure* failure);
 
 // One instance's launch from the run's: on `port`, logging in with
 // `database_url` (in ${port} and PORT, ${database_url}, DATABASE_URL and the

@@ -21,9 +21,9 @@ void CollectLeftovers(const LeftoverScan& scan, AuditInputs* leftovers) {
     const FaultRecord& r = records[i];
     if (r.delivery_time >= 0 && faults[i].kind == Fault::Kind::kSignal &&
         IsGraceful(faults[i].signal))
-      deadline = std::max(deadline, scan.history->epoch() +
-                                        std::chrono::nanoseconds(r.delivery_time) +
-                                        faults[i].grace);
+      deadline =
+          std::max(deadline, scan.history->epoch() + std::chrono::nanoseconds(r.delivery_time) +
+                                 faults[i].grace);
   }
   auto wait = std::chrono::microseconds(500);
   std::vector<pid_t> left;
@@ -45,8 +45,8 @@ void CollectLeftovers(const LeftoverScan& scan, AuditInputs* leftovers) {
   deadline = Clock::now() + std::chrono::seconds(2);
   auto pause = std::chrono::milliseconds(1);
   AuditConnection* audit = scan.audit;
-  while (audit && audit->TargetSessions(&sessions, &error) &&
-         !sessions.empty() && Clock::now() < deadline && scan.interrupt->Check() == 0) {
+  while (audit && audit->TargetSessions(&sessions, &error) && !sessions.empty() &&
+         Clock::now() < deadline && scan.interrupt->Check() == 0) {
     std::this_thread::sleep_for(pause);
     pause = std::min(pause * 2, std::chrono::milliseconds(10));
   }

@@ -24,8 +24,8 @@ struct LeftoverScan {
   const Scenario* scenario = nullptr;
   std::vector<FaultRecord> fault_records;  // empty if the nemesis never ran
   History* history = nullptr;
-  std::string run_id;  // in LASTCALL_RUN_ID of every process the run started
-  Interrupt* interrupt = nullptr;  // an interrupt cuts the waits short
+  std::string run_id;                // in LASTCALL_RUN_ID of every process the run started
+  Interrupt* interrupt = nullptr;    // an interrupt cuts the waits short
   AuditConnection* audit = nullptr;  // null: the sessions are not looked at
   TargetFleet* fleet = nullptr;
 };

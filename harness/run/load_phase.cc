@@ -76,8 +76,7 @@ void LoadPhase::DriveLoop() {
   if (loop.load_end()) load_end_ = *loop.load_end();
   if (loop.start_failure()) Fail(*loop.start_failure());
   if (end == EventLoop::End::kInterrupted)
-    Fail(Verdict::kInterrupted,
-         "interrupted by " + SignalName(setup_.interrupt->first_signal()));
+    Fail(Verdict::kInterrupted, "interrupted by " + SignalName(setup_.interrupt->first_signal()));
 }
 
 void LoadPhase::OpenSocketWatch() {
@@ -87,8 +86,8 @@ void LoadPhase::OpenSocketWatch() {
         "clients'";
     return;
   }
-  kernel_ = KernelWatch::Open(setup_.port, &history_, nemesis_.get(), load_.get(),
-                              &record_.kernel, &record_.kernel_view_missing);
+  kernel_ = KernelWatch::Open(setup_.port, &history_, nemesis_.get(), load_.get(), &record_.kernel,
+                              &record_.kernel_view_missing);
 }
 
 bool LoadPhase::StartWebSockets() {
@@ -101,9 +100,10 @@ bool LoadPhase::StartWebSockets() {
       (number = std::atoi(port.c_str())) < 1 || number > 65535)
     return Fail(Verdict::kBadInput, spec.port_location.ToString() +
                                         ": load.websockets.port must be a port number "
-                                        "(1-65535), got \"" + port + "\"");
-  websockets_ = WebSocketLoad::Start(spec.clients, number, path, &history_,
-                                     scenario_.load.request.timeout);
+                                        "(1-65535), got \"" +
+                                        port + "\"");
+  websockets_ =
+      WebSocketLoad::Start(spec.clients, number, path, &history_, scenario_.load.request.timeout);
   return true;
 }
 
@@ -111,8 +111,8 @@ void LoadPhase::Drive() {
   std::string error;
   if (scenario_.load.websockets.clients > 0 && !StartWebSockets()) return;
   nemesis_ = std::make_unique<Nemesis>(scenario_.faults, &history_, setup_.fleet);
-  load_ = Load::Create(scenario_.load, setup_.variables, setup_.port, scenario_.seed,
-                       &history_, nemesis_.get(), &error);
+  load_ = Load::Create(scenario_.load, setup_.variables, setup_.port, scenario_.seed, &history_,
+                       nemesis_.get(), &error);
   if (!load_) {
     Fail(Verdict::kBadInput, scenario_.file + ": load.request: " + error);
     return;
@@ -128,8 +128,8 @@ void LoadPhase::Drive() {
     }
   }
   if (scenario_.load_balancer.enabled && scenario_.load_balancer.rolling_restart.enabled)
-    rollout_ = std::make_unique<RollingRestartDriver>(
-        scenario_.load_balancer.rolling_restart, scenario_.target.instances, setup_.fleet);
+    rollout_ = std::make_unique<RollingRestartDriver>(scenario_.load_balancer.rolling_restart,
+                                                      scenario_.target.instances, setup_.fleet);
   OpenSocketWatch();
   load_start_ = load_->Start();
   if (kernel_) kernel_->Start();
@@ -141,8 +141,8 @@ void LoadPhase::Drive() {
   }
   if (load_->own_failure().empty()) DriveLoop();
   if (load_->reached_max_duration()) {
-    std::string cut_short = FaultsCutShortByMaxDuration(*nemesis_, load_->completed(),
-                                                        MaxDuration(scenario_.load));
+    std::string cut_short =
+        FaultsCutShortByMaxDuration(*nemesis_, load_->completed(), MaxDuration(scenario_.load));
     if (!cut_short.empty()) Fail(Verdict::kInfrastructure, cut_short);
   }
   if (setup_.jobs) {
@@ -172,8 +172,7 @@ void LoadPhase::PublishProgress() {
   setup_.status->unknown = load_->attempts_ended(Outcome::kUnknown);
   setup_.status->in_flight = load_->in_flight();
   int64_t signals = 0;
-  for (const FaultRecord& record : nemesis_->records())
-    signals += record.delivery_time >= 0;
+  for (const FaultRecord& record : nemesis_->records()) signals += record.delivery_time >= 0;
   setup_.status->signals = signals;
 }
 

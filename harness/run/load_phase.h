@@ -11,9 +11,9 @@
 #include <memory>
 #include <string>
 
+#include "base/interrupt.h"
 #include "client/job_queue.h"
 #include "client/load.h"
-#include "base/interrupt.h"
 #include "client/websocket_load.h"
 #include "history/history.h"
 #include "run/case_database.h"
@@ -99,7 +99,7 @@ class LoadPhase {
   RunRecord& record_ = *setup_.record;
   std::unique_ptr<RollingRestartDriver> rollout_;
   std::unique_ptr<Nemesis> nemesis_;
-  std::unique_ptr<Load> load_;  // after nemesis_: destroyed first, it calls it
+  std::unique_ptr<Load> load_;            // after nemesis_: destroyed first, it calls it
   std::unique_ptr<DatabaseWatch> watch_;  // the same
   // The kernel's view of the target's sockets, its looks kept in
   // record_.kernel (or why there is none in record_.kernel_view_missing);

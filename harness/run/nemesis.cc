@@ -11,8 +11,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 bool IsAt(const Fault& fault) {
-  return fault.kind == Fault::Kind::kSignal &&
-         fault.trigger.kind == Trigger::Kind::kAt;
+  return fault.kind == Fault::Kind::kSignal && fault.trigger.kind == Trigger::Kind::kAt;
 }
 
 }  // namespace
@@ -20,9 +19,7 @@ bool IsAt(const Fault& fault) {
 void DrawRandomTriggers(uint64_t seed, std::vector<Fault>* faults) {
   for (size_t i = 0; i < faults->size(); ++i) {
     Trigger& t = (*faults)[i].trigger;
-    if ((*faults)[i].kind != Fault::Kind::kSignal ||
-        t.kind != Trigger::Kind::kRandom)
-      continue;
+    if ((*faults)[i].kind != Fault::Kind::kSignal || t.kind != Trigger::Kind::kRandom) continue;
     uint64_t span = static_cast<uint64_t>((t.random_max - t.random_min).count());
     uint64_t draw = SplitMix64(seed ^ SplitMix64(i + 1));
     t.at = t.random_min + Duration(span == UINT64_MAX ? draw : draw % (span + 1));
@@ -30,10 +27,8 @@ void DrawRandomTriggers(uint64_t seed, std::vector<Fault>* faults) {
   }
 }
 
-Nemesis::Nemesis(const std::vector<Fault>& faults, History* history,
-                 TargetControl* target)
-    : faults_(faults), history_(history), target_(target),
-      records_(faults.size()) {}
+Nemesis::Nemesis(const std::vector<Fault>& faults, History* history, TargetControl* target)
+    : faults_(faults), history_(history), target_(target), records_(faults.size()) {}
 
 void Nemesis::Begin(Clock::time_point start) {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -78,9 +73,8 @@ void RaiseTo(std::atomic<int64_t>* maximum, int64_t value) {
 }
 
 bool IsCount(const Fault& fault) {
-  return fault.kind == Fault::Kind::kSignal &&
-         (fault.trigger.kind == Trigger::Kind::kInFlight ||
-          fault.trigger.kind == Trigger::Kind::kCompleted);
+  return fault.kind == Fault::Kind::kSignal && (fault.trigger.kind == Trigger::Kind::kInFlight ||
+                                                fault.trigger.kind == Trigger::Kind::kCompleted);
 }
 
 }  // namespace
@@ -153,8 +147,7 @@ void Nemesis::OnOutputLine(const std::string& line) {
 
 std::optional<DatabaseCondition> Nemesis::ArmedDatabaseCondition() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (!begun_ || armed_ >= faults_.size() ||
-      faults_[armed_].kind != Fault::Kind::kSignal)
+  if (!begun_ || armed_ >= faults_.size() || faults_[armed_].kind != Fault::Kind::kSignal)
     return std::nullopt;
   const Trigger& t = faults_[armed_].trigger;
   if (t.kind != Trigger::Kind::kDbTransactionsOpen && t.kind != Trigger::Kind::kSql)
@@ -203,8 +196,7 @@ void Nemesis::Fire(size_t index, int64_t trigger_time, int instance) {
                      "fault " + std::to_string(index + 1) + ": " + what);
   if (record.instance == 0) {
     history_->Record("signal_not_delivered",
-                     "fault " + std::to_string(index + 1) +
-                         ": no target instance is running");
+                     "fault " + std::to_string(index + 1) + ": no target instance is running");
   } else {
     record.delivery_time = sent;
     history_->RecordAt(sent, "signal", what, record.instance);
@@ -212,8 +204,7 @@ void Nemesis::Fire(size_t index, int64_t trigger_time, int instance) {
       drain_not_visible_since_ = sent;
       graces_.push_back(GraceTimer{
           index, record.instance,
-          history_->epoch() + std::chrono::nanoseconds(record.delivery_time) +
-              fault.grace});
+          history_->epoch() + std::chrono::nanoseconds(record.delivery_time) + fault.grace});
     }
   }
   Arm(index + 1);
@@ -221,8 +212,7 @@ void Nemesis::Fire(size_t index, int64_t trigger_time, int instance) {
 }
 
 std::optional<Clock::time_point> Nemesis::AtDeadline() const {
-  if (!begun_ || armed_ >= faults_.size() || !IsAt(faults_[armed_]))
-    return std::nullopt;
+  if (!begun_ || armed_ >= faults_.size() || !IsAt(faults_[armed_])) return std::nullopt;
   const Trigger& t = faults_[armed_].trigger;
   if (!t.since_ready) return load_start_ + t.at;
   if (!ready_at_) return std::nullopt;
@@ -251,15 +241,13 @@ void Nemesis::OnTick() {
     FaultRecord& record = records_[it->fault];
     int64_t sent = history_->Now();
     // Signal 0 only asks whether the instance still runs.
-    if (target_->Deliver(it->instance, fault.escalation_signal,
-                         fault.escalate_to) != 0) {
+    if (target_->Deliver(it->instance, fault.escalation_signal, fault.escalate_to) != 0) {
       record.grace_expired = true;
       std::string what = "grace of fault " + std::to_string(it->fault + 1) + " ran out: ";
       if (fault.escalation_signal != 0) {
         record.escalated = true;
         record.escalation_time = sent;
-        what += SignalName(fault.escalation_signal) + " to " +
-                RecipientName(fault.escalate_to);
+        what += SignalName(fault.escalation_signal) + " to " + RecipientName(fault.escalate_to);
       } else {
         what += "the sender does not escalate";
       }
@@ -272,12 +260,9 @@ void Nemesis::OnTick() {
 std::optional<Duration> Nemesis::OnTargetExit(int instance, int64_t exit_time) {
   std::lock_guard<std::mutex> lock(mutex_);
   graces_.erase(std::remove_if(graces_.begin(), graces_.end(),
-                               [&](const GraceTimer& g) {
-                                 return g.instance == instance;
-                               }),
+                               [&](const GraceTimer& g) { return g.instance == instance; }),
                 graces_.end());
-  if (armed_ >= faults_.size() ||
-      faults_[armed_].kind != Fault::Kind::kRestart)
+  if (armed_ >= faults_.size() || faults_[armed_].kind != Fault::Kind::kRestart)
     return std::nullopt;
   FaultRecord& record = records_[armed_];
   record.fired = true;

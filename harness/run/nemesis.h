@@ -22,9 +22,9 @@
 #include <regex>
 #include <vector>
 
+#include "client/load.h"
 #include "history/fault_record.h"
 #include "history/history.h"
-#include "client/load.h"
 #include "scenario/scenario.h"
 
 namespace lastcall {
@@ -59,8 +59,7 @@ struct DatabaseCondition {
 
 class Nemesis : public LoadObserver {
  public:
-  Nemesis(const std::vector<Fault>& faults, History* history,
-          TargetControl* target);
+  Nemesis(const std::vector<Fault>& faults, History* history, TargetControl* target);
 
   // Load has started at `start`: `at` triggers count from here.
   void Begin(std::chrono::steady_clock::time_point start);
@@ -127,7 +126,7 @@ class Nemesis : public LoadObserver {
     int instance;
     std::chrono::steady_clock::time_point deadline;
   };
-  void Arm(size_t index);             // requires mutex_
+  void Arm(size_t index);  // requires mutex_
   // Fires the armed fault if it counts `kind` and `value` has reached its
   // count. Takes mutex_.
   void FireCount(Trigger::Kind kind, int64_t value);
@@ -149,7 +148,7 @@ class Nemesis : public LoadObserver {
   bool restarting_ = false;
   bool begun_ = false;
   std::optional<std::regex> armed_log_;  // the armed `log` trigger, compiled
-  size_t armed_ = 0;  // index of the armed fault; faults_.size() when done
+  size_t armed_ = 0;                     // index of the armed fault; faults_.size() when done
   std::vector<FaultRecord> records_;
   std::vector<GraceTimer> graces_;
   // Lock-free copy of the armed count trigger, for OnProgress.

@@ -58,9 +58,9 @@ TEST_CASE("count triggers fire once, in order, when the count is reached") {
   CHECK(rig.target.sent.empty());
   rig.nemesis.OnProgress(3, 50);
   REQUIRE(rig.target.sent.size() == 1);  // the first fires, arming the second...
-  rig.nemesis.OnProgress(3, 51);          // ...which holds at the next progress
+  rig.nemesis.OnProgress(3, 51);         // ...which holds at the next progress
   REQUIRE(rig.target.sent.size() == 2);
-  rig.nemesis.OnProgress(3, 52);          // each fires once
+  rig.nemesis.OnProgress(3, 52);  // each fires once
   CHECK(rig.target.sent.size() == 2);
   CHECK(rig.target.sent[0].signal == SIGTERM);
   CHECK(rig.target.sent[0].to == Recipient::kGroup);

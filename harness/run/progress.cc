@@ -12,8 +12,8 @@ ProgressBoard::ProgressBoard(std::FILE* out, bool live) : out_(out), live_(live)
   if (!live_) return;
   redraw_ = std::thread([this] {
     std::unique_lock<std::mutex> lock(mutex_);
-    while (!stop_requested_.wait_for(lock, std::chrono::milliseconds(250),
-                                     [this] { return stop_; }))
+    while (
+        !stop_requested_.wait_for(lock, std::chrono::milliseconds(250), [this] { return stop_; }))
       Redraw();
   });
 }

@@ -12,8 +12,8 @@ constexpr auto kUpPoll = std::chrono::milliseconds(5);
 
 }  // namespace
 
-RollingRestartDriver::RollingRestartDriver(const RollingRestart& spec,
-                                           int slots, RolloutControl* control)
+RollingRestartDriver::RollingRestartDriver(const RollingRestart& spec, int slots,
+                                           RolloutControl* control)
     : spec_(spec), slots_(slots), control_(control) {}
 
 void RollingRestartDriver::Begin(TimePoint load_start) {

@@ -36,8 +36,7 @@ class RolloutControl {
 class RollingRestartDriver {
  public:
   using TimePoint = std::chrono::steady_clock::time_point;
-  RollingRestartDriver(const RollingRestart& spec, int slots,
-                       RolloutControl* control);
+  RollingRestartDriver(const RollingRestart& spec, int slots, RolloutControl* control);
 
   // The load started at `load_start`: the first slot's turn is spec.at later.
   void Begin(TimePoint load_start);
@@ -63,7 +62,7 @@ class RollingRestartDriver {
   RolloutControl* control_;
   Phase phase_ = Phase::kIdle;
   int slot_ = 0;
-  TimePoint turn_;  // kWaiting: when the slot's turn begins
+  TimePoint turn_;                                      // kWaiting: when the slot's turn begins
   std::optional<TimePoint> deregister_at_, signal_at_;  // due, not yet done
   bool exited_ = false;
   TimePoint next_poll_;

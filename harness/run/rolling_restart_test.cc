@@ -1,8 +1,9 @@
 #include "run/rolling_restart.h"
 
-#include <catch2/catch.hpp>
 #include <string>
 #include <vector>
+
+#include <catch2/catch.hpp>
 
 namespace lastcall {
 namespace {
@@ -31,9 +32,7 @@ const TimePoint kT0{};
 struct Rig {
   FakeControl control;
   RollingRestartDriver driver;
-  Rig(const RollingRestart& spec, int slots) : driver(spec, slots, &control) {
-    driver.Begin(kT0);
-  }
+  Rig(const RollingRestart& spec, int slots) : driver(spec, slots, &control) { driver.Begin(kT0); }
 };
 
 TEST_CASE("A rolling restart replaces each slot in turn", "[rolling_restart]") {
@@ -47,7 +46,7 @@ TEST_CASE("A rolling restart replaces each slot in turn", "[rolling_restart]") {
   CHECK(rig.control.actions == std::vector<std::string>{"deregister 0", "signal 0"});
   rig.driver.Tick(kT0 + milliseconds(150));  // no exit yet: nothing
   CHECK(rig.control.actions.size() == 2);
-  rig.driver.OnSlotExit(1);                   // not the slot being replaced
+  rig.driver.OnSlotExit(1);  // not the slot being replaced
   rig.driver.Tick(kT0 + milliseconds(160));
   CHECK(rig.control.actions.size() == 2);
   rig.driver.OnSlotExit(0);
@@ -64,9 +63,9 @@ TEST_CASE("A rolling restart replaces each slot in turn", "[rolling_restart]") {
   CHECK(rig.driver.done());
   CHECK(*rig.driver.started() == kT0 + milliseconds(100));
   CHECK(*rig.driver.finished() == kT0 + milliseconds(500));
-  CHECK(rig.control.actions == std::vector<std::string>{
-                               "deregister 0", "signal 0", "start 0", "readmit 0",
-                               "deregister 1", "signal 1", "start 1", "readmit 1"});
+  CHECK(rig.control.actions == std::vector<std::string>{"deregister 0", "signal 0", "start 0",
+                                                        "readmit 0", "deregister 1", "signal 1",
+                                                        "start 1", "readmit 1"});
 }
 
 TEST_CASE("pre_stop signals after the deregistration", "[rolling_restart]") {
@@ -97,8 +96,8 @@ TEST_CASE("with_signal applies the deregistration after its propagation", "[roll
   rig.driver.Tick(kT0 + milliseconds(50));
   CHECK(rig.control.actions.size() == 1);
   rig.driver.Tick(kT0 + milliseconds(200));
-  CHECK(rig.control.actions == std::vector<std::string>{"signal 0", "deregister 0", "start 0",
-                                                    "readmit 0"});
+  CHECK(rig.control.actions ==
+        std::vector<std::string>{"signal 0", "deregister 0", "start 0", "readmit 0"});
 }
 
 TEST_CASE("health_checks never deregisters nor readmits", "[rolling_restart]") {

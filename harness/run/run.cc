@@ -36,8 +36,8 @@ bool TargetFoundPortTaken(const ScenarioResult& result) {
 
 // Runs the case, judges its record and writes the reports, while the case
 // still holds what it made: its database and folders go after the reports.
-ScenarioResult RunOnce(const Scenario& scenario, Session* session,
-                       const std::string& report_name, RunStatus* status) {
+ScenarioResult RunOnce(const Scenario& scenario, Session* session, const std::string& report_name,
+                       RunStatus* status) {
   RunCase run_case(scenario, session, report_name, status);
   RunRecord& record = run_case.Run();
   Clock::time_point judging = Clock::now();
@@ -55,13 +55,12 @@ ScenarioResult RunOnce(const Scenario& scenario, Session* session,
 }  // namespace
 
 ScenarioResult RunAndReport(const Scenario& scenario, Session* session,
-                           const std::string& report_name, RunStatus* status) {
+                            const std::string& report_name, RunStatus* status) {
   for (int attempt = 1;; ++attempt) {
     ScenarioResult result = RunOnce(scenario, session, report_name, status);
     if (!TargetFoundPortTaken(result)) return result;
     if (attempt == kPortAttempts) {
-      result.message = "the target could not bind its port, " +
-                       std::to_string(kPortAttempts) +
+      result.message = "the target could not bind its port, " + std::to_string(kPortAttempts) +
                        " times with a new free port each time: " + result.message;
       return result;
     }

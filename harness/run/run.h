@@ -5,9 +5,9 @@
 
 #include <string>
 
+#include "report/report.h"
 #include "run/progress.h"
 #include "run/session.h"
-#include "report/report.h"
 #include "scenario/scenario.h"
 
 namespace lastcall {
@@ -17,8 +17,7 @@ namespace lastcall {
 // verdict in the result. Publishes its progress in *status (may be null;
 // owned by the caller).
 ScenarioResult RunAndReport(const Scenario& scenario, Session* session,
-                           const std::string& report_name,
-                           RunStatus* status = nullptr);
+                            const std::string& report_name, RunStatus* status = nullptr);
 
 }  // namespace lastcall
 

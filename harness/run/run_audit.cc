@@ -19,9 +19,8 @@ class AuditFailure {
   // If the harness has been interrupted, fails so and returns true.
   bool IfInterrupted() {
     if (interrupt_->Check() == 0) return false;
-    *failure_ = {Verdict::kInterrupted, "interrupted by " +
-                                            SignalName(interrupt_->first_signal()) +
-                                            " during the audit"};
+    *failure_ = {Verdict::kInterrupted,
+                 "interrupted by " + SignalName(interrupt_->first_signal()) + " during the audit"};
     return true;
   }
   // A query that failed: cancelled by an interrupt, else bad input, as
@@ -81,10 +80,9 @@ bool QueryAudit(const AuditSources& sources, AuditInputs* in, RunFailure* failur
   // violation, which `expect: {fail: [invariants]}` would take for a pass.
   for (const Invariant& invariant : scenario.audit.invariants) {
     in->invariants.emplace_back();
-    if (!audit->QueryInvariant(invariant, kRowsListedPerInvariant, &in->invariants.back(),
-                               &error))
-      return fail.Query(invariant.location.ToString() + ": audit.invariants \"" +
-                        invariant.name + "\" failed: " + error);
+    if (!audit->QueryInvariant(invariant, kRowsListedPerInvariant, &in->invariants.back(), &error))
+      return fail.Query(invariant.location.ToString() + ": audit.invariants \"" + invariant.name +
+                        "\" failed: " + error);
   }
   if (fail.IfInterrupted()) return false;
   if (sources.jobs && !AuditJobs(scenario, audit, sources.jobs, &fail, in)) return false;
@@ -92,8 +90,7 @@ bool QueryAudit(const AuditSources& sources, AuditInputs* in, RunFailure* failur
   if (!sources.server_log.empty())
     in->unclean_disconnects = FindUncleanDisconnects(
         ReadFileOrEmpty(sources.server_log, sources.server_log_offset),
-        RunSessions{database.name(), database.role_prefix(),
-                    database.own_sessions()->sessions(),
+        RunSessions{database.name(), database.role_prefix(), database.own_sessions()->sessions(),
                     static_cast<int64_t>(WallClockSeconds(sources.history->epoch()) * 1e9)});
   in->roles_error = database.roles_error();
   return true;

@@ -40,9 +40,14 @@ size_t FileSize(const std::string& path) {
 
 RunCase::RunCase(const Scenario& scenario, Session* session, const std::string& report_name,
                  RunStatus* status)
-    : scenario_(scenario), session_(session), report_name_(report_name),
-      status_(status ? status : &unwatched_), record_(scenario.load.clients),
-      history_(record_.history), run_id_(NewRunId()), database_(run_id_) {
+    : scenario_(scenario),
+      session_(session),
+      report_name_(report_name),
+      status_(status ? status : &unwatched_),
+      record_(scenario.load.clients),
+      history_(record_.history),
+      run_id_(NewRunId()),
+      database_(run_id_) {
   if (session->options().seed) scenario_.seed = *session->options().seed;
   DrawRandomTriggers(scenario_.seed, &scenario_.faults);
   AddRollingRestartFaults();
@@ -56,12 +61,10 @@ RunCase::~RunCase() {
 
 TemplateVariables RunCase::RunVariables() const {
   TemplateVariables variables;
-  variables.constants = {{"port", std::to_string(launch_.port)},
-                         {"ws_port", std::to_string(ws_port_)},
-                         {"database_url", database_.InstanceUrl(1)},
-                         {"run_dir", workspace_.run_dir()},
-                         {"seed", std::to_string(scenario_.seed)},
-                         {"redis_url", redis_url_}};
+  variables.constants = {
+      {"port", std::to_string(launch_.port)},     {"ws_port", std::to_string(ws_port_)},
+      {"database_url", database_.InstanceUrl(1)}, {"run_dir", workspace_.run_dir()},
+      {"seed", std::to_string(scenario_.seed)},   {"redis_url", redis_url_}};
   return variables;
 }
 
@@ -127,8 +130,8 @@ bool RunCase::PrepareDatabase() {
         // Like a target that is not ready in time: the limit is the
         // scenario's, the slowness may be the machine's.
         return Fail(Verdict::kInfrastructure,
-                    scenario_.file + ": " + error + " (database.timeout: " +
-                        DurationText(scenario_.database.timeout) + ")");
+                    scenario_.file + ": " + error +
+                        " (database.timeout: " + DurationText(scenario_.database.timeout) + ")");
       case RunDatabases::Failure::kSchema:
         return Fail(Verdict::kBadInput, scenario_.database.schema_path + ": " + error);
       case RunDatabases::Failure::kSetup:
@@ -258,8 +261,10 @@ void RunCase::Audit() {
     }
   }
   record_.instances = fleet_->Records();
-  const AuditSources sources{&scenario_, &history_, &database_, session_->interrupt(),
-                             jobs_.get(), session_->ServerLog(), server_log_offset_};
+  const AuditSources sources{&scenario_,        &history_,
+                             &database_,        session_->interrupt(),
+                             jobs_.get(),       session_->ServerLog(),
+                             server_log_offset_};
   RunFailure failure;
   if (!QueryAudit(sources, &in, &failure)) {
     Fail(failure);
@@ -292,9 +297,9 @@ void RunCase::RunPhases() {
       Drive();
       // A control run's teardown must not cut short what it would judge.
       if (scenario_.rest_before_teardown.count() > 0 && !record_.failed())
-        history_.Record("rest", AwaitTargetAtRest(database_.url(), database_.own_sessions(),
-                                                  scenario_.rest_before_teardown,
-                                                  session_->interrupt()));
+        history_.Record("rest",
+                        AwaitTargetAtRest(database_.url(), database_.own_sessions(),
+                                          scenario_.rest_before_teardown, session_->interrupt()));
     }
     bool failed = record_.failed();
     Clock::time_point teardown_start = Clock::now();
@@ -307,8 +312,9 @@ void RunCase::RunPhases() {
     fleet_->StopLoadBalancer();
     if (load_phase_) load_phase_->RecordLoadTimes();
     const Nemesis* nemesis = load_phase_ ? load_phase_->nemesis() : nullptr;
-    LeftoverScan scan{&scenario_, {}, &history_, run_id_, session_->interrupt(),
-                      database_.connection(), fleet_.get()};
+    LeftoverScan scan{
+        &scenario_,  {}, &history_, run_id_, session_->interrupt(), database_.connection(),
+        fleet_.get()};
     if (nemesis) scan.fault_records = nemesis->records();
     CollectLeftovers(scan, &record_.audit);
     record_.timings.teardown = SecondsBetween(teardown_start, Clock::now());
@@ -320,6 +326,5 @@ void RunCase::RunPhases() {
     }
   }
 }
-
 
 }  // namespace lastcall

@@ -87,12 +87,11 @@ class RunCase {
   // and returns true.
   bool FailIfInterrupted(const std::string& phase) {
     if (!interrupted()) return false;
-    Fail(Verdict::kInterrupted, "interrupted by " +
-                                    SignalName(session_->interrupt()->first_signal()) +
-                                    " during " + phase);
+    Fail(
+        Verdict::kInterrupted,
+        "interrupted by " + SignalName(session_->interrupt()->first_signal()) + " during " + phase);
     return true;
   }
-
 
   Scenario scenario_;
   Session* session_;

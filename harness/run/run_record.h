@@ -12,10 +12,10 @@
 
 #include "check/causes.h"
 #include "check/checks.h"
+#include "history/fault_record.h"
 #include "history/history.h"
 #include "process/socket_watch.h"
 #include "report/report.h"
-#include "history/fault_record.h"
 
 namespace lastcall {
 

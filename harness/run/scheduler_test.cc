@@ -43,11 +43,14 @@ TEST_CASE("RunInParallel calls each index once with at most jobs at a time") {
     std::vector<std::atomic<int>> calls(kCount);
     Overlap overlap;
     const int width = std::min(jobs, kCount);
-    RunInParallel(kCount, jobs, [&](size_t i) {
-      overlap.Enter(width, kCount);
-      ++calls[i];
-      overlap.Leave();
-    }, [] { return false; });
+    RunInParallel(
+        kCount, jobs,
+        [&](size_t i) {
+          overlap.Enter(width, kCount);
+          ++calls[i];
+          overlap.Leave();
+        },
+        [] { return false; });
     for (int i = 0; i < kCount; ++i) CHECK(calls[i] == 1);
     CHECK(overlap.peak == width);
   }
@@ -57,10 +60,13 @@ TEST_CASE("RunInParallel with one job runs in order on the calling thread") {
   std::vector<size_t> order;
   const std::thread::id caller = std::this_thread::get_id();
   bool same_thread = true;
-  RunInParallel(4, 1, [&](size_t i) {
-    order.push_back(i);
-    same_thread = same_thread && std::this_thread::get_id() == caller;
-  }, [] { return false; });
+  RunInParallel(
+      4, 1,
+      [&](size_t i) {
+        order.push_back(i);
+        same_thread = same_thread && std::this_thread::get_id() == caller;
+      },
+      [] { return false; });
   CHECK(order == std::vector<size_t>{0, 1, 2, 3});
   CHECK(same_thread);
 }
@@ -70,10 +76,13 @@ TEST_CASE("RunInParallel starts nothing new once stop() holds") {
     INFO("jobs " << jobs);
     std::atomic<int> calls{0};
     std::atomic<bool> stopping{false};
-    RunInParallel(10, jobs, [&](size_t i) {
-      ++calls;
-      if (i == 3) stopping = true;
-    }, [&] { return stopping.load(); });
+    RunInParallel(
+        10, jobs,
+        [&](size_t i) {
+          ++calls;
+          if (i == 3) stopping = true;
+        },
+        [&] { return stopping.load(); });
     // Index 3 asks to stop; with two jobs the other worker may have taken
     // index 4 before that.
     CHECK(calls >= 4);

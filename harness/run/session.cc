@@ -1,15 +1,7 @@
 #include "run/session.h"
-#include "base/file.h"
-#include "base/free_port.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
-#include <sys/eventfd.h>
-#include <sys/socket.h>
-#include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,22 +17,31 @@
 #include <sstream>
 #include <thread>
 
-#include "run/audit.h"
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/eventfd.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "base/file.h"
+#include "base/free_port.h"
 #include "check/causes.h"
-#include "run/control.h"
-#include "run/database_watch.h"
 #include "client/job_queue.h"
 #include "client/load.h"
+#include "client/websocket_load.h"
 #include "process/load_balancer.h"
-#include "run/nemesis.h"
 #include "process/proc_scan.h"
-#include "run/rolling_restart.h"
-#include "report/saved_report.h"
 #include "process/server_log.h"
 #include "process/socket_watch.h"
-#include "scenario/substitution.h"
+#include "report/saved_report.h"
+#include "run/audit.h"
+#include "run/control.h"
+#include "run/database_watch.h"
+#include "run/nemesis.h"
+#include "run/rolling_restart.h"
 #include "run/target.h"
-#include "client/websocket_load.h"
+#include "scenario/substitution.h"
 
 extern char** environ;
 
@@ -85,8 +86,7 @@ void RemoveStaleWorkDirs(const std::string& tmp) {
 
 }  // namespace
 
-std::unique_ptr<Session> Session::Open(const RunOptions& options,
-                                       Interrupt* interrupt,
+std::unique_ptr<Session> Session::Open(const RunOptions& options, Interrupt* interrupt,
                                        std::string* error) {
   std::unique_ptr<Session> session(new Session);
   session->options_ = options;
@@ -118,8 +118,8 @@ bool Session::LockReports(std::string* error) {
     std::ifstream holder(path);
     pid_t pid = 0;
     holder >> pid;
-    *error = "the reports folder " + options_.reports_dir +
-             " is in use by another lastcall (pid " + std::to_string(pid) +
+    *error = "the reports folder " + options_.reports_dir + " is in use by another lastcall (pid " +
+             std::to_string(pid) +
              "); wait for it to finish, or give this run its own --reports DIR";
     return false;
   }
@@ -144,13 +144,13 @@ std::string Session::AdminUrl(std::string* error) {
       if (ExecuteSql(options_.db_url, "SELECT 1", &server_error_))
         admin_url_ = options_.db_url;
       else
-        server_error_ = "cannot reach the database server " + options_.db_url + ": " + server_error_;
+        server_error_ =
+            "cannot reach the database server " + options_.db_url + ": " + server_error_;
     } else {
       postgres_ = EmbeddedPostgres::Start(work_dir_ + "/" + kServerDir, &server_error_);
       if (postgres_) admin_url_ = postgres_->UrlFor("postgres");
     }
-    if (!admin_url_.empty())
-      databases_ = std::make_unique<RunDatabases>(admin_url_, options_.jobs);
+    if (!admin_url_.empty()) databases_ = std::make_unique<RunDatabases>(admin_url_, options_.jobs);
   }
   if (admin_url_.empty()) *error = server_error_;
   return admin_url_;

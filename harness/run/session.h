@@ -9,17 +9,17 @@
 #include <string>
 #include <vector>
 
-#include "process/database.h"
 #include "base/interrupt.h"
+#include "process/database.h"
 #include "report/report.h"
 
 namespace lastcall {
 
 struct RunOptions {
   std::string reports_dir = "reports";
-  std::string db_url;              // --db: an existing server; empty: embedded
-  std::optional<uint64_t> seed;    // --seed: overrides every scenario's seed
-  ConsoleStyle console;            // --quiet, --verbose; colour on a terminal
+  std::string db_url;                  // --db: an existing server; empty: embedded
+  std::optional<uint64_t> seed;        // --seed: overrides every scenario's seed
+  ConsoleStyle console;                // --quiet, --verbose; colour on a terminal
   std::vector<std::string> overrides;  // --set KEY=VALUE, applied to every file
   int jobs = 1;                        // --jobs: scenario runs side by side
 };
@@ -30,8 +30,7 @@ class Session {
   // process (a lock file in it: two lastcalls writing the same reports would
   // mix them). Returns nullptr and sets *error on failure, or when another
   // live lastcall holds the reports folder.
-  static std::unique_ptr<Session> Open(const RunOptions& options,
-                                       Interrupt* interrupt,
+  static std::unique_ptr<Session> Open(const RunOptions& options, Interrupt* interrupt,
                                        std::string* error);
   // Stops the embedded server (if started), then removes the work folder:
   // the reverse of the order they were made in.
@@ -64,12 +63,12 @@ class Session {
   RunOptions options_;
   Interrupt* interrupt_ = nullptr;
   std::string work_dir_;
-  int reports_lock_ = -1;  // flock()ed; released by the kernel even on SIGKILL
+  int reports_lock_ = -1;            // flock()ed; released by the kernel even on SIGKILL
   mutable std::mutex server_mutex_;  // guards postgres_, admin_url_, server_error_
   std::unique_ptr<EmbeddedPostgres> postgres_;
   std::string admin_url_;
   std::unique_ptr<RunDatabases> databases_;  // with admin_url_; before the server goes
-  std::string server_error_;  // why the server could not be started or reached
+  std::string server_error_;                 // why the server could not be started or reached
 };
 
 }  // namespace lastcall

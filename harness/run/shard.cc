@@ -93,8 +93,7 @@ bool CheckComplete(const std::vector<const Manifest*>& plan, std::string* error)
 }
 
 // Appends the runs of one plan's folders to *out in plan order.
-bool ReadPlanRuns(const std::vector<const Manifest*>& plan, MergedRuns* out,
-                  std::string* error) {
+bool ReadPlanRuns(const std::vector<const Manifest*>& plan, MergedRuns* out, std::string* error) {
   std::map<size_t, std::string> result_json;  // position -> path
   for (const Manifest* m : plan)
     for (const ShardRun& run : m->mine)
@@ -136,8 +135,8 @@ std::string ShardManifestJson(const Shard& shard, const std::vector<std::string>
   json runs = json::array();
   for (const ShardRun& run : mine)
     runs.push_back({{"position", run.position}, {"report", run.report_name}});
-  json j = {{"format", kManifestFormat}, {"shard", shard.index}, {"of", shard.count},
-            {"plan", PlanFingerprint(plan)},  {"runs", plan.size()},   {"mine", runs}};
+  json j = {{"format", kManifestFormat},     {"shard", shard.index}, {"of", shard.count},
+            {"plan", PlanFingerprint(plan)}, {"runs", plan.size()},  {"mine", runs}};
   return j.dump(2) + "\n";
 }
 

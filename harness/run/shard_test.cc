@@ -15,7 +15,8 @@ TEST_CASE("ParseShard takes K/N with 1 <= K <= N and refuses the rest") {
   CHECK(shard.index == 2);
   CHECK(shard.count == 3);
   REQUIRE(ParseShard("1/1", &shard, &error));
-  for (const char* bad : {"0/0", "3/2", "0/3", "x", "", "1/", "/2", "1/2/3", "-1/2", "1 /2", "a/b"}) {
+  for (const char* bad :
+       {"0/0", "3/2", "0/3", "x", "", "1/", "/2", "1/2/3", "-1/2", "1 /2", "a/b"}) {
     INFO(bad);
     CHECK_FALSE(ParseShard(bad, &shard, &error));
     CHECK(error.find("K/N") != std::string::npos);
@@ -60,7 +61,8 @@ TEST_CASE("MergeShards refuses a missing shard a repeated one and a folder witho
   TempDir dir;
   MergedRuns merged;
   std::string error;
-  const std::string one = ManifestFolder(dir, "one", 1, 3), three = ManifestFolder(dir, "three", 3, 3);
+  const std::string one = ManifestFolder(dir, "one", 1, 3),
+                    three = ManifestFolder(dir, "three", 3, 3);
   CHECK_FALSE(MergeShards({one, three}, &merged, &error));
   CHECK(error.find("shard 2/3") != std::string::npos);
   CHECK(error.find("missing") != std::string::npos);

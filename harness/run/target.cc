@@ -8,16 +8,16 @@
 #include <cstdio>
 #include <cstring>
 
-#include "process/container.h"
 #include "client/http_client.h"
+#include "process/container.h"
 
 namespace lastcall {
 
 using Clock = std::chrono::steady_clock;
 
-std::unique_ptr<TargetInstance> TargetInstance::Start(
-    int id, const TargetLaunch& launch, History* history, std::ostream* log,
-    std::string* error) {
+std::unique_ptr<TargetInstance> TargetInstance::Start(int id, const TargetLaunch& launch,
+                                                      History* history, std::ostream* log,
+                                                      std::string* error) {
   std::unique_ptr<TargetInstance> instance(new TargetInstance);
   instance->id_ = id;
   instance->launch_ = launch;
@@ -37,19 +37,17 @@ std::unique_ptr<TargetInstance> TargetInstance::Start(
   if (!instance->process_) return nullptr;
   instance->start_time_ = history->Record(
       "target_start",
-      "pid " + std::to_string(instance->process_->pid()) + " port " +
-          std::to_string(launch.port),
+      "pid " + std::to_string(instance->process_->pid()) + " port " + std::to_string(launch.port),
       id);
   return instance;
 }
 
 void TargetInstance::LogLine(const std::string& line) {
   char stamp[48];
-  std::snprintf(stamp, sizeof stamp, "[%10.6f] [%d] ",
-                static_cast<double>(history_->Now()) / 1e9, id_);
+  std::snprintf(stamp, sizeof stamp, "[%10.6f] [%d] ", static_cast<double>(history_->Now()) / 1e9,
+                id_);
   *log_ << stamp << line << '\n';
-  if (ready_regex_ && std::regex_search(line, *ready_regex_))
-    ready_line_seen_ = true;
+  if (ready_regex_ && std::regex_search(line, *ready_regex_)) ready_line_seen_ = true;
   if (line_observer_) line_observer_(line);
   tail_.push_back(line);
   if (tail_.size() > 50) tail_.pop_front();
@@ -82,8 +80,8 @@ void TargetInstance::TakeOutput(const char* data, size_t size) {
 
 void TargetInstance::EndLine() {
   if (line_bytes_dropped_ > 0)
-    partial_line_ += " [line truncated: " + std::to_string(line_bytes_dropped_) +
-                     " more bytes not kept]";
+    partial_line_ +=
+        " [line truncated: " + std::to_string(line_bytes_dropped_) + " more bytes not kept]";
   LogLine(partial_line_);
   partial_line_.clear();
   line_bytes_dropped_ = 0;
@@ -121,8 +119,7 @@ bool TargetInstance::TryReap() {
   if (exit_time_ >= 0) return true;
   if (!process_->TryReap()) return false;
   exit_time_ = history_->Since(process_->exit_time());
-  history_->RecordAt(exit_time_, "target_exit",
-                     process_->exit_status()->ToString(), id_);
+  history_->RecordAt(exit_time_, "target_exit", process_->exit_status()->ToString(), id_);
   return true;
 }
 
@@ -155,9 +152,8 @@ TargetInstance::Readiness TargetInstance::WaitReady(Interrupt* interrupt) {
       return Readiness::kExited;
     }
     if (Clock::now() >= deadline) return Readiness::kTimedOut;
-    pollfd fds[3] = {{interrupt->fd(), POLLIN, 0},
-                     {process_->exit_fd(), POLLIN, 0},
-                     {output_fd(), POLLIN, 0}};
+    pollfd fds[3] = {
+        {interrupt->fd(), POLLIN, 0}, {process_->exit_fd(), POLLIN, 0}, {output_fd(), POLLIN, 0}};
     poll(fds, 3, static_cast<int>(interval.count()));
     if (interrupt->Check() > 0) return Readiness::kInterrupted;
     interval = std::min(interval * 2, std::chrono::milliseconds(50));

@@ -15,10 +15,10 @@
 #include <string>
 #include <vector>
 
-#include "history/history.h"
 #include "base/interrupt.h"
-#include "scenario/scenario.h"
+#include "history/history.h"
 #include "process/subprocess.h"
+#include "scenario/scenario.h"
 
 namespace lastcall {
 
@@ -37,11 +37,8 @@ class TargetInstance {
   // Starts instance number `id` (1-based) and records "target_start". Output
   // lines go to *log (owned by the caller, outliving the instance). Returns
   // nullptr and sets *error if the command cannot be run.
-  static std::unique_ptr<TargetInstance> Start(int id,
-                                               const TargetLaunch& launch,
-                                               History* history,
-                                               std::ostream* log,
-                                               std::string* error);
+  static std::unique_ptr<TargetInstance> Start(int id, const TargetLaunch& launch, History* history,
+                                               std::ostream* log, std::string* error);
 
   enum class Readiness { kReady, kExited, kTimedOut, kInterrupted };
   // Waits until the ready probe succeeds, the process exits, the probe's

@@ -2,11 +2,12 @@
 
 #include <poll.h>
 #include <signal.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <thread>
+
+#include <sys/eventfd.h>
 
 #include "process/proc_scan.h"
 #include "run/launch.h"
@@ -136,11 +137,10 @@ bool TargetFleet::Restart(RunFailure* failure) {
 
 int TargetFleet::Deliver(int instance, int signal, Recipient to) {
   std::lock_guard<std::mutex> lock(mutex_);
-  TargetInstance* target =
-      instance == 0 ? current()
-                    : (instance <= static_cast<int>(instances_.size())
-                           ? instances_[instance - 1].get()
-                           : nullptr);
+  TargetInstance* target = instance == 0 ? current()
+                                         : (instance <= static_cast<int>(instances_.size())
+                                                ? instances_[instance - 1].get()
+                                                : nullptr);
   if (!target || target->process().exited()) return 0;
   if (before_graceful_ && signal != 0 && IsGraceful(signal)) before_graceful_();
   std::vector<pid_t> pids;
@@ -275,14 +275,11 @@ void TargetFleet::Deregister(int slot) {
   SetSlotState(slot, "maint", "deregister", "out of rotation");
 }
 
-void TargetFleet::Readmit(int slot) {
-  SetSlotState(slot, "ready", "readmit", "back in rotation");
-}
+void TargetFleet::Readmit(int slot) { SetSlotState(slot, "ready", "readmit", "back in rotation"); }
 
 bool TargetFleet::StartReplacement(int slot) {
-  setup_.history->Record("restart", "starting instance " +
-                                        std::to_string(instances_.size() + 1) + " for " +
-                                        BackendServerName(slot));
+  setup_.history->Record("restart", "starting instance " + std::to_string(instances_.size() + 1) +
+                                        " for " + BackendServerName(slot));
   return StartInstance(slot, &replacement_failure_);
 }
 

@@ -147,10 +147,10 @@ class TargetFleet : public TargetControl, public RolloutControl, public LoopFlee
   std::function<void()> before_graceful_;
   std::function<void(int64_t)> drain_visible_;
   RunFailure replacement_failure_;
-  std::ofstream log_;  // before the instances, which write to it
+  std::ofstream log_;         // before the instances, which write to it
   mutable std::mutex mutex_;  // guards instances_ against reaping while signalling
   std::vector<std::unique_ptr<TargetInstance>> instances_;
-  std::vector<TargetInstance*> slots_;  // behind the load balancer: who serves each
+  std::vector<TargetInstance*> slots_;           // behind the load balancer: who serves each
   std::unique_ptr<LoadBalancer> load_balancer_;  // after instances_: stopped first
 };
 

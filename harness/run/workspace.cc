@@ -18,7 +18,8 @@ bool RunWorkspace::Make(const std::string& reports_dir, const std::string& repor
                         RunFailure* failure) {
   std::string folder_error;
   switch (MakeRunFolder(reports_dir, report_name, &folder_error)) {
-    case RunFolder::kReady: break;
+    case RunFolder::kReady:
+      break;
     case RunFolder::kCannotMake:
       *failure = {Verdict::kBadInput, folder_error};
       return false;

@@ -1,11 +1,10 @@
-#include "scenario/scenario.h"
-
 #include <csignal>
 #include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
 
+#include "scenario/scenario.h"
 #include "scenario/scenario_test_support.h"
 
 namespace lastcall {
@@ -15,8 +14,9 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 TEST_CASE("explore: defaults come from the load and the first fault", "[scenario]") {
-  Scenario s = Parse("load:\n  clients: 6\n  duration: 2s\n"
-                     "faults:\n  - {at: 1s, signal: TERM, grace: 4s}\n");
+  Scenario s = Parse(
+      "load:\n  clients: 6\n  duration: 2s\n"
+      "faults:\n  - {at: 1s, signal: TERM, grace: 4s}\n");
   const ExploreSpec& e = s.explore;
   CHECK(e.signals == std::vector<int>{SIGTERM, SIGINT, SIGKILL});
   CHECK(e.clients.min == 6);
@@ -36,17 +36,18 @@ TEST_CASE("explore: defaults come from the load and the first fault", "[scenario
 }
 
 TEST_CASE("explore: every bound written", "[scenario]") {
-  Scenario s = Parse("explore:\n"
-                     "  signals: [TERM, KILL]\n"
-                     "  triggers:\n"
-                     "    at: [100ms, 900ms]\n"
-                     "    in_flight: [1, 4]\n"
-                     "    completed: 50\n"
-                     "    db_transactions_open: [1, 2]\n"
-                     "  grace: [0s, 2s]\n"
-                     "  faults: [1, 2]\n"
-                     "  restart: [false, true]\n"
-                     "  clients: [2, 8]\n");
+  Scenario s = Parse(
+      "explore:\n"
+      "  signals: [TERM, KILL]\n"
+      "  triggers:\n"
+      "    at: [100ms, 900ms]\n"
+      "    in_flight: [1, 4]\n"
+      "    completed: 50\n"
+      "    db_transactions_open: [1, 2]\n"
+      "  grace: [0s, 2s]\n"
+      "  faults: [1, 2]\n"
+      "  restart: [false, true]\n"
+      "  clients: [2, 8]\n");
   const ExploreSpec& e = s.explore;
   CHECK(e.signals == std::vector<int>{SIGTERM, SIGKILL});
   REQUIRE(e.triggers.size() == 4);

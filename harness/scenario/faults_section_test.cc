@@ -1,11 +1,10 @@
-#include "scenario/scenario.h"
-
 #include <csignal>
 #include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
 
+#include "scenario/scenario.h"
 #include "scenario/scenario_test_support.h"
 
 namespace lastcall {
@@ -15,10 +14,11 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 TEST_CASE("Signal faults", "[scenario]") {
-  Scenario s = Parse("faults:\n"
-                     "  - {at: 0s, signal: sigint, to: group, grace: 0s}\n"
-                     "  - {when: {completed: 100}, signal: 9}\n"
-                     "  - at: 1.5s\n");
+  Scenario s = Parse(
+      "faults:\n"
+      "  - {at: 0s, signal: sigint, to: group, grace: 0s}\n"
+      "  - {when: {completed: 100}, signal: 9}\n"
+      "  - at: 1.5s\n");
   REQUIRE(s.faults.size() == 3);
   CHECK(s.faults[0].trigger.kind == Trigger::Kind::kAt);
   CHECK(s.faults[0].trigger.at == Duration(0));
@@ -33,10 +33,8 @@ TEST_CASE("Signal faults", "[scenario]") {
   CHECK(s.faults[2].grace == seconds(30));
   CHECK(s.faults[2].location.ToString() == "s.yaml:4:5");
 
-  CHECK(Error("faults: {at: 1s}\n") ==
-        "s.yaml:1:9: faults must be a list, got a map");
-  CHECK(Error("faults: [TERM]\n") ==
-        "s.yaml:1:10: faults[0] must be a map, got \"TERM\"");
+  CHECK(Error("faults: {at: 1s}\n") == "s.yaml:1:9: faults must be a list, got a map");
+  CHECK(Error("faults: [TERM]\n") == "s.yaml:1:10: faults[0] must be a map, got \"TERM\"");
   CHECK(Error("faults:\n"
               "  - signal: TERM\n") ==
         "s.yaml:2:5: faults[0] needs a trigger (at, random or when), or after_exit");
@@ -85,17 +83,19 @@ TEST_CASE("when triggers", "[scenario]") {
               "  - when: {in_flight: 32}\n") ==
         "s.yaml:6:23: faults[1].when.in_flight 32 can never fire: at most 16 "
         "requests are in flight (load.clients)");
-  Scenario s = Parse("load: {clients: 4, duration: 1s}\n"
-                     "faults: [{when: {in_flight: 4}}]\n");
+  Scenario s = Parse(
+      "load: {clients: 4, duration: 1s}\n"
+      "faults: [{when: {in_flight: 4}}]\n");
   CHECK(s.faults[0].trigger.kind == Trigger::Kind::kInFlight);
   CHECK(s.faults[0].trigger.count == 4);
 }
 
 TEST_CASE("after_exit faults", "[scenario]") {
-  Scenario s = Parse("faults:\n"
-                     "  - at: 1s\n"
-                     "  - after_exit: {restart: true}\n"
-                     "  - after_exit: {restart: yes, delay: 0ms}\n");
+  Scenario s = Parse(
+      "faults:\n"
+      "  - at: 1s\n"
+      "  - after_exit: {restart: true}\n"
+      "  - after_exit: {restart: yes, delay: 0ms}\n");
   REQUIRE(s.faults.size() == 3);
   CHECK(s.faults[1].kind == Fault::Kind::kRestart);
   CHECK(s.faults[1].restart_delay == Duration(0));
@@ -107,8 +107,7 @@ TEST_CASE("after_exit faults", "[scenario]") {
         "s.yaml:3:5: faults[0].signal does not apply to an after_exit fault");
   CHECK(Error("faults:\n"
               "  - after_exit: {restart: true}\n"
-              "    at: 1s\n") ==
-        "s.yaml:3:5: faults[0].at does not apply to an after_exit fault");
+              "    at: 1s\n") == "s.yaml:3:5: faults[0].at does not apply to an after_exit fault");
   CHECK(Error("faults:\n"
               "  - after_exit: {delay: 1s}\n") ==
         "s.yaml:2:5: faults[0].after_exit.restart is required");
@@ -123,11 +122,12 @@ TEST_CASE("after_exit faults", "[scenario]") {
 }
 
 TEST_CASE("Triggers db_transactions_open log sql and random", "[scenario]") {
-  Scenario s = Parse("faults:\n"
-                     "  - when: {db_transactions_open: 2}\n"
-                     "  - when: {log: 'draining \\d+'}\n"
-                     "  - when: {sql: SELECT count(*) > 3 FROM ledger}\n"
-                     "  - random: {between: [200ms, 3s]}\n");
+  Scenario s = Parse(
+      "faults:\n"
+      "  - when: {db_transactions_open: 2}\n"
+      "  - when: {log: 'draining \\d+'}\n"
+      "  - when: {sql: SELECT count(*) > 3 FROM ledger}\n"
+      "  - random: {between: [200ms, 3s]}\n");
   REQUIRE(s.faults.size() == 4);
   CHECK(s.faults[0].trigger.kind == Trigger::Kind::kDbTransactionsOpen);
   CHECK(s.faults[0].trigger.count == 2);
@@ -144,8 +144,7 @@ TEST_CASE("Triggers db_transactions_open log sql and random", "[scenario]") {
         "s.yaml:2:17: faults[0].when.log is not a valid regular expression: "
         "Mismatched '(' and ')' in regular expression");
   CHECK(Error("faults:\n"
-              "  - when: {sql: ''}\n") ==
-        "s.yaml:2:17: faults[0].when.sql must not be empty");
+              "  - when: {sql: ''}\n") == "s.yaml:2:17: faults[0].when.sql must not be empty");
   CHECK(Error("faults:\n"
               "  - when: {db_transactions_open: 0}\n") ==
         "s.yaml:2:34: faults[0].when.db_transactions_open must be a positive "
@@ -163,13 +162,14 @@ TEST_CASE("Triggers db_transactions_open log sql and random", "[scenario]") {
 }
 
 TEST_CASE("Sender presets set signal recipient grace and escalation", "[scenario]") {
-  Scenario s = Parse("faults:\n"
-                     "  - {at: 1s, sender: kubernetes}\n"
-                     "  - {at: 1s, sender: pm2, grace: 5s}\n"
-                     "  - {at: 1s, sender: systemd}\n"
-                     "  - {at: 1s, sender: ctrl-c}\n"
-                     "  - {at: 1s, sender: docker, signal: QUIT, to: group,\n"
-                     "     escalation: {signal: KILL, to: process}}\n");
+  Scenario s = Parse(
+      "faults:\n"
+      "  - {at: 1s, sender: kubernetes}\n"
+      "  - {at: 1s, sender: pm2, grace: 5s}\n"
+      "  - {at: 1s, sender: systemd}\n"
+      "  - {at: 1s, sender: ctrl-c}\n"
+      "  - {at: 1s, sender: docker, signal: QUIT, to: group,\n"
+      "     escalation: {signal: KILL, to: process}}\n");
   REQUIRE(s.faults.size() == 5);
   const Fault& k8s = s.faults[0];
   CHECK(k8s.sender == "kubernetes");
@@ -198,11 +198,12 @@ TEST_CASE("Sender presets set signal recipient grace and escalation", "[scenario
   CHECK(docker.escalate_to == Recipient::kProcess);
 
   // A top-level sender is every fault's default; a fault's own wins.
-  Scenario top = Parse("sender: nomad\n"
-                       "faults:\n"
-                       "  - {at: 1s}\n"
-                       "  - {at: 2s, sender: heroku}\n"
-                       "  - {at: 3s, escalation: none}\n");
+  Scenario top = Parse(
+      "sender: nomad\n"
+      "faults:\n"
+      "  - {at: 1s}\n"
+      "  - {at: 2s, sender: heroku}\n"
+      "  - {at: 3s, escalation: none}\n");
   CHECK(top.faults[0].signal == SIGINT);
   CHECK(top.faults[0].grace == seconds(5));
   CHECK(top.faults[1].to == Recipient::kAll);
@@ -221,14 +222,16 @@ TEST_CASE("Sender presets set signal recipient grace and escalation", "[scenario
         "s.yaml:2:26: faults[0].escalation must be none or {signal: KILL, to: "
         "process|group|tree|all}, got \"never\"");
   // Without a preset the escalation follows the signal's recipient.
-  Scenario plain = Parse("faults:\n"
-                         "  - {at: 1s, to: tree}\n");
+  Scenario plain = Parse(
+      "faults:\n"
+      "  - {at: 1s, to: tree}\n");
   CHECK(plain.faults[0].escalate_to == Recipient::kTree);
 }
 
 TEST_CASE("deploys N expands to N signal-exit-restart steps", "[scenario]") {
-  Scenario s = Parse("faults:\n"
-                     "  - {at: 500ms, signal: TERM, deploys: 3, restart_delay: 100ms}\n");
+  Scenario s = Parse(
+      "faults:\n"
+      "  - {at: 500ms, signal: TERM, deploys: 3, restart_delay: 100ms}\n");
   REQUIRE(s.faults.size() == 6);
   for (size_t i = 0; i < 6; i += 2) {
     CHECK(s.faults[i].kind == Fault::Kind::kSignal);

@@ -1,24 +1,20 @@
-#include "scenario/sections.h"
-
 #include <algorithm>
 #include <string>
 #include <vector>
 
+#include "scenario/sections.h"
+
 namespace lastcall::scenario_file {
 
-const Keys kLoadBalancerKeys = {{"check", "retries", "redispatch",
-                                  "rolling_restart"},
-                                 {}};
+const Keys kLoadBalancerKeys = {{"check", "retries", "redispatch", "rolling_restart"}, {}};
 const Keys kHealthCheckKeys = {{"path", "interval", "rise", "fall"}, {}};
-const Keys kRollingRestartKeys = {{"at", "deregister", "pre_stop",
-                                   "propagation", "signal", "grace",
-                                   "allowed_client_errors"},
-                                  {}};
+const Keys kRollingRestartKeys = {
+    {"at", "deregister", "pre_stop", "propagation", "signal", "grace", "allowed_client_errors"},
+    {}};
 
 namespace {
 
-bool ParseHealthCheck(YamlReader* yaml, const Value& value,
-                      LoadBalancerSpec* out) {
+bool ParseHealthCheck(YamlReader* yaml, const Value& value, LoadBalancerSpec* out) {
   Section section;
   if (!yaml->AsSection(value, kHealthCheckKeys, &section) ||
       !yaml->AsString(section.Get("path"), &out->check_path) ||
@@ -36,33 +32,27 @@ bool ParseHealthCheck(YamlReader* yaml, const Value& value,
   return true;
 }
 
-bool ParseRollingRestart(YamlReader* yaml, const Value& value,
-                         RollingRestart* out) {
-  static const std::vector<std::string> kTimings = {"with_signal", "pre_stop",
-                                                    "health_checks"};
+bool ParseRollingRestart(YamlReader* yaml, const Value& value, RollingRestart* out) {
+  static const std::vector<std::string> kTimings = {"with_signal", "pre_stop", "health_checks"};
   Section section;
   std::string timing = "with_signal";
-  if (!yaml->AsSection(value, kRollingRestartKeys, &section))
-    return false;
+  if (!yaml->AsSection(value, kRollingRestartKeys, &section)) return false;
   out->enabled = value.present;
   Value deregister = section.Get("deregister");
   Value pre_stop = section.Get("pre_stop");
   if (!yaml->AsDuration(section.Get("at"), true, &out->at) ||
-      !yaml->AsString(deregister, &timing) ||
-      !yaml->AsDuration(pre_stop, true, &out->pre_stop) ||
+      !yaml->AsString(deregister, &timing) || !yaml->AsDuration(pre_stop, true, &out->pre_stop) ||
       !yaml->AsDuration(section.Get("propagation"), true, &out->propagation) ||
       !yaml->AsSignal(section.Get("signal"), &out->signal) ||
       !yaml->AsDuration(section.Get("grace"), true, &out->grace) ||
-      !yaml->AsInt(section.Get("allowed_client_errors"), 0,
-                   &out->allowed_client_errors))
+      !yaml->AsInt(section.Get("allowed_client_errors"), 0, &out->allowed_client_errors))
     return false;
   auto found = std::find(kTimings.begin(), kTimings.end(), timing);
   if (found == kTimings.end())
     return yaml->Fail(deregister, deregister.path +
                                       " must be with_signal, pre_stop or "
                                       "health_checks, got " +
-                                      Describe(deregister.node) +
-                                      DidYouMean(timing, kTimings));
+                                      Describe(deregister.node) + DidYouMean(timing, kTimings));
   out->deregister = static_cast<Deregistration>(found - kTimings.begin());
   if ((out->deregister == Deregistration::kPreStop) != pre_stop.present)
     return yaml->Fail(pre_stop.present ? pre_stop.key : deregister.key,
@@ -76,14 +66,12 @@ bool ParseRollingRestart(YamlReader* yaml, const Value& value,
 
 // After the target and faults: the load balancer is on when the section is
 // present or the target has several instances.
-bool ParseLoadBalancer(YamlReader* yaml, const Value& value,
-                       const Scenario& scenario, LoadBalancerSpec* out) {
+bool ParseLoadBalancer(YamlReader* yaml, const Value& value, const Scenario& scenario,
+                       LoadBalancerSpec* out) {
   Section section;
-  if (!yaml->AsSection(value, kLoadBalancerKeys, &section))
-    return false;
+  if (!yaml->AsSection(value, kLoadBalancerKeys, &section)) return false;
   out->enabled = value.present || scenario.target.instances > 1;
-  if (!out->enabled)
-    return true;
+  if (!out->enabled) return true;
   if (!scenario.faults.empty()) {
     return yaml->Fail(scenario.faults[0].location,
                       "faults with a load balancer are not supported yet; a "
@@ -96,8 +84,7 @@ bool ParseLoadBalancer(YamlReader* yaml, const Value& value,
   return ParseHealthCheck(yaml, section.Get("check"), out) &&
          yaml->AsInt(section.Get("retries"), 0, 100, &out->retries) &&
          yaml->AsBool(section.Get("redispatch"), &out->redispatch) &&
-         ParseRollingRestart(yaml, section.Get("rolling_restart"),
-                             &out->rolling_restart);
+         ParseRollingRestart(yaml, section.Get("rolling_restart"), &out->rolling_restart);
 }
 
 }  // namespace lastcall::scenario_file

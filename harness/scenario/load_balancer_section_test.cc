@@ -1,11 +1,10 @@
-#include "scenario/scenario.h"
-
 #include <csignal>
 #include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
 
+#include "scenario/scenario.h"
 #include "scenario/scenario_test_support.h"
 
 namespace lastcall {
@@ -15,9 +14,10 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 TEST_CASE("Several instances put HAProxy in front with its defaults", "[scenario]") {
-  Scenario s = Parse("target:\n"
-                     "  command: [x]\n"
-                     "  instances: 3\n");
+  Scenario s = Parse(
+      "target:\n"
+      "  command: [x]\n"
+      "  instances: 3\n");
   CHECK(s.target.instances == 3);
   CHECK(s.load_balancer.enabled);
   CHECK(s.load_balancer.check_path == "/readyz");
@@ -30,18 +30,19 @@ TEST_CASE("Several instances put HAProxy in front with its defaults", "[scenario
 }
 
 TEST_CASE("A rolling restart behind the load balancer", "[scenario]") {
-  Scenario s = Parse("load_balancer:\n"
-                     "  check: {path: /ready, interval: 100ms, rise: 1, fall: 2}\n"
-                     "  retries: 2\n"
-                     "  redispatch: true\n"
-                     "  rolling_restart:\n"
-                     "    at: 300ms\n"
-                     "    deregister: pre_stop\n"
-                     "    pre_stop: 500ms\n"
-                     "    propagation: 200ms\n"
-                     "    signal: INT\n"
-                     "    grace: 5s\n"
-                     "    allowed_client_errors: 3\n");
+  Scenario s = Parse(
+      "load_balancer:\n"
+      "  check: {path: /ready, interval: 100ms, rise: 1, fall: 2}\n"
+      "  retries: 2\n"
+      "  redispatch: true\n"
+      "  rolling_restart:\n"
+      "    at: 300ms\n"
+      "    deregister: pre_stop\n"
+      "    pre_stop: 500ms\n"
+      "    propagation: 200ms\n"
+      "    signal: INT\n"
+      "    grace: 5s\n"
+      "    allowed_client_errors: 3\n");
   const LoadBalancerSpec& lb = s.load_balancer;
   CHECK(lb.enabled);
   CHECK(lb.check_path == "/ready");

@@ -1,10 +1,10 @@
-#include "scenario/sections.h"
-
 #include <algorithm>
 #include <cctype>
 #include <climits>
 #include <string>
 #include <vector>
+
+#include "scenario/sections.h"
 
 namespace lastcall {
 
@@ -18,12 +18,10 @@ namespace scenario_file {
 
 constexpr int kMaxWebSocketClients = 1000;
 const Keys kWebSocketKeys = {{"clients", "path", "port"}, {}};
-const Keys kLoadKeys = {{"clients", "rate", "duration", "requests",
-                         "max_duration", "keep_alive", "request", "accounts",
-                         "retry", "websockets"},
+const Keys kLoadKeys = {{"clients", "rate", "duration", "requests", "max_duration", "keep_alive",
+                         "request", "accounts", "retry", "websockets"},
                         {}};
-const Keys kRequestKeys = {{"method", "path", "headers", "body", "timeout"},
-                           {}};
+const Keys kRequestKeys = {{"method", "path", "headers", "body", "timeout"}, {}};
 const Keys kAccountsKeys = {{"count", "amount"}, {}};
 const Keys kRetryKeys = {{"on", "attempts", "backoff"}, {}};
 
@@ -31,14 +29,11 @@ namespace {
 
 bool ParseRequest(YamlReader* yaml, const Value& value, RequestTemplate* out) {
   Section section;
-  if (!yaml->AsSection(value, kRequestKeys, &section))
-    return false;
+  if (!yaml->AsSection(value, kRequestKeys, &section)) return false;
   Value method = section.Get("method");
-  if (!yaml->AsString(method, &out->method))
-    return false;
+  if (!yaml->AsString(method, &out->method)) return false;
   bool is_token = !out->method.empty();
-  for (char c : out->method)
-    is_token = is_token && isupper(static_cast<unsigned char>(c));
+  for (char c : out->method) is_token = is_token && isupper(static_cast<unsigned char>(c));
   if (!is_token)
     return yaml->Fail(method,
                       "load.request.method must be an HTTP method such as "
@@ -46,14 +41,12 @@ bool ParseRequest(YamlReader* yaml, const Value& value, RequestTemplate* out) {
                           Describe(method.node));
 
   Section headers;
-  if (!yaml->AsMap(section.Get("headers"), &headers))
-    return false;
+  if (!yaml->AsMap(section.Get("headers"), &headers)) return false;
   for (const Field& field : headers.fields) {
     const std::string& name = field.key.Scalar();
     std::string text;
-    if (!yaml->AsTemplate(
-            Value{true, field.value, field.key, headers.PathOf(name)},
-            Scope::kRequest, &text))
+    if (!yaml->AsTemplate(Value{true, field.value, field.key, headers.PathOf(name)},
+                          Scope::kRequest, &text))
       return false;
     out->headers.emplace_back(name, text);
   }
@@ -70,31 +63,25 @@ bool ParseAccounts(YamlReader* yaml, const Value& value, LoadSpec* out) {
     return false;
   Value amount = section.Get("amount");
   std::vector<Value> bounds;
-  if (!yaml->AsList(amount, &bounds))
-    return false;
-  if (!amount.present)
-    return true;
+  if (!yaml->AsList(amount, &bounds)) return false;
+  if (!amount.present) return true;
   if (bounds.size() != 2)
     return yaml->Fail(amount,
                       "load.accounts.amount must be [min, max], got a list "
                       "of " +
                           std::to_string(bounds.size()));
-  if (!yaml->AsInt(bounds[0], 0, &out->amount_min) ||
-      !yaml->AsInt(bounds[1], 0, &out->amount_max))
+  if (!yaml->AsInt(bounds[0], 0, &out->amount_min) || !yaml->AsInt(bounds[1], 0, &out->amount_max))
     return false;
   if (out->amount_min > out->amount_max)
-    return yaml->Fail(
-        amount, "load.accounts.amount: min " + std::to_string(out->amount_min) +
-                    " is greater than max " + std::to_string(out->amount_max));
+    return yaml->Fail(amount, "load.accounts.amount: min " + std::to_string(out->amount_min) +
+                                  " is greater than max " + std::to_string(out->amount_max));
   return true;
 }
 
 bool ParseWebSockets(YamlReader* yaml, const Value& value, WebSocketSpec* out) {
   Section section;
-  if (!yaml->AsSection(value, kWebSocketKeys, &section))
-    return false;
-  if (!value.present)
-    return true;
+  if (!yaml->AsSection(value, kWebSocketKeys, &section)) return false;
+  if (!value.present) return true;
   Value path = section.Get("path");
   Value port = section.Get("port");
   int64_t clients = 0;
@@ -110,8 +97,7 @@ bool ParseWebSockets(YamlReader* yaml, const Value& value, WebSocketSpec* out) {
                       "load.websockets.path must be a path starting with /, "
                       "got " +
                           Describe(path.node));
-  if (!port.present)
-    return true;
+  if (!port.present) return true;
   out->port_location = yaml->Location(port.node);
   // A template is expanded and checked at run time (StartWebSockets()).
   int64_t number = 0;
@@ -126,8 +112,7 @@ bool ParseWebSockets(YamlReader* yaml, const Value& value, WebSocketSpec* out) {
 
 bool ParseRetryOutcome(YamlReader* yaml, const Value& value, RetryPolicy* out) {
   std::string text;
-  if (!yaml->AsString(value, &text))
-    return false;
+  if (!yaml->AsString(value, &text)) return false;
   int64_t status = 0;
   if (text == "reset") {
     out->on_reset = true;
@@ -136,17 +121,15 @@ bool ParseRetryOutcome(YamlReader* yaml, const Value& value, RetryPolicy* out) {
   } else if (text == "refused") {
     out->on_refused = true;
   } else if (text == "5xx") {
-    for (int code = 500; code <= 599; ++code)
-      out->on_status.push_back(code);
+    for (int code = 500; code <= 599; ++code) out->on_status.push_back(code);
   } else if (ParseInteger(text, &status) && status >= 100 && status <= 599) {
     out->on_status.push_back(static_cast<int>(status));
   } else {
-    return yaml->Fail(value,
-                      value.path +
-                          " must be reset, timeout, refused, 5xx or an HTTP "
-                          "status, got " +
-                          Describe(value.node) +
-                          DidYouMean(text, {"reset", "timeout", "refused"}));
+    return yaml->Fail(value, value.path +
+                                 " must be reset, timeout, refused, 5xx or an HTTP "
+                                 "status, got " +
+                                 Describe(value.node) +
+                                 DidYouMean(text, {"reset", "timeout", "refused"}));
   }
   return true;
 }
@@ -154,17 +137,14 @@ bool ParseRetryOutcome(YamlReader* yaml, const Value& value, RetryPolicy* out) {
 bool ParseRetry(YamlReader* yaml, const Value& value, RetryPolicy* out) {
   Section section;
   std::vector<Value> outcomes;
-  if (!yaml->AsSection(value, kRetryKeys, &section) ||
-      !yaml->AsList(section.Get("on"), &outcomes))
+  if (!yaml->AsSection(value, kRetryKeys, &section) || !yaml->AsList(section.Get("on"), &outcomes))
     return false;
   for (const Value& outcome : outcomes) {
-    if (!ParseRetryOutcome(yaml, outcome, out))
-      return false;
+    if (!ParseRetryOutcome(yaml, outcome, out)) return false;
   }
   std::sort(out->on_status.begin(), out->on_status.end());
-  out->on_status.erase(
-      std::unique(out->on_status.begin(), out->on_status.end()),
-      out->on_status.end());
+  out->on_status.erase(std::unique(out->on_status.begin(), out->on_status.end()),
+                       out->on_status.end());
   return yaml->AsInt(section.Get("attempts"), 1, &out->attempts) &&
          yaml->AsDuration(section.Get("backoff"), true, &out->backoff);
 }
@@ -173,8 +153,7 @@ bool ParseRetry(YamlReader* yaml, const Value& value, RetryPolicy* out) {
 
 bool ParseLoad(YamlReader* yaml, const Value& value, LoadSpec* out) {
   Section section;
-  if (!yaml->AsSection(value, kLoadKeys, &section))
-    return false;
+  if (!yaml->AsSection(value, kLoadKeys, &section)) return false;
   Value rate = section.Get("rate");
   int64_t requests_per_second = 0;
   if (!yaml->AsInt(section.Get("clients"), 1, &out->clients) ||
@@ -188,18 +167,16 @@ bool ParseLoad(YamlReader* yaml, const Value& value, LoadSpec* out) {
   if (!duration.present && !requests.present)
     return yaml->Fail(value.key, "load needs duration or requests");
   if (duration.present && requests.present)
-    return yaml->Fail(requests.key,
-                      "load takes duration or requests, not both");
+    return yaml->Fail(requests.key, "load takes duration or requests, not both");
   Value max_duration = section.Get("max_duration");
   if (!yaml->AsDuration(duration, false, &out->duration) ||
       !yaml->AsInt(requests, 1, &out->requests) ||
       !yaml->AsDuration(max_duration, false, &out->max_duration))
     return false;
   if (max_duration.present && out->max_duration < out->duration)
-    return yaml->Fail(max_duration,
-                      "load.max_duration must be at least load.duration (" +
-                          DurationText(out->duration) + "), got " +
-                          DurationText(out->max_duration));
+    return yaml->Fail(max_duration, "load.max_duration must be at least load.duration (" +
+                                        DurationText(out->duration) + "), got " +
+                                        DurationText(out->max_duration));
   return yaml->AsBool(section.Get("keep_alive"), &out->keep_alive) &&
          ParseRequest(yaml, section.Get("request"), &out->request) &&
          ParseAccounts(yaml, section.Get("accounts"), out) &&

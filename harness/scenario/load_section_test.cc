@@ -1,10 +1,9 @@
-#include "scenario/scenario.h"
-
 #include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
 
+#include "scenario/scenario.h"
 #include "scenario/scenario_test_support.h"
 
 namespace lastcall {
@@ -13,10 +12,11 @@ namespace {
 using std::chrono::milliseconds;
 
 TEST_CASE("load: clients, duration, requests, keep_alive", "[scenario]") {
-  Scenario s = Parse("load:\n"
-                     "  clients: 1\n"
-                     "  requests: 5000\n"
-                     "  keep_alive: false\n");
+  Scenario s = Parse(
+      "load:\n"
+      "  clients: 1\n"
+      "  requests: 5000\n"
+      "  keep_alive: false\n");
   CHECK(s.load.clients == 1);
   CHECK(s.load.requests == 5000);
   CHECK(s.load.duration == Duration(0));
@@ -34,8 +34,7 @@ TEST_CASE("load: clients, duration, requests, keep_alive", "[scenario]") {
         "s.yaml:3:12: load.clients must be a positive integer, got \"many\"");
   CHECK(Error("load:\n"
               "  duration: 1s\n"
-              "  clients: 0\n") ==
-        "s.yaml:3:12: load.clients must be a positive integer, got 0");
+              "  clients: 0\n") == "s.yaml:3:12: load.clients must be a positive integer, got 0");
   CHECK(Error("load:\n"
               "  duration: 1s\n"
               "  clients: 2.5\n") ==
@@ -51,12 +50,10 @@ TEST_CASE("load: clients, duration, requests, keep_alive", "[scenario]") {
         "s.yaml:3:12: load.clients must be at most 2147483647, got "
         "3000000000");
   CHECK(Error("load:\n"
-              "  clients: 4\n") ==
-        "s.yaml:1:1: load needs duration or requests");
+              "  clients: 4\n") == "s.yaml:1:1: load needs duration or requests");
   CHECK(Error("load:\n"
               "  duration: 1s\n"
-              "  requests: 100\n") ==
-        "s.yaml:3:3: load takes duration or requests, not both");
+              "  requests: 100\n") == "s.yaml:3:3: load takes duration or requests, not both");
   CHECK(Error("load:\n"
               "  duration: 2s\n"
               "  max_duration: 1s\n") ==
@@ -69,8 +66,7 @@ TEST_CASE("load: clients, duration, requests, keep_alive", "[scenario]") {
               "  duration: 0s\n") ==
         "s.yaml:2:13: load.duration must be greater than 0, got \"0s\"");
   CHECK(Error("load:\n"
-              "  requests: 0\n") ==
-        "s.yaml:2:13: load.requests must be a positive integer, got 0");
+              "  requests: 0\n") == "s.yaml:2:13: load.requests must be a positive integer, got 0");
   CHECK(Error("load:\n"
               "  duration: 1s\n"
               "  keep_alive: sometimes\n") ==
@@ -80,13 +76,14 @@ TEST_CASE("load: clients, duration, requests, keep_alive", "[scenario]") {
 }
 
 TEST_CASE("load.request", "[scenario]") {
-  Scenario s = Parse("load:\n"
-                     "  duration: 1s\n"
-                     "  request:\n"
-                     "    method: PUT\n"
-                     "    path: /payments/${key}?seq=${seq}\n"
-                     "    body: \"${from} ${to} ${amount} ${port}\"\n"
-                     "    timeout: 250ms\n");
+  Scenario s = Parse(
+      "load:\n"
+      "  duration: 1s\n"
+      "  request:\n"
+      "    method: PUT\n"
+      "    path: /payments/${key}?seq=${seq}\n"
+      "    body: \"${from} ${to} ${amount} ${port}\"\n"
+      "    timeout: 250ms\n");
   CHECK(s.load.request.method == "PUT");
   CHECK(s.load.request.path == "/payments/${key}?seq=${seq}");
   CHECK(s.load.request.body == "${from} ${to} ${amount} ${port}");
@@ -122,9 +119,10 @@ TEST_CASE("load.request", "[scenario]") {
 }
 
 TEST_CASE("load.accounts", "[scenario]") {
-  Scenario s = Parse("load:\n"
-                     "  duration: 1s\n"
-                     "  accounts: {count: 2, amount: [0, 0]}\n");
+  Scenario s = Parse(
+      "load:\n"
+      "  duration: 1s\n"
+      "  accounts: {count: 2, amount: [0, 0]}\n");
   CHECK(s.load.account_count == 2);
   CHECK(s.load.amount_min == 0);
   CHECK(s.load.amount_max == 0);
@@ -150,9 +148,10 @@ TEST_CASE("load.accounts", "[scenario]") {
 }
 
 TEST_CASE("load.retry", "[scenario]") {
-  Scenario s = Parse("load:\n"
-                     "  duration: 1s\n"
-                     "  retry: {on: [refused, 503, 5xx, 429], backoff: 0ms}\n");
+  Scenario s = Parse(
+      "load:\n"
+      "  duration: 1s\n"
+      "  retry: {on: [refused, 503, 5xx, 429], backoff: 0ms}\n");
   const RetryPolicy& retry = s.load.retry;
   CHECK(retry.on_refused);
   CHECK_FALSE(retry.on_reset);
@@ -190,15 +189,17 @@ TEST_CASE("load.retry", "[scenario]") {
 
 TEST_CASE("load.websockets", "[scenario]") {
   CHECK(Parse("load: {duration: 1s}\n").load.websockets.clients == 0);
-  Scenario s = Parse("load:\n"
-                     "  duration: 1s\n"
-                     "  websockets: {clients: 4}\n");
+  Scenario s = Parse(
+      "load:\n"
+      "  duration: 1s\n"
+      "  websockets: {clients: 4}\n");
   CHECK(s.load.websockets.clients == 4);
   CHECK(s.load.websockets.path == "/ws");
   CHECK(s.load.websockets.port == "${port}");
-  s = Parse("load:\n"
-            "  duration: 1s\n"
-            "  websockets: {clients: 2, path: \"/feed/${seed}\", port: \"${ws_port}\"}\n");
+  s = Parse(
+      "load:\n"
+      "  duration: 1s\n"
+      "  websockets: {clients: 2, path: \"/feed/${seed}\", port: \"${ws_port}\"}\n");
   CHECK(s.load.websockets.path == "/feed/${seed}");
   CHECK(s.load.websockets.port == "${ws_port}");
   CHECK(s.load.websockets.port_location.ToString() == "s.yaml:3:57");
@@ -209,8 +210,7 @@ TEST_CASE("load.websockets", "[scenario]") {
 
   CHECK(Error("load:\n"
               "  duration: 1s\n"
-              "  websockets: {path: /ws}\n") ==
-        "s.yaml:3:3: load.websockets.clients is required");
+              "  websockets: {path: /ws}\n") == "s.yaml:3:3: load.websockets.clients is required");
   CHECK(Error("load:\n"
               "  duration: 1s\n"
               "  websockets: {clients: 0}\n") ==
@@ -239,8 +239,7 @@ TEST_CASE("load.websockets", "[scenario]") {
         "s.yaml:3:28: unknown key 'paht' in load.websockets (did you mean 'path'?)");
   CHECK(Error("load:\n"
               "  duration: 1s\n"
-              "  websockets: 4\n") ==
-        "s.yaml:3:15: load.websockets must be a map, got 4");
+              "  websockets: 4\n") == "s.yaml:3:15: load.websockets must be a map, got 4");
 }
 
 }  // namespace

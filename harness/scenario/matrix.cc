@@ -15,12 +15,11 @@ namespace {
 std::string Where(const std::string& file, const YAML::Node& node) {
   const YAML::Mark mark = node.Mark();
   if (mark.is_null()) return file + ":1:1";
-  return file + ":" + std::to_string(mark.line + 1) + ":" +
-         std::to_string(mark.column + 1);
+  return file + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
 }
 
-bool Fail(const std::string& file, const YAML::Node& at,
-          const std::string& message, std::string* error) {
+bool Fail(const std::string& file, const YAML::Node& at, const std::string& message,
+          std::string* error) {
   *error = Where(file, at) + ": " + message;
   return false;
 }
@@ -37,8 +36,10 @@ bool IsDigits(const std::string& text) {
 std::vector<std::string> PathSteps(const std::string& path) {
   std::string dotted;
   for (char c : path) {
-    if (c == '[') dotted += '.';
-    else if (c != ']') dotted += c;
+    if (c == '[')
+      dotted += '.';
+    else if (c != ']')
+      dotted += c;
   }
   std::vector<std::string> steps;
   size_t start = 0;
@@ -53,15 +54,13 @@ std::vector<std::string> PathSteps(const std::string& path) {
 }
 
 // "an item", "3 items": how long a list is, for messages.
-std::string Items(size_t n) {
-  return n == 1 ? "1 item" : std::to_string(n) + " items";
-}
+std::string Items(size_t n) { return n == 1 ? "1 item" : std::to_string(n) + " items"; }
 
 // The node at `step` below `node`, created when `node` is a map (or empty)
 // without that key. Returns false and sets *why when `node` is a scalar, or
 // a list that `step` is not an index of.
-bool Descend(YAML::Node node, const std::string& walked,
-             const std::string& step, YAML::Node* child, std::string* why) {
+bool Descend(YAML::Node node, const std::string& walked, const std::string& step, YAML::Node* child,
+             std::string* why) {
   if (node.IsSequence()) {
     if (!IsDigits(step) || std::stoul(step) >= node.size()) {
       *why = walked + " is a list of " + Items(node.size()) + ", no index " + step;
@@ -83,8 +82,7 @@ bool Descend(YAML::Node node, const std::string& walked,
 // the template engine. Names that `combination` lacks go to *unknown, names
 // found to *used.
 std::string Substituted(const std::string& text, const Combination& combination,
-                        std::vector<std::string>* unknown,
-                        std::set<std::string>* used) {
+                        std::vector<std::string>* unknown, std::set<std::string>* used) {
   static const std::string kOpen = "${matrix.";
   std::string out;
   size_t pos = 0;
@@ -180,20 +178,20 @@ bool IsMatrixName(const std::string& name) {
 }
 
 // The values of one matrix name, checked.
-bool MatrixValues(const std::string& file, const YAML::Node& name,
-                  const YAML::Node& list, std::vector<std::string>* values,
-                  std::string* error) {
+bool MatrixValues(const std::string& file, const YAML::Node& name, const YAML::Node& list,
+                  std::vector<std::string>* values, std::string* error) {
   const std::string path = "matrix." + name.Scalar();
   if (!list.IsSequence())
     return Fail(file, list.IsNull() ? name : list, path + " must be a list of values", error);
-  if (list.size() == 0)
-    return Fail(file, list, path + " must list at least one value", error);
+  if (list.size() == 0) return Fail(file, list, path + " must list at least one value", error);
   for (size_t i = 0; i < list.size(); ++i) {
     const YAML::Node& item = list[i];
     if (!item.IsScalar())
       return Fail(file, item.IsNull() ? list : item,
                   path + "[" + std::to_string(i) + "] must be a single value, got " +
-                      (item.IsMap() ? "a map" : item.IsSequence() ? "a list" : "nothing"),
+                      (item.IsMap()        ? "a map"
+                       : item.IsSequence() ? "a list"
+                                           : "nothing"),
                   error);
     if (std::find(values->begin(), values->end(), item.Scalar()) != values->end())
       return Fail(file, item, "duplicate value '" + item.Scalar() + "' in " + path, error);
@@ -204,13 +202,12 @@ bool MatrixValues(const std::string& file, const YAML::Node& name,
 
 }  // namespace
 
-bool ApplyOverride(const std::string& assignment, YAML::Node root,
-                   std::string* error) {
+bool ApplyOverride(const std::string& assignment, YAML::Node root, std::string* error) {
   const size_t equals = assignment.find('=');
-  const std::vector<std::string> steps =
-      PathSteps(assignment.substr(0, equals));
+  const std::vector<std::string> steps = PathSteps(assignment.substr(0, equals));
   if (equals == std::string::npos || steps.empty()) {
-    *error = "--set " + assignment + ": expected KEY=VALUE, KEY a dotted path "
+    *error = "--set " + assignment +
+             ": expected KEY=VALUE, KEY a dotted path "
              "such as faults.0.grace";
     return false;
   }
@@ -237,14 +234,15 @@ bool ApplyOverride(const std::string& assignment, YAML::Node root,
 }
 
 bool MatrixCombinations(const YAML::Node& root, const std::string& file,
-                        std::vector<Combination>* combinations,
-                        std::string* error) {
+                        std::vector<Combination>* combinations, std::string* error) {
   combinations->assign(1, Combination());
   if (!root.IsMap() || !root["matrix"]) return true;
   const YAML::Node matrix = root["matrix"];
   if (!matrix.IsMap() || matrix.size() == 0)
-    return Fail(file, matrix, "matrix must map names to lists of values, "
-                              "such as grace: [1s, 30s]", error);
+    return Fail(file, matrix,
+                "matrix must map names to lists of values, "
+                "such as grace: [1s, 30s]",
+                error);
   for (const auto& entry : matrix) {
     const YAML::Node& name = entry.first;
     if (!name.IsScalar() || !IsMatrixName(name.Scalar()))
@@ -252,8 +250,8 @@ bool MatrixCombinations(const YAML::Node& root, const std::string& file,
     std::vector<std::string> values;
     if (!MatrixValues(file, name, entry.second, &values, error)) return false;
     if (combinations->size() * values.size() > kMaxCombinations)
-      return Fail(file, matrix, "the matrix has more than " +
-                                    std::to_string(kMaxCombinations) + " combinations",
+      return Fail(file, matrix,
+                  "the matrix has more than " + std::to_string(kMaxCombinations) + " combinations",
                   error);
     std::vector<Combination> product;
     for (const Combination& partial : *combinations)
@@ -266,8 +264,8 @@ bool MatrixCombinations(const YAML::Node& root, const std::string& file,
   return true;
 }
 
-bool SubstituteMatrix(const Combination& combination, const std::string& file,
-                      YAML::Node root, std::string* error) {
+bool SubstituteMatrix(const Combination& combination, const std::string& file, YAML::Node root,
+                      std::string* error) {
   Walk walk{combination, file, {}, {}};
   if (root.IsMap()) {
     for (auto entry : root)
@@ -281,9 +279,10 @@ bool SubstituteMatrix(const Combination& combination, const std::string& file,
       YAML::Node key;
       for (const auto& entry : root["matrix"])
         if (entry.first.Scalar() == name) key.reset(entry.first);
-      return Fail(file, key, "matrix." + name + " is used nowhere: write ${matrix." +
-                                 name + "} where its values go",
-                  error);
+      return Fail(
+          file, key,
+          "matrix." + name + " is used nowhere: write ${matrix." + name + "} where its values go",
+          error);
     }
   return true;
 }

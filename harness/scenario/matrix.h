@@ -6,11 +6,11 @@
 #ifndef LASTCALL_MATRIX_H_
 #define LASTCALL_MATRIX_H_
 
-#include <yaml-cpp/yaml.h>
-
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <yaml-cpp/yaml.h>
 
 namespace lastcall {
 
@@ -28,8 +28,7 @@ constexpr size_t kMaxCombinations = 1000;
 // created. Returns false and sets *error ("--set faults.3.grace=5s: faults
 // has 1 item, no index 3") when the text has no '=' or the path leads
 // through a scalar or past the end of a list.
-bool ApplyOverride(const std::string& assignment, YAML::Node root,
-                   std::string* error);
+bool ApplyOverride(const std::string& assignment, YAML::Node root, std::string* error);
 
 // Reads the `matrix` of the document `root` of `file`. On success returns
 // true and sets *combinations to every combination, the first name varying
@@ -38,8 +37,7 @@ bool ApplyOverride(const std::string& assignment, YAML::Node root,
 // that is not a map of names to non-empty lists of distinct scalars, or one
 // of more than kMaxCombinations combinations.
 bool MatrixCombinations(const YAML::Node& root, const std::string& file,
-                        std::vector<Combination>* combinations,
-                        std::string* error);
+                        std::vector<Combination>* combinations, std::string* error);
 
 // Replaces every ${matrix.NAME} in the scalars of `root` (keys and values,
 // the matrix itself aside) with NAME's value in `combination`; "$${" stays
@@ -47,8 +45,8 @@ bool MatrixCombinations(const YAML::Node& root, const std::string& file,
 // when a scalar names a NAME the matrix does not have (with a "did you
 // mean"), or when a name of the matrix is used nowhere (its combinations
 // would be identical runs).
-bool SubstituteMatrix(const Combination& combination, const std::string& file,
-                      YAML::Node root, std::string* error);
+bool SubstituteMatrix(const Combination& combination, const std::string& file, YAML::Node root,
+                      std::string* error);
 
 // How a combination names its run: "grace=1s,drain=500ms". Characters that
 // could end the name or the report folder ('/', ',', '=', '%', spaces,

@@ -10,16 +10,16 @@ namespace {
 // A scenario with every required key, its fault's grace and the server's
 // drain timeout taken from a matrix; the lines of interest are numbered.
 const char kMatrixScenario[] =
-    "matrix:\n"                                  // 1
-    "  grace: [1s, 5s, 30s]\n"                   // 2
-    "  drain: [500ms, 10s]\n"                    // 3
-    "target:\n"                                  // 4
-    "  command: [server]\n"                      // 5
+    "matrix:\n"                                      // 1
+    "  grace: [1s, 5s, 30s]\n"                       // 2
+    "  drain: [500ms, 10s]\n"                        // 3
+    "target:\n"                                      // 4
+    "  command: [server]\n"                          // 5
     "  env: {DRAIN_TIMEOUT: \"${matrix.drain}\"}\n"  // 6
-    "load: {duration: 1s}\n"                     // 7
-    "faults:\n"                                  // 8
-    "  - {at: 1s, grace: \"${matrix.grace}\"}\n"  // 9
-    "audit: {applied: SELECT 1}\n";              // 10
+    "load: {duration: 1s}\n"                         // 7
+    "faults:\n"                                      // 8
+    "  - {at: 1s, grace: \"${matrix.grace}\"}\n"     // 9
+    "audit: {applied: SELECT 1}\n";                  // 10
 
 // The keys every scenario needs, for tests about others.
 const std::string kRequired =
@@ -35,8 +35,7 @@ std::vector<Scenario> ParseAll(const std::string& yaml,
   return scenarios;
 }
 
-std::string ErrorOf(const std::string& yaml,
-                    const std::vector<std::string>& overrides = {}) {
+std::string ErrorOf(const std::string& yaml, const std::vector<std::string>& overrides = {}) {
   std::vector<Scenario> scenarios;
   std::string error;
   INFO(yaml);
@@ -44,8 +43,7 @@ std::string ErrorOf(const std::string& yaml,
   return error;
 }
 
-TEST_CASE("A matrix gives one scenario per combination, the first name slowest",
-          "[matrix]") {
+TEST_CASE("A matrix gives one scenario per combination, the first name slowest", "[matrix]") {
   std::vector<Scenario> all = ParseAll(kMatrixScenario);
   REQUIRE(all.size() == 6);
   CHECK(all[0].name == "m/grace=1s,drain=500ms");
@@ -59,8 +57,7 @@ TEST_CASE("A matrix gives one scenario per combination, the first name slowest",
 }
 
 TEST_CASE("Without a matrix a file is one scenario, its name unchanged", "[matrix]") {
-  std::vector<Scenario> all =
-      ParseAll(kRequired);
+  std::vector<Scenario> all = ParseAll(kRequired);
   REQUIRE(all.size() == 1);
   CHECK(all[0].name == "m");
   CHECK(all[0].matrix.empty());
@@ -79,13 +76,13 @@ TEST_CASE("${matrix.NAME} inside a longer value, $${ left alone, keys too", "[ma
   CHECK(all[0].target.env.count("L_20ms") == 1);
 }
 
-TEST_CASE("An aliased value is substituted once, for every place it stands",
-          "[matrix]") {
+TEST_CASE("An aliased value is substituted once, for every place it stands", "[matrix]") {
   std::vector<Scenario> all = ParseAll(
       "matrix: {grace: [1s, 2s]}\n"
       "faults:\n"
       "  - &term {at: 1s, grace: \"${matrix.grace}\"}\n"
-      "  - *term\n" + kRequired);
+      "  - *term\n" +
+      kRequired);
   REQUIRE(all.size() == 2);
   REQUIRE(all[1].faults.size() == 2);
   CHECK(all[1].faults[0].grace == std::chrono::seconds(2));
@@ -98,8 +95,7 @@ TEST_CASE("An aliased value is substituted once, for every place it stands",
         "grace=1s)");
 }
 
-TEST_CASE("A bad value from the matrix is reported where ${matrix.NAME} stands",
-          "[matrix]") {
+TEST_CASE("A bad value from the matrix is reported where ${matrix.NAME} stands", "[matrix]") {
   std::string yaml = kMatrixScenario;
   yaml.replace(yaml.find("30s"), 3, "soon");
   // yaml-cpp keeps the position of a scalar that is reassigned.
@@ -111,7 +107,8 @@ TEST_CASE("A bad value from the matrix is reported where ${matrix.NAME} stands",
 TEST_CASE("Matrix errors: file:line:column, with a did-you-mean", "[matrix]") {
   const std::string& tail = kRequired;
   CHECK(ErrorOf("matrix: {grace: [1s]}\n"
-                "faults: [{at: 1s, grace: \"${matrix.grase}\"}]\n" + tail) ==
+                "faults: [{at: 1s, grace: \"${matrix.grase}\"}]\n" +
+                tail) ==
         "m.yaml:2:26: unknown variable ${matrix.grase} (did you mean ${matrix.grace}?)");
   CHECK(ErrorOf("faults: [{at: 1s, grace: \"${matrix.grace}\"}]\n" + tail) ==
         "m.yaml:1:26: unknown variable ${matrix.grace}: the scenario has no matrix");
@@ -128,7 +125,8 @@ TEST_CASE("Matrix errors: file:line:column, with a did-you-mean", "[matrix]") {
   CHECK(ErrorOf("matrix: {\"a b\": [1s]}\n" + tail) ==
         "m.yaml:1:10: matrix names are letters, digits, _ and -");
   CHECK(ErrorOf("matrix: {grace: [1s], drain: [1s]}\n"
-                "faults: [{at: 1s, grace: \"${matrix.grace}\"}]\n" + tail) ==
+                "faults: [{at: 1s, grace: \"${matrix.grace}\"}]\n" +
+                tail) ==
         "m.yaml:1:23: matrix.drain is used nowhere: write ${matrix.drain} where its "
         "values go");
 }
@@ -160,16 +158,16 @@ TEST_CASE("A --set override changes a value before parsing", "[matrix]") {
       "load: {duration: 1s}\n"
       "faults: [{at: 1s, grace: 30s}]\n"
       "audit: {applied: SELECT 1}\n";
-  std::vector<Scenario> all = ParseAll(
-      yaml, {"faults.0.grace=5s", "target.env.DRAIN_TIMEOUT=1s", "load.clients=4"});
+  std::vector<Scenario> all =
+      ParseAll(yaml, {"faults.0.grace=5s", "target.env.DRAIN_TIMEOUT=1s", "load.clients=4"});
   REQUIRE(all.size() == 1);
   CHECK(all[0].faults[0].grace == std::chrono::seconds(5));
   CHECK(all[0].target.env.at("DRAIN_TIMEOUT") == "1s");
   CHECK(all[0].load.clients == 4);
 
   SECTION("brackets, later overrides win, missing maps are created") {
-    all = ParseAll(yaml, {"faults[0].grace=2s", "faults[0].grace=3s",
-                          "load.request.headers.X-Test=yes"});
+    all = ParseAll(yaml,
+                   {"faults[0].grace=2s", "faults[0].grace=3s", "load.request.headers.X-Test=yes"});
     CHECK(all[0].faults[0].grace == std::chrono::seconds(3));
     CHECK(all[0].load.request.headers ==
           std::vector<std::pair<std::string, std::string>>{{"X-Test", "yes"}});
@@ -202,8 +200,7 @@ TEST_CASE("A --set override changes a value before parsing", "[matrix]") {
 }
 
 TEST_CASE("CombinationLabel escapes what could break a name or a folder", "[matrix]") {
-  CHECK(CombinationLabel({{"grace", "1s"}, {"drain", "500ms"}}) ==
-        "grace=1s,drain=500ms");
+  CHECK(CombinationLabel({{"grace", "1s"}, {"drain", "500ms"}}) == "grace=1s,drain=500ms");
   CHECK(CombinationLabel({{"cmd", "../x y,z=1%"}}) == "cmd=..%2Fx%20y%2Cz%3D1%25");
   CHECK(CombinationLabel({}) == "");
 }

@@ -22,8 +22,8 @@ namespace lastcall {
 // Where something was written in a scenario file, for error messages.
 struct SourceLocation {
   std::string file;
-  int line = 0;    // 1-based; 0 when unknown
-  int column = 0;  // 1-based
+  int line = 0;                  // 1-based; 0 when unknown
+  int column = 0;                // 1-based
   std::string ToString() const;  // "file:line:column"; "file" when line is 0
 };
 
@@ -46,7 +46,7 @@ struct TargetSpec {
   std::vector<ExitStatus> clean_exit{ExitStatus{}};
   // Run as PID 1 of a new PID namespace, as container runtimes do.
   bool container = false;
-  int instances = 1;  // > 1: behind the load balancer, each on its own port
+  int instances = 1;        // > 1: behind the load balancer, each on its own port
   SourceLocation location;  // of the `target:` key
 };
 
@@ -65,13 +65,13 @@ struct RollingRestart {
   bool enabled = false;
   Duration at{0};  // since the load started
   Deregistration deregister = Deregistration::kWithSignal;
-  Duration pre_stop{0};     // kPreStop: deregistration to signal
+  Duration pre_stop{0};  // kPreStop: deregistration to signal
   // How long the load balancer takes to apply a deregistration (Kubernetes:
   // endpoint removal reaching kube-proxy or the ingress); 0: at once.
   Duration propagation{0};
-  int signal = 15;  // SIGTERM
+  int signal = 15;                            // SIGTERM
   Duration grace = std::chrono::seconds(30);  // then SIGKILL
-  int64_t allowed_client_errors = 0;  // the `client_errors` check's allowance
+  int64_t allowed_client_errors = 0;          // the `client_errors` check's allowance
 };
 
 // `load_balancer:`, or `target.instances` > 1: HAProxy in front of the
@@ -110,7 +110,7 @@ struct JobsSpec {
 
 struct RequestTemplate {
   std::string method = "POST";
-  std::string path = "/payments";  // template
+  std::string path = "/payments";                            // template
   std::vector<std::pair<std::string, std::string>> headers;  // value templates
   std::string body;                                          // template
   Duration timeout = std::chrono::seconds(5);
@@ -118,9 +118,9 @@ struct RequestTemplate {
 
 // Which attempt outcomes are retried (with the same idempotency key).
 struct RetryPolicy {
-  bool on_reset = false;    // connection reset or EOF, before or after writing
-  bool on_timeout = false;  // no answer within request.timeout
-  bool on_refused = false;  // connect() refused
+  bool on_reset = false;       // connection reset or EOF, before or after writing
+  bool on_timeout = false;     // no answer within request.timeout
+  bool on_refused = false;     // connect() refused
   std::vector<int> on_status;  // HTTP statuses, e.g. 503; 500..599 for "5xx"
   int attempts = 1;            // total attempts per key, >= 1
   Duration backoff = std::chrono::milliseconds(50);  // doubles per attempt
@@ -130,16 +130,16 @@ struct RetryPolicy {
 // each connects before the load starts and holds its connection, counting
 // the messages the target pushes, until the target closes it or the run ends.
 struct WebSocketSpec {
-  int clients = 0;                // 0: none
-  std::string path = "/ws";       // template (run variables)
-  std::string port = "${port}";   // template; must expand to a port number
-  SourceLocation port_location;   // where `port` was written, for that error
+  int clients = 0;               // 0: none
+  std::string path = "/ws";      // template (run variables)
+  std::string port = "${port}";  // template; must expand to a port number
+  SourceLocation port_location;  // where `port` was written, for that error
 };
 
 struct LoadSpec {
   int clients = 16;
-  Duration duration{0};    // one of duration / requests is set
-  int64_t requests = 0;    // total keys across all clients
+  Duration duration{0};  // one of duration / requests is set
+  int64_t requests = 0;  // total keys across all clients
   // How long the load may be held past its end while a count-triggered
   // fault has not fired or a drain is under way; 0: the default
   // (MaxDuration()).
@@ -170,13 +170,13 @@ struct Trigger {
     kRollingRestart,      // fired by the rolling restart, at its own step
   };
   Kind kind = Kind::kAt;
-  Duration at{0};     // kAt
+  Duration at{0};  // kAt
   // kAt: counted from the moment the current instance became ready instead
   // of the load's start (the deploys after the first of `deploys: N`).
   bool since_ready = false;
   Duration random_min{0}, random_max{0};  // kRandom
-  int64_t count = 0;  // kInFlight / kCompleted / kDbTransactionsOpen
-  std::string text;   // kLog: ECMAScript regex; kSql: query
+  int64_t count = 0;                      // kInFlight / kCompleted / kDbTransactionsOpen
+  std::string text;                       // kLog: ECMAScript regex; kSql: query
 };
 
 // Who receives a signal, as each real sender decides (sender.h).
@@ -197,7 +197,7 @@ struct Fault {
   // kSignal
   std::string sender;  // the preset it came from, "" for none
   Trigger trigger;
-  int signal = 15;     // SIGTERM
+  int signal = 15;  // SIGTERM
   Recipient to = Recipient::kProcess;
   std::vector<int> also;  // sent right after `signal`, same recipient (systemd's CONT)
   Duration grace = std::chrono::seconds(30);
@@ -212,7 +212,7 @@ struct Fault {
 
 struct Invariant {
   std::string name;
-  std::string sql;  // every returned row is a violation
+  std::string sql;          // every returned row is a violation
   SourceLocation location;  // of `sql`, for the server's error
 };
 
@@ -326,23 +326,20 @@ const std::vector<SectionKeys>& ScenarioSections();
 // scenario. On failure returns false and sets *error to
 // "file:line:column: message" (with a "did you mean" for misspelt keys);
 // *scenarios is then unspecified.
-bool LoadScenario(const std::string& path,
-                  const std::vector<std::string>& overrides,
+bool LoadScenario(const std::string& path, const std::vector<std::string>& overrides,
                   std::vector<Scenario>* scenarios, std::string* error);
 
 // LoadScenario() on text already read: `file_path` is used in messages as
 // given, and to resolve relative paths and the default name.
-bool ParseScenarioText(const std::string& yaml_text,
-                       const std::string& file_path,
-                       const std::vector<std::string>& overrides,
-                       std::vector<Scenario>* scenarios, std::string* error);
+bool ParseScenarioText(const std::string& yaml_text, const std::string& file_path,
+                       const std::vector<std::string>& overrides, std::vector<Scenario>* scenarios,
+                       std::string* error);
 
 // ParseScenarioText() for text that describes one scenario, with no
 // overrides: a matrix of more than one combination is an error. For tests,
 // and for scenarios that do not come from a file of their own.
-bool ParseScenarioText(const std::string& yaml_text,
-                       const std::string& file_path, Scenario* scenario,
-                       std::string* error);
+bool ParseScenarioText(const std::string& yaml_text, const std::string& file_path,
+                       Scenario* scenario, std::string* error);
 
 // The text of scenario file `file_path` with `overrides` (--set KEY=VALUE)
 // applied, written out again by yaml-cpp; `yaml_text` itself when there are

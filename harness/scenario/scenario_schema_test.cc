@@ -37,7 +37,8 @@ void Walk(const json& schema, const json& raw, const std::string& path,
   if (!node.is_object()) return;
   for (const char* alternatives : {"anyOf", "oneOf", "allOf"})
     if (node.contains(alternatives))
-      for (const json& alternative : node[alternatives]) Walk(schema, alternative, path, sections, open);
+      for (const json& alternative : node[alternatives])
+        Walk(schema, alternative, path, sections, open);
   if (node.contains("items")) Walk(schema, node["items"], path + "[]", sections, open);
   if (!node.contains("properties")) return;
   if (node.value("additionalProperties", true) != false) open->insert(path);

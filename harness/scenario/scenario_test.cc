@@ -46,7 +46,6 @@ class TempDir {
   std::string path_;
 };
 
-
 // LoadScenario() of a file without a matrix: its one scenario.
 bool LoadOne(const std::string& path, Scenario* scenario, std::string* error) {
   std::vector<Scenario> scenarios;
@@ -55,7 +54,6 @@ bool LoadOne(const std::string& path, Scenario* scenario, std::string* error) {
   *scenario = scenarios[0];
   return true;
 }
-
 
 // The format's full example, all of it supported by this version.
 const char kSpecExample[] = R"(name: sigterm-during-payments          # defaults to the file name
@@ -107,8 +105,7 @@ audit:
 expect: pass                           # or  {fail: [duplicated]}  for bug-reproduction scenarios
 )";
 
-TEST_CASE("The format's full example parses to the expected scenario",
-          "[scenario]") {
+TEST_CASE("The format's full example parses to the expected scenario", "[scenario]") {
   TempDir dir;
   const std::string root = dir.path();
   dir.Write("targets/payment-server/schema.sql", "CREATE TABLE ledger ();\n");
@@ -122,24 +119,20 @@ TEST_CASE("The format's full example parses to the expected scenario",
   CHECK(s.file == file);
   CHECK(s.dir == root + "/scenarios");
   CHECK(s.name == "sigterm-during-payments");
-  CHECK(s.description ==
-        "SIGTERM while 16 clients are paying; nothing may be lost or doubled");
+  CHECK(s.description == "SIGTERM while 16 clients are paying; nothing may be lost or doubled");
   CHECK(s.seed == 42);
 
   CHECK(s.database.embedded);
   CHECK(s.database.url == "");
-  CHECK(s.database.schema_path ==
-        root + "/targets/payment-server/schema.sql");
+  CHECK(s.database.schema_path == root + "/targets/payment-server/schema.sql");
   CHECK(s.database.setup_sql ==
         "INSERT INTO accounts SELECT 'acct-' || g, 100000 FROM "
         "generate_series(1, 20) g;\n");
 
   CHECK(s.target.command ==
-        std::vector<std::string>{
-            root + "/build/targets/payment-server/payment-server", "--port",
-            "${port}"});
-  CHECK(s.target.env == std::map<std::string, std::string>{
-                            {"DRAIN_TIMEOUT", "10s"}});
+        std::vector<std::string>{root + "/build/targets/payment-server/payment-server", "--port",
+                                 "${port}"});
+  CHECK(s.target.env == std::map<std::string, std::string>{{"DRAIN_TIMEOUT", "10s"}});
   CHECK(s.target.cwd == root + "/scenarios");
   CHECK(s.target.ready.kind == ReadyProbe::Kind::kHttp);
   CHECK(s.target.ready.http_path == "/healthz");
@@ -155,11 +148,9 @@ TEST_CASE("The format's full example parses to the expected scenario",
   CHECK(load.request.method == "POST");
   CHECK(load.request.path == "/payments");
   CHECK(load.request.headers ==
-        std::vector<std::pair<std::string, std::string>>{
-            {"Idempotency-Key", "${key}"},
-            {"Content-Type", "application/json"}});
-  CHECK(load.request.body ==
-        R"({"from":"acct-${from}","to":"acct-${to}","amount":${amount}})");
+        std::vector<std::pair<std::string, std::string>>{{"Idempotency-Key", "${key}"},
+                                                         {"Content-Type", "application/json"}});
+  CHECK(load.request.body == R"({"from":"acct-${from}","to":"acct-${to}","amount":${amount}})");
   CHECK(load.request.timeout == seconds(5));
   CHECK(load.account_count == 20);
   CHECK(load.amount_min == 1);
@@ -185,8 +176,7 @@ TEST_CASE("The format's full example parses to the expected scenario",
   CHECK(restart.restart_delay == milliseconds(200));
   CHECK(restart.location.ToString() == file + ":38:5");
 
-  CHECK(s.audit.applied_sql ==
-        "SELECT idempotency_key, count(*) FROM ledger GROUP BY 1");
+  CHECK(s.audit.applied_sql == "SELECT idempotency_key, count(*) FROM ledger GROUP BY 1");
   REQUIRE(s.audit.invariants.size() == 1);
   CHECK(s.audit.invariants[0].name == "money is conserved");
   CHECK(s.audit.invariants[0].sql ==
@@ -229,8 +219,7 @@ TEST_CASE("Omitted keys take the defaults of scenario.h", "[scenario]") {
   CHECK(s.expect.pass);
 }
 
-TEST_CASE("The name defaults to the file name without .yaml or .yml",
-          "[scenario]") {
+TEST_CASE("The name defaults to the file name without .yaml or .yml", "[scenario]") {
   Scenario s;
   std::string error;
   REQUIRE(ParseScenarioText(Complete(""), "dir/drain.yml", &s, &error));
@@ -255,9 +244,8 @@ TEST_CASE("Paths are relative to the scenario file's folder", "[scenario]") {
   REQUIRE(LoadOne(file, &s, &error));
   CHECK(s.database.schema_path == root + "/db/schema.sql");
   // argv[0] with a slash is resolved; other arguments are passed unchanged.
-  CHECK(s.target.command == std::vector<std::string>{
-                                root + "/scenarios/bin/server",
-                                "./config.yaml"});
+  CHECK(s.target.command ==
+        std::vector<std::string>{root + "/scenarios/bin/server", "./config.yaml"});
   CHECK(s.target.cwd == root + "/scenarios/data");
 
   SECTION("absolute paths stay") {
@@ -269,12 +257,10 @@ TEST_CASE("Paths are relative to the scenario file's folder", "[scenario]") {
     CHECK(s.target.cwd == "/srv");
   }
   SECTION("a bare program is left for PATH, one from a variable alone") {
-    REQUIRE(ParseScenarioText(Complete("target: {command: [python3]}\n"),
-                              file, &s, &error));
+    REQUIRE(ParseScenarioText(Complete("target: {command: [python3]}\n"), file, &s, &error));
     CHECK(s.target.command[0] == "python3");
-    REQUIRE(ParseScenarioText(
-        Complete("target: {command: [\"${run_dir}/server\"]}\n"), file, &s,
-        &error));
+    REQUIRE(ParseScenarioText(Complete("target: {command: [\"${run_dir}/server\"]}\n"), file, &s,
+                              &error));
     CHECK(s.target.command[0] == "${run_dir}/server");
   }
 }
@@ -297,33 +283,35 @@ TEST_CASE("A schema file that does not exist is an error", "[scenario]") {
   Scenario s;
   std::string error;
   CHECK_FALSE(LoadOne(file, &s, &error));
-  CHECK(error == file + ":2:11: database.schema: no such file " + dir.path() +
-                     "/schema.sql");
+  CHECK(error == file + ":2:11: database.schema: no such file " + dir.path() + "/schema.sql");
 }
 
 TEST_CASE("Messages name the file as given", "[scenario]") {
   Scenario s;
   std::string error;
-  CHECK_FALSE(ParseScenarioText(Complete("seed: x\n"), "../scenarios/a.yaml",
-                                &s, &error));
-  CHECK(error == "../scenarios/a.yaml:1:7: seed must be an unsigned 64-bit "
-                 "integer, got \"x\"");
+  CHECK_FALSE(ParseScenarioText(Complete("seed: x\n"), "../scenarios/a.yaml", &s, &error));
+  CHECK(error ==
+        "../scenarios/a.yaml:1:7: seed must be an unsigned 64-bit "
+        "integer, got \"x\"");
 }
 
 TEST_CASE("Required keys", "[scenario]") {
   Scenario s;
   std::string error;
-  CHECK_FALSE(ParseScenarioText("load: {duration: 1s}\n"
-                                "audit: {applied: SELECT 1}\n",
-                                "s.yaml", &s, &error));
+  CHECK_FALSE(
+      ParseScenarioText("load: {duration: 1s}\n"
+                        "audit: {applied: SELECT 1}\n",
+                        "s.yaml", &s, &error));
   CHECK(error == "s.yaml:1:1: target is required");
-  CHECK_FALSE(ParseScenarioText("target: {command: [x]}\n"
-                                "audit: {applied: SELECT 1}\n",
-                                "s.yaml", &s, &error));
+  CHECK_FALSE(
+      ParseScenarioText("target: {command: [x]}\n"
+                        "audit: {applied: SELECT 1}\n",
+                        "s.yaml", &s, &error));
   CHECK(error == "s.yaml:1:1: load is required");
-  CHECK_FALSE(ParseScenarioText("target: {command: [x]}\n"
-                                "load: {duration: 1s}\n",
-                                "s.yaml", &s, &error));
+  CHECK_FALSE(
+      ParseScenarioText("target: {command: [x]}\n"
+                        "load: {duration: 1s}\n",
+                        "s.yaml", &s, &error));
   CHECK(error == "s.yaml:1:1: audit is required");
   CHECK(Error("target:\n"
               "  env: {A: b}\n") == "s.yaml:1:1: target.command is required");
@@ -332,24 +320,22 @@ TEST_CASE("Required keys", "[scenario]") {
 }
 
 TEST_CASE("name, description and seed", "[scenario]") {
-  Scenario s = Parse("name: x\n"
-                     "description: y\n"
-                     "seed: 18446744073709551615\n");
+  Scenario s = Parse(
+      "name: x\n"
+      "description: y\n"
+      "seed: 18446744073709551615\n");
   CHECK(s.name == "x");
   CHECK(s.description == "y");
   CHECK(s.seed == UINT64_MAX);
   CHECK(Error("name: [a]\n") == "s.yaml:1:7: name must be a string, got a list");
-  CHECK(Error("description: {a: b}\n") ==
-        "s.yaml:1:14: description must be a string, got a map");
-  CHECK(Error("seed: -1\n") ==
-        "s.yaml:1:7: seed must be an unsigned 64-bit integer, got -1");
+  CHECK(Error("description: {a: b}\n") == "s.yaml:1:14: description must be a string, got a map");
+  CHECK(Error("seed: -1\n") == "s.yaml:1:7: seed must be an unsigned 64-bit integer, got -1");
   CHECK(Error("seed: 18446744073709551616\n") ==
         "s.yaml:1:7: seed must be an unsigned 64-bit integer, got "
         "18446744073709551616");
 }
 
-TEST_CASE("A name that would leave the reports folder is an error at its position",
-          "[scenario]") {
+TEST_CASE("A name that would leave the reports folder is an error at its position", "[scenario]") {
   const std::string rule =
       " must be folder names joined by '/', none empty or starting with '.', "
       "without '\\' or control characters: ";
@@ -375,9 +361,9 @@ TEST_CASE("A name that would leave the reports folder is an error at its positio
         "s.yaml:1:7: name" + rule + "it has a control character, got \"\\x1b]0;x\\x07\"");
   CHECK(Error("name: junit.xml/x\n") ==
         "s.yaml:1:7: name" + rule +
-        "lastcall writes junit.xml in the reports folder itself, got \"junit.xml/x\"");
-  CHECK(Error("name: " + std::string(256, 'a') + "\n").find(
-            "a part between slashes is longer than 255 bytes") != std::string::npos);
+            "lastcall writes junit.xml in the reports folder itself, got \"junit.xml/x\"");
+  CHECK(Error("name: " + std::string(256, 'a') + "\n")
+            .find("a part between slashes is longer than 255 bytes") != std::string::npos);
   // Folders below the reports folder, as the bundled conformance scenarios
   // use them, stay allowed.
   CHECK(Parse("name: conformance/go-sigterm\n").name == "conformance/go-sigterm");
@@ -390,8 +376,7 @@ TEST_CASE("A name that would leave the reports folder is an error at its positio
                      "'.' starts with '.'; give it a name:");
 }
 
-TEST_CASE("A matrix value cannot lead a combination's folder out of its scenario's",
-          "[scenario]") {
+TEST_CASE("A matrix value cannot lead a combination's folder out of its scenario's", "[scenario]") {
   std::vector<Scenario> scenarios;
   std::string error;
   REQUIRE(ParseScenarioText(Complete("name: m\n"

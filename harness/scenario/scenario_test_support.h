@@ -12,19 +12,15 @@
 namespace lastcall {
 
 inline bool HasTopLevelKey(const std::string& yaml, const std::string& key) {
-  return yaml.rfind(key + ":", 0) == 0 ||
-         yaml.find("\n" + key + ":") != std::string::npos;
+  return yaml.rfind(key + ":", 0) == 0 || yaml.find("\n" + key + ":") != std::string::npos;
 }
 
 // `yaml` followed by whichever required section it lacks, so that a test
 // shows only what it is about and its line numbers are those of `yaml`.
 inline std::string Complete(std::string yaml) {
-  if (!HasTopLevelKey(yaml, "target"))
-    yaml += "target:\n  command: [server]\n";
-  if (!HasTopLevelKey(yaml, "load"))
-    yaml += "load:\n  duration: 1s\n";
-  if (!HasTopLevelKey(yaml, "audit"))
-    yaml += "audit:\n  applied: SELECT key, n FROM t\n";
+  if (!HasTopLevelKey(yaml, "target")) yaml += "target:\n  command: [server]\n";
+  if (!HasTopLevelKey(yaml, "load")) yaml += "load:\n  duration: 1s\n";
+  if (!HasTopLevelKey(yaml, "audit")) yaml += "audit:\n  applied: SELECT key, n FROM t\n";
   return yaml;
 }
 

@@ -17,10 +17,8 @@ namespace lastcall::scenario_file {
 // The keys of each mapping, listed by ScenarioSections() with their paths.
 extern const Keys kDatabaseKeys, kJobsKeys, kRedisKeys;
 extern const Keys kTargetKeys, kReadyKeys;
-extern const Keys kLoadKeys, kRequestKeys, kAccountsKeys, kRetryKeys,
-    kWebSocketKeys;
-extern const Keys kFaultKeys, kWhenKeys, kRandomKeys, kEscalationKeys,
-    kAfterExitKeys;
+extern const Keys kLoadKeys, kRequestKeys, kAccountsKeys, kRetryKeys, kWebSocketKeys;
+extern const Keys kFaultKeys, kWhenKeys, kRandomKeys, kEscalationKeys, kAfterExitKeys;
 extern const Keys kLoadBalancerKeys, kHealthCheckKeys, kRollingRestartKeys;
 extern const Keys kAuditKeys, kInvariantKeys, kExpectKeys;
 extern const Keys kExploreKeys, kExploreTriggerKeys;
@@ -29,19 +27,18 @@ bool ParseDatabase(YamlReader* yaml, const Value& value, DatabaseSpec* out);
 bool ParseTarget(YamlReader* yaml, const Value& value, TargetSpec* out);
 bool ParseLoad(YamlReader* yaml, const Value& value, LoadSpec* out);
 // `sender` is the top-level preset; triggers are checked against `load`.
-bool ParseFaults(YamlReader* yaml, const Value& value, const Value& sender,
-                 const LoadSpec& load, std::vector<Fault>* out);
-bool ParseLoadBalancer(YamlReader* yaml, const Value& value,
-                       const Scenario& scenario, LoadBalancerSpec* out);
+bool ParseFaults(YamlReader* yaml, const Value& value, const Value& sender, const LoadSpec& load,
+                 std::vector<Fault>* out);
+bool ParseLoadBalancer(YamlReader* yaml, const Value& value, const Scenario& scenario,
+                       LoadBalancerSpec* out);
 bool ParseJobs(YamlReader* yaml, const Value& value, JobsSpec* out);
 bool ParseRedis(YamlReader* yaml, const Value& value, Scenario* out);
 // Both add the check names they read to *written.
-bool ParseAudit(YamlReader* yaml, const Value& value, const JobsSpec& jobs,
-                AuditSpec* out, std::vector<WrittenCheckName>* written);
+bool ParseAudit(YamlReader* yaml, const Value& value, const JobsSpec& jobs, AuditSpec* out,
+                std::vector<WrittenCheckName>* written);
 bool ParseExpect(YamlReader* yaml, const Value& value, Expectation* out,
                  std::vector<WrittenCheckName>* written);
-bool ParseExplore(YamlReader* yaml, const Value& value,
-                  const Scenario& scenario, ExploreSpec* out);
+bool ParseExplore(YamlReader* yaml, const Value& value, const Scenario& scenario, ExploreSpec* out);
 
 }  // namespace lastcall::scenario_file
 

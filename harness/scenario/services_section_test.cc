@@ -1,26 +1,25 @@
-#include "scenario/scenario.h"
-
 #include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
 
+#include "scenario/scenario.h"
 #include "scenario/scenario_test_support.h"
 
 namespace lastcall {
 namespace {
 
 TEST_CASE("database", "[scenario]") {
-  Scenario s = Parse("database:\n"
-                     "  url: postgresql://lastcall@127.0.0.1:${port}/db\n"
-                     "  setup: INSERT INTO t VALUES (1)\n");
+  Scenario s = Parse(
+      "database:\n"
+      "  url: postgresql://lastcall@127.0.0.1:${port}/db\n"
+      "  setup: INSERT INTO t VALUES (1)\n");
   CHECK_FALSE(s.database.embedded);
   CHECK(s.database.url == "postgresql://lastcall@127.0.0.1:${port}/db");
   CHECK(s.database.setup_sql == "INSERT INTO t VALUES (1)");
   CHECK_FALSE(Parse("database: {embedded: false, url: x}\n").database.embedded);
 
-  CHECK(Error("database: postgres\n") ==
-        "s.yaml:1:11: database must be a map, got \"postgres\"");
+  CHECK(Error("database: postgres\n") == "s.yaml:1:11: database must be a map, got \"postgres\"");
   CHECK(Error("database:\n"
               "  embedded: maybe\n") ==
         "s.yaml:2:13: database.embedded must be true or false, got \"maybe\"");
@@ -29,8 +28,7 @@ TEST_CASE("database", "[scenario]") {
               "  url: postgresql://db\n") ==
         "s.yaml:3:3: database.url cannot be used with embedded: true");
   CHECK(Error("database:\n"
-              "  embedded: false\n") ==
-        "s.yaml:2:13: database.embedded: false needs database.url");
+              "  embedded: false\n") == "s.yaml:2:13: database.embedded: false needs database.url");
   CHECK(Error("database:\n"
               "  url: postgresql://db:${prot}/x\n") ==
         "s.yaml:2:8: database.url: unknown variable ${prot} (did you mean "
@@ -38,10 +36,11 @@ TEST_CASE("database", "[scenario]") {
 }
 
 TEST_CASE("Background jobs and Redis", "[scenario]") {
-  Scenario s = Parse("jobs: {enqueue: 2000, rate: 500, queue: q, processing: q:busy}\n"
-                     "audit:\n"
-                     "  applied: SELECT 1\n"
-                     "  jobs: SELECT job_id, count(*) FROM job_effects GROUP BY 1\n");
+  Scenario s = Parse(
+      "jobs: {enqueue: 2000, rate: 500, queue: q, processing: q:busy}\n"
+      "audit:\n"
+      "  applied: SELECT 1\n"
+      "  jobs: SELECT job_id, count(*) FROM job_effects GROUP BY 1\n");
   CHECK(s.jobs.enabled);
   CHECK(s.jobs.enqueue == 2000);
   CHECK(s.jobs.rate == 500);
@@ -51,8 +50,9 @@ TEST_CASE("Background jobs and Redis", "[scenario]") {
   CHECK(s.uses_redis);
   CHECK(s.redis_url.empty());  // the embedded one
 
-  Scenario defaults = Parse("jobs: {enqueue: 10}\n"
-                            "audit: {applied: SELECT 1, jobs: SELECT 2}\n");
+  Scenario defaults = Parse(
+      "jobs: {enqueue: 10}\n"
+      "audit: {applied: SELECT 1, jobs: SELECT 2}\n");
   CHECK(defaults.jobs.rate == 1000);
   CHECK(defaults.jobs.queue == "jobs");
   CHECK(defaults.jobs.processing == "jobs:processing");
@@ -62,10 +62,11 @@ TEST_CASE("Background jobs and Redis", "[scenario]") {
   CHECK_FALSE(none.uses_redis);
 
   // ${redis_url} in the target's environment or command starts Redis too.
-  Scenario named = Parse("target:\n"
-                         "  command: [server]\n"
-                         "  env: {REDIS: \"${redis_url}\"}\n"
-                         "redis: {url: \"redis://:secret@127.0.0.1:6390/2\"}\n");
+  Scenario named = Parse(
+      "target:\n"
+      "  command: [server]\n"
+      "  env: {REDIS: \"${redis_url}\"}\n"
+      "redis: {url: \"redis://:secret@127.0.0.1:6390/2\"}\n");
   CHECK(named.uses_redis);
   CHECK_FALSE(named.jobs.enabled);
   CHECK(named.redis_url == "redis://:secret@127.0.0.1:6390/2");

@@ -31,7 +31,8 @@ std::string AppliedQuery(const StarterOptions& options) {
   if (GuessLedger(options.schema_sql, &table, &column))
     return "  # Guessed from the schema (" + table + "." + column +
            "); check it.\n"
-           "  applied: SELECT " + column + ", count(*) FROM " + table + " GROUP BY 1\n";
+           "  applied: SELECT " +
+           column + ", count(*) FROM " + table + " GROUP BY 1\n";
   return "  # TODO: one row per idempotency key your service recorded, and how many times\n"
          "  # it applied it. Replace the table and the column with yours.\n"
          "  applied: SELECT idempotency_key, count(*) FROM TODO_payments GROUP BY 1\n";
@@ -56,8 +57,8 @@ std::vector<std::string> SplitCommand(const std::string& text) {
 }
 
 bool GuessLedger(const std::string& schema_sql, std::string* table, std::string* column) {
-  static const std::regex kTable(R"(CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?([\w."]+)\s*\(([^;]*))",
-                                 std::regex::icase);
+  static const std::regex kTable(
+      R"(CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?([\w."]+)\s*\(([^;]*))", std::regex::icase);
   // An idempotency column by name, else a unique text key or token column.
   static const std::regex kColumns[] = {
       std::regex(R"((?:^|[(,])\s*("?\w*idempot\w*"?))", std::regex::icase),
@@ -81,64 +82,77 @@ bool GuessLedger(const std::string& schema_sql, std::string* table, std::string*
 std::string StarterScenario(const StarterOptions& o) {
   std::string out;
   if (!o.json_schema.empty()) out += "# yaml-language-server: $schema=" + o.json_schema + "\n";
-  out += "# A starter scenario written by `lastcall init`: SIGTERM while clients are paying.\n"
-         "# Validate it with `lastcall check FILE`, run it with `lastcall run FILE`.\n"
-         "# Lines marked TODO need what only you know. The format: docs/scenario-format.md\n"
-         "# in lastcall's repository.\n"
-         "name: " + Quoted(o.name) + "\n"
-         "description: SIGTERM under load; nothing acknowledged may be lost or applied twice\n"
-         "seed: 1\n"
-         "# Run first without the SIGTERM (a control run): if payments are lost or an\n"
-         "# invariant breaks even then, the service has a bug that is not its shutdown's,\n"
-         "# and the verdict says \"invalid: fails without a fault\" (exit 4) instead of\n"
-         "# blaming the shutdown. It doubles the run's time.\n"
-         "control: true\n\n"
-         "database:\n"
-         "  embedded: true   # lastcall starts its own PostgreSQL; a fresh database per run\n";
+  out +=
+      "# A starter scenario written by `lastcall init`: SIGTERM while clients are paying.\n"
+      "# Validate it with `lastcall check FILE`, run it with `lastcall run FILE`.\n"
+      "# Lines marked TODO need what only you know. The format: docs/scenario-format.md\n"
+      "# in lastcall's repository.\n"
+      "name: " +
+      Quoted(o.name) +
+      "\n"
+      "description: SIGTERM under load; nothing acknowledged may be lost or applied twice\n"
+      "seed: 1\n"
+      "# Run first without the SIGTERM (a control run): if payments are lost or an\n"
+      "# invariant breaks even then, the service has a bug that is not its shutdown's,\n"
+      "# and the verdict says \"invalid: fails without a fault\" (exit 4) instead of\n"
+      "# blaming the shutdown. It doubles the run's time.\n"
+      "control: true\n\n"
+      "database:\n"
+      "  embedded: true   # lastcall starts its own PostgreSQL; a fresh database per run\n";
   if (o.schema.empty())
-    out += "  # TODO: your schema, run before the service starts (path relative to this file):\n"
-           "  # schema: schema.sql\n";
+    out +=
+        "  # TODO: your schema, run before the service starts (path relative to this file):\n"
+        "  # schema: schema.sql\n";
   else
     out += "  schema: " + Quoted(o.schema) + "   # relative to this file\n";
-  out += "  # TODO: data the payments need, e.g. accounts with money on them:\n"
-         "  # setup: |\n"
-         "  #   INSERT INTO accounts SELECT 'acct-' || g, 100000 FROM generate_series(1, 20) g;\n\n"
-         "target:\n"
-         "  # As argv, never through a shell. ${port} is the port lastcall chose; the service\n"
-         "  # also gets PORT, DATABASE_URL (its own database role), PG* and a private TMPDIR.\n"
-         "  command: " + FlowList(o.command) + "\n"
-         "  ready: {http: " + Quoted(o.health_path) + ", timeout: 20s}   # 2xx here = ready\n"
-         "  clean_exit: [0]   # add TERM if your framework re-raises the signal after clean-up\n\n"
-         "load:\n"
-         "  clients: 8        # concurrent connections, each a closed loop\n"
-         "  duration: 2s\n"
-         "  request:\n"
-         "    method: " + o.method + "\n"
-         "    path: " + Quoted(o.path) + "\n"
-         "    # ${key} is unique per payment and the same on every retry of it.\n"
-         "    headers: {Idempotency-Key: \"${key}\", Content-Type: application/json}\n"
-         "    # TODO: your request body. ${from} and ${to} are two distinct numbers in\n"
-         "    # 1..accounts.count, ${amount} one in accounts.amount.\n"
-         "    body: '{\"from\":\"acct-${from}\",\"to\":\"acct-${to}\",\"amount\":${amount}}'\n"
-         "    timeout: 5s\n"
-         "  accounts: {count: 20, amount: [1, 500]}\n"
-         "  # Retried with the same key: a correct service applies each payment once.\n"
-         "  retry: {on: [reset, timeout, refused, 503], attempts: 5, backoff: 50ms}\n\n"
-         "faults:\n"
-         "  # SIGTERM once 50 payments were answered (under load, after the warm-up), then\n"
-         "  # SIGKILL if the service has not exited 10 s later. See `lastcall senders` for\n"
-         "  # how Kubernetes, Docker, systemd... stop a process (sender: kubernetes).\n"
-         "  - when: {completed: 50}\n"
-         "    signal: TERM\n"
-         "    grace: 10s\n\n"
-         "audit:\n" +
-         AppliedQuery(o) +
-         "  # TODO: what must always hold; each query returns the rows that violate it.\n"
-         "  # invariants:\n"
-         "  #   - name: money is conserved\n"
-         "  #     sql: SELECT sum(balance) FROM accounts HAVING sum(balance) <> 2000000\n"
-         "  checks: default   # every check that applies; `lastcall checks` lists them\n\n"
-         "expect: pass\n";
+  out +=
+      "  # TODO: data the payments need, e.g. accounts with money on them:\n"
+      "  # setup: |\n"
+      "  #   INSERT INTO accounts SELECT 'acct-' || g, 100000 FROM generate_series(1, 20) g;\n\n"
+      "target:\n"
+      "  # As argv, never through a shell. ${port} is the port lastcall chose; the service\n"
+      "  # also gets PORT, DATABASE_URL (its own database role), PG* and a private TMPDIR.\n"
+      "  command: " +
+      FlowList(o.command) +
+      "\n"
+      "  ready: {http: " +
+      Quoted(o.health_path) +
+      ", timeout: 20s}   # 2xx here = ready\n"
+      "  clean_exit: [0]   # add TERM if your framework re-raises the signal after clean-up\n\n"
+      "load:\n"
+      "  clients: 8        # concurrent connections, each a closed loop\n"
+      "  duration: 2s\n"
+      "  request:\n"
+      "    method: " +
+      o.method +
+      "\n"
+      "    path: " +
+      Quoted(o.path) +
+      "\n"
+      "    # ${key} is unique per payment and the same on every retry of it.\n"
+      "    headers: {Idempotency-Key: \"${key}\", Content-Type: application/json}\n"
+      "    # TODO: your request body. ${from} and ${to} are two distinct numbers in\n"
+      "    # 1..accounts.count, ${amount} one in accounts.amount.\n"
+      "    body: '{\"from\":\"acct-${from}\",\"to\":\"acct-${to}\",\"amount\":${amount}}'\n"
+      "    timeout: 5s\n"
+      "  accounts: {count: 20, amount: [1, 500]}\n"
+      "  # Retried with the same key: a correct service applies each payment once.\n"
+      "  retry: {on: [reset, timeout, refused, 503], attempts: 5, backoff: 50ms}\n\n"
+      "faults:\n"
+      "  # SIGTERM once 50 payments were answered (under load, after the warm-up), then\n"
+      "  # SIGKILL if the service has not exited 10 s later. See `lastcall senders` for\n"
+      "  # how Kubernetes, Docker, systemd... stop a process (sender: kubernetes).\n"
+      "  - when: {completed: 50}\n"
+      "    signal: TERM\n"
+      "    grace: 10s\n\n"
+      "audit:\n" +
+      AppliedQuery(o) +
+      "  # TODO: what must always hold; each query returns the rows that violate it.\n"
+      "  # invariants:\n"
+      "  #   - name: money is conserved\n"
+      "  #     sql: SELECT sum(balance) FROM accounts HAVING sum(balance) <> 2000000\n"
+      "  checks: default   # every check that applies; `lastcall checks` lists them\n\n"
+      "expect: pass\n";
   return out;
 }
 

@@ -2,8 +2,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "scenario/scenario.h"
 #include "base/temp_dir.h"
+#include "scenario/scenario.h"
 
 using namespace lastcall;
 
@@ -78,9 +78,10 @@ TEST_CASE("ParseEndpoint takes METHOD PATH or PATH alone") {
 
 TEST_CASE("GuessLedger takes a unique text key or token column when none is named idempot") {
   std::string table, column;
-  REQUIRE(GuessLedger("CREATE TABLE wallets (wallet_no integer PRIMARY KEY, api_key text);\n"
-                      "CREATE TABLE transfers (request_token text PRIMARY KEY, cents bigint);",
-                      &table, &column));
+  REQUIRE(
+      GuessLedger("CREATE TABLE wallets (wallet_no integer PRIMARY KEY, api_key text);\n"
+                  "CREATE TABLE transfers (request_token text PRIMARY KEY, cents bigint);",
+                  &table, &column));
   CHECK(table == "transfers");
   CHECK(column == "request_token");
 }

@@ -9,29 +9,24 @@ namespace lastcall {
 namespace {
 
 // "unknown variable ${prot} (did you mean ${port}?)"
-std::string UnknownVariable(const std::string& name,
-                            const TemplateVariables& variables) {
+std::string UnknownVariable(const std::string& name, const TemplateVariables& variables) {
   std::vector<std::string> known = variables.slots;
-  for (const auto& constant : variables.constants)
-    known.push_back(constant.first);
+  for (const auto& constant : variables.constants) known.push_back(constant.first);
   std::string message = "unknown variable ${" + name + "}";
   std::string suggestion = SpellingSuggestion(name, known);
-  if (!suggestion.empty())
-    message += " (did you mean ${" + suggestion + "}?)";
+  if (!suggestion.empty()) message += " (did you mean ${" + suggestion + "}?)";
   return message;
 }
 
 }  // namespace
 
 std::optional<Template> Template::Compile(const std::string& text,
-                                          const TemplateVariables& variables,
-                                          std::string* error) {
+                                          const TemplateVariables& variables, std::string* error) {
   Template result;
   // Appends literal text, merging it into the previous literal segment so
   // that Render() does one append per run of text.
   auto add_literal = [&result](std::string_view literal) {
-    if (literal.empty())
-      return;
+    if (literal.empty()) return;
     if (result.segments_.empty() || result.segments_.back().slot >= 0)
       result.segments_.emplace_back();
     result.segments_.back().literal.append(literal);
@@ -68,8 +63,7 @@ std::optional<Template> Template::Compile(const std::string& text,
       std::string env_name = name.substr(kEnvPrefix.size());
       const char* value = std::getenv(env_name.c_str());
       if (!value) {
-        *error = "environment variable " + env_name + " is not set (${" +
-                 name + "})";
+        *error = "environment variable " + env_name + " is not set (${" + name + "})";
         return std::nullopt;
       }
       add_literal(value);
@@ -81,9 +75,7 @@ std::optional<Template> Template::Compile(const std::string& text,
       continue;
     }
     int slot = 0;
-    while (slot < static_cast<int>(variables.slots.size()) &&
-           variables.slots[slot] != name)
-      ++slot;
+    while (slot < static_cast<int>(variables.slots.size()) && variables.slots[slot] != name) ++slot;
     if (slot == static_cast<int>(variables.slots.size())) {
       *error = UnknownVariable(name, variables);
       return std::nullopt;
@@ -93,8 +85,7 @@ std::optional<Template> Template::Compile(const std::string& text,
   return result;
 }
 
-void Template::Render(const std::vector<std::string_view>& values,
-                      std::string* out) const {
+void Template::Render(const std::vector<std::string_view>& values, std::string* out) const {
   for (const Segment& segment : segments_) {
     if (segment.slot < 0)
       out->append(segment.literal);
@@ -105,21 +96,19 @@ void Template::Render(const std::vector<std::string_view>& values,
 
 bool Template::IsConstant() const {
   for (const Segment& segment : segments_) {
-    if (segment.slot >= 0)
-      return false;
+    if (segment.slot >= 0) return false;
   }
   return true;
 }
 
 const std::vector<std::string>& RequestVariableNames() {
-  static const std::vector<std::string> kNames = {"key", "from", "to",
-                                                  "amount", "seq"};
+  static const std::vector<std::string> kNames = {"key", "from", "to", "amount", "seq"};
   return kNames;
 }
 
 const std::vector<std::string>& RunVariableNames() {
-  static const std::vector<std::string> kNames = {"port", "ws_port", "database_url",
-                                                  "run_dir", "seed", "redis_url"};
+  static const std::vector<std::string> kNames = {"port",    "ws_port", "database_url",
+                                                  "run_dir", "seed",    "redis_url"};
   return kNames;
 }
 

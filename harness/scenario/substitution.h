@@ -29,12 +29,10 @@ class Template {
   // nullopt and sets *error to a message such as
   // "unknown variable ${prot} (did you mean ${port}?)" or "unterminated ${".
   static std::optional<Template> Compile(const std::string& text,
-                                         const TemplateVariables& variables,
-                                         std::string* error);
+                                         const TemplateVariables& variables, std::string* error);
 
   // Appends the expansion to *out; values[i] fills slot i.
-  void Render(const std::vector<std::string_view>& values,
-              std::string* out) const;
+  void Render(const std::vector<std::string_view>& values, std::string* out) const;
 
   // True when the template uses no slot (its expansion is constant).
   bool IsConstant() const;

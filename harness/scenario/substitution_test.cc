@@ -19,8 +19,7 @@ void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
   return std::malloc(size ? size : 1);
 }
 void* operator new(std::size_t size) {
-  if (void* p = operator new(size, std::nothrow))
-    return p;
+  if (void* p = operator new(size, std::nothrow)) return p;
   throw std::bad_alloc();
 }
 // GCC cannot tell that these free() what the operator new above malloc()ed.
@@ -46,8 +45,7 @@ std::string Expand(const std::string& text, const TemplateVariables& variables,
 }
 
 // Compiles `text`, which must fail, and returns the error.
-std::string CompileError(const std::string& text,
-                         const TemplateVariables& variables) {
+std::string CompileError(const std::string& text, const TemplateVariables& variables) {
   std::string error;
   CHECK_FALSE(Template::Compile(text, variables, &error).has_value());
   return error;
@@ -55,17 +53,18 @@ std::string CompileError(const std::string& text,
 
 TemplateVariables RequestScope() {
   TemplateVariables variables;
-  variables.constants = {{"port", "8080"}, {"database_url", "postgresql://db"},
-                         {"run_dir", "/tmp/run"}, {"seed", "42"}};
+  variables.constants = {{"port", "8080"},
+                         {"database_url", "postgresql://db"},
+                         {"run_dir", "/tmp/run"},
+                         {"seed", "42"}};
   variables.slots = RequestVariableNames();
   return variables;
 }
 
 TEST_CASE("Variable names", "[substitution]") {
-  CHECK(RequestVariableNames() ==
-        std::vector<std::string>{"key", "from", "to", "amount", "seq"});
-  CHECK(RunVariableNames() ==
-        std::vector<std::string>{"port", "ws_port", "database_url", "run_dir", "seed", "redis_url"});
+  CHECK(RequestVariableNames() == std::vector<std::string>{"key", "from", "to", "amount", "seq"});
+  CHECK(RunVariableNames() == std::vector<std::string>{"port", "ws_port", "database_url", "run_dir",
+                                                       "seed", "redis_url"});
 }
 
 TEST_CASE("Text without variables is copied", "[substitution]") {
@@ -78,9 +77,7 @@ TEST_CASE("Text without variables is copied", "[substitution]") {
 TEST_CASE("Constants are substituted at compile time", "[substitution]") {
   TemplateVariables variables = RequestScope();
   std::string error;
-  auto compiled =
-      Template::Compile("http://127.0.0.1:${port}/x?s=${seed}", variables,
-                        &error);
+  auto compiled = Template::Compile("http://127.0.0.1:${port}/x?s=${seed}", variables, &error);
   REQUIRE(compiled.has_value());
   CHECK(compiled->IsConstant());
   variables.constants["port"] = "9999";  // too late: already substituted
@@ -91,9 +88,8 @@ TEST_CASE("Constants are substituted at compile time", "[substitution]") {
 
 TEST_CASE("Slots are filled per Render and appended", "[substitution]") {
   std::string error;
-  auto body = Template::Compile(
-      R"({"from":"acct-${from}","to":"acct-${to}","amount":${amount}})",
-      RequestScope(), &error);
+  auto body = Template::Compile(R"({"from":"acct-${from}","to":"acct-${to}","amount":${amount}})",
+                                RequestScope(), &error);
   REQUIRE(body.has_value());
   CHECK_FALSE(body->IsConstant());
 
@@ -105,10 +101,9 @@ TEST_CASE("Slots are filled per Render and appended", "[substitution]") {
   CHECK(out == R"({"from":"acct-12","to":"acct-1","amount":5})");
 }
 
-TEST_CASE("A variable may be used twice, and next to another",
-          "[substitution]") {
-  CHECK(Expand("${key}${key}-${seq}${port}", RequestScope(),
-               {"k", "1", "2", "3", "9"}) == "kk-98080");
+TEST_CASE("A variable may be used twice, and next to another", "[substitution]") {
+  CHECK(Expand("${key}${key}-${seq}${port}", RequestScope(), {"k", "1", "2", "3", "9"}) ==
+        "kk-98080");
 }
 
 TEST_CASE("$${ is a literal ${", "[substitution]") {
@@ -117,12 +112,11 @@ TEST_CASE("$${ is a literal ${", "[substitution]") {
   CHECK(Expand("$${", {}) == "${");
 }
 
-TEST_CASE("${env.NAME} is read from the environment at compile time",
-          "[substitution]") {
+TEST_CASE("${env.NAME} is read from the environment at compile time", "[substitution]") {
   REQUIRE(setenv("LASTCALL_TEST_DRAIN", "10s", 1) == 0);
   std::string error;
-  auto compiled = Template::Compile("drain=${env.LASTCALL_TEST_DRAIN}",
-                                    TemplateVariables(), &error);
+  auto compiled =
+      Template::Compile("drain=${env.LASTCALL_TEST_DRAIN}", TemplateVariables(), &error);
   REQUIRE(compiled.has_value());
   CHECK(compiled->IsConstant());
   REQUIRE(setenv("LASTCALL_TEST_DRAIN", "changed", 1) == 0);
@@ -159,15 +153,13 @@ TEST_CASE("An unterminated ${ is an error", "[substitution]") {
   CHECK(CompileError("${", {}) == "unterminated ${");
 }
 
-TEST_CASE("Render allocates nothing beyond growing its output",
-          "[substitution]") {
+TEST_CASE("Render allocates nothing beyond growing its output", "[substitution]") {
   std::string error;
-  auto body = Template::Compile(
-      R"({"key":"${key}","from":${from},"to":${to},"amount":${amount}})",
-      RequestScope(), &error);
+  auto body = Template::Compile(R"({"key":"${key}","from":${from},"to":${to},"amount":${amount}})",
+                                RequestScope(), &error);
   REQUIRE(body.has_value());
-  const std::vector<std::string_view> values = {"a-long-idempotency-key-0001",
-                                                "3", "7", "250", "1"};
+  const std::vector<std::string_view> values = {"a-long-idempotency-key-0001", "3", "7", "250",
+                                                "1"};
   std::string out;
   out.reserve(256);
   long before = g_allocations.load();

@@ -1,11 +1,10 @@
-#include "scenario/scenario.h"
-
 #include <csignal>
 #include <string>
 #include <vector>
 
 #include <catch2/catch.hpp>
 
+#include "scenario/scenario.h"
 #include "scenario/scenario_test_support.h"
 
 namespace lastcall {
@@ -19,8 +18,7 @@ TEST_CASE("target.command", "[scenario]") {
         "s.yaml:2:12: target.command must be a list, got \"server --port "
         "8080\"");
   CHECK(Error("target:\n"
-              "  command: []\n") ==
-        "s.yaml:2:12: target.command must not be empty");
+              "  command: []\n") == "s.yaml:2:12: target.command must not be empty");
   CHECK(Error("target:\n"
               "  command: [x, {a: b}]\n") ==
         "s.yaml:2:16: target.command[1] must be a string, got a map");
@@ -36,25 +34,25 @@ TEST_CASE("target.command", "[scenario]") {
 
 TEST_CASE("target.env", "[scenario]") {
   REQUIRE(setenv("LASTCALL_SCENARIO_TEST_HOME", "/home/x", 1) == 0);
-  Scenario s = Parse("target:\n"
-                     "  command: [x]\n"
-                     "  env:\n"
-                     "    PORT: ${port}\n"
-                     "    HOME: ${env.LASTCALL_SCENARIO_TEST_HOME}\n"
-                     "    PRICE: $${not_a_variable}\n"
-                     "    WORKERS: 4\n");
+  Scenario s = Parse(
+      "target:\n"
+      "  command: [x]\n"
+      "  env:\n"
+      "    PORT: ${port}\n"
+      "    HOME: ${env.LASTCALL_SCENARIO_TEST_HOME}\n"
+      "    PRICE: $${not_a_variable}\n"
+      "    WORKERS: 4\n");
   // Raw strings are kept: substitution happens at run time.
-  CHECK(s.target.env == std::map<std::string, std::string>{
-                            {"PORT", "${port}"},
-                            {"HOME", "${env.LASTCALL_SCENARIO_TEST_HOME}"},
-                            {"PRICE", "$${not_a_variable}"},
-                            {"WORKERS", "4"}});
+  CHECK(s.target.env ==
+        std::map<std::string, std::string>{{"PORT", "${port}"},
+                                           {"HOME", "${env.LASTCALL_SCENARIO_TEST_HOME}"},
+                                           {"PRICE", "$${not_a_variable}"},
+                                           {"WORKERS", "4"}});
   unsetenv("LASTCALL_SCENARIO_TEST_HOME");
 
   CHECK(Error("target:\n"
               "  command: [x]\n"
-              "  env: [A=b]\n") ==
-        "s.yaml:3:8: target.env must be a map, got a list");
+              "  env: [A=b]\n") == "s.yaml:3:8: target.env must be a map, got a list");
   CHECK(Error("target:\n"
               "  command: [x]\n"
               "  env: {URL: \"http://localhost:${port\"}\n") ==
@@ -68,19 +66,22 @@ TEST_CASE("target.env", "[scenario]") {
 }
 
 TEST_CASE("target.ready", "[scenario]") {
-  Scenario s = Parse("target:\n"
-                     "  command: [x]\n"
-                     "  ready: {log: \"listening on [0-9]+\", timeout: 1.5s}\n");
+  Scenario s = Parse(
+      "target:\n"
+      "  command: [x]\n"
+      "  ready: {log: \"listening on [0-9]+\", timeout: 1.5s}\n");
   CHECK(s.target.ready.kind == ReadyProbe::Kind::kLog);
   CHECK(s.target.ready.log_regex == "listening on [0-9]+");
   CHECK(s.target.ready.timeout == milliseconds(1500));
-  s = Parse("target:\n"
-            "  command: [x]\n"
-            "  ready: {tcp: true}\n");
+  s = Parse(
+      "target:\n"
+      "  command: [x]\n"
+      "  ready: {tcp: true}\n");
   CHECK(s.target.ready.kind == ReadyProbe::Kind::kTcp);
-  s = Parse("target:\n"
-            "  command: [x]\n"
-            "  ready: {http: /readyz}\n");
+  s = Parse(
+      "target:\n"
+      "  command: [x]\n"
+      "  ready: {http: /readyz}\n");
   CHECK(s.target.ready.kind == ReadyProbe::Kind::kHttp);
   CHECK(s.target.ready.http_path == "/readyz");
 
@@ -102,21 +103,21 @@ TEST_CASE("target.ready", "[scenario]") {
               "  ready: {timeout: 0s}\n") ==
         "s.yaml:3:20: target.ready.timeout must be greater than 0, got "
         "\"0s\"");
-  std::string error = Error("target:\n"
-                            "  command: [x]\n"
-                            "  ready: {log: \"listening (on\"}\n");
+  std::string error = Error(
+      "target:\n"
+      "  command: [x]\n"
+      "  ready: {log: \"listening (on\"}\n");
   CHECK_THAT(error, Catch::StartsWith("s.yaml:3:16: target.ready.log is not "
                                       "a valid regular expression: "));
 }
 
 TEST_CASE("target.clean_exit", "[scenario]") {
-  Scenario s = Parse("target:\n"
-                     "  command: [x]\n"
-                     "  clean_exit: [0, 143, SIGTERM, int]\n");
-  CHECK(s.target.clean_exit == std::vector<ExitStatus>{{false, 0},
-                                                       {false, 143},
-                                                       {true, SIGTERM},
-                                                       {true, SIGINT}});
+  Scenario s = Parse(
+      "target:\n"
+      "  command: [x]\n"
+      "  clean_exit: [0, 143, SIGTERM, int]\n");
+  CHECK(s.target.clean_exit ==
+        std::vector<ExitStatus>{{false, 0}, {false, 143}, {true, SIGTERM}, {true, SIGINT}});
   CHECK(Error("target:\n"
               "  command: [x]\n"
               "  clean_exit: [0, SIGFOO]\n") ==
@@ -138,9 +139,10 @@ TEST_CASE("target.clean_exit", "[scenario]") {
 }
 
 TEST_CASE("target.container", "[scenario]") {
-  Scenario s = Parse("target:\n"
-                     "  command: [server]\n"
-                     "  container: true\n");
+  Scenario s = Parse(
+      "target:\n"
+      "  command: [server]\n"
+      "  container: true\n");
   CHECK(s.target.container);
 }
 

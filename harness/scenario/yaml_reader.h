@@ -7,13 +7,13 @@
 #ifndef LASTCALL_SCENARIO_YAML_READER_H_
 #define LASTCALL_SCENARIO_YAML_READER_H_
 
-#include <yaml-cpp/yaml.h>
-
 #include <cstdint>
 #include <limits>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <yaml-cpp/yaml.h>
 
 #include "base/duration.h"
 #include "scenario/scenario.h"
@@ -52,8 +52,7 @@ struct Section {
   // The value of `key`; not present when the key is absent.
   Value Get(const std::string& key) const {
     for (const Field& field : fields) {
-      if (field.key.Scalar() == key)
-        return Value{true, field.value, field.key, PathOf(key)};
+      if (field.key.Scalar() == key) return Value{true, field.value, field.key, PathOf(key)};
     }
     return Value{false, YAML::Node(), self.key, PathOf(key)};
   }
@@ -68,8 +67,7 @@ bool IsDigits(const std::string& text);
 // A decimal integer with an optional minus sign; out-of-range values clamp.
 bool ParseInteger(const std::string& text, int64_t* out);
 // " (did you mean 'clients'?)", or "".
-std::string DidYouMean(const std::string& word,
-                       const std::vector<std::string>& candidates);
+std::string DidYouMean(const std::string& word, const std::vector<std::string>& candidates);
 // How a wrong value is shown after "got": numbers bare, other text quoted.
 std::string Describe(const YAML::Node& node);
 // 1-based; the start of the file when yaml-cpp has no position (an empty
@@ -81,8 +79,7 @@ SourceLocation LocationOf(const std::string& file, const YAML::Mark& mark);
 // leaves *out untouched when the value is not present.
 class YamlReader {
  public:
-  YamlReader(std::string file, std::string dir)
-      : file_(std::move(file)), dir_(std::move(dir)) {}
+  YamlReader(std::string file, std::string dir) : file_(std::move(file)), dir_(std::move(dir)) {}
 
   const std::string& error() const { return error_; }
   SourceLocation Location(const YAML::Node& node) const;
@@ -127,8 +124,7 @@ bool YamlReader::AsInt(const Value& value, int64_t min, Int* out) {
 template <typename Int>
 bool YamlReader::AsInt(const Value& value, int64_t min, int64_t max, Int* out) {
   int64_t n = *out;
-  if (!AsInt(value, min, max, &n))
-    return false;
+  if (!AsInt(value, min, max, &n)) return false;
   *out = static_cast<Int>(n);
   return true;
 }

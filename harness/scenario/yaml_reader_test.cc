@@ -1,12 +1,11 @@
-#include "scenario/scenario.h"
-
 #include <csignal>
+#include <regex>
 #include <string>
 #include <vector>
-#include <regex>
 
 #include <catch2/catch.hpp>
 
+#include "scenario/scenario.h"
 #include "scenario/scenario_test_support.h"
 
 namespace lastcall {
@@ -18,11 +17,9 @@ using std::chrono::seconds;
 TEST_CASE("Malformed YAML is reported at yaml-cpp's position", "[scenario]") {
   Scenario s;
   std::string error;
-  CHECK_FALSE(ParseScenarioText("target: [a, b\nload: 1\n", "s.yaml", &s,
-                                &error));
+  CHECK_FALSE(ParseScenarioText("target: [a, b\nload: 1\n", "s.yaml", &s, &error));
   CHECK(error == "s.yaml:2:5: end of sequence flow not found");
-  CHECK_FALSE(ParseScenarioText("load:\n  clients: *nope\n", "s.yaml", &s,
-                                &error));
+  CHECK_FALSE(ParseScenarioText("load:\n  clients: *nope\n", "s.yaml", &s, &error));
   CHECK(error == "s.yaml:2:12: the referenced anchor is not defined");
 }
 
@@ -36,8 +33,7 @@ TEST_CASE("The document must be a map", "[scenario]") {
 }
 
 TEST_CASE("Unknown keys, with a suggestion when one is close", "[scenario]") {
-  CHECK(Error("nmae: x\n") ==
-        "s.yaml:1:1: unknown key 'nmae' (did you mean 'name'?)");
+  CHECK(Error("nmae: x\n") == "s.yaml:1:1: unknown key 'nmae' (did you mean 'name'?)");
   CHECK(Error("colour: blue\n") == "s.yaml:1:1: unknown key 'colour'");
   CHECK(Error("load:\n"
               "  duration: 1s\n"
@@ -96,15 +92,15 @@ TEST_CASE("Unknown keys, with a suggestion when one is close", "[scenario]") {
 TEST_CASE("Keys of the spec that are not supported yet", "[scenario]") {
   CHECK(Error("load:\n"
               "  duration: 1s\n"
-              "  rate: 100\n") ==
-        "s.yaml:3:9: load.rate > 0 (open loop) is not supported yet");
+              "  rate: 100\n") == "s.yaml:3:9: load.rate > 0 (open loop) is not supported yet");
   // Their default values are what this version does, so they are accepted.
-  Scenario s = Parse("target:\n"
-                     "  command: [x]\n"
-                     "  instances: 1\n"
-                     "load:\n"
-                     "  duration: 1s\n"
-                     "  rate: 0\n");
+  Scenario s = Parse(
+      "target:\n"
+      "  command: [x]\n"
+      "  instances: 1\n"
+      "load:\n"
+      "  duration: 1s\n"
+      "  rate: 0\n");
   CHECK(s.target.command == std::vector<std::string>{"x"});
 }
 
@@ -112,31 +108,29 @@ TEST_CASE("Duplicate keys are errors", "[scenario]") {
   CHECK(Error("load:\n"
               "  clients: 4\n"
               "  duration: 1s\n"
-              "  clients: 16\n") ==
-        "s.yaml:4:3: duplicate key 'clients' in load");
+              "  clients: 16\n") == "s.yaml:4:3: duplicate key 'clients' in load");
   CHECK(Error("seed: 1\n"
               "seed: 2\n") == "s.yaml:2:1: duplicate key 'seed'");
 }
 
 TEST_CASE("Keys must be names", "[scenario]") {
-  CHECK(Error("load: {[a]: 1}\n") ==
-        "s.yaml:1:8: keys in load must be names, got a list");
+  CHECK(Error("load: {[a]: 1}\n") == "s.yaml:1:8: keys in load must be names, got a list");
 }
 
 TEST_CASE("Anchors, aliases and merge keys", "[scenario]") {
-  Scenario s = Parse("load:\n"
-                     "  duration: 1s\n"
-                     "  request:\n"
-                     "    headers: &headers {X-A: \"${key}\", X-B: b}\n"
-                     "faults:\n"
-                     "  - &term {at: 1s, signal: INT, grace: 2s}\n"
-                     "  - <<: *term\n"
-                     "    at: 3s\n"
-                     "  - <<: [{grace: 9s}, *term]\n"
-                     "    to: group\n");
+  Scenario s = Parse(
+      "load:\n"
+      "  duration: 1s\n"
+      "  request:\n"
+      "    headers: &headers {X-A: \"${key}\", X-B: b}\n"
+      "faults:\n"
+      "  - &term {at: 1s, signal: INT, grace: 2s}\n"
+      "  - <<: *term\n"
+      "    at: 3s\n"
+      "  - <<: [{grace: 9s}, *term]\n"
+      "    to: group\n");
   CHECK(s.load.request.headers ==
-        std::vector<std::pair<std::string, std::string>>{{"X-A", "${key}"},
-                                                         {"X-B", "b"}});
+        std::vector<std::pair<std::string, std::string>>{{"X-A", "${key}"}, {"X-B", "b"}});
   REQUIRE(s.faults.size() == 3);
   CHECK(s.faults[0].trigger.at == seconds(1));
   CHECK(s.faults[1].trigger.at == seconds(3));  // explicit keys win
@@ -148,12 +142,10 @@ TEST_CASE("Anchors, aliases and merge keys", "[scenario]") {
 
   CHECK(Error("load:\n"
               "  duration: 1s\n"
-              "  <<: 3\n") ==
-        "s.yaml:3:7: << in load must merge a map, got 3");
+              "  <<: 3\n") == "s.yaml:3:7: << in load must merge a map, got 3");
   CHECK(Error("load: &load\n"
               "  duration: 1s\n"
-              "  <<: *load\n") ==
-        "s.yaml:3:3: merge keys (<<) nested too deeply in load");
+              "  <<: *load\n") == "s.yaml:3:3: merge keys (<<) nested too deeply in load");
   CHECK(Error("load:\n"
               "  duration: 1s\n"
               "  <<: {clinets: 3}\n") ==
@@ -168,9 +160,8 @@ TEST_CASE("ParseDuration", "[scenario]") {
   CHECK(ParseDuration("1m") == Duration(seconds(60)));
   CHECK(ParseDuration("0ms") == Duration(0));
   CHECK(ParseDuration("0.5ms") == Duration(500000));
-  for (const char* bad : {"", "s", "5", "-1s", "+1s", "1.s", ".5s", "1 s",
-                          "1h", "1sec", "1e3ms", "1.5.5s", "s1",
-                          "99999999999999m"}) {
+  for (const char* bad : {"", "s", "5", "-1s", "+1s", "1.s", ".5s", "1 s", "1h", "1sec", "1e3ms",
+                          "1.5.5s", "s1", "99999999999999m"}) {
     INFO(bad);
     CHECK_FALSE(ParseDuration(bad).has_value());
   }
@@ -196,16 +187,16 @@ TEST_CASE("YAML nested too deeply is an error at its position that says so", "[s
     std::string error;
     CHECK_FALSE(ParseScenarioText(yaml, "s.yaml", &s, &error));
     INFO(error);
-    CHECK(std::regex_match(error, std::regex(R"(s\.yaml:2:\d+: lists and maps nested deeper than \d+ levels)")));
+    CHECK(std::regex_match(
+        error, std::regex(R"(s\.yaml:2:\d+: lists and maps nested deeper than \d+ levels)")));
   }
 }
 
 TEST_CASE("ParseSignal and SignalName", "[scenario]") {
   const std::vector<std::pair<const char*, int>> signals = {
-      {"TERM", SIGTERM}, {"INT", SIGINT},   {"KILL", SIGKILL},
-      {"QUIT", SIGQUIT}, {"HUP", SIGHUP},   {"USR1", SIGUSR1},
-      {"USR2", SIGUSR2}, {"CONT", SIGCONT}, {"STOP", SIGSTOP},
-      {"ALRM", SIGALRM}, {"PIPE", SIGPIPE}, {"WINCH", SIGWINCH}};
+      {"TERM", SIGTERM}, {"INT", SIGINT},   {"KILL", SIGKILL}, {"QUIT", SIGQUIT},
+      {"HUP", SIGHUP},   {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"CONT", SIGCONT},
+      {"STOP", SIGSTOP}, {"ALRM", SIGALRM}, {"PIPE", SIGPIPE}, {"WINCH", SIGWINCH}};
   for (const auto& [name, number] : signals) {
     CHECK(ParseSignal(name) == number);
     CHECK(ParseSignal(std::string("SIG") + name) == number);

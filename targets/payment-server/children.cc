@@ -21,16 +21,17 @@ namespace {
 std::string self_path() {
   char path[PATH_MAX];
   ssize_t length = ::readlink("/proc/self/exe", path, sizeof(path) - 1);
-  return length > 0 ? std::string(path, static_cast<size_t>(length))
-                    : "payment-server";
+  return length > 0 ? std::string(path, static_cast<size_t>(length)) : "payment-server";
 }
 
 // Quotes `word` for /bin/sh.
 std::string shell_quote(const std::string& word) {
   std::string quoted = "'";
   for (char c : word) {
-    if (c == '\'') quoted += "'\\''";  // Close, escaped quote, reopen.
-    else quoted += c;
+    if (c == '\'')
+      quoted += "'\\''";  // Close, escaped quote, reopen.
+    else
+      quoted += c;
   }
   return quoted + "'";
 }
@@ -48,11 +49,9 @@ void start_reconciler() {
   posix_spawnattr_setsigmask(&attributes, &none);
   posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK);
   pid_t pid;
-  int error =
-      ::posix_spawn(&pid, self.c_str(), nullptr, &attributes, argv, environ);
+  int error = ::posix_spawn(&pid, self.c_str(), nullptr, &attributes, argv, environ);
   posix_spawnattr_destroy(&attributes);
-  if (error != 0)
-    log_line("cannot start reconciler: " + std::string(strerror(error)));
+  if (error != 0) log_line("cannot start reconciler: " + std::string(strerror(error)));
 }
 
 int run_reconciler(const Config& config) {

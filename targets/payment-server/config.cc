@@ -61,8 +61,8 @@ std::string env_or(const char* name, const std::string& fallback) {
 }
 
 // --redis URL, --workers N: the job workers' flags.
-bool parse_worker_flag(const std::string& flag, const std::string& value,
-                       Config* config, std::string* error) {
+bool parse_worker_flag(const std::string& flag, const std::string& value, Config* config,
+                       std::string* error) {
   long workers = 0;
   if (flag == "--redis") {
     config->redis_url = value;
@@ -85,8 +85,8 @@ bool parse_job_env(Config* config, std::string* error) {
   return true;
 }
 
-bool parse_args(const std::vector<std::string>& args, Config* config,
-                std::string* port, std::string* error) {
+bool parse_args(const std::vector<std::string>& args, Config* config, std::string* port,
+                std::string* error) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (arg == "--reconciler") {
@@ -137,8 +137,7 @@ bool parse_env(Config* config, std::string* error) {
     *error = "DRAIN_TIMEOUT is not a duration like 10s or 500ms";
     return false;
   }
-  if (!parse_duration(env_or("PAYMENT_LATENCY", "0"),
-                      &config->payment_latency)) {
+  if (!parse_duration(env_or("PAYMENT_LATENCY", "0"), &config->payment_latency)) {
     *error = "PAYMENT_LATENCY is not a duration like 200ms";
     return false;
   }
@@ -167,16 +166,19 @@ bool parse_duration(const std::string& text, std::chrono::milliseconds* out) {
   double value = std::strtod(text.c_str(), &unit);
   if (unit == text.c_str() || value < 0) return false;
   double scale = 0;
-  if (std::string(unit) == "ms") scale = 1;
-  else if (std::string(unit) == "s") scale = 1000;
-  else if (std::string(unit) == "m") scale = 60 * 1000;
-  else return false;
+  if (std::string(unit) == "ms")
+    scale = 1;
+  else if (std::string(unit) == "s")
+    scale = 1000;
+  else if (std::string(unit) == "m")
+    scale = 60 * 1000;
+  else
+    return false;
   *out = std::chrono::milliseconds(static_cast<long long>(value * scale));
   return true;
 }
 
-bool parse_config(const std::vector<std::string>& args, Config* config,
-                  std::string* error) {
+bool parse_config(const std::vector<std::string>& args, Config* config, std::string* error) {
   std::string port = env_or("PORT", "");
   if (!parse_args(args, config, &port, error) || !parse_env(config, error) ||
       !parse_job_env(config, error))
@@ -184,8 +186,7 @@ bool parse_config(const std::vector<std::string>& args, Config* config,
   if (config->reconciler) return true;  // The child needs no port.
   long port_number = 0;
   if (!parse_int(port, 1, 65535, &port_number)) {
-    *error = port.empty() ? "no port: pass --port N or set PORT"
-                          : "bad port '" + port + "'";
+    *error = port.empty() ? "no port: pass --port N or set PORT" : "bad port '" + port + "'";
     return false;
   }
   config->port = static_cast<int>(port_number);

@@ -48,8 +48,8 @@ struct Config {
   std::string tmpdir = "/tmp";
 
   // Background job workers (job_worker.h), on when redis_url is set.
-  std::string redis_url;   // --redis URL
-  int workers = 4;         // --workers N
+  std::string redis_url;                           // --redis URL
+  int workers = 4;                                 // --workers N
   std::string job_queue = "jobs";                  // JOB_QUEUE
   std::string job_processing = "jobs:processing";  // JOB_PROCESSING
   std::chrono::milliseconds job_latency{20};       // JOB_LATENCY: work per job
@@ -57,8 +57,7 @@ struct Config {
 
 // Reads argv and the environment. On a usage error, returns false with a
 // message in *error.
-bool parse_config(const std::vector<std::string>& args, Config* config,
-                  std::string* error);
+bool parse_config(const std::vector<std::string>& args, Config* config, std::string* error);
 
 // "10s", "500ms", "1.5s", "2m"; a bare "0" too. False if malformed.
 bool parse_duration(const std::string& text, std::chrono::milliseconds* out);

@@ -1,9 +1,10 @@
 #include "db_pool.h"
 
 #include <poll.h>
-#include <sys/socket.h>
 
 #include <utility>
+
+#include <sys/socket.h>
 
 namespace {
 
@@ -31,8 +32,7 @@ struct DbPool::State {
   bool closed = false;
 };
 
-DbPool::DbPool(std::string url, std::size_t size)
-    : state_(std::make_shared<State>()) {
+DbPool::DbPool(std::string url, std::size_t size) : state_(std::make_shared<State>()) {
   state_->url = std::move(url);
   state_->size = size;
   for (std::size_t i = 0; i < size; ++i) {
@@ -41,8 +41,7 @@ DbPool::DbPool(std::string url, std::size_t size)
   }
 }
 
-DbPool::Lease::Lease(std::shared_ptr<State> state,
-                     std::unique_ptr<pqxx::connection> connection)
+DbPool::Lease::Lease(std::shared_ptr<State> state, std::unique_ptr<pqxx::connection> connection)
     : state_(std::move(state)), connection_(std::move(connection)) {}
 
 DbPool::Lease::~Lease() {
@@ -67,8 +66,7 @@ DbPool::Lease DbPool::acquire(std::chrono::milliseconds timeout) {
   std::vector<std::unique_ptr<pqxx::connection>> dead;  // Closed after unlock.
   std::unique_lock<std::mutex> lock(state_->mutex);
   bool available = state_->returned.wait_for(lock, timeout, [&] {
-    return state_->closed || !state_->idle.empty() ||
-           state_->open < state_->size;
+    return state_->closed || !state_->idle.empty() || state_->open < state_->size;
   });
   if (state_->closed) throw PoolUnavailable("database pool is closed");
   if (!available) throw PoolUnavailable("no free database connection");
@@ -113,8 +111,7 @@ std::size_t DbPool::close() {
     state_->open -= idle.size();
     // Under the lock a lease cannot return and close its socket meanwhile,
     // so the descriptor still belongs to that connection.
-    for (pqxx::connection* connection : state_->on_loan)
-      ::shutdown(connection->sock(), SHUT_RDWR);
+    for (pqxx::connection* connection : state_->on_loan) ::shutdown(connection->sock(), SHUT_RDWR);
   }
   state_->returned.notify_all();
   std::size_t closed = idle.size();

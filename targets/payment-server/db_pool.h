@@ -41,8 +41,7 @@ class DbPool {
 
    private:
     friend class DbPool;
-    Lease(std::shared_ptr<State> state,
-          std::unique_ptr<pqxx::connection> connection);
+    Lease(std::shared_ptr<State> state, std::unique_ptr<pqxx::connection> connection);
     std::shared_ptr<State> state_;
     std::unique_ptr<pqxx::connection> connection_;
   };

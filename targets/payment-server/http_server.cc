@@ -2,8 +2,6 @@
 
 #include <netdb.h>
 #include <poll.h>
-#include <sys/eventfd.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +10,9 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+
+#include <sys/eventfd.h>
+#include <sys/socket.h>
 
 namespace {
 
@@ -41,12 +42,10 @@ void get_address(int sock, bool peer, std::string& ip, int& port) {
   sockaddr_storage address;
   socklen_t length = sizeof(address);
   auto* generic = reinterpret_cast<sockaddr*>(&address);
-  int failed = peer ? ::getpeername(sock, generic, &length)
-                    : ::getsockname(sock, generic, &length);
+  int failed = peer ? ::getpeername(sock, generic, &length) : ::getsockname(sock, generic, &length);
   char host[NI_MAXHOST];
   char service[NI_MAXSERV];
-  if (failed || ::getnameinfo(generic, length, host, sizeof(host), service,
-                              sizeof(service),
+  if (failed || ::getnameinfo(generic, length, host, sizeof(host), service, sizeof(service),
                               NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
     return;
   }
@@ -66,9 +65,7 @@ class SocketStream final : public httplib::Stream {
   bool is_readable() const override {
     return has_buffered_input() || wait_ready(sock_, POLLIN, kReadTimeoutMs);
   }
-  bool is_writable() const override {
-    return wait_ready(sock_, POLLOUT, kWriteTimeoutMs);
-  }
+  bool is_writable() const override { return wait_ready(sock_, POLLOUT, kWriteTimeoutMs); }
 
   ssize_t read(char* out, size_t size) override {
     if (!has_buffered_input()) {
@@ -121,8 +118,7 @@ DrainingServer::DrainingServer(bool announce_close)
   set_keep_alive_max_count(kMaxRequestsPerConnection);
   // Runs just before each response is written: the last moment to tell the
   // client not to reuse the connection.
-  set_post_routing_handler([this](const httplib::Request&,
-                                  httplib::Response& res) {
+  set_post_routing_handler([this](const httplib::Request&, httplib::Response& res) {
     if (announce_close_ && draining_ && res.get_header_value("Connection") != "close") {
       res.headers.erase("Keep-Alive");
       res.set_header("Connection", "close");
@@ -152,8 +148,7 @@ bool DrainingServer::start(const std::string& host, int port) {
   });
   // stop() does nothing until the accept loop runs; wait for it, so that a
   // signal arriving right after start-up is not lost.
-  while (!is_running())
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  while (!is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   return true;
 }
 
@@ -166,8 +161,7 @@ void DrainingServer::begin_drain() {
   (void)ignored;  // An eventfd write of 1 cannot fail short of overflow.
 }
 
-bool DrainingServer::wait_drained(
-    std::chrono::steady_clock::time_point deadline) {
+bool DrainingServer::wait_drained(std::chrono::steady_clock::time_point deadline) {
   std::unique_lock<std::mutex> lock(mutex_);
   return stopped_changed_.wait_until(lock, deadline, [&] { return stopped_; });
 }
@@ -201,8 +195,7 @@ bool DrainingServer::process_and_close_socket(int sock) {
 // Waits for the next request on a connection: true once it starts to
 // arrive, false when the connection should close instead, because it stayed
 // idle for the keep-alive timeout or was idle when the drain began.
-bool DrainingServer::wait_for_request(int sock,
-                                      bool have_buffered_input) const {
+bool DrainingServer::wait_for_request(int sock, bool have_buffered_input) const {
   if (have_buffered_input) return true;
   pollfd fds[2] = {{sock, POLLIN, 0}, {drain_event_, POLLIN, 0}};
   int ready;

@@ -2,14 +2,14 @@
 #ifndef PAYMENT_SERVER_HTTP_SERVER_H_
 #define PAYMENT_SERVER_HTTP_SERVER_H_
 
+#include <httplib.h>
+
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <string>
 #include <thread>
-
-#include <httplib.h>
 
 // cpp-httplib 0.11's Server::stop() closes the listening socket and then
 // waits for its workers, but each worker serving a keep-alive connection

@@ -1,10 +1,9 @@
 #include "job_worker.h"
 
-#include <hiredis/hiredis.h>
-
 #include <cstdlib>
 #include <stdexcept>
 
+#include <hiredis/hiredis.h>
 #include <pqxx/pqxx>
 
 #include "log.h"
@@ -71,8 +70,7 @@ redisContext* connect_redis(const std::string& url) {
                        : redisCommand(context, "AUTH %s %s", user.c_str(), password.c_str())));
   Reply select(static_cast<redisReply*>(
       db.empty() ? nullptr : redisCommand(context, "SELECT %s", db.c_str())));
-  if ((auth && auth->type == REDIS_REPLY_ERROR) ||
-      (select && select->type == REDIS_REPLY_ERROR)) {
+  if ((auth && auth->type == REDIS_REPLY_ERROR) || (select && select->type == REDIS_REPLY_ERROR)) {
     redisFree(context);
     throw std::runtime_error("Redis refused AUTH or SELECT");
   }
@@ -82,8 +80,8 @@ redisContext* connect_redis(const std::string& url) {
 // Runs a command; throws when the connection breaks or Redis answers an error.
 Reply command(redisContext* redis, const char* format, const std::string& a,
               const std::string& b = "") {
-  Reply reply(static_cast<redisReply*>(redisCommand(
-      redis, format, a.data(), a.size(), b.data(), b.size())));
+  Reply reply(static_cast<redisReply*>(
+      redisCommand(redis, format, a.data(), a.size(), b.data(), b.size())));
   if (!reply) throw std::runtime_error(std::string("Redis: ") + redis->errstr);
   if (reply->type == REDIS_REPLY_ERROR)
     throw std::runtime_error("Redis: " + std::string(reply->str, reply->len));
@@ -118,18 +116,17 @@ JobWorkers::JobWorkers(const Config& config) : config_(config) {
     // The previous instance is gone (SIGKILLed, crashed): what it held in
     // the processing list goes back to the front of the queue.
     long requeued = 0;
-    while (command(workers_.front()->redis, "LMOVE %b %b RIGHT RIGHT",
-                   config.job_processing, config.job_queue)->type == REDIS_REPLY_STRING)
+    while (command(workers_.front()->redis, "LMOVE %b %b RIGHT RIGHT", config.job_processing,
+                   config.job_queue)
+               ->type == REDIS_REPLY_STRING)
       ++requeued;
     if (requeued > 0)
-      log_line("requeued " + std::to_string(requeued) + " jobs left in " +
-               config.job_processing);
+      log_line("requeued " + std::to_string(requeued) + " jobs left in " + config.job_processing);
   } catch (...) {
     for (auto it = workers_.rbegin(); it != workers_.rend(); ++it) (*it)->close();
     throw;
   }
-  for (const auto& worker : workers_)
-    threads_.emplace_back(&JobWorkers::run, this, worker.get());
+  for (const auto& worker : workers_) threads_.emplace_back(&JobWorkers::run, this, worker.get());
   log_line(std::to_string(config.workers) + " job workers on " + config.job_queue);
 }
 
@@ -159,9 +156,9 @@ std::string JobWorkers::finish(steady_clock::time_point deadline) {
   for (auto it = workers_.rbegin(); it != workers_.rend(); ++it) (*it)->close();
   const double seconds = (last_done_ns_ - first_claim_ns_) / 1e9;
   std::string rate = seconds > 0 ? std::to_string(static_cast<long>(done_ / seconds)) : "-";
-  return "job workers: " + std::to_string(done_) + " jobs done (" + rate +
-         " jobs/s), " + std::to_string(returned_) + " returned to the queue, " +
-         std::to_string(abandoned_) + " abandoned; connections closed";
+  return "job workers: " + std::to_string(done_) + " jobs done (" + rate + " jobs/s), " +
+         std::to_string(returned_) + " returned to the queue, " + std::to_string(abandoned_) +
+         " abandoned; connections closed";
 }
 
 bool JobWorkers::work_for(milliseconds length) {
@@ -191,8 +188,8 @@ JobWorkers::Outcome JobWorkers::apply(Worker* worker, const std::string& job) {
   }
   // First to record the job as done does it; a re-run (after a crash
   // between COMMIT and the acknowledgement) finds it and only acknowledges.
-  pqxx::result claimed = tx.exec_params(
-      "INSERT INTO jobs_done (job_id) VALUES ($1) ON CONFLICT DO NOTHING", job);
+  pqxx::result claimed =
+      tx.exec_params("INSERT INTO jobs_done (job_id) VALUES ($1) ON CONFLICT DO NOTHING", job);
   if (claimed.affected_rows() == 1) {
     if (!work_for(config_.job_latency))
       return config_.bug == Bug::kWorkerDrop ? Outcome::kAbandon : Outcome::kReturn;
@@ -205,8 +202,9 @@ JobWorkers::Outcome JobWorkers::apply(Worker* worker, const std::string& job) {
 void JobWorkers::run(Worker* worker) {
   try {
     while (!stopping()) {
-      Reply claimed = command(worker->redis, ("BLMOVE %b %b RIGHT LEFT " + std::string(kClaimWait)).c_str(),
-                              config_.job_queue, config_.job_processing);
+      Reply claimed =
+          command(worker->redis, ("BLMOVE %b %b RIGHT LEFT " + std::string(kClaimWait)).c_str(),
+                  config_.job_queue, config_.job_processing);
       if (claimed->type != REDIS_REPLY_STRING) continue;  // nil: nothing within the wait
       const std::string job(claimed->str, claimed->len);
       long long zero = 0;

@@ -56,8 +56,7 @@ class JobWorkers {
   mutable std::mutex mutex_;  // guards stopping_ and deadline_
   std::condition_variable changed_;
   bool stopping_ = false;
-  std::chrono::steady_clock::time_point deadline_ =
-      std::chrono::steady_clock::time_point::max();
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
   bool finished_ = false;
   std::atomic<long> done_{0}, returned_{0}, abandoned_{0};
   std::atomic<long long> first_claim_ns_{0}, last_done_ns_{0};

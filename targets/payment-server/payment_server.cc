@@ -48,15 +48,17 @@ const char kUsage[] =
 
 std::string signal_name(int signal) {
   switch (signal) {
-    case SIGTERM: return "SIGTERM";
-    case SIGINT: return "SIGINT";
-    default: return "signal " + std::to_string(signal);
+    case SIGTERM:
+      return "SIGTERM";
+    case SIGINT:
+      return "SIGINT";
+    default:
+      return "signal " + std::to_string(signal);
   }
 }
 
 long long ms_since(steady_clock::time_point start) {
-  return std::chrono::duration_cast<milliseconds>(steady_clock::now() - start)
-      .count();
+  return std::chrono::duration_cast<milliseconds>(steady_clock::now() - start).count();
 }
 
 // The signals that start the graceful shutdown. They are blocked in every
@@ -83,7 +85,8 @@ void log_signal(int) {
 
 int wait_for_signal(const sigset_t& signals) {
   int signal = 0;
-  while (sigwait(&signals, &signal) != 0) {}
+  while (sigwait(&signals, &signal) != 0) {
+  }
   return signal;
 }
 
@@ -102,8 +105,7 @@ std::vector<std::string> without_bug(std::vector<std::string> args) {
 // load balancer's health checks take us out of rotation.
 std::atomic<bool> g_ready{true};
 
-void add_routes(DrainingServer& server, PaymentService& payments,
-                WebSocketHub& feed) {
+void add_routes(DrainingServer& server, PaymentService& payments, WebSocketHub& feed) {
   server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok", "text/plain");
   });
@@ -111,12 +113,10 @@ void add_routes(DrainingServer& server, PaymentService& payments,
     if (!g_ready) res.status = 503;
     res.set_content(g_ready ? "ok" : "draining", "text/plain");
   });
-  server.Post("/payments", [&payments, &feed](const httplib::Request& req,
-                                              httplib::Response& res) {
+  server.Post("/payments", [&payments, &feed](const httplib::Request& req, httplib::Response& res) {
     Payment payment;
     std::optional<Reply> invalid =
-        parse_payment(req.get_header_value("Idempotency-Key"), req.body,
-                      &payment);
+        parse_payment(req.get_header_value("Idempotency-Key"), req.body, &payment);
     Reply reply = invalid ? *invalid : payments.pay(payment);
     res.status = reply.status;
     if (reply.replayed) res.set_header("Idempotent-Replayed", "true");
@@ -128,15 +128,14 @@ void add_routes(DrainingServer& server, PaymentService& payments,
 
 std::string describe(const DrainingServer& server) {
   return "pid " + std::to_string(::getpid()) + "\nstate " +
-         (server.draining() ? "draining" : "serving") +
-         "\nrequests_in_flight " + std::to_string(server.requests_in_flight()) +
-         "\nrequests_served " + std::to_string(server.requests_served()) + "\n";
+         (server.draining() ? "draining" : "serving") + "\nrequests_in_flight " +
+         std::to_string(server.requests_in_flight()) + "\nrequests_served " +
+         std::to_string(server.requests_served()) + "\n";
 }
 
 // Tells every WebSocket client that we are going away (close frame 1001)
 // and waits for their close frames until `deadline`.
-void close_feed(WebSocketHub& feed, steady_clock::time_point deadline,
-                Bug bug) {
+void close_feed(WebSocketHub& feed, steady_clock::time_point deadline, Bug bug) {
   // bug ws-no-close: "the process is exiting, the sockets close anyway"
   // (with a bare FIN as the feed is destroyed, which tells a client nothing
   // about why).
@@ -148,10 +147,8 @@ void close_feed(WebSocketHub& feed, steady_clock::time_point deadline,
 // Ends the process while request threads may still be running, which rules
 // out joining or destroying the server: releases what can be released and
 // exits. Transactions still open roll back as their connections close.
-[[noreturn]] void exit_leaving_requests(int code, const Config& config,
-                                        StatusReporter& reporter,
-                                        WebSocketHub& feed, DbPool& pool,
-                                        StatusFile& status_file) {
+[[noreturn]] void exit_leaving_requests(int code, const Config& config, StatusReporter& reporter,
+                                        WebSocketHub& feed, DbPool& pool, StatusFile& status_file) {
   reporter.stop();
   close_feed(feed, steady_clock::now(), config.bug);  // no time left to wait
   pool.close();
@@ -161,9 +158,8 @@ void close_feed(WebSocketHub& feed, steady_clock::time_point deadline,
 }
 
 // The graceful shutdown. Returns the exit code.
-int shut_down(int signal, const Config& config, DrainingServer& server,
-              StatusReporter& reporter, WebSocketHub& feed, DbPool& pool,
-              StatusFile& status_file, JobWorkers* workers) {
+int shut_down(int signal, const Config& config, DrainingServer& server, StatusReporter& reporter,
+              WebSocketHub& feed, DbPool& pool, StatusFile& status_file, JobWorkers* workers) {
   steady_clock::time_point start = steady_clock::now();
   log_line("received " + signal_name(signal) + ", draining " +
            std::to_string(server.requests_in_flight()) + " in-flight requests");
@@ -175,15 +171,13 @@ int shut_down(int signal, const Config& config, DrainingServer& server,
   if (config.shutdown_delay.count() > 0) {
     // Still serving, already unready: the load balancer's health checks
     // (or the deregistration a preStop hook waits for) take us out first.
-    log_line("not ready; serving " +
-             std::to_string(config.shutdown_delay.count()) +
+    log_line("not ready; serving " + std::to_string(config.shutdown_delay.count()) +
              " ms more before draining");
     std::this_thread::sleep_for(config.shutdown_delay);
   }
   if (config.bug == Bug::kCloseDbFirst) {
     // bug close-db-first: "no new payment may start once we are going away".
-    log_line("closed database pool (" + std::to_string(pool.close()) +
-             " connections)");
+    log_line("closed database pool (" + std::to_string(pool.close()) + " connections)");
   }
 
   // 1. Flip readiness, refuse new connections, close the idle ones; job
@@ -207,8 +201,7 @@ int shut_down(int signal, const Config& config, DrainingServer& server,
   if (workers) log_line(workers->finish(start + config.drain_timeout));
   if (!drained) {
     log_line("drain timeout (" + std::to_string(config.drain_timeout.count()) +
-             " ms) exceeded with " +
-             std::to_string(server.requests_in_flight()) +
+             " ms) exceeded with " + std::to_string(server.requests_in_flight()) +
              " requests in flight; abandoning them");
     exit_leaving_requests(1, config, reporter, feed, pool, status_file);
   }
@@ -226,8 +219,7 @@ int shut_down(int signal, const Config& config, DrainingServer& server,
     status_file.remove();
     std::_Exit(0);
   }
-  log_line("closed database pool (" + std::to_string(pool.close()) +
-           " connections)");
+  log_line("closed database pool (" + std::to_string(pool.close()) + " connections)");
   status_file.remove();
   log_line("shutdown complete in " + std::to_string(ms_since(start)) + " ms");
   return 0;
@@ -237,39 +229,35 @@ int serve(const Config& config, const sigset_t& signals) {
   // Acquired in this order; shut_down() releases them in reverse.
   StatusFile status_file(config.tmpdir);
   DbPool pool(config.database_url, config.db_pool_size);
-  PaymentService payments(&pool, config.payment_latency, config.tmpdir,
-                          config.bug);
+  PaymentService payments(&pool, config.payment_latency, config.tmpdir, config.bug);
   std::unique_ptr<JobWorkers> workers;
   if (!config.redis_url.empty()) workers = std::make_unique<JobWorkers>(config);
   // Before the HTTP server: once /healthz answers, /ws is listening too.
   WebSocketHub feed;
   std::string feed_error;
   if (config.ws_port && !feed.start(kHost, config.ws_port, &feed_error)) {
-    log_line("cannot listen on " + std::string(kHost) + ":" +
-             std::to_string(config.ws_port) + ": " + feed_error);
+    log_line("cannot listen on " + std::string(kHost) + ":" + std::to_string(config.ws_port) +
+             ": " + feed_error);
     return 1;
   }
   DrainingServer server(config.bug != Bug::kKeepAliveDrain);
   add_routes(server, payments, feed);
   if (!server.start(kHost, config.port)) {
-    log_line("cannot listen on " + std::string(kHost) + ":" +
-             std::to_string(config.port));
+    log_line("cannot listen on " + std::string(kHost) + ":" + std::to_string(config.port));
     return 1;
   }
-  StatusReporter reporter(&status_file, [&server] { return describe(server); },
-                          kStatusPeriod);
+  StatusReporter reporter(
+      &status_file, [&server] { return describe(server); }, kStatusPeriod);
   // bug orphan-worker: started here and never stopped.
   if (config.bug == Bug::kOrphanWorker) start_reconciler();
-  log_line("listening on " + std::string(kHost) + ":" +
-           std::to_string(config.port));
+  log_line("listening on " + std::string(kHost) + ":" + std::to_string(config.port));
 
   if (sigisemptyset(&signals)) {
     server.join();  // Serves until killed.
     return 0;
   }
   int signal = wait_for_signal(signals);
-  return shut_down(signal, config, server, reporter, feed, pool, status_file,
-                   workers.get());
+  return shut_down(signal, config, server, reporter, feed, pool, status_file, workers.get());
 }
 
 }  // namespace

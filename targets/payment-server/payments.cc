@@ -26,38 +26,33 @@ Reply error_reply(int status, const std::string& message) {
 // transaction holds the key uncommitted, the INSERT waits for it to finish:
 // two concurrent attempts with one key never both proceed.
 bool claim_key(pqxx::work& tx, const std::string& key) {
-  pqxx::result inserted = tx.exec_params(
-      "INSERT INTO idempotency_keys (key) VALUES ($1) ON CONFLICT DO NOTHING",
-      key);
+  pqxx::result inserted =
+      tx.exec_params("INSERT INTO idempotency_keys (key) VALUES ($1) ON CONFLICT DO NOTHING", key);
   return inserted.affected_rows() == 1;
 }
 
 Reply stored_reply(pqxx::work& tx, const std::string& key) {
-  pqxx::row row = tx.exec_params1(
-      "SELECT status, body FROM idempotency_keys WHERE key = $1", key);
+  pqxx::row row = tx.exec_params1("SELECT status, body FROM idempotency_keys WHERE key = $1", key);
   tx.commit();
   return {row[0].as<int>(), row[1].as<std::string>(), /*replayed=*/true};
 }
 
 void store_reply(pqxx::work& tx, const std::string& key, const Reply& reply) {
-  tx.exec_params(
-      "UPDATE idempotency_keys SET status = $2, body = $3 WHERE key = $1", key,
-      reply.status, reply.body);
+  tx.exec_params("UPDATE idempotency_keys SET status = $2, body = $3 WHERE key = $1", key,
+                 reply.status, reply.body);
 }
 
 }  // namespace
 
-std::optional<Reply> parse_payment(const std::string& key,
-                                   const std::string& body, Payment* payment) {
+std::optional<Reply> parse_payment(const std::string& key, const std::string& body,
+                                   Payment* payment) {
   if (key.empty()) return error_reply(400, "missing Idempotency-Key header");
   if (key.size() > 255) return error_reply(400, "Idempotency-Key too long");
   json request = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (!request.is_object() || !request.contains("from") ||
-      !request.contains("to") || !request.contains("amount") ||
-      !request["from"].is_string() || !request["to"].is_string() ||
+  if (!request.is_object() || !request.contains("from") || !request.contains("to") ||
+      !request.contains("amount") || !request["from"].is_string() || !request["to"].is_string() ||
       !request["amount"].is_number_integer()) {
-    return error_reply(
-        400, R"(body must be {"from":"acct-N","to":"acct-M","amount":N})");
+    return error_reply(400, R"(body must be {"from":"acct-N","to":"acct-M","amount":N})");
   }
   payment->key = key;
   payment->from = request["from"].get<std::string>();
@@ -68,13 +63,11 @@ std::optional<Reply> parse_payment(const std::string& key,
   }
   payment->amount = request["amount"].get<long long>();
   if (payment->amount <= 0) return error_reply(400, "amount must be positive");
-  if (payment->from == payment->to)
-    return error_reply(400, "from and to must differ");
+  if (payment->from == payment->to) return error_reply(400, "from and to must differ");
   return std::nullopt;
 }
 
-PaymentService::PaymentService(DbPool* pool,
-                               std::chrono::milliseconds processor_latency,
+PaymentService::PaymentService(DbPool* pool, std::chrono::milliseconds processor_latency,
                                std::string receipt_dir, Bug bug)
     : pool_(pool),
       processor_latency_(processor_latency),
@@ -87,8 +80,7 @@ Reply PaymentService::pay(const Payment& payment) {
   } catch (const pqxx::in_doubt_error& e) {
     // The COMMIT was sent but its answer lost: it may or may not have
     // happened, so a 503 ("not applied") would be a lie.
-    log_line("payment " + payment.key + ": commit outcome unknown: " +
-             e.what());
+    log_line("payment " + payment.key + ": commit outcome unknown: " + e.what());
     return error_reply(500, "outcome unknown; retry with the same key");
   } catch (const std::exception& e) {
     // Anything else failed before COMMIT: the transaction rolled back.
@@ -102,8 +94,7 @@ Reply PaymentService::apply(const Payment& payment) {
   auto tx = std::make_unique<pqxx::work>(*db);
   bool first_attempt = claim_key(*tx, payment.key);
   // bug no-idempotency: the key is recorded but its answer never consulted.
-  if (!first_attempt && bug_ != Bug::kNoIdempotency)
-    return stored_reply(*tx, payment.key);
+  if (!first_attempt && bug_ != Bug::kNoIdempotency) return stored_reply(*tx, payment.key);
 
   if (bug_ == Bug::kRespondBeforeCommit) {
     // bug respond-before-commit: "the card processor is slow, so answer now
@@ -141,15 +132,14 @@ Reply PaymentService::transfer(pqxx::work& tx, const Payment& payment) {
   Reply reply;
   if (from_balance < 0 || !to_exists) {
     std::string unknown = from_balance < 0 ? payment.from : payment.to;
-    reply = {404,
-             json{{"error", "unknown account"}, {"account", unknown}}.dump()};
+    reply = {404, json{{"error", "unknown account"}, {"account", unknown}}.dump()};
   } else if (from_balance < payment.amount) {
     reply = error_reply(422, "insufficient funds");
   } else {
-    tx.exec_params("UPDATE accounts SET balance = balance - $2 WHERE id = $1",
-                   payment.from, payment.amount);
-    tx.exec_params("UPDATE accounts SET balance = balance + $2 WHERE id = $1",
-                   payment.to, payment.amount);
+    tx.exec_params("UPDATE accounts SET balance = balance - $2 WHERE id = $1", payment.from,
+                   payment.amount);
+    tx.exec_params("UPDATE accounts SET balance = balance + $2 WHERE id = $1", payment.to,
+                   payment.amount);
     pqxx::row entry = tx.exec_params1(
         "INSERT INTO ledger (idempotency_key, from_account, to_account, amount)"
         " VALUES ($1, $2, $3, $4) RETURNING id",
@@ -171,10 +161,8 @@ void PaymentService::call_card_processor() const {
   std::this_thread::sleep_for(processor_latency_);
 }
 
-void PaymentService::settle_in_background(DbPool::Lease db,
-                                          std::unique_ptr<pqxx::work> tx) {
-  std::thread([latency = processor_latency_, db = std::move(db),
-               tx = std::move(tx)]() mutable {
+void PaymentService::settle_in_background(DbPool::Lease db, std::unique_ptr<pqxx::work> tx) {
+  std::thread([latency = processor_latency_, db = std::move(db), tx = std::move(tx)]() mutable {
     std::this_thread::sleep_for(latency);  // The card processor call.
     try {
       tx->commit();

@@ -11,7 +11,7 @@
 
 struct Reply {
   int status = 0;
-  std::string body;  // JSON
+  std::string body;       // JSON
   bool replayed = false;  // The stored answer to an earlier attempt.
 };
 
@@ -25,15 +25,15 @@ struct Payment {
 // Validates a request. Returns the 400 reply if it is malformed; such
 // requests are refused before any transaction, so nothing is stored for
 // their key and a corrected retry with the same key is processed normally.
-std::optional<Reply> parse_payment(const std::string& key,
-                                   const std::string& body, Payment* payment);
+std::optional<Reply> parse_payment(const std::string& key, const std::string& body,
+                                   Payment* payment);
 
 class PaymentService {
  public:
   // `processor_latency` is the simulated card processor call made inside the
   // transaction; `receipt_dir` is TMPDIR.
-  PaymentService(DbPool* pool, std::chrono::milliseconds processor_latency,
-                 std::string receipt_dir, Bug bug);
+  PaymentService(DbPool* pool, std::chrono::milliseconds processor_latency, std::string receipt_dir,
+                 Bug bug);
 
   // Applies the payment once per key, however often it is retried. Every
   // outcome (201, 404, 422) is decided in the transaction and stored with the

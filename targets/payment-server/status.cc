@@ -9,10 +9,8 @@
 #include <utility>
 
 StatusFile::StatusFile(const std::string& dir)
-    : path_(dir + "/payment-server-status-XXXXXX"),
-      fd_(::mkostemp(path_.data(), O_CLOEXEC)) {
-  if (fd_ < 0)
-    throw std::system_error(errno, std::generic_category(), "create " + path_);
+    : path_(dir + "/payment-server-status-XXXXXX"), fd_(::mkostemp(path_.data(), O_CLOEXEC)) {
+  if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "create " + path_);
 }
 
 void StatusFile::write(const std::string& text) {
@@ -31,13 +29,9 @@ void StatusFile::remove() {
   fd_ = -1;
 }
 
-StatusReporter::StatusReporter(StatusFile* file,
-                               std::function<std::string()> describe,
+StatusReporter::StatusReporter(StatusFile* file, std::function<std::string()> describe,
                                std::chrono::milliseconds period)
-    : file_(file),
-      describe_(std::move(describe)),
-      period_(period),
-      thread_([this] { run(); }) {}
+    : file_(file), describe_(std::move(describe)), period_(period), thread_([this] { run(); }) {}
 
 void StatusReporter::stop() {
   {

@@ -24,21 +24,17 @@ constexpr std::chrono::seconds kRequestTimeout{5};
 
 // One client connection. Lives on the hub's thread only: every member is
 // touched there, so nothing here locks.
-class WebSocketSession
-    : public std::enable_shared_from_this<WebSocketSession> {
+class WebSocketSession : public std::enable_shared_from_this<WebSocketSession> {
  public:
-  WebSocketSession(tcp::socket socket, WebSocketHub* hub)
-      : ws_(std::move(socket)), hub_(hub) {}
+  WebSocketSession(tcp::socket socket, WebSocketHub* hub) : ws_(std::move(socket)), hub_(hub) {}
 
   // Reads the HTTP upgrade request: GET /ws becomes a WebSocket, anything
   // else gets a 404 and the connection ends.
   void start() {
     beast::get_lowest_layer(ws_).expires_after(kRequestTimeout);
-    http::async_read(ws_.next_layer(), buffer_, request_,
-                     [self = shared_from_this()](beast::error_code ec,
-                                                 std::size_t) {
-                       self->on_request(ec);
-                     });
+    http::async_read(
+        ws_.next_layer(), buffer_, request_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_request(ec); });
   }
 
   void send(const std::shared_ptr<const std::string>& message) {
@@ -64,16 +60,14 @@ class WebSocketSession
   void on_request(beast::error_code ec) {
     if (ec) return end();
     beast::get_lowest_layer(ws_).expires_never();
-    if (!websocket::is_upgrade(request_) || request_.target() != kPath)
-      return not_found();
+    if (!websocket::is_upgrade(request_) || request_.target() != kPath) return not_found();
     // The close handshake is bounded by close_all()'s deadline, and the
     // clients may stay silent for as long as they like.
-    websocket::stream_base::timeout timeout{
-        std::chrono::seconds(5), websocket::stream_base::none(), false};
+    websocket::stream_base::timeout timeout{std::chrono::seconds(5), websocket::stream_base::none(),
+                                            false};
     ws_.set_option(timeout);
-    ws_.async_accept(request_, [self = shared_from_this()](beast::error_code ec) {
-      self->on_accept(ec);
-    });
+    ws_.async_accept(request_,
+                     [self = shared_from_this()](beast::error_code ec) { self->on_accept(ec); });
   }
 
   void not_found() {
@@ -99,8 +93,7 @@ class WebSocketSession
   // Reads until the connection ends; what clients send is ignored, but the
   // read is what sees their close frame and their disconnects.
   void read() {
-    ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec,
-                                                        std::size_t) {
+    ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
       if (ec) return self->end();
       self->buffer_.consume(self->buffer_.size());
       self->read();
@@ -140,9 +133,9 @@ class WebSocketSession
   http::request<http::string_body> request_;
   http::response<http::string_body> response_;
   std::deque<std::shared_ptr<const std::string>> queue_;
-  bool open_ = false;        // the upgrade is done
+  bool open_ = false;  // the upgrade is done
   bool writing_ = false;
-  bool closing_ = false;     // close_going_away() was called
+  bool closing_ = false;  // close_going_away() was called
   bool close_sent_ = false;
   bool ended_ = false;
 };
@@ -153,8 +146,7 @@ WebSocketHub::~WebSocketHub() { stop(); }
 
 bool WebSocketHub::start(const std::string& host, int port, std::string* error) {
   beast::error_code ec;
-  tcp::endpoint endpoint(net::ip::make_address(host, ec),
-                         static_cast<unsigned short>(port));
+  tcp::endpoint endpoint(net::ip::make_address(host, ec), static_cast<unsigned short>(port));
   if (!ec) acceptor_.open(endpoint.protocol(), ec);
   if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
   if (!ec) acceptor_.bind(endpoint, ec);

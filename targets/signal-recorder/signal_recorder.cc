@@ -10,8 +10,8 @@
 // unless told to --ignore that signal (then it only reports it, so the
 // sender's grace runs out).
 // Usage: signal-recorder --port N [--ignore TERM|INT]...
+#include <httplib.h>
 #include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -21,7 +21,7 @@
 #include <thread>
 #include <vector>
 
-#include <httplib.h>
+#include <sys/wait.h>
 
 namespace {
 
@@ -32,9 +32,8 @@ int g_stop_pipe[2] = {-1, -1};  // the handler writes a byte: stop
 const struct {
   int number;
   const char* name;
-} kRecorded[] = {{SIGTERM, "TERM"}, {SIGINT, "INT"},   {SIGCONT, "CONT"},
-                 {SIGHUP, "HUP"},   {SIGQUIT, "QUIT"}, {SIGUSR1, "USR1"},
-                 {SIGUSR2, "USR2"}};
+} kRecorded[] = {{SIGTERM, "TERM"}, {SIGINT, "INT"},   {SIGCONT, "CONT"}, {SIGHUP, "HUP"},
+                 {SIGQUIT, "QUIT"}, {SIGUSR1, "USR1"}, {SIGUSR2, "USR2"}};
 
 // Async-signal-safe: formats into a local buffer and write(2)s it.
 void Append(char** p, const char* text) {
@@ -122,10 +121,14 @@ bool ParseArguments(int argc, char** argv, int* port) {
   if ((argc - 1) % 2 != 0) return false;
   for (int i = 1; i < argc; i += 2) {
     std::string arg = argv[i], value = argv[i + 1];
-    if (arg == "--port") *port = std::atoi(value.c_str());
-    else if (arg == "--ignore" && value == "TERM") g_ignore_term = true;
-    else if (arg == "--ignore" && value == "INT") g_ignore_int = true;
-    else return false;
+    if (arg == "--port")
+      *port = std::atoi(value.c_str());
+    else if (arg == "--ignore" && value == "TERM")
+      g_ignore_term = true;
+    else if (arg == "--ignore" && value == "INT")
+      g_ignore_int = true;
+    else
+      return false;
   }
   return true;
 }
