@@ -17,7 +17,7 @@ packages=(
   libcli11-dev catch2 libbenchmark-dev
   postgresql-15
   redis-server libhiredis-dev  # background jobs: the embedded Redis, the workers' client
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev clang-format
   wrk jq
   chromium  # cli_test renders the HTML report in it (headless)
   haproxy  # the load balancer in front of target.instances (deploys)
@@ -86,12 +86,12 @@ if [[ ${1:-} == --test ]]; then
   cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=Debug -DLASTCALL_SANITIZE=ON >/dev/null
   start_background build/sanitize-build.log cmake --build build-sanitize -j"$jobs" --target lastcall
   sanitize_build=$!
-  # Benchmarks once each, the docs (bug table, links), the layers, the locking
-  # annotations, the JSON Schema; then the
-  # command-line tests two at a time (their verdicts do not depend on the
-  # machine's speed), and explore's alone: it searches for a fault timing a
-  # few milliseconds wide against a loaded target.
-  (cd build && ctest --output-on-failure -j"$jobs" -R '^(bench|docs|layers|schema|thread-safety):' &&
+  # Benchmarks once each, the docs (bug table, links), the format, the layers,
+  # the locking annotations, the JSON Schema; then the command-line tests two
+  # at a time (their verdicts do not depend on the machine's speed), and
+  # explore's alone: it searches for a fault timing a few milliseconds wide
+  # against a loaded target.
+  (cd build && ctest --output-on-failure -j"$jobs" -R '^(bench|docs|format|layers|schema|thread-safety):' &&
                ctest --output-on-failure -j"$jobs" -R '^cli_test:' &&
                ctest --output-on-failure -R '^explore_cli_test:')
   finish_background "$sanitize_build" build/sanitize-build.log "the sanitized build of lastcall"
