@@ -8,7 +8,11 @@
 #include <map>
 #include <unordered_set>
 
+#include "check/rules.h"
+
 namespace lastcall {
+
+using namespace rules;  // the helpers the rules share (rules.h)
 
 const char* CheckStatusName(CheckStatus status) {
   switch (status) {
@@ -96,24 +100,6 @@ Facts Gather(const AuditInputs& in) {
   return facts;
 }
 
-std::string FormatSeconds(Duration d) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%gs", static_cast<double>(d.count()) / 1e9);
-  return text;
-}
-
-// `unlisted`: offending entries counted, not kept (see CheckResult).
-CheckResult Finish(const std::string& name, std::vector<std::string> offending,
-                   const std::string& what, size_t out_of, size_t unlisted = 0) {
-  CheckResult r;
-  r.name = name;
-  r.offending = std::move(offending);
-  r.unlisted = unlisted;
-  r.status = r.OffendingCount() == 0 ? CheckStatus::kPass : CheckStatus::kFail;
-  r.summary = std::to_string(r.OffendingCount()) + " of " + std::to_string(out_of) + " " + what;
-  return r;
-}
-
 // Says that rows of keys lastcall never sent were counted, not kept, when
 // `counted` of them are in r's count.
 void NoteUnkept(const UnkeptRows& unkept, int64_t counted, CheckResult* r) {
@@ -122,14 +108,6 @@ void NoteUnkept(const UnkeptRows& unkept, int64_t counted, CheckResult* r) {
                 " more rows of keys lastcall never sent, past the first " +
                 std::to_string(AppliedFold::kForeignKeysKept) +
                 " such keys: counted, not listed (does it return only the run's keys?)";
-}
-
-CheckResult Skip(const std::string& name, const std::string& reason) {
-  CheckResult r;
-  r.name = name;
-  r.status = CheckStatus::kSkipped;
-  r.summary = reason;
-  return r;
 }
 
 // The keys whose outcome is `outcome` and whose applied count matches.
@@ -334,37 +312,6 @@ bool IsCleanExit(const Scenario& s, const ExitStatus& status) {
          s.target.clean_exit.end();
 }
 
-// The graceful signal an instance got from the scenario's faults, if any.
-struct GracefulSignal {
-  const Fault* fault = nullptr;
-  const FaultRecord* record = nullptr;
-  // A KILL fault reached the instance before it exited: the scenario itself
-  // cut its shutdown short, so how it shut down cannot be judged.
-  bool cut_short = false;
-  int64_t cut_time = -1;  // when
-};
-
-GracefulSignal GracefulSignalOf(const AuditInputs& in, const InstanceRecord& inst) {
-  const Scenario& s = *in.scenario;
-  GracefulSignal found;
-  for (size_t i = 0; i < in.faults.size(); ++i) {
-    const FaultRecord& r = in.faults[i];
-    if (r.instance != inst.id || r.delivery_time < 0 || s.faults[i].kind != Fault::Kind::kSignal)
-      continue;
-    if (IsGraceful(s.faults[i].signal)) {
-      if (!found.fault) {
-        found.fault = &s.faults[i];
-        found.record = &r;
-      }
-    } else if (s.faults[i].signal == SIGKILL && found.fault && !found.cut_short &&
-               (inst.exit_time < 0 || r.delivery_time < inst.exit_time)) {
-      found.cut_short = true;
-      found.cut_time = r.delivery_time;
-    }
-  }
-  return found;
-}
-
 }  // namespace
 
 std::vector<DrainWindow> DrainWindowsOf(const AuditInputs& in) {
@@ -388,10 +335,6 @@ std::vector<DrainWindow> DrainWindowsOf(const AuditInputs& in) {
 }
 
 namespace {
-
-bool KilledBySigkill(const InstanceRecord& inst) {
-  return inst.exit && inst.exit->by_signal && inst.exit->value == SIGKILL;
-}
 
 CheckResult CheckExit(const AuditInputs& in, const Facts&) {
   std::vector<std::string> problems;
@@ -420,118 +363,6 @@ CheckResult CheckExit(const AuditInputs& in, const Facts&) {
   if (judged == 0) return Skip("exit", "no graceful signal reached a target instance");
   return Finish("exit", std::move(problems),
                 "instances did not exit cleanly within grace after a graceful signal", judged);
-}
-
-// How far the server's log and the history's clock may disagree on a
-// moment: the log stamps milliseconds (truncated), and a backend logs its
-// connection a little after the client made it.
-constexpr int64_t kClockSlack = 5000000;  // ns
-
-// The instances that could have opened session `d`: its role's; else, by
-// time, those running when it connected (before any other started, only the
-// first), or, if none ran then (a process an instance left behind), all that
-// had started; all when the moment is unknown.
-std::vector<int> InstancesOf(const UncleanDisconnect& d, const AuditInputs& in) {
-  if (d.instance > 0) return {d.instance};
-  std::vector<int> running, started;
-  for (const InstanceRecord& inst : in.instances) {
-    if (d.connected >= 0 && inst.start_time - kClockSlack > d.connected) continue;
-    started.push_back(inst.id);
-    if (d.connected < 0 || inst.exit_time < 0 || d.connected <= inst.exit_time + kClockSlack)
-      running.push_back(inst.id);
-  }
-  return running.empty() ? started : running;
-}
-
-// The unclean disconnects of the instances `judged` accepts, and in
-// *unattributed those that more than one instance could have opened, one of
-// them judged; the count of judged instances in *instances.
-std::vector<std::string> DisconnectsOf(const AuditInputs& in, bool open_transaction_only,
-                                       const std::function<bool(const InstanceRecord&)>& judged,
-                                       size_t* instances,
-                                       std::vector<const UncleanDisconnect*>* unattributed) {
-  std::vector<std::string> lines;
-  std::map<int, bool> judged_ids;
-  for (const InstanceRecord& inst : in.instances) judged_ids[inst.id] = judged(inst);
-  *instances =
-      std::count_if(judged_ids.begin(), judged_ids.end(), [](const auto& id) { return id.second; });
-  for (const UncleanDisconnect& d : *in.unclean_disconnects) {
-    if (open_transaction_only && !d.open_transaction) continue;
-    std::vector<int> candidates = InstancesOf(d, in);
-    bool any_judged =
-        std::any_of(candidates.begin(), candidates.end(), [&](int id) { return judged_ids[id]; });
-    if (!any_judged) continue;
-    if (candidates.size() == 1)
-      lines.push_back(d.line);
-    else
-      unattributed->push_back(&d);
-  }
-  return lines;
-}
-
-// Why `sessions` could not be attributed to an instance, for a skip.
-std::string UnattributedReason(const std::vector<const UncleanDisconnect*>& sessions,
-                               const AuditInputs& in) {
-  std::vector<std::string> roles;
-  for (const UncleanDisconnect* d : sessions)
-    if (std::find(roles.begin(), roles.end(), d->role) == roles.end()) roles.push_back(d->role);
-  std::string names;
-  for (const std::string& role : roles) names += (names.empty() ? "" : ", ") + role;
-  return std::to_string(sessions.size()) +
-         " sessions could not be attributed to an instance: they logged in as " + names +
-         ", not as an instance's role, and more than one instance could have opened them" +
-         (in.roles_error.empty()
-              ? ""
-              : " (instances have no role of their own: " + in.roles_error + ")");
-}
-
-// A check over the unclean disconnects: fails on those of a judged instance;
-// skipped when none failed but some could not be attributed (they may be a
-// judged instance's); `summary` says what was found of how many instances.
-CheckResult JudgeDisconnects(const std::string& name, const AuditInputs& in,
-                             bool open_transaction_only,
-                             const std::function<bool(const InstanceRecord&)>& judged,
-                             const std::string& none_judged,
-                             const std::function<std::string(size_t, size_t)>& summary) {
-  if (!in.unclean_disconnects) return Skip(name, "no server log (external database)");
-  size_t instances = 0;
-  std::vector<const UncleanDisconnect*> unattributed;
-  std::vector<std::string> lines =
-      DisconnectsOf(in, open_transaction_only, judged, &instances, &unattributed);
-  if (instances == 0) return Skip(name, none_judged);
-  if (lines.empty() && !unattributed.empty())
-    return Skip(name, UnattributedReason(unattributed, in));
-  CheckResult r = Finish(name, std::move(lines), "", 0);
-  r.summary = summary(r.offending.size(), instances);
-  if (!unattributed.empty())
-    r.summary += "; " + std::to_string(unattributed.size()) + " more not attributed to an instance";
-  return r;
-}
-
-CheckResult CheckUncleanDisconnects(const AuditInputs& in, const Facts&) {
-  return JudgeDisconnects(
-      "unclean_disconnects", in, false,
-      [&](const InstanceRecord& inst) {
-        GracefulSignal g = GracefulSignalOf(in, inst);
-        return g.fault && !g.cut_short && !KilledBySigkill(inst);
-      },
-      "no instance shut down on a graceful signal without SIGKILL",
-      [](size_t found, size_t instances) {
-        return std::to_string(found) +
-               " database sessions closed without Terminate (unexpected EOF) by " +
-               std::to_string(instances) + " instance(s) after a graceful signal";
-      });
-}
-
-CheckResult CheckTransactionsAbandoned(const AuditInputs& in, const Facts&) {
-  return JudgeDisconnects(
-      "transactions_abandoned", in, true,
-      [](const InstanceRecord& inst) { return !KilledBySigkill(inst); },
-      "every instance was SIGKILLed",
-      [](size_t found, size_t instances) {
-        return std::to_string(found) + " sessions disconnected inside a transaction, from " +
-               std::to_string(instances) + " instance(s) not SIGKILLed";
-      });
 }
 
 // A check that fails on any item of a list the run gathered, skipped when
@@ -753,10 +584,12 @@ const std::vector<CatalogueLine>& Catalogue() {
       {"connections_leaked", CheckConnectionsLeaked,
        "database sessions of the target still open (or idle in transaction) after it exited",
        "the target uses the run's database (any role)"},
-      {"unclean_disconnects", CheckUncleanDisconnects,
+      {"unclean_disconnects",
+       [](const AuditInputs& in, const Facts&) { return CheckUncleanDisconnects(in); },
        "a session that ended without the protocol's Terminate message after a graceful signal",
        "the embedded database; a fault with a graceful signal"},
-      {"transactions_abandoned", CheckTransactionsAbandoned,
+      {"transactions_abandoned",
+       [](const AuditInputs& in, const Facts&) { return CheckTransactionsAbandoned(in); },
        "a session that disconnected inside a transaction", "the embedded database"},
       {"orphans", CheckOrphans,
        "a process the target started that outlived it (double forks included)", "nothing"},
