@@ -31,9 +31,4 @@ std::string ReadFileOrEmpty(const std::string& path, size_t offset) {
   return out.str();
 }
 
-std::string ReadFileTail(const std::string& path, size_t max) {
-  std::string all = ReadFileOrEmpty(path);
-  return all.size() > max ? "..." + all.substr(all.size() - max) : all;
-}
-
 }  // namespace lastcall

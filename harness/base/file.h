@@ -16,10 +16,6 @@ bool ReadFile(const std::string& path, std::string* text, std::string* error);
 // read, for callers to whom a missing file is an answer (logs, /proc).
 std::string ReadFileOrEmpty(const std::string& path, size_t offset = 0);
 
-// The last `max` bytes of `path`, with "..." in front when cut short; ""
-// when it cannot be read. For the end of a log in an error message.
-std::string ReadFileTail(const std::string& path, size_t max);
-
 }  // namespace lastcall
 
 #endif  // LASTCALL_BASE_FILE_H_

@@ -24,14 +24,11 @@ TEST_CASE("ReadFile reads every byte and names the path when it cannot") {
   CHECK(error == folder + ": cannot read: Is a directory");
 }
 
-TEST_CASE("ReadFileOrEmpty starts at an offset and ReadFileTail marks a cut") {
+TEST_CASE("ReadFileOrEmpty starts at an offset and is empty for a missing file") {
   TempDir dir;
   const std::string path = dir.Write("log", "0123456789");
   CHECK(ReadFileOrEmpty(path, 4) == "456789");
   CHECK(ReadFileOrEmpty((dir.path / "missing").string()).empty());
-  CHECK(ReadFileTail(path, 3) == "...789");
-  CHECK(ReadFileTail(path, 10) == "0123456789");
-  CHECK(ReadFileTail((dir.path / "missing").string(), 3).empty());
 }
 
 }  // namespace
