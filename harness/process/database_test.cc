@@ -24,7 +24,6 @@
 namespace lastcall {
 namespace {
 
-using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 // Gone, or a zombie nobody reaps.
@@ -295,9 +294,7 @@ TEST_CASE("RunDatabases: a second database from the same schema reuses the templ
       QueryInt(admin, "SELECT count(*) FROM pg_database WHERE datname LIKE 'lastcall\\_tpl\\_%'");
   RunDatabases databases(admin, 0);
 
-  auto t0 = Clock::now();
   REQUIRE(Create(databases, "lastcall_run_b1", schema, &error));
-  auto first = Clock::now() - t0;
   // Changing the first run's data must not leak into the second.
   {
     pqxx::connection c(pg.UrlFor("lastcall_run_b1"));
@@ -305,22 +302,15 @@ TEST_CASE("RunDatabases: a second database from the same schema reuses the templ
     w.exec("UPDATE accounts SET balance = 0");
     w.commit();
   }
-  t0 = Clock::now();
   REQUIRE(Create(databases, "lastcall_run_b2", schema, &error));
-  auto second = Clock::now() - t0;
 
+  // Reused: one template for the two runs (how much faster that is, is
+  // measured by bench/database_bench.cc, not asserted here).
   CHECK(QueryInt(admin,
                  "SELECT count(*) FROM pg_database WHERE datname LIKE "
                  "'lastcall\\_tpl\\_%' AND datistemplate AND NOT datallowconn") ==
         templates_before + 1);
   CHECK(QueryInt(pg.UrlFor("lastcall_run_b2"), "SELECT sum(balance) FROM accounts") == 300);
-  // Reuse skips creating and filling the template: faster, and fast.
-  CHECK(second < first);
-  CHECK(second < 2s);
-  WARN("first Create " << std::chrono::duration_cast<std::chrono::milliseconds>(first).count()
-                       << " ms, second (template reused) "
-                       << std::chrono::duration_cast<std::chrono::milliseconds>(second).count()
-                       << " ms");
   databases.Drop("lastcall_run_b1");
   databases.Drop("lastcall_run_b2");
 }
@@ -335,14 +325,10 @@ TEST_CASE("RunDatabases: spares are cloned ahead and renamed, and none is left",
     REQUIRE(Create(databases, "lastcall_run_s1", schema, &error));
     // Once a schema has been used, two clones of it wait for the next runs.
     CHECK(WaitUntil([&] { return Spares(admin) == 2; }));
-    auto t0 = Clock::now();
     REQUIRE(Create(databases, "lastcall_run_s2", schema, &error));
-    auto renamed = Clock::now() - t0;
     CHECK(Spares(admin) <= 2);
     CHECK(QueryInt(pg.UrlFor("lastcall_run_s2"), "SELECT sum(balance) FROM accounts") == 300);
     CHECK(WaitUntil([&] { return Spares(admin) == 2; }));
-    WARN("Create from a spare: "
-         << std::chrono::duration_cast<std::chrono::microseconds>(renamed).count() << " us");
     // A run's changes stay in its database; the spares are the template's.
     pqxx::connection c(pg.UrlFor("lastcall_run_s2"));
     pqxx::nontransaction(c).exec("UPDATE accounts SET balance = 0");
