@@ -53,4 +53,9 @@ std::string SpellingSuggestion(const std::string& word,
   return best ? *best : std::string();
 }
 
+std::string DidYouMean(const std::string& word, const std::vector<std::string>& candidates) {
+  std::string suggestion = SpellingSuggestion(word, candidates);
+  return suggestion.empty() ? "" : " (did you mean '" + suggestion + "'?)";
+}
+
 }  // namespace lastcall

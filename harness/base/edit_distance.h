@@ -21,6 +21,10 @@ int EditDistance(std::string_view s1, std::string_view s2, int max_distance = 0)
 // plausible typo. Ties go to the earliest candidate.
 std::string SpellingSuggestion(const std::string& word, const std::vector<std::string>& candidates);
 
+// " (did you mean 'clients'?)" after an error message, or "" when no
+// candidate is close.
+std::string DidYouMean(const std::string& word, const std::vector<std::string>& candidates);
+
 }  // namespace lastcall
 
 #endif  // LASTCALL_EDIT_DISTANCE_H_

@@ -17,9 +17,9 @@ bool Contains(const std::vector<std::string>& list, const std::string& word) {
 
 // " (did you mean 'lost'?)", or, when no check is close, all of them.
 std::string UnknownCheckHint(const std::string& name) {
-  std::string suggestion = SpellingSuggestion(name, KnownChecks());
-  if (!suggestion.empty()) return " (did you mean '" + suggestion + "'?)";
-  std::string hint = "; the checks are";
+  std::string hint = DidYouMean(name, KnownChecks());
+  if (!hint.empty()) return hint;
+  hint = "; the checks are";
   for (const std::string& check : KnownChecks())
     hint += (check == KnownChecks().front() ? " " : ", ") + check;
   return hint;

@@ -1,6 +1,7 @@
 #include <string>
 #include <vector>
 
+#include "base/edit_distance.h"
 #include "scenario/sections.h"
 #include "scenario/sender.h"
 

@@ -2,6 +2,7 @@
 #include <string>
 #include <vector>
 
+#include "base/edit_distance.h"
 #include "scenario/sections.h"
 
 namespace lastcall::scenario_file {

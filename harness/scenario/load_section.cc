@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "base/edit_distance.h"
 #include "scenario/sections.h"
 
 namespace lastcall {

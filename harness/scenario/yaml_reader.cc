@@ -113,11 +113,6 @@ std::string InSection(const std::string& path) { return path.empty() ? "" : " in
 
 }  // namespace
 
-std::string DidYouMean(const std::string& word, const std::vector<std::string>& candidates) {
-  std::string suggestion = SpellingSuggestion(word, candidates);
-  return suggestion.empty() ? "" : " (did you mean '" + suggestion + "'?)";
-}
-
 bool ParseInteger(const std::string& text, int64_t* out) {
   bool negative = !text.empty() && text[0] == '-';
   if (!IsDigits(negative ? text.substr(1) : text)) return false;

@@ -66,8 +66,6 @@ enum class Scope { kRun, kRequest };
 bool IsDigits(const std::string& text);
 // A decimal integer with an optional minus sign; out-of-range values clamp.
 bool ParseInteger(const std::string& text, int64_t* out);
-// " (did you mean 'clients'?)", or "".
-std::string DidYouMean(const std::string& word, const std::vector<std::string>& candidates);
 // How a wrong value is shown after "got": numbers bare, other text quoted.
 std::string Describe(const YAML::Node& node);
 // 1-based; the start of the file when yaml-cpp has no position (an empty
